@@ -1,0 +1,69 @@
+// ConvTranspose2d, PyTorch semantics: weight [Cin, Cout, kh, kw], bias [Cout], x [B, Cin, H, W],
+// y [B, Cout, Ho, Wo] with Ho = (H − 1)·sh − 2ph + kh + oph (dilation 1, groups 1, oph < sh).
+// https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html
+//
+// A transposed convolution is the adjoint of Conv2d(Cout → Cin, same kernel/stride/padding) whose
+// output grid is H×W, so it reuses im2col/col2im with y as the image and x's H×W as the grid:
+//   forward   col[Kc, N] = Wᵀ · xc[Cin, N]   (Kc = Cout·kh·kw, N = B·H·W, xc = x channel-major)
+//             y = bias + col2im(col)
+//   backward  col = im2col(dy);   dW[Cin, Kc] += xc · colᵀ;   dxc[Cin, N] = W · col → dx += dxc
+// Backward adds into dx, dw, db (zero them first); dx = 0 skips the input gradient.
+
+import { gemm } from "./gemm";
+import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
+import { workspaceBytes, wsCol, wsTmp } from "./workspace";
+
+// @ts-ignore: decorator
+@inline function outSize(n: i32, k: i32, s: i32, p: i32, op: i32): i32 {
+  return (n - 1) * s - 2 * p + k + op;
+}
+
+/** Workspace bytes convTranspose2dForward / convTranspose2dBackward need for this shape. */
+export function convTranspose2dWorkspaceBytes(
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32,
+): usize {
+  const n = <usize>B * <usize>H * <usize>W;
+  return workspaceBytes(<usize>(Cout * kh * kw) * n, <usize>Cin * n);
+}
+
+/** y[B, Cout, Ho, Wo] = conv_transpose2d(x[B, Cin, H, W], w[Cin, Cout, kh, kw]) + bias[Cout]. */
+export function convTranspose2dForward(
+  y: usize, x: usize, w: usize, bias: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  oph: i32, opw: i32, ws: usize,
+): void {
+  const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
+  const N = B * H * W, Kc = Cout * kh * kw, HWo = Ho * Wo;
+  const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>N);
+  nchwToCnhw(xc, x, B, Cin, H * W);
+  gemm(1, 0, Kc, N, Cin, w, Kc, xc, N, col, N, 0, ws);
+  // y starts as the bias (or zero), then the overlapping kernel windows add in.
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < Cout; c++) {
+      const plane = y + ((<usize>(b * Cout + c) * <usize>HWo) << 2);
+      const v: f32 = bias ? load<f32>(bias + (<usize>c << 2)) : 0;
+      for (let i = 0; i < HWo; i++) store<f32>(plane + (<usize>i << 2), v);
+    }
+  }
+  col2im(y, col, B, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
+}
+
+/** dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b given dy = ∂L/∂y (dx or db may be 0 to skip). */
+export function convTranspose2dBackward(
+  dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  oph: i32, opw: i32, ws: usize,
+): void {
+  const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
+  const N = B * H * W, Kc = Cout * kh * kw, HWo = Ho * Wo;
+  const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>N);
+  if (db) channelSumsAdd(db, dy, B, Cout, HWo);
+  im2col(col, dy, B, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
+  nchwToCnhw(xc, x, B, Cin, H * W);
+  gemm(0, 1, Cin, Kc, N, xc, N, col, N, dw, Kc, 1, ws);
+  if (dx) {
+    // xc has served dW; reuse it for the channel-major input gradient.
+    gemm(0, 0, Cin, N, Kc, w, Kc, col, N, xc, N, 0, ws);
+    cnhwAddToNchw(dx, xc, B, Cin, H * W);
+  }
+}

@@ -1,0 +1,248 @@
+// GEMM: C[M,N] (+)= op(A)[M,K] · op(B)[K,N], f32, row-major, any M/N/K.
+//
+// Element addressing (strides in floats):
+//   op(A)(i,k) = A[i*lda + k]   (transA = 0)      op(A)(i,k) = A[k*lda + i]   (transA = 1)
+//   op(B)(k,j) = B[k*ldb + j]   (transB = 0)      op(B)(k,j) = B[j*ldb + k]   (transB = 1)
+//
+// Summation order is part of the contract: every C(i,j) is computed as
+//   acc = (accumulate ? C(i,j) : 0); for k = 0..K-1: acc = acc + A(i,k)·B(k,j)
+// in f32, one rounding per mul and per add. The scalar reference and the strict SIMD kernel both
+// follow it, so they are bit-identical; the relaxed kernel fuses mul+add (≈1 ulp per step).
+//
+// The SIMD path is the classic packed GEMM (Goto/BLIS): B is packed into KC×NR column strips, A into
+// MR×KC row strips (both zero-padded at the edges), and a 6×8 register tile holds 12 independent v128
+// accumulators (the measured sweet spot on this machine: 12 chains, 15 of 16 xmm registers).
+// K is blocked by KC; a block after the first reloads C into the accumulators, which keeps the order above.
+
+import { BUILD_MODE, MODE_SCALAR, madd } from "./mode";
+
+export const MR: i32 = 6;      // rows of the register tile
+export const NR: i32 = 8;      // columns of the register tile (2 × f32x4)
+export const KC: i32 = 256;    // depth of one packed block
+export const MC: i32 = 120;    // rows of packed A per block (multiple of MR)
+export const NC: i32 = 2048;   // columns of packed B per block (multiple of NR)
+
+// Below this many multiply-adds, packing costs more than it saves: use the reference loop.
+const SMALL_GEMM: i64 = 4096;
+
+// Scratch layout: [packed A: MC*KC][packed B: KC*NC][edge tile: MR*NR] floats.
+const PACK_A_BYTES: usize = <usize>(MC * KC) << 2;
+const PACK_B_BYTES: usize = <usize>(KC * NC) << 2;
+const TILE_BYTES: usize = <usize>(MR * NR) << 2;
+
+/** Bytes of scratch `gemm` needs (constant: packing buffers for one block plus an edge tile). */
+export function gemmScratchBytes(): usize {
+  return PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES;
+}
+
+/**
+ * Reference GEMM, plain scalar loops in the contract's summation order. The test oracle, the
+ * scalar build's GEMM, and the path for tiny shapes.
+ */
+export function gemmRef(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  a: usize, lda: i32, b: usize, ldb: i32,
+  c: usize, ldc: i32, accumulate: i32,
+): void {
+  const sai: usize = transA ? 1 : <usize>lda, sak: usize = transA ? <usize>lda : 1;
+  const sbk: usize = transB ? 1 : <usize>ldb, sbj: usize = transB ? <usize>ldb : 1;
+  for (let i = 0; i < M; i++) {
+    const crow = c + ((<usize>i * <usize>ldc) << 2);
+    if (!accumulate) memory.fill(crow, 0, <usize>N << 2);
+    const arow = a + ((<usize>i * sai) << 2);
+    // i-k-j order: per element still k = 0..K-1 in sequence, but B is walked row by row.
+    for (let k = 0; k < K; k++) {
+      const aik = load<f32>(arow + ((<usize>k * sak) << 2));
+      const brow = b + ((<usize>k * sbk) << 2);
+      for (let j = 0; j < N; j++) {
+        const p = crow + (<usize>j << 2);
+        store<f32>(p, load<f32>(p) + aik * load<f32>(brow + ((<usize>j * sbj) << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * GEMM, the build's fastest path. `scratch` must hold gemmScratchBytes() (16-byte aligned).
+ * C must not overlap A or B.
+ */
+export function gemm(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  a: usize, lda: i32, b: usize, ldb: i32,
+  c: usize, ldc: i32, accumulate: i32, scratch: usize,
+): void {
+  if (M <= 0 || N <= 0) return;
+  // A constant condition: the scalar build compiles only the first branch (no v128 code at all).
+  if (BUILD_MODE == MODE_SCALAR) {
+    gemmRef(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, accumulate);
+  } else {
+    if (<i64>M * <i64>N * <i64>K < SMALL_GEMM || K <= 0) {
+      gemmRef(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, accumulate);
+    } else {
+      gemmPacked(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, accumulate, scratch);
+    }
+  }
+}
+
+function gemmPacked(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32,
+  a: usize, lda: i32, b: usize, ldb: i32,
+  c: usize, ldc: i32, accumulate: i32, scratch: usize,
+): void {
+  const packA = scratch;
+  const packB = scratch + PACK_A_BYTES;
+  const tile = packB + PACK_B_BYTES;
+  const ldcBytes = <usize>ldc << 2;
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      const load = accumulate != 0 || pc > 0;
+      packPanelB(packB, transB, b, ldb, pc, kc, jc, nc);
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packPanelA(packA, transA, a, lda, ic, mc, pc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const pb = packB + ((<usize>jr * <usize>kc) << 2);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const pa = packA + ((<usize>ir * <usize>kc) << 2);
+            const cij = c + ((<usize>(ic + ir) * <usize>ldc + <usize>(jc + jr)) << 2);
+            if (mr == MR && nr == NR) {
+              kernel6x8(kc, pa, pb, cij, ldcBytes, load);
+            } else {
+              // Edge tile: run the full kernel on a private 6×8 tile, then copy back the valid part.
+              const tileLd: usize = <usize>NR << 2;
+              memory.fill(tile, 0, TILE_BYTES);
+              if (load) copyTile(tile, tileLd, cij, ldcBytes, mr, nr);
+              kernel6x8(kc, pa, pb, tile, tileLd, true);
+              copyTile(cij, ldcBytes, tile, tileLd, mr, nr);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function copyTile(dst: usize, dstLd: usize, src: usize, srcLd: usize, rows: i32, cols: i32): void {
+  const bytes = <usize>cols << 2;
+  for (let r = 0; r < rows; r++) memory.copy(dst + <usize>r * dstLd, src + <usize>r * srcLd, bytes);
+}
+
+/** Packs op(A)[ic:ic+mc, pc:pc+kc] into MR-row strips, k-major inside a strip: strip[k*MR + r]. */
+function packPanelA(dst: usize, transA: i32, a: usize, lda: i32, ic: i32, mc: i32, pc: i32, kc: i32): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const mr = min(MR, mc - ir);
+    const strip = dst + ((<usize>ir * <usize>kc) << 2);
+    if (mr < MR) memory.fill(strip, 0, (<usize>(MR * kc)) << 2);
+    for (let r = 0; r < mr; r++) {
+      const i = ic + ir + r;
+      if (transA) {
+        // A(i,k) = a[k*lda + i]: column i of the stored matrix.
+        let src = a + ((<usize>pc * <usize>lda + <usize>i) << 2);
+        const step = <usize>lda << 2;
+        for (let k = 0; k < kc; k++) {
+          store<f32>(strip + ((<usize>(k * MR + r)) << 2), load<f32>(src));
+          src += step;
+        }
+      } else {
+        const src = a + ((<usize>i * <usize>lda + <usize>pc) << 2);
+        for (let k = 0; k < kc; k++) {
+          store<f32>(strip + ((<usize>(k * MR + r)) << 2), load<f32>(src + (<usize>k << 2)));
+        }
+      }
+    }
+  }
+}
+
+/** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-column strips, k-major inside a strip: strip[k*NR + c]. */
+function packPanelB(dst: usize, transB: i32, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const strip = dst + ((<usize>jr * <usize>kc) << 2);
+    const j0 = jc + jr;
+    if (!transB && nr == NR) {
+      // Row k of the strip is 8 contiguous floats of B's row pc+k: two v128 copies.
+      let src = b + ((<usize>pc * <usize>ldb + <usize>j0) << 2);
+      const step = <usize>ldb << 2;
+      let out = strip;
+      for (let k = 0; k < kc; k++) {
+        v128.store(out, v128.load(src));
+        v128.store(out, v128.load(src, 16), 16);
+        src += step;
+        out += 32;
+      }
+      continue;
+    }
+    if (nr < NR) memory.fill(strip, 0, (<usize>(NR * kc)) << 2);
+    for (let cc = 0; cc < nr; cc++) {
+      const j = j0 + cc;
+      if (transB) {
+        // B(k,j) = b[j*ldb + k]: row j of the stored matrix, contiguous in k.
+        const src = b + ((<usize>j * <usize>ldb + <usize>pc) << 2);
+        for (let k = 0; k < kc; k++) {
+          store<f32>(strip + ((<usize>(k * NR + cc)) << 2), load<f32>(src + (<usize>k << 2)));
+        }
+      } else {
+        let src = b + ((<usize>pc * <usize>ldb + <usize>j) << 2);
+        const step = <usize>ldb << 2;
+        for (let k = 0; k < kc; k++) {
+          store<f32>(strip + ((<usize>(k * NR + cc)) << 2), load<f32>(src));
+          src += step;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The 6×8 register tile: C[0:6, 0:8] (+)= Apanel[6, kc] · Bpanel[kc, 8].
+ * pa: packed A strip (k-major, 6 floats per k); pb: packed B strip (8 floats per k).
+ * 12 accumulators + 2 B vectors + 1 broadcast A value = 15 live v128 registers.
+ */
+// @ts-ignore: decorator
+@inline function kernel6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, load: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  if (load) {
+    let p = c;
+    c00 = v128.load(p); c01 = v128.load(p, 16); p += ldc;
+    c10 = v128.load(p); c11 = v128.load(p, 16); p += ldc;
+    c20 = v128.load(p); c21 = v128.load(p, 16); p += ldc;
+    c30 = v128.load(p); c31 = v128.load(p, 16); p += ldc;
+    c40 = v128.load(p); c41 = v128.load(p, 16); p += ldc;
+    c50 = v128.load(p); c51 = v128.load(p, 16);
+  }
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let av = v128.load32_splat(pa);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(pa, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(pa, 8);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(pa, 12);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    av = v128.load32_splat(pa, 16);
+    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
+    av = v128.load32_splat(pa, 20);
+    c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
+    pa += 24;
+    pb += 32;
+  }
+  let p = c;
+  v128.store(p, c00); v128.store(p, c01, 16); p += ldc;
+  v128.store(p, c10); v128.store(p, c11, 16); p += ldc;
+  v128.store(p, c20); v128.store(p, c21, 16); p += ldc;
+  v128.store(p, c30); v128.store(p, c31, 16); p += ldc;
+  v128.store(p, c40); v128.store(p, c41, 16); p += ldc;
+  v128.store(p, c50); v128.store(p, c51, 16);
+}

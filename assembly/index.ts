@@ -1,0 +1,19 @@
+// The one export list of the engine: every function the host may call. All take pointers (byte
+// addresses in this module's memory) and sizes; no typed arrays cross the boundary.
+export { buildMode } from "./mode";
+export { alloc, zero } from "./memory";
+export { gemm, gemmRef, gemmScratchBytes } from "./gemm";
+export { im2col, col2im } from "./im2col";
+export { conv2dForward, conv2dBackward, conv2dWorkspaceBytes } from "./conv2d";
+export { convTranspose2dForward, convTranspose2dBackward, convTranspose2dWorkspaceBytes } from "./conv_transpose2d";
+export {
+  reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
+} from "./act";
+export { addForward, addBackward } from "./add";
+export { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
+export { adamStep, zeroGrad } from "./adam";
+export { rngSeed, rngGetState, rngSetState, uniform, below, fillUniform, fillNormal } from "./rng";
+export {
+  noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, poisson,
+} from "./noise";
+export { layerFields, modelForward, modelBackward } from "./model";

@@ -1,0 +1,162 @@
+// Noise samplers, writing straight into the batch buffer: dst = noisy(src) for B images of n floats
+// each. dst may equal src. Every draw comes from rng.ts, so the seed fixes the noise. Results stay
+// unclipped, as in the notebook (the model learns from the raw noisy values).
+// Kinds (their numbers are the host's NOISE ids): 0 none, 1 gaussian, 2 salt-and-pepper, 3 speckle,
+// 4 poisson, 5 mixed (each image one of gaussian / salt-and-pepper / speckle, uniformly).
+
+import { below, uniform } from "./rng";
+
+export const NOISE_NONE: i32 = 0;
+export const NOISE_GAUSSIAN: i32 = 1;
+export const NOISE_SALT_PEPPER: i32 = 2;
+export const NOISE_SPECKLE: i32 = 3;
+export const NOISE_POISSON: i32 = 4;
+export const NOISE_MIXED: i32 = 5;
+
+/**
+ * x + σ·N(0,1) when mul = 0, x + σ·x·N(0,1) when mul = 1 (speckle), for n floats.
+ * Normals come in Box–Muller pairs; both halves are used.
+ */
+function addNormal(dst: usize, src: usize, n: i32, sigma: f32, mul: bool): void {
+  let i = 0;
+  while (i < n) {
+    const r = Math.sqrt(-2.0 * Math.log(1.0 - uniform()));
+    const t = 6.283185307179586 * uniform();
+    const z0 = <f32>(r * Math.cos(t)), z1 = <f32>(r * Math.sin(t));
+    let o = <usize>i << 2;
+    let x = load<f32>(src + o);
+    store<f32>(dst + o, x + sigma * (mul ? x : <f32>1) * z0);
+    if (i + 1 < n) {
+      o += 4;
+      x = load<f32>(src + o);
+      store<f32>(dst + o, x + sigma * (mul ? x : <f32>1) * z1);
+    }
+    i += 2;
+  }
+}
+
+/** Gaussian: dst = src + σ·N(0,1) (notebook σ = 0.5), over B·n floats. */
+export function noiseGaussian(dst: usize, src: usize, B: i32, n: i32, sigma: f32): void {
+  addNormal(dst, src, B * n, sigma, false);
+}
+
+/** Speckle: dst = src + σ·src·N(0,1) (notebook σ = 1), over B·n floats. */
+export function noiseSpeckle(dst: usize, src: usize, B: i32, n: i32, sigma: f32): void {
+  addNormal(dst, src, B * n, sigma, true);
+}
+
+/**
+ * Salt-and-pepper with the notebook's semantics, per image of n floats: ⌈amount·n·s⌉ positions drawn
+ * uniformly with replacement are set to 1, then ⌈amount·n·(1−s)⌉ positions to 0 (pepper wins
+ * where both land). Notebook: amount 0.04, s 0.5 → 16 + 16 draws on a 28×28 image.
+ */
+export function noiseSaltPepper(dst: usize, src: usize, B: i32, n: i32, amount: f32, saltVsPepper: f32): void {
+  for (let b = 0; b < B; b++) saltPepperImage(dst, src, b, n, amount, saltVsPepper);
+}
+
+function saltPepperImage(dst: usize, src: usize, b: i32, n: i32, amount: f32, s: f32): void {
+  const off = (<usize>b * <usize>n) << 2;
+  if (dst != src) memory.copy(dst + off, src + off, <usize>n << 2);
+  const numSalt = <i32>Math.ceil(<f64>amount * <f64>n * <f64>s);
+  const numPepper = <i32>Math.ceil(<f64>amount * <f64>n * (1.0 - <f64>s));
+  for (let i = 0; i < numSalt; i++) store<f32>(dst + off + (<usize>below(<u32>n) << 2), 1);
+  for (let i = 0; i < numPepper; i++) store<f32>(dst + off + (<usize>below(<u32>n) << 2), 0);
+}
+
+/**
+ * Poisson (shot) noise at a given peak: dst = Poisson(peak·max(src, 0)) / peak. A lower peak means
+ * fewer photons and more noise.
+ */
+export function noisePoisson(dst: usize, src: usize, B: i32, n: i32, peak: f32): void {
+  const total = B * n;
+  const pk = <f64>peak;
+  for (let i = 0; i < total; i++) {
+    const o = <usize>i << 2;
+    const lam = max(<f64>load<f32>(src + o), 0.0) * pk;
+    store<f32>(dst + o, <f32>(poisson(lam) / pk));
+  }
+}
+
+/** No noise: dst = src (a plain autoencoder). */
+export function noiseNone(dst: usize, src: usize, B: i32, n: i32): void {
+  if (dst != src) memory.copy(dst, src, (<usize>B * <usize>n) << 2);
+}
+
+/**
+ * Mixed: each image gets one of gaussian(σg) / salt-and-pepper(amount, s) / speckle(σs), chosen
+ * uniformly per image (the blind-denoiser training mix).
+ */
+export function noiseMixed(
+  dst: usize, src: usize, B: i32, n: i32,
+  gaussianSigma: f32, amount: f32, saltVsPepper: f32, speckleSigma: f32,
+): void {
+  for (let b = 0; b < B; b++) {
+    const off = (<usize>b * <usize>n) << 2;
+    const kind = below(3);
+    if (kind == 0) addNormal(dst + off, src + off, n, gaussianSigma, false);
+    else if (kind == 1) saltPepperImage(dst, src, b, n, amount, saltVsPepper);
+    else addNormal(dst + off, src + off, n, speckleSigma, true);
+  }
+}
+
+/** One Poisson(λ) draw: multiplication method below λ = 10, Hörmann's PTRS above. */
+export function poisson(lam: f64): f64 {
+  if (lam <= 0) return 0;
+  if (lam < 10) {
+    const limit = Math.exp(-lam);
+    let k = 0;
+    let p = uniform();
+    while (p > limit) {
+      k++;
+      p *= uniform();
+    }
+    return <f64>k;
+  }
+  // W. Hörmann, "The transformed rejection method for generating Poisson random variables" (1993).
+  const slam = Math.sqrt(lam), loglam = Math.log(lam);
+  const b = 0.931 + 2.53 * slam;
+  const a = -0.059 + 0.02483 * b;
+  const invAlpha = 1.1239 + 1.1328 / (b - 3.4);
+  const vr = 0.9277 - 3.6224 / (b - 2);
+  while (true) {
+    const U = uniform() - 0.5;
+    const V = uniform();
+    const us = 0.5 - Math.abs(U);
+    const k = Math.floor((2 * a / us + b) * U + lam + 0.43);
+    if (us >= 0.07 && V <= vr) return k;
+    if (k < 0 || (us < 0.013 && V > us)) continue;
+    if (Math.log(V) + Math.log(invAlpha) - Math.log(a / (us * us) + b) <= -lam + k * loglam - logGamma(k + 1)) {
+      return k;
+    }
+  }
+  return 0;
+}
+
+/** log Γ(x) for x > 0 by Stirling's series, shifted up to x ≥ 7 (accurate to ~1e-15). */
+function logGamma(x: f64): f64 {
+  if (x == 1.0 || x == 2.0) return 0;
+  let x0 = x;
+  let shift = 0;
+  if (x <= 7) {
+    shift = <i32>(7 - x);
+    x0 = x + <f64>shift;
+  }
+  const x2 = 1.0 / (x0 * x0);
+  // Bernoulli-number coefficients B2k / (2k(2k−1)).
+  let s = -1.39243221690590e+00;
+  s = s * x2 + 1.796443723688307e-01;
+  s = s * x2 - 2.955065359477124e-02;
+  s = s * x2 + 6.410256410256410e-03;
+  s = s * x2 - 1.917526917526918e-03;
+  s = s * x2 + 8.417508417508418e-04;
+  s = s * x2 - 5.952380952380952e-04;
+  s = s * x2 + 7.936507936507937e-04;
+  s = s * x2 - 2.777777777777778e-03;
+  s = s * x2 + 8.333333333333333e-02;
+  let g = s / x0 + 0.9189385332046727 + (x0 - 0.5) * Math.log(x0) - x0; // 0.5·ln 2π
+  for (let k = 0; k < shift; k++) {
+    x0 -= 1;
+    g -= Math.log(x0);
+  }
+  return g;
+}

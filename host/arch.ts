@@ -1,0 +1,89 @@
+// Architectures as data. A network is an input shape and a list of layers; parametric layers carry
+// the module path PyTorch would give them (`encoder.0`), so every parameter has its state-dict name
+// (`encoder.0.weight`) and weights map 1:1 to .safetensors files PyTorch reads and writes.
+
+export type Pair = number | [number, number];
+
+export interface Conv2dSpec {
+  type: "conv2d";
+  name: string;
+  out: number;
+  kernel: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  bias?: boolean;
+  id?: string;
+}
+
+export interface ConvTranspose2dSpec {
+  type: "convTranspose2d";
+  name: string;
+  out: number;
+  kernel: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  outputPadding?: Pair;
+  bias?: boolean;
+  id?: string;
+}
+
+export interface ActivationSpec {
+  type: "relu" | "sigmoid" | "identity";
+  id?: string;
+}
+
+export interface LeakyReluSpec {
+  type: "leakyRelu";
+  slope?: number;
+  id?: string;
+}
+
+/** y = x + (output of the layer with id `with`, or the network input for "input"). */
+export interface AddSpec {
+  type: "add";
+  with: string;
+  id?: string;
+}
+
+export type LayerSpec = Conv2dSpec | ConvTranspose2dSpec | ActivationSpec | LeakyReluSpec | AddSpec;
+
+export interface Arch {
+  name: string;
+  description: string;
+  /** Per-image input shape [C, H, W]. */
+  input: [number, number, number];
+  layers: LayerSpec[];
+}
+
+/** The notebook's ConvAutoencoder, exactly (../shared/reference/pytorch/common.py). */
+export const SEED: Arch = {
+  name: "seed",
+  description: "the notebook's conv autoencoder: 1→16→32 stride-2 convs, 7×7 conv to a 64-d code, mirrored decoder, sigmoid",
+  input: [1, 28, 28],
+  layers: [
+    { type: "conv2d", name: "encoder.0", out: 16, kernel: 3, stride: 2, padding: 1 },
+    { type: "relu" },
+    { type: "conv2d", name: "encoder.2", out: 32, kernel: 3, stride: 2, padding: 1 },
+    { type: "relu" },
+    { type: "conv2d", name: "encoder.4", out: 64, kernel: 7 },
+    { type: "convTranspose2d", name: "decoder.0", out: 32, kernel: 7 },
+    { type: "relu" },
+    { type: "convTranspose2d", name: "decoder.2", out: 16, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
+    { type: "relu" },
+    { type: "convTranspose2d", name: "decoder.4", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
+    { type: "sigmoid" },
+  ],
+};
+
+export const ARCHS: Record<string, Arch> = { seed: SEED };
+
+export function getArch(name: string): Arch {
+  const a = ARCHS[name];
+  if (!a) throw new Error(`unknown architecture '${name}' (known: ${Object.keys(ARCHS).join(", ")})`);
+  return a;
+}
+
+export function pair(v: Pair | undefined, dflt: number): [number, number] {
+  if (v === undefined) return [dflt, dflt];
+  return typeof v === "number" ? [v, v] : v;
+}

@@ -1,0 +1,164 @@
+// The wasm engine as the host sees it: the export list of assembly/index.ts, typed; the build
+// probe; instantiation. Nothing here touches `fs`: the browser imports this file as is, and
+// host/node.ts supplies the bytes in Node.
+
+/** The three binaries built from one source (asconfig.json targets). */
+export type BuildName = "relaxed" | "strict" | "scalar";
+export const BUILDS: readonly BuildName[] = ["relaxed", "strict", "scalar"];
+export const BUILD_MODES: Record<BuildName, number> = { scalar: 0, strict: 1, relaxed: 2 };
+
+type Ptr = number;
+
+/** Exports of assembly/index.ts. Every pointer is a byte address in `memory`. */
+export interface EngineExports {
+  memory: WebAssembly.Memory;
+  buildMode(): number;
+  alloc(bytes: number): Ptr;
+  zero(ptr: Ptr, bytes: number): void;
+  gemm(transA: number, transB: number, M: number, N: number, K: number, a: Ptr, lda: number,
+    b: Ptr, ldb: number, c: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
+  gemmRef(transA: number, transB: number, M: number, N: number, K: number, a: Ptr, lda: number,
+    b: Ptr, ldb: number, c: Ptr, ldc: number, accumulate: number): void;
+  gemmScratchBytes(): number;
+  im2col(col: Ptr, x: Ptr, B: number, C: number, H: number, W: number, cStride: number, bStride: number,
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, Ho: number, Wo: number): void;
+  col2im(x: Ptr, col: Ptr, B: number, C: number, H: number, W: number, cStride: number, bStride: number,
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, Ho: number, Wo: number): void;
+  conv2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number): number;
+  conv2dForward(y: Ptr, x: Ptr, w: Ptr, bias: Ptr, B: number, Cin: number, H: number, W: number, Cout: number,
+    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ws: Ptr): void;
+  conv2dBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, B: number, Cin: number, H: number,
+    W: number, Cout: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ws: Ptr): void;
+  convTranspose2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number,
+    kw: number): number;
+  convTranspose2dForward(y: Ptr, x: Ptr, w: Ptr, bias: Ptr, B: number, Cin: number, H: number, W: number,
+    Cout: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oph: number,
+    opw: number, ws: Ptr): void;
+  convTranspose2dBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, B: number, Cin: number,
+    H: number, W: number, Cout: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
+    oph: number, opw: number, ws: Ptr): void;
+  reluForward(y: Ptr, x: Ptr, n: number): void;
+  reluBackward(dx: Ptr, dy: Ptr, y: Ptr, n: number): void;
+  leakyReluForward(y: Ptr, x: Ptr, n: number, slope: number): void;
+  leakyReluBackward(dx: Ptr, dy: Ptr, x: Ptr, n: number, slope: number): void;
+  sigmoidForward(y: Ptr, x: Ptr, n: number): void;
+  sigmoidBackward(dx: Ptr, dy: Ptr, y: Ptr, n: number): void;
+  addForward(y: Ptr, a: Ptr, b: Ptr, n: number): void;
+  addBackward(da: Ptr, db: Ptr, dy: Ptr, n: number): void;
+  mseForward(pred: Ptr, target: Ptr, n: number): number;
+  mseBackward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, scale: number): void;
+  l1Forward(pred: Ptr, target: Ptr, n: number): number;
+  l1Backward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, scale: number): void;
+  adamStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, step: number): void;
+  zeroGrad(g: Ptr, n: number): void;
+  rngSeed(lo: number, hi: number): void;
+  rngGetState(ptr: Ptr): void;
+  rngSetState(ptr: Ptr): void;
+  uniform(): number;
+  below(n: number): number;
+  fillUniform(ptr: Ptr, n: number, lo: number, hi: number): void;
+  fillNormal(ptr: Ptr, n: number): void;
+  noiseNone(dst: Ptr, src: Ptr, B: number, n: number): void;
+  noiseGaussian(dst: Ptr, src: Ptr, B: number, n: number, sigma: number): void;
+  noiseSaltPepper(dst: Ptr, src: Ptr, B: number, n: number, amount: number, saltVsPepper: number): void;
+  noiseSpeckle(dst: Ptr, src: Ptr, B: number, n: number, sigma: number): void;
+  noisePoisson(dst: Ptr, src: Ptr, B: number, n: number, peak: number): void;
+  noiseMixed(dst: Ptr, src: Ptr, B: number, n: number, gaussianSigma: number, amount: number,
+    saltVsPepper: number, speckleSigma: number): void;
+  poisson(lam: number): number;
+  layerFields(): number;
+  modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;
+  modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
+}
+
+/** An instantiated engine: its exports and which build it is. */
+export interface Engine {
+  readonly build: BuildName;
+  readonly exports: EngineExports;
+  /** Why this build was chosen (shown by the CLI and the page). */
+  readonly reason: string;
+  /** A Float32Array over the whole memory, rebuilt if memory has grown since the last call. */
+  f32(): Float32Array;
+}
+
+/** Reads a build's .wasm bytes (from disk in Node, by fetch in the browser). */
+export type WasmSource = (build: BuildName) => Promise<BufferSource>;
+
+export interface LoadOptions {
+  /** Force one build; "auto" (default) takes the best that validates: relaxed → strict → scalar. */
+  build?: BuildName | "auto";
+}
+
+/** Reads the AssemblyScript string (UTF-16, length before it) that abort() points at. */
+function readAsString(memory: WebAssembly.Memory, ptr: number): string {
+  if (!ptr) return "";
+  const bytes = memory.buffer.byteLength;
+  if (ptr < 4 || ptr >= bytes) return `<string at ${ptr}>`;
+  const len = new Uint32Array(memory.buffer, ptr - 4, 1)[0] >>> 1;
+  if (ptr + 2 * len > bytes) return `<string at ${ptr}>`;
+  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, len));
+}
+
+/** Instantiates one build's bytes. */
+export async function instantiate(build: BuildName, bytes: BufferSource, reason: string): Promise<Engine> {
+  let memory: WebAssembly.Memory | undefined;
+  const imports = {
+    env: {
+      abort(msg: number, file: number, line: number, col: number): never {
+        const m = memory ? readAsString(memory, msg) : "";
+        const f = memory ? readAsString(memory, file) : "";
+        throw new Error(`wasm abort: ${m} at ${f}:${line}:${col}`);
+      },
+    },
+  };
+  const { instance } = await WebAssembly.instantiate(bytes, imports);
+  const exports = instance.exports as unknown as EngineExports;
+  memory = exports.memory;
+  if (exports.buildMode() !== BUILD_MODES[build]) {
+    throw new Error(`${build} build reports mode ${exports.buildMode()}: the build files are mixed up`);
+  }
+  let view = new Float32Array(memory.buffer);
+  return {
+    build,
+    exports,
+    reason,
+    f32() {
+      if (view.buffer !== exports.memory.buffer) view = new Float32Array(exports.memory.buffer);
+      return view;
+    },
+  };
+}
+
+/**
+ * Loads the engine: the named build, or the best one this runtime validates (relaxed SIMD needs
+ * Chromium, or Node 20 started with --experimental-wasm-relaxed-simd).
+ */
+export async function loadEngine(source: WasmSource, opts: LoadOptions = {}): Promise<Engine> {
+  const wanted = opts.build ?? "auto";
+  if (wanted !== "auto") {
+    if (!BUILDS.includes(wanted)) throw new Error(`unknown build '${wanted}' (use ${BUILDS.join(", ")} or auto)`);
+    const bytes = await source(wanted);
+    if (!WebAssembly.validate(bytes)) throw new Error(unsupportedMessage(wanted));
+    return instantiate(wanted, bytes, `${wanted} requested`);
+  }
+  const skipped: string[] = [];
+  for (const build of BUILDS) {
+    const bytes = await source(build);
+    if (WebAssembly.validate(bytes)) {
+      const why = skipped.length ? `best that validates here (${skipped.join("; ")})` : "best build, validates here";
+      return instantiate(build, bytes, why);
+    }
+    skipped.push(unsupportedMessage(build));
+  }
+  throw new Error(`no engine build validates in this runtime: ${skipped.join("; ")}`);
+}
+
+function unsupportedMessage(build: BuildName): string {
+  if (build === "relaxed") {
+    return "relaxed SIMD not supported by this runtime (Node 20 needs --experimental-wasm-relaxed-simd)";
+  }
+  if (build === "strict") return "SIMD not supported by this runtime";
+  return "WebAssembly MVP build does not validate";
+}

@@ -1,0 +1,55 @@
+// Noise kinds as the host names them, their notebook defaults, and the call that samples one into
+// a batch (in wasm, from the engine's seeded RNG).
+
+import type { EngineExports } from "./engine.js";
+
+export const NOISE_KINDS = ["gaussian", "salt-pepper", "speckle", "poisson", "mixed", "none"] as const;
+export type NoiseKind = (typeof NOISE_KINDS)[number];
+
+/** The three kinds the notebook denoises, evaluated separately. */
+export const EVAL_NOISES = ["gaussian", "salt-pepper", "speckle"] as const;
+
+export interface NoiseLevels {
+  /** gaussian: x + σ·N(0,1) */
+  gaussianSigma: number;
+  /** salt-and-pepper: fraction of pixels hit */
+  amount: number;
+  /** salt-and-pepper: share of hits that are salt (1) rather than pepper (0) */
+  saltVsPepper: number;
+  /** speckle: x + σ·x·N(0,1) */
+  speckleSigma: number;
+  /** poisson: photons at intensity 1 (lower = noisier) */
+  poissonPeak: number;
+}
+
+/** The notebook's parameters (poisson has none there: 10 photons at full intensity). */
+export const DEFAULT_LEVELS: NoiseLevels = {
+  gaussianSigma: 0.5, amount: 0.04, saltVsPepper: 0.5, speckleSigma: 1, poissonPeak: 10,
+};
+
+export function parseNoise(s: string): NoiseKind {
+  const k = s === "salt_pepper" || s === "saltpepper" || s === "sp" ? "salt-pepper" : s;
+  if (!(NOISE_KINDS as readonly string[]).includes(k)) {
+    throw new Error(`unknown noise type '${s}' (use ${NOISE_KINDS.join(", ")})`);
+  }
+  return k as NoiseKind;
+}
+
+/**
+ * dst = noisy(src) for B images of n floats each (dst may equal src). `level` overrides the kind's
+ * main parameter (σ, amount or peak).
+ */
+export function applyNoise(
+  e: EngineExports, kind: NoiseKind, dst: number, src: number, B: number, n: number,
+  levels: Partial<NoiseLevels> = {},
+): void {
+  const L = { ...DEFAULT_LEVELS, ...levels };
+  switch (kind) {
+    case "none": return e.noiseNone(dst, src, B, n);
+    case "gaussian": return e.noiseGaussian(dst, src, B, n, L.gaussianSigma);
+    case "salt-pepper": return e.noiseSaltPepper(dst, src, B, n, L.amount, L.saltVsPepper);
+    case "speckle": return e.noiseSpeckle(dst, src, B, n, L.speckleSigma);
+    case "poisson": return e.noisePoisson(dst, src, B, n, L.poissonPeak);
+    case "mixed": return e.noiseMixed(dst, src, B, n, L.gaussianSigma, L.amount, L.saltVsPepper, L.speckleSigma);
+  }
+}
