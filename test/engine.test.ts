@@ -1,0 +1,166 @@
+// The engine as a whole: build selection, memory discipline, training steps across builds,
+// Adam over several steps, architectures from descriptions.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { SEED, type Arch } from "../host/arch.js";
+import { BUILDS, loadEngine } from "../host/engine.js";
+import { loadEngineNode, wasmPath } from "../host/node.js";
+import { Model, planLayers } from "../host/model.js";
+import { applyNoise } from "../host/noise.js";
+import { diff, runnable, testRandom } from "./helpers.js";
+
+const relaxedHere = runnable("relaxed");
+
+test("the probe picks the best build that validates, and a forced build is honoured", async () => {
+  const auto = await loadEngineNode({ build: "auto" });
+  assert.equal(auto.build, relaxedHere ? "relaxed" : "strict", auto.reason);
+  for (const b of BUILDS) {
+    if (!runnable(b)) continue;
+    const e = await loadEngineNode({ build: b });
+    assert.equal(e.build, b);
+    assert.equal(e.exports.buildMode(), { scalar: 0, strict: 1, relaxed: 2 }[b]);
+  }
+  // A runtime without relaxed SIMD: the probe falls back to strict and says why.
+  const noRelaxed = await loadEngine(async (b) => {
+    if (b === "relaxed") return new Uint8Array([0, 1, 2, 3]); // does not validate
+    return readFileSync(wasmPath(b));
+  });
+  assert.equal(noRelaxed.build, "strict");
+  assert.match(noRelaxed.reason, /relaxed SIMD not supported/);
+  await assert.rejects(loadEngineNode({ build: "bogus" as never }), /unknown build 'bogus'/);
+});
+
+function seededBatch(model: Model, B: number, seed: number): void {
+  const r = testRandom(seed);
+  const t = model.targetView(B);
+  for (let i = 0; i < t.length; i++) t[i] = Math.max(0, r()); // digit-like: many zeros, values in [0,1)
+}
+
+test("a training step allocates nothing: memory.buffer.byteLength is unchanged", async () => {
+  const engine = await loadEngineNode({ build: "strict" });
+  const model = new Model(engine, SEED, 64);
+  model.init(1);
+  const before = model.memoryBytes();
+  const buffer = engine.exports.memory.buffer;
+  for (let s = 0; s < 5; s++) {
+    seededBatch(model, 64, s + 1);
+    applyNoise(engine.exports, "mixed", model.input, model.target, 64, model.inputNumel);
+    model.trainStep(64);
+    model.trainStep(17); // a short last batch too
+  }
+  assert.equal(model.memoryBytes(), before);
+  assert.equal(engine.exports.memory.buffer, buffer, "memory was replaced (grown)");
+});
+
+test("strict and scalar builds train bit-identically; relaxed stays within rounding", async () => {
+  const run = async (build: "strict" | "scalar" | "relaxed") => {
+    const engine = await loadEngineNode({ build });
+    const model = new Model(engine, SEED, 16);
+    model.init(7);
+    const losses: number[] = [];
+    for (let s = 0; s < 4; s++) {
+      seededBatch(model, 16, 100 + s);
+      applyNoise(engine.exports, "gaussian", model.input, model.target, 16, model.inputNumel);
+      losses.push(model.trainStep(16));
+    }
+    return { losses, params: model.paramsView().slice() };
+  };
+  const strict = await run("strict");
+  const scalar = await run("scalar");
+  assert.deepEqual(strict.losses, scalar.losses);
+  assert.ok(Buffer.from(strict.params.buffer).equals(Buffer.from(scalar.params.buffer)), "strict ≠ scalar weights");
+  assert.ok(strict.losses[3] < strict.losses[0], `loss did not fall: ${strict.losses}`);
+  if (relaxedHere) {
+    const relaxed = await run("relaxed");
+    const d = diff(relaxed.params, strict.params);
+    console.log(`# relaxed vs strict after 4 steps: max|Δw| ${d.maxAbs.toExponential(2)}, losses ${relaxed.losses.map((l) => l.toFixed(6))}`);
+    // Adam moves each weight by ≤ ~lr per step; rounding differences must stay far below one step.
+    assert.ok(d.maxAbs < 1e-4, `relaxed drifted ${d.maxAbs}`);
+  }
+});
+
+test("Adam matches torch.optim.Adam's formula over several steps, with weight decay", async () => {
+  const engine = await loadEngineNode({ build: "strict" });
+  const e = engine.exports;
+  const n = 37;
+  const p = e.alloc(n * 4), g = e.alloc(n * 4), m = e.alloc(n * 4), v = e.alloc(n * 4);
+  const f32 = (ptr: number) => new Float32Array(e.memory.buffer, ptr, n);
+  const r = testRandom(3);
+  f32(p).set(Array.from({ length: n }, () => r()));
+  const [lr, b1, b2, eps, wd] = [1e-2, 0.8, 0.99, 1e-6, 0.05];
+  let worst = 0;
+  for (let t = 1; t <= 5; t++) {
+    // Gradients over five decades, so that ε's place (after the sqrt) and the bias corrections matter.
+    f32(g).set(Array.from({ length: n }, () => r() * 10 ** Math.floor(r() * 2.5 - 4)));
+    const [P, G, M, V] = [f32(p), f32(g), f32(m), f32(v)].map((a) => Float64Array.from(a));
+    e.adamStep(p, g, m, v, n, lr, b1, b2, eps, wd, t);
+    const [P1, M1, V1] = [f32(p), f32(m), f32(v)];
+    for (let i = 0; i < n; i++) {
+      const gi = G[i] + wd * P[i];
+      const mi = b1 * M[i] + (1 - b1) * gi;
+      const vi = b2 * V[i] + (1 - b2) * gi * gi;
+      const pi = P[i] - (lr / (1 - b1 ** t)) * mi / (Math.sqrt(vi) / Math.sqrt(1 - b2 ** t) + eps);
+      assert.ok(Math.abs(M1[i] - mi) <= 1e-6 * Math.abs(mi) + 1e-30, `m[${i}] step ${t}`);
+      assert.ok(Math.abs(V1[i] - vi) <= 1e-6 * Math.abs(vi) + 1e-30, `v[${i}] step ${t}`);
+      worst = Math.max(worst, Math.abs(P1[i] - pi));
+    }
+  }
+  console.log(`# Adam, 5 steps vs f64 formula: max |Δp| ${worst.toExponential(2)} (steps are ~${lr})`);
+  assert.ok(worst <= 1e-6, `Adam parameter off by ${worst}`);
+});
+
+test("architectures come from descriptions: skip connections, leaky ReLU, shape errors", async () => {
+  const engine = await loadEngineNode({ build: "strict" });
+  const skip: Arch = {
+    name: "skip-test", description: "residual toy", input: [1, 12, 10],
+    layers: [
+      { type: "conv2d", name: "enc", out: 4, kernel: 3, stride: 2, padding: 1, id: "e" },
+      { type: "leakyRelu", slope: 0.1 },
+      { type: "conv2d", name: "mid", out: 4, kernel: [3, 1], padding: [1, 0] },
+      { type: "add", with: "e" },
+      { type: "convTranspose2d", name: "dec", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
+      { type: "add", with: "input" },
+    ],
+  };
+  const model = new Model(engine, skip, 3);
+  assert.deepEqual(model.tensors.map((t) => `${t.name}:${t.shape.join("x")}`),
+    ["enc.weight:4x1x3x3", "enc.bias:4", "mid.weight:4x4x3x1", "mid.bias:4", "dec.weight:4x1x3x3", "dec.bias:1"]);
+  model.init(5);
+  seededBatch(model, 3, 9);
+  applyNoise(engine.exports, "gaussian", model.input, model.target, 3, model.inputNumel);
+  const l0 = model.trainStep(3);
+  for (let i = 0; i < 30; i++) model.trainStep(3);
+  const l1 = model.trainStep(3);
+  assert.ok(l1 < l0, `skip model did not learn: ${l0} → ${l1}`);
+
+  assert.throws(() => planLayers({ ...skip, layers: [{ type: "conv2d", name: "c", out: 2, kernel: 3 }] }), /differs from input/);
+  assert.throws(() => planLayers({ ...skip, layers: [{ type: "add", with: "nope" }] }), /no earlier layer has id 'nope'/);
+  assert.throws(() => planLayers({ ...skip, layers: [{ type: "convTranspose2d", name: "t", out: 1, kernel: 3, stride: 2, outputPadding: 2 }] }), /output padding/);
+  assert.throws(() => planLayers({ ...skip, layers: [{ type: "conv2d", name: "c", out: 1, kernel: 30 }] }), /larger than padded input/);
+  assert.throws(() => new Model(engine, SEED, 0), /batch size/);
+  assert.throws(() => model.forward(4), /batch 4 outside 1\.\.3/);
+});
+
+test("the seed model's layout table has PyTorch's state-dict names and init bounds", async () => {
+  const engine = await loadEngineNode({ build: "strict" });
+  const model = new Model(engine, SEED, 1);
+  assert.deepEqual(model.tensors.map((t) => t.name), [
+    "encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias", "encoder.4.weight", "encoder.4.bias",
+    "decoder.0.weight", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias", "decoder.4.weight", "decoder.4.bias",
+  ]);
+  assert.equal(model.tensors.reduce((a, t) => a + t.numel, 0), 210_369);
+  model.init(123);
+  for (const t of model.tensors) {
+    const w = model.param(t.name), bound = Math.fround(1 / Math.sqrt(t.fanIn));
+    let lo = Infinity, hi = -Infinity;
+    for (const x of w) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+    assert.ok(lo >= -bound && hi <= bound, `${t.name} outside ±${bound}`);
+    if (t.numel > 1000) assert.ok(hi > 0.95 * bound && lo < -0.95 * bound, `${t.name} does not fill ±${bound}`);
+  }
+  // PyTorch's ConvTranspose2d fan_in is weight.size(1)·k·k: decoder.0 [64,32,7,7] → 32·49.
+  assert.equal(model.tensor("decoder.0.weight").fanIn, 32 * 49);
+  const a = model.paramsView().slice();
+  model.init(123);
+  assert.deepEqual(model.paramsView(), a, "init is not reproducible for a seed");
+});
