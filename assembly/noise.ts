@@ -50,15 +50,17 @@ export function noiseSpeckle(dst: usize, src: usize, B: i32, n: i32, sigma: f32)
  * uniformly with replacement are set to 1, then ⌈amount·n·(1−s)⌉ positions to 0 (pepper wins
  * where both land). Notebook: amount 0.04, s 0.5 → 16 + 16 draws on a 28×28 image.
  */
-export function noiseSaltPepper(dst: usize, src: usize, B: i32, n: i32, amount: f32, saltVsPepper: f32): void {
+export function noiseSaltPepper(dst: usize, src: usize, B: i32, n: i32, amount: f64, saltVsPepper: f64): void {
   for (let b = 0; b < B; b++) saltPepperImage(dst, src, b, n, amount, saltVsPepper);
 }
 
-function saltPepperImage(dst: usize, src: usize, b: i32, n: i32, amount: f32, s: f32): void {
+// amount and s are f64 (not f32) so the counts are Python's math.ceil(amount * n * s) exactly: as
+// f32, 0.1·100·0.3 widens to 3.00000016 and ceils to 4 where Python gets 3.
+function saltPepperImage(dst: usize, src: usize, b: i32, n: i32, amount: f64, s: f64): void {
   const off = (<usize>b * <usize>n) << 2;
   if (dst != src) memory.copy(dst + off, src + off, <usize>n << 2);
-  const numSalt = <i32>Math.ceil(<f64>amount * <f64>n * <f64>s);
-  const numPepper = <i32>Math.ceil(<f64>amount * <f64>n * (1.0 - <f64>s));
+  const numSalt = <i32>Math.ceil(amount * <f64>n * s);
+  const numPepper = <i32>Math.ceil(amount * <f64>n * (1.0 - s));
   for (let i = 0; i < numSalt; i++) store<f32>(dst + off + (<usize>below(<u32>n) << 2), 1);
   for (let i = 0; i < numPepper; i++) store<f32>(dst + off + (<usize>below(<u32>n) << 2), 0);
 }
@@ -88,7 +90,7 @@ export function noiseNone(dst: usize, src: usize, B: i32, n: i32): void {
  */
 export function noiseMixed(
   dst: usize, src: usize, B: i32, n: i32,
-  gaussianSigma: f32, amount: f32, saltVsPepper: f32, speckleSigma: f32,
+  gaussianSigma: f32, amount: f64, saltVsPepper: f64, speckleSigma: f32,
 ): void {
   for (let b = 0; b < B; b++) {
     const off = (<usize>b * <usize>n) << 2;
