@@ -1,0 +1,10 @@
+// Errors a user caused (bad file, bad flag): the CLI prints their message as one line and exits 1,
+// without a stack trace. Anything else is a bug and keeps its trace.
+export class UserError extends Error {
+  override name = "UserError";
+}
+
+/** Throws a UserError with the file name in front: "<file>: <problem>". */
+export function fileError(file: string, problem: string): never {
+  throw new UserError(`${file}: ${problem}`);
+}

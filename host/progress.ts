@@ -1,0 +1,43 @@
+// Progress on stderr: a redrawn bar with images/s and ETA on a terminal, plain lines (about every
+// 10 %) otherwise, so logs stay readable.
+export class Progress {
+  private readonly start = performance.now();
+  private lastPct = -1;
+  private readonly tty: boolean;
+
+  constructor(private readonly label: string, private readonly total: number, private readonly quiet = false) {
+    this.tty = !!process.stderr.isTTY;
+  }
+
+  update(done: number, extra = ""): void {
+    if (this.quiet) return;
+    const secs = (performance.now() - this.start) / 1000;
+    const rate = done / Math.max(secs, 1e-9);
+    const eta = rate > 0 ? (this.total - done) / rate : 0;
+    const pct = Math.floor((100 * done) / this.total);
+    const text = `${this.label} ${done}/${this.total} ${Math.round(rate)} img/s ETA ${fmtTime(eta)}${extra ? " " + extra : ""}`;
+    if (this.tty) {
+      const width = 24, fill = Math.round((width * done) / this.total);
+      process.stderr.write(`\r[${"#".repeat(fill)}${"-".repeat(width - fill)}] ${text}\x1b[K`);
+    } else if (Math.floor(pct / 10) !== Math.floor(this.lastPct / 10) || done === this.total) {
+      process.stderr.write(`${text}\n`);
+    }
+    this.lastPct = pct;
+  }
+
+  done(summary: string): void {
+    if (this.quiet) return;
+    if (this.tty) process.stderr.write(`\r${summary}\x1b[K\n`);
+    else process.stderr.write(`${summary}\n`);
+  }
+
+  seconds(): number {
+    return (performance.now() - this.start) / 1000;
+  }
+}
+
+export function fmtTime(s: number): string {
+  if (!Number.isFinite(s)) return "?";
+  const m = Math.floor(s / 60), r = Math.round(s - 60 * m);
+  return m ? `${m}m${String(r).padStart(2, "0")}s` : `${r}s`;
+}

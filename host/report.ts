@@ -1,0 +1,122 @@
+// What `npm start` leaves in results/: a grid PNG per noise type (rows clean / noisy / denoised),
+// a training chart (loss per batch and per epoch, validation PSNR per epoch), metrics.json and
+// report.md. Every file is written atomically.
+import { join } from "node:path";
+import { Canvas, type RGB } from "./canvas.js";
+import type { EvalRun, EvalTable } from "./eval.js";
+import { METHODS } from "./eval.js";
+import { writeFileAtomic } from "./files.js";
+import { encodeRgbPng } from "./png.js";
+import type { TrainRun } from "./train.js";
+
+const BLUE: RGB = [31, 119, 180], ORANGE: RGB = [255, 127, 14], GRAY: RGB = [200, 200, 200], BLACK: RGB = [0, 0, 0];
+
+/** Grid of `n` test digits: rows clean / noisy (clipped for display) / denoised, enlarged `scale`×. */
+export function gridPng(run: EvalRun, index: number, n = 12, scale = 3): Buffer {
+  const set = run.sets[index], out = run.outputs[index];
+  n = Math.min(n, set.count);
+  const P = set.H * set.W, cw = set.W * scale, ch = set.H * scale, gap = 4, left = 130, top = 40;
+  const rows: [string, Float32Array][] = [["clean", set.clean], ["noisy", set.noisy], ["denoised", out]];
+  const c = new Canvas(left + n * (cw + gap), top + rows.length * (ch + gap) + 4);
+  const m = run.table[set.noise]?.model;
+  c.text(8, 10, `${set.noise} noise` + (m ? `: model ${m.psnr.toFixed(2)} dB / SSIM ${m.ssim.toFixed(3)}` : ""), BLACK, 2);
+  rows.forEach(([label, imgs], r) => {
+    const y = top + r * (ch + gap);
+    c.text(8, y + ch / 2 - 7, label, BLACK, 2);
+    for (let i = 0; i < n; i++) c.gray(imgs, i * P, set.W, set.H, left + i * (cw + gap), y, scale);
+  });
+  return encodeRgbPng(c.width, c.height, c.data);
+}
+
+function niceTicks(lo: number, hi: number, count = 5): number[] {
+  const span = hi - lo || 1, raw = span / count, mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-12; v += step) ticks.push(+v.toPrecision(10));
+  return ticks;
+}
+
+/** One panel: axes, ticks, title, and series of (x, y) points. */
+function panel(
+  c: Canvas, x0: number, y0: number, w: number, h: number, title: string, xLabel: string,
+  series: { pts: [number, number][]; color: RGB; thick: number; dots?: boolean }[],
+): void {
+  const all = series.flatMap((s) => s.pts);
+  if (!all.length) return;
+  let [xmin, xmax] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
+  let [ymin, ymax] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
+  if (xmax === xmin) { xmin -= 0.5; xmax += 0.5; }
+  const pad = (ymax - ymin) * 0.08 || Math.abs(ymax) * 0.05 || 1;
+  ymin -= pad; ymax += pad;
+  const L = 70, B = 40, T = 30;
+  const px = (x: number) => x0 + L + ((x - xmin) / (xmax - xmin)) * (w - L - 10);
+  const py = (y: number) => y0 + T + (1 - (y - ymin) / (ymax - ymin)) * (h - T - B);
+  c.text(x0 + L, y0 + 6, title, BLACK, 2);
+  for (const t of niceTicks(ymin, ymax)) {
+    c.line(px(xmin), py(t), px(xmax), py(t), GRAY);
+    const s = Math.abs(t) < 0.01 && t !== 0 ? t.toExponential(0) : String(+t.toPrecision(3));
+    c.text(x0 + L - 6 - Canvas.textWidth(s, 1), py(t) - 3, s, BLACK, 1);
+  }
+  for (const t of niceTicks(xmin, xmax, 6)) {
+    c.line(px(t), py(ymin), px(t), py(ymin) + 4, BLACK);
+    c.text(px(t) - Canvas.textWidth(String(t), 1) / 2, py(ymin) + 8, String(t), BLACK, 1);
+  }
+  c.text(x0 + L + (w - L) / 2 - Canvas.textWidth(xLabel, 1) / 2, py(ymin) + 22, xLabel, BLACK, 1);
+  c.line(px(xmin), py(ymin), px(xmax), py(ymin), BLACK);
+  c.line(px(xmin), py(ymin), px(xmin), py(ymax), BLACK);
+  for (const s of series) {
+    for (let i = 1; i < s.pts.length; i++) c.line(px(s.pts[i - 1][0]), py(s.pts[i - 1][1]), px(s.pts[i][0]), py(s.pts[i][1]), s.color, s.thick);
+    if (s.dots) for (const p of s.pts) c.rect(Math.round(px(p[0])) - 3, Math.round(py(p[1])) - 3, 7, 7, s.color);
+  }
+}
+
+/** Training chart: loss per batch (light) and per epoch (dots) | validation PSNR per epoch. */
+export function trainingChartPng(run: TrainRun): Buffer {
+  const c = new Canvas(1000, 380);
+  const nb = run.batchLosses.length / Math.max(1, run.epochs.length);
+  const smooth: [number, number][] = [];
+  const win = Math.max(1, Math.floor(nb / 20));
+  for (let i = 0; i + win <= run.batchLosses.length; i += win) {
+    let s = 0;
+    for (let k = i; k < i + win; k++) s += run.batchLosses[k];
+    smooth.push([(i + win / 2) / nb, s / win]);
+  }
+  panel(c, 0, 0, 500, 380, "train loss (mse)", "epoch", [
+    { pts: smooth, color: BLUE, thick: 1 },
+    { pts: run.epochs.map((e) => [e.epoch, e.loss]), color: ORANGE, thick: 2, dots: true },
+  ]);
+  const val = run.epochs.filter((e) => e.valPsnr !== undefined).map((e) => [e.epoch, e.valPsnr!] as [number, number]);
+  panel(c, 500, 0, 500, 380, "validation psnr (db)", "epoch", [{ pts: val, color: ORANGE, thick: 2, dots: true }]);
+  return encodeRgbPng(c.width, c.height, c.data);
+}
+
+export function markdownTable(table: EvalTable): string {
+  const noises = Object.keys(table);
+  const lines = [`| method | ${noises.join(" | ")} |`, `|---|${noises.map(() => "---|").join("")}`];
+  for (const m of METHODS) lines.push(`| ${m} | ${noises.map((n) => `${table[n][m].psnr.toFixed(2)} / ${table[n][m].ssim.toFixed(4)}`).join(" | ")} |`);
+  return lines.join("\n");
+}
+
+/** Writes grids, chart, metrics.json and report.md into dir; returns the files written. */
+export function writeReport(dir: string, facts: Record<string, unknown>, train: TrainRun | undefined, evalRun: EvalRun): string[] {
+  const files: string[] = [];
+  const put = (name: string, data: Uint8Array | string) => {
+    writeFileAtomic(join(dir, name), data);
+    files.push(join(dir, name));
+  };
+  evalRun.sets.forEach((s, i) => put(`grid_${s.noise}.png`, gridPng(evalRun, i)));
+  if (train) put("training.png", trainingChartPng(train));
+  put("metrics.json", JSON.stringify({ ...facts, eval: evalRun.table, train: train?.epochs }, null, 1) + "\n");
+  const md = [
+    "# denoise-wasm results", "",
+    ...Object.entries(facts).map(([k, v]) => `- ${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`), "",
+    "## PSNR (dB) / SSIM — rows: method, columns: test noise", "",
+    markdownTable(evalRun.table), "",
+    ...(train ? ["## Training", "", "| epoch | mean loss | seconds | img/s | validation PSNR |", "|---|---|---|---|---|",
+      ...train.epochs.map((e) => `| ${e.epoch} | ${e.loss.toFixed(6)} | ${e.seconds.toFixed(1)} | ${Math.round(e.imagesPerSecond)} | ${e.valPsnr?.toFixed(2) ?? "-"} |`),
+      "", "![training](training.png)", ""] : []),
+    ...evalRun.sets.map((s) => `![${s.noise}](grid_${s.noise}.png)`), "",
+  ].join("\n");
+  put("report.md", md);
+  return files;
+}

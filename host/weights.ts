@@ -1,0 +1,84 @@
+// A Model's parameters (and Adam state) ⇄ .safetensors, by PyTorch state-dict name.
+// Loading is strict: every parameter must be present with its exact shape, and any tensor that is
+// neither a parameter nor optimizer state is an error (it means the file is for another network).
+import { getArch, type Arch } from "./arch.js";
+import { fileError } from "./errors.js";
+import type { Model } from "./model.js";
+import { writeSafetensors, type SafeTensors, type Tensor } from "./safetensors.js";
+
+const M_PREFIX = "optimizer.exp_avg.";
+const V_PREFIX = "optimizer.exp_avg_sq.";
+const STEP_KEY = "optimizer.step";
+
+/** Writes the model's weights, Adam state (unless withOptimizer is false) and metadata. */
+export function saveWeights(model: Model, path: string, facts: Record<string, string | number> = {}, withOptimizer = true): void {
+  const tensors = new Map<string, Tensor>();
+  const params = model.paramsView(), m = model.adamMView(), v = model.adamVView();
+  const slice = (a: Float32Array, t: { offset: number; numel: number }) => a.slice(t.offset, t.offset + t.numel);
+  for (const t of model.tensors) tensors.set(t.name, { shape: t.shape, data: slice(params, t) });
+  const metadata: Record<string, string> = {
+    format: "pt",
+    producer: "denoise-wasm",
+    arch: model.arch.name,
+    arch_json: JSON.stringify(model.arch),
+    loss: model.loss,
+  };
+  for (const [k, val] of Object.entries(facts)) metadata[k] = String(val);
+  if (withOptimizer && model.step > 0) {
+    for (const t of model.tensors) tensors.set(M_PREFIX + t.name, { shape: t.shape, data: slice(m, t) });
+    for (const t of model.tensors) tensors.set(V_PREFIX + t.name, { shape: t.shape, data: slice(v, t) });
+    metadata[STEP_KEY] = String(model.step);
+    metadata["optimizer.lr"] = String(model.adam.lr);
+    metadata["optimizer.betas"] = `${model.adam.beta1},${model.adam.beta2}`;
+    metadata["optimizer.eps"] = String(model.adam.eps);
+    metadata["optimizer.weight_decay"] = String(model.adam.weightDecay);
+  }
+  writeSafetensors(path, tensors, metadata);
+}
+
+/** The architecture a weights file was saved for: its `arch_json`, else its `arch` name, else `fallback`. */
+export function archOf(st: SafeTensors, file: string, fallback: string): Arch {
+  const json = st.metadata.arch_json;
+  if (json) {
+    try {
+      return JSON.parse(json) as Arch;
+    } catch {
+      fileError(file, "metadata arch_json is not valid JSON");
+    }
+  }
+  return getArch(st.metadata.arch ?? fallback);
+}
+
+/**
+ * Copies a file's tensors into the model. With `optimizer`, also Adam's m, v and step when the file
+ * has them (returns whether it did); otherwise the optimizer starts fresh.
+ */
+export function loadWeights(model: Model, st: SafeTensors, file: string, optimizer = false): boolean {
+  const names = new Set(model.tensors.map((t) => t.name));
+  for (const key of st.tensors.keys()) {
+    const base = key.startsWith(M_PREFIX) ? key.slice(M_PREFIX.length) : key.startsWith(V_PREFIX) ? key.slice(V_PREFIX.length) : key;
+    if (!names.has(base)) fileError(file, `unexpected tensor '${key}': architecture ${model.arch.name} has no such parameter`);
+  }
+  for (const t of model.tensors) {
+    const s = st.tensors.get(t.name);
+    if (!s) fileError(file, `missing tensor '${t.name}' (architecture ${model.arch.name} needs ${t.shape.join("×")})`);
+    if (s.shape.join() !== t.shape.join()) fileError(file, `tensor '${t.name}' has shape ${s.shape.join("×")}, architecture ${model.arch.name} needs ${t.shape.join("×")}`);
+    const bad = s.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) fileError(file, `tensor '${t.name}' holds a non-finite value (${s.data[bad]}) at index ${bad}`);
+  }
+  const params = model.paramsView();
+  for (const t of model.tensors) params.set(st.tensors.get(t.name)!.data, t.offset);
+  model.resetOptimizer();
+  const step = Number(st.metadata[STEP_KEY]);
+  if (!optimizer || !(step > 0)) return false;
+  const m = model.adamMView(), v = model.adamVView();
+  for (const t of model.tensors) {
+    const mt = st.tensors.get(M_PREFIX + t.name), vt = st.tensors.get(V_PREFIX + t.name);
+    if (!mt || !vt) fileError(file, `optimizer state for '${t.name}' is missing (file says step ${step})`);
+    if (mt.shape.join() !== t.shape.join() || vt.shape.join() !== t.shape.join()) fileError(file, `optimizer state for '${t.name}' has the wrong shape`);
+    m.set(mt.data, t.offset);
+    v.set(vt.data, t.offset);
+  }
+  model.step = step;
+  return true;
+}
