@@ -34,8 +34,10 @@ export function decodePng(buf: Uint8Array, name: string): GrayImage {
   } catch (e) {
     fileError(name, `corrupt PNG (${(e as Error).message})`);
   }
+  // skipRescale keeps samples at their stored depth (palette entries are always 8-bit RGB).
   const src = png.data as unknown as Uint8Array | Uint16Array;
-  const max = src instanceof Uint16Array ? 65535 : 255;
+  const depth = buf[24], colorType = buf[25];
+  const max = colorType === 3 ? 255 : 2 ** depth - 1;
   const n = width * height;
   if (src.length < 4 * n) fileError(name, "corrupt PNG (pixel data shorter than the header says)");
   const data = new Float32Array(n);
