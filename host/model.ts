@@ -149,6 +149,8 @@ export class Model {
   readonly outputGrads: number[];
   readonly workspace: number;
   readonly table: number;
+  /** 32 bytes where the engine RNG's state is read and written (checkpoints, side-effect-free eval). */
+  private readonly rngBuf: number;
   /** Adam's step count t (PyTorch's state['step']). */
   step = 0;
   adam: AdamOptions = { ...DEFAULT_ADAM };
@@ -201,6 +203,7 @@ export class Model {
     }
     this.workspace = e.alloc(ws);
     this.table = e.alloc(this.layers.length * e.layerFields() * 4);
+    this.rngBuf = e.alloc(32);
     this.writeTable();
   }
 
@@ -243,6 +246,18 @@ export class Model {
         r[F.dx2] = grad(l.from2);
       }
     });
+  }
+
+  /** A copy of the engine RNG's state (xoshiro256**, 32 bytes). */
+  rngState(): Uint8Array {
+    this.e.rngGetState(this.rngBuf);
+    return new Uint8Array(this.e.memory.buffer, this.rngBuf, 32).slice();
+  }
+
+  setRngState(state: Uint8Array): void {
+    if (state.length !== 32) throw new Error(`RNG state is 32 bytes, got ${state.length}`);
+    new Uint8Array(this.e.memory.buffer, this.rngBuf, 32).set(state);
+    this.e.rngSetState(this.rngBuf);
   }
 
   /** Bytes of wasm memory right now (a training step must leave this unchanged). */

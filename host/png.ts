@@ -3,10 +3,9 @@
 // convert("L")), alpha composited over black (MNIST's background). Output is 8-bit gray.
 // The header is checked before decoding, so a file claiming 100 000 × 100 000 pixels is refused
 // without allocating for it.
-import { readFileSync } from "node:fs";
 import { PNG } from "pngjs";
-import { fileError, UserError } from "./errors.js";
-import { writeFileAtomic } from "./files.js";
+import { fileError } from "./errors.js";
+import { readFileChecked, writeFileAtomic } from "./node.js";
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Largest image accepted: 64 megapixels. */
@@ -49,13 +48,7 @@ export function decodePng(buf: Uint8Array, name: string): GrayImage {
 }
 
 export function readPng(path: string): GrayImage {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return decodePng(buf, path);
+  return decodePng(readFileChecked(path), path);
 }
 
 /** Encodes gray [0, 1] (clipped, rounded) as an 8-bit grayscale PNG. */

@@ -1,6 +1,23 @@
 // Progress on stderr: a redrawn bar with images/s and ETA on a terminal, plain lines (about every
-// 10 %) otherwise, so logs stay readable.
-export class Progress {
+// 10 %) otherwise, so logs stay readable. Training and evaluation take a ProgressFactory, so they
+// stay free of Node (the browser's Worker reports by postMessage instead).
+
+export interface ProgressSink {
+  update(done: number, extra?: string): void;
+  done(summary: string): void;
+}
+
+/** Makes a progress reporter for a phase of `total` images. */
+export type ProgressFactory = (label: string, total: number) => ProgressSink;
+
+export const SILENT: ProgressFactory = () => ({ update() {}, done() {} });
+
+/** Bars on stderr, or nothing when quiet. */
+export function stderrProgress(quiet = false): ProgressFactory {
+  return quiet ? SILENT : (label, total) => new Progress(label, total);
+}
+
+export class Progress implements ProgressSink {
   private readonly start = performance.now();
   private lastPct = -1;
   private readonly tty: boolean;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Canvas, type RGB } from "./canvas.js";
 import type { EvalRun, EvalTable } from "./eval.js";
 import { METHODS } from "./eval.js";
-import { writeFileAtomic } from "./files.js";
+import { writeFileAtomic } from "./node.js";
 import { encodeRgbPng } from "./png.js";
 import type { TrainRun } from "./train.js";
 

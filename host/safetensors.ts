@@ -7,9 +7,8 @@
 // architecture and training in __metadata__, and, when saved by `train`, Adam's state as
 // `optimizer.exp_avg.<name>` / `optimizer.exp_avg_sq.<name>` tensors plus `optimizer.step` in
 // __metadata__ (what `train --init` needs to resume exactly).
-import { readFileSync, statSync } from "node:fs";
-import { fileError, UserError } from "./errors.js";
-import { writeFileAtomic } from "./files.js";
+// Pure (bytes in, bytes out): host/node.ts reads and writes the files.
+import { fileError } from "./errors.js";
 
 export interface Tensor {
   shape: number[];
@@ -113,20 +112,4 @@ function halfToFloat(h: number): number {
   if (e === 0) return s * m * 2 ** -24;
   if (e === 31) return m ? NaN : s * Infinity;
   return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-export function readSafetensors(path: string): SafeTensors {
-  let buf: Buffer;
-  try {
-    if (!statSync(path).isFile()) fileError(path, "not a regular file");
-    buf = readFileSync(path);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return decodeSafetensors(buf, path);
-}
-
-export function writeSafetensors(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }

@@ -4,14 +4,14 @@
 import { getArch, type Arch } from "./arch.js";
 import { fileError } from "./errors.js";
 import type { Model } from "./model.js";
-import { writeSafetensors, type SafeTensors, type Tensor } from "./safetensors.js";
+import { encodeSafetensors, type SafeTensors, type Tensor } from "./safetensors.js";
 
 const M_PREFIX = "optimizer.exp_avg.";
 const V_PREFIX = "optimizer.exp_avg_sq.";
 const STEP_KEY = "optimizer.step";
 
-/** Writes the model's weights, Adam state (unless withOptimizer is false) and metadata. */
-export function saveWeights(model: Model, path: string, facts: Record<string, string | number> = {}, withOptimizer = true): void {
+/** The model's weights, Adam state (unless withOptimizer is false) and metadata as .safetensors bytes. */
+export function encodeWeights(model: Model, facts: Record<string, string | number> = {}, withOptimizer = true): Uint8Array {
   const tensors = new Map<string, Tensor>();
   const params = model.paramsView(), m = model.adamMView(), v = model.adamVView();
   const slice = (a: Float32Array, t: { offset: number; numel: number }) => a.slice(t.offset, t.offset + t.numel);
@@ -33,7 +33,7 @@ export function saveWeights(model: Model, path: string, facts: Record<string, st
     metadata["optimizer.eps"] = String(model.adam.eps);
     metadata["optimizer.weight_decay"] = String(model.adam.weightDecay);
   }
-  writeSafetensors(path, tensors, metadata);
+  return encodeSafetensors(tensors, metadata);
 }
 
 /** The architecture a weights file was saved for: its `arch_json`, else its `arch` name, else `fallback`. */

@@ -9,9 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_DATA } from "../host/cli.js";
-import { readIdx } from "../host/idx.js";
 import { decodePng } from "../host/png.js";
-import { readSafetensors } from "../host/safetensors.js";
+import { readIdx, readSafetensors } from "../host/node.js";
 import { craftPng } from "./pngcraft.js";
 
 const CLI = fileURLToPath(new URL("../host/cli.js", import.meta.url));

@@ -164,3 +164,22 @@ test("the seed model's layout table has PyTorch's state-dict names and init boun
   model.init(123);
   assert.deepEqual(model.paramsView(), a, "init is not reproducible for a seed");
 });
+
+test("evaluation between training steps does not change the training run (RNG state restored)", async () => {
+  const { Trainer } = await import("../host/train.js");
+  const { makeNoisySet } = await import("../host/eval.js");
+  const engine = await loadEngineNode({ build: "strict" });
+  const r = testRandom(11);
+  const images = { count: 40, rows: 28, cols: 28, pixels: Uint8Array.from({ length: 40 * 784 }, () => (r() > 0.3 ? 0 : 255 * Math.abs(r()))), source: "synthetic" };
+  const run = (withEval: boolean) => {
+    const model = new Model(engine, SEED, 8);
+    model.init(3);
+    const t = new Trainer(model, images, { noise: "mixed", batch: 8, seed: 5, shuffle: true });
+    for (let i = 0; i < 12; i++) {
+      t.step();
+      if (withEval && i === 4) makeNoisySet(model, images, "speckle", 10, 99);
+    }
+    return model.paramsView().slice();
+  };
+  assert.deepEqual(run(true), run(false));
+});

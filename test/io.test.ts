@@ -8,13 +8,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { SEED } from "../host/arch.js";
-import { parseIdx, readIdx, readImages } from "../host/idx.js";
+import { parseIdx } from "../host/idx.js";
 import { median3, psnr, ssim } from "../host/metrics.js";
 import { Model } from "../host/model.js";
-import { loadEngineNode } from "../host/node.js";
+import { loadEngineNode, readIdx, readImages, readSafetensors, saveWeights } from "../host/node.js";
 import { decodePng, encodeGrayPng, MAX_PIXELS } from "../host/png.js";
-import { decodeSafetensors, encodeSafetensors, readSafetensors, type Tensor } from "../host/safetensors.js";
-import { loadWeights, saveWeights } from "../host/weights.js";
+import { decodeSafetensors, encodeSafetensors, type Tensor } from "../host/safetensors.js";
+import { loadWeights } from "../host/weights.js";
 import { diff, GOLDEN, goldenF32 } from "./helpers.js";
 import { chunk, craftPng } from "./pngcraft.js";
 
@@ -192,7 +192,7 @@ test("PyTorch's safetensors (golden seed_init) loads and gives PyTorch's outputs
 
   // Wrong files for this architecture.
   const bad = (mut: (m: Map<string, Tensor>) => void) => {
-    const m = new Map(st.tensors);
+    const m = new Map<string, Tensor>(st.tensors);
     mut(m);
     return { tensors: m, metadata: {} };
   };

@@ -6,9 +6,8 @@ import assert from "node:assert/strict";
 import { SEED } from "../host/arch.js";
 import { DEFAULT_DATA } from "../host/cli.js";
 import { evaluate } from "../host/eval.js";
-import { loadSplit } from "../host/idx.js";
 import { Model } from "../host/model.js";
-import { loadEngineNode } from "../host/node.js";
+import { loadEngineNode, loadSplit } from "../host/node.js";
 import { trainModel } from "../host/train.js";
 
 test("2 000 images of gaussian training raise test PSNR by ≥ 5 dB over the noisy input", async () => {
@@ -17,9 +16,9 @@ test("2 000 images of gaussian training raise test PSNR by ≥ 5 dB over the noi
   model.init(1);
   model.adam.lr = 2e-3;
   const run = trainModel(model, loadSplit(DEFAULT_DATA, "train"), {
-    noise: "gaussian", epochs: 6, batch: 16, seed: 1, shuffle: true, limit: 2000, quiet: true,
+    noise: "gaussian", epochs: 6, batch: 16, seed: 1, shuffle: true, limit: 2000,
   });
-  const ev = evaluate(model, loadSplit(DEFAULT_DATA, "test"), { count: 500, noises: ["gaussian"], quiet: true });
+  const ev = evaluate(model, loadSplit(DEFAULT_DATA, "test"), { count: 500, noises: ["gaussian"] });
   const { noisy, model: ours } = ev.table.gaussian;
   console.log(`# losses ${run.epochs.map((e) => e.loss.toFixed(4)).join(" ")}; PSNR noisy ${noisy.psnr.toFixed(2)} → model ${ours.psnr.toFixed(2)} dB (+${(ours.psnr - noisy.psnr).toFixed(2)}), SSIM ${noisy.ssim.toFixed(3)} → ${ours.ssim.toFixed(3)}`);
   assert.ok(ours.psnr - noisy.psnr >= 5, `only +${ours.psnr - noisy.psnr} dB`);
