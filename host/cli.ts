@@ -5,14 +5,16 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
-import { getArch, ARCHS, type Arch } from "./arch.js";
+import { getArch, ARCHS } from "./arch.js";
 import type { BuildName, Engine } from "./engine.js";
 import { UserError } from "./errors.js";
 import { evaluate, formatTable, makeNoisySet, runModel, score } from "./eval.js";
-import { Model, planLayers } from "./model.js";
+import { denoiseImage, paddedSize } from "./denoise.js";
+import { Model } from "./model.js";
 import { loadEngineNode, loadSplit, PACKAGE_ROOT, readSafetensors, saveWeights } from "./node.js";
 import { applyNoise, EVAL_NOISES, NOISE_KINDS, parseNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
-import { readPng, writeGrayPng, type GrayImage } from "./png.js";
+import { readPng, writeGrayPng } from "./png.js";
+import type { GrayImage } from "./denoise.js";
 import { stderrProgress } from "./progress.js";
 import { writeReport } from "./report.js";
 import { trainModel, type EpochRecord } from "./train.js";
@@ -247,37 +249,6 @@ export function program(): Command {
       process.stdout.write(`wrote ${f.out}\n`);
     });
   return prog;
-}
-
-/** Smallest padded size ≥ (H, W) for which the architecture maps an image to one of the same size. */
-export function paddedSize(arch: Arch, H: number, W: number): [number, number] {
-  const fits = (h: number, w: number) => {
-    try {
-      planLayers({ ...arch, input: [1, h, w] });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  // Dimensions are independent in a conv net: settle the height with a known-good width, then the width.
-  const [, h0, w0] = arch.input;
-  for (let h = H; h < Math.max(H, h0) + 256; h++) {
-    if (!fits(h, w0)) continue;
-    for (let w = W; w < Math.max(W, w0) + 256; w++) if (fits(h, w)) return [h, w];
-  }
-  throw new UserError(`no input size near ${H}×${W} fits architecture ${arch.name}`);
-}
-
-/** Pads img (black) to h×w, centred, runs the model, crops back. */
-export function denoiseImage(model: Model, img: GrayImage, h: number, w: number): GrayImage {
-  const top = Math.floor((h - img.height) / 2), left = Math.floor((w - img.width) / 2);
-  const input = model.inputView(1);
-  input.fill(0);
-  for (let y = 0; y < img.height; y++) input.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + top) * w + left);
-  model.forward(1);
-  const out = model.outputView(1), data = new Float32Array(img.width * img.height);
-  for (let y = 0; y < img.height; y++) data.set(out.subarray((y + top) * w + left, (y + top) * w + left + img.width), y * img.width);
-  return { width: img.width, height: img.height, data };
 }
 
 export async function main(argv: string[]): Promise<number> {

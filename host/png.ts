@@ -4,6 +4,7 @@
 // The header is checked before decoding, so a file claiming 100 000 × 100 000 pixels is refused
 // without allocating for it.
 import { PNG } from "pngjs";
+import type { GrayImage } from "./denoise.js";
 import { fileError } from "./errors.js";
 import { readFileChecked, writeFileAtomic } from "./node.js";
 
@@ -11,12 +12,6 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Largest image accepted: 64 megapixels. */
 export const MAX_PIXELS = 64 * 1024 * 1024;
 
-export interface GrayImage {
-  width: number;
-  height: number;
-  /** Row-major, [0, 1]. */
-  data: Float32Array;
-}
 
 /** Decodes PNG bytes to gray; `name` is used in error messages. */
 export function decodePng(buf: Uint8Array, name: string): GrayImage {

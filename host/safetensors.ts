@@ -33,9 +33,8 @@ export function encodeSafetensors(tensors: Map<string, Tensor>, metadata: Record
     header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * n] };
     offset += 4 * n;
   }
-  let json = Buffer.from(JSON.stringify(header), "utf8");
-  const pad = (8 - (json.length % 8)) % 8;
-  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const text = JSON.stringify(header);
+  const json = new TextEncoder().encode(text + " ".repeat((8 - (new TextEncoder().encode(text).length % 8)) % 8));
   const out = new Uint8Array(8 + json.length + offset);
   new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
@@ -57,7 +56,7 @@ export function decodeSafetensors(buf: Uint8Array, name: string): SafeTensors {
   const h = Number(hlen);
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 8, h).toString("utf8"));
+    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + h)));
   } catch (e) {
     fileError(name, `safetensors header is not valid JSON (${(e as Error).message})`);
   }

@@ -82,3 +82,17 @@ export function loadWeights(model: Model, st: SafeTensors, file: string, optimiz
   model.step = step;
   return true;
 }
+
+/** FNV-1a (64-bit) of the parameter arena's bytes, as hex: equal digests mean bit-identical weights. */
+export function weightsDigest(model: Model): string {
+  const p = model.paramsView();
+  const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
+  let h = 0xcbf29ce484222325n;
+  const prime = 0x100000001b3n, mask = (1n << 64n) - 1n;
+  // Fold 8 bytes at a time into BigInt arithmetic: fast enough for ~1 MB, exact everywhere.
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let i = 0;
+  for (; i + 8 <= bytes.length; i += 8) h = ((h ^ view.getBigUint64(i, true)) * prime) & mask;
+  for (; i < bytes.length; i++) h = ((h ^ BigInt(bytes[i])) * prime) & mask;
+  return h.toString(16).padStart(16, "0");
+}

@@ -1,0 +1,154 @@
+// The page in real Chromium (Debian's /usr/bin/chromium driven by playwright-core), served by
+// `npm run web`'s server: loads without console errors, denoises, draws, uploads, trains in a Worker
+// (loss falls, the page stays responsive, stop/resume, download), and a strict-build training run in
+// Chromium is bit-identical to the same run in Node. Skipped, saying so, where Chromium is absent.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import type { Server } from "node:http";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { SEED } from "../host/arch.js";
+import { imagesFromIdx, parseIdx } from "../host/idx.js";
+import { Model } from "../host/model.js";
+import { loadEngineNode, PACKAGE_ROOT, readSafetensors } from "../host/node.js";
+import { Trainer } from "../host/train.js";
+import { loadWeights, weightsDigest } from "../host/weights.js";
+import { startServer } from "../web/server.js";
+import { craftPng } from "./pngcraft.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const OUT = `${PACKAGE_ROOT}test-output/`;
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: browser tests skipped (apt-get install chromium)`;
+if (skip) console.log(`# SKIPPED: ${skip}`);
+
+let server: Server, url: string, browser: Browser, page: Page;
+const consoleErrors: string[] = [];
+
+// The app object the page exposes as window.denoiseApp (typed loosely: it lives in the page).
+type AppHandle = { app: any; ready: Promise<void> };
+const inPage = <T>(fn: (h: AppHandle, arg: any) => T | Promise<T>, arg?: unknown): Promise<T> =>
+  page.evaluate(([src, a]) => new Function("h", "a", `return (${src})(h, a)`)((window as any).denoiseApp, a), [fn.toString(), arg] as const) as Promise<T>;
+
+before(async () => {
+  if (skip) return;
+  ({ server, url } = await startServer(0));
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 1100 } });
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await page.goto(url);
+  await page.evaluate(() => (window as any).denoiseApp.ready);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test("the page loads the engine, weights and digits with no console errors", { skip }, async () => {
+  const note = await page.textContent("#engine");
+  assert.match(note!, /engine: (relaxed|strict|scalar) build — .*; cross-origin isolated/);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  assert.equal(await inPage((h) => h.app.engine.build), "relaxed", "Chromium runs relaxed SIMD");
+  assert.deepEqual(consoleErrors, []);
+});
+
+test("denoising a noisy digit beats the noisy input's PSNR and SSIM for every noise type", { skip }, async () => {
+  for (const kind of ["gaussian", "salt-pepper", "speckle"]) {
+    for (const digit of [0, 7, 33]) {
+      const s = await inPage((h, a) => {
+        h.app.setNoiseKind(a.kind);
+        h.app.selectDigit(a.digit);
+        return { noisy: h.app.noisyScore, denoised: h.app.denoisedScore };
+      }, { kind, digit });
+      assert.ok(s.denoised.psnr > s.noisy.psnr + 2, `${kind} digit ${digit}: ${JSON.stringify(s)}`);
+      assert.ok(s.denoised.ssim > s.noisy.ssim, `${kind} digit ${digit} SSIM`);
+    }
+  }
+  await inPage((h) => { h.app.setNoiseKind("gaussian"); h.app.selectDigit(0); });
+});
+
+test("drawing with the mouse and uploading a PNG of another size both get denoised", { skip }, async () => {
+  await page.click("#clear");
+  const box = (await page.locator("#clean").boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.8, { steps: 12 });
+  await page.mouse.up();
+  const drawn = await inPage((h) => ({ ink: h.app.clean.data.reduce((a: number, b: number) => a + b, 0), out: h.app.denoised.length }));
+  assert.ok(drawn.ink > 5, `no stroke drawn (${drawn.ink})`);
+
+  const png = craftPng({ width: 40, height: 30, colorType: 2, bitDepth: 8 }, (x, y) => (Math.abs(x - 20) < 3 || Math.abs(y - 15) < 2 ? [240, 240, 240] : [5, 5, 5]));
+  await page.setInputFiles("#upload", { name: "plus.png", mimeType: "image/png", buffer: png });
+  await page.waitForFunction(() => (window as any).denoiseApp.app.clean.width === 40);
+  const up = await inPage((h) => ({ w: h.app.clean.width, hgt: h.app.clean.height, n: h.app.denoised.length, s: h.app.denoisedScore }));
+  assert.deepEqual([up.w, up.hgt, up.n], [40, 30, 1200]);
+  assert.ok(up.s.psnr > 0);
+  await inPage((h) => h.app.selectDigit(0));
+});
+
+test("training in the Worker lowers the loss, keeps the page responsive, stops, resumes and downloads", { skip }, async () => {
+  // From a fresh init the loss falls fast; meanwhile the main thread must keep answering.
+  const started = inPage((h) => h.app.train({ ...h.app.setup(), weights: h.app.freshWeights(3), noise: "gaussian", batch: 32 }, 150));
+  const lags: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t = Date.now();
+    await page.evaluate(() => 1);
+    lags.push(Date.now() - t);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const done = await started;
+  assert.equal(done.type, "done");
+  const l = done.losses as number[];
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  console.log(`# worker training: loss ${mean(l.slice(0, 10)).toFixed(4)} (first 10 steps) → ${mean(l.slice(-10)).toFixed(4)} (last 10); page round trip max ${Math.max(...lags)} ms`);
+  assert.ok(mean(l.slice(-10)) < 0.8 * mean(l.slice(0, 10)), "loss did not fall");
+  assert.ok(Math.max(...lags) < 250, `page froze: ${lags}`);
+
+  // Stop after the first progress report, then resume to the end: all steps are taken once.
+  const paused = inPage((h) => h.app.train(undefined, 400));
+  await page.waitForFunction(() => /step \d+/.test(document.getElementById("trainStatus")!.textContent!));
+  await page.click("#stop");
+  const p = await paused;
+  assert.equal(p.type, "stopped");
+  assert.ok(p.step < 400);
+  assert.equal(await page.isEnabled("#resume"), true);
+  const r = await inPage((h) => h.app.resume());
+  assert.equal(r.type, "done");
+  assert.equal(r.step, 400);
+
+  // The new weights replaced the page's model; the download is a .safetensors the CLI loads.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+  mkdirSync(OUT, { recursive: true });
+  const file = `${OUT}browser-weights.safetensors`;
+  await download.saveAs(file);
+  const engine = await loadEngineNode({ build: "strict" });
+  const model = new Model(engine, SEED, 1);
+  assert.equal(loadWeights(model, readSafetensors(file), file, true), true, "Adam state missing from the download");
+  await page.screenshot({ path: `${OUT}browser.png`, fullPage: true });
+  console.log(`# screenshot: ${OUT}browser.png`);
+});
+
+test("strict build: N training steps in Chromium's Worker are bit-identical to Node's", { skip }, async () => {
+  const steps = 25, setup = { noise: "mixed" as const, batch: 32, lr: 1e-3, seed: 7 };
+  const weightsPath = `${PACKAGE_ROOT}data/default.safetensors`;
+  const browserRun = await inPage((h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps), { setup, steps });
+
+  const engine = await loadEngineNode({ build: "strict" });
+  const model = new Model(engine, SEED, setup.batch);
+  model.init(5); // what freshWeights(5) did in the page
+  const images = imagesFromIdx(parseIdx(gunzipSync(readFileSync(`${PACKAGE_ROOT}data/digits-train.idx.gz`)), "digits"), "digits");
+  const trainer = new Trainer(model, images, { ...setup, shuffle: true });
+  const losses: number[] = [];
+  model.adam.lr = setup.lr;
+  for (let i = 0; i < steps; i++) losses.push(trainer.step());
+  console.log(`# Node ${weightsDigest(model)} vs Chromium ${browserRun.digest} after ${steps} steps`);
+  assert.deepEqual(browserRun.losses, losses, "losses differ");
+  assert.equal(browserRun.digest, weightsDigest(model));
+  assert.ok(existsSync(weightsPath));
+  assert.deepEqual(consoleErrors, []);
+});

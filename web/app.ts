@@ -1,0 +1,332 @@
+// The page: the same engine and host core as Node, loaded as plain ES modules from a static server.
+// Pick / draw / upload a digit, add noise, see it denoised with PSNR and SSIM; train further in a
+// Web Worker with a live loss chart, stop / resume, and download the weights.
+import { denoiseImage, paddedSize, type GrayImage } from "../host/denoise.js";
+import { loadEngine, type BuildName, type Engine } from "../host/engine.js";
+import { imagesFromIdx, parseIdx, type ImageSet } from "../host/idx.js";
+import { psnr, ssim } from "../host/metrics.js";
+import { Model } from "../host/model.js";
+import { applyNoise, DEFAULT_LEVELS, type NoiseKind, type NoiseLevels } from "../host/noise.js";
+import { decodeSafetensors, type SafeTensors } from "../host/safetensors.js";
+import { archOf, encodeWeights, loadWeights } from "../host/weights.js";
+import type { FromWorker, ToWorker, TrainSetup } from "./protocol.js";
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const asset = (path: string) => new URL(`../../${path}`, import.meta.url);
+
+async function fetchBytes(url: URL): Promise<ArrayBuffer> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url.pathname}: HTTP ${r.status}`);
+  return r.arrayBuffer();
+}
+
+async function gunzip(buf: ArrayBuffer): Promise<ArrayBuffer> {
+  const stream = new Blob([buf]).stream().pipeThrough(new DecompressionStream("gzip"));
+  return new Response(stream).arrayBuffer();
+}
+
+/** Per-kind slider range and default (the kind's main parameter). */
+const LEVELS: Record<NoiseKind, { min: number; max: number; step: number; value: number; key?: keyof NoiseLevels }> = {
+  gaussian: { min: 0, max: 1.5, step: 0.01, value: DEFAULT_LEVELS.gaussianSigma, key: "gaussianSigma" },
+  "salt-pepper": { min: 0, max: 0.5, step: 0.005, value: DEFAULT_LEVELS.amount, key: "amount" },
+  speckle: { min: 0, max: 2, step: 0.02, value: DEFAULT_LEVELS.speckleSigma, key: "speckleSigma" },
+  poisson: { min: 1, max: 100, step: 1, value: DEFAULT_LEVELS.poissonPeak, key: "poissonPeak" },
+  mixed: { min: 0, max: 1.5, step: 0.01, value: DEFAULT_LEVELS.gaussianSigma, key: "gaussianSigma" },
+  none: { min: 0, max: 0, step: 1, value: 0 },
+};
+
+interface Scores { psnr: number; ssim: number }
+
+class App {
+  engine!: Engine;
+  weights!: Uint8Array;
+  private st!: SafeTensors;
+  private models = new Map<string, Model>();
+  test!: ImageSet;
+  trainDigits!: ArrayBuffer;
+  clean: GrayImage = { width: 28, height: 28, data: new Float32Array(784) };
+  noisy: Float32Array = new Float32Array(784);
+  denoised: Float32Array = new Float32Array(784);
+  noisyScore?: Scores;
+  denoisedScore?: Scores;
+  noiseSeed = 1;
+  private scratch = { ptr: 0, floats: 0 };
+  private worker?: Worker;
+  private remaining = 0;
+  private lossHistory: number[] = [];
+  private onTrainEnd?: (m: Extract<FromWorker, { type: "done" | "stopped" }>) => void;
+
+  async start(): Promise<void> {
+    const build = (new URLSearchParams(location.search).get("build") ?? "auto") as BuildName | "auto";
+    this.engine = await loadEngine(async (b) => fetchBytes(asset(`build/denoise-${b}.wasm`)), { build });
+    $("engine").textContent = `engine: ${this.engine.build} build — ${this.engine.reason}; ` +
+      `${crossOriginIsolated ? "cross-origin isolated (SharedArrayBuffer available)" : "not cross-origin isolated"}`;
+    const [weights, test, train] = await Promise.all([
+      fetchBytes(asset("data/default.safetensors")),
+      fetchBytes(asset("data/digits-test.idx.gz")).then(gunzip),
+      fetchBytes(asset("data/digits-train.idx.gz")).then(gunzip),
+    ]);
+    this.setWeights(new Uint8Array(weights));
+    this.test = imagesFromIdx(parseIdx(new Uint8Array(test), "digits-test"), "digits-test");
+    this.trainDigits = train;
+    this.buildThumbs();
+    this.bindControls();
+    this.setNoiseKind("gaussian");
+    this.selectDigit(0);
+  }
+
+  setWeights(bytes: Uint8Array): void {
+    this.weights = bytes;
+    this.st = decodeSafetensors(bytes, "weights");
+    this.models.clear(); // rebuilt lazily per image size (their memory is the engine's; the page is long-lived)
+  }
+
+  private modelFor(h: number, w: number): Model {
+    const key = `${h}x${w}`;
+    let m = this.models.get(key);
+    if (!m) {
+      const arch = archOf(this.st, "weights", "seed");
+      m = new Model(this.engine, { ...arch, input: [1, h, w] }, 1);
+      loadWeights(m, this.st, "weights");
+      this.models.set(key, m);
+    }
+    return m;
+  }
+
+  private buildThumbs(): void {
+    const box = $("thumbs");
+    for (let i = 0; i < Math.min(60, this.test.count); i++) {
+      const c = document.createElement("canvas");
+      c.width = c.height = 28;
+      drawGray(c, { width: 28, height: 28, data: Float32Array.from(this.test.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255) }, false);
+      c.title = `test digit ${i}`;
+      c.onclick = () => this.selectDigit(i);
+      box.appendChild(c);
+    }
+  }
+
+  selectDigit(i: number): void {
+    const P = this.test.rows * this.test.cols;
+    this.clean = { width: this.test.cols, height: this.test.rows, data: Float32Array.from(this.test.pixels.subarray(i * P, (i + 1) * P), (v) => v / 255) };
+    document.querySelectorAll("#thumbs canvas").forEach((c, k) => c.classList.toggle("sel", k === i));
+    this.update();
+  }
+
+  level(): number {
+    return Number(($("level") as HTMLInputElement).value);
+  }
+
+  setNoiseKind(kind: NoiseKind, level?: number): void {
+    ($("noise") as HTMLSelectElement).value = kind;
+    const r = LEVELS[kind], s = $("level") as HTMLInputElement;
+    s.min = String(r.min); s.max = String(r.max); s.step = String(r.step);
+    s.value = String(level ?? r.value);
+    s.disabled = kind === "none";
+    this.update();
+  }
+
+  /** Noise (engine RNG, seeded) → denoise → scores → canvases. */
+  update(): void {
+    const { width: W, height: H } = this.clean, n = W * H, e = this.engine.exports;
+    if (this.scratch.floats < n) this.scratch = { ptr: e.alloc(8 * n), floats: n };
+    const src = this.scratch.ptr, dst = src + 4 * n;
+    this.engine.f32().set(this.clean.data, src / 4);
+    const kind = ($("noise") as HTMLSelectElement).value as NoiseKind, r = LEVELS[kind];
+    e.rngSeed(this.noiseSeed, 0);
+    applyNoise(e, kind, dst, src, 1, n, r.key ? { [r.key]: this.level() } : {});
+    this.noisy = this.engine.f32().slice(dst / 4, dst / 4 + n);
+    const [h, w] = paddedSize(archOf(this.st, "weights", "seed"), H, W);
+    this.denoised = denoiseImage(this.modelFor(h, w), { width: W, height: H, data: this.noisy }, h, w).data;
+    const score = (img: Float32Array): Scores | undefined =>
+      H >= 7 && W >= 7 ? { psnr: psnr(img, this.clean.data, n), ssim: ssim(img, this.clean.data, H, W) } : undefined;
+    this.noisyScore = score(this.noisy);
+    this.denoisedScore = score(this.denoised);
+    drawGray($("clean") as HTMLCanvasElement, this.clean);
+    drawGray($("noisy") as HTMLCanvasElement, { width: W, height: H, data: this.noisy });
+    drawGray($("denoised") as HTMLCanvasElement, { width: W, height: H, data: this.denoised });
+    const fmt = (s?: Scores) => (s ? `PSNR ${s.psnr.toFixed(2)} dB · SSIM ${s.ssim.toFixed(3)}` : "");
+    $("noisyScore").textContent = fmt(this.noisyScore);
+    $("denoisedScore").textContent = fmt(this.denoisedScore);
+    $("levelValue").textContent = kind === "none" ? "" : String(this.level());
+  }
+
+  private bindControls(): void {
+    $("noise").onchange = () => this.setNoiseKind(($("noise") as HTMLSelectElement).value as NoiseKind);
+    $("level").oninput = () => this.update();
+    $("renoise").onclick = () => { this.noiseSeed++; this.update(); };
+    $("clear").onclick = () => { this.clean = { width: 28, height: 28, data: new Float32Array(784) }; this.update(); };
+    ($("upload") as HTMLInputElement).onchange = async (ev) => {
+      const file = (ev.target as HTMLInputElement).files?.[0];
+      if (file) await this.upload(file).catch((e: Error) => showError(e.message));
+    };
+    this.bindDrawing($("clean") as HTMLCanvasElement);
+    $("train").onclick = () => this.train();
+    $("stop").onclick = () => this.post({ type: "stop" });
+    $("resume").onclick = () => this.resume();
+    $("download").onclick = () => {
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([this.weights as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
+      a.download = "denoise-wasm-weights.safetensors";
+      a.click();
+    };
+  }
+
+  /** Any PNG (or other image the browser decodes) → gray by ITU-R 601 luma, alpha over black, as the CLI. */
+  async upload(file: Blob): Promise<void> {
+    const bmp = await createImageBitmap(file);
+    if (bmp.width * bmp.height > 1024 * 1024) throw new Error(`image is ${bmp.width}×${bmp.height}; the page takes up to 1 megapixel`);
+    const c = document.createElement("canvas");
+    c.width = bmp.width; c.height = bmp.height;
+    const g = c.getContext("2d")!;
+    g.drawImage(bmp, 0, 0);
+    const px = g.getImageData(0, 0, c.width, c.height).data, data = new Float32Array(c.width * c.height);
+    for (let i = 0; i < data.length; i++) data[i] = ((0.299 * px[4 * i] + 0.587 * px[4 * i + 1] + 0.114 * px[4 * i + 2]) / 255) * (px[4 * i + 3] / 255);
+    this.clean = { width: c.width, height: c.height, data };
+    document.querySelectorAll("#thumbs canvas").forEach((t) => t.classList.remove("sel"));
+    this.update();
+  }
+
+  /** Mouse drawing on the clean canvas: a soft round brush, white on black, like MNIST strokes. */
+  private bindDrawing(canvas: HTMLCanvasElement): void {
+    let down = false, pending = false;
+    const paint = (ev: MouseEvent) => {
+      const r = canvas.getBoundingClientRect(), { width: W, height: H, data } = this.clean;
+      const x = ((ev.clientX - r.left) / r.width) * W, y = ((ev.clientY - r.top) / r.height) * H;
+      for (let j = Math.floor(y - 2); j <= y + 2; j++) for (let i = Math.floor(x - 2); i <= x + 2; i++) {
+        if (i < 0 || j < 0 || i >= W || j >= H) continue;
+        const d = Math.hypot(i + 0.5 - x, j + 0.5 - y);
+        data[j * W + i] = Math.max(data[j * W + i], Math.min(1, Math.max(0, 1.6 - d)));
+      }
+      if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; this.update(); }); }
+    };
+    canvas.onmousedown = (ev) => { down = true; paint(ev); };
+    canvas.onmousemove = (ev) => { if (down) paint(ev); };
+    window.addEventListener("mouseup", () => { down = false; });
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  /** A freshly initialised model's weights (PyTorch's default init from the engine RNG, seeded). */
+  freshWeights(seed: number): ArrayBuffer {
+    const model = new Model(this.engine, archOf(this.st, "weights", "seed"), 1);
+    model.init(seed);
+    return encodeWeights(model, { init: `fresh, seed ${seed}` }).slice().buffer;
+  }
+
+  setup(): TrainSetup {
+    return {
+      build: this.engine.build,
+      weights: this.weights.slice().buffer,
+      images: this.trainDigits.slice(0),
+      noise: ($("trainNoise") as HTMLSelectElement).value as NoiseKind,
+      batch: Number(($("trainBatch") as HTMLInputElement).value),
+      lr: Number(($("trainLr") as HTMLInputElement).value),
+      seed: 1,
+    };
+  }
+
+  /** Starts training in a fresh Worker from the current weights; resolves when it ends or pauses. */
+  train(setup = this.setup(), steps = Number(($("trainSteps") as HTMLInputElement).value)): Promise<Extract<FromWorker, { type: "done" | "stopped" }>> {
+    this.worker?.terminate();
+    this.lossHistory = [];
+    const worker = (this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" }));
+    this.remaining = steps;
+    const setButtons = (training: boolean, paused: boolean) => {
+      ($("train") as HTMLButtonElement).disabled = training && !paused;
+      ($("stop") as HTMLButtonElement).disabled = !training || paused;
+      ($("resume") as HTMLButtonElement).disabled = !paused;
+    };
+    setButtons(true, false);
+    $("trainStatus").textContent = "starting the worker…";
+    return new Promise((resolve, reject) => {
+      this.onTrainEnd = resolve;
+      worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+        const m = ev.data;
+        if (m.type === "ready") this.post({ type: "run", steps: this.remaining });
+        else if (m.type === "progress") {
+          this.lossHistory.push(m.loss);
+          $("trainStatus").textContent = `step ${m.step} · epoch ${m.epoch} · loss ${m.loss.toFixed(5)} · ${Math.round(m.imagesPerSecond)} img/s (${this.engine.build} build, worker)`;
+          drawChart($("chart") as HTMLCanvasElement, this.lossHistory);
+        } else if (m.type === "stopped" || m.type === "done") {
+          this.remaining = Math.max(0, steps - m.step);
+          this.weights = m.weights;
+          ($("download") as HTMLButtonElement).disabled = false;
+          if (m.type === "done") {
+            this.setWeights(m.weights);
+            this.update();
+            $("trainStatus").textContent += ` — done: the page now uses the new weights`;
+            setButtons(false, false);
+            worker.terminate();
+            this.worker = undefined;
+          } else {
+            $("trainStatus").textContent += " — paused";
+            setButtons(true, true);
+          }
+          this.onTrainEnd?.(m);
+        } else if (m.type === "error") {
+          showError(`training: ${m.message}`);
+          setButtons(false, false);
+          reject(new Error(m.message));
+        }
+      };
+      worker.onerror = (ev) => { showError(`worker: ${ev.message}`); reject(new Error(ev.message)); };
+      this.post({ type: "init", setup });
+    });
+  }
+
+  resume(): Promise<Extract<FromWorker, { type: "done" | "stopped" }>> {
+    ($("resume") as HTMLButtonElement).disabled = true;
+    ($("stop") as HTMLButtonElement).disabled = false;
+    return new Promise((resolve) => {
+      this.onTrainEnd = resolve;
+      this.post({ type: "run", steps: this.remaining });
+    });
+  }
+}
+
+function drawGray(c: HTMLCanvasElement, img: GrayImage, fit = true): void {
+  c.width = img.width; c.height = img.height;
+  const g = c.getContext("2d")!, im = g.createImageData(img.width, img.height);
+  for (let i = 0; i < img.data.length; i++) {
+    const v = Math.round(Math.min(1, Math.max(0, img.data[i])) * 255);
+    im.data[4 * i] = im.data[4 * i + 1] = im.data[4 * i + 2] = v;
+    im.data[4 * i + 3] = 255;
+  }
+  g.putImageData(im, 0, 0);
+  if (fit) {
+    const s = 224 / Math.max(img.width, img.height);
+    c.style.width = `${Math.round(img.width * s)}px`;
+    c.style.height = `${Math.round(img.height * s)}px`;
+  }
+}
+
+function drawChart(c: HTMLCanvasElement, ys: number[]): void {
+  const g = c.getContext("2d")!, W = c.width, H = c.height, L = 50, B = 20;
+  g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
+  if (ys.length < 2) return;
+  const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
+  g.fillStyle = "#555"; g.font = "11px sans-serif";
+  g.fillText(hi.toPrecision(3), 4, 12); g.fillText(lo.toPrecision(3), 4, H - B);
+  g.fillText("loss per 5 steps", L, H - 4);
+  g.strokeStyle = "#1f77b4"; g.lineWidth = 1.5; g.beginPath();
+  ys.forEach((y, i) => {
+    const px = L + (i / (ys.length - 1)) * (W - L - 8), py = 6 + (1 - (y - lo) / span) * (H - B - 12);
+    if (i) g.lineTo(px, py); else g.moveTo(px, py);
+  });
+  g.stroke();
+}
+
+function showError(msg: string): void {
+  const el = $("engine");
+  el.textContent = msg;
+  el.className = "error";
+  console.error(msg);
+}
+
+const app = new App();
+const ready = app.start();
+ready.catch((e: Error) => showError(`failed to start: ${e.message}`));
+// For tests and the curious: the app object and a promise for its start.
+(window as unknown as { denoiseApp: unknown }).denoiseApp = { app, ready };

@@ -1,0 +1,78 @@
+// The page's training Worker: the same engine, Model and Trainer as Node, so the page never freezes
+// and a strict-build run is bit-identical to Node's. It keeps its model between `run` messages:
+// stop pauses after the current chunk of steps, the next `run` resumes.
+import { loadEngine, type BuildName } from "../host/engine.js";
+import { imagesFromIdx, parseIdx } from "../host/idx.js";
+import { Model } from "../host/model.js";
+import { decodeSafetensors } from "../host/safetensors.js";
+import { Trainer } from "../host/train.js";
+import { archOf, encodeWeights, loadWeights, weightsDigest } from "../host/weights.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+const ctx = self as unknown as {
+  postMessage(m: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
+};
+
+let trainer: Trainer | undefined;
+let model: Model | undefined;
+let steps = 0;
+let stopRequested = false;
+let running = false;
+let losses: number[] = [];
+
+const wasmUrl = (b: BuildName) => new URL(`../../build/denoise-${b}.wasm`, import.meta.url);
+
+async function init(setup: Extract<ToWorker, { type: "init" }>["setup"]): Promise<void> {
+  const engine = await loadEngine(async (b) => (await fetch(wasmUrl(b))).arrayBuffer(), { build: setup.build });
+  const st = decodeSafetensors(new Uint8Array(setup.weights), "page weights");
+  model = new Model(engine, archOf(st, "page weights", "seed"), setup.batch);
+  loadWeights(model, st, "page weights", true);
+  model.adam.lr = setup.lr;
+  const images = imagesFromIdx(parseIdx(new Uint8Array(setup.images), "training digits"), "training digits");
+  trainer = new Trainer(model, images, { noise: setup.noise, batch: setup.batch, seed: setup.seed, shuffle: true });
+  steps = 0;
+  losses = [];
+  ctx.postMessage({ type: "ready", build: engine.build, reason: engine.reason });
+}
+
+function snapshot(type: "stopped" | "done"): void {
+  const weights = encodeWeights(model!, { trained_in: "browser worker", steps, noise: trainer!.opts.noise });
+  ctx.postMessage({ type, step: steps, weights, digest: weightsDigest(model!), losses }, [weights.buffer]);
+}
+
+async function run(n: number): Promise<void> {
+  if (!trainer || running) return;
+  running = true;
+  stopRequested = false;
+  const end = steps + n, B = trainer.opts.batch;
+  let t0 = performance.now(), since = 0;
+  while (steps < end && !stopRequested) {
+    const chunk = Math.min(5, end - steps);
+    let sum = 0;
+    for (let i = 0; i < chunk; i++) {
+      const loss = trainer.step();
+      losses.push(loss);
+      sum += loss;
+    }
+    steps += chunk;
+    since += chunk;
+    const dt = (performance.now() - t0) / 1000;
+    ctx.postMessage({ type: "progress", step: steps, epoch: trainer.epoch, loss: sum / chunk, imagesPerSecond: (since * B) / Math.max(dt, 1e-6) });
+    if (dt > 2) { t0 = performance.now(); since = 0; }
+    await new Promise((r) => setTimeout(r, 0)); // let a `stop` message in
+  }
+  running = false;
+  snapshot(steps >= end ? "done" : "stopped");
+}
+
+ctx.onmessage = (ev) => {
+  const m = ev.data;
+  const fail = (e: unknown) => {
+    running = false;
+    ctx.postMessage({ type: "error", message: (e as Error).message });
+  };
+  if (m.type === "init") init(m.setup).catch(fail);
+  else if (m.type === "run") run(m.steps).catch(fail);
+  else if (m.type === "stop") stopRequested = true;
+};
