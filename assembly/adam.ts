@@ -2,8 +2,12 @@
 //   g ← g + wd·p;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g·g
 //   p ← p − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε)          (ε added after the sqrt)
 // The bias corrections are Python floats (f64) in PyTorch and enter the f32 tensor ops as f32
-// scalars; the same roundings are made here, in the same order.
+// scalars; the same roundings are made here, in the same order. The SIMD loop performs exactly the
+// scalar loop's operations lane by lane (sqrt and div are correctly rounded, no fused multiply-add),
+// so every build gives the same bits.
 // https://pytorch.org/docs/1.13/generated/torch.optim.Adam.html
+
+import { BUILD_MODE, MODE_SCALAR } from "./mode";
 
 /** One Adam step over n parameters; `step` is t after incrementing (1 on the first step). */
 export function adamStep(
@@ -17,7 +21,24 @@ export function adamStep(
   const b1 = <f32>beta1, b2 = <f32>beta2;
   const a1 = <f32>(1.0 - beta1), a2 = <f32>(1.0 - beta2);
   const e = <f32>eps, wd = <f32>weightDecay;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (BUILD_MODE != MODE_SCALAR) {
+    const vb1 = f32x4.splat(b1), vb2 = f32x4.splat(b2), va1 = f32x4.splat(a1), va2 = f32x4.splat(a2);
+    const ve = f32x4.splat(e), vwd = f32x4.splat(wd), vns = f32x4.splat(negStepSize), vbc2 = f32x4.splat(bc2Sqrt);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const pi = v128.load(p + o);
+      let gi = v128.load(g + o);
+      if (wd != 0) gi = f32x4.add(gi, f32x4.mul(vwd, pi));
+      const mi = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(va1, gi));
+      const vi = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(va2, gi), gi));
+      v128.store(m + o, mi);
+      v128.store(v + o, vi);
+      const denom = f32x4.add(f32x4.div(f32x4.sqrt(vi), vbc2), ve);
+      v128.store(p + o, f32x4.add(pi, f32x4.div(f32x4.mul(vns, mi), denom)));
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const pi = load<f32>(p + o);
     let gi = load<f32>(g + o);

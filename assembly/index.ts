@@ -16,4 +16,4 @@ export { rngSeed, rngGetState, rngSetState, uniform, below, fillUniform, fillNor
 export {
   noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, poisson,
 } from "./noise";
-export { layerFields, modelForward, modelBackward } from "./model";
+export { layerFields, modelForward, modelBackward, modelTrainSlice } from "./model";

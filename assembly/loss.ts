@@ -13,9 +13,12 @@ export function mseForward(pred: usize, target: usize, n: i32): f32 {
   return <f32>(s / <f64>n);
 }
 
-/** dpred += scale · 2(pred − target)/n (scale = ∂L/∂loss, 1 for a plain loss). */
-export function mseBackward(dpred: usize, pred: usize, target: usize, n: i32, scale: f32): void {
-  const k = <f32>(2.0 / <f64>n) * scale;
+/**
+ * dpred += scale · 2(pred − target)/divisor over n predictions (scale = ∂L/∂loss, 1 for a plain
+ * loss; divisor = the whole batch's count, which exceeds n when a thread does one slice of it).
+ */
+export function mseBackward(dpred: usize, pred: usize, target: usize, n: i32, divisor: i32, scale: f32): void {
+  const k = <f32>(2.0 / <f64>divisor) * scale;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(dpred + o, load<f32>(dpred + o) + k * (load<f32>(pred + o) - load<f32>(target + o)));
@@ -32,9 +35,9 @@ export function l1Forward(pred: usize, target: usize, n: i32): f32 {
   return <f32>(s / <f64>n);
 }
 
-/** dpred += scale · sign(pred − target)/n (0 where equal, as torch.sign). */
-export function l1Backward(dpred: usize, pred: usize, target: usize, n: i32, scale: f32): void {
-  const k = <f32>(1.0 / <f64>n) * scale;
+/** dpred += scale · sign(pred − target)/divisor (0 where equal, as torch.sign); divisor as mseBackward. */
+export function l1Backward(dpred: usize, pred: usize, target: usize, n: i32, divisor: i32, scale: f32): void {
+  const k = <f32>(1.0 / <f64>divisor) * scale;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     const d = load<f32>(pred + o) - load<f32>(target + o);

@@ -16,6 +16,10 @@ import { conv2dForward, conv2dBackward } from "./conv2d";
 import { convTranspose2dForward, convTranspose2dBackward } from "./conv_transpose2d";
 import { reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward } from "./act";
 import { addForward, addBackward } from "./add";
+import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
+
+export const LOSS_MSE: i32 = 0;
+export const LOSS_L1: i32 = 1;
 
 export const LAYER_FIELDS: i32 = 26;
 
@@ -50,6 +54,28 @@ export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
 /** Runs layers n−1..0 backward, adding into parameter and activation gradients. */
 export function modelBackward(table: usize, n: i32, B: i32, ws: usize): void {
   for (let l = n - 1; l >= 0; l--) layerBackward(table + ((<usize>(l * LAYER_FIELDS)) << 2), B, ws);
+}
+
+/**
+ * One training pass over a batch (or one thread's slice of it): forward, the loss of `count` outputs
+ * against `target`, its gradient into dOut (scaled by 1/divisor, the whole batch's count), backward.
+ * Returns the slice's mean loss. Activation gradients must be zeroed first; parameter gradients add up.
+ */
+export function modelTrainSlice(
+  table: usize, n: i32, B: i32, ws: usize, out: usize, target: usize, dOut: usize,
+  count: i32, divisor: i32, lossKind: i32,
+): f32 {
+  modelForward(table, n, B, ws);
+  let loss: f32;
+  if (lossKind == LOSS_L1) {
+    loss = l1Forward(out, target, count);
+    l1Backward(dOut, out, target, count, divisor, 1);
+  } else {
+    loss = mseForward(out, target, count);
+    mseBackward(dOut, out, target, count, divisor, 1);
+  }
+  modelBackward(table, n, B, ws);
+  return loss;
 }
 
 function layerForward(r: usize, B: i32, ws: usize): void {

@@ -47,9 +47,9 @@ export interface EngineExports {
   addForward(y: Ptr, a: Ptr, b: Ptr, n: number): void;
   addBackward(da: Ptr, db: Ptr, dy: Ptr, n: number): void;
   mseForward(pred: Ptr, target: Ptr, n: number): number;
-  mseBackward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, scale: number): void;
+  mseBackward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, divisor: number, scale: number): void;
   l1Forward(pred: Ptr, target: Ptr, n: number): number;
-  l1Backward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, scale: number): void;
+  l1Backward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, divisor: number, scale: number): void;
   adamStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number): void;
   zeroGrad(g: Ptr, n: number): void;
@@ -71,11 +71,17 @@ export interface EngineExports {
   layerFields(): number;
   modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;
   modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
+  modelTrainSlice(table: Ptr, n: number, B: number, ws: Ptr, out: Ptr, target: Ptr, dOut: Ptr, count: number,
+    divisor: number, lossKind: number): number;
 }
 
 /** An instantiated engine: its exports and which build it is. */
 export interface Engine {
   readonly build: BuildName;
+  /** A threads build on a shared memory: worker threads can instantiate `bytes` on `memory` too. */
+  readonly threaded: boolean;
+  readonly bytes: BufferSource;
+  readonly memory: WebAssembly.Memory;
   readonly exports: EngineExports;
   /** Why this build was chosen (shown by the CLI and the page). */
   readonly reason: string;
@@ -83,12 +89,22 @@ export interface Engine {
   f32(): Float32Array;
 }
 
-/** Reads a build's .wasm bytes (from disk in Node, by fetch in the browser). */
-export type WasmSource = (build: BuildName) => Promise<BufferSource>;
+/** Reads a build's .wasm bytes (from disk in Node, by fetch in the browser); `threads`: its threads variant. */
+export type WasmSource = (build: BuildName, threads: boolean) => Promise<BufferSource>;
 
 export interface LoadOptions {
   /** Force one build; "auto" (default) takes the best that validates: relaxed → strict → scalar. */
   build?: BuildName | "auto";
+  /** Load the threads variant (shared memory; relaxed and strict only) so a ThreadPool can use it. */
+  threads?: boolean;
+}
+
+/** Shared memory of the threads builds: must match asconfig.json's initialMemory / maximumMemory. */
+export const THREADS_MEMORY = { initial: 64, maximum: 16384 } as const;
+
+/** The .wasm file name of a build. */
+export function wasmFile(build: BuildName, threads: boolean): string {
+  return `denoise-${build}${threads ? "-threads" : ""}.wasm`;
 }
 
 /** Reads the AssemblyScript string (UTF-16, length before it) that abort() points at. */
@@ -101,11 +117,15 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
   return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, len));
 }
 
-/** Instantiates one build's bytes. */
-export async function instantiate(build: BuildName, bytes: BufferSource, reason: string): Promise<Engine> {
-  let memory: WebAssembly.Memory | undefined;
+/**
+ * Instantiates one build's bytes. A threads build imports `shared` (or a new shared memory): worker
+ * threads pass the main thread's memory here, so every instance sees the same arenas.
+ */
+export async function instantiate(build: BuildName, bytes: BufferSource, reason: string, threads = false, shared?: WebAssembly.Memory): Promise<Engine> {
+  let memory: WebAssembly.Memory | undefined = threads ? shared ?? new WebAssembly.Memory({ ...THREADS_MEMORY, shared: true }) : undefined;
   const imports = {
     env: {
+      ...(memory ? { memory } : {}),
       abort(msg: number, file: number, line: number, col: number): never {
         const m = memory ? readAsString(memory, msg) : "";
         const f = memory ? readAsString(memory, file) : "";
@@ -122,6 +142,9 @@ export async function instantiate(build: BuildName, bytes: BufferSource, reason:
   let view = new Float32Array(memory.buffer);
   return {
     build,
+    threaded: threads,
+    bytes,
+    memory,
     exports,
     reason,
     f32() {
@@ -136,19 +159,20 @@ export async function instantiate(build: BuildName, bytes: BufferSource, reason:
  * Chromium, or Node 20 started with --experimental-wasm-relaxed-simd).
  */
 export async function loadEngine(source: WasmSource, opts: LoadOptions = {}): Promise<Engine> {
-  const wanted = opts.build ?? "auto";
+  const wanted = opts.build ?? "auto", threads = !!opts.threads;
+  if (threads && wanted === "scalar") throw new Error("threads need a SIMD build (relaxed or strict), not scalar");
   if (wanted !== "auto") {
     if (!BUILDS.includes(wanted)) throw new Error(`unknown build '${wanted}' (use ${BUILDS.join(", ")} or auto)`);
-    const bytes = await source(wanted);
+    const bytes = await source(wanted, threads);
     if (!WebAssembly.validate(bytes)) throw new Error(unsupportedMessage(wanted));
-    return instantiate(wanted, bytes, `${wanted} requested`);
+    return instantiate(wanted, bytes, `${wanted} requested`, threads);
   }
   const skipped: string[] = [];
-  for (const build of BUILDS) {
-    const bytes = await source(build);
+  for (const build of threads ? BUILDS.filter((b) => b !== "scalar") : BUILDS) {
+    const bytes = await source(build, threads);
     if (WebAssembly.validate(bytes)) {
       const why = skipped.length ? `best that validates here (${skipped.join("; ")})` : "best build, validates here";
-      return instantiate(build, bytes, why);
+      return instantiate(build, bytes, why, threads);
     }
     skipped.push(unsupportedMessage(build));
   }

@@ -8,9 +8,17 @@
 //   table     — the layer records assembly/model.ts walks
 // After build, a training step calls a few exports with integers; it allocates nothing and never
 // grows wasm memory.
+//
+// With a ThreadPool of T threads the batch is cut into T fixed slices of ⌈maxBatch/T⌉ images: each
+// thread has its own layer table (pointers into its slice of every activation buffer), workspace and
+// parameter-gradient arena; after a step the arenas are summed in thread order, then Adam runs once.
+// Forward passes are bit-identical to one thread (each output element is summed the same way);
+// gradients are summed per slice first, so training is deterministic for a given T but not
+// bit-identical across different T.
 
 import { type Arch, type LayerSpec, pair } from "./arch.js";
 import type { Engine, EngineExports } from "./engine.js";
+import { JOB, type SliceJob, type ThreadPool } from "./pool.js";
 
 /** Op codes of assembly/model.ts. */
 const OP = { conv2d: 1, convTranspose2d: 2, relu: 3, leakyRelu: 4, sigmoid: 5, add: 6, identity: 7 } as const;
@@ -149,6 +157,13 @@ export class Model {
   readonly outputGrads: number[];
   readonly workspace: number;
   readonly table: number;
+  /** Threads (1 without a pool) and the images each one takes of a full batch. */
+  readonly threads: number;
+  readonly sliceSize: number;
+  /** Per thread: layer table, workspace, parameter-gradient arena (thread 0's are the ones above). */
+  private readonly tables: number[] = [];
+  private readonly workspaces: number[] = [];
+  private readonly gradArenas: number[] = [];
   /** 32 bytes where the engine RNG's state is read and written (checkpoints, side-effect-free eval). */
   private readonly rngBuf: number;
   /** Adam's step count t (PyTorch's state['step']). */
@@ -157,9 +172,12 @@ export class Model {
   loss: LossKind = "mse";
   private readonly e: EngineExports;
 
-  constructor(readonly engine: Engine, readonly arch: Arch, readonly maxBatch: number) {
+  constructor(readonly engine: Engine, readonly arch: Arch, readonly maxBatch: number, readonly pool?: ThreadPool) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`batch size must be an integer ≥ 1, got ${maxBatch}`);
+    if (pool && pool.engine !== engine) throw new Error("the thread pool runs another engine instance");
     const e = (this.e = engine.exports);
+    this.threads = pool?.size ?? 1;
+    this.sliceSize = Math.ceil(maxBatch / this.threads);
     const plan = planLayers(arch);
     this.layers = plan.layers;
     this.tensors = plan.tensors;
@@ -191,6 +209,7 @@ export class Model {
     this.actGradBase = grads;
 
     let ws = e.gemmScratchBytes();
+    const S = this.sliceSize;
     for (const l of this.layers) {
       const [C, H, W] = l.inShape;
       const outC = l.outShape[0];
@@ -198,25 +217,34 @@ export class Model {
       if (!k) continue;
       const [kh, kw] = pair(k.kernel, 1), [sh, sw] = pair(k.stride, 1), [ph, pw] = pair(k.padding, 0);
       ws = Math.max(ws, l.op === OP.conv2d
-        ? e.conv2dWorkspaceBytes(B, C, H, W, outC, kh, kw, sh, sw, ph, pw)
-        : e.convTranspose2dWorkspaceBytes(B, C, H, W, outC, kh, kw));
+        ? e.conv2dWorkspaceBytes(S, C, H, W, outC, kh, kw, sh, sw, ph, pw)
+        : e.convTranspose2dWorkspaceBytes(S, C, H, W, outC, kh, kw));
     }
-    this.workspace = e.alloc(ws);
-    this.table = e.alloc(this.layers.length * e.layerFields() * 4);
+    for (let t = 0; t < this.threads; t++) {
+      this.workspaces.push(e.alloc(ws));
+      this.tables.push(e.alloc(this.layers.length * e.layerFields() * 4));
+      this.gradArenas.push(t === 0 ? this.grads : e.alloc(bytes(this.paramFloats)));
+      this.writeTable(t);
+    }
+    this.workspace = this.workspaces[0];
+    this.table = this.tables[0];
     this.rngBuf = e.alloc(32);
-    this.writeTable();
   }
 
   private readonly actGradBytes: number;
   private readonly actGradBase: number;
 
-  private writeTable(): void {
+  /** Thread t's layer table: its gradient arena, and pointers into its slice of every activation. */
+  private writeTable(t: number): void {
     const nf = this.e.layerFields();
-    const rec = new Int32Array(this.e.memory.buffer, this.table, this.layers.length * nf);
+    const rec = new Int32Array(this.e.memory.buffer, this.tables[t], this.layers.length * nf);
     const f32bits = new Float32Array(1), i32bits = new Int32Array(f32bits.buffer);
-    const tp = (t: TensorInfo | undefined, base: number) => (t ? base + t.offset * 4 : 0);
-    const act = (from: number) => (from < 0 ? this.input : this.outputs[from]);
-    const grad = (from: number) => (from < 0 ? 0 : this.outputGrads[from]);
+    const first = t * this.sliceSize, grads = this.gradArenas[t];
+    const tp = (x: TensorInfo | undefined, base: number) => (x ? base + x.offset * 4 : 0);
+    const shape = (from: number) => (from < 0 ? this.arch.input : this.layers[from].outShape);
+    const skip = (from: number) => first * numel(shape(from)) * 4;
+    const act = (from: number) => (from < 0 ? this.input : this.outputs[from]) + skip(from);
+    const grad = (from: number) => (from < 0 ? 0 : this.outputGrads[from] + skip(from));
     this.layers.forEach((l, i) => {
       const r = rec.subarray(i * nf, (i + 1) * nf);
       r.fill(0);
@@ -230,17 +258,17 @@ export class Model {
         if (l.spec.type === "convTranspose2d") [r[F.oph], r[F.opw]] = pair(l.spec.outputPadding, 0);
         r[F.w] = tp(l.weight, this.params);
         r[F.bias] = tp(l.bias, this.params);
-        r[F.dw] = tp(l.weight, this.grads);
-        r[F.dbias] = tp(l.bias, this.grads);
+        r[F.dw] = tp(l.weight, grads);
+        r[F.dbias] = tp(l.bias, grads);
       }
       if (l.spec.type === "leakyRelu") {
         f32bits[0] = l.spec.slope ?? 0.01;
         r[F.alpha] = i32bits[0];
       }
       r[F.x] = act(l.from);
-      r[F.y] = this.outputs[i];
+      r[F.y] = act(i);
       r[F.dx] = grad(l.from);
-      r[F.dy] = this.outputGrads[i];
+      r[F.dy] = grad(i);
       if (l.from2 !== undefined) {
         r[F.x2] = act(l.from2);
         r[F.dx2] = grad(l.from2);
@@ -326,9 +354,28 @@ export class Model {
     this.e.zeroGrad(this.adamV, this.paramFloats);
   }
 
+  /** Thread t's share of a batch of B: its first image and image count (0: idle). */
+  private slice(t: number, B: number): [number, number] {
+    const first = t * this.sliceSize;
+    return [first, Math.max(0, Math.min(this.sliceSize, B - first))];
+  }
+
+  /** Runs one job per thread (on the pool, or here when there is none); returns the slice results. */
+  private runJobs(B: number, make: (t: number, first: number, count: number) => SliceJob): number[] {
+    const jobs: SliceJob[] = [];
+    for (let t = 0; t < this.threads; t++) {
+      const [first, count] = this.slice(t, B);
+      jobs.push(count > 0 ? make(t, first, count) : { kind: JOB.idle, table: 0, layers: 0, B: 0, ws: 0 });
+    }
+    if (this.pool) return this.pool.run(jobs);
+    const j = jobs[0];
+    if (j.kind === JOB.forward) this.e.modelForward(j.table, j.layers, j.B, j.ws);
+    return j.kind === JOB.train ? [this.e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!)] : [0];
+  }
+
   forward(B = this.maxBatch): void {
     this.checkBatch(B);
-    this.e.modelForward(this.table, this.layers.length, B, this.workspace);
+    this.runJobs(B, (t, _first, count) => ({ kind: JOB.forward, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t] }));
   }
 
   /** The loss of the last forward pass against the target batch. */
@@ -345,11 +392,12 @@ export class Model {
   /** Backpropagates the loss of the last forward pass, adding into the parameter gradients. */
   backward(B = this.maxBatch): void {
     this.checkBatch(B);
+    if (B > this.sliceSize) throw new Error(`backward() runs on one thread, whose workspace holds ${this.sliceSize} images: use trainStep()`);
     const n = B * this.inputNumel;
     const last = this.layers.length - 1;
     this.e.zero(this.actGradBase, this.actGradBytes);
-    if (this.loss === "mse") this.e.mseBackward(this.outputGrads[last], this.output, this.target, n, 1);
-    else this.e.l1Backward(this.outputGrads[last], this.output, this.target, n, 1);
+    if (this.loss === "mse") this.e.mseBackward(this.outputGrads[last], this.output, this.target, n, n, 1);
+    else this.e.l1Backward(this.outputGrads[last], this.output, this.target, n, n, 1);
     this.e.modelBackward(this.table, this.layers.length, B, this.workspace);
   }
 
@@ -360,14 +408,32 @@ export class Model {
     this.e.adamStep(this.params, this.grads, this.adamM, this.adamV, this.paramFloats, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, this.step);
   }
 
-  /** zero_grad → forward → loss → backward → Adam; returns the loss before the step. */
+  /**
+   * zero_grad → forward → loss → backward → Adam, each thread on its slice; returns the batch's loss
+   * before the step. One thread: the same operations as forward(), lossValue(), backward(), adamStep().
+   */
   trainStep(B = this.maxBatch): number {
-    this.zeroGrad();
-    this.forward(B);
-    const loss = this.lossValue(B);
-    this.backward(B);
+    this.checkBatch(B);
+    const P = this.inputNumel, last = this.layers.length - 1;
+    for (const g of this.gradArenas) this.e.zeroGrad(g, this.paramFloats);
+    this.e.zero(this.actGradBase, this.actGradBytes);
+    const counts: number[] = [];
+    const losses = this.runJobs(B, (t, first, count) => {
+      counts[t] = count * P;
+      return {
+        kind: JOB.train, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t],
+        out: this.output + first * P * 4, target: this.target + first * P * 4, dOut: this.outputGrads[last] + first * P * 4,
+        count: count * P, divisor: B * P, lossKind: this.loss === "l1" ? 1 : 0,
+      };
+    });
+    for (let t = 1; t < this.threads; t++) {
+      if (counts[t]) this.e.addForward(this.grads, this.grads, this.gradArenas[t], this.paramFloats);
+    }
     this.adamStep();
-    return loss;
+    if (this.threads === 1) return losses[0];
+    let sum = 0;
+    losses.forEach((l, t) => { sum += counts[t] ? l * counts[t] : 0; });
+    return sum / (B * P);
   }
 
   /** Multiply-adds per image of one forward pass (×2 for FLOP). */

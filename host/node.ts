@@ -6,30 +6,31 @@ import { readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
-import { loadEngine, type BuildName, type Engine, type LoadOptions } from "./engine.js";
+import { loadEngine, wasmFile, type BuildName, type Engine, type LoadOptions } from "./engine.js";
 import { fileError, UserError } from "./errors.js";
 import { idxHeader, imagesFromIdx, MAX_BYTES, MNIST_FILES, parseIdx, type IdxArray, type ImageSet } from "./idx.js";
 import type { Model } from "./model.js";
 import { decodeSafetensors, encodeSafetensors, type SafeTensors, type Tensor } from "./safetensors.js";
 import { encodeWeights } from "./weights.js";
+import { ThreadPool } from "./pool.js";
 
 /** The package root (dist/host/node.js → ../..). */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-export function wasmPath(build: BuildName): string {
-  return fileURLToPath(new URL(`../../build/denoise-${build}.wasm`, import.meta.url));
+export function wasmPath(build: BuildName, threads = false): string {
+  return fileURLToPath(new URL(`../../build/${wasmFile(build, threads)}`, import.meta.url));
 }
 
 /** Loads the engine from disk; the build comes from opts, else $DENOISE_BUILD, else the probe. */
 export async function loadEngineNode(opts: LoadOptions = {}): Promise<Engine> {
   const build = opts.build ?? (process.env.DENOISE_BUILD as BuildName | "auto" | undefined) ?? "auto";
-  return loadEngine(async (b) => {
+  return loadEngine(async (b, threads) => {
     try {
-      return await readFile(wasmPath(b));
+      return await readFile(wasmPath(b, threads));
     } catch {
-      throw new Error(`${wasmPath(b)} is missing: run 'npm run build' (or 'npm install') first`);
+      throw new Error(`${wasmPath(b, threads)} is missing: run 'npm run build' (or 'npm install') first`);
     }
-  }, { build });
+  }, { ...opts, build });
 }
 
 /** The size of a regular file, or a one-line UserError naming why it cannot be read. */
@@ -120,4 +121,18 @@ export function writeSafetensors(path: string, tensors: Map<string, Tensor>, met
 /** Writes the model's weights (and Adam state unless withOptimizer is false) atomically. */
 export function saveWeights(model: Model, path: string, facts: Record<string, string | number> = {}, withOptimizer = true): void {
   writeFileAtomic(path, encodeWeights(model, facts, withOptimizer));
+}
+
+/** Starts a pool of `threads` (the caller + threads − 1 worker_threads) on a threads-build engine. */
+export async function nodePool(engine: Engine, threads: number): Promise<ThreadPool> {
+  const { Worker } = await import("node:worker_threads");
+  return ThreadPool.create(engine, threads, (init) => new Promise((resolve, reject) => {
+    const w = new Worker(new URL("./thread-worker.js", import.meta.url), { workerData: init });
+    w.once("message", () => {
+      w.unref(); // a blocked worker must not keep the process alive
+      resolve({ terminate: () => void w.terminate() });
+    });
+    w.once("error", reject);
+    w.once("exit", (code) => reject(new Error(`worker thread exited (${code}) before it was ready`)));
+  }));
 }

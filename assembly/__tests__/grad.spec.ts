@@ -356,13 +356,13 @@ describe("losses backward vs finite differences", () => {
     let dp = newGrad(en);
     // The loss is rounded to f32 (≤ 2⁻²⁴ relative, loss ≤ 4): |ΔL error| ≤ 2·2⁻²⁴·4·|scale| over 2h = 0.1.
     lossScale = 1;
-    mseBackward(dp, ex, eb, en, lossScale);
+    mseBackward(dp, ex, eb, en, en, lossScale);
     added(dp, en);
     gradCheck("mse dpred", ex, dp, en, 5e-2, 1e-5, 0, objMse);
     lossScale = -2.5;
     heap.free(dp);
     dp = newGrad(en);
-    mseBackward(dp, ex, eb, en, lossScale);
+    mseBackward(dp, ex, eb, en, en, lossScale);
     added(dp, en);
     gradCheck("mse dpred (scale −2.5)", ex, dp, en, 5e-2, 2.5e-5, 0, objMse);
     lossScale = 1;
@@ -375,13 +375,13 @@ describe("losses backward vs finite differences", () => {
     let dp = newGrad(en);
     // Loss ≤ 2 rounded to f32: |ΔL error| ≤ 2·2⁻²⁴·2·|scale| over 2h = 0.02.
     lossScale = 1;
-    l1Backward(dp, ex, eb, en, lossScale);
+    l1Backward(dp, ex, eb, en, en, lossScale);
     added(dp, en);
     gradCheck("l1 dpred", ex, dp, en, H_LIN, 2e-5, eb, objL1);
     lossScale = -2.5;
     heap.free(dp);
     dp = newGrad(en);
-    l1Backward(dp, ex, eb, en, lossScale);
+    l1Backward(dp, ex, eb, en, en, lossScale);
     added(dp, en);
     gradCheck("l1 dpred (scale −2.5)", ex, dp, en, H_LIN, 5e-5, eb, objL1);
     lossScale = 1;
@@ -393,7 +393,7 @@ describe("losses backward vs finite differences", () => {
     elemSetup(8, 1);
     const dp = newBuf(en);
     st(eb, 3, ld(ex, 3));
-    l1Backward(dp, ex, eb, en, 1);
+    l1Backward(dp, ex, eb, en, en, 1);
     expect(ld(dp, 3)).toBe(0);
     for (let i = 0; i < en; i++) if (i != 3) expect(Mathf.abs(ld(dp, i))).toBe(<f32>0.125);
     heap.free(dp);

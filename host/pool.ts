@@ -1,0 +1,125 @@
+// Worker threads over one shared WebAssembly.Memory (a threads build). The main thread owns every
+// arena; a job is a handful of integers (a layer table, a batch slice, a workspace) written into a
+// shared control block, and a worker only runs kernels on those pointers: it never allocates.
+// Dispatch is Atomics.notify / Atomics.wait, so `run` blocks the caller until every slice is done —
+// the caller must be allowed to wait (Node's main thread, or a Worker in the browser).
+import { instantiate, type BuildName, type Engine } from "./engine.js";
+
+/** What a slice job does. */
+export const JOB = { idle: 0, forward: 1, train: 2, exit: -1 } as const;
+
+/** Per-thread job block: kind, table, layers, B, ws, out, target, dOut, count, divisor, lossKind, loss (f32 bits). */
+const BLOCK = 12, HEAD = 4;
+const GEN = 0, PENDING = 1, FAILED = 2;
+
+export interface SliceJob {
+  kind: number;
+  table: number;
+  layers: number;
+  B: number;
+  ws: number;
+  out?: number;
+  target?: number;
+  dOut?: number;
+  count?: number;
+  divisor?: number;
+  lossKind?: number;
+}
+
+/** What a worker needs to join: the engine's bytes and shared memory, the control block, its index. */
+export interface ThreadInit {
+  build: BuildName;
+  bytes: BufferSource;
+  memory: WebAssembly.Memory;
+  ctl: SharedArrayBuffer;
+  id: number;
+}
+
+/** Starts one worker for `init` and resolves when it has instantiated the engine. */
+export type Spawner = (init: ThreadInit) => Promise<{ terminate(): void }>;
+
+export class ThreadPool {
+  private readonly ctl: Int32Array;
+  private readonly f32: Float32Array;
+  private constructor(readonly engine: Engine, readonly size: number, private readonly sab: SharedArrayBuffer, private readonly workers: { terminate(): void }[]) {
+    this.ctl = new Int32Array(sab);
+    this.f32 = new Float32Array(sab);
+  }
+
+  /** A pool of `size` threads: the caller is thread 0, size − 1 workers are spawned. */
+  static async create(engine: Engine, size: number, spawn: Spawner): Promise<ThreadPool> {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`thread count must be an integer ≥ 1, got ${size}`);
+    if (size > 1 && !engine.threaded) throw new Error("threads need the engine's threads build (load it with { threads: true })");
+    const sab = new SharedArrayBuffer(4 * (HEAD + BLOCK * size));
+    const workers = await Promise.all(Array.from({ length: size - 1 }, (_, i) =>
+      spawn({ build: engine.build, bytes: engine.bytes, memory: engine.memory, ctl: sab, id: i + 1 })));
+    return new ThreadPool(engine, size, sab, workers);
+  }
+
+  /**
+   * Runs jobs[t] on thread t (jobs[0] here, on the caller) and waits for all; returns each train
+   * job's slice loss. Deterministic: which thread does which slice never depends on timing.
+   */
+  run(jobs: SliceJob[]): number[] {
+    if (jobs.length > this.size) throw new Error(`${jobs.length} jobs for ${this.size} threads`);
+    const c = this.ctl;
+    for (let t = 1; t < this.size; t++) writeJob(c, t, jobs[t] ?? { kind: JOB.idle, table: 0, layers: 0, B: 0, ws: 0 });
+    Atomics.store(c, FAILED, 0);
+    Atomics.store(c, PENDING, this.size - 1);
+    Atomics.add(c, GEN, 1);
+    Atomics.notify(c, GEN);
+    const losses = new Array<number>(jobs.length).fill(0);
+    if (jobs[0]) losses[0] = runJob(this.engine, jobs[0]);
+    for (let p = Atomics.load(c, PENDING); p !== 0; p = Atomics.load(c, PENDING)) Atomics.wait(c, PENDING, p);
+    if (Atomics.load(c, FAILED)) throw new Error("a worker thread failed while running its slice");
+    for (let t = 1; t < jobs.length; t++) losses[t] = this.f32[HEAD + t * BLOCK + 11];
+    return losses;
+  }
+
+  /** Stops the workers. */
+  close(): void {
+    const c = this.ctl;
+    for (let t = 1; t < this.size; t++) c[HEAD + t * BLOCK] = JOB.exit;
+    Atomics.add(c, GEN, 1);
+    Atomics.notify(c, GEN);
+    for (const w of this.workers) w.terminate();
+  }
+}
+
+function writeJob(c: Int32Array, t: number, j: SliceJob): void {
+  const o = HEAD + t * BLOCK;
+  c.set([j.kind, j.table, j.layers, j.B, j.ws, j.out ?? 0, j.target ?? 0, j.dOut ?? 0, j.count ?? 0, j.divisor ?? 0, j.lossKind ?? 0, 0], o);
+}
+
+function runJob(engine: Engine, j: SliceJob): number {
+  const e = engine.exports;
+  if (j.kind === JOB.forward) {
+    e.modelForward(j.table, j.layers, j.B, j.ws);
+    return 0;
+  }
+  if (j.kind === JOB.train) return e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!);
+  return 0;
+}
+
+/** The worker side: join the shared memory, then run jobs until told to exit (never returns early). */
+export async function workerMain(init: ThreadInit, ready: () => void): Promise<void> {
+  const engine = await instantiate(init.build, init.bytes, "worker thread", true, init.memory);
+  const c = new Int32Array(init.ctl), f = new Float32Array(init.ctl), o = HEAD + init.id * BLOCK;
+  let gen = Atomics.load(c, GEN);
+  ready();
+  for (;;) {
+    Atomics.wait(c, GEN, gen);
+    gen = Atomics.load(c, GEN);
+    const kind = c[o];
+    if (kind === JOB.exit) return;
+    try {
+      f[o + 11] = runJob(engine, {
+        kind, table: c[o + 1], layers: c[o + 2], B: c[o + 3], ws: c[o + 4], out: c[o + 5], target: c[o + 6],
+        dOut: c[o + 7], count: c[o + 8], divisor: c[o + 9], lossKind: c[o + 10],
+      });
+    } catch {
+      Atomics.store(c, FAILED, 1);
+    }
+    if (Atomics.sub(c, PENDING, 1) === 1) Atomics.notify(c, PENDING);
+  }
+}
