@@ -8,6 +8,9 @@
 //             y = bias + col2im(col)
 //   backward  col = im2col(dy);   dW[Cin, Kc] += xc · colᵀ;   dxc[Cin, N] = W · col → dx += dxc
 // Backward adds into dx, dw, db (zero them first); dx = 0 skips the input gradient.
+//
+// On a 1×1 input without padding (the code → 7×7 layer) it is a dense layer, y[B, Cout·kh·kw] =
+// x[B, Cin] · W[Cin, Cout·kh·kw]: the GEMMs run on x, y, dx, dy directly, without col2im / im2col.
 
 import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
@@ -16,6 +19,23 @@ import { workspaceBytes, wsCol, wsTmp } from "./workspace";
 // @ts-ignore: decorator
 @inline function outSize(n: i32, k: i32, s: i32, p: i32, op: i32): i32 {
   return (n - 1) * s - 2 * p + k + op;
+}
+
+/** A 1×1 input with no padding: every output pixel comes from one weight, a dense layer. */
+// @ts-ignore: decorator
+@inline function isDense(H: i32, W: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
+  return H == 1 && W == 1 && ph == 0 && pw == 0 && oph == 0 && opw == 0;
+}
+
+/** y[b, c, i] += bias[c] for an NCHW tensor. */
+function addChannelBias(y: usize, bias: usize, B: i32, C: i32, HW: i32): void {
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < C; c++) {
+      const plane = y + ((<usize>(b * C + c) * <usize>HW) << 2);
+      const v = load<f32>(bias + (<usize>c << 2));
+      for (let i = 0; i < HW; i++) store<f32>(plane + (<usize>i << 2), load<f32>(plane + (<usize>i << 2)) + v);
+    }
+  }
 }
 
 /** Workspace bytes convTranspose2dForward / convTranspose2dBackward need for this shape. */
@@ -35,6 +55,11 @@ export function convTranspose2dForward(
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
   const N = B * H * W, Kc = Cout * kh * kw, HWo = Ho * Wo;
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>N);
+  if (isDense(H, W, ph, pw, oph, opw)) {
+    gemm(0, 0, B, Kc, Cin, x, Cin, w, Kc, y, Kc, 0, ws); // y = x · W
+    if (bias) addChannelBias(y, bias, B, Cout, HWo);
+    return;
+  }
   nchwToCnhw(xc, x, B, Cin, H * W);
   gemm(1, 0, Kc, N, Cin, w, Kc, xc, N, col, N, 0, ws);
   // y starts as the bias (or zero), then the overlapping kernel windows add in.
@@ -58,6 +83,11 @@ export function convTranspose2dBackward(
   const N = B * H * W, Kc = Cout * kh * kw, HWo = Ho * Wo;
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>N);
   if (db) channelSumsAdd(db, dy, B, Cout, HWo);
+  if (isDense(H, W, ph, pw, oph, opw)) {
+    gemm(1, 0, Cin, Kc, B, x, Cin, dy, Kc, dw, Kc, 1, ws); // dW += xᵀ · dy
+    if (dx) gemm(0, 1, B, Cin, Kc, dy, Kc, w, Kc, dx, Cin, 1, ws); // dx += dy · Wᵀ
+    return;
+  }
   im2col(col, dy, B, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
   nchwToCnhw(xc, x, B, Cin, H * W);
   gemm(0, 1, Cin, Kc, N, xc, N, col, N, dw, Kc, 1, ws);

@@ -17,3 +17,4 @@ export {
   noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, poisson,
 } from "./noise";
 export { layerFields, modelForward, modelBackward, modelTrainSlice } from "./model";
+export { peakMadd } from "./peak";

@@ -71,6 +71,7 @@ export interface EngineExports {
   layerFields(): number;
   modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;
   modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
+  peakMadd(iters: number, x: number, y: number): number;
   modelTrainSlice(table: Ptr, n: number, B: number, ws: Ptr, out: Ptr, target: Ptr, dOut: Ptr, count: number,
     divisor: number, lossKind: number): number;
 }
