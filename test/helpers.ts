@@ -1,8 +1,12 @@
-// Shared test helpers: golden files, engine loading per build, comparisons that print what they found.
-import { readFileSync } from "node:fs";
+// Shared test helpers: golden files, engine loading per build, comparisons that print what they found,
+// and running the CLI as a user does (child processes) on tiny IDX data sets.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DEFAULT_DATA } from "../host/cli.js";
 import { BUILDS, type BuildName, type Engine } from "../host/engine.js";
-import { loadEngineNode, wasmPath } from "../host/node.js";
+import { loadEngineNode, readIdx, wasmPath } from "../host/node.js";
 
 export const GOLDEN = fileURLToPath(new URL("../../test/golden/seed/", import.meta.url));
 
@@ -58,4 +62,55 @@ export function testRandom(seed: number): () => number {
     s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
     return s / 2 ** 31 - 1;
   };
+}
+
+/** The CLI's entry point (dist/host/cli.js). */
+export const CLI = fileURLToPath(new URL("../host/cli.js", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/** Runs the CLI in a child process; `nodeArgs` go to node itself (e.g. --import a hook). */
+export function runCli(args: string[], opts: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeout?: number } = {}): CliResult {
+  const r = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], {
+    encoding: "utf8", timeout: opts.timeout ?? 120_000, env: opts.env ?? process.env,
+  });
+  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
+}
+
+/** An IDX file: magic (dtype, ndim), big-endian dimensions, then `data`. */
+export function idxFile(dims: number[], data: Uint8Array, dtype = 0x08): Buffer {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head[2] = dtype; head[3] = dims.length;
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, data]);
+}
+
+/** A data directory with the four MNIST file names: the first nTrain / nTest real images. */
+export function makeData(dir: string, nTrain: number, nTest: number): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [split, n] of [["train", nTrain], ["t10k", nTest]] as const) {
+    const imgs = readIdx(join(DEFAULT_DATA, `${split}-images-idx3-ubyte`)).data.subarray(0, n * 784);
+    const labels = readIdx(join(DEFAULT_DATA, `${split}-labels-idx1-ubyte`)).data.subarray(0, n);
+    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), idxFile([n, 28, 28], imgs));
+    writeFileSync(join(dir, `${split}-labels-idx1-ubyte`), idxFile([n], labels));
+  }
+  return dir;
+}
+
+/** A copy of a .safetensors file with its JSON header edited (the data bytes kept). */
+export function editSafetensorsHeader(bytes: Uint8Array, edit: (header: Record<string, any>) => void): Buffer {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const hlen = Number(b.readBigUInt64LE(0));
+  const header = JSON.parse(b.subarray(8, 8 + hlen).toString());
+  edit(header);
+  const text = JSON.stringify(header);
+  const hj = Buffer.from(text.padEnd(Math.ceil(Buffer.byteLength(text) / 8) * 8));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(hj.length));
+  return Buffer.concat([len, hj, b.subarray(8 + hlen)]);
 }

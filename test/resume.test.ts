@@ -1,0 +1,202 @@
+// Determinism and resumable training.
+//  - The same seed and build give bit-identical weights run after run (weightsDigest), for every
+//    build this runtime runs; strict and scalar agree bit for bit; relaxed (fused multiply-add)
+//    is reported against strict, not required to match it.
+//  - A Trainer stopped at any batch boundary, checkpointed to bytes and restored into a fresh model
+//    ends bit-identical to an uninterrupted run (same weights, Adam state, losses).
+//  - The CLI killed with SIGTERM / SIGINT at a random moment exits 143 / 130 after writing its
+//    checkpoint; `train --resume` (once or after a second kill) ends with the same bytes as a run
+//    that was never interrupted.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SEED } from "../host/arch.js";
+import { decodeCheckpoint, encodeCheckpoint, dataFacts } from "../host/checkpoint.js";
+import { DEFAULT_DATA } from "../host/cli.js";
+import type { BuildName } from "../host/engine.js";
+import { Model } from "../host/model.js";
+import { loadEngineNode, readImages, readSafetensors } from "../host/node.js";
+import { decodeSafetensors } from "../host/safetensors.js";
+import { DivergedError, newRun, Trainer, trainLoop, trainModel, type TrainOptions } from "../host/train.js";
+import { loadWeights, weightsDigest } from "../host/weights.js";
+import { CLI, makeData, runCli, runnable } from "./helpers.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "denoise-resume-"));
+const all = readImages(join(DEFAULT_DATA, "train-images-idx3-ubyte"));
+const images = { ...all, count: 256, pixels: all.pixels.subarray(0, 256 * 784) };
+const OPTS: Omit<TrainOptions, "epochs"> = { noise: "mixed", batch: 32, seed: 7, shuffle: true };
+
+async function trainDigest(build: BuildName, epochs: number): Promise<string> {
+  const engine = await loadEngineNode({ build });
+  const model = new Model(engine, SEED, OPTS.batch);
+  model.init(OPTS.seed);
+  trainModel(model, images, { ...OPTS, epochs });
+  return weightsDigest(model);
+}
+
+test("same seed and build → bit-identical weights, run after run (every build)", async () => {
+  const digests: Partial<Record<BuildName, string>> = {};
+  for (const build of ["strict", "scalar", "relaxed"] as BuildName[]) {
+    if (!runnable(build)) continue;
+    const a = await trainDigest(build, 2), b = await trainDigest(build, 2);
+    assert.equal(a, b, `${build}: two runs differ`);
+    digests[build] = a;
+  }
+  assert.ok(digests.strict && digests.scalar, "strict and scalar must run");
+  assert.equal(digests.strict, digests.scalar, "strict and scalar builds differ");
+  console.log(`# 2 epochs × 256 images, seed ${OPTS.seed}, each build twice: ${Object.entries(digests).map(([b, d]) => `${b} ${d}`).join(", ")}` +
+    (digests.relaxed ? `; relaxed ${digests.relaxed === digests.strict ? "equals" : "differs from"} strict` : "; relaxed not runnable here"));
+});
+
+test("a Trainer stopped at any batch boundary resumes bit-identically from checkpoint bytes", async () => {
+  const engine = await loadEngineNode({ build: "strict" });
+  const epochs = 3;
+  const fresh = () => {
+    const model = new Model(engine, SEED, OPTS.batch);
+    model.init(OPTS.seed);
+    model.adam.lr = 2e-3;
+    return model;
+  };
+  const refModel = fresh();
+  const refRun = trainModel(refModel, images, { ...OPTS, epochs });
+  const ref = { digest: weightsDigest(refModel), m: refModel.adamMView().slice(), v: refModel.adamVView().slice(), step: refModel.step };
+  const nb = 256 / OPTS.batch, total = epochs * nb;
+  const settings = { noise: OPTS.noise, batch: OPTS.batch, lr: 2e-3, seed: OPTS.seed, shuffle: true, data: "test", epochs, arch: "seed", build: "strict", out: "x" };
+  const stops = [0, 1, nb - 1, nb, nb + 1, 2 * nb - 1, 2 * nb + 3, total - 1];
+  for (const k of stops) {
+    // Run k steps, checkpoint to bytes.
+    const m1 = fresh();
+    const t1 = new Trainer(m1, images, OPTS), run1 = newRun();
+    const it = trainLoop(t1, epochs, run1);
+    for (let i = 0; i <= k; i++) it.next();
+    const bytes = encodeCheckpoint(m1, { settings, state: t1.state(), data: dataFacts(images, 256), history: run1 });
+    // A fresh model and trainer from the bytes alone.
+    const st = decodeSafetensors(bytes, "ckpt");
+    const ck = decodeCheckpoint(st, "ckpt");
+    const m2 = new Model(engine, SEED, OPTS.batch);
+    loadWeights(m2, st, "ckpt", true);
+    m2.adam.lr = ck.settings.lr;
+    const t2 = new Trainer(m2, images, OPTS);
+    t2.restore(ck.state);
+    const it2 = trainLoop(t2, epochs, ck.history);
+    while (!it2.next().done);
+    assert.equal(weightsDigest(m2), ref.digest, `stopped after ${k} steps: weights differ`);
+    assert.deepEqual(m2.adamMView(), ref.m, `stopped after ${k} steps: Adam m differs`);
+    assert.deepEqual(m2.adamVView(), ref.v, `stopped after ${k} steps: Adam v differs`);
+    assert.equal(m2.step, ref.step);
+    assert.deepEqual(ck.history.batchLosses, refRun.batchLosses, `stopped after ${k} steps: losses differ`);
+    assert.deepEqual(ck.history.epochs.map((e) => e.loss), refRun.epochs.map((e) => e.loss));
+  }
+  console.log(`# in-process: stopped after ${stops.join(", ")} of ${total} steps, checkpointed to bytes, resumed: all bit-identical (${ref.digest})`);
+});
+
+test("non-finite weights stop training even when the loss stays finite", async () => {
+  const engine = await loadEngineNode({ build: "strict" });
+  const model = new Model(engine, SEED, OPTS.batch);
+  model.init(1);
+  model.param("decoder.0.bias")[0] = -Infinity; // ReLU turns the channel into zeros: the loss stays finite
+  assert.throws(() => trainModel(model, images, { ...OPTS, epochs: 1 }), (e: Error) =>
+    e instanceof DivergedError && /^training diverged at step 1 \(epoch 1, batch 1 of 8\): weights became non-finite \(decoder\.0\.bias\[0\] = -Infinity\)$/.test(e.message));
+});
+
+// ---- the CLI, killed at random moments ----
+const data = makeData(join(tmp, "tiny"), 256, 16);
+
+interface Killed { code: number | null; signal: NodeJS.Signals | null; err: string; delayMs: number; trainMs: number }
+
+/** Spawns the CLI; `killAfter` ms after it reports its engine (signal handlers are up), sends `sig`. */
+function spawnCli(args: string[], nodeArgs: string[], sig?: NodeJS.Signals, killAfter = 0): Promise<Killed> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...nodeArgs, CLI, ...args]);
+    let err = "", armedAt = 0;
+    child.stderr.on("data", (d) => {
+      err += d;
+      if (!armedAt && err.includes("engine: ")) {
+        armedAt = performance.now();
+        if (sig) setTimeout(() => child.kill(sig), killAfter);
+      }
+    });
+    child.on("close", (code, signal) => resolve({ code, signal, err, delayMs: killAfter, trainMs: performance.now() - armedAt }));
+  });
+}
+
+/** Tensor bytes and the facts that must match between two weights files. */
+function fingerprint(path: string): string {
+  const st = readSafetensors(path);
+  const parts = [...st.tensors].sort(([a], [b]) => a.localeCompare(b)).map(([k, t]) => `${k}:${Buffer.from(t.data.buffer).toString("base64")}`);
+  return [...parts, st.metadata["optimizer.step"], st.metadata.final_loss].join("|");
+}
+
+test("CLI killed by SIGTERM / SIGINT at random moments, resumed: bit-identical to an uninterrupted run", async () => {
+  const lines: string[] = [];
+  const relaxed = runnable("relaxed") ? [] : null; // the test runner has --experimental-wasm-relaxed-simd
+  const setups: { build: string; nodeArgs: string[] }[] = [{ build: "strict", nodeArgs: [] }];
+  if (relaxed) setups.push({ build: "relaxed", nodeArgs: ["--experimental-wasm-relaxed-simd"] });
+  const common = ["--data", data, "--epochs", "6", "--batch", "16", "--noise", "mixed", "--seed", "3"];
+  const TOTAL_STEPS = 6 * 16;
+  let trials = 0;
+  for (const { build, nodeArgs } of setups) {
+    const refOut = join(tmp, `ref-${build}.safetensors`);
+    const ref = await spawnCli(["train", ...common, "--build", build, "--out", refOut], nodeArgs);
+    assert.equal(ref.code, 0, ref.err);
+    assert.ok(!existsSync(join(tmp, `ref-${build}.ckpt.safetensors`)), "the default checkpoint is removed after success");
+    const want = fingerprint(refOut);
+    const T = ref.trainMs;
+    // Kill plans: one signal, or a second one while the resumed run trains.
+    const plans: NodeJS.Signals[][] = build === "strict" ? [["SIGTERM"], ["SIGTERM"], ["SIGINT"], ["SIGINT"], ["SIGINT", "SIGTERM"]] : [["SIGTERM"], ["SIGINT"]];
+    for (const [n, plan] of plans.entries()) {
+      const out = join(tmp, `run-${build}-${n}.safetensors`), ck = join(tmp, `run-${build}-${n}.ckpt.safetensors`);
+      rmSync(out, { force: true });
+      const story: string[] = [];
+      let args = ["train", ...common, "--build", build, "--out", out];
+      let remaining = T; // ms of training left (the second kill aims inside the resumed run)
+      for (const sig of plan) {
+        const delay = Math.round((0.03 + 0.72 * Math.random()) * remaining);
+        const r = await spawnCli(args, nodeArgs, sig, delay);
+        assert.equal(r.signal, null, `${build} ${sig} after ${delay} ms: died by signal\n${r.err}`);
+        if (r.code === 0) { story.push(`${sig} at ${delay} ms came after the run finished`); break; }
+        assert.equal(r.code, sig === "SIGINT" ? 130 : 143, r.err);
+        const last = r.err.trim().split("\n").at(-1)!;
+        const m = last.match(/interrupted by (SIG\w+) at (.*?): checkpoint written to (.*?); continue with: denoise-wasm train --resume (.*)$/);
+        assert.ok(m, `unexpected last line: ${last}`);
+        assert.equal(m[1], sig);
+        assert.equal(m[3], ck);
+        assert.ok(existsSync(ck) && !existsSync(out), "checkpoint written, no output yet");
+        story.push(`${sig} at ${delay} ms → ${m[2]}`);
+        remaining = T * (1 - Number(m[2].match(/step (\d+)/)![1]) / TOTAL_STEPS);
+        args = ["train", "--resume", ck]; // not --quiet: the kill is timed from the "engine:" line
+      }
+      if (!existsSync(out)) {
+        const r = runCli(["train", "--resume", ck, "--quiet"], { nodeArgs });
+        assert.equal(r.code, 0, r.err);
+      }
+      assert.equal(fingerprint(out), want, `${build} ${story.join("; ")}: final weights differ from the uninterrupted run`);
+      assert.ok(!existsSync(ck), "the default checkpoint is removed after a successful resume");
+      const interrupted = story.filter((x) => x.includes("→")).length;
+      if (interrupted) trials++;
+      lines.push(`${build}: ${story.join("; ")}${interrupted ? " → resumed, identical" : " (not counted)"}`);
+    }
+  }
+  for (const l of lines) console.log(`# ${l}`);
+  console.log(`# ${trials} interrupted runs resumed, ${trials} bit-identical to the uninterrupted run (6 epochs × 256 images, batch 16)`);
+  assert.ok(trials >= 5, `only ${trials} runs were interrupted`);
+});
+
+test("--checkpoint keeps the file; resuming it with more --epochs continues the same run", () => {
+  const ck = join(tmp, "kept.ckpt.safetensors"), a = join(tmp, "a.safetensors"), b = join(tmp, "b.safetensors");
+  const common = ["--data", data, "--batch", "32", "--seed", "5", "--build", "strict", "--quiet"];
+  let r = runCli(["train", ...common, "--epochs", "3", "--out", a, "--checkpoint", ck]);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(existsSync(ck));
+  r = runCli(["train", "--resume", ck, "--epochs", "5", "--out", a, "--quiet"]);
+  assert.equal(r.code, 0, r.err);
+  r = runCli(["train", ...common, "--epochs", "5", "--out", b]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(fingerprint(a), fingerprint(b), "3 epochs + 2 resumed ≠ 5 epochs");
+  const meta = readSafetensors(a).metadata;
+  assert.equal(meta.resumed_from, ck);
+  assert.equal(meta.epochs, "5");
+});
