@@ -75,7 +75,39 @@ export const SEED: Arch = {
   ],
 };
 
-export const ARCHS: Record<string, Arch> = { seed: SEED };
+/**
+ * A small U-Net for blind denoising: full-resolution 3×3 convolutions (salt-and-pepper needs
+ * pixel-level detail, which the seed's 64-number bottleneck loses), two stride-2 levels, additive
+ * skip connections, leaky ReLU, and a residual linear output (the network predicts the correction
+ * to the noisy input; values are clipped for display and metrics). Width `c` channels at 28×28.
+ */
+export function unet(c: number, name = `unet${c}`): Arch {
+  const conv = (n: string, out: number, extra: Partial<Conv2dSpec> = {}): Conv2dSpec => ({ type: "conv2d", name: n, out, kernel: 3, padding: 1, ...extra });
+  const act: LeakyReluSpec = { type: "leakyRelu", slope: 0.1 };
+  return {
+    name,
+    description: `U-Net, ${c}/${2 * c}/${4 * c} channels at 28/14/7, additive skips, leaky ReLU, residual linear output`,
+    input: [1, 28, 28],
+    layers: [
+      conv("enc1.0", c), act,
+      conv("enc1.1", c), { ...act, id: "s1" },
+      conv("enc2.0", 2 * c, { stride: 2 }), act,
+      conv("enc2.1", 2 * c), { ...act, id: "s2" },
+      conv("mid.0", 4 * c, { stride: 2 }), act,
+      conv("mid.1", 4 * c), act,
+      { type: "convTranspose2d", name: "up2", out: 2 * c, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
+      { type: "add", with: "s2" }, act,
+      conv("dec2.0", 2 * c), act,
+      { type: "convTranspose2d", name: "up1", out: c, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
+      { type: "add", with: "s1" }, act,
+      conv("dec1.0", c), act,
+      conv("out", 1),
+      { type: "add", with: "input" },
+    ],
+  };
+}
+
+export const ARCHS: Record<string, Arch> = { seed: SEED, unet16: unet(16), unet24: unet(24) };
 
 export function getArch(name: string): Arch {
   const a = ARCHS[name];

@@ -46,6 +46,13 @@ export interface TrainSettings {
   build: string;
   /** The run's output path (a resumed run writes there unless told otherwise). */
   out: string;
+  /** Threads (gradients are summed per thread: another count is not bit-identical). */
+  threads?: number;
+  /** Learning-rate schedule: constant, or cosine with `warmup` steps and a floor `minLr`. */
+  schedule?: "constant" | "cosine";
+  warmup?: number;
+  minLr?: number;
+  loss?: "mse" | "l1";
 }
 
 /** What the training images were: a resumed run refuses other data. */
@@ -150,6 +157,11 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   if (o.limit !== undefined && !isInt(o.limit, 1)) bad("options: limit must be an integer ≥ 1");
   if (!isInt(o.epochs, 1, 100000)) bad("options: epochs must be an integer from 1 to 100000");
   for (const k of ["data", "arch", "build", "out"]) if (typeof o[k] !== "string") bad(`options: ${k} must be a string`);
+  if (o.threads !== undefined && !isInt(o.threads, 1, 256)) bad("options: threads must be an integer from 1 to 256");
+  if (o.schedule !== undefined && o.schedule !== "constant" && o.schedule !== "cosine") bad("options: schedule must be constant or cosine");
+  if (o.warmup !== undefined && !isInt(o.warmup, 0)) bad("options: warmup must be an integer ≥ 0");
+  if (o.minLr !== undefined && !(typeof o.minLr === "number" && o.minLr >= 0)) bad("options: minLr must be a number ≥ 0");
+  if (o.loss !== undefined && o.loss !== "mse" && o.loss !== "l1") bad("options: loss must be mse or l1");
   const settings = o as unknown as TrainSettings;
 
   const d = json(file, m, "checkpoint.data");

@@ -7,6 +7,8 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
+import { availableParallelism } from "node:os";
+import type { ThreadPool } from "./pool.js";
 import { getArch, ARCHS, pair, type Arch } from "./arch.js";
 import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "./checkpoint.js";
 import type { BuildName, Engine } from "./engine.js";
@@ -15,7 +17,7 @@ import { evaluate, formatTable, makeNoisySet, runModel, score } from "./eval.js"
 import { denoiseImage, paddedSize } from "./denoise.js";
 import type { ImageSet } from "./idx.js";
 import { Model, planLayers } from "./model.js";
-import { loadEngineNode, loadSplit, PACKAGE_ROOT, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
+import { loadEngineNode, loadSplit, nodePool, PACKAGE_ROOT, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
 import { applyNoise, EVAL_NOISES, NOISE_KINDS, parseNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
 import { MAX_PIXELS, writeGrayPng } from "./png.js";
 import type { GrayImage } from "./denoise.js";
@@ -42,6 +44,11 @@ function posFloat(v: string): number {
   if (v.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
   return n;
 }
+function nonNegFloat(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number ≥ 0");
+  return n;
+}
 function noiseFlag(v: string): NoiseKind {
   try {
     return parseNoise(v);
@@ -61,11 +68,30 @@ const buildOption = () =>
   new Option("--build <build>", "engine build: auto picks the best this runtime runs (relaxed → strict → scalar)")
     .choices(["auto", "relaxed", "strict", "scalar"]).default("auto");
 
-async function engineFor(opts: { build: string; quiet?: boolean }): Promise<Engine> {
-  const engine = await loadEngineNode({ build: opts.build as BuildName | "auto" });
-  if (!opts.quiet) process.stderr.write(`engine: ${engine.build} build (${engine.reason})\n`);
+/** Threads by default: one per core. */
+export const DEFAULT_THREADS = Math.max(1, Math.min(availableParallelism(), 64));
+
+const threadsOption = () =>
+  new Option("--threads <n>", "worker threads over one shared memory (results are deterministic for a given count)")
+    .argParser(intFlag(1, 64)).default(DEFAULT_THREADS, "the number of cores");
+
+/** The engine, as a threads build with a pool when threads > 1 (the scalar build has no threads). */
+async function engineFor(opts: { build: string; quiet?: boolean; threads?: number }): Promise<Engine> {
+  let threads = opts.threads ?? 1;
+  if (opts.build === "scalar") {
+    if (threads > 1 && opts.threads !== DEFAULT_THREADS) throw new UserError("--threads needs a SIMD build (relaxed or strict), not --build scalar");
+    threads = 1;
+  }
+  const engine = await loadEngineNode({ build: opts.build as BuildName | "auto", threads: threads > 1 });
+  const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
+  if (pool) pools.set(engine, pool);
+  if (!opts.quiet) process.stderr.write(`engine: ${engine.build} build (${engine.reason}), ${threads} thread${threads > 1 ? "s" : ""}\n`);
   return engine;
 }
+
+/** Each threaded engine's pool (models built on that engine share it). */
+const pools = new Map<Engine, ThreadPool>();
+const poolOf = (engine: Engine) => pools.get(engine);
 
 function dataDir(dir: string): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: data directory does not exist`);
@@ -127,7 +153,7 @@ function modelFromWeights(engine: Engine, path: string, batch: number, archName 
   const st = readSafetensors(path);
   const arch = archOf(st, path, archName);
   checkModelMemory(arch, batch, `${path}: a batch of ${batch}`);
-  const model = new Model(engine, arch, batch);
+  const model = new Model(engine, arch, batch, poolOf(engine));
   const resumed = loadWeights(model, st, path, optimizer);
   return { model, resumed };
 }
@@ -160,6 +186,7 @@ interface TrainFlags {
   data: string; noise: NoiseKind; epochs: number; batch: number; lr: number; seed: number; shuffle: boolean;
   init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
   adamState: boolean; resume?: string; checkpoint?: string;
+  threads: number; schedule: "constant" | "cosine"; warmup: number; minLr: number; loss: "mse" | "l1";
 }
 
 /** The data directory as recorded in files: the default is named, not pinned to this install's path. */
@@ -173,7 +200,8 @@ export function defaultCheckpoint(out: string): string {
 /** Flags that define a run: a resumed run keeps the checkpoint's (giving one that differs is an error). */
 const RUN_FLAGS: [keyof TrainFlags & keyof TrainSettings, string][] = [
   ["noise", "--noise"], ["level", "--level"], ["batch", "--batch"], ["lr", "--lr"], ["seed", "--seed"],
-  ["shuffle", "--no-shuffle"], ["limit", "--limit"], ["arch", "--arch"],
+  ["shuffle", "--no-shuffle"], ["limit", "--limit"], ["arch", "--arch"], ["threads", "--threads"],
+  ["schedule", "--schedule"], ["warmup", "--warmup"], ["minLr", "--min-lr"], ["loss", "--loss"],
 ];
 
 const STOP_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -237,6 +265,7 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
     settings = {
       noise: f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
       data: f.data, epochs: f.epochs, arch: f.arch, build: f.build, out: f.out,
+      threads: f.build === "scalar" ? 1 : f.threads, schedule: f.schedule, warmup: f.warmup, minLr: f.minLr, loss: f.loss,
     };
   }
   const checkpoint = f.checkpoint ?? f.resume ?? defaultCheckpoint(settings.out);
@@ -248,12 +277,12 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
   let engine: Engine | undefined;
   if (resumed && !given("build")) {
     try {
-      engine = await engineFor({ build: resumed.ckpt.settings.build, quiet: f.quiet });
+      engine = await engineFor({ build: resumed.ckpt.settings.build, quiet: f.quiet, threads: settings.threads ?? 1 });
     } catch {
       process.stderr.write(`denoise-wasm: warning: the checkpoint's ${resumed.ckpt.settings.build} build does not run here; resuming with the best that does\n`);
     }
   }
-  engine ??= await engineFor({ build: f.build, quiet: f.quiet });
+  engine ??= await engineFor({ build: f.build, quiet: f.quiet, threads: settings.threads ?? 1 });
   if (resumed && engine.build !== resumed.ckpt.settings.build) {
     process.stderr.write(`denoise-wasm: warning: the checkpoint was trained with the ${resumed.ckpt.settings.build} build, resuming with ${engine.build}: not bit-identical to an uninterrupted run\n`);
   }
@@ -270,7 +299,7 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
       throw new UserError(`${file}: checkpoint is for architecture ${arch.name}, not --arch ${f.arch}`);
     }
     checkModelMemory(arch, settings.batch, `${file}: a batch of ${settings.batch}`);
-    model = new Model(engine, arch, settings.batch);
+    model = new Model(engine, arch, settings.batch, poolOf(engine));
     const hasAdam = loadWeights(model, st, file, true);
     if (!hasAdam && (ckpt.state.epoch > 0 || ckpt.state.batch > 0)) throw new UserError(`${file}: checkpoint has no Adam state (optimizer.step)`);
     run = ckpt.history;
@@ -282,16 +311,20 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
   } else {
     const arch = getArch(f.arch);
     checkModelMemory(arch, f.batch, `--batch ${f.batch}`);
-    model = new Model(engine, arch, f.batch);
+    model = new Model(engine, arch, f.batch, poolOf(engine));
     model.init(f.seed);
     run = newRun();
   }
   settings.arch = model.arch.name;
   model.adam.lr = settings.lr;
+  model.loss = settings.loss ?? "mse";
   const trainer = new Trainer(model, images, {
     noise: settings.noise, levels: levelsFor(settings.noise, settings.level), batch: settings.batch, seed: settings.seed,
     shuffle: settings.shuffle, limit: settings.limit,
   });
+  if (settings.schedule === "cosine") {
+    trainer.opts.schedule = { kind: "cosine", lr: settings.lr, warmup: settings.warmup ?? 0, minLr: settings.minLr ?? 0, total: settings.epochs * trainer.batchesPerEpoch };
+  }
   if (resumed) {
     trainer.restore(resumed.ckpt.state);
     if (!f.quiet) {
@@ -385,6 +418,17 @@ function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--out <path>", "where to write", outDefault)
     .option("--checkpoint <path>", "checkpoint file, written at every epoch end and on SIGINT/SIGTERM (default: <out>.ckpt.safetensors, removed once the run succeeds; other paths are kept)")
     .option("--resume <ckpt>", "continue an interrupted run from its checkpoint, bit-identically (options come from the checkpoint)")
+    .option("--loss <kind>", "training loss: mse | l1", (v: string) => {
+      if (v !== "mse" && v !== "l1") throw new InvalidArgumentError("expected mse or l1");
+      return v;
+    }, "mse")
+    .option("--schedule <kind>", "learning rate: constant, or cosine (linear warm-up, then cosine decay to --min-lr)", (v: string) => {
+      if (v !== "constant" && v !== "cosine") throw new InvalidArgumentError("expected constant or cosine");
+      return v;
+    }, "constant")
+    .option("--warmup <steps>", "warm-up steps of the cosine schedule", intFlag(0), 0)
+    .option("--min-lr <x>", "learning rate at the end of the cosine schedule", nonNegFloat, 0)
+    .addOption(threadsOption())
     .option("--no-adam-state", "save weights only, without Adam's m, v and step (smaller; cannot resume exactly)")
     .option("--quiet", "no progress output")
     .addOption(buildOption());
@@ -449,8 +493,9 @@ export function program(): Command {
     .option("--json", "print one JSON object {noise: {method: {psnr, ssim}}} on stdout")
     .option("--quiet", "no progress output")
     .addOption(buildOption())
-    .action(async (f: { weights?: string; data: string; noise: NoiseKind[]; limit?: number; json?: boolean; quiet?: boolean; build: string }) => {
-      const engine = await engineFor({ build: f.build, quiet: f.quiet || f.json });
+    .addOption(threadsOption())
+    .action(async (f: { weights?: string; data: string; noise: NoiseKind[]; limit?: number; json?: boolean; quiet?: boolean; build: string; threads: number }) => {
+      const engine = await engineFor({ build: f.build, quiet: f.quiet || f.json, threads: f.threads });
       const test = loadSplit(dataDir(f.data), "test");
       const { model } = modelFromWeights(engine, defaultWeights(f.weights), 256);
       const run = evaluate(model, test, { count: f.limit, noises: f.noise, progress: stderrProgress(f.quiet || f.json) });

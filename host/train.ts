@@ -8,11 +8,14 @@ import { UserError } from "./errors.js";
 import { checkImageSize } from "./eval.js";
 import type { ImageSet } from "./idx.js";
 import type { Model } from "./model.js";
+import { lrAt, type Schedule } from "./schedule.js";
 import { applyNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
 import { SILENT, type ProgressFactory } from "./progress.js";
 import { firstNonFinite } from "./weights.js";
 
 export interface TrainOptions {
+  /** Learning rate per step (default: the model's constant adam.lr). */
+  schedule?: Schedule;
   noise: NoiseKind;
   levels?: Partial<NoiseLevels>;
   epochs: number;
@@ -71,7 +74,7 @@ export class Trainer {
   epoch = 0;
   batch = 0;
 
-  constructor(readonly model: Model, images: ImageSet, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit">) {
+  constructor(readonly model: Model, images: ImageSet, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
     checkImageSize(model, images);
     if (opts.batch > model.maxBatch) throw new Error(`batch ${opts.batch} > model's ${model.maxBatch}`);
     this.data = new Batches(images, Math.min(opts.limit ?? images.count, images.count));
@@ -93,6 +96,7 @@ export class Trainer {
     if (this.batch === 0 && opts.shuffle) data.shuffle(e);
     const n = data.fill(model.targetView(opts.batch), this.batch * opts.batch, opts.batch);
     applyNoise(e, opts.noise, model.input, model.target, n, data.pixels, opts.levels);
+    if (opts.schedule) model.adam.lr = lrAt(opts.schedule, this.stepsDone);
     const loss = model.trainStep(n);
     if (!Number.isFinite(loss)) {
       throw new DivergedError(this.stepsDone + 1, this.epoch + 1, this.batch + 1, this.batchesPerEpoch, `loss ${loss}`);
