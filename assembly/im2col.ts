@@ -31,8 +31,13 @@ export function im2col(
             } else {
               const src = plane + ((<usize>iy * <usize>W) << 2);
               for (let ox = 0; ox < oxLo; ox++) store<f32>(out + (<usize>ox << 2), 0);
-              for (let ox = oxLo; ox < oxHi; ox++) {
-                store<f32>(out + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw - pw + kj) << 2)));
+              if (sw == 1) {
+                // Stride 1: the row's valid part is one contiguous run of the input row.
+                memory.copy(out + (<usize>oxLo << 2), src + (<usize>(oxLo - pw + kj) << 2), <usize>(oxHi - oxLo) << 2);
+              } else {
+                for (let ox = oxLo; ox < oxHi; ox++) {
+                  store<f32>(out + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw - pw + kj) << 2)));
+                }
               }
               for (let ox = oxHi; ox < Wo; ox++) store<f32>(out + (<usize>ox << 2), 0);
             }
