@@ -1,0 +1,296 @@
+// `npm run bench`: the engine against itself (kernel workbench: validate every variant, then time it,
+// as GFLOP/s and % of the measured peak), per layer, end to end (training and inference, 1 and 2
+// threads), and the peers — TF.js 4.22 (wasm, cpu) and PyTorch (Debian's python3-torch, when present)
+// — in the same run, with ratios. Writes bench/RESULTS.md and bench/results.png.
+// Never part of `npm test`: timings belong here, correctness in the tests.
+import { execFileSync } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SEED, type Arch } from "../host/arch.js";
+import { Canvas, type RGB } from "../host/canvas.js";
+import type { BuildName, Engine } from "../host/engine.js";
+import { Model } from "../host/model.js";
+import { loadEngineNode, nodePool, PACKAGE_ROOT, writeFileAtomic } from "../host/node.js";
+import { encodeRgbPng } from "../host/png.js";
+import type { ThreadPool } from "../host/pool.js";
+
+const args = process.argv.slice(2);
+const QUICK = args.includes("--quick");
+const SECONDS = QUICK ? 0.6 : 2;
+const PEER_SECONDS = QUICK ? 2 : 4;
+const lines: string[] = [];
+const say = (s = "") => { lines.push(s); console.log(s); };
+
+/** Median time (ms) of fn over repeated runs filling about `seconds`. */
+function timeMs(fn: () => void, seconds = SECONDS): number {
+  fn();
+  const samples: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  do {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  } while (performance.now() < end || samples.length < 3);
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+// ---------------------------------------------------------------- machine
+const cpu = cpus()[0]?.model ?? "?";
+const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8"));
+say(`# denoise-wasm benchmark`);
+say();
+say(`Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ` +
+  `assemblyscript ${pkg.devDependencies.assemblyscript}; ${new Date().toISOString().slice(0, 16)} UTC. Command: \`npm run bench\`` + (QUICK ? " (--quick)" : "") + ".");
+say(`Every figure is a median of repeated runs in this one process run; peers ran in the same run as child processes.`);
+say();
+
+const engines: Partial<Record<BuildName, Engine>> = {};
+for (const b of ["scalar", "strict", "relaxed"] as BuildName[]) {
+  try {
+    engines[b] = await loadEngineNode({ build: b });
+  } catch (e) {
+    say(`(${b} build unavailable here: ${(e as Error).message})`);
+  }
+}
+
+// ---------------------------------------------------------------- peak
+const peak: Partial<Record<BuildName, number>> = {};
+say(`## Peak: 12 independent f32x4 multiply-add chains, one core`);
+say();
+say(`| build | GFLOP/s |`);
+say(`|---|---|`);
+for (const [b, e] of Object.entries(engines) as [BuildName, Engine][]) {
+  const iters = 2e7, flops = (b === "scalar" ? 8 : 96) * iters;
+  const ms = timeMs(() => e.exports.peakMadd(iters, 0.999, 0.001));
+  peak[b] = flops / ms / 1e6;
+  say(`| ${b} | ${peak[b]!.toFixed(1)} |`);
+}
+say();
+
+// ---------------------------------------------------------------- GEMM workbench
+/** The GEMMs one training step of `seed` runs at batch 64: [name, transA, transB, M, N, K]. */
+const SHAPES: [string, number, number, number, number, number][] = [
+  ["encoder.0 fwd", 0, 0, 16, 12544, 9], ["encoder.0 dW", 0, 1, 16, 9, 12544],
+  ["encoder.2 fwd", 0, 0, 32, 3136, 144], ["encoder.2 dW", 0, 1, 32, 144, 3136], ["encoder.2 dX", 1, 0, 144, 3136, 32],
+  ["encoder.4 fwd", 0, 0, 64, 64, 1568], ["encoder.4 dW", 0, 1, 64, 1568, 64], ["encoder.4 dX", 1, 0, 1568, 64, 64],
+  ["decoder.0 fwd", 1, 0, 1568, 64, 64], ["decoder.0 dW", 0, 1, 64, 1568, 64], ["decoder.0 dX", 0, 0, 64, 64, 1568],
+  ["decoder.2 fwd", 1, 0, 144, 3136, 32], ["decoder.2 dW", 0, 1, 32, 144, 3136], ["decoder.2 dX", 0, 0, 32, 3136, 144],
+  ["decoder.4 fwd", 1, 0, 9, 12544, 16], ["decoder.4 dW", 0, 1, 16, 9, 12544], ["decoder.4 dX", 0, 0, 16, 12544, 9],
+];
+say(`## GEMM workbench: every shape of a \`seed\` training step at batch 64, one core`);
+say();
+say(`Each variant is validated against the scalar reference (\`gemmRef\`) on the same random operands before it is timed: ` +
+  `strict must match bit for bit, relaxed within fused-rounding error.`);
+say();
+say(`| GEMM | M×N×K | scalar GFLOP/s | strict GFLOP/s (% peak) | relaxed GFLOP/s (% peak) | max |relaxed − ref| |`);
+say(`|---|---|---|---|---|---|`);
+const gemmGflops: Record<string, number> = {};
+for (const [name, tA, tB, M, N, K] of SHAPES) {
+  const cells: string[] = [];
+  let relErr = 0;
+  for (const b of ["scalar", "strict", "relaxed"] as BuildName[]) {
+    const e = engines[b];
+    if (!e) { cells.push("-"); continue; }
+    const x = e.exports, f = () => e.f32();
+    const a = x.alloc(M * K * 4), bb = x.alloc(K * N * 4), c = x.alloc(M * N * 4), r = x.alloc(M * N * 4), s = x.alloc(x.gemmScratchBytes());
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    for (let i = 0; i < M * K; i++) f()[a / 4 + i] = rnd();
+    for (let i = 0; i < K * N; i++) f()[bb / 4 + i] = rnd();
+    const lda = tA ? M : K, ldb = tB ? K : N;
+    x.gemm(tA, tB, M, N, K, a, lda, bb, ldb, c, N, 0, s);
+    x.gemmRef(tA, tB, M, N, K, a, lda, bb, ldb, r, N, 0);
+    let maxd = 0;
+    for (let i = 0; i < M * N; i++) maxd = Math.max(maxd, Math.abs(f()[c / 4 + i] - f()[r / 4 + i]));
+    if (b !== "relaxed" && maxd !== 0) throw new Error(`${b} GEMM ${name} differs from the reference by ${maxd}: not timing a wrong kernel`);
+    if (b === "relaxed") {
+      relErr = maxd;
+      if (maxd > K * 1.2e-7 * 4) throw new Error(`relaxed GEMM ${name} off by ${maxd}`);
+    }
+    const ms = timeMs(() => x.gemm(tA, tB, M, N, K, a, lda, bb, ldb, c, N, 0, s), b === "scalar" ? SECONDS / 2 : SECONDS);
+    const g = (2 * M * N * K) / ms / 1e6;
+    gemmGflops[`${b} ${name}`] = g;
+    cells.push(b === "scalar" ? g.toFixed(1) : `${g.toFixed(1)} (${((100 * g) / peak[b]!).toFixed(0)} %)`);
+  }
+  say(`| ${name} | ${M}×${N}×${K} | ${cells.join(" | ")} | ${relErr.toExponential(1)} |`);
+}
+say();
+
+// ---------------------------------------------------------------- per layer
+const relaxed = engines.relaxed ?? engines.strict!;
+say(`## Per layer, \`seed\` at batch 64, ${relaxed.build} build, one core (ms)`);
+say();
+say(`| layer | forward | backward |`);
+say(`|---|---|---|`);
+{
+  const m = new Model(relaxed, SEED, 64);
+  m.init(1);
+  fillBatch(m, 64);
+  const x = relaxed.exports, nf = x.layerFields();
+  m.trainStep(64);
+  let tf = 0, tb = 0;
+  m.layers.forEach((l, i) => {
+    const rec = m.table + i * nf * 4;
+    const f = timeMs(() => x.modelForward(rec, 1, 64, m.workspace), SECONDS / 4);
+    const b = timeMs(() => x.modelBackward(rec, 1, 64, m.workspace), SECONDS / 4);
+    tf += f; tb += b;
+    say(`| ${i} ${"name" in l.spec ? l.spec.name : l.spec.type} (${l.spec.type}) | ${f.toFixed(3)} | ${b.toFixed(3)} |`);
+  });
+  const adam = timeMs(() => m.adamStep(), SECONDS / 4);
+  say(`| all layers | ${tf.toFixed(2)} | ${tb.toFixed(2)} |`);
+  say(`| Adam (${m.paramFloats} parameters) | ${adam.toFixed(3)} | |`);
+}
+say();
+
+function fillBatch(m: Model, B: number): void {
+  const t = m.targetView(B);
+  for (let i = 0; i < t.length; i++) t[i] = (i * 7919) % 13 < 3 ? (i % 255) / 255 : 0;
+  m.engine.exports.noiseGaussian(m.input, m.target, B, m.inputNumel, 0.5);
+}
+
+// ---------------------------------------------------------------- end to end
+interface Row { what: string; batch: number; threads: number; ours: number; build: string }
+const rows: Row[] = [];
+const pools = new Map<string, { engine: Engine; pool: ThreadPool }>();
+async function threaded(build: BuildName, threads: number) {
+  const key = `${build}/${threads}`;
+  if (!pools.has(key)) {
+    const engine = await loadEngineNode({ build, threads: true });
+    pools.set(key, { engine, pool: await nodePool(engine, threads) });
+  }
+  return pools.get(key)!;
+}
+async function endToEnd(arch: Arch, build: BuildName) {
+  for (const threads of [1, 2]) {
+    const { engine, pool } = await threaded(build, threads);
+    for (const B of [64, 256]) {
+      const m = new Model(engine, arch, B, pool);
+      m.init(1);
+      fillBatch(m, B);
+      const ms = timeMs(() => m.trainStep(B));
+      rows.push({ what: "train", batch: B, threads, ours: (1000 * B) / ms, build });
+    }
+    for (const B of [1, 256]) {
+      const m = new Model(engine, arch, B, pool);
+      m.init(1);
+      fillBatch(m, B);
+      const ms = timeMs(() => m.forward(B));
+      rows.push({ what: "infer", batch: B, threads, ours: (1000 * B) / ms, build });
+    }
+  }
+}
+const e2eBuild: BuildName = engines.relaxed ? "relaxed" : "strict";
+await endToEnd(SEED, e2eBuild);
+for (const { pool } of pools.values()) pool.close();
+
+// ---------------------------------------------------------------- peers
+interface PeerResult { peer: string; backend?: string; mode: string; batch: number; threads: number; imagesPerSecond?: number; unsupported?: string; version?: string }
+function peer(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): PeerResult | { error: string } {
+  try {
+    const out = execFileSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...env }, timeout: 180_000, stdio: ["ignore", "pipe", "pipe"] });
+    const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+    return line ? JSON.parse(line) : { error: "no JSON line" };
+  } catch (e) {
+    return { error: ((e as Error).message.split("\n")[0] ?? "failed").slice(0, 160) };
+  }
+}
+const tfjs = (backend: string, mode: string, batch: number) =>
+  peer(process.execPath, [join(PACKAGE_ROOT, "dist/bench/peers/tfjs.js"), "--backend", backend, "--mode", mode, "--batch", String(batch), "--seconds", String(PEER_SECONDS)]);
+const torch = (mode: string, batch: number, threads: number) =>
+  peer("/usr/bin/python3", [join(PACKAGE_ROOT, "bench/peers/pytorch.py"), "--mode", mode, "--batch", String(batch), "--threads", String(threads), "--seconds", String(PEER_SECONDS)], { OPENBLAS_NUM_THREADS: "1" });
+
+const peerCells = new Map<string, string>();
+const peerRates = new Map<string, number>();
+const cellOf = (r: PeerResult | { error: string }, ours: number, key: string) => {
+  if ("error" in r) return `error: ${r.error}`;
+  if (r.unsupported) return `unsupported (${r.unsupported})`;
+  peerRates.set(key, r.imagesPerSecond!);
+  return `${r.imagesPerSecond!.toFixed(0)} (**${(ours / r.imagesPerSecond!).toFixed(2)}×**)`;
+};
+let torchVersion = "", tfjsVersion = "";
+for (const row of rows) {
+  const k = `${row.what}/${row.batch}/${row.threads}`;
+  const t = torch(row.what, row.batch, row.threads);
+  if (!("error" in t) && t.version) torchVersion = t.version;
+  peerCells.set(`torch ${k}`, cellOf(t, row.ours, `torch ${k}`));
+  if (row.threads === 1) {
+    for (const backend of ["wasm", "cpu"]) {
+      if (row.what === "train" && row.batch !== 64) continue; // TF.js cpu training is slow: one batch size
+      const r = tfjs(backend, row.what, row.batch);
+      if (!("error" in r) && r.version) tfjsVersion = r.version;
+      peerCells.set(`tfjs-${backend} ${k}`, cellOf(r, row.ours, `tfjs-${backend} ${k}`));
+    }
+  }
+}
+
+say(`## End to end: \`seed\` (${(2 * new Model(relaxed, SEED, 1).macsPerImage() / 1e6).toFixed(2)} MFLOP per image forward), images/s`);
+say();
+say(`Ours: ${e2eBuild} build, threads over one shared memory. Training = zero_grad + forward + MSE + backward + Adam. ` +
+  `Peers: PyTorch ${torchVersion || "(absent)"} (OPENBLAS_NUM_THREADS=1, torch.set_num_threads = our threads), ` +
+  `TF.js ${tfjsVersion || "(absent)"} (wasm and cpu backends, one thread in Node). In brackets: ours ÷ peer.`);
+say();
+say(`| run | batch | threads | ours | PyTorch | TF.js wasm | TF.js cpu |`);
+say(`|---|---|---|---|---|---|---|`);
+for (const r of rows) {
+  const k = `${r.what}/${r.batch}/${r.threads}`;
+  say(`| ${r.what} | ${r.batch} | ${r.threads} | ${r.ours.toFixed(0)} | ${peerCells.get(`torch ${k}`) ?? "-"} | ${peerCells.get(`tfjs-wasm ${k}`) ?? "-"} | ${peerCells.get(`tfjs-cpu ${k}`) ?? "-"} |`);
+}
+const lat = rows.find((r) => r.what === "infer" && r.batch === 1 && r.threads === 1)!;
+const t1 = rows.find((r) => r.what === "train" && r.batch === 64 && r.threads === 1)!, t2 = rows.find((r) => r.what === "train" && r.batch === 64 && r.threads === 2)!;
+say();
+say(`Batch-1 latency: ${(1000 / lat.ours).toFixed(3)} ms. Training scaling 1 → 2 threads (batch 64): ${(t2.ours / t1.ours).toFixed(2)}×.`);
+say();
+
+// ---------------------------------------------------------------- targets
+const ratio = (key: string, ours: number) => (peerRates.has(key) ? ours / peerRates.get(key)! : NaN);
+const bigShapes = SHAPES.filter(([, , , M, N, K]) => M * N * K >= 4e6).map(([n]) => gemmGflops[`${e2eBuild} ${n}`] / peak[e2eBuild]!);
+const targets: [string, number, number, string][] = [
+  ["training vs PyTorch, 2 threads, batch 64", ratio("torch train/64/2", t2.ours), 2.5, "×"],
+  ["training vs PyTorch, 1 thread, batch 64", ratio("torch train/64/1", t1.ours), 2.5, "×"],
+  ["inference batch 256 vs PyTorch, 2 threads", ratio("torch infer/256/2", rows.find((r) => r.what === "infer" && r.batch === 256 && r.threads === 2)!.ours), 2, "×"],
+  ["batch-1 latency (ms, lower is better)", 1000 / lat.ours, 0.1, "ms"],
+  ["GEMM on the large shapes, worst % of peak", 100 * Math.min(...bigShapes), 60, "%"],
+  ["training scaling 1 → 2 threads", t2.ours / t1.ours, 1.8, "×"],
+];
+say(`## Targets`);
+say();
+say(`| target | measured | goal | met |`);
+say(`|---|---|---|---|`);
+for (const [name, v, goal, unit] of targets) {
+  const met = unit === "ms" ? v <= goal : v >= goal;
+  say(`| ${name} | ${Number.isFinite(v) ? v.toFixed(unit === "ms" ? 3 : 2) : "n/a"} ${unit} | ${unit === "ms" ? "≤" : "≥"} ${goal} ${unit} | ${Number.isFinite(v) ? (met ? "yes" : "no") : "n/a"} |`);
+}
+say();
+
+// ---------------------------------------------------------------- chart
+{
+  const series: [string, RGB][] = [["ours", [31, 119, 180]], ["PyTorch", [255, 127, 14]], ["TF.js cpu", [44, 160, 44]], ["TF.js wasm", [148, 103, 189]]];
+  const groups = rows.map((r) => {
+    const k = `${r.what}/${r.batch}/${r.threads}`;
+    return { label: `${r.what} b${r.batch} t${r.threads}`, vals: [r.ours, peerRates.get(`torch ${k}`) ?? 0, peerRates.get(`tfjs-cpu ${k}`) ?? 0, peerRates.get(`tfjs-wasm ${k}`) ?? 0] };
+  });
+  const W = 1100, H = 420, L = 70, B = 60, T = 40, c = new Canvas(W, H);
+  const max = Math.max(...groups.flatMap((g) => g.vals)), log = (v: number) => (v > 0 ? Math.log10(v) : 0), top = Math.ceil(log(max));
+  c.text(L, 10, "images/s (log scale), seed model", [0, 0, 0], 2);
+  for (let p = 0; p <= top; p++) {
+    const y = H - B - (p / top) * (H - B - T);
+    c.line(L, y, W - 10, y, [220, 220, 220]);
+    c.text(8, y - 3, String(10 ** p), [0, 0, 0], 1);
+  }
+  const gw = (W - L - 10) / groups.length, bw = gw / (series.length + 1);
+  groups.forEach((g, i) => {
+    g.vals.forEach((v, s) => {
+      if (!v) return;
+      const h = (log(v) / top) * (H - B - T);
+      c.rect(Math.round(L + i * gw + s * bw + bw / 2), Math.round(H - B - h), Math.max(1, Math.round(bw - 2)), Math.round(h), series[s][1]);
+    });
+    c.text(Math.round(L + i * gw + 4), H - B + 8, g.label, [0, 0, 0], 1);
+  });
+  series.forEach(([n, col], s) => { c.rect(L + 420 + s * 150, 12, 12, 12, col); c.text(L + 438 + s * 150, 14, n, [0, 0, 0], 1); });
+  writeFileAtomic(join(PACKAGE_ROOT, "bench/results.png"), encodeRgbPng(W, H, c.data));
+}
+say(`![images per second](results.png)`);
+writeFileAtomic(join(PACKAGE_ROOT, "bench/RESULTS.md"), lines.join("\n") + "\n");
+console.log(`\nwrote bench/RESULTS.md and bench/results.png`);

@@ -1,0 +1,142 @@
+"""PyTorch peer for the throughput benchmark: the notebook's conv autoencoder on the CPU.
+
+    /usr/bin/python3 bench/peers/pytorch.py --mode infer|train --batch N --threads T [--seconds S] [--warmup W]
+
+train = zero_grad + forward + MSE + backward + Adam(lr 1e-3).step; infer = torch.no_grad() forward.
+Random input (uniform clean images, + 0.5 * N(0, 1) noise), one fixed batch reused every iteration.
+Warm-up first, then iterations until --seconds have passed (at least one).
+
+Prints exactly one JSON line on stdout:
+  {"peer":"pytorch","version":torch.__version__,"mode":..,"batch":N,"threads":T,
+   "imagesPerSecond":x,"msPerIteration":y,"iterations":k, ...}
+or {"peer":"pytorch","unsupported":"python3-torch not installed"} (exit 0) when torch is missing.
+
+OPENBLAS_NUM_THREADS is set to 1 (unless the caller set it) before torch is imported: Debian's
+torch links OpenBLAS, whose own thread pool otherwise oversubscribes the cores next to torch's
+OpenMP threads (2-thread training collapsed ~8x under load in ../shared/reference runs).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description="PyTorch peer: seed autoencoder throughput")
+    p.add_argument("--mode", choices=("infer", "train"), required=True)
+    p.add_argument("--batch", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--warmup", type=int, default=3, help="minimum warm-up iterations (default 3)")
+    a = p.parse_args()
+    if a.batch < 1 or a.threads < 1 or a.seconds < 0 or a.warmup < 0:
+        p.error("--batch and --threads must be >= 1, --seconds and --warmup >= 0")
+    return a
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    a = parse_args()
+    try:
+        import torch
+        import torch.nn as nn
+    except ImportError:
+        emit({"peer": "pytorch", "mode": a.mode, "batch": a.batch, "threads": a.threads,
+              "unsupported": "python3-torch not installed"})
+        return 0
+
+    # The notebook's model, as ../shared/reference/pytorch/common.py (copied: a fresh clone has no ../shared).
+    class ConvAutoencoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(
+                nn.Conv2d(1, 16, 3, stride=2, padding=1),   # 16x14x14
+                nn.ReLU(),
+                nn.Conv2d(16, 32, 3, stride=2, padding=1),  # 32x7x7
+                nn.ReLU(),
+                nn.Conv2d(32, 64, 7),                       # 64x1x1
+            )
+            self.decoder = nn.Sequential(
+                nn.ConvTranspose2d(64, 32, 7),              # 32x7x7
+                nn.ReLU(),
+                nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1),  # 16x14x14
+                nn.ReLU(),
+                nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1),   # 1x28x28
+                nn.Sigmoid(),
+            )
+
+        def forward(self, x):
+            return self.decoder(self.encoder(x))
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    model = ConvAutoencoder()
+    clean = torch.rand(a.batch, 1, 28, 28)
+    noisy = clean + 0.5 * torch.randn_like(clean)
+
+    if a.mode == "train":
+        model.train()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = nn.MSELoss()
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(model(noisy), clean)
+            loss.backward()
+            opt.step()
+    else:
+        model.eval()
+
+        def step():
+            with torch.no_grad():
+                model(noisy)
+
+    # Warm-up: at least one iteration, then until --warmup iterations and min(0.5 s, --seconds / 4)
+    # have both passed, but never once warm-up has taken --seconds.
+    budget = a.seconds
+    warm_s = min(0.5, a.seconds / 4)
+    w0 = time.perf_counter()
+    step()
+    warmup = 1
+    el = time.perf_counter() - w0
+    while (warmup < a.warmup or el < warm_s) and el < budget:
+        step()
+        warmup += 1
+        el = time.perf_counter() - w0
+
+    # Timed: iterations until --seconds have passed, at least one.
+    iterations = 0
+    t0 = time.perf_counter()
+    while True:
+        step()
+        iterations += 1
+        t = time.perf_counter()
+        if t - t0 >= a.seconds:
+            break
+    elapsed = t - t0
+
+    emit({
+        "peer": "pytorch",
+        "version": torch.__version__,
+        "mode": a.mode,
+        "batch": a.batch,
+        "threads": torch.get_num_threads(),
+        "threadsRequested": a.threads,
+        "imagesPerSecond": a.batch * iterations / elapsed,
+        "msPerIteration": elapsed * 1000 / iterations,
+        "iterations": iterations,
+        "warmup": warmup,
+        "openblasThreads": os.environ.get("OPENBLAS_NUM_THREADS"),
+    })
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
