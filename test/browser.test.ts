@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { SEED } from "../host/arch.js";
 import { imagesFromIdx, parseIdx } from "../host/idx.js";
 import { Model } from "../host/model.js";
-import { loadEngineNode, PACKAGE_ROOT, readSafetensors } from "../host/node.js";
+import { loadEngineNode, nodePool, PACKAGE_ROOT, readSafetensors } from "../host/node.js";
 import { Trainer } from "../host/train.js";
 import { loadWeights, weightsDigest } from "../host/weights.js";
 import { startServer } from "../web/server.js";
@@ -133,22 +133,28 @@ test("training in the Worker lowers the loss, keeps the page responsive, stops, 
   console.log(`# screenshot: ${OUT}browser.png`);
 });
 
-test("strict build: N training steps in Chromium's Worker are bit-identical to Node's", { skip }, async () => {
-  const steps = 25, setup = { noise: "mixed" as const, batch: 32, lr: 1e-3, seed: 7 };
-  const weightsPath = `${PACKAGE_ROOT}data/default.safetensors`;
-  const browserRun = await inPage((h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps), { setup, steps });
+for (const threads of [1, 2]) {
+  test(`strict build, ${threads} thread(s): N training steps in Chromium's Worker are bit-identical to Node's`, { skip }, async () => {
+    const steps = 25, setup = { noise: "mixed" as const, batch: 32, lr: 1e-3, seed: 7, threads };
+    const browserRun = await inPage((h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps), { setup, steps });
+    assert.equal(await inPage((h) => h.app.trainThreads), threads, "the page did not train with the threads asked for");
 
-  const engine = await loadEngineNode({ build: "strict" });
-  const model = new Model(engine, SEED, setup.batch);
-  model.init(5); // what freshWeights(5) did in the page
-  const images = imagesFromIdx(parseIdx(gunzipSync(readFileSync(`${PACKAGE_ROOT}data/digits-train.idx.gz`)), "digits"), "digits");
-  const trainer = new Trainer(model, images, { ...setup, shuffle: true });
-  const losses: number[] = [];
-  model.adam.lr = setup.lr;
-  for (let i = 0; i < steps; i++) losses.push(trainer.step());
-  console.log(`# Node ${weightsDigest(model)} vs Chromium ${browserRun.digest} after ${steps} steps`);
-  assert.deepEqual(browserRun.losses, losses, "losses differ");
-  assert.equal(browserRun.digest, weightsDigest(model));
-  assert.ok(existsSync(weightsPath));
-  assert.deepEqual(consoleErrors, []);
-});
+    const engine = await loadEngineNode({ build: "strict", threads: threads > 1 });
+    const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
+    try {
+      const model = new Model(engine, SEED, setup.batch, pool);
+      model.init(5); // what freshWeights(5) did in the page
+      const images = imagesFromIdx(parseIdx(gunzipSync(readFileSync(`${PACKAGE_ROOT}data/digits-train.idx.gz`)), "digits"), "digits");
+      const trainer = new Trainer(model, images, { ...setup, shuffle: true });
+      const losses: number[] = [];
+      model.adam.lr = setup.lr;
+      for (let i = 0; i < steps; i++) losses.push(trainer.step());
+      console.log(`# ${threads} thread(s): Node ${weightsDigest(model)} vs Chromium ${browserRun.digest} after ${steps} steps`);
+      assert.deepEqual(browserRun.losses, losses, "losses differ");
+      assert.equal(browserRun.digest, weightsDigest(model));
+    } finally {
+      pool?.close();
+    }
+    assert.deepEqual(consoleErrors, []);
+  });
+}

@@ -53,6 +53,7 @@ class App {
   private scratch = { ptr: 0, floats: 0 };
   private worker?: Worker;
   private remaining = 0;
+  trainThreads = 1;
   private lossHistory: number[] = [];
   private onTrainEnd?: (m: Extract<FromWorker, { type: "done" | "stopped" }>) => void;
 
@@ -224,6 +225,7 @@ class App {
       batch: Number(($("trainBatch") as HTMLInputElement).value),
       lr: Number(($("trainLr") as HTMLInputElement).value),
       seed: 1,
+      threads: Math.min(navigator.hardwareConcurrency || 1, 8),
     };
   }
 
@@ -244,10 +246,13 @@ class App {
       this.onTrainEnd = resolve;
       worker.onmessage = (ev: MessageEvent<FromWorker>) => {
         const m = ev.data;
-        if (m.type === "ready") this.post({ type: "run", steps: this.remaining });
+        if (m.type === "ready") {
+          this.trainThreads = m.threads;
+          this.post({ type: "run", steps: this.remaining });
+        }
         else if (m.type === "progress") {
           this.lossHistory.push(m.loss);
-          $("trainStatus").textContent = `step ${m.step} · epoch ${m.epoch} · loss ${m.loss.toFixed(5)} · ${Math.round(m.imagesPerSecond)} img/s (${this.engine.build} build, worker)`;
+          $("trainStatus").textContent = `step ${m.step} · epoch ${m.epoch} · loss ${m.loss.toFixed(5)} · ${Math.round(m.imagesPerSecond)} img/s (${this.engine.build} build, worker, ${this.trainThreads} thread${this.trainThreads > 1 ? "s" : ""})`;
           drawChart($("chart") as HTMLCanvasElement, this.lossHistory);
         } else if (m.type === "stopped" || m.type === "done") {
           this.remaining = Math.max(0, steps - m.step);

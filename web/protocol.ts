@@ -12,6 +12,8 @@ export interface TrainSetup {
   batch: number;
   lr: number;
   seed: number;
+  /** Threads for training (needs cross-origin isolation; 1 = just this Worker). */
+  threads: number;
 }
 
 export type ToWorker =
@@ -20,7 +22,7 @@ export type ToWorker =
   | { type: "stop" };
 
 export type FromWorker =
-  | { type: "ready"; build: string; reason: string }
+  | { type: "ready"; build: string; reason: string; threads: number }
   | { type: "progress"; step: number; epoch: number; loss: number; imagesPerSecond: number }
   /** Training paused (stop) or finished (done): the weights so far, with Adam state, and their digest. */
   | { type: "stopped" | "done"; step: number; weights: Uint8Array; digest: string; losses: number[] }

@@ -1,10 +1,11 @@
 // The page's training Worker: the same engine, Model and Trainer as Node, so the page never freezes
 // and a strict-build run is bit-identical to Node's. It keeps its model between `run` messages:
 // stop pauses after the current chunk of steps, the next `run` resumes.
-import { loadEngine, type BuildName } from "../host/engine.js";
+import { loadEngine, wasmFile } from "../host/engine.js";
 import { imagesFromIdx, parseIdx } from "../host/idx.js";
 import { Model } from "../host/model.js";
 import { decodeSafetensors } from "../host/safetensors.js";
+import { ThreadPool, type ThreadInit } from "../host/pool.js";
 import { Trainer } from "../host/train.js";
 import { archOf, encodeWeights, loadWeights, weightsDigest } from "../host/weights.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
@@ -21,19 +22,32 @@ let stopRequested = false;
 let running = false;
 let losses: number[] = [];
 
-const wasmUrl = (b: BuildName) => new URL(`../../build/denoise-${b}.wasm`, import.meta.url);
+/** A pool thread: a module Worker running host/thread-worker.js on the same shared memory. */
+function spawnThread(init: ThreadInit): Promise<{ terminate(): void }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL("../host/thread-worker.js", import.meta.url), { type: "module" });
+    w.onmessage = () => resolve(w);
+    w.onerror = (e) => reject(new Error(`thread worker: ${e.message}`));
+    w.postMessage(init);
+  });
+}
+
+let pool: ThreadPool | undefined;
 
 async function init(setup: Extract<ToWorker, { type: "init" }>["setup"]): Promise<void> {
-  const engine = await loadEngine(async (b) => (await fetch(wasmUrl(b))).arrayBuffer(), { build: setup.build });
+  const threads = setup.threads > 1 && crossOriginIsolated ? setup.threads : 1;
+  const engine = await loadEngine(async (b, t) => (await fetch(new URL(`../../build/${wasmFile(b, t)}`, import.meta.url))).arrayBuffer(), { build: setup.build, threads: threads > 1 });
+  pool?.close();
+  pool = threads > 1 ? await ThreadPool.create(engine, threads, spawnThread) : undefined;
   const st = decodeSafetensors(new Uint8Array(setup.weights), "page weights");
-  model = new Model(engine, archOf(st, "page weights", "seed"), setup.batch);
+  model = new Model(engine, archOf(st, "page weights", "seed"), setup.batch, pool);
   loadWeights(model, st, "page weights", true);
   model.adam.lr = setup.lr;
   const images = imagesFromIdx(parseIdx(new Uint8Array(setup.images), "training digits"), "training digits");
   trainer = new Trainer(model, images, { noise: setup.noise, batch: setup.batch, seed: setup.seed, shuffle: true });
   steps = 0;
   losses = [];
-  ctx.postMessage({ type: "ready", build: engine.build, reason: engine.reason });
+  ctx.postMessage({ type: "ready", build: engine.build, reason: engine.reason, threads });
 }
 
 function snapshot(type: "stopped" | "done"): void {
