@@ -82,7 +82,7 @@ class App {
     this.models.clear(); // rebuilt lazily per image size (their memory is the engine's; the page is long-lived)
   }
 
-  private modelFor(h: number, w: number): Model {
+  modelFor(h: number, w: number): Model {
     const key = `${h}x${w}`;
     let m = this.models.get(key);
     if (!m) {
