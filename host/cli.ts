@@ -448,6 +448,10 @@ export function program(): Command {
       try {
         const s = await openSession(f, cmd);
         const out = s.settings.out, model = s.model;
+        if (!f.quiet) {
+          process.stderr.write(`start: a short schedule — ${s.settings.arch}, ${s.settings.epochs} epochs of ${s.settings.noise} noise, ` +
+            `then the full test set (the shipped default weights are a longer run; see README)\n`);
+        }
         const test = loadSplit(dataDir(s.settings.data), "test");
         const valCount = Math.min(1000, test.count);
         let valSets: ReturnType<typeof makeNoisySet>[] | undefined;
