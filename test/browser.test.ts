@@ -103,7 +103,7 @@ test("drawing with the mouse and uploading a PNG of another size both get denois
 
 test("training in the Worker lowers the loss, keeps the page responsive, stops, resumes and downloads", { skip }, async () => {
   // From a fresh init the loss falls fast; meanwhile the main thread must keep answering.
-  const started = inPage((h) => h.app.train({ ...h.app.setup(), weights: h.app.freshWeights(3), noise: "gaussian", batch: 32 }, 150));
+  const started = inPage((h) => h.app.train({ ...h.app.setup(), weights: h.app.freshWeights(3), noise: "gaussian", batch: 16 }, 80));
   const lags: number[] = [];
   for (let i = 0; i < 15; i++) {
     const t = Date.now();
@@ -120,16 +120,16 @@ test("training in the Worker lowers the loss, keeps the page responsive, stops, 
   assert.ok(Math.max(...lags) < 250, `page froze: ${lags}`);
 
   // Stop after the first progress report, then resume to the end: all steps are taken once.
-  const paused = inPage((h) => h.app.train(undefined, 400));
+  const paused = inPage((h) => h.app.train({ ...h.app.setup(), batch: 16 }, 120));
   await page.waitForFunction(() => /step \d+/.test(document.getElementById("trainStatus")!.textContent!));
   await page.click("#stop");
   const p = await paused;
   assert.equal(p.type, "stopped");
-  assert.ok(p.step < 400);
+  assert.ok(p.step < 120);
   assert.equal(await page.isEnabled("#resume"), true);
   const r = await inPage((h) => h.app.resume());
   assert.equal(r.type, "done");
-  assert.equal(r.step, 400);
+  assert.equal(r.step, 120);
 
   // The new weights replaced the page's model; the download is a .safetensors the CLI loads.
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
@@ -146,7 +146,7 @@ test("training in the Worker lowers the loss, keeps the page responsive, stops, 
 
 for (const threads of [1, 2]) {
   test(`strict build, ${threads} thread(s): N training steps in Chromium's Worker are bit-identical to Node's`, { skip }, async () => {
-    const steps = 25, setup = { noise: "mixed" as const, batch: 32, lr: 1e-3, seed: 7, threads };
+    const steps = 12, setup = { noise: "mixed" as const, batch: 16, lr: 1e-3, seed: 7, threads };
     const browserRun = await inPage((h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps), { setup, steps });
     assert.equal(await inPage((h) => h.app.trainThreads), threads, "the page did not train with the threads asked for");
 

@@ -204,11 +204,11 @@ test("PyTorch's safetensors (golden seed_init) loads and gives PyTorch's outputs
   assert.equal(readFileSync(path).readBigUInt64LE(0) % 8n, 0n, "header not 8-byte aligned");
 });
 
-test("our weights load into PyTorch: PyTorch's output for data/default.safetensors equals ours", async () => {
+test("our weights load into PyTorch: PyTorch's output for data/seed-mixed.safetensors equals ours", async () => {
   // test/golden/pytorch_loads_ours.py loaded the shipped file into torch (strict load) and saved its output.
   const engine = await loadEngineNode({ build: "strict" });
   const model = new Model(engine, SEED, 8);
-  const path = fileURLToPath(new URL("../../data/default.safetensors", import.meta.url));
+  const path = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import.meta.url));
   loadWeights(model, readSafetensors(path), path);
   model.inputView(8).set(goldenF32("input_noisy.bin"));
   model.forward(8);

@@ -1,4 +1,4 @@
-"""Proof that our weights files load into PyTorch: read data/default.safetensors with a plain
+"""Proof that our weights files load into PyTorch: read data/seed-mixed.safetensors with a plain
 safetensors reader, load it into the notebook's ConvAutoencoder (strict state-dict load, optimizer
 tensors dropped), run the 8 golden noisy digits, and write PyTorch's output to
 test/golden/default_pytorch_output.bin. test/io.test.ts checks our engine gives the same output.
@@ -48,7 +48,7 @@ def load_safetensors(path):
     return out, header.get("__metadata__", {})
 
 
-path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "data", "default.safetensors")
+path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "data", "seed-mixed.safetensors")
 state, meta = load_safetensors(path)
 model = ConvAutoencoder()
 model.load_state_dict(state, strict=True)
