@@ -52,7 +52,7 @@ const lines = [
   "",
   "The parity cells are each noise's own model on that noise, and the blind (mixed) model on every noise;",
   "the other cells (a model tested on a noise it never saw) are shown for information: they swing by",
-  "dB between training seeds in PyTorch as here.",
+  "several dB between training seeds in PyTorch as here.",
   "",
   "| model (training noise) | test noise | ours | PyTorch | Δ PSNR (dB) | parity cell: within ±0.3 dB |",
   "|---|---|---|---|---|---|",

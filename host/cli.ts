@@ -17,12 +17,12 @@ import { evaluate, formatTable, makeNoisySet, runModel, score } from "./eval.js"
 import { denoiseImage, paddedSize } from "./denoise.js";
 import type { ImageSet } from "./idx.js";
 import { Model, planLayers } from "./model.js";
-import { loadEngineNode, loadSplit, nodePool, PACKAGE_ROOT, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
+import { loadEngineNode, loadSplit, nodePool, PACKAGE_ROOT, writeFileAtomic, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
 import { applyNoise, EVAL_NOISES, NOISE_KINDS, parseNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
 import { MAX_PIXELS, writeGrayPng } from "./png.js";
 import type { GrayImage } from "./denoise.js";
 import { stderrProgress } from "./progress.js";
-import { writeReport } from "./report.js";
+import { gridPng, writeReport } from "./report.js";
 import { DivergedError, newRun, Trainer, trainUntil, type EpochRecord, type TrainRun } from "./train.js";
 import { archOf, loadWeights } from "./weights.js";
 
@@ -495,14 +495,16 @@ export function program(): Command {
     .option("--noise <types>", `comma list of test noises (${NOISE_KINDS.join(", ")})`, noiseList, [...EVAL_NOISES] as NoiseKind[])
     .option("--limit <n>", "evaluate on the first N test images only", intFlag(1))
     .option("--json", "print one JSON object {noise: {method: {psnr, ssim}}} on stdout")
+    .option("--grids <dir>", "also write grid_<noise>.png (rows clean / noisy / denoised) into this directory")
     .option("--quiet", "no progress output")
     .addOption(buildOption())
     .addOption(threadsOption())
-    .action(async (f: { weights?: string; data: string; noise: NoiseKind[]; limit?: number; json?: boolean; quiet?: boolean; build: string; threads: number }) => {
+    .action(async (f: { weights?: string; data: string; noise: NoiseKind[]; limit?: number; json?: boolean; quiet?: boolean; build: string; threads: number ; grids?: string }) => {
       const engine = await engineFor({ build: f.build, quiet: f.quiet || f.json, threads: f.threads });
       const test = loadSplit(dataDir(f.data), "test");
       const { model } = modelFromWeights(engine, defaultWeights(f.weights), 256);
       const run = evaluate(model, test, { count: f.limit, noises: f.noise, progress: stderrProgress(f.quiet || f.json) });
+      if (f.grids) run.sets.forEach((set, i) => writeFileAtomic(join(f.grids!, `grid_${set.noise}.png`), gridPng(run, i)));
       process.stdout.write(f.json ? JSON.stringify(run.table) + "\n" : formatTable(run.table) + "\n");
     });
 
