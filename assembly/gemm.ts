@@ -78,10 +78,107 @@ export function gemm(
   } else {
     if (<i64>M * <i64>N * <i64>K < SMALL_GEMM || K <= 0) {
       gemmRef(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, accumulate);
+    } else if (M < MR && !transB) {
+      gemmFewRows(transA, M, N, K, a, lda, b, ldb, c, ldc, accumulate);
+    } else if (N < 4) {
+      gemmFewCols(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, accumulate);
     } else {
       gemmPacked(transA, transB, M, N, K, a, lda, b, ldb, c, ldc, accumulate, scratch);
     }
   }
+}
+
+/**
+ * Few rows (a batch of one through a dense layer: C is a row vector): no packing, C's rows updated
+ * 4 columns at a time for k = 0..K−1 — each element still summed in k order, as the contract says.
+ */
+function gemmFewRows(
+  transA: i32, M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32,
+): void {
+  const sai: usize = transA ? 1 : <usize>lda, sak: usize = transA ? <usize>lda : 1;
+  const n4 = N & ~3;
+  for (let i = 0; i < M; i++) {
+    const crow = c + ((<usize>i * <usize>ldc) << 2);
+    if (!accumulate) memory.fill(crow, 0, <usize>N << 2);
+    for (let k = 0; k < K; k++) {
+      const aik = load<f32>(a + ((<usize>i * sai + <usize>k * sak) << 2));
+      const av = f32x4.splat(aik);
+      const brow = b + ((<usize>k * <usize>ldb) << 2);
+      let j = 0;
+      for (; j < n4; j += 4) {
+        const p = crow + (<usize>j << 2);
+        v128.store(p, madd(av, v128.load(brow + (<usize>j << 2)), v128.load(p)));
+      }
+      for (; j < N; j++) {
+        const p = crow + (<usize>j << 2);
+        store<f32>(p, load<f32>(p) + aik * load<f32>(brow + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * Few columns (a dense layer's forward at batch one: C is a column vector): no packing; 16 rows of C
+ * in 4 accumulators, A's column k gathered per step, k = 0..K−1 in order for every element.
+ */
+function gemmFewCols(
+  transA: i32, transB: i32, M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, accumulate: i32,
+): void {
+  const sai: usize = transA ? 1 : <usize>lda, sak: usize = transA ? <usize>lda : 1;
+  const sbk: usize = transB ? 1 : <usize>ldb, sbj: usize = transB ? <usize>ldb : 1;
+  const m16 = M & ~15;
+  for (let j = 0; j < N; j++) {
+    const bcol = b + ((<usize>j * sbj) << 2);
+    for (let i = 0; i < m16; i += 16) {
+      let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+      if (accumulate) {
+        c0 = gatherC(c, ldc, i, j); c1 = gatherC(c, ldc, i + 4, j);
+        c2 = gatherC(c, ldc, i + 8, j); c3 = gatherC(c, ldc, i + 12, j);
+      }
+      const arow = a + ((<usize>i * sai) << 2), rowStep = sai << 2;
+      for (let k = 0; k < K; k++) {
+        const bv = f32x4.splat(load<f32>(bcol + ((<usize>k * sbk) << 2)));
+        const p = arow + ((<usize>k * sak) << 2);
+        c0 = madd(gatherA(p, rowStep), bv, c0);
+        c1 = madd(gatherA(p + 4 * rowStep, rowStep), bv, c1);
+        c2 = madd(gatherA(p + 8 * rowStep, rowStep), bv, c2);
+        c3 = madd(gatherA(p + 12 * rowStep, rowStep), bv, c3);
+      }
+      scatterC(c, ldc, i, j, c0); scatterC(c, ldc, i + 4, j, c1);
+      scatterC(c, ldc, i + 8, j, c2); scatterC(c, ldc, i + 12, j, c3);
+    }
+    for (let i = m16; i < M; i++) {
+      const p = c + ((<usize>i * <usize>ldc + <usize>j) << 2);
+      let acc: f32 = accumulate ? load<f32>(p) : 0;
+      for (let k = 0; k < K; k++) {
+        acc = acc + load<f32>(a + ((<usize>i * sai + <usize>k * sak) << 2)) * load<f32>(bcol + ((<usize>k * sbk) << 2));
+      }
+      store<f32>(p, acc);
+    }
+  }
+}
+
+/** Four A elements of one column, `step` bytes apart. */
+// @ts-ignore: decorator
+@inline function gatherA(p: usize, step: usize): v128 {
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + step));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * step));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * step));
+}
+
+// @ts-ignore: decorator
+@inline function gatherC(c: usize, ldc: i32, i: i32, j: i32): v128 {
+  return gatherA(c + ((<usize>i * <usize>ldc + <usize>j) << 2), <usize>ldc << 2);
+}
+
+// @ts-ignore: decorator
+@inline function scatterC(c: usize, ldc: i32, i: i32, j: i32, v: v128): void {
+  const p = c + ((<usize>i * <usize>ldc + <usize>j) << 2), s = <usize>ldc << 2;
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  store<f32>(p + s, f32x4.extract_lane(v, 1));
+  store<f32>(p + 2 * s, f32x4.extract_lane(v, 2));
+  store<f32>(p + 3 * s, f32x4.extract_lane(v, 3));
 }
 
 function gemmPacked(
