@@ -175,7 +175,8 @@ class App {
   /** Any PNG (or other image the browser decodes) → gray by ITU-R 601 luma, alpha over black, as the CLI. */
   async upload(file: Blob): Promise<void> {
     const bmp = await createImageBitmap(file);
-    if (bmp.width * bmp.height > 1024 * 1024) throw new Error(`image is ${bmp.width}×${bmp.height}; the page takes up to 1 megapixel`);
+    // Inference allocates activations, their gradients and im2col scratch for the padded size: keep the page well inside wasm memory.
+    if (bmp.width * bmp.height > 512 * 512) throw new Error(`image is ${bmp.width}×${bmp.height}; the page takes up to 512 × 512 pixels (the CLI takes more)`);
     const c = document.createElement("canvas");
     c.width = bmp.width; c.height = bmp.height;
     const g = c.getContext("2d")!;
