@@ -1,5 +1,5 @@
 // The engine's one source of randomness: xoshiro256** (Blackman & Vigna), seeded through
-// splitmix64. Never the host's random source (JavaScript's Math random): it seeds itself, and a seed must fix a whole run.
+// splitmix64. Never a host-seeded generator: a seed must fix a whole run.
 // State is four u64 globals of this instance (not linear memory, so a worker instance sharing the
 // memory cannot clobber it); rngGetState/rngSetState move it for checkpoints.
 // https://prng.di.unimi.it/xoshiro256starstar.c

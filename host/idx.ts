@@ -41,6 +41,17 @@ export function idxHeader(head: Uint8Array, size: number, name: string): { dims:
   return { dims, headerBytes };
 }
 
+/** An IDX file's bytes: magic (0, 0, dtype, ndim), big-endian dimensions, then `data` as given. */
+export function encodeIdx(dims: number[], data: Uint8Array, dtype = 0x08): Uint8Array {
+  const out = new Uint8Array(4 + 4 * dims.length + data.length);
+  const view = new DataView(out.buffer);
+  out[2] = dtype;
+  out[3] = dims.length;
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  out.set(data, 4 + 4 * dims.length);
+  return out;
+}
+
 /** Parses and validates an IDX buffer; `name` is used in error messages. */
 export function parseIdx(buf: Uint8Array, name: string): IdxArray {
   const h = idxHeader(buf, buf.length, name);

@@ -1,5 +1,6 @@
 // Shared test helpers: golden files, engine loading per build, comparisons that print what they found,
 // and running the CLI as a user does (child processes) on tiny IDX data sets.
+import { encodeIdx } from "../host/idx.js";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -84,10 +85,7 @@ export function runCli(args: string[], opts: { nodeArgs?: string[]; env?: NodeJS
 
 /** An IDX file: magic (dtype, ndim), big-endian dimensions, then `data`. */
 export function idxFile(dims: number[], data: Uint8Array, dtype = 0x08): Buffer {
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = dtype; head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, data]);
+  return Buffer.from(encodeIdx(dims, data, dtype));
 }
 
 /** A data directory with the four MNIST file names: the first nTrain / nTest real images. */

@@ -15,17 +15,14 @@ import { loadEngineNode, readIdx, readImages, readSafetensors, saveWeights } fro
 import { decodePng, encodeGrayPng, MAX_PIXELS } from "../host/png.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "../host/safetensors.js";
 import { loadWeights } from "../host/weights.js";
-import { diff, GOLDEN, goldenF32 } from "./helpers.js";
+import { diff, GOLDEN, goldenF32, idxFile } from "./helpers.js";
 import { chunk, craftPng } from "./pngcraft.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "denoise-io-"));
 
-export function idxBytes(dims: number[], data?: Uint8Array, dtype = 0x08): Buffer {
-  const n = dims.reduce((a, b) => a * b, 1);
-  const head = Buffer.alloc(4 + 4 * dims.length);
-  head[2] = dtype; head[3] = dims.length;
-  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([head, data ?? Buffer.alloc(n, 7)]);
+/** An IDX file whose data defaults to the right number of 7s. */
+function idxBytes(dims: number[], data?: Uint8Array, dtype = 0x08): Buffer {
+  return idxFile(dims, data ?? Buffer.alloc(dims.reduce((a, b) => a * b, 1), 7), dtype);
 }
 
 test("IDX: good files (plain and .gz) read back exactly", () => {

@@ -5,21 +5,14 @@
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DEFAULT_DATA } from "../host/cli.js";
+import { encodeIdx } from "../host/idx.js";
 import { loadSplit, PACKAGE_ROOT, writeFileAtomic } from "../host/node.js";
 
-function idx(count: number, rows: number, cols: number, pixels: Uint8Array): Buffer {
-  const head = Buffer.alloc(16);
-  head.writeUInt32BE(0x00000803, 0);
-  head.writeUInt32BE(count, 4);
-  head.writeUInt32BE(rows, 8);
-  head.writeUInt32BE(cols, 12);
-  return Buffer.concat([head, pixels.subarray(0, count * rows * cols)]);
-}
 
 for (const [split, count, file] of [["test", 300, "digits-test.idx.gz"], ["train", 2000, "digits-train.idx.gz"]] as const) {
   const s = loadSplit(DEFAULT_DATA, split);
   const out = join(PACKAGE_ROOT, "data", file);
-  const gz = gzipSync(idx(count, s.rows, s.cols, s.pixels), { level: 9 });
+  const gz = gzipSync(encodeIdx([count, s.rows, s.cols], s.pixels.subarray(0, count * s.rows * s.cols)), { level: 9 });
   writeFileAtomic(out, gz);
   console.log(`wrote ${out}: ${count} ${split} digits, ${gz.length} bytes`);
 }
