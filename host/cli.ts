@@ -18,7 +18,7 @@ import { denoiseImage, paddedSize } from "./denoise.js";
 import type { ImageSet } from "./idx.js";
 import { Model, planLayers } from "./model.js";
 import { loadEngineNode, loadSplit, nodePool, PACKAGE_ROOT, writeFileAtomic, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
-import { applyNoise, EVAL_NOISES, NOISE_KINDS, parseNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
+import { applyNoise, EVAL_NOISES, levelsFor, NOISE_KINDS, parseNoise, type NoiseKind } from "./noise.js";
 import { MAX_PIXELS, writeGrayPng } from "./png.js";
 import type { GrayImage } from "./denoise.js";
 import { stderrProgress } from "./progress.js";
@@ -99,17 +99,6 @@ function dataDir(dir: string): string {
 }
 
 /** Level flag → the noise kind's main parameter. */
-function levelsFor(kind: NoiseKind, level: number | undefined): Partial<NoiseLevels> {
-  if (level === undefined) return {};
-  switch (kind) {
-    case "gaussian": return { gaussianSigma: level };
-    case "speckle": return { speckleSigma: level };
-    case "salt-pepper": return { amount: level };
-    case "poisson": return { poissonPeak: level };
-    case "mixed": return { gaussianSigma: level };
-    default: return {};
-  }
-}
 
 /** Most wasm memory a model may take (wasm32 memories end at 4 GiB): refused before allocating. */
 export const MAX_WASM_BYTES = 3 * 2 ** 30;

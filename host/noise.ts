@@ -27,6 +27,18 @@ export const DEFAULT_LEVELS: NoiseLevels = {
   gaussianSigma: 0.5, amount: 0.04, saltVsPepper: 0.5, speckleSigma: 1, poissonPeak: 10,
 };
 
+/** Each kind's main parameter, the one a single "level" sets (none has no parameter). */
+export const LEVEL_KEY: Record<NoiseKind, keyof NoiseLevels | undefined> = {
+  gaussian: "gaussianSigma", "salt-pepper": "amount", speckle: "speckleSigma", poisson: "poissonPeak",
+  mixed: "gaussianSigma", none: undefined,
+};
+
+/** A level for `kind` as the NoiseLevels it overrides ({} when no level is given or the kind has none). */
+export function levelsFor(kind: NoiseKind, level: number | undefined): Partial<NoiseLevels> {
+  const key = LEVEL_KEY[kind];
+  return level === undefined || !key ? {} : { [key]: level };
+}
+
 export function parseNoise(s: string): NoiseKind {
   const k = s === "salt_pepper" || s === "saltpepper" || s === "sp" ? "salt-pepper" : s;
   if (!(NOISE_KINDS as readonly string[]).includes(k)) {

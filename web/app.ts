@@ -6,7 +6,7 @@ import { loadEngine, type BuildName, type Engine } from "../host/engine.js";
 import { imagesFromIdx, parseIdx, type ImageSet } from "../host/idx.js";
 import { psnr, ssim } from "../host/metrics.js";
 import { Model } from "../host/model.js";
-import { applyNoise, DEFAULT_LEVELS, type NoiseKind, type NoiseLevels } from "../host/noise.js";
+import { applyNoise, DEFAULT_LEVELS, levelsFor, type NoiseKind } from "../host/noise.js";
 import { decodeSafetensors, type SafeTensors } from "../host/safetensors.js";
 import { archOf, encodeWeights, loadWeights } from "../host/weights.js";
 import type { FromWorker, ToWorker, TrainSetup } from "./protocol.js";
@@ -26,12 +26,12 @@ async function gunzip(buf: ArrayBuffer): Promise<ArrayBuffer> {
 }
 
 /** Per-kind slider range and default (the kind's main parameter). */
-const LEVELS: Record<NoiseKind, { min: number; max: number; step: number; value: number; key?: keyof NoiseLevels }> = {
-  gaussian: { min: 0, max: 1.5, step: 0.01, value: DEFAULT_LEVELS.gaussianSigma, key: "gaussianSigma" },
-  "salt-pepper": { min: 0, max: 0.5, step: 0.005, value: DEFAULT_LEVELS.amount, key: "amount" },
-  speckle: { min: 0, max: 2, step: 0.02, value: DEFAULT_LEVELS.speckleSigma, key: "speckleSigma" },
-  poisson: { min: 1, max: 100, step: 1, value: DEFAULT_LEVELS.poissonPeak, key: "poissonPeak" },
-  mixed: { min: 0, max: 1.5, step: 0.01, value: DEFAULT_LEVELS.gaussianSigma, key: "gaussianSigma" },
+const LEVELS: Record<NoiseKind, { min: number; max: number; step: number; value: number }> = {
+  gaussian: { min: 0, max: 1.5, step: 0.01, value: DEFAULT_LEVELS.gaussianSigma },
+  "salt-pepper": { min: 0, max: 0.5, step: 0.005, value: DEFAULT_LEVELS.amount },
+  speckle: { min: 0, max: 2, step: 0.02, value: DEFAULT_LEVELS.speckleSigma },
+  poisson: { min: 1, max: 100, step: 1, value: DEFAULT_LEVELS.poissonPeak },
+  mixed: { min: 0, max: 1.5, step: 0.01, value: DEFAULT_LEVELS.gaussianSigma },
   none: { min: 0, max: 0, step: 1, value: 0 },
 };
 
@@ -132,9 +132,9 @@ class App {
     if (this.scratch.floats < n) this.scratch = { ptr: e.alloc(8 * n), floats: n };
     const src = this.scratch.ptr, dst = src + 4 * n;
     this.engine.f32().set(this.clean.data, src / 4);
-    const kind = ($("noise") as HTMLSelectElement).value as NoiseKind, r = LEVELS[kind];
+    const kind = ($("noise") as HTMLSelectElement).value as NoiseKind;
     e.rngSeed(this.noiseSeed, 0);
-    applyNoise(e, kind, dst, src, 1, n, r.key ? { [r.key]: this.level() } : {});
+    applyNoise(e, kind, dst, src, 1, n, levelsFor(kind, this.level()));
     this.noisy = this.engine.f32().slice(dst / 4, dst / 4 + n);
     const [h, w] = paddedSize(archOf(this.st, "weights", "seed"), H, W);
     this.denoised = denoiseImage(this.modelFor(h, w), { width: W, height: H, data: this.noisy }, h, w).data;
