@@ -16,7 +16,7 @@
 
 import { BUILD_MODE, MODE_SCALAR, madd } from "./mode";
 
-export const MR: i32 = 6;      // rows of the register tile
+export const MR: i32 = 4;      // rows of the register tile
 export const NR: i32 = 8;      // columns of the register tile (2 × f32x4)
 export const KC: i32 = 256;    // depth of one packed block
 export const MC: i32 = 120;    // rows of packed A per block (multiple of MR)
@@ -207,13 +207,13 @@ function gemmPacked(
             const pa = packA + ((<usize>ir * <usize>kc) << 2);
             const cij = c + ((<usize>(ic + ir) * <usize>ldc + <usize>(jc + jr)) << 2);
             if (mr == MR && nr == NR) {
-              kernel6x8(kc, pa, pb, cij, ldcBytes, load);
+              kernel4x8(kc, pa, pb, cij, ldcBytes, load);
             } else {
-              // Edge tile: run the full kernel on a private 6×8 tile, then copy back the valid part.
+              // Edge tile: run the full kernel on a private MR×NR tile, then copy back the valid part.
               const tileLd: usize = <usize>NR << 2;
               memory.fill(tile, 0, TILE_BYTES);
               if (load) copyTile(tile, tileLd, cij, ldcBytes, mr, nr);
-              kernel6x8(kc, pa, pb, tile, tileLd, true);
+              kernel4x8(kc, pa, pb, tile, tileLd, true);
               copyTile(cij, ldcBytes, tile, tileLd, mr, nr);
             }
           }
@@ -296,50 +296,43 @@ function packPanelB(dst: usize, transB: i32, b: usize, ldb: i32, pc: i32, kc: i3
 }
 
 /**
- * The 6×8 register tile: C[0:6, 0:8] (+)= Apanel[6, kc] · Bpanel[kc, 8].
- * pa: packed A strip (k-major, 6 floats per k); pb: packed B strip (8 floats per k).
- * 12 accumulators + 2 B vectors + 1 broadcast A value = 15 live v128 registers.
+ * The 4×8 register tile: C[0:4, 0:8] (+)= Apanel[4, kc] · Bpanel[kc, 8].
+ * pa: packed A strip (k-major, 4 floats per k); pb: packed B strip (8 floats per k).
+ * V8 (TurboFan) issues all of an iteration's loads before its arithmetic and keeps xmm15 as scratch,
+ * so accumulators + loads must fit 15 registers: 8 accumulators + 2 B vectors + 4 broadcasts = 14
+ * (the strict build's mul needs one temporary: 15). A 6×8 tile (12 + 2 + 6 = 20) spilled three
+ * accumulators to the stack every iteration and ran at half the speed.
  */
 // @ts-ignore: decorator
-@inline function kernel6x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, load: bool): void {
+@inline function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, load: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   if (load) {
     let p = c;
     c00 = v128.load(p); c01 = v128.load(p, 16); p += ldc;
     c10 = v128.load(p); c11 = v128.load(p, 16); p += ldc;
     c20 = v128.load(p); c21 = v128.load(p, 16); p += ldc;
-    c30 = v128.load(p); c31 = v128.load(p, 16); p += ldc;
-    c40 = v128.load(p); c41 = v128.load(p, 16); p += ldc;
-    c50 = v128.load(p); c51 = v128.load(p, 16);
+    c30 = v128.load(p); c31 = v128.load(p, 16);
   }
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
-    let av = v128.load32_splat(pa);
-    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
-    av = v128.load32_splat(pa, 4);
-    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
-    av = v128.load32_splat(pa, 8);
-    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
-    av = v128.load32_splat(pa, 12);
-    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
-    av = v128.load32_splat(pa, 16);
-    c40 = madd(av, b0, c40); c41 = madd(av, b1, c41);
-    av = v128.load32_splat(pa, 20);
-    c50 = madd(av, b0, c50); c51 = madd(av, b1, c51);
-    pa += 24;
+    const a0 = v128.load32_splat(pa);
+    const a1 = v128.load32_splat(pa, 4);
+    const a2 = v128.load32_splat(pa, 8);
+    const a3 = v128.load32_splat(pa, 12);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+    pa += 16;
     pb += 32;
   }
   let p = c;
   v128.store(p, c00); v128.store(p, c01, 16); p += ldc;
   v128.store(p, c10); v128.store(p, c11, 16); p += ldc;
   v128.store(p, c20); v128.store(p, c21, 16); p += ldc;
-  v128.store(p, c30); v128.store(p, c31, 16); p += ldc;
-  v128.store(p, c40); v128.store(p, c41, 16); p += ldc;
-  v128.store(p, c50); v128.store(p, c51, 16);
+  v128.store(p, c30); v128.store(p, c31, 16);
 }
