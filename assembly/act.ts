@@ -42,7 +42,16 @@ export function reluBackward(dx: usize, dy: usize, y: usize, n: i32): void {
 
 /** y = x > 0 ? x : slope·x. */
 export function leakyReluForward(y: usize, x: usize, n: i32, slope: f32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (BUILD_MODE != MODE_SCALAR) {
+    const zero = f32x4.splat(0), k = f32x4.splat(slope);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const v = v128.load(x + o);
+      v128.store(y + o, v128.bitselect(v, f32x4.mul(v, k), f32x4.gt(v, zero)));
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const v = load<f32>(x + o);
     store<f32>(y + o, v > 0 ? v : v * slope);
@@ -51,7 +60,17 @@ export function leakyReluForward(y: usize, x: usize, n: i32, slope: f32): void {
 
 /** dx += dy · (x > 0 ? 1 : slope). */
 export function leakyReluBackward(dx: usize, dy: usize, x: usize, n: i32, slope: f32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (BUILD_MODE != MODE_SCALAR) {
+    const zero = f32x4.splat(0), k = f32x4.splat(slope);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const g = v128.load(dy + o);
+      const d = v128.bitselect(g, f32x4.mul(g, k), f32x4.gt(v128.load(x + o), zero));
+      v128.store(dx + o, f32x4.add(v128.load(dx + o), d));
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const g = load<f32>(dy + o);
     store<f32>(dx + o, load<f32>(dx + o) + (load<f32>(x + o) > 0 ? g : g * slope));

@@ -234,9 +234,34 @@ function packPanelA(dst: usize, transA: i32, a: usize, lda: i32, ic: i32, mc: i3
   for (let ir = 0; ir < mc; ir += MR) {
     const mr = min(MR, mc - ir);
     const strip = dst + ((<usize>ir * <usize>kc) << 2);
-    if (mr < MR) memory.fill(strip, 0, (<usize>(MR * kc)) << 2);
+    const i0 = ic + ir;
+    if (mr == MR) {
+      if (transA) {
+        // Row k of the strip is 4 contiguous floats of the stored matrix's row pc+k: one v128 copy.
+        let src = a + ((<usize>pc * <usize>lda + <usize>i0) << 2);
+        const step = <usize>lda << 2;
+        for (let k = 0; k < kc; k++) {
+          v128.store(strip + (<usize>k << 4), v128.load(src));
+          src += step;
+        }
+      } else {
+        // 4 rows contiguous in k: transpose 4×4 blocks.
+        const s0 = a + ((<usize>i0 * <usize>lda + <usize>pc) << 2), step = <usize>lda << 2;
+        let k = 0;
+        for (; k + 4 <= kc; k += 4) {
+          const o = <usize>k << 2;
+          transpose4(strip + (<usize>k << 4), 16,
+            v128.load(s0 + o), v128.load(s0 + step + o), v128.load(s0 + 2 * step + o), v128.load(s0 + 3 * step + o));
+        }
+        for (; k < kc; k++) {
+          for (let r = 0; r < MR; r++) store<f32>(strip + ((<usize>(k * MR + r)) << 2), load<f32>(s0 + <usize>r * step + (<usize>k << 2)));
+        }
+      }
+      continue;
+    }
+    memory.fill(strip, 0, (<usize>(MR * kc)) << 2);
     for (let r = 0; r < mr; r++) {
-      const i = ic + ir + r;
+      const i = i0 + r;
       if (transA) {
         // A(i,k) = a[k*lda + i]: column i of the stored matrix.
         let src = a + ((<usize>pc * <usize>lda + <usize>i) << 2);
@@ -255,6 +280,20 @@ function packPanelA(dst: usize, transA: i32, a: usize, lda: i32, ic: i32, mc: i3
   }
 }
 
+/**
+ * Stores the transpose of the 4×4 block whose rows are v0..v3 as 4 vectors `stride` bytes apart:
+ * out q = (v0[q], v1[q], v2[q], v3[q]).
+ */
+// @ts-ignore: decorator
+@inline function transpose4(out: usize, stride: usize, v0: v128, v1: v128, v2: v128, v3: v128): void {
+  const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  v128.store(out, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(out + stride, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(out + 2 * stride, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(out + 3 * stride, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+}
+
 /** Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-column strips, k-major inside a strip: strip[k*NR + c]. */
 function packPanelB(dst: usize, transB: i32, b: usize, ldb: i32, pc: i32, kc: i32, jc: i32, nc: i32): void {
   for (let jr = 0; jr < nc; jr += NR) {
@@ -271,6 +310,22 @@ function packPanelB(dst: usize, transB: i32, b: usize, ldb: i32, pc: i32, kc: i3
         v128.store(out, v128.load(src, 16), 16);
         src += step;
         out += 32;
+      }
+      continue;
+    }
+    if (transB && nr == NR) {
+      // 8 rows of the stored matrix, contiguous in k: two 4×4 transposes per 4 k steps.
+      const s0 = b + ((<usize>j0 * <usize>ldb + <usize>pc) << 2), step = <usize>ldb << 2;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const o = <usize>k << 2, out = strip + (<usize>k << 5);
+        transpose4(out, 32,
+          v128.load(s0 + o), v128.load(s0 + step + o), v128.load(s0 + 2 * step + o), v128.load(s0 + 3 * step + o));
+        transpose4(out + 16, 32,
+          v128.load(s0 + 4 * step + o), v128.load(s0 + 5 * step + o), v128.load(s0 + 6 * step + o), v128.load(s0 + 7 * step + o));
+      }
+      for (; k < kc; k++) {
+        for (let cc = 0; cc < NR; cc++) store<f32>(strip + ((<usize>(k * NR + cc)) << 2), load<f32>(s0 + <usize>cc * step + (<usize>k << 2)));
       }
       continue;
     }

@@ -8,6 +8,9 @@
 // Plane (b, c) of x starts at float offset b*bStride + c*cStride (NCHW: cStride = H*W, bStride = C*H*W).
 // The grid is passed in, not derived: a transposed convolution uses the same maps with its input as grid.
 
+import { BUILD_MODE, MODE_SCALAR } from "./mode";
+import { addInto } from "./add";
+
 /** col = im2col(x); see the header for the layout. col: [C*kh*kw, B*Ho*Wo]. */
 export function im2col(
   col: usize, x: usize, B: i32, C: i32, H: i32, W: i32, cStride: i32, bStride: i32,
@@ -67,7 +70,11 @@ export function col2im(
           const plane = x + ((<usize>b * <usize>bStride + <usize>c * <usize>cStride) << 2);
           for (let oy = 0; oy < Ho; oy++) {
             const iy = oy * sh - ph + ki;
-            if (iy >= 0 && iy < H) {
+            if (iy >= 0 && iy < H && sw == 1) {
+              // Stride 1: one contiguous run of the image row takes one contiguous run of col.
+              const dst = plane + ((<usize>(iy * W + oxLo - pw + kj)) << 2);
+              if (oxHi > oxLo) addInto(dst, src + (<usize>oxLo << 2), oxHi - oxLo);
+            } else if (iy >= 0 && iy < H) {
               const dst = plane + ((<usize>iy * <usize>W) << 2);
               for (let ox = oxLo; ox < oxHi; ox++) {
                 const p = dst + (<usize>(ox * sw - pw + kj) << 2);
@@ -118,7 +125,12 @@ export function cnhwToNchwBias(dst: usize, src: usize, bias: usize, B: i32, C: i
       const s = src + (<usize>(c * B + b)) * plane;
       if (bias) {
         const bc = load<f32>(bias + (<usize>c << 2));
-        for (let i = 0; i < HW; i++) store<f32>(o + (<usize>i << 2), load<f32>(s + (<usize>i << 2)) + bc);
+        let i = 0;
+        if (BUILD_MODE != MODE_SCALAR) {
+          const bv = f32x4.splat(bc);
+          for (; i + 4 <= HW; i += 4) v128.store(o + (<usize>i << 2), f32x4.add(v128.load(s + (<usize>i << 2)), bv));
+        }
+        for (; i < HW; i++) store<f32>(o + (<usize>i << 2), load<f32>(s + (<usize>i << 2)) + bc);
       } else {
         memory.copy(o, s, plane);
       }
@@ -131,11 +143,7 @@ export function cnhwAddToNchw(dst: usize, src: usize, B: i32, C: i32, HW: i32): 
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < C; c++) {
       const o = dst + ((<usize>(b * C + c) * <usize>HW) << 2);
-      const s = src + ((<usize>(c * B + b) * <usize>HW) << 2);
-      for (let i = 0; i < HW; i++) {
-        const p = o + (<usize>i << 2);
-        store<f32>(p, load<f32>(p) + load<f32>(s + (<usize>i << 2)));
-      }
+      addInto(o, src + ((<usize>(c * B + b) * <usize>HW) << 2), HW);
     }
   }
 }
