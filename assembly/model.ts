@@ -20,6 +20,8 @@ import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
 
 export const LOSS_MSE: i32 = 0;
 export const LOSS_L1: i32 = 1;
+/** MSE + l1Weight · L1: MSE's PSNR with L1's exact zeros on a clean background. */
+export const LOSS_MSE_L1: i32 = 2;
 
 export const LAYER_FIELDS: i32 = 26;
 
@@ -63,7 +65,7 @@ export function modelBackward(table: usize, n: i32, B: i32, ws: usize): void {
  */
 export function modelTrainSlice(
   table: usize, n: i32, B: i32, ws: usize, out: usize, target: usize, dOut: usize,
-  count: i32, divisor: i32, lossKind: i32,
+  count: i32, divisor: i32, lossKind: i32, l1Weight: f32,
 ): f32 {
   modelForward(table, n, B, ws);
   let loss: f32;
@@ -73,6 +75,10 @@ export function modelTrainSlice(
   } else {
     loss = mseForward(out, target, count);
     mseBackward(dOut, out, target, count, divisor, 1);
+    if (lossKind == LOSS_MSE_L1) {
+      loss += l1Weight * l1Forward(out, target, count);
+      l1Backward(dOut, out, target, count, divisor, l1Weight);
+    }
   }
   modelBackward(table, n, B, ws);
   return loss;

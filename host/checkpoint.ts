@@ -20,7 +20,7 @@
 // Pure (bytes in, bytes out); host/node.ts writes the files atomically.
 import { UserError, fileError } from "./errors.js";
 import type { ImageSet } from "./idx.js";
-import type { Model } from "./model.js";
+import { LOSS_KINDS, type LossKind, type Model } from "./model.js";
 import { NOISE_KINDS, type NoiseKind } from "./noise.js";
 import type { SafeTensors } from "./safetensors.js";
 import type { EpochRecord, TrainerState, TrainRun } from "./train.js";
@@ -52,7 +52,8 @@ export interface TrainSettings {
   schedule?: "constant" | "cosine";
   warmup?: number;
   minLr?: number;
-  loss?: "mse" | "l1";
+  loss?: LossKind;
+  l1Weight?: number;
 }
 
 /** What the training images were: a resumed run refuses other data. */
@@ -161,7 +162,8 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   if (o.schedule !== undefined && o.schedule !== "constant" && o.schedule !== "cosine") bad("options: schedule must be constant or cosine");
   if (o.warmup !== undefined && !isInt(o.warmup, 0)) bad("options: warmup must be an integer ≥ 0");
   if (o.minLr !== undefined && !(typeof o.minLr === "number" && o.minLr >= 0)) bad("options: minLr must be a number ≥ 0");
-  if (o.loss !== undefined && o.loss !== "mse" && o.loss !== "l1") bad("options: loss must be mse or l1");
+  if (o.loss !== undefined && !LOSS_KINDS.includes(o.loss as LossKind)) bad(`options: loss must be ${LOSS_KINDS.join(", ")}`);
+  if (o.l1Weight !== undefined && !isPos(o.l1Weight)) bad("options: l1Weight must be a positive number");
   const settings = o as unknown as TrainSettings;
 
   const d = json(file, m, "checkpoint.data");

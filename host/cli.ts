@@ -16,7 +16,7 @@ import { ExitError, UserError } from "./errors.js";
 import { evaluate, formatTable, makeNoisySet, runModel, score } from "./eval.js";
 import { denoiseImage, paddedSize } from "./denoise.js";
 import type { ImageSet } from "./idx.js";
-import { Model, planLayers } from "./model.js";
+import { LOSS_KINDS, Model, planLayers, type LossKind } from "./model.js";
 import { loadEngineNode, loadSplit, nodePool, PACKAGE_ROOT, writeFileAtomic, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
 import { applyNoise, EVAL_NOISES, levelsFor, NOISE_KINDS, parseNoise, type NoiseKind } from "./noise.js";
 import { MAX_PIXELS, writeGrayPng } from "./png.js";
@@ -175,7 +175,7 @@ interface TrainFlags {
   data: string; noise: NoiseKind; epochs: number; batch: number; lr: number; seed: number; shuffle: boolean;
   init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
   adamState: boolean; resume?: string; checkpoint?: string;
-  threads: number; schedule: "constant" | "cosine"; warmup: number; minLr: number; loss: "mse" | "l1";
+  threads: number; schedule: "constant" | "cosine"; warmup: number; minLr: number; loss: LossKind; l1Weight: number;
 }
 
 /** The data directory as recorded in files: the default is named, not pinned to this install's path. */
@@ -255,6 +255,7 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
       noise: f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
       data: f.data, epochs: f.epochs, arch: f.arch, build: f.build, out: f.out,
       threads: f.build === "scalar" ? 1 : f.threads, schedule: f.schedule, warmup: f.warmup, minLr: f.minLr, loss: f.loss,
+      ...(f.loss === "mse+l1" ? { l1Weight: f.l1Weight } : {}),
     };
   }
   const checkpoint = f.checkpoint ?? f.resume ?? defaultCheckpoint(settings.out);
@@ -307,6 +308,7 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
   settings.arch = model.arch.name;
   model.adam.lr = settings.lr;
   model.loss = settings.loss ?? "mse";
+  if (settings.l1Weight !== undefined) model.l1Weight = settings.l1Weight;
   const trainer = new Trainer(model, images, {
     noise: settings.noise, levels: levelsFor(settings.noise, settings.level), batch: settings.batch, seed: settings.seed,
     shuffle: settings.shuffle, limit: settings.limit,
@@ -407,10 +409,11 @@ function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--out <path>", "where to write", outDefault)
     .option("--checkpoint <path>", "checkpoint file, written at every epoch end and on SIGINT/SIGTERM (default: <out>.ckpt.safetensors, removed once the run succeeds; other paths are kept)")
     .option("--resume <ckpt>", "continue an interrupted run from its checkpoint, bit-identically (options come from the checkpoint)")
-    .option("--loss <kind>", "training loss: mse | l1", (v: string) => {
-      if (v !== "mse" && v !== "l1") throw new InvalidArgumentError("expected mse or l1");
+    .option("--loss <kind>", `training loss: ${LOSS_KINDS.join(" | ")} (MSE + λ·L1, λ = --l1-weight)`, (v: string) => {
+      if (!LOSS_KINDS.includes(v as LossKind)) throw new InvalidArgumentError(`expected ${LOSS_KINDS.join(", ")}`);
       return v;
     }, "mse")
+    .option("--l1-weight <x>", "λ of the mse+l1 loss", posFloat, 0.1)
     .option("--schedule <kind>", "learning rate: constant, or cosine (linear warm-up, then cosine decay to --min-lr)", (v: string) => {
       if (v !== "constant" && v !== "cosine") throw new InvalidArgumentError("expected constant or cosine");
       return v;

@@ -73,7 +73,7 @@ export interface EngineExports {
   modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
   peakMadd(iters: number, x: number, y: number): number;
   modelTrainSlice(table: Ptr, n: number, B: number, ws: Ptr, out: Ptr, target: Ptr, dOut: Ptr, count: number,
-    divisor: number, lossKind: number): number;
+    divisor: number, lossKind: number, l1Weight: number): number;
 }
 
 /** An instantiated engine: its exports and which build it is. */

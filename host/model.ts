@@ -65,7 +65,10 @@ export interface AdamOptions {
 
 export const DEFAULT_ADAM: AdamOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 
-export type LossKind = "mse" | "l1";
+export type LossKind = "mse" | "l1" | "mse+l1";
+export const LOSS_KINDS: readonly LossKind[] = ["mse", "l1", "mse+l1"];
+/** The engine's code for each loss (assembly/model.ts LOSS_*). */
+const LOSS_CODE: Record<LossKind, number> = { mse: 0, l1: 1, "mse+l1": 2 };
 
 const align4 = (n: number) => (n + 3) & ~3;
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -170,6 +173,8 @@ export class Model {
   step = 0;
   adam: AdamOptions = { ...DEFAULT_ADAM };
   loss: LossKind = "mse";
+  /** λ of the "mse+l1" loss, MSE + λ·L1. */
+  l1Weight = 0.1;
   private readonly e: EngineExports;
 
   constructor(readonly engine: Engine, readonly arch: Arch, readonly maxBatch: number, readonly pool?: ThreadPool) {
@@ -370,7 +375,7 @@ export class Model {
     if (this.pool) return this.pool.run(jobs);
     const j = jobs[0];
     if (j.kind === JOB.forward) this.e.modelForward(j.table, j.layers, j.B, j.ws);
-    return j.kind === JOB.train ? [this.e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!)] : [0];
+    return j.kind === JOB.train ? [this.e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!)] : [0];
   }
 
   forward(B = this.maxBatch): void {
@@ -381,7 +386,9 @@ export class Model {
   /** The loss of the last forward pass against the target batch. */
   lossValue(B = this.maxBatch): number {
     const n = B * this.inputNumel;
-    return this.loss === "mse" ? this.e.mseForward(this.output, this.target, n) : this.e.l1Forward(this.output, this.target, n);
+    if (this.loss === "l1") return this.e.l1Forward(this.output, this.target, n);
+    const mse = this.e.mseForward(this.output, this.target, n);
+    return this.loss === "mse" ? mse : Math.fround(mse + Math.fround(Math.fround(this.l1Weight) * this.e.l1Forward(this.output, this.target, n)));
   }
 
   /** Clears parameter gradients (backward adds into them). */
@@ -396,8 +403,10 @@ export class Model {
     const n = B * this.inputNumel;
     const last = this.layers.length - 1;
     this.e.zero(this.actGradBase, this.actGradBytes);
-    if (this.loss === "mse") this.e.mseBackward(this.outputGrads[last], this.output, this.target, n, n, 1);
-    else this.e.l1Backward(this.outputGrads[last], this.output, this.target, n, n, 1);
+    const dOut = this.outputGrads[last];
+    if (this.loss === "l1") this.e.l1Backward(dOut, this.output, this.target, n, n, 1);
+    else this.e.mseBackward(dOut, this.output, this.target, n, n, 1);
+    if (this.loss === "mse+l1") this.e.l1Backward(dOut, this.output, this.target, n, n, this.l1Weight);
     this.e.modelBackward(this.table, this.layers.length, B, this.workspace);
   }
 
@@ -423,7 +432,7 @@ export class Model {
       return {
         kind: JOB.train, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t],
         out: this.output + first * P * 4, target: this.target + first * P * 4, dOut: this.outputGrads[last] + first * P * 4,
-        count: count * P, divisor: B * P, lossKind: this.loss === "l1" ? 1 : 0,
+        count: count * P, divisor: B * P, lossKind: LOSS_CODE[this.loss], l1Weight: this.l1Weight,
       };
     });
     for (let t = 1; t < this.threads; t++) {

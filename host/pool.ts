@@ -8,8 +8,8 @@ import { instantiate, type BuildName, type Engine } from "./engine.js";
 /** What a slice job does. */
 export const JOB = { idle: 0, forward: 1, train: 2, exit: -1 } as const;
 
-/** Per-thread job block: kind, table, layers, B, ws, out, target, dOut, count, divisor, lossKind, loss (f32 bits). */
-const BLOCK = 12, HEAD = 4;
+/** Per-thread job block: kind, table, layers, B, ws, out, target, dOut, count, divisor, lossKind, l1Weight, loss (f32 bits). */
+const BLOCK = 13, HEAD = 4, WEIGHT = 11, LOSS = 12;
 const GEN = 0, PENDING = 1, FAILED = 2;
 
 export interface SliceJob {
@@ -24,6 +24,7 @@ export interface SliceJob {
   count?: number;
   divisor?: number;
   lossKind?: number;
+  l1Weight?: number;
 }
 
 /** What a worker needs to join: the engine's bytes and shared memory, the control block, its index. */
@@ -63,7 +64,7 @@ export class ThreadPool {
   run(jobs: SliceJob[]): number[] {
     if (jobs.length > this.size) throw new Error(`${jobs.length} jobs for ${this.size} threads`);
     const c = this.ctl;
-    for (let t = 1; t < this.size; t++) writeJob(c, t, jobs[t] ?? { kind: JOB.idle, table: 0, layers: 0, B: 0, ws: 0 });
+    for (let t = 1; t < this.size; t++) writeJob(c, this.f32, t, jobs[t] ?? { kind: JOB.idle, table: 0, layers: 0, B: 0, ws: 0 });
     Atomics.store(c, FAILED, 0);
     Atomics.store(c, PENDING, this.size - 1);
     Atomics.add(c, GEN, 1);
@@ -72,7 +73,7 @@ export class ThreadPool {
     if (jobs[0]) losses[0] = runJob(this.engine, jobs[0]);
     for (let p = Atomics.load(c, PENDING); p !== 0; p = Atomics.load(c, PENDING)) Atomics.wait(c, PENDING, p);
     if (Atomics.load(c, FAILED)) throw new Error("a worker thread failed while running its slice");
-    for (let t = 1; t < jobs.length; t++) losses[t] = this.f32[HEAD + t * BLOCK + 11];
+    for (let t = 1; t < jobs.length; t++) losses[t] = this.f32[HEAD + t * BLOCK + LOSS];
     return losses;
   }
 
@@ -86,9 +87,10 @@ export class ThreadPool {
   }
 }
 
-function writeJob(c: Int32Array, t: number, j: SliceJob): void {
+function writeJob(c: Int32Array, f: Float32Array, t: number, j: SliceJob): void {
   const o = HEAD + t * BLOCK;
-  c.set([j.kind, j.table, j.layers, j.B, j.ws, j.out ?? 0, j.target ?? 0, j.dOut ?? 0, j.count ?? 0, j.divisor ?? 0, j.lossKind ?? 0, 0], o);
+  c.set([j.kind, j.table, j.layers, j.B, j.ws, j.out ?? 0, j.target ?? 0, j.dOut ?? 0, j.count ?? 0, j.divisor ?? 0, j.lossKind ?? 0, 0, 0], o);
+  f[o + WEIGHT] = j.l1Weight ?? 0;
 }
 
 function runJob(engine: Engine, j: SliceJob): number {
@@ -97,7 +99,7 @@ function runJob(engine: Engine, j: SliceJob): number {
     e.modelForward(j.table, j.layers, j.B, j.ws);
     return 0;
   }
-  if (j.kind === JOB.train) return e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!);
+  if (j.kind === JOB.train) return e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!);
   return 0;
 }
 
@@ -113,9 +115,9 @@ export async function workerMain(init: ThreadInit, ready: () => void): Promise<v
     const kind = c[o];
     if (kind === JOB.exit) return;
     try {
-      f[o + 11] = runJob(engine, {
+      f[o + LOSS] = runJob(engine, {
         kind, table: c[o + 1], layers: c[o + 2], B: c[o + 3], ws: c[o + 4], out: c[o + 5], target: c[o + 6],
-        dOut: c[o + 7], count: c[o + 8], divisor: c[o + 9], lossKind: c[o + 10],
+        dOut: c[o + 7], count: c[o + 8], divisor: c[o + 9], lossKind: c[o + 10], l1Weight: f[o + WEIGHT],
       });
     } catch {
       Atomics.store(c, FAILED, 1);

@@ -25,6 +25,7 @@ export function encodeWeights(model: Model, facts: Record<string, string | numbe
     arch: model.arch.name,
     arch_json: JSON.stringify(model.arch),
     loss: model.loss,
+    ...(model.loss === "mse+l1" ? { l1_weight: String(model.l1Weight) } : {}),
   };
   for (const [k, val] of Object.entries(facts)) metadata[k] = String(val);
   if (withOptimizer && model.step > 0) {

@@ -215,3 +215,47 @@ test("threads: forward is bit-identical to one thread; training is deterministic
     pool.close();
   }
 });
+
+test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and across threads", async () => {
+  const { nodePool } = await import("../host/node.js");
+  const single = await loadEngineNode({ build: "strict" });
+  const model = new Model(single, SEED, 6);
+  model.init(3);
+  seededBatch(model, 6, 77);
+  applyNoise(single.exports, "gaussian", model.input, model.target, 6, model.inputNumel);
+  const lambda = 0.25;
+  const lossAndGrads = (kind: "mse" | "l1" | "mse+l1") => {
+    model.loss = kind;
+    model.l1Weight = lambda;
+    model.forward(6);
+    const loss = model.lossValue(6);
+    model.zeroGrad();
+    model.backward(6);
+    return { loss, grads: model.gradsView().slice() };
+  };
+  const mse = lossAndGrads("mse"), l1 = lossAndGrads("l1"), mix = lossAndGrads("mse+l1");
+  assert.equal(mix.loss, Math.fround(mse.loss + Math.fround(lambda * l1.loss)));
+  const want = mse.grads.map((g, i) => g + lambda * l1.grads[i]);
+  const d = diff(mix.grads, want);
+  assert.ok(d.rel <= 1e-6, `mse+l1 gradient off by ${d.maxAbs} (relative ${d.rel})`);
+  assert.ok(diff(mix.grads, mse.grads).rel > 1e-3, "the L1 term changed nothing");
+
+  // Threads pass λ to the workers: a 2-thread step's loss equals one thread's.
+  const engine = await loadEngineNode({ build: "strict", threads: true });
+  const pool = await nodePool(engine, 2);
+  try {
+    const losses = [undefined, pool].map((p) => {
+      const m = new Model(p ? engine : single, SEED, 6, p);
+      m.init(3);
+      m.loss = "mse+l1";
+      m.l1Weight = lambda;
+      seededBatch(m, 6, 77);
+      applyNoise(m.engine.exports, "gaussian", m.input, m.target, 6, m.inputNumel);
+      return m.trainStep(6);
+    });
+    assert.ok(Math.abs(losses[0] - mix.loss) < 1e-7, `one-thread step loss ${losses[0]} vs ${mix.loss}`);
+    assert.ok(Math.abs(losses[1] - losses[0]) < 1e-6, `2-thread loss ${losses[1]} vs ${losses[0]}`);
+  } finally {
+    pool.close();
+  }
+});
