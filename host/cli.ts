@@ -190,7 +190,7 @@ export function defaultCheckpoint(out: string): string {
 const RUN_FLAGS: [keyof TrainFlags & keyof TrainSettings, string][] = [
   ["noise", "--noise"], ["level", "--level"], ["batch", "--batch"], ["lr", "--lr"], ["seed", "--seed"],
   ["shuffle", "--no-shuffle"], ["limit", "--limit"], ["arch", "--arch"], ["threads", "--threads"],
-  ["schedule", "--schedule"], ["warmup", "--warmup"], ["minLr", "--min-lr"], ["loss", "--loss"],
+  ["schedule", "--schedule"], ["warmup", "--warmup"], ["minLr", "--min-lr"], ["loss", "--loss"], ["l1Weight", "--l1-weight"],
 ];
 
 const STOP_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
