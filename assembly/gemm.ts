@@ -10,8 +10,8 @@
 // follow it, so they are bit-identical; the relaxed kernel fuses mul+add (≈1 ulp per step).
 //
 // The SIMD path is the classic packed GEMM (Goto/BLIS): B is packed into KC×NR column strips, A into
-// MR×KC row strips (both zero-padded at the edges), and a 6×8 register tile holds 12 independent v128
-// accumulators (the measured sweet spot on this machine: 12 chains, 15 of 16 xmm registers).
+// MR×KC row strips (both zero-padded at the edges), and a 4×8 register tile holds 8 independent v128
+// accumulators (see kernel4x8: with its operands that fits V8's 16 xmm registers; 6×8 spilled).
 // K is blocked by KC; a block after the first reloads C into the accumulators, which keeps the order above.
 
 import { BUILD_MODE, MODE_SCALAR, madd } from "./mode";

@@ -11,7 +11,7 @@ export {
 } from "./act";
 export { addForward, addBackward } from "./add";
 export { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
-export { adamStep, zeroGrad } from "./adam";
+export { adamStep, adamStepShare, zeroGrad } from "./adam";
 export { rngSeed, rngGetState, rngSetState, uniform, below, fillUniform, fillNormal } from "./rng";
 export {
   noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, poisson,

@@ -10,7 +10,9 @@
 //  19 x   20 y     21 dx  22 dy               (activation / activation-gradient pointers; dx 0 = skip)
 //  23 x2  24 dx2                               (second input of ADD)
 //  25 alpha (f32 bits: LEAKY_RELU slope)
-// Activation-gradient buffers are accumulated into: zero them (modelZeroActGrads) before backward.
+// Activation-gradient buffers are accumulated into: modelBackward needs them zeroed first;
+// modelTrainSlice zeroes its own slice's (and its table's parameter gradients), so each thread
+// clears what it writes instead of the main thread clearing every arena between steps.
 
 import { conv2dForward, conv2dBackward } from "./conv2d";
 import { convTranspose2dForward, convTranspose2dBackward } from "./conv_transpose2d";
@@ -59,14 +61,16 @@ export function modelBackward(table: usize, n: i32, B: i32, ws: usize): void {
 }
 
 /**
- * One training pass over a batch (or one thread's slice of it): forward, the loss of `count` outputs
- * against `target`, its gradient into dOut (scaled by 1/divisor, the whole batch's count), backward.
- * Returns the slice's mean loss. Activation gradients must be zeroed first; parameter gradients add up.
+ * One training pass over a batch (or one thread's slice of it): zero the table's gradients, forward,
+ * the loss of `count` outputs against `target`, its gradient into dOut (scaled by 1/divisor, the
+ * whole batch's count), backward. Returns the slice's mean loss. The table's parameter gradients
+ * hold this slice's gradient afterwards (not added to what was there).
  */
 export function modelTrainSlice(
   table: usize, n: i32, B: i32, ws: usize, out: usize, target: usize, dOut: usize,
   count: i32, divisor: i32, lossKind: i32, l1Weight: f32,
 ): f32 {
+  zeroSliceGrads(table, n, B);
   modelForward(table, n, B, ws);
   let loss: f32;
   if (lossKind == LOSS_L1) {
@@ -82,6 +86,19 @@ export function modelTrainSlice(
   }
   modelBackward(table, n, B, ws);
   return loss;
+}
+
+/** Zeroes every layer's output gradient for B images and its parameter gradients (dw, dbias). */
+function zeroSliceGrads(table: usize, n: i32, B: i32): void {
+  for (let l = 0; l < n; l++) {
+    const r = table + ((<usize>(l * LAYER_FIELDS)) << 2);
+    const outC = f(r, 4);
+    const dy = p(r, 22), dw = p(r, 17), db = p(r, 18);
+    if (dy) memory.fill(dy, 0, <usize>(B * outC * f(r, 5) * f(r, 6)) << 2);
+    // conv2d [outC, inC, kh, kw] and conv_transpose2d [inC, outC, kh, kw] hold the same count
+    if (dw) memory.fill(dw, 0, <usize>(outC * f(r, 1) * f(r, 7) * f(r, 8)) << 2);
+    if (db) memory.fill(db, 0, <usize>outC << 2);
+  }
 }
 
 function layerForward(r: usize, B: i32, ws: usize): void {

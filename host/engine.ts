@@ -52,6 +52,7 @@ export interface EngineExports {
   l1Backward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, divisor: number, scale: number): void;
   adamStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number): void;
+  adamStepShare(rec: Ptr, lo: number, hi: number): void;
   zeroGrad(g: Ptr, n: number): void;
   rngSeed(lo: number, hi: number): void;
   rngGetState(ptr: Ptr): void;

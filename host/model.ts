@@ -11,14 +11,15 @@
 //
 // With a ThreadPool of T threads the batch is cut into T fixed slices of ⌈maxBatch/T⌉ images: each
 // thread has its own layer table (pointers into its slice of every activation buffer), workspace and
-// parameter-gradient arena; after a step the arenas are summed in thread order, then Adam runs once.
+// parameter-gradient arena; after the slices, each thread takes a range of the parameters, sums the
+// arenas there in thread order and runs Adam on it (the same operations per element as one thread).
 // Forward passes are bit-identical to one thread (each output element is summed the same way);
 // gradients are summed per slice first, so training is deterministic for a given T but not
 // bit-identical across different T.
 
 import { type Arch, type LayerSpec, pair } from "./arch.js";
 import type { Engine, EngineExports } from "./engine.js";
-import { JOB, type SliceJob, type ThreadPool } from "./pool.js";
+import { JOB, runJob, type SliceJob, type ThreadPool } from "./pool.js";
 
 /** Op codes of assembly/model.ts. */
 const OP = { conv2d: 1, convTranspose2d: 2, relu: 3, leakyRelu: 4, sigmoid: 5, add: 6, identity: 7 } as const;
@@ -71,6 +72,8 @@ export const LOSS_KINDS: readonly LossKind[] = ["mse", "l1", "mse+l1"];
 const LOSS_CODE: Record<LossKind, number> = { mse: 0, l1: 1, "mse+l1": 2 };
 
 const align4 = (n: number) => (n + 3) & ~3;
+/** Bytes of assembly/adam.ts's step record before its arena pointers. */
+const STEP_RECORD_HEAD = 64;
 const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Shapes, parameters and producers of every layer, checked; no wasm involved. */
@@ -234,7 +237,11 @@ export class Model {
     this.workspace = this.workspaces[0];
     this.table = this.tables[0];
     this.rngBuf = e.alloc(32);
+    this.stepRecord = this.threads > 1 ? e.alloc(STEP_RECORD_HEAD + 4 * this.threads) : 0;
   }
+
+  /** assembly/adam.ts's step record for a threaded Adam step (0 with one thread). */
+  private readonly stepRecord: number;
 
   private readonly actGradBytes: number;
   private readonly actGradBase: number;
@@ -372,10 +379,7 @@ export class Model {
       const [first, count] = this.slice(t, B);
       jobs.push(count > 0 ? make(t, first, count) : { kind: JOB.idle, table: 0, layers: 0, B: 0, ws: 0 });
     }
-    if (this.pool) return this.pool.run(jobs);
-    const j = jobs[0];
-    if (j.kind === JOB.forward) this.e.modelForward(j.table, j.layers, j.B, j.ws);
-    return j.kind === JOB.train ? [this.e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!)] : [0];
+    return this.pool ? this.pool.run(jobs) : [runJob(this.engine, jobs[0])];
   }
 
   forward(B = this.maxBatch): void {
@@ -424,8 +428,6 @@ export class Model {
   trainStep(B = this.maxBatch): number {
     this.checkBatch(B);
     const P = this.inputNumel, last = this.layers.length - 1;
-    for (const g of this.gradArenas) this.e.zeroGrad(g, this.paramFloats);
-    this.e.zero(this.actGradBase, this.actGradBytes);
     const counts: number[] = [];
     const losses = this.runJobs(B, (t, first, count) => {
       counts[t] = count * P;
@@ -435,14 +437,30 @@ export class Model {
         count: count * P, divisor: B * P, lossKind: LOSS_CODE[this.loss], l1Weight: this.l1Weight,
       };
     });
-    for (let t = 1; t < this.threads; t++) {
-      if (counts[t]) this.e.addForward(this.grads, this.grads, this.gradArenas[t], this.paramFloats);
+    if (this.threads === 1) {
+      this.adamStep();
+      return losses[0];
     }
-    this.adamStep();
-    if (this.threads === 1) return losses[0];
+    this.threadedAdamStep(counts);
     let sum = 0;
     losses.forEach((l, t) => { sum += counts[t] ? l * counts[t] : 0; });
     return sum / (B * P);
+  }
+
+  /** adamStep() split over the pool: thread t sums the busy threads' arenas and steps its range. */
+  private threadedAdamStep(counts: number[]): void {
+    this.step++;
+    const o = this.adam, rec = this.stepRecord, buf = this.e.memory.buffer;
+    new Float64Array(buf, rec, 5).set([o.lr, o.beta1, o.beta2, o.eps, o.weightDecay]);
+    const arenas = this.gradArenas.filter((_, t) => t > 0 && counts[t]);
+    new Int32Array(buf, rec + 40, 6 + arenas.length).set([this.step, this.params, this.grads, this.adamM, this.adamV, arenas.length, ...arenas]);
+    const share = align4(Math.ceil(this.paramFloats / this.threads));
+    const jobs: SliceJob[] = [];
+    for (let t = 0; t < this.threads; t++) {
+      const lo = Math.min(t * share, this.paramFloats), hi = Math.min(lo + share, this.paramFloats);
+      jobs.push({ kind: JOB.adam, table: rec, layers: 0, B: 0, ws: 0, lo, hi });
+    }
+    this.pool!.run(jobs);
   }
 
   /** Multiply-adds per image of one forward pass (×2 for FLOP). */

@@ -6,11 +6,21 @@
 import { instantiate, type BuildName, type Engine } from "./engine.js";
 
 /** What a slice job does. */
-export const JOB = { idle: 0, forward: 1, train: 2, exit: -1 } as const;
+export const JOB = { idle: 0, forward: 1, train: 2, adam: 3, exit: -1 } as const;
 
-/** Per-thread job block: kind, table, layers, B, ws, out, target, dOut, count, divisor, lossKind, l1Weight, loss (f32 bits). */
-const BLOCK = 13, HEAD = 4, WEIGHT = 11, LOSS = 12;
+/**
+ * Per-thread job block: kind, table, layers, B, ws, out, target, dOut, count, divisor, lossKind,
+ * l1Weight (f32 bits), loss (f32 bits), lo, hi. An adam job uses table (the step record) and lo, hi.
+ */
+const BLOCK = 15, HEAD = 4, WEIGHT = 11, LOSS = 12, LO = 13;
 const GEN = 0, PENDING = 1, FAILED = 2;
+/**
+ * Waits re-check their condition at least this often (ms): a wake-up that goes missing costs a
+ * pause, not a hang. (`npm test` once hung here with both threads parked in Atomics.wait — the
+ * caller on PENDING, the worker on an unchanged GEN — and no lost update in this protocol explains
+ * it; a timed wait makes the outcome safe whatever the cause.)
+ */
+const RECHECK_MS = 20;
 
 export interface SliceJob {
   kind: number;
@@ -25,6 +35,9 @@ export interface SliceJob {
   divisor?: number;
   lossKind?: number;
   l1Weight?: number;
+  /** adam: the parameter range [lo, hi) this thread sums and steps. */
+  lo?: number;
+  hi?: number;
 }
 
 /** What a worker needs to join: the engine's bytes and shared memory, the control block, its index. */
@@ -70,8 +83,14 @@ export class ThreadPool {
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
     const losses = new Array<number>(jobs.length).fill(0);
-    if (jobs[0]) losses[0] = runJob(this.engine, jobs[0]);
-    for (let p = Atomics.load(c, PENDING); p !== 0; p = Atomics.load(c, PENDING)) Atomics.wait(c, PENDING, p);
+    let failed: unknown;
+    try {
+      if (jobs[0]) losses[0] = runJob(this.engine, jobs[0]);
+    } catch (e) {
+      failed = e; // the workers still run this generation: wait for them before the next can start
+    }
+    for (let p = Atomics.load(c, PENDING); p !== 0; p = Atomics.load(c, PENDING)) Atomics.wait(c, PENDING, p, RECHECK_MS);
+    if (failed !== undefined) throw failed;
     if (Atomics.load(c, FAILED)) throw new Error("a worker thread failed while running its slice");
     for (let t = 1; t < jobs.length; t++) losses[t] = this.f32[HEAD + t * BLOCK + LOSS];
     return losses;
@@ -89,17 +108,16 @@ export class ThreadPool {
 
 function writeJob(c: Int32Array, f: Float32Array, t: number, j: SliceJob): void {
   const o = HEAD + t * BLOCK;
-  c.set([j.kind, j.table, j.layers, j.B, j.ws, j.out ?? 0, j.target ?? 0, j.dOut ?? 0, j.count ?? 0, j.divisor ?? 0, j.lossKind ?? 0, 0, 0], o);
+  c.set([j.kind, j.table, j.layers, j.B, j.ws, j.out ?? 0, j.target ?? 0, j.dOut ?? 0, j.count ?? 0, j.divisor ?? 0, j.lossKind ?? 0, 0, 0, j.lo ?? 0, j.hi ?? 0], o);
   f[o + WEIGHT] = j.l1Weight ?? 0;
 }
 
-function runJob(engine: Engine, j: SliceJob): number {
+/** Runs one job on this thread's instance of the engine; returns a train job's slice loss (else 0). */
+export function runJob(engine: Engine, j: SliceJob): number {
   const e = engine.exports;
-  if (j.kind === JOB.forward) {
-    e.modelForward(j.table, j.layers, j.B, j.ws);
-    return 0;
-  }
-  if (j.kind === JOB.train) return e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!);
+  if (j.kind === JOB.forward) e.modelForward(j.table, j.layers, j.B, j.ws);
+  else if (j.kind === JOB.train) return e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!);
+  else if (j.kind === JOB.adam) e.adamStepShare(j.table, j.lo!, j.hi!);
   return 0;
 }
 
@@ -110,7 +128,7 @@ export async function workerMain(init: ThreadInit, ready: () => void): Promise<v
   let gen = Atomics.load(c, GEN);
   ready();
   for (;;) {
-    Atomics.wait(c, GEN, gen);
+    while (Atomics.load(c, GEN) === gen) Atomics.wait(c, GEN, gen, RECHECK_MS);
     gen = Atomics.load(c, GEN);
     const kind = c[o];
     if (kind === JOB.exit) return;
@@ -118,6 +136,7 @@ export async function workerMain(init: ThreadInit, ready: () => void): Promise<v
       f[o + LOSS] = runJob(engine, {
         kind, table: c[o + 1], layers: c[o + 2], B: c[o + 3], ws: c[o + 4], out: c[o + 5], target: c[o + 6],
         dOut: c[o + 7], count: c[o + 8], divisor: c[o + 9], lossKind: c[o + 10], l1Weight: f[o + WEIGHT],
+        lo: c[o + LO], hi: c[o + LO + 1],
       });
     } catch {
       Atomics.store(c, FAILED, 1);

@@ -216,6 +216,36 @@ test("threads: forward is bit-identical to one thread; training is deterministic
   }
 });
 
+test("a threaded Adam step split into parameter ranges gives the bits of sum-then-step on one thread", async () => {
+  for (const build of ["scalar", "strict", "relaxed"] as const) {
+    if (!runnable(build)) continue;
+    const x = (await loadEngineNode({ build })).exports;
+    const n = 1003, r = testRandom(7);
+    const fill = (ptr: number, scale: number) => {
+      const v = new Float32Array(x.memory.buffer, ptr, n);
+      for (let i = 0; i < n; i++) v[i] = scale * (r() - 0.5);
+    };
+    const [p, g, m, v, a1, a2] = Array.from({ length: 6 }, () => x.alloc(4 * n));
+    fill(p, 2); fill(g, 1e-2); fill(m, 1e-3); fill(v, 1e-6); fill(a1, 1e-2); fill(a2, 1e-2);
+    new Float32Array(x.memory.buffer, v, n).forEach((e, i, arr) => { arr[i] = Math.abs(e); });
+    const copy = (ptr: number) => { const c = x.alloc(4 * n); new Uint8Array(x.memory.buffer).copyWithin(c, ptr, ptr + 4 * n); return c; };
+    const [p2, g2, m2, v2] = [copy(p), copy(g), copy(m), copy(v)];
+    const hyper = [1e-3, 0.9, 0.999, 1e-8, 0.01];
+    // reference: arenas summed in thread order over everything, one Adam step
+    x.addForward(g, g, a1, n);
+    x.addForward(g, g, a2, n);
+    x.adamStep(p, g, m, v, n, hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], 3);
+    // split: three ranges, one of them not a multiple of 4 long
+    const rec = x.alloc(64 + 8);
+    new Float64Array(x.memory.buffer, rec, 5).set(hyper);
+    new Int32Array(x.memory.buffer, rec + 40, 8).set([3, p2, g2, m2, v2, 2, a1, a2]);
+    for (const [lo, hi] of [[0, 400], [400, 701], [701, n]]) x.adamStepShare(rec, lo, hi);
+    for (const [name, a, b] of [["params", p, p2], ["grads", g, g2], ["m", m, m2], ["v", v, v2]] as const) {
+      assert.ok(Buffer.from(x.memory.buffer, a, 4 * n).equals(Buffer.from(x.memory.buffer, b, 4 * n)), `${build}: ${name} differ`);
+    }
+  }
+});
+
 test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and across threads", async () => {
   const { nodePool } = await import("../host/node.js");
   const single = await loadEngineNode({ build: "strict" });
