@@ -86,15 +86,25 @@ export function noiseNone(dst: usize, src: usize, B: i32, n: i32): void {
 
 /**
  * Mixed: each image gets one of gaussian(σg) / salt-and-pepper(amount, s) / speckle(σs), chosen
- * uniformly per image (the blind-denoiser training mix).
+ * per image with probabilities proportional to the weights (the blind-denoiser training mix).
+ * Equal weights draw below(3) per image; other weights draw one uniform and compare it with the
+ * cumulative shares (a zero weight never picks its kind).
  */
 export function noiseMixed(
   dst: usize, src: usize, B: i32, n: i32,
   gaussianSigma: f32, amount: f64, saltVsPepper: f64, speckleSigma: f32,
+  wGaussian: f64, wSaltPepper: f64, wSpeckle: f64,
 ): void {
+  const equal = wGaussian == wSaltPepper && wSaltPepper == wSpeckle;
+  const total = wGaussian + wSaltPepper + wSpeckle;
   for (let b = 0; b < B; b++) {
     const off = (<usize>b * <usize>n) << 2;
-    const kind = below(3);
+    let kind: i32;
+    if (equal) kind = below(3);
+    else {
+      const u = uniform() * total;
+      kind = u < wGaussian ? 0 : u < wGaussian + wSaltPepper ? 1 : 2;
+    }
     if (kind == 0) addNormal(dst + off, src + off, n, gaussianSigma, false);
     else if (kind == 1) saltPepperImage(dst, src, b, n, amount, saltVsPepper);
     else addNormal(dst + off, src + off, n, speckleSigma, true);

@@ -11,8 +11,9 @@
 //   checkpoint.order    the image order of the current epoch, base64 of little-endian u32
 //                       (shuffling is cumulative: each epoch reshuffles the previous order);
 //                       absent with --no-shuffle (the order is then the identity)
-//   checkpoint.options  JSON: noise, level, batch, lr, seed, shuffle, limit, data, epochs, arch,
-//                       build, out (what the run was started with)
+//   checkpoint.options  JSON: noise, level, mix, batch, lr, seed, shuffle, limit, data, epochs, arch,
+//                       build, out, threads, schedule, warmup, minLr, loss, l1Weight (what the run
+//                       was started with)
 //   checkpoint.data     JSON: count, rows, cols and an FNV-1a hash of the training images used
 //   checkpoint.history  JSON: per-epoch records, every batch's loss so far, seconds spent
 //                       (so a resumed run reports the same losses and curves as an uninterrupted one)
@@ -21,7 +22,7 @@
 import { UserError, fileError } from "./errors.js";
 import type { ImageSet } from "./idx.js";
 import { LOSS_KINDS, type LossKind, type Model } from "./model.js";
-import { NOISE_KINDS, type NoiseKind } from "./noise.js";
+import { NOISE_KINDS, parseMix, type NoiseKind } from "./noise.js";
 import type { SafeTensors } from "./safetensors.js";
 import type { EpochRecord, TrainerState, TrainRun } from "./train.js";
 import { encodeWeights } from "./weights.js";
@@ -54,6 +55,8 @@ export interface TrainSettings {
   minLr?: number;
   loss?: LossKind;
   l1Weight?: number;
+  /** Mixed noise: "g,sp,sk" weights of gaussian, salt-and-pepper and speckle (absent: equal). */
+  mix?: string;
 }
 
 /** What the training images were: a resumed run refuses other data. */
@@ -164,6 +167,14 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   if (o.minLr !== undefined && !(typeof o.minLr === "number" && o.minLr >= 0)) bad("options: minLr must be a number ≥ 0");
   if (o.loss !== undefined && !LOSS_KINDS.includes(o.loss as LossKind)) bad(`options: loss must be ${LOSS_KINDS.join(", ")}`);
   if (o.l1Weight !== undefined && !isPos(o.l1Weight)) bad("options: l1Weight must be a positive number");
+  if (o.mix !== undefined) {
+    try {
+      parseMix(String(o.mix));
+      if (typeof o.mix !== "string") throw new Error("not a string");
+    } catch {
+      bad("options: mix must be three weights \"g,sp,sk\" ≥ 0, not all 0");
+    }
+  }
   const settings = o as unknown as TrainSettings;
 
   const d = json(file, m, "checkpoint.data");

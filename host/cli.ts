@@ -18,7 +18,7 @@ import { denoiseImage, paddedSize } from "./denoise.js";
 import type { ImageSet } from "./idx.js";
 import { LOSS_KINDS, Model, planLayers, type LossKind } from "./model.js";
 import { loadEngineNode, loadSplit, nodePool, PACKAGE_ROOT, writeFileAtomic, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
-import { applyNoise, EVAL_NOISES, levelsFor, NOISE_KINDS, parseNoise, type NoiseKind } from "./noise.js";
+import { applyNoise, EVAL_NOISES, levelsFor, NOISE_KINDS, parseMix, parseNoise, type NoiseKind } from "./noise.js";
 import { MAX_PIXELS, writeGrayPng } from "./png.js";
 import type { GrayImage } from "./denoise.js";
 import { stderrProgress } from "./progress.js";
@@ -176,6 +176,7 @@ interface TrainFlags {
   init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
   adamState: boolean; resume?: string; checkpoint?: string;
   threads: number; schedule: "constant" | "cosine"; warmup: number; minLr: number; loss: LossKind; l1Weight: number;
+  mix?: string;
 }
 
 /** The data directory as recorded in files: the default is named, not pinned to this install's path. */
@@ -191,6 +192,7 @@ const RUN_FLAGS: [keyof TrainFlags & keyof TrainSettings, string][] = [
   ["noise", "--noise"], ["level", "--level"], ["batch", "--batch"], ["lr", "--lr"], ["seed", "--seed"],
   ["shuffle", "--no-shuffle"], ["limit", "--limit"], ["arch", "--arch"], ["threads", "--threads"],
   ["schedule", "--schedule"], ["warmup", "--warmup"], ["minLr", "--min-lr"], ["loss", "--loss"], ["l1Weight", "--l1-weight"],
+  ["mix", "--mix"],
 ];
 
 const STOP_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -251,11 +253,13 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
       out: given("out") ? f.out : c.out,
     };
   } else {
+    if (f.mix !== undefined && f.noise !== "mixed") throw new UserError(`--mix weighs the kinds of --noise mixed, not --noise ${f.noise}`);
     settings = {
       noise: f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
       data: f.data, epochs: f.epochs, arch: f.arch, build: f.build, out: f.out,
       threads: f.build === "scalar" ? 1 : f.threads, schedule: f.schedule, warmup: f.warmup, minLr: f.minLr, loss: f.loss,
       ...(f.loss === "mse+l1" ? { l1Weight: f.l1Weight } : {}),
+      ...(f.mix !== undefined ? { mix: f.mix } : {}),
     };
   }
   const checkpoint = f.checkpoint ?? f.resume ?? defaultCheckpoint(settings.out);
@@ -310,7 +314,7 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
   model.loss = settings.loss ?? "mse";
   if (settings.l1Weight !== undefined) model.l1Weight = settings.l1Weight;
   const trainer = new Trainer(model, images, {
-    noise: settings.noise, levels: levelsFor(settings.noise, settings.level), batch: settings.batch, seed: settings.seed,
+    noise: settings.noise, levels: levelsFor(settings.noise, settings.level, settings.mix), batch: settings.batch, seed: settings.seed,
     shuffle: settings.shuffle, limit: settings.limit,
   });
   if (settings.schedule === "cosine") {
@@ -330,7 +334,7 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
 function runFacts(s: Session): Record<string, string | number> {
   const st = s.settings;
   return {
-    noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
+    noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), ...(st.mix !== undefined ? { mix: st.mix } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
     shuffle: String(st.shuffle), train_images: s.data.count, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : st.data, build: s.engine.build,
     final_loss: s.run.epochs.at(-1)?.loss ?? NaN, train_seconds: s.run.seconds.toFixed(1), ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
     created: new Date().toISOString(),
@@ -398,6 +402,13 @@ function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--data <dir>", "directory with the MNIST-format IDX files (plain or .gz)", DEFAULT_DATA)
     .option("--noise <type>", `training noise: ${NOISE_KINDS.join(" | ")}`, noiseFlag, "mixed" as NoiseKind)
     .option("--level <x>", "main parameter of the noise (σ, salt-and-pepper amount, poisson peak)", posFloat)
+    .option("--mix <g,sp,sk>", "mixed noise: relative weights of gaussian, salt-and-pepper and speckle images (default 1,1,1)", (v: string) => {
+      try {
+        return parseMix(v).join(",");
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    })
     .option("--epochs <n>", "passes over the training images (with --resume: the new total)", intFlag(1, 100000), 5)
     .option("--batch <n>", "images per Adam step", intFlag(1, 4096), 64)
     .option("--lr <x>", "Adam learning rate", posFloat, 1e-3)

@@ -67,7 +67,7 @@ export interface EngineExports {
   noiseSpeckle(dst: Ptr, src: Ptr, B: number, n: number, sigma: number): void;
   noisePoisson(dst: Ptr, src: Ptr, B: number, n: number, peak: number): void;
   noiseMixed(dst: Ptr, src: Ptr, B: number, n: number, gaussianSigma: number, amount: number,
-    saltVsPepper: number, speckleSigma: number): void;
+    saltVsPepper: number, speckleSigma: number, wGaussian: number, wSaltPepper: number, wSpeckle: number): void;
   poisson(lam: number): number;
   layerFields(): number;
   modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;

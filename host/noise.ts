@@ -20,11 +20,13 @@ export interface NoiseLevels {
   speckleSigma: number;
   /** poisson: photons at intensity 1 (lower = noisier) */
   poissonPeak: number;
+  /** mixed: relative weights of gaussian, salt-and-pepper and speckle images */
+  mix: readonly [number, number, number];
 }
 
 /** The notebook's parameters (poisson has none there: 10 photons at full intensity). */
 export const DEFAULT_LEVELS: NoiseLevels = {
-  gaussianSigma: 0.5, amount: 0.04, saltVsPepper: 0.5, speckleSigma: 1, poissonPeak: 10,
+  gaussianSigma: 0.5, amount: 0.04, saltVsPepper: 0.5, speckleSigma: 1, poissonPeak: 10, mix: [1, 1, 1],
 };
 
 /** Each kind's main parameter, the one a single "level" sets (none has no parameter). */
@@ -34,9 +36,20 @@ export const LEVEL_KEY: Record<NoiseKind, keyof NoiseLevels | undefined> = {
 };
 
 /** A level for `kind` as the NoiseLevels it overrides ({} when no level is given or the kind has none). */
-export function levelsFor(kind: NoiseKind, level: number | undefined): Partial<NoiseLevels> {
+export function levelsFor(kind: NoiseKind, level: number | undefined, mix?: string): Partial<NoiseLevels> {
   const key = LEVEL_KEY[kind];
-  return level === undefined || !key ? {} : { [key]: level };
+  const out: Partial<NoiseLevels> = level === undefined || !key ? {} : { [key]: level };
+  if (mix !== undefined && kind === "mixed") out.mix = parseMix(mix);
+  return out;
+}
+
+/** "g,sp,sk": three weights ≥ 0 of the mixed noise's kinds, not all 0. */
+export function parseMix(s: string): [number, number, number] {
+  const w = s.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
+  if (w.length !== 3 || w.some((x) => !Number.isFinite(x) || x < 0) || w[0] + w[1] + w[2] <= 0) {
+    throw new Error(`mix '${s}' must be three weights ≥ 0 for gaussian,salt-pepper,speckle, not all 0 (e.g. 2,1,1)`);
+  }
+  return [w[0], w[1], w[2]];
 }
 
 export function parseNoise(s: string): NoiseKind {
@@ -62,6 +75,6 @@ export function applyNoise(
     case "salt-pepper": return e.noiseSaltPepper(dst, src, B, n, L.amount, L.saltVsPepper);
     case "speckle": return e.noiseSpeckle(dst, src, B, n, L.speckleSigma);
     case "poisson": return e.noisePoisson(dst, src, B, n, L.poissonPeak);
-    case "mixed": return e.noiseMixed(dst, src, B, n, L.gaussianSigma, L.amount, L.saltVsPepper, L.speckleSigma);
+    case "mixed": return e.noiseMixed(dst, src, B, n, L.gaussianSigma, L.amount, L.saltVsPepper, L.speckleSigma, ...L.mix);
   }
 }

@@ -106,7 +106,7 @@ function applyNoise(kind: i32, dst: usize, src: usize, B: i32, n: i32): void {
   else if (kind == 2) noiseSaltPepper(dst, src, B, n, 0.04, 0.5);
   else if (kind == 3) noiseSpeckle(dst, src, B, n, 1.0);
   else if (kind == 4) noisePoisson(dst, src, B, n, 10);
-  else noiseMixed(dst, src, B, n, 0.5, 0.04, 0.5, 1.0);
+  else noiseMixed(dst, src, B, n, 0.5, 0.04, 0.5, 1.0, 1, 1, 1);
 }
 
 /** A test image with values in [0, 1], some exact zeros and ones (like MNIST). */
@@ -156,7 +156,7 @@ describe("xoshiro256** / splitmix64 (rng.ts)", () => {
     rngGetState(stateA);
     const x1 = uniform(), x2 = below(784), x3 = poisson(42.5);
     fillNormal(bufA, 1001);
-    noiseMixed(bufB, bufA, 3, 784, 0.5, 0.04, 0.5, 1.0);
+    noiseMixed(bufB, bufA, 3, 784, 0.5, 0.04, 0.5, 1.0, 1, 1, 1);
     const after1 = nextU64();
     rngSetState(stateA);
     expect<f64>(uniform()).toBe(x1);
@@ -164,7 +164,7 @@ describe("xoshiro256** / splitmix64 (rng.ts)", () => {
     expect<f64>(poisson(42.5)).toBe(x3);
     fillNormal(bufC, 1001);
     expect<i32>(bitDiffs(bufA, bufC, 1001)).toBe(0);
-    noiseMixed(bufC, bufA, 3, 784, 0.5, 0.04, 0.5, 1.0);
+    noiseMixed(bufC, bufA, 3, 784, 0.5, 0.04, 0.5, 1.0, 1, 1, 1);
     expect<i32>(bitDiffs(bufB, bufC, 3 * 784)).toBe(0);
     expect<u64>(nextU64()).toBe(after1);
     // The state round-trips through memory bit for bit.
@@ -606,14 +606,14 @@ describe("noisePoisson: dst = Poisson(peak·max(src, 0)) / peak", () => {
 
 // ---- mixed, none, in place, reproducibility ------------------------------------------------------
 
-describe("noiseMixed: each image one of gaussian / salt-pepper / speckle, uniformly", () => {
+describe("noiseMixed: each image one of gaussian / salt-pepper / speckle, in proportion to the weights", () => {
   it("equals below(3) per image followed by that sampler on the image (bit for bit)", () => {
     const n = 784, B = 60;
     rngSeed(6000, 0);
     fillImage(bufA, B * n);
     st(bufB, B * n, 12345);
     rngSeed(6001, 0);
-    noiseMixed(bufB, bufA, B, n, 0.5, 0.04, 0.5, 1.0);
+    noiseMixed(bufB, bufA, B, n, 0.5, 0.04, 0.5, 1.0, 1, 1, 1);
     const after = uniform();
     expect<f32>(ld(bufB, B * n)).toBe(12345);
     rngSeed(6001, 0);
@@ -629,34 +629,48 @@ describe("noiseMixed: each image one of gaussian / salt-pepper / speckle, unifor
   });
 
   it("on a constant 0.25 image, 30 000 images classify into thirds", () => {
-    rngSeed(6002, 0);
-    const n = 784, B = 1000, ROUNDS = 30;
-    let cg: f64 = 0, csp: f64 = 0, csk: f64 = 0, unclassified = 0;
-    fillConst(bufA, B * n, 0.25);
-    for (let r = 0; r < ROUNDS; r++) {
-      noiseMixed(bufB, bufA, B, n, 0.5, 0.04, 0.5, 1.0);
-      for (let b = 0; b < B; b++) {
-        let changed = 0, nonBinary = 0, s: f64 = 0, s2: f64 = 0;
-        for (let i = 0; i < n; i++) {
-          const v = ld(bufB, b * n + i);
-          const d = <f64>v - 0.25;
-          s += d; s2 += d * d;
-          if (v != 0.25) { changed++; if (v != 0 && v != 1) nonBinary++; }
-        }
-        const sd = Math.sqrt((s2 - s * s / n) / (n - 1));
-        if (nonBinary == 0 && changed >= 1 && changed <= 32) csp++;
-        else if (sd > 0.4 && sd < 0.6) cg++;       // σ_g = 0.5: 8 SE either side
-        else if (sd > 0.2 && sd < 0.3) csk++;      // σ_s·x = 0.25: 8 SE either side
-        else unclassified++;
-      }
-    }
-    expect<i32>(unclassified).toBe(0);
-    const M = <f64>(B * ROUNDS), tol = 5 * Math.sqrt((2.0 / 9) / M);
-    near("mixed share gaussian", cg / M, 1.0 / 3, tol);
-    near("mixed share salt-pepper", csp / M, 1.0 / 3, tol);
-    near("mixed share speckle", csk / M, 1.0 / 3, tol);
+    mixedShares(6002, 1, 1, 1);
+  });
+
+  it("weights 2 : 1 : 1 give shares 1/2, 1/4, 1/4; a zero weight never picks its kind", () => {
+    mixedShares(6003, 2, 1, 1);
+    mixedShares(6004, 0, 3, 1);
   });
 });
+
+function mixedShares(seed: u32, wg: f64, wsp: f64, wsk: f64): void {
+  rngSeed(seed, 0);
+  const n = 784, B = 1000, ROUNDS = 30;
+  let cg: f64 = 0, csp: f64 = 0, csk: f64 = 0, unclassified = 0;
+  fillConst(bufA, B * n, 0.25);
+  for (let r = 0; r < ROUNDS; r++) {
+    noiseMixed(bufB, bufA, B, n, 0.5, 0.04, 0.5, 1.0, wg, wsp, wsk);
+    for (let b = 0; b < B; b++) {
+      let changed = 0, nonBinary = 0, s: f64 = 0, s2: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const v = ld(bufB, b * n + i);
+        const d = <f64>v - 0.25;
+        s += d; s2 += d * d;
+        if (v != 0.25) { changed++; if (v != 0 && v != 1) nonBinary++; }
+      }
+      const sd = Math.sqrt((s2 - s * s / n) / (n - 1));
+      if (nonBinary == 0 && changed >= 1 && changed <= 32) csp++;
+      else if (sd > 0.4 && sd < 0.6) cg++;       // σ_g = 0.5: 8 SE either side
+      else if (sd > 0.2 && sd < 0.3) csk++;      // σ_s·x = 0.25: 8 SE either side
+      else unclassified++;
+    }
+  }
+  expect<i32>(unclassified).toBe(0);
+  const M = <f64>(B * ROUNDS), total = wg + wsp + wsk;
+  nearShare("mixed share gaussian", cg / M, wg / total, M);
+  nearShare("mixed share salt-pepper", csp / M, wsp / total, M);
+  nearShare("mixed share speckle", csk / M, wsk / total, M);
+}
+
+/** A binomial share of M draws within 5 standard errors of p (exactly 0 when p is 0). */
+function nearShare(label: string, observed: f64, p: f64, M: f64): void {
+  near(label, observed, p, 5 * Math.sqrt(p * (1 - p) / M));
+}
 
 describe("all samplers: none, in place, sentinels, reproducibility", () => {
   it("noiseNone is an exact copy and draws nothing", () => {
