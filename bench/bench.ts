@@ -242,23 +242,18 @@ async function threaded(build: BuildName, threads: number) {
   return pools.get(key)!;
 }
 async function endToEnd(arch: Arch, build: BuildName) {
+  const runs: [string, number[]][] = [["train", [64, 256]], ["infer", [1, 256]]];
   for (const threads of [1, 2]) {
     const { engine, pool } = await threaded(build, threads);
-    for (const B of [64, 256]) {
-      const m = new Model(engine, arch, B, pool);
-      m.init(1);
-      fillBatch(m, B);
-      const ms = timeMs(() => m.trainStep(B));
-      rows.push({ what: "train", batch: B, threads, ours: (1000 * B) / ms, build });
-      runPeers(rows.at(-1)!);
-    }
-    for (const B of [1, 256]) {
-      const m = new Model(engine, arch, B, pool);
-      m.init(1);
-      fillBatch(m, B);
-      const ms = timeMs(() => m.forward(B));
-      rows.push({ what: "infer", batch: B, threads, ours: (1000 * B) / ms, build });
-      runPeers(rows.at(-1)!);
+    for (const [what, batches] of runs) {
+      for (const B of batches) {
+        const m = new Model(engine, arch, B, pool);
+        m.init(1);
+        fillBatch(m, B);
+        const ms = timeMs(() => (what === "train" ? m.trainStep(B) : m.forward(B)));
+        rows.push({ what, batch: B, threads, ours: (1000 * B) / ms, build });
+        runPeers(rows.at(-1)!);
+      }
     }
   }
 }
