@@ -58,7 +58,6 @@ for (const b of ["scalar", "strict", "relaxed"] as BuildName[]) {
 }
 
 // ---------------------------------------------------------------- peak
-const peak: Partial<Record<BuildName, number>> = {};
 say(`## Peak: 12 independent f32x4 multiply-add chains, one core`);
 say();
 say(`| build | GFLOP/s |`);
@@ -68,10 +67,7 @@ function peakNow(b: BuildName, seconds = SECONDS): number {
   const iters = 2e6, flops = (b === "scalar" ? 8 : 96) * iters;
   return flops / timeMs(() => engines[b]!.exports.peakMadd(iters, 0.999, 0.001), seconds) / 1e6;
 }
-for (const b of Object.keys(engines) as BuildName[]) {
-  peak[b] = peakNow(b);
-  say(`| ${b} | ${peak[b]!.toFixed(1)} |`);
-}
+for (const b of Object.keys(engines) as BuildName[]) say(`| ${b} | ${peakNow(b).toFixed(1)} |`);
 say();
 
 // ---------------------------------------------------------------- GEMM workbench
@@ -110,7 +106,6 @@ say(`Each variant is validated against the scalar reference (\`gemmRef\`) on the
 say();
 say(`| GEMM | M×N×K | scalar GFLOP/s | strict GFLOP/s (% peak) | relaxed GFLOP/s (% peak) | max |relaxed − ref| |`);
 say(`|---|---|---|---|---|---|`);
-const gemmGflops: Record<string, number> = {};
 /** GFLOP/s over the peak kernel's, timed just before the GEMM on the same build. */
 const gemmShare: Record<string, number> = {};
 /** Operands sized for the largest shape, reserved once per engine (alloc never frees). */
@@ -145,7 +140,6 @@ for (const [name, tA, tB, M, N, K] of SHAPES) {
     const local = b === "scalar" ? 0 : peakNow(b, GEMM_SECONDS / 4);
     const ms = timeMs(() => x.gemm(tA, tB, M, N, K, a, lda, bb, ldb, c, N, 0, s), b === "scalar" ? GEMM_SECONDS / 2 : GEMM_SECONDS);
     const g = (2 * M * N * K) / ms / 1e6;
-    gemmGflops[`${b} ${name}`] = g;
     gemmShare[`${b} ${name}`] = g / local;
     cells.push(b === "scalar" ? g.toFixed(1) : `${g.toFixed(1)} (${((100 * g) / local).toFixed(0)} %)`);
   }
@@ -279,7 +273,6 @@ async function scaling(arch: Arch, build: BuildName, B = 64, ROUNDS = 7): Promis
 }
 const scale = await scaling(SEED, e2eBuild);
 for (const { pool } of pools.values()) pool.close();
-
 
 say(`## End to end: \`seed\` (${(2 * new Model(relaxed, SEED, 1).macsPerImage() / 1e6).toFixed(2)} MFLOP per image forward), images/s`);
 say();

@@ -22,7 +22,7 @@
 import { UserError, fileError } from "./errors.js";
 import type { ImageSet } from "./idx.js";
 import { LOSS_KINDS, type LossKind, type Model } from "./model.js";
-import { NOISE_KINDS, parseMix, type NoiseKind } from "./noise.js";
+import { mixWeights, NOISE_KINDS, type NoiseKind } from "./noise.js";
 import type { SafeTensors } from "./safetensors.js";
 import type { EpochRecord, TrainerState, TrainRun } from "./train.js";
 import { encodeWeights } from "./weights.js";
@@ -167,14 +167,7 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   if (o.minLr !== undefined && !(typeof o.minLr === "number" && o.minLr >= 0)) bad("options: minLr must be a number ≥ 0");
   if (o.loss !== undefined && !LOSS_KINDS.includes(o.loss as LossKind)) bad(`options: loss must be ${LOSS_KINDS.join(", ")}`);
   if (o.l1Weight !== undefined && !isPos(o.l1Weight)) bad("options: l1Weight must be a positive number");
-  if (o.mix !== undefined) {
-    try {
-      parseMix(String(o.mix));
-      if (typeof o.mix !== "string") throw new Error("not a string");
-    } catch {
-      bad("options: mix must be three weights \"g,sp,sk\" ≥ 0, not all 0");
-    }
-  }
+  if (o.mix !== undefined && (typeof o.mix !== "string" || !mixWeights(o.mix))) bad("options: mix must be three weights \"g,sp,sk\" ≥ 0, not all 0");
   const settings = o as unknown as TrainSettings;
 
   const d = json(file, m, "checkpoint.data");

@@ -43,13 +43,18 @@ export function levelsFor(kind: NoiseKind, level: number | undefined, mix?: stri
   return out;
 }
 
-/** "g,sp,sk": three weights ≥ 0 of the mixed noise's kinds, not all 0. */
-export function parseMix(s: string): [number, number, number] {
+/** "g,sp,sk": three weights ≥ 0 of the mixed noise's kinds, not all 0; undefined when it is not that. */
+export function mixWeights(s: string): [number, number, number] | undefined {
   const w = s.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
-  if (w.length !== 3 || w.some((x) => !Number.isFinite(x) || x < 0) || w[0] + w[1] + w[2] <= 0) {
-    throw new Error(`mix '${s}' must be three weights ≥ 0 for gaussian,salt-pepper,speckle, not all 0 (e.g. 2,1,1)`);
-  }
+  if (w.length !== 3 || w.some((x) => !Number.isFinite(x) || x < 0) || w[0] + w[1] + w[2] <= 0) return undefined;
   return [w[0], w[1], w[2]];
+}
+
+/** mixWeights, or an error naming the problem. */
+export function parseMix(s: string): [number, number, number] {
+  const w = mixWeights(s);
+  if (!w) throw new Error(`mix '${s}' must be three weights ≥ 0 for gaussian,salt-pepper,speckle, not all 0 (e.g. 2,1,1)`);
+  return w;
 }
 
 export function parseNoise(s: string): NoiseKind {
