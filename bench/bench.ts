@@ -100,6 +100,8 @@ for (const arch of [SEED, getArch("unet24")]) {
 }
 say(`## GEMM workbench: every shape of a \`seed\` and a \`unet24\` training step at batch 64, one core`);
 say();
+say(`Forward cost per 28×28 image: ` + [SEED, getArch("unet24")].map((a) => `\`${a.name}\` ${(2 * new Model(engines.scalar ?? Object.values(engines)[0]!, a, 1).macsPerImage() / 1e6).toFixed(2)} MFLOP`).join(", ") + ".");
+say();
 say(`Each variant is validated against the scalar reference (\`gemmRef\`) on the same random operands before it is timed: ` +
   `strict must match bit for bit, relaxed within fused-rounding error. % peak: of the peak kernel timed just before each GEMM ` +
   `on the same build (this VM's speed drifts by up to a third within minutes).`);
