@@ -5,14 +5,15 @@
 // (../shared/reference/pytorch_seed.md, copied below) and the difference. Options: --epochs N,
 // --threads N (default 2), --limit N (training images, for a quick look).
 import { join } from "node:path";
-import { SEED } from "../host/arch.js";
-import { evaluate, type EvalTable } from "../host/eval.js";
-import { Model } from "../host/model.js";
-import { loadEngineNode, loadSplit, nodePool, PACKAGE_ROOT, writeFileAtomic } from "../host/node.js";
-import { EVAL_NOISES, type NoiseKind } from "../host/noise.js";
-import { stderrProgress } from "../host/progress.js";
-import { trainModel } from "../host/train.js";
-import { DEFAULT_DATA } from "../host/cli.js";
+import { SEED } from "../host/core/arch.js";
+import { evaluate, type EvalTable } from "../host/core/eval.js";
+import { Model } from "../host/core/model.js";
+import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { loadSplit, PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
+import { EVAL_NOISES, type NoiseKind } from "../host/core/noise.js";
+import { stderrProgress } from "../host/node/progress.js";
+import { trainModel } from "../host/core/train.js";
+import { DEFAULT_DATA } from "../host/node/files.js";
 
 /** PyTorch 1.13, same protocol (../shared/reference/pytorch_seed.md): PSNR dB / SSIM per test noise. */
 const PYTORCH: Record<string, Record<string, [number, number]>> = {

@@ -8,11 +8,12 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
 import type { Server } from "node:http";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { imagesFromIdx, parseIdx } from "../host/idx.js";
-import { Model } from "../host/model.js";
-import { loadEngineNode, nodePool, PACKAGE_ROOT, readSafetensors } from "../host/node.js";
-import { Trainer } from "../host/train.js";
-import { archOf, loadWeights, weightsDigest } from "../host/weights.js";
+import { imagesFromIdx, parseIdx } from "../host/core/idx.js";
+import { Model } from "../host/core/model.js";
+import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { PACKAGE_ROOT, readSafetensors } from "../host/node/files.js";
+import { Trainer } from "../host/core/train.js";
+import { archOf, loadWeights, weightsDigest } from "../host/core/weights.js";
 import { startServer } from "../web/server.js";
 import { craftPng } from "./pngcraft.js";
 

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodePng } from "../host/png.js";
-import { readSafetensors } from "../host/node.js";
+import { decodePng } from "../host/node/png.js";
+import { readSafetensors } from "../host/node/files.js";
 import { editSafetensorsHeader, idxFile as idx, makeData, runCli } from "./helpers.js";
 import { craftPng } from "./pngcraft.js";
 

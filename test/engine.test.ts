@@ -3,11 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { SEED, type Arch } from "../host/arch.js";
-import { BUILDS, loadEngine } from "../host/engine.js";
-import { loadEngineNode, wasmPath } from "../host/node.js";
-import { Model, planLayers } from "../host/model.js";
-import { applyNoise } from "../host/noise.js";
+import { SEED, type Arch } from "../host/core/arch.js";
+import { BUILDS, loadEngine } from "../host/core/engine.js";
+import { loadEngineNode, wasmPath } from "../host/node/engine.js";
+import { Model, planLayers } from "../host/core/model.js";
+import { applyNoise } from "../host/core/noise.js";
 import { diff, runnable, testRandom } from "./helpers.js";
 
 const relaxedHere = runnable("relaxed");
@@ -166,8 +166,8 @@ test("the seed model's layout table has PyTorch's state-dict names and init boun
 });
 
 test("evaluation between training steps does not change the training run (RNG state restored)", async () => {
-  const { Trainer } = await import("../host/train.js");
-  const { makeNoisySet } = await import("../host/eval.js");
+  const { Trainer } = await import("../host/core/train.js");
+  const { makeNoisySet } = await import("../host/core/eval.js");
   const engine = await loadEngineNode({ build: "strict" });
   const r = testRandom(11);
   const images = { count: 40, rows: 28, cols: 28, pixels: Uint8Array.from({ length: 40 * 784 }, () => (r() > 0.3 ? 0 : 255 * Math.abs(r()))), source: "synthetic" };
@@ -185,8 +185,8 @@ test("evaluation between training steps does not change the training run (RNG st
 });
 
 test("threads: forward is bit-identical to one thread; training is deterministic for a thread count", async () => {
-  const { nodePool } = await import("../host/node.js");
-  const { weightsDigest } = await import("../host/weights.js");
+  const { nodePool } = await import("../host/node/engine.js");
+  const { weightsDigest } = await import("../host/core/weights.js");
   const single = await loadEngineNode({ build: "strict" });
   const engine = await loadEngineNode({ build: "strict", threads: true });
   const pool = await nodePool(engine, 2);
@@ -247,7 +247,7 @@ test("a threaded Adam step split into parameter ranges gives the bits of sum-the
 });
 
 test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and across threads", async () => {
-  const { nodePool } = await import("../host/node.js");
+  const { nodePool } = await import("../host/node/engine.js");
   const single = await loadEngineNode({ build: "strict" });
   const model = new Model(single, SEED, 6);
   model.init(3);

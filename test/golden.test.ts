@@ -11,10 +11,10 @@
 //   correction or ε placement moves them by ≥ 1e-5.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SEED } from "../host/arch.js";
-import { Model } from "../host/model.js";
-import { BUILDS } from "../host/engine.js";
-import { loadEngineNode } from "../host/node.js";
+import { SEED } from "../host/core/arch.js";
+import { Model } from "../host/core/model.js";
+import { BUILDS } from "../host/core/engine.js";
+import { loadEngineNode } from "../host/node/engine.js";
 import { diff, goldenF32, goldenManifest, runnable } from "./helpers.js";
 
 const TOL_ACT = 1e-5, TOL_GRAD = 1e-5, TOL_LOSS = 1e-6, TOL_ADAM = 1e-6;

@@ -1,13 +1,14 @@
 // Shared test helpers: golden files, engine loading per build, comparisons that print what they found,
 // and running the CLI as a user does (child processes) on tiny IDX data sets.
-import { encodeIdx } from "../host/idx.js";
+import { encodeIdx } from "../host/core/idx.js";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_DATA } from "../host/cli.js";
-import { BUILDS, type BuildName, type Engine } from "../host/engine.js";
-import { loadEngineNode, readIdx, wasmPath } from "../host/node.js";
+import { DEFAULT_DATA } from "../host/node/files.js";
+import { BUILDS, type BuildName, type Engine } from "../host/core/engine.js";
+import { loadEngineNode, wasmPath } from "../host/node/engine.js";
+import { readIdx } from "../host/node/files.js";
 
 export const GOLDEN = fileURLToPath(new URL("../../test/golden/seed/", import.meta.url));
 
@@ -65,8 +66,8 @@ export function testRandom(seed: number): () => number {
   };
 }
 
-/** The CLI's entry point (dist/host/cli.js). */
-export const CLI = fileURLToPath(new URL("../host/cli.js", import.meta.url));
+/** The CLI's entry point (dist/host/cli/main.js). */
+export const CLI = fileURLToPath(new URL("../host/cli/main.js", import.meta.url));
 
 export interface CliResult {
   code: number | null;

@@ -12,10 +12,10 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync, deflateSync } from "node:zlib";
-import { DEFAULT_DATA } from "../host/cli.js";
-import { readIdx, readSafetensors } from "../host/node.js";
-import { decodePng } from "../host/png.js";
-import { encodeSafetensors, type Tensor } from "../host/safetensors.js";
+import { DEFAULT_DATA } from "../host/node/files.js";
+import { readIdx, readSafetensors } from "../host/node/files.js";
+import { decodePng } from "../host/node/png.js";
+import { encodeSafetensors, type Tensor } from "../host/core/safetensors.js";
 import { CLI, editSafetensorsHeader, idxFile, makeData, runCli } from "./helpers.js";
 import { chunk, craftPng, type CraftOptions } from "./pngcraft.js";
 

@@ -3,12 +3,13 @@
 // forward, backward, Adam) learns, not just that each piece matches PyTorch.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SEED } from "../host/arch.js";
-import { DEFAULT_DATA } from "../host/cli.js";
-import { evaluate } from "../host/eval.js";
-import { Model } from "../host/model.js";
-import { loadEngineNode, loadSplit } from "../host/node.js";
-import { trainModel } from "../host/train.js";
+import { SEED } from "../host/core/arch.js";
+import { DEFAULT_DATA } from "../host/node/files.js";
+import { evaluate } from "../host/core/eval.js";
+import { Model } from "../host/core/model.js";
+import { loadEngineNode } from "../host/node/engine.js";
+import { loadSplit } from "../host/node/files.js";
+import { trainModel } from "../host/core/train.js";
 
 test("2 000 images of gaussian training raise test PSNR by ≥ 5 dB over the noisy input", async () => {
   const engine = await loadEngineNode({ build: "strict" });

@@ -1,14 +1,15 @@
 // The page: the same engine and host core as Node, loaded as plain ES modules from a static server.
 // Pick / draw / upload a digit, add noise, see it denoised with PSNR and SSIM; train further in a
 // Web Worker with a live loss chart, stop / resume, and download the weights.
-import { denoiseImage, paddedSize, type GrayImage } from "../host/denoise.js";
-import { loadEngine, type BuildName, type Engine } from "../host/engine.js";
-import { imagesFromIdx, parseIdx, type ImageSet } from "../host/idx.js";
-import { psnr, ssim } from "../host/metrics.js";
-import { Model } from "../host/model.js";
-import { applyNoise, DEFAULT_LEVELS, levelsFor, type NoiseKind } from "../host/noise.js";
-import { decodeSafetensors, type SafeTensors } from "../host/safetensors.js";
-import { archOf, encodeWeights, loadWeights } from "../host/weights.js";
+import { denoiseImage, paddedSize } from "../host/core/denoise.js";
+import { type GrayImage } from "../host/core/image.js";
+import { loadEngine, type BuildName, type Engine } from "../host/core/engine.js";
+import { imagesFromIdx, parseIdx, type ImageSet } from "../host/core/idx.js";
+import { psnr, ssim } from "../host/core/metrics.js";
+import { Model } from "../host/core/model.js";
+import { applyNoise, DEFAULT_LEVELS, levelsFor, type NoiseKind } from "../host/core/noise.js";
+import { decodeSafetensors, type SafeTensors } from "../host/core/safetensors.js";
+import { archOf, encodeWeights, loadWeights } from "../host/core/weights.js";
 import type { FromWorker, ToWorker, TrainSetup } from "./protocol.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -4,9 +4,9 @@
 // inflates it with DecompressionStream. Run: node dist/web/make-digits.js
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { DEFAULT_DATA } from "../host/cli.js";
-import { encodeIdx } from "../host/idx.js";
-import { loadSplit, PACKAGE_ROOT, writeFileAtomic } from "../host/node.js";
+import { DEFAULT_DATA } from "../host/node/files.js";
+import { encodeIdx } from "../host/core/idx.js";
+import { loadSplit, PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 
 
 for (const [split, count, file] of [["test", 300, "digits-test.idx.gz"], ["train", 2000, "digits-train.idx.gz"]] as const) {

@@ -1,6 +1,6 @@
 // Messages between the page and its training Worker (both directions), in one place.
-import type { BuildName } from "../host/engine.js";
-import type { NoiseKind } from "../host/noise.js";
+import type { BuildName } from "../host/core/engine.js";
+import type { NoiseKind } from "../host/core/noise.js";
 
 export interface TrainSetup {
   build: BuildName | "auto";

@@ -1,13 +1,13 @@
 // The page's training Worker: the same engine, Model and Trainer as Node, so the page never freezes
 // and a strict-build run is bit-identical to Node's. It keeps its model between `run` messages:
 // stop pauses after the current chunk of steps, the next `run` resumes.
-import { loadEngine, wasmFile } from "../host/engine.js";
-import { imagesFromIdx, parseIdx } from "../host/idx.js";
-import { Model } from "../host/model.js";
-import { decodeSafetensors } from "../host/safetensors.js";
-import { ThreadPool, type ThreadInit } from "../host/pool.js";
-import { Trainer } from "../host/train.js";
-import { archOf, encodeWeights, loadWeights, weightsDigest } from "../host/weights.js";
+import { loadEngine, wasmFile } from "../host/core/engine.js";
+import { imagesFromIdx, parseIdx } from "../host/core/idx.js";
+import { Model } from "../host/core/model.js";
+import { decodeSafetensors } from "../host/core/safetensors.js";
+import { ThreadPool, type ThreadInit } from "../host/core/pool.js";
+import { Trainer } from "../host/core/train.js";
+import { archOf, encodeWeights, loadWeights, weightsDigest } from "../host/core/weights.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 const ctx = self as unknown as {
@@ -22,10 +22,10 @@ let stopRequested = false;
 let running = false;
 let losses: number[] = [];
 
-/** A pool thread: a module Worker running host/thread-worker.js on the same shared memory. */
+/** A pool thread: a module Worker running web/thread-worker.js on the same shared memory. */
 function spawnThread(init: ThreadInit): Promise<{ terminate(): void }> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("../host/thread-worker.js", import.meta.url), { type: "module" });
+    const w = new Worker(new URL("./thread-worker.js", import.meta.url), { type: "module" });
     w.onmessage = () => resolve(w);
     w.onerror = (e) => reject(new Error(`thread worker: ${e.message}`));
     w.postMessage(init);

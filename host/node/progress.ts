@@ -1,16 +1,6 @@
 // Progress on stderr: a redrawn bar with images/s and ETA on a terminal, plain lines (about every
-// 10 %) otherwise, so logs stay readable. Training and evaluation take a ProgressFactory, so they
-// stay free of Node (the browser's Worker reports by postMessage instead).
-
-export interface ProgressSink {
-  update(done: number, extra?: string): void;
-  done(summary: string): void;
-}
-
-/** Makes a progress reporter for a phase of `total` images. */
-export type ProgressFactory = (label: string, total: number) => ProgressSink;
-
-export const SILENT: ProgressFactory = () => ({ update() {}, done() {} });
+// 10 %) otherwise, so logs stay readable.
+import { SILENT, type ProgressFactory, type ProgressSink } from "../core/progress.js";
 
 /** Bars on stderr, or nothing when quiet. */
 export function stderrProgress(quiet = false): ProgressFactory {
@@ -22,12 +12,11 @@ export class Progress implements ProgressSink {
   private lastPct = -1;
   private readonly tty: boolean;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly quiet = false) {
+  constructor(private readonly label: string, private readonly total: number) {
     this.tty = !!process.stderr.isTTY;
   }
 
   update(done: number, extra = ""): void {
-    if (this.quiet) return;
     const secs = (performance.now() - this.start) / 1000;
     const rate = done / Math.max(secs, 1e-9);
     const eta = rate > 0 ? (this.total - done) / rate : 0;
@@ -43,7 +32,6 @@ export class Progress implements ProgressSink {
   }
 
   done(summary: string): void {
-    if (this.quiet) return;
     if (this.tty) process.stderr.write(`\r${summary}\x1b[K\n`);
     else process.stderr.write(`${summary}\n`);
   }

