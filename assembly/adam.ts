@@ -9,6 +9,10 @@
 
 import { BUILD_MODE, MODE_SCALAR } from "./mode";
 import { addInto } from "./add";
+import {
+  STEP_LR, STEP_BETA1, STEP_BETA2, STEP_EPS, STEP_WEIGHT_DECAY, STEP_T, STEP_PARAMS, STEP_GRADS, STEP_M, STEP_V,
+  STEP_ARENA_COUNT, STEP_ARENAS,
+} from "./abi";
 
 /** One Adam step over n parameters; `step` is t after incrementing (1 on the first step). */
 export function adamStep(
@@ -53,24 +57,20 @@ export function adamStep(
   }
 }
 
-// The step record of a threaded Adam step, written by the host before each step:
-//   f64 lr @0, beta1 @8, beta2 @16, eps @24, weightDecay @32;
-//   i32 step @40, p @44, g @48, m @52, v @56, nArenas @60, then nArenas arena pointers @64.
-export const STEP_RECORD_HEAD: i32 = 64;
-
 /**
- * One thread's share of a threaded step, parameters [lo, hi): adds the other threads' gradient
+ * One thread's share of a threaded step (the step record's layout is in abi.ts), parameters [lo, hi): adds the other threads' gradient
  * arenas into g in thread order, then runs adamStep on that range. Each element gets exactly the
  * operations of the one-thread sum-then-step, so any split gives the same bits.
  */
 export function adamStepShare(rec: usize, lo: i32, hi: i32): void {
   if (hi <= lo) return;
   const o = <usize>lo << 2, n = hi - lo;
-  const g = <usize>load<u32>(rec, 48) + o;
-  const nArenas = load<i32>(rec, 60);
-  for (let k = 0; k < nArenas; k++) addInto(g, <usize>load<u32>(rec + STEP_RECORD_HEAD + (<usize>k << 2)) + o, n);
-  adamStep(<usize>load<u32>(rec, 44) + o, g, <usize>load<u32>(rec, 52) + o, <usize>load<u32>(rec, 56) + o, n,
-    load<f64>(rec, 0), load<f64>(rec, 8), load<f64>(rec, 16), load<f64>(rec, 24), load<f64>(rec, 32), load<i32>(rec, 40));
+  const g = <usize>load<u32>(rec + STEP_GRADS) + o;
+  const nArenas = load<i32>(rec + STEP_ARENA_COUNT);
+  for (let k = 0; k < nArenas; k++) addInto(g, <usize>load<u32>(rec + STEP_ARENAS + (<usize>k << 2)) + o, n);
+  adamStep(<usize>load<u32>(rec + STEP_PARAMS) + o, g, <usize>load<u32>(rec + STEP_M) + o, <usize>load<u32>(rec + STEP_V) + o, n,
+    load<f64>(rec + STEP_LR), load<f64>(rec + STEP_BETA1), load<f64>(rec + STEP_BETA2), load<f64>(rec + STEP_EPS),
+    load<f64>(rec + STEP_WEIGHT_DECAY), load<i32>(rec + STEP_T));
 }
 
 /** Clears n gradient floats (one call for the whole gradient arena before each backward pass). */

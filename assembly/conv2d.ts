@@ -30,9 +30,9 @@ import { workspaceBytes, wsCol, wsTmp } from "./workspace";
 /** Workspace bytes conv2dForward / conv2dBackward need for this shape. */
 export function conv2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-): usize {
-  const n = <usize>B * <usize>outSize(H, kh, sh, ph) * <usize>outSize(W, kw, sw, pw);
-  return workspaceBytes(<usize>(Cin * kh * kw) * n, <usize>Cout * n);
+): f64 {
+  const n = <f64>B * <f64>outSize(H, kh, sh, ph) * <f64>outSize(W, kw, sw, pw);
+  return workspaceBytes(<f64>Cin * <f64>kh * <f64>kw * n, <f64>Cout * n);
 }
 
 /** y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, kh, kw]) + bias[Cout] (bias may be 0). */

@@ -41,9 +41,9 @@ function addChannelBias(y: usize, bias: usize, B: i32, C: i32, HW: i32): void {
 /** Workspace bytes convTranspose2dForward / convTranspose2dBackward need for this shape. */
 export function convTranspose2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32,
-): usize {
-  const n = <usize>B * <usize>H * <usize>W;
-  return workspaceBytes(<usize>(Cout * kh * kw) * n, <usize>Cin * n);
+): f64 {
+  const n = <f64>B * <f64>H * <f64>W;
+  return workspaceBytes(<f64>Cout * <f64>kh * <f64>kw * n, <f64>Cin * n);
 }
 
 /** y[B, Cout, Ho, Wo] = conv_transpose2d(x[B, Cin, H, W], w[Cin, Cout, kh, kw]) + bias[Cout]. */

@@ -1,7 +1,8 @@
 // The one export list of the engine: every function the host may call. All take pointers (byte
 // addresses in this module's memory) and sizes; no typed arrays cross the boundary.
 export { buildMode } from "./mode";
-export { alloc, zero } from "./memory";
+export { alloc, heapTop, release, zero } from "./memory";
+export * from "./abi";
 export { gemm, gemmRef, gemmScratchBytes } from "./gemm";
 export { im2col, col2im } from "./im2col";
 export { conv2dForward, conv2dBackward, conv2dWorkspaceBytes } from "./conv2d";
@@ -16,5 +17,5 @@ export { rngSeed, rngGetState, rngSetState, uniform, below, fillUniform, fillNor
 export {
   noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, poisson,
 } from "./noise";
-export { layerFields, modelForward, modelBackward, modelTrainSlice } from "./model";
+export { modelForward, modelBackward, modelTrainSlice } from "./model";
 export { peakMadd } from "./peak";

@@ -1,11 +1,33 @@
-// Raw memory for the host. The host reserves every arena once, when a model is built; nothing
-// below is called during a training step, so wasm memory never grows while training.
+// Raw memory for the host: a bump allocator of 16-byte-aligned blocks without headers, so a block
+// of n bytes moves the top by exactly align16(n) — the figure host/core/plan.ts sums for every
+// memory guard. The host reserves a model's arenas when it builds the model and gives them back
+// with release(mark) when the model goes (models of different sizes come and go, memory stays
+// flat); nothing here runs during a training step, so wasm memory never grows while training.
+// (The engine allocates nothing else: no `new`, the stub runtime's own allocator is never called.)
+
+let top: usize = (__heap_base + 15) & ~(<usize>15);
 
 /** Reserves `bytes` of zeroed memory, 16-byte aligned (v128 loads on arena pointers are natural). */
 export function alloc(bytes: usize): usize {
-  const p = heap.alloc(bytes);
+  const p = top;
+  const end = (p + bytes + 15) & ~(<usize>15);
+  if (end < p) abort("wasm memory is full (4 GiB)");
+  const have = <usize>memory.size() << 16;
+  if (end > have && memory.grow(<i32>((end - have + 0xffff) >>> 16)) < 0) abort("wasm memory cannot grow that far");
   memory.fill(p, 0, bytes);
+  top = end;
   return p;
+}
+
+/** The allocator's top: alloc's next block starts here; pass it to release() to free what came after. */
+export function heapTop(): usize {
+  return top;
+}
+
+/** Frees every block allocated after `mark` (a heapTop() value): the memory is reused, not returned. */
+export function release(mark: usize): void {
+  if (mark > top || (mark & 15) != 0) abort("release: not a mark of this allocator");
+  top = mark;
 }
 
 /** Sets `bytes` bytes at `ptr` to zero (gradient arenas, activation grads). */

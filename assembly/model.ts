@@ -1,39 +1,23 @@
-// The network as a table the host writes once: one record of LAYER_FIELDS i32 per layer, walked
-// forward and backward here so a training step crosses the JS ⇄ wasm boundary a handful of times
-// with integers only. Pointers in a record are absolute byte addresses in the host-reserved arenas
-// (params, grads, activations, activation grads); shapes are per image, the batch comes per call.
-//
-// Record fields (i32 index):
-//   0 op   1 inC  2 inH  3 inW  4 outC  5 outH  6 outW
-//   7 kh   8 kw   9 sh  10 sw  11 ph  12 pw  13 oph  14 opw
-//  15 w   16 bias  17 dw  18 dbias            (parameter / gradient pointers, 0 if none)
-//  19 x   20 y     21 dx  22 dy               (activation / activation-gradient pointers; dx 0 = skip)
-//  23 x2  24 dx2                               (second input of ADD)
-//  25 alpha (f32 bits: LEAKY_RELU slope)
-// Activation-gradient buffers are accumulated into: modelBackward needs them zeroed first;
-// modelTrainSlice zeroes its own slice's (and its table's parameter gradients), so each thread
-// clears what it writes instead of the main thread clearing every arena between steps.
+// The network as a table the host writes once: one record of LAYER_FIELDS i32 per layer (fields in
+// abi.ts), walked forward and backward here so a training step crosses the JS ⇄ wasm boundary a
+// handful of times with integers only. Pointers in a record are absolute byte addresses in the
+// host-reserved arenas (params, grads, activations, activation grads); shapes are per image, the
+// batch comes per call.
+// Activation-gradient buffers are accumulated into: modelTrainSlice zeroes its own slice's (and its
+// table's parameter gradients) first, so each thread clears what it writes instead of the main
+// thread clearing every arena between steps.
 
 import { conv2dForward, conv2dBackward } from "./conv2d";
 import { convTranspose2dForward, convTranspose2dBackward } from "./conv_transpose2d";
 import { reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward } from "./act";
 import { addForward, addBackward } from "./add";
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
-
-export const LOSS_MSE: i32 = 0;
-export const LOSS_L1: i32 = 1;
-/** MSE + l1Weight · L1: MSE's PSNR with L1's exact zeros on a clean background. */
-export const LOSS_MSE_L1: i32 = 2;
-
-export const LAYER_FIELDS: i32 = 26;
-
-export const OP_CONV2D: i32 = 1;
-export const OP_CONV_TRANSPOSE2D: i32 = 2;
-export const OP_RELU: i32 = 3;
-export const OP_LEAKY_RELU: i32 = 4;
-export const OP_SIGMOID: i32 = 5;
-export const OP_ADD: i32 = 6;
-export const OP_IDENTITY: i32 = 7;
+import {
+  LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
+  LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
+  LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA,
+  OP_CONV2D, OP_CONV_TRANSPOSE2D, OP_RELU, OP_LEAKY_RELU, OP_SIGMOID, OP_ADD, OP_IDENTITY, LOSS_L1, LOSS_MSE_L1,
+} from "./abi";
 
 // @ts-ignore: decorator
 @inline function f(rec: usize, i: i32): i32 {
@@ -43,11 +27,6 @@ export const OP_IDENTITY: i32 = 7;
 // @ts-ignore: decorator
 @inline function p(rec: usize, i: i32): usize {
   return <usize>load<u32>(rec + (<usize>i << 2));
-}
-
-/** Number of i32 fields in one layer record. */
-export function layerFields(): i32 {
-  return LAYER_FIELDS;
 }
 
 /** Runs layers 0..n−1 of the table forward on a batch of B images. ws: workspace for the largest layer. */
@@ -92,59 +71,59 @@ export function modelTrainSlice(
 function zeroSliceGrads(table: usize, n: i32, B: i32): void {
   for (let l = 0; l < n; l++) {
     const r = table + ((<usize>(l * LAYER_FIELDS)) << 2);
-    const outC = f(r, 4);
-    const dy = p(r, 22), dw = p(r, 17), db = p(r, 18);
-    if (dy) memory.fill(dy, 0, <usize>(B * outC * f(r, 5) * f(r, 6)) << 2);
+    const outC = f(r, LAYER_OUT_C);
+    const dy = p(r, LAYER_DY), dw = p(r, LAYER_DW), db = p(r, LAYER_DBIAS);
+    if (dy) memory.fill(dy, 0, <usize>(B * outC * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W)) << 2);
     // conv2d [outC, inC, kh, kw] and conv_transpose2d [inC, outC, kh, kw] hold the same count
-    if (dw) memory.fill(dw, 0, <usize>(outC * f(r, 1) * f(r, 7) * f(r, 8)) << 2);
+    if (dw) memory.fill(dw, 0, <usize>(outC * f(r, LAYER_IN_C) * f(r, LAYER_KH) * f(r, LAYER_KW)) << 2);
     if (db) memory.fill(db, 0, <usize>outC << 2);
   }
 }
 
 function layerForward(r: usize, B: i32, ws: usize): void {
-  const op = f(r, 0);
-  const count = B * f(r, 4) * f(r, 5) * f(r, 6);
+  const op = f(r, LAYER_OP);
+  const count = B * f(r, LAYER_OUT_C) * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
   if (op == OP_CONV2D) {
-    conv2dForward(p(r, 20), p(r, 19), p(r, 15), p(r, 16), B, f(r, 1), f(r, 2), f(r, 3), f(r, 4),
-      f(r, 7), f(r, 8), f(r, 9), f(r, 10), f(r, 11), f(r, 12), ws);
+    conv2dForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws);
   } else if (op == OP_CONV_TRANSPOSE2D) {
-    convTranspose2dForward(p(r, 20), p(r, 19), p(r, 15), p(r, 16), B, f(r, 1), f(r, 2), f(r, 3), f(r, 4),
-      f(r, 7), f(r, 8), f(r, 9), f(r, 10), f(r, 11), f(r, 12), f(r, 13), f(r, 14), ws);
+    convTranspose2dForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws);
   } else if (op == OP_RELU) {
-    reluForward(p(r, 20), p(r, 19), count);
+    reluForward(p(r, LAYER_Y), p(r, LAYER_X), count);
   } else if (op == OP_LEAKY_RELU) {
-    leakyReluForward(p(r, 20), p(r, 19), count, reinterpret<f32>(f(r, 25)));
+    leakyReluForward(p(r, LAYER_Y), p(r, LAYER_X), count, reinterpret<f32>(f(r, LAYER_ALPHA)));
   } else if (op == OP_SIGMOID) {
-    sigmoidForward(p(r, 20), p(r, 19), count);
+    sigmoidForward(p(r, LAYER_Y), p(r, LAYER_X), count);
   } else if (op == OP_ADD) {
-    addForward(p(r, 20), p(r, 19), p(r, 23), count);
+    addForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_X2), count);
   } else if (op == OP_IDENTITY) {
-    memory.copy(p(r, 20), p(r, 19), <usize>count << 2);
+    memory.copy(p(r, LAYER_Y), p(r, LAYER_X), <usize>count << 2);
   } else {
     unreachable();
   }
 }
 
 function layerBackward(r: usize, B: i32, ws: usize): void {
-  const op = f(r, 0);
-  const count = B * f(r, 4) * f(r, 5) * f(r, 6);
-  const dx = p(r, 21), dy = p(r, 22);
+  const op = f(r, LAYER_OP);
+  const count = B * f(r, LAYER_OUT_C) * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
+  const dx = p(r, LAYER_DX), dy = p(r, LAYER_DY);
   if (op == OP_CONV2D) {
-    conv2dBackward(dx, p(r, 17), p(r, 18), dy, p(r, 19), p(r, 15), B, f(r, 1), f(r, 2), f(r, 3), f(r, 4),
-      f(r, 7), f(r, 8), f(r, 9), f(r, 10), f(r, 11), f(r, 12), ws);
+    conv2dBackward(dx, p(r, LAYER_DW), p(r, LAYER_DBIAS), dy, p(r, LAYER_X), p(r, LAYER_W), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws);
   } else if (op == OP_CONV_TRANSPOSE2D) {
-    convTranspose2dBackward(dx, p(r, 17), p(r, 18), dy, p(r, 19), p(r, 15), B, f(r, 1), f(r, 2), f(r, 3), f(r, 4),
-      f(r, 7), f(r, 8), f(r, 9), f(r, 10), f(r, 11), f(r, 12), f(r, 13), f(r, 14), ws);
-  } else if (dx == 0 && (op != OP_ADD || p(r, 24) == 0)) {
+    convTranspose2dBackward(dx, p(r, LAYER_DW), p(r, LAYER_DBIAS), dy, p(r, LAYER_X), p(r, LAYER_W), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws);
+  } else if (dx == 0 && (op != OP_ADD || p(r, LAYER_DX2) == 0)) {
     return; // nothing upstream wants this gradient
   } else if (op == OP_RELU) {
-    reluBackward(dx, dy, p(r, 20), count);
+    reluBackward(dx, dy, p(r, LAYER_Y), count);
   } else if (op == OP_LEAKY_RELU) {
-    leakyReluBackward(dx, dy, p(r, 19), count, reinterpret<f32>(f(r, 25)));
+    leakyReluBackward(dx, dy, p(r, LAYER_X), count, reinterpret<f32>(f(r, LAYER_ALPHA)));
   } else if (op == OP_SIGMOID) {
-    sigmoidBackward(dx, dy, p(r, 20), count);
+    sigmoidBackward(dx, dy, p(r, LAYER_Y), count);
   } else if (op == OP_ADD) {
-    addBackward(dx, p(r, 24), dy, count);
+    addBackward(dx, p(r, LAYER_DX2), dy, count);
   } else if (op == OP_IDENTITY) {
     addBackward(dx, 0, dy, count);
   } else {

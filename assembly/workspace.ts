@@ -1,7 +1,7 @@
 // The scratch a layer needs while it runs, carved from one workspace the host reserves per model:
 //   [ GEMM packing scratch | col: column matrix | tmp: channel-major copy of an operand ]
 // Each part starts 16-byte aligned. Sizes come from the layer's shape; `*WorkspaceBytes` exports
-// let the host size the workspace for the largest layer once, before training starts.
+// let the host plan the workspace for the largest layer once, before a model is built.
 
 import { gemmScratchBytes } from "./gemm";
 
@@ -22,7 +22,11 @@ import { gemmScratchBytes } from "./gemm";
   return wsCol(ws) + align16(colFloats << 2);
 }
 
-/** Total workspace bytes for a column matrix of `colFloats` and a temporary of `tmpFloats`. */
-export function workspaceBytes(colFloats: usize, tmpFloats: usize): usize {
-  return align16(gemmScratchBytes()) + align16(colFloats << 2) + align16(tmpFloats << 2);
+/**
+ * Total workspace bytes for a column matrix of `colFloats` and a temporary of `tmpFloats`, in f64 so
+ * the host's memory plan can size a hostile shape (and refuse it) without the sum wrapping.
+ */
+export function workspaceBytes(colFloats: f64, tmpFloats: f64): f64 {
+  const a16 = (b: f64): f64 => Math.ceil(b / 16) * 16;
+  return a16(<f64>gemmScratchBytes()) + a16(colFloats * 4) + a16(tmpFloats * 4);
 }

@@ -7,10 +7,11 @@ import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SEED, getArch, pair, type Arch } from "../host/core/arch.js";
+import { SEED, getArch, type Arch } from "../host/core/arch.js";
 import { Canvas, type RGB } from "../host/node/canvas.js";
 import type { BuildName, Engine } from "../host/core/engine.js";
-import { Model, planLayers } from "../host/core/model.js";
+import { Model } from "../host/core/model.js";
+import { planLayers } from "../host/core/plan.js";
 import { loadEngineNode, nodePool } from "../host/node/engine.js";
 import { PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 import { encodeRgbPng } from "../host/node/png.js";
@@ -80,10 +81,10 @@ say();
 function gemmShapes(arch: Arch, B: number): [string, number, number, number, number, number][] {
   const out: [string, number, number, number, number, number][] = [];
   for (const l of planLayers(arch).layers) {
-    if (l.spec.type !== "conv2d" && l.spec.type !== "convTranspose2d") continue;
-    const [kh, kw] = pair(l.spec.kernel, 1), k = kh * kw;
+    if (!l.geom || (l.spec.type !== "conv2d" && l.spec.type !== "convTranspose2d")) continue;
+    const k = l.geom.kh * l.geom.kw;
     const [Ci, Hi, Wi] = l.inShape, [Co, Ho, Wo] = l.outShape, name = l.spec.name;
-    const conv = l.spec.type === "conv2d";
+    const conv = l.op === "conv2d";
     const fwd: [number, number, number, number, number] = conv ? [0, 0, Co, B * Ho * Wo, Ci * k] : [1, 0, Co * k, B * Hi * Wi, Ci];
     const dW: [number, number, number, number, number] = conv ? [0, 1, Co, Ci * k, B * Ho * Wo] : [0, 1, Ci, Co * k, B * Hi * Wi];
     const dX: [number, number, number, number, number] = conv ? [1, 0, Ci * k, B * Ho * Wo, Co] : [0, 0, Ci, B * Hi * Wi, Co * k];
@@ -160,7 +161,7 @@ say(`|---|---|---|`);
   const m = new Model(relaxed, SEED, 64);
   m.init(1);
   fillBatch(m, 64);
-  const x = relaxed.exports, nf = x.layerFields();
+  const x = relaxed.exports, nf = relaxed.abi.layerFields;
   m.trainStep(64);
   let tf = 0, tb = 0;
   m.layers.forEach((l, i) => {
@@ -170,7 +171,8 @@ say(`|---|---|---|`);
     tf += f; tb += b;
     say(`| ${i} ${"name" in l.spec ? l.spec.name : l.spec.type} (${l.spec.type}) | ${f.toFixed(3)} | ${b.toFixed(3)} |`);
   });
-  const adam = timeMs(() => m.adamStep(), SECONDS / 4);
+  const o = m.adam;
+  const adam = timeMs(() => x.adamStep(m.params, m.grads, m.adamM, m.adamV, m.paramFloats, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, 1), SECONDS / 4);
   say(`| all layers | ${tf.toFixed(2)} | ${tb.toFixed(2)} |`);
   say(`| Adam (${m.paramFloats} parameters) | ${adam.toFixed(3)} | |`);
 }

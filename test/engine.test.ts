@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 import { SEED, type Arch } from "../host/core/arch.js";
 import { BUILDS, loadEngine } from "../host/core/engine.js";
 import { loadEngineNode, wasmPath } from "../host/node/engine.js";
-import { Model, planLayers } from "../host/core/model.js";
+import { Model } from "../host/core/model.js";
+import { planLayers } from "../host/core/plan.js";
+import { stepRecordBytes, writeStepRecord } from "../host/core/abi.js";
 import { applyNoise } from "../host/core/noise.js";
 import { diff, runnable, testRandom } from "./helpers.js";
 
@@ -219,7 +221,7 @@ test("threads: forward is bit-identical to one thread; training is deterministic
 test("a threaded Adam step split into parameter ranges gives the bits of sum-then-step on one thread", async () => {
   for (const build of ["scalar", "strict", "relaxed"] as const) {
     if (!runnable(build)) continue;
-    const x = (await loadEngineNode({ build })).exports;
+    const engine = await loadEngineNode({ build }), x = engine.exports;
     const n = 1003, r = testRandom(7);
     const fill = (ptr: number, scale: number) => {
       const v = new Float32Array(x.memory.buffer, ptr, n);
@@ -236,9 +238,9 @@ test("a threaded Adam step split into parameter ranges gives the bits of sum-the
     x.addForward(g, g, a2, n);
     x.adamStep(p, g, m, v, n, hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], 3);
     // split: three ranges, one of them not a multiple of 4 long
-    const rec = x.alloc(64 + 8);
-    new Float64Array(x.memory.buffer, rec, 5).set(hyper);
-    new Int32Array(x.memory.buffer, rec + 40, 8).set([3, p2, g2, m2, v2, 2, a1, a2]);
+    const rec = x.alloc(stepRecordBytes(engine.abi, 2));
+    const [lr, beta1, beta2, eps, weightDecay] = hyper;
+    writeStepRecord(engine.abi, x.memory.buffer, rec, { lr, beta1, beta2, eps, weightDecay, t: 3, params: p2, grads: g2, m: m2, v: v2, arenas: [a1, a2] });
     for (const [lo, hi] of [[0, 400], [400, 701], [701, n]]) x.adamStepShare(rec, lo, hi);
     for (const [name, a, b] of [["params", p, p2], ["grads", g, g2], ["m", m, m2], ["v", v, v2]] as const) {
       assert.ok(Buffer.from(x.memory.buffer, a, 4 * n).equals(Buffer.from(x.memory.buffer, b, 4 * n)), `${build}: ${name} differ`);
@@ -253,14 +255,14 @@ test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and a
   model.init(3);
   seededBatch(model, 6, 77);
   applyNoise(single.exports, "gaussian", model.input, model.target, 6, model.inputNumel);
-  const lambda = 0.25;
+  const lambda = 0.25, start = model.paramsView().slice();
+  // The training step from the same weights with each loss: its loss, and the gradient it leaves.
   const lossAndGrads = (kind: "mse" | "l1" | "mse+l1") => {
     model.loss = kind;
     model.l1Weight = lambda;
-    model.forward(6);
-    const loss = model.lossValue(6);
-    model.zeroGrad();
-    model.backward(6);
+    model.paramsView().set(start);
+    model.resetOptimizer();
+    const loss = model.trainStep(6);
     return { loss, grads: model.gradsView().slice() };
   };
   const mse = lossAndGrads("mse"), l1 = lossAndGrads("l1"), mix = lossAndGrads("mse+l1");

@@ -1,6 +1,8 @@
 // Parity with PyTorch 1.13 on golden data (test/golden/seed): the notebook model with PyTorch's
 // initial weights, 8 noisy MNIST digits → every layer's activations, the MSE loss, every gradient
-// and the weights after one Adam step, for each build this Node can run.
+// and the weights after one Adam step, for each build this Node can run. It runs the one training
+// step the trainer runs (Model.trainStep: zero, forward, loss, backward in wasm, then Adam) and
+// reads what that step leaves behind: the batch's activations, its gradient, the new weights.
 //
 // Tolerances (error on the tensor's own scale, max|Δ| / max|ref|, unless stated):
 //   activations and gradients 1e-5: f32 GEMMs with K up to 1568 summed in another order than
@@ -33,8 +35,7 @@ for (const build of BUILDS) {
     model.targetView(B).set(goldenF32("input_clean.bin"));
     const bytesBefore = model.memoryBytes();
 
-    model.zeroGrad();
-    model.forward(B);
+    const loss = model.trainStep(B);
     const rows: string[] = [];
     const acts = Object.values(man.activations_initial_weights);
     assert.equal(acts.length, model.layers.length);
@@ -43,25 +44,22 @@ for (const build of BUILDS) {
       rows.push(`  act ${a.file.replace("acts/act_", "").replace(".bin", "").padEnd(28)} max|Δ| ${d.maxAbs.toExponential(2)}  rel ${d.rel.toExponential(2)}`);
       assert.ok(d.rel <= TOL_ACT, `${a.file}: rel ${d.rel} > ${TOL_ACT}`);
     });
-    const loss = model.lossValue(B);
     const dLoss = Math.abs(loss - man.loss);
     rows.push(`  loss ${loss} vs ${man.loss}  |Δ| ${dLoss.toExponential(2)}`);
     assert.ok(dLoss <= TOL_LOSS, `loss |Δ| ${dLoss}`);
 
-    model.backward(B);
     for (const p of man.params) {
       const d = diff(model.grad(p.name), goldenF32(p.grad_file));
       rows.push(`  grad ${p.name.padEnd(18)} max|Δ| ${d.maxAbs.toExponential(2)}  rel ${d.rel.toExponential(2)}`);
       assert.ok(d.rel <= TOL_GRAD, `${p.name} grad rel ${d.rel} > ${TOL_GRAD}`);
     }
 
-    model.adamStep();
     for (const p of man.params) {
       const d = diff(model.param(p.name), goldenF32(p.after_adam1_file));
       rows.push(`  adam ${p.name.padEnd(18)} max|Δ| ${d.maxAbs.toExponential(2)}`);
       assert.ok(d.maxAbs <= TOL_ADAM, `${p.name} after Adam |Δ| ${d.maxAbs} > ${TOL_ADAM}`);
     }
-    assert.equal(model.memoryBytes(), bytesBefore, "forward/backward/Adam grew wasm memory");
+    assert.equal(model.memoryBytes(), bytesBefore, "the training step grew wasm memory");
     console.log(`# ${build} build vs PyTorch 1.13 (${engine.reason}):\n${rows.join("\n")}`);
   });
 }

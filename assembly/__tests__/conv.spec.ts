@@ -243,7 +243,7 @@ function runConv2d(
   const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), dy = newBuf(ny), y = newBuf(ny);
   const dx = newBuf(nx), dw = newBuf(nw), db = newBuf(Cout);
   fillRandom(x, nx); fillRandom(w, nw); fillRandom(bias, Cout); fillRandom(dy, ny);
-  const wsBytes = conv2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  const wsBytes = <usize>conv2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   const ws = newWorkspace(wsBytes);
   const wsN = <i32>(wsBytes >> 2) + 1;
   const ry = newRef(ny), rdx = newRef(nx), rdw = newRef(nw), rdb = newRef(Cout);
@@ -306,7 +306,7 @@ function runConvT2d(
   const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), dy = newBuf(ny), y = newBuf(ny);
   const dx = newBuf(nx), dw = newBuf(nw), db = newBuf(Cout);
   fillRandom(x, nx); fillRandom(w, nw); fillRandom(bias, Cout); fillRandom(dy, ny);
-  const wsBytes = convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw);
+  const wsBytes = <usize>convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw);
   const ws = newWorkspace(wsBytes);
   const wsN = <i32>(wsBytes >> 2) + 1;
   const ry = newRef(ny), rdx = newRef(nx), rdw = newRef(nw), rdb = newRef(Cout);
@@ -408,7 +408,7 @@ describe("conv2d (im2col + GEMM) vs naive direct loops", () => {
     const nx = B * Cin * H * W, nw = Cout * Cin * k * k, ny = B * Cout * Ho * Ho;
     const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), y = newBuf(ny), ry = newRef(ny);
     fillRandom(x, nx); fillRandom(w, nw); fillRandom(bias, Cout);
-    const ws = newWorkspace(conv2dWorkspaceBytes(B, Cin, H, W, Cout, k, k, s, s, 1, 1));
+    const ws = newWorkspace(<usize>conv2dWorkspaceBytes(B, Cin, H, W, Cout, k, k, s, s, 1, 1));
     conv2dForward(y, x, w, bias, B, Cin, H, W, Cout, k, k, s, s, 1, 1, ws);
     refConv2dForward(ry, x, w, bias, B, Cin, H, W, Cout, k, k, s, s, 0, 0);
     const r = ratio(y, ry, ny, 1);

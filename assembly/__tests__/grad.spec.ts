@@ -190,9 +190,9 @@ function convSetup(transposed: bool): void {
   gy = newBuf(ny); gr = newBuf(ny);
   fillRandom(gx, B * Cin * H * W, 1); fillRandom(gw, Cin * Cout * kh * kw, 1); fillRandom(gb, Cout, 1);
   fillRandom(gr, ny, 1);
-  gws = heap.alloc(transposed
+  gws = heap.alloc(<usize>(transposed
     ? convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw)
-    : conv2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw));
+    : conv2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw)));
 }
 
 function convFree(): void {

@@ -9,14 +9,15 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync 
 import { basename, extname, join, resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import type { ThreadPool } from "../core/pool.js";
-import { getArch, ARCHS, pair, type Arch } from "../core/arch.js";
+import { getArch, ARCHS } from "../core/arch.js";
 import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
 import type { BuildName, Engine } from "../core/engine.js";
 import { ExitError, UserError } from "../core/errors.js";
 import { evaluate, formatTable, makeNoisySet, runModel, score } from "../core/eval.js";
 import { denoiseImage, paddedSize } from "../core/denoise.js";
 import type { ImageSet } from "../core/idx.js";
-import { LOSS_KINDS, Model, planLayers, type LossKind } from "../core/model.js";
+import { LOSS_KINDS, Model, type LossKind } from "../core/model.js";
+import { checkMemory, planModel } from "../core/plan.js";
 import { loadEngineNode, nodePool } from "../node/engine.js";
 import { DEFAULT_DATA, DEFAULT_WEIGHTS, loadSplit, writeFileAtomic, readCheckpoint, readSafetensors, saveCheckpoint, saveWeights } from "../node/files.js";
 import { readPngChecked } from "../node/png.js";
@@ -100,49 +101,11 @@ function dataDir(dir: string): string {
 
 /** Level flag → the noise kind's main parameter. */
 
-/** Most wasm memory a model may take (wasm32 memories end at 4 GiB): refused before allocating. */
-export const MAX_WASM_BYTES = 3 * 2 ** 30;
-/** The engine's allocator refuses single blocks of 1 GiB or more. */
-const MAX_BLOCK_BYTES = 2 ** 30 - 2 ** 16;
-
-/**
- * Bytes of wasm memory a Model of `arch` for batches of B on `threads` threads reserves, in all and
- * in its largest block: four parameter-sized arenas (+ one gradient arena per extra thread),
- * activations and their gradients, one GEMM / im2col workspace per thread sized for its slice of
- * ⌈B / threads⌉ images (mirrors Model's constructor and assembly/conv*.ts's workspace sizes, in f64
- * so hostile sizes cannot wrap).
- */
-export function modelBytes(arch: Arch, B: number, threads = 1): { total: number; largest: number } {
-  const { layers, paramFloats } = planLayers(arch);
-  const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-  const f4 = (floats: number) => Math.max(16, Math.ceil(floats / 4) * 16);
-  const acts = layers.reduce((a, l) => a + B * numel(l.outShape), 0), io = B * numel(arch.input);
-  const S = Math.ceil(B / threads);
-  let ws = 0;
-  for (const l of layers) {
-    if (l.spec.type !== "conv2d" && l.spec.type !== "convTranspose2d") continue;
-    const [C, H, W] = l.inShape, [outC, Ho, Wo] = l.outShape, [kh, kw] = pair(l.spec.kernel, 1);
-    ws = Math.max(ws, l.spec.type === "conv2d" ? 4 * S * Ho * Wo * (C * kh * kw + outC) : 4 * S * H * W * (outC * kh * kw + C));
-  }
-  ws += 65536; // GEMM packing scratch and alignment
-  const blocks = [...Array(3 + threads).fill(f4(paramFloats)), f4(2 * io + acts), f4(acts), ...Array(threads).fill(ws)];
-  return { total: blocks.reduce((a, b) => a + b, 0), largest: Math.max(...blocks) };
-}
-
-function checkModelMemory(arch: Arch, B: number, what: string): void {
-  const { total, largest } = modelBytes(arch, B);
-  if (total > MAX_WASM_BYTES || largest > MAX_BLOCK_BYTES) {
-    const gib = (n: number) => (n / 2 ** 30).toFixed(2);
-    throw new UserError(`${what} would need ${gib(total)} GiB of wasm memory with architecture ${arch.name}, ${gib(largest)} GiB in one block (limits: ${MAX_WASM_BYTES / 2 ** 30} GiB, 1 GiB per block)`);
-  }
-}
-
 /** Reads a weights file and builds a model for it (architecture from the file, else `archName`). */
-function modelFromWeights(engine: Engine, path: string, batch: number, archName = "seed", optimizer = false): { model: Model; resumed: boolean } {
+function modelFromWeights(engine: Engine, path: string, batch: number, archName = "seed", optimizer = false, inference = false): { model: Model; resumed: boolean } {
   const st = readSafetensors(path);
   const arch = archOf(st, path, archName);
-  checkModelMemory(arch, batch, `${path}: a batch of ${batch}`);
-  const model = new Model(engine, arch, batch, poolOf(engine));
+  const model = new Model(engine, arch, batch, poolOf(engine), { inference, what: `${path}: a batch of ${batch}` });
   const resumed = loadWeights(model, st, path, optimizer);
   return { model, resumed };
 }
@@ -292,8 +255,7 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
     if (given("arch") && JSON.stringify(getArch(f.arch)) !== JSON.stringify(arch)) {
       throw new UserError(`${file}: checkpoint is for architecture ${arch.name}, not --arch ${f.arch}`);
     }
-    checkModelMemory(arch, settings.batch, `${file}: a batch of ${settings.batch}`);
-    model = new Model(engine, arch, settings.batch, poolOf(engine));
+    model = new Model(engine, arch, settings.batch, poolOf(engine), { what: `${file}: a batch of ${settings.batch}` });
     const hasAdam = loadWeights(model, st, file, true);
     if (!hasAdam && (ckpt.state.epoch > 0 || ckpt.state.batch > 0)) throw new UserError(`${file}: checkpoint has no Adam state (optimizer.step)`);
     run = ckpt.history;
@@ -304,8 +266,7 @@ async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
     run = newRun();
   } else {
     const arch = getArch(f.arch);
-    checkModelMemory(arch, f.batch, `--batch ${f.batch}`);
-    model = new Model(engine, arch, f.batch, poolOf(engine));
+    model = new Model(engine, arch, f.batch, poolOf(engine), { what: `--batch ${f.batch}` });
     model.init(f.seed);
     run = newRun();
   }
@@ -505,7 +466,7 @@ export function program(): Command {
     .action(async (f: { weights?: string; data: string; noise: NoiseKind[]; limit?: number; json?: boolean; quiet?: boolean; build: string; threads: number ; grids?: string }) => {
       const engine = await engineFor({ build: f.build, quiet: f.quiet || f.json, threads: f.threads });
       const test = loadSplit(dataDir(f.data), "test");
-      const { model } = modelFromWeights(engine, defaultWeights(f.weights), 256);
+      const { model } = modelFromWeights(engine, defaultWeights(f.weights), 256, "seed", false, true);
       const run = evaluate(model, test, { count: f.limit, noises: f.noise, progress: stderrProgress(f.quiet || f.json) });
       if (f.grids) run.sets.forEach((set, i) => writeFileAtomic(join(f.grids!, `grid_${set.noise}.png`), gridPng(run, i)));
       process.stdout.write(f.json ? JSON.stringify(run.table) + "\n" : formatTable(run.table) + "\n");
@@ -523,27 +484,25 @@ export function program(): Command {
       const weights = defaultWeights(f.weights);
       const st = readSafetensors(weights);
       const arch = archOf(st, weights, "seed");
-      // All inputs valid before any output; an image too large to denoise is refused from its header.
+      const engine = await engineFor(f);
+      // All inputs valid before any output; an image too large to denoise is refused from its
+      // header, before it is decoded.
       const images = inputs.map((p) => {
         const size = pngSize(p);
         if (size && size.width * size.height <= MAX_PIXELS) {
           const [h, w] = paddedSize(arch, size.height, size.width);
-          checkModelMemory({ ...arch, input: [1, h, w] }, 1, `${p}: ${size.width}×${size.height} pixels`);
+          checkMemory(engine, planModel(engine, { ...arch, input: [1, h, w] }, { batch: 1, inference: true }), arch, `${p}: ${size.width}×${size.height} pixels`);
         }
         return { path: p, img: readPngChecked(p) };
       });
-      const engine = await engineFor(f);
-      const models = new Map<string, { model: Model; h: number; w: number }>();
+      // One inference model per image, given back before the next: memory stays flat.
       const outputs: [string, GrayImage][] = [];
       for (const { path, img } of images) {
         const [h, w] = paddedSize(arch, img.height, img.width);
-        const key = `${h}x${w}`;
-        if (!models.has(key)) {
-          const model = new Model(engine, { ...arch, input: [1, h, w] }, 1);
-          loadWeights(model, st, weights);
-          models.set(key, { model, h, w });
-        }
-        outputs.push([toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png"), denoiseImage(models.get(key)!.model, img, h, w)]);
+        const model = new Model(engine, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true, what: `${path}: ${img.width}×${img.height} pixels` });
+        loadWeights(model, st, weights);
+        outputs.push([toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png"), denoiseImage(model, img, h, w)]);
+        model.dispose();
       }
       for (const [p, img] of outputs) writeGrayPng(p, img);
       process.stdout.write(outputs.map(([p]) => `wrote ${p}`).join("\n") + "\n");

@@ -4,7 +4,8 @@
 import type { Arch } from "./arch.js";
 import { UserError } from "./errors.js";
 import type { GrayImage } from "./image.js";
-import { planLayers, type Model } from "./model.js";
+import type { Model } from "./model.js";
+import { planLayers } from "./plan.js";
 
 /** Smallest padded size ≥ (H, W) for which the architecture maps an image to one of the same size. */
 export function paddedSize(arch: Arch, H: number, W: number): [number, number] {

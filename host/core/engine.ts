@@ -1,6 +1,7 @@
 // The wasm engine as the host sees it: the export list of assembly/index.ts, typed; the build
-// probe; instantiation. Nothing here touches `fs`: the browser imports this file as is, and
-// host/node.ts supplies the bytes in Node.
+// probe; instantiation (which also reads the ABI, host/core/abi.ts). Nothing here touches `fs`:
+// the page fetches the bytes, host/node/engine.ts reads them from disk.
+import { readAbi, type Abi } from "./abi.js";
 
 /** The three binaries built from one source (asconfig.json targets). */
 export type BuildName = "relaxed" | "strict" | "scalar";
@@ -14,6 +15,8 @@ export interface EngineExports {
   memory: WebAssembly.Memory;
   buildMode(): number;
   alloc(bytes: number): Ptr;
+  heapTop(): Ptr;
+  release(mark: Ptr): void;
   zero(ptr: Ptr, bytes: number): void;
   gemm(transA: number, transB: number, M: number, N: number, K: number, a: Ptr, lda: number,
     b: Ptr, ldb: number, c: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
@@ -69,7 +72,6 @@ export interface EngineExports {
   noiseMixed(dst: Ptr, src: Ptr, B: number, n: number, gaussianSigma: number, amount: number,
     saltVsPepper: number, speckleSigma: number, wGaussian: number, wSaltPepper: number, wSpeckle: number): void;
   poisson(lam: number): number;
-  layerFields(): number;
   modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;
   modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
   peakMadd(iters: number, x: number, y: number): number;
@@ -87,6 +89,12 @@ export interface Engine {
   readonly exports: EngineExports;
   /** Why this build was chosen (shown by the CLI and the page). */
   readonly reason: string;
+  /** Record layouts and codes shared with the engine (assembly/abi.ts). */
+  readonly abi: Abi;
+  /** Most bytes this engine's memory can hold (what memory guards check plans against). */
+  readonly maxBytes: number;
+  /** The engine allocator's top (a byte address): what is reserved so far. */
+  heapTop(): number;
   /** A Float32Array over the whole memory, rebuilt if memory has grown since the last call. */
   f32(): Float32Array;
 }
@@ -101,8 +109,13 @@ export interface LoadOptions {
   threads?: boolean;
 }
 
-/** Shared memory of the threads builds: must match asconfig.json's initialMemory / maximumMemory. */
+/** Shared memory of the threads builds (64 KiB pages): must match asconfig.json's initialMemory / maximumMemory. */
 export const THREADS_MEMORY = { initial: 64, maximum: 16384 } as const;
+/**
+ * Most an unshared engine memory is allowed to hold: wasm32 addresses end at 4 GiB and V8 caps a
+ * memory there; 3 GiB leaves the JS side room for its own copies of what it reads out.
+ */
+export const MAX_MEMORY_BYTES = 3 * 2 ** 30;
 
 /** The .wasm file name of a build. */
 export function wasmFile(build: BuildName, threads: boolean): string {
@@ -149,6 +162,9 @@ export async function instantiate(build: BuildName, bytes: BufferSource, reason:
     memory,
     exports,
     reason,
+    abi: readAbi(instance.exports),
+    maxBytes: threads ? THREADS_MEMORY.maximum * 65536 : MAX_MEMORY_BYTES,
+    heapTop: () => exports.heapTop() >>> 0,
     f32() {
       if (view.buffer !== exports.memory.buffer) view = new Float32Array(exports.memory.buffer);
       return view;

@@ -1,13 +1,15 @@
 // A network built from an architecture description, living in wasm memory.
 //
-// Build reserves everything once (llm.c style flat arenas, each reserved by one alloc):
+// The constructor reserves exactly the arenas host/core/plan.ts lists for (architecture, batch,
+// threads, training or inference), llm.c style flat arenas:
 //   params | grads | adam m | adam v      — same layout, described by `tensors` (PyTorch names)
 //   acts      — input (noisy) | target (clean) | every layer's output, for maxBatch images
 //   actGrads  — ∂L/∂(every layer's output)
-//   workspace — GEMM packing + im2col scratch sized for the largest layer
-//   table     — the layer records assembly/model.ts walks
-// After build, a training step calls a few exports with integers; it allocates nothing and never
-// grows wasm memory.
+//   per thread: workspace (GEMM packing + im2col scratch for the largest layer), layer table,
+//   gradient arena (threads > 0)
+// An inference model has no gradient, Adam or activation-gradient arenas. After the build a
+// training step calls a few exports with integers; it allocates nothing and never grows memory.
+// dispose() gives the arenas back (models are disposed in reverse order of building).
 //
 // With a ThreadPool of T threads the batch is cut into T fixed slices of ⌈maxBatch/T⌉ images: each
 // thread has its own layer table (pointers into its slice of every activation buffer), workspace and
@@ -17,44 +19,11 @@
 // gradients are summed per slice first, so training is deterministic for a given T but not
 // bit-identical across different T.
 
-import { type Arch, type LayerSpec, pair } from "./arch.js";
+import type { Arch } from "./arch.js";
+import { writeStepRecord, type Abi, type LossKind } from "./abi.js";
 import type { Engine, EngineExports } from "./engine.js";
+import { checkMemory, macsPerImage, numel, planModel, type LayerInfo, type MemoryPlan, type TensorInfo } from "./plan.js";
 import { JOB, runJob, type SliceJob, type ThreadPool } from "./pool.js";
-
-/** Op codes of assembly/model.ts. */
-const OP = { conv2d: 1, convTranspose2d: 2, relu: 3, leakyRelu: 4, sigmoid: 5, add: 6, identity: 7 } as const;
-
-/** Record field indices of assembly/model.ts. */
-const F = {
-  op: 0, inC: 1, inH: 2, inW: 3, outC: 4, outH: 5, outW: 6, kh: 7, kw: 8, sh: 9, sw: 10, ph: 11, pw: 12,
-  oph: 13, opw: 14, w: 15, bias: 16, dw: 17, dbias: 18, x: 19, y: 20, dx: 21, dy: 22, x2: 23, dx2: 24, alpha: 25,
-} as const;
-
-/** One named parameter tensor: where it sits (in floats from the arena start) and its PyTorch shape. */
-export interface TensorInfo {
-  name: string;
-  shape: number[];
-  offset: number;
-  numel: number;
-  /** PyTorch's fan_in for default init (ConvTranspose2d: weight.size(1)·kh·kw, a PyTorch quirk). */
-  fanIn: number;
-}
-
-/** Per-image shape [C, H, W]. */
-export type Shape3 = [number, number, number];
-
-export interface LayerInfo {
-  spec: LayerSpec;
-  op: number;
-  inShape: Shape3;
-  outShape: Shape3;
-  /** Producer of this layer's input: −1 for the network input. */
-  from: number;
-  /** Producer of ADD's second input (−1: the network input). */
-  from2?: number;
-  weight?: TensorInfo;
-  bias?: TensorInfo;
-}
 
 export interface AdamOptions {
   lr: number;
@@ -66,93 +35,25 @@ export interface AdamOptions {
 
 export const DEFAULT_ADAM: AdamOptions = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 
-export type LossKind = "mse" | "l1" | "mse+l1";
-export const LOSS_KINDS: readonly LossKind[] = ["mse", "l1", "mse+l1"];
-/** The engine's code for each loss (assembly/model.ts LOSS_*). */
-const LOSS_CODE: Record<LossKind, number> = { mse: 0, l1: 1, "mse+l1": 2 };
+export { LOSS_KINDS, type LossKind } from "./abi.js";
 
-const align4 = (n: number) => (n + 3) & ~3;
-/** Bytes of assembly/adam.ts's step record before its arena pointers. */
-const STEP_RECORD_HEAD = 64;
-const numel = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-/** Shapes, parameters and producers of every layer, checked; no wasm involved. */
-export function planLayers(arch: Arch): { layers: LayerInfo[]; tensors: TensorInfo[]; paramFloats: number } {
-  const layers: LayerInfo[] = [];
-  const tensors: TensorInfo[] = [];
-  const ids = new Map<string, number>([["input", -1]]);
-  let offset = 0;
-  let shape: Shape3 = [...arch.input];
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`${arch.name}: bad input shape ${shape}`);
-  const addTensor = (name: string, shp: number[], fanIn: number): TensorInfo => {
-    const t = { name, shape: shp, offset, numel: numel(shp), fanIn };
-    offset += align4(t.numel);
-    tensors.push(t);
-    return t;
-  };
-  arch.layers.forEach((spec, i) => {
-    const where = `${arch.name} layer ${i} (${spec.type})`;
-    const inShape = shape;
-    const [C, H, W] = inShape;
-    let out: Shape3;
-    const info: Partial<LayerInfo> = { spec, inShape, from: i - 1 };
-    if (spec.type === "conv2d" || spec.type === "convTranspose2d") {
-      const [kh, kw] = pair(spec.kernel, 1), [sh, sw] = pair(spec.stride, 1), [ph, pw] = pair(spec.padding, 0);
-      const ints = [spec.out, kh, kw, sh, sw];
-      if (ints.some((v) => !Number.isInteger(v) || v < 1) || [ph, pw].some((v) => !Number.isInteger(v) || v < 0)) {
-        throw new Error(`${where}: out channels, kernel and stride must be integers ≥ 1, padding ≥ 0`);
-      }
-      if (spec.type === "conv2d") {
-        const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1, Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
-        if (H + 2 * ph < kh || W + 2 * pw < kw) throw new Error(`${where}: kernel ${kh}×${kw} larger than padded input ${H}×${W}`);
-        out = [spec.out, Ho, Wo];
-        info.op = OP.conv2d;
-        info.weight = addTensor(`${spec.name}.weight`, [spec.out, C, kh, kw], C * kh * kw);
-        if (spec.bias !== false) info.bias = addTensor(`${spec.name}.bias`, [spec.out], C * kh * kw);
-      } else {
-        const [oph, opw] = pair(spec.outputPadding, 0);
-        if (oph < 0 || opw < 0 || oph >= sh || opw >= sw) throw new Error(`${where}: output padding must be ≥ 0 and smaller than the stride`);
-        const Ho = (H - 1) * sh - 2 * ph + kh + oph, Wo = (W - 1) * sw - 2 * pw + kw + opw;
-        if (Ho < 1 || Wo < 1) throw new Error(`${where}: output would be ${Ho}×${Wo}`);
-        out = [spec.out, Ho, Wo];
-        info.op = OP.convTranspose2d;
-        // PyTorch's fan_in for ConvTranspose2d comes from weight.size(1) = out channels.
-        info.weight = addTensor(`${spec.name}.weight`, [C, spec.out, kh, kw], spec.out * kh * kw);
-        if (spec.bias !== false) info.bias = addTensor(`${spec.name}.bias`, [spec.out], spec.out * kh * kw);
-      }
-    } else if (spec.type === "add") {
-      const from2 = ids.get(spec.with);
-      if (from2 === undefined) throw new Error(`${where}: no earlier layer has id '${spec.with}'`);
-      const other = from2 < 0 ? arch.input : layers[from2].outShape;
-      if (other.join() !== inShape.join()) throw new Error(`${where}: cannot add ${other.join("×")} to ${inShape.join("×")}`);
-      info.op = OP.add;
-      info.from2 = from2;
-      out = inShape;
-    } else {
-      info.op = OP[spec.type];
-      if (info.op === undefined) throw new Error(`${where}: unknown layer type`);
-      out = inShape;
-    }
-    info.outShape = out;
-    if (spec.id !== undefined) {
-      if (ids.has(spec.id)) throw new Error(`${where}: duplicate id '${spec.id}'`);
-      ids.set(spec.id, i);
-    }
-    layers.push(info as LayerInfo);
-    shape = out;
-  });
-  if (shape.join() !== arch.input.join()) {
-    throw new Error(`${arch.name}: output ${shape.join("×")} differs from input ${arch.input.join("×")}; a denoiser maps an image to an image`);
-  }
-  return { layers, tensors, paramFloats: offset };
+export interface ModelOptions {
+  /** Inference only: no gradients or Adam state (what `denoise` and evaluation need). */
+  inference?: boolean;
+  /** What the model is for, in the one-line error when it would not fit the engine's memory. */
+  what?: string;
 }
 
 export class Model {
+  /** Every arena this model reserved, and the layers' resolved shapes and geometry. */
+  readonly plan: MemoryPlan;
   readonly layers: LayerInfo[];
   /** The layout table: every parameter's PyTorch name, shape and offset in the arenas. */
   readonly tensors: TensorInfo[];
   readonly paramFloats: number;
   readonly inputNumel: number;
+  readonly inference: boolean;
+  /** Arena pointers (0 for those an inference model lacks). */
   readonly params: number;
   readonly grads: number;
   readonly adamM: number;
@@ -161,6 +62,7 @@ export class Model {
   readonly target: number;
   readonly outputs: number[];
   readonly outputGrads: number[];
+  /** Thread 0's workspace and layer table (the benchmark times single layers with them). */
   readonly workspace: number;
   readonly table: number;
   /** Threads (1 without a pool) and the images each one takes of a full batch. */
@@ -172,6 +74,12 @@ export class Model {
   private readonly gradArenas: number[] = [];
   /** 32 bytes where the engine RNG's state is read and written (checkpoints, side-effect-free eval). */
   private readonly rngBuf: number;
+  /** assembly/adam.ts's step record for a threaded Adam step (0 with one thread or for inference). */
+  private readonly stepRecord: number;
+  /** The allocator's top before and after this model's arenas (dispose() returns to `mark`). */
+  private readonly mark: number;
+  private readonly end: number;
+  private disposed = false;
   /** Adam's step count t (PyTorch's state['step']). */
   step = 0;
   adam: AdamOptions = { ...DEFAULT_ADAM };
@@ -179,95 +87,83 @@ export class Model {
   /** λ of the "mse+l1" loss, MSE + λ·L1. */
   l1Weight = 0.1;
   private readonly e: EngineExports;
+  private readonly abi: Abi;
 
-  constructor(readonly engine: Engine, readonly arch: Arch, readonly maxBatch: number, readonly pool?: ThreadPool) {
-    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`batch size must be an integer ≥ 1, got ${maxBatch}`);
+  constructor(readonly engine: Engine, readonly arch: Arch, readonly maxBatch: number, readonly pool?: ThreadPool, opts: ModelOptions = {}) {
     if (pool && pool.engine !== engine) throw new Error("the thread pool runs another engine instance");
     const e = (this.e = engine.exports);
-    this.threads = pool?.size ?? 1;
-    this.sliceSize = Math.ceil(maxBatch / this.threads);
-    const plan = planLayers(arch);
+    this.abi = engine.abi;
+    const plan = (this.plan = planModel(engine, arch, { batch: maxBatch, threads: pool?.size ?? 1, inference: opts.inference }));
+    checkMemory(engine, plan, arch, opts.what ?? `a model for batches of ${maxBatch}`);
+    this.inference = plan.inference;
+    this.threads = plan.threads;
+    this.sliceSize = plan.sliceSize;
     this.layers = plan.layers;
     this.tensors = plan.tensors;
     this.paramFloats = plan.paramFloats;
     this.inputNumel = numel(arch.input);
-    const bytes = (floats: number) => Math.max(16, align4(floats) * 4);
-    this.params = e.alloc(bytes(this.paramFloats));
-    this.grads = e.alloc(bytes(this.paramFloats));
-    this.adamM = e.alloc(bytes(this.paramFloats));
-    this.adamV = e.alloc(bytes(this.paramFloats));
-
-    const B = maxBatch;
-    const sizes = this.layers.map((l) => align4(B * numel(l.outShape)));
-    const io = align4(B * this.inputNumel);
-    const acts = e.alloc(bytes(2 * io + sizes.reduce((a, b) => a + b, 0)));
-    const grads = e.alloc(bytes(sizes.reduce((a, b) => a + b, 0)));
-    this.input = acts;
-    this.target = acts + io * 4;
+    // Allocate exactly the plan, in its order.
+    this.mark = engine.heapTop();
+    const at: Record<string, number> = {};
+    for (const a of plan.arenas) {
+      const p = e.alloc(a.bytes) >>> 0;
+      if (a.thread === undefined) at[a.kind] = p;
+      else if (a.kind === "workspace") this.workspaces[a.thread] = p;
+      else if (a.kind === "table") this.tables[a.thread] = p;
+      else this.gradArenas[a.thread] = p;
+    }
+    this.end = engine.heapTop();
+    this.params = at.params;
+    this.grads = at.grads ?? 0;
+    this.adamM = at.adamM ?? 0;
+    this.adamV = at.adamV ?? 0;
+    this.gradArenas[0] = this.grads;
+    this.rngBuf = at.rng;
+    this.stepRecord = at.stepRecord ?? 0;
+    this.input = at.acts;
+    this.target = at.acts + plan.ioFloats * 4;
     this.outputs = [];
     this.outputGrads = [];
-    let a = acts + 2 * io * 4, g = grads;
-    for (const s of sizes) {
+    let a = this.target + plan.ioFloats * 4, g = this.grads ? at.actGrads : 0;
+    for (const floats of plan.layerFloats) {
       this.outputs.push(a);
       this.outputGrads.push(g);
-      a += s * 4;
-      g += s * 4;
+      a += floats * 4;
+      if (g) g += floats * 4;
     }
-    this.actGradBytes = g - grads;
-    this.actGradBase = grads;
-
-    let ws = e.gemmScratchBytes();
-    const S = this.sliceSize;
-    for (const l of this.layers) {
-      const [C, H, W] = l.inShape;
-      const outC = l.outShape[0];
-      const k = l.spec.type === "conv2d" || l.spec.type === "convTranspose2d" ? l.spec : undefined;
-      if (!k) continue;
-      const [kh, kw] = pair(k.kernel, 1), [sh, sw] = pair(k.stride, 1), [ph, pw] = pair(k.padding, 0);
-      ws = Math.max(ws, l.op === OP.conv2d
-        ? e.conv2dWorkspaceBytes(S, C, H, W, outC, kh, kw, sh, sw, ph, pw)
-        : e.convTranspose2dWorkspaceBytes(S, C, H, W, outC, kh, kw));
-    }
-    for (let t = 0; t < this.threads; t++) {
-      this.workspaces.push(e.alloc(ws));
-      this.tables.push(e.alloc(this.layers.length * e.layerFields() * 4));
-      this.gradArenas.push(t === 0 ? this.grads : e.alloc(bytes(this.paramFloats)));
-      this.writeTable(t);
-    }
+    for (let t = 0; t < this.threads; t++) this.writeTable(t);
     this.workspace = this.workspaces[0];
     this.table = this.tables[0];
-    this.rngBuf = e.alloc(32);
-    this.stepRecord = this.threads > 1 ? e.alloc(STEP_RECORD_HEAD + 4 * this.threads) : 0;
   }
 
-  /** assembly/adam.ts's step record for a threaded Adam step (0 with one thread). */
-  private readonly stepRecord: number;
-
-  private readonly actGradBytes: number;
-  private readonly actGradBase: number;
+  /** Gives this model's arenas back to the engine; the model must be the last one built still alive. */
+  dispose(): void {
+    if (this.disposed) return;
+    if (this.engine.heapTop() !== this.end) throw new Error("models are disposed in reverse order of building (a later model still holds memory)");
+    this.e.release(this.mark);
+    this.disposed = true;
+  }
 
   /** Thread t's layer table: its gradient arena, and pointers into its slice of every activation. */
   private writeTable(t: number): void {
-    const nf = this.e.layerFields();
+    const { layer: F, layerFields: nf, op: OP } = this.abi;
     const rec = new Int32Array(this.e.memory.buffer, this.tables[t], this.layers.length * nf);
     const f32bits = new Float32Array(1), i32bits = new Int32Array(f32bits.buffer);
-    const first = t * this.sliceSize, grads = this.gradArenas[t];
-    const tp = (x: TensorInfo | undefined, base: number) => (x ? base + x.offset * 4 : 0);
+    const first = t * this.sliceSize, grads = this.gradArenas[t] ?? 0;
+    const tp = (x: TensorInfo | undefined, base: number) => (x && base ? base + x.offset * 4 : 0);
     const shape = (from: number) => (from < 0 ? this.arch.input : this.layers[from].outShape);
     const skip = (from: number) => first * numel(shape(from)) * 4;
     const act = (from: number) => (from < 0 ? this.input : this.outputs[from]) + skip(from);
-    const grad = (from: number) => (from < 0 ? 0 : this.outputGrads[from] + skip(from));
+    const grad = (from: number) => (from < 0 || !this.outputGrads[from] ? 0 : this.outputGrads[from] + skip(from));
     this.layers.forEach((l, i) => {
       const r = rec.subarray(i * nf, (i + 1) * nf);
       r.fill(0);
-      r[F.op] = l.op;
+      r[F.op] = OP[l.op];
       [r[F.inC], r[F.inH], r[F.inW]] = l.inShape;
       [r[F.outC], r[F.outH], r[F.outW]] = l.outShape;
-      if (l.spec.type === "conv2d" || l.spec.type === "convTranspose2d") {
-        [r[F.kh], r[F.kw]] = pair(l.spec.kernel, 1);
-        [r[F.sh], r[F.sw]] = pair(l.spec.stride, 1);
-        [r[F.ph], r[F.pw]] = pair(l.spec.padding, 0);
-        if (l.spec.type === "convTranspose2d") [r[F.oph], r[F.opw]] = pair(l.spec.outputPadding, 0);
+      if (l.geom) {
+        const g = l.geom;
+        [r[F.kh], r[F.kw], r[F.sh], r[F.sw], r[F.ph], r[F.pw], r[F.oph], r[F.opw]] = [g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw];
         r[F.w] = tp(l.weight, this.params);
         r[F.bias] = tp(l.bias, this.params);
         r[F.dw] = tp(l.weight, grads);
@@ -315,11 +211,17 @@ export class Model {
     }
   }
 
+  /** An arena only a training model has (0 in an inference model): refused there with a clear error. */
+  private trainingArena(ptr: number, what: string): number {
+    if (this.inference) throw new Error(`${what}: this ${this.arch.name} model was built for inference only (no gradients or Adam state)`);
+    return ptr;
+  }
+
   /** The whole parameter arena (views are rebuilt on every call: memory may have grown). */
   paramsView(): Float32Array { return this.view(this.params, this.paramFloats); }
-  gradsView(): Float32Array { return this.view(this.grads, this.paramFloats); }
-  adamMView(): Float32Array { return this.view(this.adamM, this.paramFloats); }
-  adamVView(): Float32Array { return this.view(this.adamV, this.paramFloats); }
+  gradsView(): Float32Array { return this.view(this.trainingArena(this.grads, "gradients"), this.paramFloats); }
+  adamMView(): Float32Array { return this.view(this.trainingArena(this.adamM, "Adam state"), this.paramFloats); }
+  adamVView(): Float32Array { return this.view(this.trainingArena(this.adamV, "Adam state"), this.paramFloats); }
 
   tensor(name: string): TensorInfo {
     const t = this.tensors.find((x) => x.name === name);
@@ -332,7 +234,7 @@ export class Model {
   }
   grad(name: string): Float32Array {
     const t = this.tensor(name);
-    return this.view(this.grads + t.offset * 4, t.numel);
+    return this.view(this.trainingArena(this.grads, "gradients") + t.offset * 4, t.numel);
   }
 
   /** The (noisy) input batch [B, C, H, W]: write images here. */
@@ -362,6 +264,7 @@ export class Model {
   /** Clears Adam's moments and step count. */
   resetOptimizer(): void {
     this.step = 0;
+    if (this.inference) return;
     this.e.zeroGrad(this.adamM, this.paramFloats);
     this.e.zeroGrad(this.adamV, this.paramFloats);
   }
@@ -377,56 +280,27 @@ export class Model {
     const jobs: SliceJob[] = [];
     for (let t = 0; t < this.threads; t++) {
       const [first, count] = this.slice(t, B);
-      jobs.push(count > 0 ? make(t, first, count) : { kind: JOB.idle, table: 0, layers: 0, B: 0, ws: 0 });
+      jobs.push(count > 0 ? make(t, first, count) : { kind: JOB.idle });
     }
     return this.pool ? this.pool.run(jobs) : [runJob(this.engine, jobs[0])];
   }
 
+  /** Runs the network on the first B images of the input buffer (the outputs land in activation(i)). */
   forward(B = this.maxBatch): void {
     this.checkBatch(B);
     this.runJobs(B, (t, _first, count) => ({ kind: JOB.forward, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t] }));
   }
 
-  /** The loss of the last forward pass against the target batch. */
-  lossValue(B = this.maxBatch): number {
-    const n = B * this.inputNumel;
-    if (this.loss === "l1") return this.e.l1Forward(this.output, this.target, n);
-    const mse = this.e.mseForward(this.output, this.target, n);
-    return this.loss === "mse" ? mse : Math.fround(mse + Math.fround(Math.fround(this.l1Weight) * this.e.l1Forward(this.output, this.target, n)));
-  }
-
-  /** Clears parameter gradients (backward adds into them). */
-  zeroGrad(): void {
-    this.e.zeroGrad(this.grads, this.paramFloats);
-  }
-
-  /** Backpropagates the loss of the last forward pass, adding into the parameter gradients. */
-  backward(B = this.maxBatch): void {
-    this.checkBatch(B);
-    if (B > this.sliceSize) throw new Error(`backward() runs on one thread, whose workspace holds ${this.sliceSize} images: use trainStep()`);
-    const n = B * this.inputNumel;
-    const last = this.layers.length - 1;
-    this.e.zero(this.actGradBase, this.actGradBytes);
-    const dOut = this.outputGrads[last];
-    if (this.loss === "l1") this.e.l1Backward(dOut, this.output, this.target, n, n, 1);
-    else this.e.mseBackward(dOut, this.output, this.target, n, n, 1);
-    if (this.loss === "mse+l1") this.e.l1Backward(dOut, this.output, this.target, n, n, this.l1Weight);
-    this.e.modelBackward(this.table, this.layers.length, B, this.workspace);
-  }
-
-  /** One Adam step over every parameter. */
-  adamStep(): void {
-    this.step++;
-    const o = this.adam;
-    this.e.adamStep(this.params, this.grads, this.adamM, this.adamV, this.paramFloats, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, this.step);
-  }
-
   /**
-   * zero_grad → forward → loss → backward → Adam, each thread on its slice; returns the batch's loss
-   * before the step. One thread: the same operations as forward(), lossValue(), backward(), adamStep().
+   * One training step on the first B images of the input and target buffers, the only one there is
+   * (the trainer, the page's Worker and the PyTorch golden test all run it): each thread zeroes its
+   * gradients, runs forward, the loss and backward on its slice (assembly/model.ts
+   * modelTrainSlice); then Adam. Returns the batch's loss before the step. Afterwards (one thread)
+   * gradsView() holds the batch's gradient and every activation(i) this batch's forward values.
    */
   trainStep(B = this.maxBatch): number {
     this.checkBatch(B);
+    this.trainingArena(this.grads, "trainStep");
     const P = this.inputNumel, last = this.layers.length - 1;
     const counts: number[] = [];
     const losses = this.runJobs(B, (t, first, count) => {
@@ -434,11 +308,13 @@ export class Model {
       return {
         kind: JOB.train, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t],
         out: this.output + first * P * 4, target: this.target + first * P * 4, dOut: this.outputGrads[last] + first * P * 4,
-        count: count * P, divisor: B * P, lossKind: LOSS_CODE[this.loss], l1Weight: this.l1Weight,
+        count: count * P, divisor: B * P, lossKind: this.abi.loss[this.loss], l1Weight: this.l1Weight,
       };
     });
+    this.step++;
+    const o = this.adam;
     if (this.threads === 1) {
-      this.adamStep();
+      this.e.adamStep(this.params, this.grads, this.adamM, this.adamV, this.paramFloats, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, this.step);
       return losses[0];
     }
     this.threadedAdamStep(counts);
@@ -447,32 +323,23 @@ export class Model {
     return sum / (B * P);
   }
 
-  /** adamStep() split over the pool: thread t sums the busy threads' arenas and steps its range. */
+  /** Adam split over the pool: thread t sums the busy threads' gradient arenas and steps its range. */
   private threadedAdamStep(counts: number[]): void {
-    this.step++;
-    const o = this.adam, rec = this.stepRecord, buf = this.e.memory.buffer;
-    new Float64Array(buf, rec, 5).set([o.lr, o.beta1, o.beta2, o.eps, o.weightDecay]);
     const arenas = this.gradArenas.filter((_, t) => t > 0 && counts[t]);
-    new Int32Array(buf, rec + 40, 6 + arenas.length).set([this.step, this.params, this.grads, this.adamM, this.adamV, arenas.length, ...arenas]);
-    const share = align4(Math.ceil(this.paramFloats / this.threads));
+    writeStepRecord(this.abi, this.e.memory.buffer, this.stepRecord, {
+      ...this.adam, t: this.step, params: this.params, grads: this.grads, m: this.adamM, v: this.adamV, arenas,
+    });
+    const share = Math.ceil(Math.ceil(this.paramFloats / this.threads) / 4) * 4;
     const jobs: SliceJob[] = [];
     for (let t = 0; t < this.threads; t++) {
       const lo = Math.min(t * share, this.paramFloats), hi = Math.min(lo + share, this.paramFloats);
-      jobs.push({ kind: JOB.adam, table: rec, layers: 0, B: 0, ws: 0, lo, hi });
+      jobs.push({ kind: JOB.adam, table: this.stepRecord, lo, hi });
     }
     this.pool!.run(jobs);
   }
 
   /** Multiply-adds per image of one forward pass (×2 for FLOP). */
   macsPerImage(): number {
-    let macs = 0;
-    for (const l of this.layers) {
-      if (!l.weight) continue;
-      const [, Ho, Wo] = l.outShape;
-      const [Ci, Hi, Wi] = l.inShape;
-      const k = l.weight.shape[2] * l.weight.shape[3];
-      macs += l.op === OP.conv2d ? l.outShape[0] * Ho * Wo * Ci * k : Ci * Hi * Wi * l.outShape[0] * k;
-    }
-    return macs;
+    return macsPerImage(this.plan);
   }
 }

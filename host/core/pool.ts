@@ -9,10 +9,14 @@ import { instantiate, type BuildName, type Engine } from "./engine.js";
 export const JOB = { idle: 0, forward: 1, train: 2, adam: 3, exit: -1 } as const;
 
 /**
- * Per-thread job block: kind, table, layers, B, ws, out, target, dOut, count, divisor, lossKind,
- * l1Weight (f32 bits), loss (f32 bits), lo, hi. An adam job uses table (the step record) and lo, hi.
+ * The per-thread job block in the control buffer: one i32 (or f32, for the F32 fields) per field,
+ * in this order. writeJob and the worker's readJob both go through this one list.
  */
-const BLOCK = 15, HEAD = 4, WEIGHT = 11, LOSS = 12, LO = 13;
+const JOB_FIELDS = ["kind", "table", "layers", "B", "ws", "out", "target", "dOut", "count", "divisor", "lossKind", "l1Weight", "loss", "lo", "hi"] as const;
+type JobField = (typeof JOB_FIELDS)[number];
+const F32_FIELDS: ReadonlySet<JobField> = new Set(["l1Weight", "loss"]);
+const AT = Object.fromEntries(JOB_FIELDS.map((k, i) => [k, i])) as Record<JobField, number>;
+const BLOCK = JOB_FIELDS.length, HEAD = 4;
 const GEN = 0, PENDING = 1, FAILED = 2;
 /**
  * Waits re-check their condition at least this often (ms): a wake-up that goes missing costs a
@@ -22,12 +26,13 @@ const GEN = 0, PENDING = 1, FAILED = 2;
  */
 const RECHECK_MS = 20;
 
+/** One thread's job: a forward or training slice over a layer table, or an Adam share (table = the step record). */
 export interface SliceJob {
   kind: number;
-  table: number;
-  layers: number;
-  B: number;
-  ws: number;
+  table?: number;
+  layers?: number;
+  B?: number;
+  ws?: number;
   out?: number;
   target?: number;
   dOut?: number;
@@ -77,7 +82,7 @@ export class ThreadPool {
   run(jobs: SliceJob[]): number[] {
     if (jobs.length > this.size) throw new Error(`${jobs.length} jobs for ${this.size} threads`);
     const c = this.ctl;
-    for (let t = 1; t < this.size; t++) writeJob(c, this.f32, t, jobs[t] ?? { kind: JOB.idle, table: 0, layers: 0, B: 0, ws: 0 });
+    for (let t = 1; t < this.size; t++) writeJob(c, this.f32, t, jobs[t] ?? { kind: JOB.idle });
     Atomics.store(c, FAILED, 0);
     Atomics.store(c, PENDING, this.size - 1);
     Atomics.add(c, GEN, 1);
@@ -92,14 +97,14 @@ export class ThreadPool {
     for (let p = Atomics.load(c, PENDING); p !== 0; p = Atomics.load(c, PENDING)) Atomics.wait(c, PENDING, p, RECHECK_MS);
     if (failed !== undefined) throw failed;
     if (Atomics.load(c, FAILED)) throw new Error("a worker thread failed while running its slice");
-    for (let t = 1; t < jobs.length; t++) losses[t] = this.f32[HEAD + t * BLOCK + LOSS];
+    for (let t = 1; t < jobs.length; t++) losses[t] = this.f32[HEAD + t * BLOCK + AT.loss];
     return losses;
   }
 
   /** Stops the workers. */
   close(): void {
     const c = this.ctl;
-    for (let t = 1; t < this.size; t++) c[HEAD + t * BLOCK] = JOB.exit;
+    for (let t = 1; t < this.size; t++) c[HEAD + t * BLOCK + AT.kind] = JOB.exit;
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);
     for (const w of this.workers) w.terminate();
@@ -108,16 +113,25 @@ export class ThreadPool {
 
 function writeJob(c: Int32Array, f: Float32Array, t: number, j: SliceJob): void {
   const o = HEAD + t * BLOCK;
-  c.set([j.kind, j.table, j.layers, j.B, j.ws, j.out ?? 0, j.target ?? 0, j.dOut ?? 0, j.count ?? 0, j.divisor ?? 0, j.lossKind ?? 0, 0, 0, j.lo ?? 0, j.hi ?? 0], o);
-  f[o + WEIGHT] = j.l1Weight ?? 0;
+  for (const k of JOB_FIELDS) {
+    const v = k === "loss" ? 0 : j[k] ?? 0;
+    if (F32_FIELDS.has(k)) f[o + AT[k]] = v;
+    else c[o + AT[k]] = v;
+  }
+}
+
+function readJob(c: Int32Array, f: Float32Array, t: number): SliceJob {
+  const o = HEAD + t * BLOCK, j: Record<string, number> = {};
+  for (const k of JOB_FIELDS) j[k] = F32_FIELDS.has(k) ? f[o + AT[k]] : c[o + AT[k]];
+  return j as unknown as SliceJob;
 }
 
 /** Runs one job on this thread's instance of the engine; returns a train job's slice loss (else 0). */
 export function runJob(engine: Engine, j: SliceJob): number {
   const e = engine.exports;
-  if (j.kind === JOB.forward) e.modelForward(j.table, j.layers, j.B, j.ws);
-  else if (j.kind === JOB.train) return e.modelTrainSlice(j.table, j.layers, j.B, j.ws, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!);
-  else if (j.kind === JOB.adam) e.adamStepShare(j.table, j.lo!, j.hi!);
+  if (j.kind === JOB.forward) e.modelForward(j.table!, j.layers!, j.B!, j.ws!);
+  else if (j.kind === JOB.train) return e.modelTrainSlice(j.table!, j.layers!, j.B!, j.ws!, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!);
+  else if (j.kind === JOB.adam) e.adamStepShare(j.table!, j.lo!, j.hi!);
   return 0;
 }
 
@@ -130,14 +144,10 @@ export async function workerMain(init: ThreadInit, ready: () => void): Promise<v
   for (;;) {
     while (Atomics.load(c, GEN) === gen) Atomics.wait(c, GEN, gen, RECHECK_MS);
     gen = Atomics.load(c, GEN);
-    const kind = c[o];
-    if (kind === JOB.exit) return;
+    const job = readJob(c, f, init.id);
+    if (job.kind === JOB.exit) return;
     try {
-      f[o + LOSS] = runJob(engine, {
-        kind, table: c[o + 1], layers: c[o + 2], B: c[o + 3], ws: c[o + 4], out: c[o + 5], target: c[o + 6],
-        dOut: c[o + 7], count: c[o + 8], divisor: c[o + 9], lossKind: c[o + 10], l1Weight: f[o + WEIGHT],
-        lo: c[o + LO], hi: c[o + LO + 1],
-      });
+      f[o + AT.loss] = runJob(engine, job);
     } catch {
       Atomics.store(c, FAILED, 1);
     }

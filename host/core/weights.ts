@@ -3,7 +3,8 @@
 // neither a parameter nor optimizer state is an error (it means the file is for another network).
 import { getArch, type Arch } from "./arch.js";
 import { fileError } from "./errors.js";
-import { planLayers, type Model } from "./model.js";
+import type { Model } from "./model.js";
+import { planLayers } from "./plan.js";
 import { encodeSafetensors, type SafeTensors, type Tensor } from "./safetensors.js";
 
 const M_PREFIX = "optimizer.exp_avg.";

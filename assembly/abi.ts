@@ -1,0 +1,64 @@
+// The records the host writes into wasm memory for the engine to read, and the codes in them:
+// defined here once, exported as globals, and read by name by the host when it instantiates the
+// engine (host/core/abi.ts), so neither side repeats a number.
+
+// ---- Layer record: LAYER_FIELDS i32 per layer, one table per thread (assembly/model.ts walks it).
+// Shapes are per image [C, H, W]; pointers are absolute byte addresses (0 = none).
+export const LAYER_OP: i32 = 0;      // OP_* below
+export const LAYER_IN_C: i32 = 1;
+export const LAYER_IN_H: i32 = 2;
+export const LAYER_IN_W: i32 = 3;
+export const LAYER_OUT_C: i32 = 4;
+export const LAYER_OUT_H: i32 = 5;
+export const LAYER_OUT_W: i32 = 6;
+export const LAYER_KH: i32 = 7;      // kernel, stride, padding, output padding (convolutions)
+export const LAYER_KW: i32 = 8;
+export const LAYER_SH: i32 = 9;
+export const LAYER_SW: i32 = 10;
+export const LAYER_PH: i32 = 11;
+export const LAYER_PW: i32 = 12;
+export const LAYER_OPH: i32 = 13;
+export const LAYER_OPW: i32 = 14;
+export const LAYER_W: i32 = 15;      // parameters and their gradients
+export const LAYER_BIAS: i32 = 16;
+export const LAYER_DW: i32 = 17;
+export const LAYER_DBIAS: i32 = 18;
+export const LAYER_X: i32 = 19;      // input, output and their gradients (dx 0: nothing upstream wants it)
+export const LAYER_Y: i32 = 20;
+export const LAYER_DX: i32 = 21;
+export const LAYER_DY: i32 = 22;
+export const LAYER_X2: i32 = 23;     // ADD's second input and its gradient
+export const LAYER_DX2: i32 = 24;
+export const LAYER_ALPHA: i32 = 25;  // f32 bits: LEAKY_RELU's slope
+export const LAYER_FIELDS: i32 = 26;
+
+// ---- Op codes (LAYER_OP).
+export const OP_CONV2D: i32 = 1;
+export const OP_CONV_TRANSPOSE2D: i32 = 2;
+export const OP_RELU: i32 = 3;
+export const OP_LEAKY_RELU: i32 = 4;
+export const OP_SIGMOID: i32 = 5;
+export const OP_ADD: i32 = 6;
+export const OP_IDENTITY: i32 = 7;
+
+// ---- Loss codes (modelTrainSlice's lossKind).
+export const LOSS_MSE: i32 = 0;
+export const LOSS_L1: i32 = 1;
+/** MSE + l1Weight · L1: MSE's PSNR with L1's exact zeros on a clean background. */
+export const LOSS_MSE_L1: i32 = 2;
+
+// ---- Adam step record of a threaded step (assembly/adam.ts adamStepShare), byte offsets:
+// hyper-parameters as f64, then i32 step count and arena pointers, then STEP_ARENA_COUNT pointers
+// to the other threads' gradient arenas from STEP_ARENAS on.
+export const STEP_LR: i32 = 0;
+export const STEP_BETA1: i32 = 8;
+export const STEP_BETA2: i32 = 16;
+export const STEP_EPS: i32 = 24;
+export const STEP_WEIGHT_DECAY: i32 = 32;
+export const STEP_T: i32 = 40;
+export const STEP_PARAMS: i32 = 44;
+export const STEP_GRADS: i32 = 48;
+export const STEP_M: i32 = 52;
+export const STEP_V: i32 = 56;
+export const STEP_ARENA_COUNT: i32 = 60;
+export const STEP_ARENAS: i32 = 64;

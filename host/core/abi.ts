@@ -1,0 +1,82 @@
+// The engine's record layouts and codes (assembly/abi.ts), read by name from the instance's
+// exported globals, so the host never repeats a number the engine defines. A missing name means
+// the .wasm and the host were built from different sources: instantiation fails, naming it.
+/** Fields of a layer record (i32 indices), host names → assembly/abi.ts `LAYER_*` globals. */
+const LAYER = [
+  "op", "inC", "inH", "inW", "outC", "outH", "outW", "kh", "kw", "sh", "sw", "ph", "pw", "oph", "opw",
+  "w", "bias", "dw", "dbias", "x", "y", "dx", "dy", "x2", "dx2", "alpha",
+] as const;
+/** Layer types of host/core/arch.ts that are one engine op each → `OP_*`. */
+const OPS = ["conv2d", "convTranspose2d", "relu", "leakyRelu", "sigmoid", "add", "identity"] as const;
+/** Fields of the threaded Adam step record (byte offsets) → `STEP_*`. */
+const STEP = ["lr", "beta1", "beta2", "eps", "weightDecay", "t", "params", "grads", "m", "v", "arenaCount", "arenas"] as const;
+/** Loss kinds (as flags and files name them) → `LOSS_*`. */
+const LOSSES = { mse: "LOSS_MSE", l1: "LOSS_L1", "mse+l1": "LOSS_MSE_L1" } as const;
+
+export type LossKind = keyof typeof LOSSES;
+export const LOSS_KINDS = Object.keys(LOSSES) as readonly LossKind[];
+
+export type LayerField = (typeof LAYER)[number];
+export type OpName = (typeof OPS)[number];
+export type StepField = (typeof STEP)[number];
+
+export interface Abi {
+  /** Index of each field in a layer record. */
+  layer: Record<LayerField, number>;
+  /** i32 fields per layer record. */
+  layerFields: number;
+  op: Record<OpName, number>;
+  loss: Record<LossKind, number>;
+  /** Byte offset of each field in the step record; `arenas` is where the arena pointers start. */
+  step: Record<StepField, number>;
+}
+
+/** camelCase → SNAKE_CASE: "inC" → "IN_C", "convTranspose2d" → "CONV_TRANSPOSE2D". */
+const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+
+/** Reads the ABI from an instance's exports. */
+export function readAbi(exports: Record<string, unknown>): Abi {
+  const get = (name: string): number => {
+    const g = exports[name];
+    if (!(g instanceof WebAssembly.Global)) throw new Error(`engine does not export ${name}: the .wasm and the host are from different builds`);
+    return g.value as number;
+  };
+  const table = <K extends string>(names: readonly K[], prefix: string) =>
+    Object.fromEntries(names.map((n) => [n, get(prefix + snake(n))])) as Record<K, number>;
+  return {
+    layer: table(LAYER, "LAYER_"),
+    layerFields: get("LAYER_FIELDS"),
+    op: table(OPS, "OP_"),
+    loss: Object.fromEntries(Object.entries(LOSSES).map(([k, g]) => [k, get(g)])) as Record<LossKind, number>,
+    step: table(STEP, "STEP_"),
+  };
+}
+
+/** What a threaded Adam step needs: hyper-parameters, step count, arenas, other threads' gradient arenas. */
+export interface StepRecord {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  t: number;
+  params: number;
+  grads: number;
+  m: number;
+  v: number;
+  arenas: readonly number[];
+}
+
+/** Bytes of a step record with `arenas` extra gradient arenas. */
+export function stepRecordBytes(abi: Abi, arenas: number): number {
+  return abi.step.arenas + 4 * arenas;
+}
+
+/** Writes a step record at `rec` (it must hold stepRecordBytes for r.arenas.length). */
+export function writeStepRecord(abi: Abi, buffer: ArrayBufferLike, rec: number, r: StepRecord): void {
+  const dv = new DataView(buffer), s = abi.step;
+  for (const k of ["lr", "beta1", "beta2", "eps", "weightDecay"] as const) dv.setFloat64(rec + s[k], r[k], true);
+  for (const k of ["t", "params", "grads", "m", "v"] as const) dv.setInt32(rec + s[k], r[k], true);
+  dv.setInt32(rec + s.arenaCount, r.arenas.length, true);
+  r.arenas.forEach((a, i) => dv.setInt32(rec + s.arenas + 4 * i, a, true));
+}
