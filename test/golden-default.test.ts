@@ -4,10 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Model } from "../host/model.js";
-import { loadEngineNode, readSafetensors } from "../host/node.js";
-import type { Tensor } from "../host/safetensors.js";
-import { archOf, loadWeights } from "../host/weights.js";
+import { Model } from "../host/core/model.js";
+import { loadEngineNode } from "../host/node/engine.js";
+import { readSafetensors } from "../host/node/files.js";
+import type { Tensor } from "../host/core/safetensors.js";
+import { archOf, loadWeights } from "../host/core/weights.js";
 import { diff, goldenF32 } from "./helpers.js";
 
 test("default weights (unet24) give PyTorch's output for the golden noisy digits", async () => {
@@ -16,7 +17,7 @@ test("default weights (unet24) give PyTorch's output for the golden noisy digits
   const st = readSafetensors(path);
   const arch = archOf(st, path, "unet24");
   assert.equal(arch.name, "unet24");
-  const model = new Model(engine, arch, 8);
+  const model = new Model(engine, arch, 8, undefined, { inference: true });
   const pytorch = goldenF32("../default_pytorch_output.bin");
   const run = (tensors: Map<string, Tensor>) => {
     loadWeights(model, { tensors, metadata: st.metadata }, path);
