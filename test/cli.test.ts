@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodePng } from "../host/node/png.js";
 import { readSafetensors } from "../host/node/files.js";
@@ -117,7 +117,10 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     [["noise", digit, "-o", p, "--type", "gaussian", "--level", "-1"], /argument '-1' is invalid/, p],
     [["noise", digit, "-o", p], /required option '--type <type>' not specified/, p],
     [["start", "--data", data, "--eval-limit", "x", "--out", bad("res")], /argument 'x' is invalid/, bad("res")],
+    // Given on the command line, even when it equals the default (the core count): refused, not ignored.
+    [["train", "--data", data, "--build", "scalar", "--threads", String(Math.min(availableParallelism(), 64)), "--out", o], /--threads needs a SIMD build/, o],
   ];
+  let handled = 0;
   for (const [args, re, output] of cases) {
     const r = run(...args);
     const what = args.join(" ");
@@ -126,7 +129,8 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     const lines = r.err.trim().split("\n").filter((l) => !l.startsWith("engine:"));
     assert.equal(lines.length, 1, `${what}: ${lines.length} lines on stderr:\n${r.err}`);
     if (output) assert.ok(!existsSync(output), `${what}: left ${output}`);
+    handled++;
   }
   assert.deepEqual(readdirSync(join(tmp, "bad")).filter((f) => f.includes(".tmp")), []);
-  console.log(`# ${cases.length} bad inputs tried, ${cases.length} handled`);
+  console.log(`# ${cases.length} bad inputs tried, ${handled} refused with one line, exit ≠ 0 and no output`);
 });

@@ -79,7 +79,7 @@ function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: 
     const settings: TrainSettings = {
       noise: f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
       data: f.data, epochs: f.epochs, arch: f.arch, build: f.build, out: f.out,
-      threads: f.build === "scalar" ? 1 : f.threads, schedule: f.schedule, warmup: f.warmup, minLr: f.minLr, loss: f.loss,
+      threads: f.build === "scalar" && !given("threads") ? 1 : f.threads, schedule: f.schedule, warmup: f.warmup, minLr: f.minLr, loss: f.loss,
       ...(f.loss === "mse+l1" ? { l1Weight: f.l1Weight } : {}),
       ...(f.mix !== undefined ? { mix: f.mix } : {}),
     };
