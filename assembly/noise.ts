@@ -1,17 +1,8 @@
 // Noise samplers, writing straight into the batch buffer: dst = noisy(src) for B images of n floats
 // each. dst may equal src. Every draw comes from rng.ts, so the seed fixes the noise. Results stay
 // unclipped, as in the notebook (the model learns from the raw noisy values).
-// Kinds (their numbers are the host's NOISE ids): 0 none, 1 gaussian, 2 salt-and-pepper, 3 speckle,
-// 4 poisson, 5 mixed (each image one of gaussian / salt-and-pepper / speckle, uniformly).
 
 import { below, uniform } from "./rng";
-
-export const NOISE_NONE: i32 = 0;
-export const NOISE_GAUSSIAN: i32 = 1;
-export const NOISE_SALT_PEPPER: i32 = 2;
-export const NOISE_SPECKLE: i32 = 3;
-export const NOISE_POISSON: i32 = 4;
-export const NOISE_MIXED: i32 = 5;
 
 /**
  * x + σ·N(0,1) when mul = 0, x + σ·x·N(0,1) when mul = 1 (speckle), for n floats.
