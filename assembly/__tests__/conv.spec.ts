@@ -431,9 +431,14 @@ describe("conv_transpose2d (GEMM + col2im) vs naive direct loops", () => {
     }
   });
 
-  it("reports the observed worst difference", () => {
+  it("the comparisons saw the kernels' f32 rounding (none of them was vacuous)", () => {
+    // Every check above already asserted its own ratio ≤ 1; this asserts the other side. The kernels
+    // sum in f32, the reference in f64, so among thousands of sums of up to 1568 terms some output
+    // near the tensor's largest is off by about an ulp (~6e-8 of the scale, ~6e-3 × tolerance; the
+    // log shows ~0.15). A worst under 1e-3 × tolerance means the checks compared something other than
+    // the kernels' f32 outputs (the reference with itself, a buffer the kernel did not write, …).
     log<string>((BUILD_MODE == MODE_RELAXED ? "relaxed" : "strict") + " build: worst max|diff| = " +
       worstAbs.toString() + ", worst max|diff|/tolerance = " + worstRatio.toString());
-    expect(worstRatio).toBeLessThanOrEqual(1);
+    expect(worstRatio).toBeGreaterThan(1e-3, "no comparison saw any f32 rounding");
   });
 });

@@ -36,12 +36,13 @@ function gemmDiff(M: i32, N: i32, K: i32, tA: i32, tB: i32, acc: i32): f32 {
   return worst;
 }
 
-// Shapes: 1×1×1, primes, sizes not multiples of 4/6/8, K across the KC = 256 block, M across MC = 120,
-// and the model's own (M16 K9 N12544-ish, M32 K144, M64 K1568 N64, M1568 K64 N64).
+// Shapes: 1×1×1, primes, sizes not multiples of MR = 4 / NR = 8, K across the KC = 256 block, M across
+// MC = 120, and the model's own (M16 K9 N12544-ish, M32 K144, M64 K1568 N64, M1568 K64 N64).
 const SHAPES: i32[] = [
   1, 1, 1, 2, 3, 5, 7, 11, 13, 6, 8, 9, 17, 19, 23, 5, 9, 300, 13, 31, 257, 121, 17, 29,
   31, 37, 513, 16, 1568, 9, 32, 490, 144, 64, 64, 1568, 1568, 8, 64, 1, 64, 1, 64, 1, 7,
-  // The unpacked paths: few rows (M < 6, B not transposed) and few columns (N < 4), batch-1 dense layers.
+  // The unpacked paths, batch-1 dense layers: few rows (M < MR = 4, B not transposed) and few columns
+  // (N < 4); 5×9×600 sits just above MR (one full packed tile and an edge row).
   64, 1, 1568, 1, 1568, 64, 3, 37, 200, 5, 9, 600, 37, 3, 200, 17, 2, 300, 33, 1, 129,
 ];
 

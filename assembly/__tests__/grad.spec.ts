@@ -430,9 +430,14 @@ describe("the gradient check can fail", () => {
     convFree();
   });
 
-  it("reports the observed worst ratio", () => {
+  it("the checks saw the forward's f32 rounding (none of them was vacuous)", () => {
+    // Every gradCheck already asserted its own ratio ≤ 1; this asserts the other side. The f64
+    // difference quotient of an f32 forward carries that forward's rounding, which the atol terms
+    // bound and which lands 5-50× below them (header): a worst under 1e-3 × tolerance over every op
+    // means no check compared a real difference quotient with a real gradient (an objective that
+    // does not depend on the parameter, paired with a gradient that stayed zero, passes on its own).
     log<string>((BUILD_MODE == MODE_RELAXED ? "relaxed" : "strict") + " build: worst |fd − an|/tolerance = " +
       worstRatio.toString() + " (" + worstRatioWhat + ")");
-    expect(worstRatio).toBeLessThanOrEqual(1);
+    expect(worstRatio).toBeGreaterThan(1e-3, "no check saw any rounding");
   });
 });
