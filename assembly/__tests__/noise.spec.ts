@@ -735,3 +735,34 @@ describe("all samplers: none, in place, sentinels, reproducibility", () => {
     }
   });
 });
+
+// ---- pinned values -------------------------------------------------------------------------------
+
+/** The f32 bit patterns of n floats at p as "0x…, 0x…" (compared as one string: a failure prints them all). */
+function bitsOf(p: usize, n: i32): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += (i > 0 ? ", 0x" : "0x") + load<u32>(p + (<usize>i << 2)).toString(16);
+  return s;
+}
+
+describe("pinned outputs for fixed seeds (a refactor of the normal samplers must keep every bit)", () => {
+  it("fillNormal, noiseGaussian and noiseSpeckle: exact f32 bits, then the generator's next output", () => {
+    // Odd counts: the last pair's second value is dropped, its draws are still taken. The values come
+    // from this engine (AssemblyScript's own log/sqrt/cos/sin, no host maths), so they are the same
+    // on every machine and build; the next nextU64() pins how many draws each call consumed.
+    rngSeed(0x5eed, 0);
+    fillNormal(bufA, 7);
+    expect<string>(bitsOf(bufA, 7)).toBe(
+      "0x3fdd2aed, 0xbfc8dba8, 0x3ff49fc4, 0xbe9ce014, 0xbfbfe96d, 0xbe842e2f, 0xbf40d3cc", "fillNormal");
+    expect<u64>(nextU64()).toBe(0xc68396bba4130cfc, "fillNormal draw count");
+    for (let i = 0; i < 5; i++) st(bufB, i, <f32>0.125 * <f32>(i + 1));
+    rngSeed(0x5eed, 1);
+    noiseGaussian(bufC, bufB, 1, 5, 0.5);
+    expect<string>(bitsOf(bufC, 5)).toBe("0xbdd8a2aa, 0x3e6e3d04, 0xbf0dbcb1, 0x3d7f52d0, 0x3f253525", "noiseGaussian");
+    expect<u64>(nextU64()).toBe(0xc0fd3c890c5dab92, "noiseGaussian draw count");
+    rngSeed(0x5eed, 2);
+    noiseSpeckle(bufC, bufB, 1, 5, 1.0);
+    expect<string>(bitsOf(bufC, 5)).toBe("0x3e0b6b6d, 0x3e765b1d, 0x3f0e6739, 0x3f288f65, 0x3f4511b5", "noiseSpeckle");
+    expect<u64>(nextU64()).toBe(0x9c363b966ff19cd0, "noiseSpeckle draw count");
+  });
+});
