@@ -2,18 +2,16 @@
 // each. dst may equal src. Every draw comes from rng.ts, so the seed fixes the noise. Results stay
 // unclipped, as in the notebook (the model learns from the raw noisy values).
 
-import { below, uniform } from "./rng";
+import { below, normalPair, normalPairSecond, uniform } from "./rng";
 
 /**
  * x + σ·N(0,1) when mul = 0, x + σ·x·N(0,1) when mul = 1 (speckle), for n floats.
- * Normals come in Box–Muller pairs; both halves are used.
+ * Normals come in rng.ts's normalPair() pairs (fillNormal's stream); both halves are used.
  */
 function addNormal(dst: usize, src: usize, n: i32, sigma: f32, mul: bool): void {
   let i = 0;
   while (i < n) {
-    const r = Math.sqrt(-2.0 * Math.log(1.0 - uniform()));
-    const t = 6.283185307179586 * uniform();
-    const z0 = <f32>(r * Math.cos(t)), z1 = <f32>(r * Math.sin(t));
+    const z0 = normalPair(), z1 = normalPairSecond;
     let o = <usize>i << 2;
     let x = load<f32>(src + o);
     store<f32>(dst + o, x + sigma * (mul ? x : <f32>1) * z0);

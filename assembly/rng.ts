@@ -81,17 +81,32 @@ export function fillUniform(ptr: usize, n: i32, lo: f32, hi: f32): void {
   for (let i = 0; i < n; i++) store<f32>(ptr + (<usize>i << 2), <f32>(<f64>lo + span * uniform()));
 }
 
+/** The second value of the last normalPair() call; read it right after the call (scratch, never carried over). */
+export let normalPairSecond: f32 = 0;
+
 /**
- * Fills n floats at ptr with N(0, 1) by Box–Muller in f64, both values of each pair used (an odd n
- * drops the last one), so there is no cached sample outside the four state words.
+ * Two independent N(0, 1) values by Box–Muller in f64 from two uniform() draws: returns r·cos t and
+ * leaves r·sin t in normalPairSecond. The one copy of the pair maths every normal sampler uses, so
+ * they all draw the same stream. (The first value comes back as a local and only the second goes
+ * through a global; a v128 pair is not an option, the scalar build has no SIMD.)
+ */
+// @ts-ignore: decorator
+@inline export function normalPair(): f32 {
+  const r = Math.sqrt(-2.0 * Math.log(1.0 - uniform())); // 1 − u ∈ (0, 1]: log is finite
+  const t = 6.283185307179586 * uniform();
+  normalPairSecond = <f32>(r * Math.sin(t));
+  return <f32>(r * Math.cos(t));
+}
+
+/**
+ * Fills n floats at ptr with N(0, 1), both values of each normalPair() used (an odd n drops the
+ * last one), so there is no cached sample outside the four state words.
  */
 export function fillNormal(ptr: usize, n: i32): void {
   let i = 0;
   while (i < n) {
-    const r = Math.sqrt(-2.0 * Math.log(1.0 - uniform())); // 1 − u ∈ (0, 1]: log is finite
-    const t = 6.283185307179586 * uniform();
-    store<f32>(ptr + (<usize>i << 2), <f32>(r * Math.cos(t)));
-    if (i + 1 < n) store<f32>(ptr + (<usize>(i + 1) << 2), <f32>(r * Math.sin(t)));
+    store<f32>(ptr + (<usize>i << 2), normalPair());
+    if (i + 1 < n) store<f32>(ptr + (<usize>(i + 1) << 2), normalPairSecond);
     i += 2;
   }
 }
