@@ -16,12 +16,13 @@ import { loadEngineNode, nodePool } from "../host/node/engine.js";
 import { PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 import { encodeRgbPng } from "../host/node/png.js";
 import type { ThreadPool } from "../host/core/pool.js";
+import { distinctGemms, stepGemms, type GemmCall } from "./gemm-shapes.js";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
 const SECONDS = QUICK ? 0.6 : 2;
 const PEER_SECONDS = QUICK ? 2 : 4;
-/** Per GEMM variant (the workbench has ~40 shapes × 3 builds). */
+/** Per GEMM variant (the workbench has ~30 calls × 3 builds). */
 const GEMM_SECONDS = QUICK ? 0.3 : 1;
 const lines: string[] = [];
 const say = (s = "") => { lines.push(s); console.log(s); };
@@ -73,38 +74,27 @@ for (const b of Object.keys(engines) as BuildName[]) say(`| ${b} | ${peakNow(b).
 say();
 
 // ---------------------------------------------------------------- GEMM workbench
-/**
- * The GEMMs one training step of `arch` runs at batch B, as assembly/conv2d.ts and
- * conv_transpose2d.ts issue them (channel-major, the whole batch in N): [name, transA, transB, M, N, K].
- * The first layer has no dX (nothing upstream wants the input's gradient).
- */
-function gemmShapes(arch: Arch, B: number): [string, number, number, number, number, number][] {
-  const out: [string, number, number, number, number, number][] = [];
-  for (const l of planLayers(arch).layers) {
-    if (!l.geom || (l.spec.type !== "conv2d" && l.spec.type !== "convTranspose2d")) continue;
-    const k = l.geom.kh * l.geom.kw;
-    const [Ci, Hi, Wi] = l.inShape, [Co, Ho, Wo] = l.outShape, name = l.spec.name;
-    const conv = l.op === "conv2d";
-    const fwd: [number, number, number, number, number] = conv ? [0, 0, Co, B * Ho * Wo, Ci * k] : [1, 0, Co * k, B * Hi * Wi, Ci];
-    const dW: [number, number, number, number, number] = conv ? [0, 1, Co, Ci * k, B * Ho * Wo] : [0, 1, Ci, Co * k, B * Hi * Wi];
-    const dX: [number, number, number, number, number] = conv ? [1, 0, Ci * k, B * Ho * Wo, Co] : [0, 0, Ci, B * Hi * Wi, Co * k];
-    out.push([`${name} fwd`, ...fwd], [`${name} dW`, ...dW]);
-    if (l.from >= 0) out.push([`${name} dX`, ...dX]);
-  }
-  return out;
-}
-/** Both networks' shapes, `seed` and the shipped default `unet24`, each shape once (the first name that uses it). */
-const SHAPES: [string, number, number, number, number, number][] = [];
-for (const arch of [SEED, getArch("unet24")]) {
-  for (const [n, ...dims] of gemmShapes(arch, 64)) {
-    if (!SHAPES.some(([, ...d]) => d.every((v, i) => v === dims[i]))) SHAPES.push([`${arch.name} ${n}`, ...dims]);
+/** A distinct gemm() call of a `seed` or `unet24` training step, named by its first user, with its count per step. */
+interface Shape { name: string; call: GemmCall }
+const SHAPES: Shape[] = [];
+{
+  const all = [SEED, getArch("unet24")].flatMap((arch) => stepGemms(arch, 64).map(({ name, call }) => ({ name: `${arch.name} ${name}`, call })));
+  for (const { names: [first, ...rest], call } of distinctGemms(all)) {
+    const arch = first.split(" ")[0];
+    const also = rest.map((n) => (n.startsWith(`${arch} `) ? n.slice(arch.length + 1) : n));
+    SHAPES.push({ name: first + (also.length ? ` ×${also.length + 1} (= ${also.join(", ")})` : ""), call });
   }
 }
-say(`## GEMM workbench: every shape of a \`seed\` and a \`unet24\` training step at batch 64, one core`);
+/** "A·Bᵀ"-style operand form of a call. */
+const form = (c: GemmCall) => `${c.transA ? "Aᵀ" : "A"}·${c.transB ? "Bᵀ" : "B"}${c.accumulate ? " + C" : ""}`;
+say(`## GEMM workbench: every gemm() call of a \`seed\` and a \`unet24\` training step at batch 64, one core`);
 say();
 say(`Forward cost per 28×28 image: ` + [SEED, getArch("unet24")].map((a) => `\`${a.name}\` ${(2 * new Model(engines.scalar ?? Object.values(engines)[0]!, a, 1).macsPerImage() / 1e6).toFixed(2)} MFLOP`).join(", ") + ".");
 say();
-say(`Each variant is validated against the scalar reference (\`gemmRef\`) on the same random operands before it is timed: ` +
+say(`The calls exactly as assembly/conv2d.ts and conv_transpose2d.ts make them (operands, transposes, strides, overwrite or ` +
+  `accumulate; bench/gemm-shapes.ts, checked against the layer code by test/bench-shapes.test.ts), each distinct call once: ` +
+  `×n = that many calls per step, named after the first. ` +
+  `Each variant is validated against the scalar reference (\`gemmRef\`) on the same random operands before it is timed: ` +
   `strict must match bit for bit, relaxed within fused-rounding error. % peak: of the peak kernel timed just before each GEMM ` +
   `on the same build (this VM's speed drifts by up to a third within minutes).`);
 say();
@@ -112,10 +102,13 @@ say(`| GEMM | M×N×K | scalar GFLOP/s | strict GFLOP/s (% peak) | relaxed GFLOP
 say(`|---|---|---|---|---|---|`);
 /** GFLOP/s over the peak kernel's, timed just before the GEMM on the same build. */
 const gemmShare: Record<string, number> = {};
-/** Operands sized for the largest shape, reserved once per engine (alloc never frees). */
+/** Floats each operand spans: A is [M or K rows of lda], B [K or N rows of ldb], C [M rows of ldc]. */
+const spans = ({ transA, transB, M, N, K, lda, ldb, ldc }: GemmCall) => ({ a: (transA ? K : M) * lda, b: (transB ? N : K) * ldb, c: M * ldc });
+/** Operands sized for the largest call, reserved once per engine (alloc never frees). */
 const operands = new Map<BuildName, { a: number; bb: number; c: number; r: number; s: number }>();
-const most = (f: (d: number[]) => number) => 4 * Math.max(...SHAPES.map(([, , , M, N, K]) => f([M, N, K])));
-for (const [name, tA, tB, M, N, K] of SHAPES) {
+const most = (f: (d: ReturnType<typeof spans>) => number) => 4 * Math.max(...SHAPES.map(({ call }) => f(spans(call))));
+for (const { name, call } of SHAPES) {
+  const { transA: tA, transB: tB, M, N, K, lda, ldb, ldc, accumulate: acc } = call;
   const cells: string[] = [];
   let relErr = 0;
   for (const b of ["scalar", "strict", "relaxed"] as BuildName[]) {
@@ -123,31 +116,32 @@ for (const [name, tA, tB, M, N, K] of SHAPES) {
     if (!e) { cells.push("-"); continue; }
     const x = e.exports, f = () => e.f32();
     if (!operands.has(b)) {
-      const mn = most(([M, N]) => M * N);
-      operands.set(b, { a: x.alloc(most(([M, , K]) => M * K)), bb: x.alloc(most(([, N, K]) => K * N)), c: x.alloc(mn), r: x.alloc(mn), s: x.alloc(x.gemmScratchBytes()) });
+      const cBytes = most((d) => d.c);
+      operands.set(b, { a: x.alloc(most((d) => d.a)), bb: x.alloc(most((d) => d.b)), c: x.alloc(cBytes), r: x.alloc(cBytes), s: x.alloc(x.gemmScratchBytes()) });
     }
     const { a, bb, c, r, s } = operands.get(b)!;
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-    for (let i = 0; i < M * K; i++) f()[a / 4 + i] = rnd();
-    for (let i = 0; i < K * N; i++) f()[bb / 4 + i] = rnd();
-    const lda = tA ? M : K, ldb = tB ? K : N;
-    x.gemm(tA, tB, M, N, K, a, lda, bb, ldb, c, N, 0, s);
-    x.gemmRef(tA, tB, M, N, K, a, lda, bb, ldb, r, N, 0);
+    const n = spans(call);
+    for (let i = 0; i < n.a; i++) f()[a / 4 + i] = rnd();
+    for (let i = 0; i < n.b; i++) f()[bb / 4 + i] = rnd();
+    for (let i = 0; i < n.c; i++) f()[c / 4 + i] = f()[r / 4 + i] = rnd(); // what an accumulating call adds to
+    x.gemm(tA, tB, M, N, K, a, lda, bb, ldb, c, ldc, acc, s);
+    x.gemmRef(tA, tB, M, N, K, a, lda, bb, ldb, r, ldc, acc);
     let maxd = 0;
-    for (let i = 0; i < M * N; i++) maxd = Math.max(maxd, Math.abs(f()[c / 4 + i] - f()[r / 4 + i]));
+    for (let i = 0; i < n.c; i++) maxd = Math.max(maxd, Math.abs(f()[c / 4 + i] - f()[r / 4 + i]));
     if (b !== "relaxed" && maxd !== 0) throw new Error(`${b} GEMM ${name} differs from the reference by ${maxd}: not timing a wrong kernel`);
     if (b === "relaxed") {
       relErr = maxd;
       if (maxd > K * 1.2e-7 * 4) throw new Error(`relaxed GEMM ${name} off by ${maxd}`);
     }
     const local = b === "scalar" ? 0 : peakNow(b, GEMM_SECONDS / 4);
-    const ms = timeMs(() => x.gemm(tA, tB, M, N, K, a, lda, bb, ldb, c, N, 0, s), b === "scalar" ? GEMM_SECONDS / 2 : GEMM_SECONDS);
+    const ms = timeMs(() => x.gemm(tA, tB, M, N, K, a, lda, bb, ldb, c, ldc, acc, s), b === "scalar" ? GEMM_SECONDS / 2 : GEMM_SECONDS);
     const g = (2 * M * N * K) / ms / 1e6;
     gemmShare[`${b} ${name}`] = g / local;
     cells.push(b === "scalar" ? g.toFixed(1) : `${g.toFixed(1)} (${((100 * g) / local).toFixed(0)} %)`);
   }
-  say(`| ${name} | ${M}×${N}×${K} | ${cells.join(" | ")} | ${relErr.toExponential(1)} |`);
+  say(`| ${name} | ${M}×${N}×${K} ${form(call)} | ${cells.join(" | ")} | ${relErr.toExponential(1)} |`);
 }
 say();
 
@@ -300,7 +294,7 @@ say();
 
 // ---------------------------------------------------------------- targets
 const ratio = (key: string, ours: number) => (peerRates.has(key) ? ours / peerRates.get(key)! : NaN);
-const bigShapes = SHAPES.filter(([, , , M, N, K]) => Math.min(M, N, K) >= 16).map(([n]) => gemmShare[`${e2eBuild} ${n}`]);
+const bigShapes = SHAPES.filter(({ call: { M, N, K } }) => Math.min(M, N, K) >= 16).map(({ name }) => gemmShare[`${e2eBuild} ${name}`]);
 const targets: [string, number, number, string][] = [
   ["training vs PyTorch, 2 threads, batch 64", ratio("torch train/64/2", t2.ours), 2.5, "×"],
   ["training vs PyTorch, 1 thread, batch 64", ratio("torch train/64/1", t1.ours), 2.5, "×"],
