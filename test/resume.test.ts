@@ -94,13 +94,16 @@ test("a Trainer stopped at any batch boundary resumes bit-identically from check
   console.log(`# in-process: stopped after ${stops.join(", ")} of ${total} steps, checkpointed to bytes, resumed: all bit-identical (${ref.digest})`);
 });
 
-test("non-finite weights stop training even when the loss stays finite", async () => {
+test("non-finite weights stop training even when the loss stays finite, in the loop and in Trainer.step alone (the page's Worker)", async () => {
   const engine = await loadEngineNode({ build: "strict" });
   const model = new Model(engine, SEED, OPTS.batch);
-  model.init(1);
-  model.param("decoder.0.bias")[0] = -Infinity; // ReLU turns the channel into zeros: the loss stays finite
-  assert.throws(() => trainModel(model, images, { ...OPTS, epochs: 1 }), (e: Error) =>
-    e instanceof DivergedError && /^training diverged at step 1 \(epoch 1, batch 1 of 8\): weights became non-finite \(decoder\.0\.bias\[0\] = -Infinity\)$/.test(e.message));
+  const diverged = (e: Error) =>
+    e instanceof DivergedError && /^training diverged at step 1 \(epoch 1, batch 1 of 8\): weights became non-finite \(decoder\.0\.bias\[0\] = -Infinity\)$/.test(e.message);
+  for (const drive of [() => trainModel(model, images, { ...OPTS, epochs: 1 }), () => new Trainer(model, images, OPTS).step()]) {
+    model.init(1);
+    model.param("decoder.0.bias")[0] = -Infinity; // ReLU turns the channel into zeros: the loss stays finite
+    assert.throws(drive, diverged);
+  }
 });
 
 // ---- the CLI, killed at random moments ----

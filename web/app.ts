@@ -7,12 +7,16 @@ import { loadEngine, type BuildName, type Engine } from "../host/core/engine.js"
 import { imagesFromIdx, parseIdx, type ImageSet } from "../host/core/idx.js";
 import { psnr, ssim } from "../host/core/metrics.js";
 import { Model } from "../host/core/model.js";
+import { planModel } from "../host/core/plan.js";
 import { applyNoise, DEFAULT_LEVELS, levelsFor, type NoiseKind } from "../host/core/noise.js";
 import { decodeSafetensors, type SafeTensors } from "../host/core/safetensors.js";
 import { archOf, encodeWeights, loadWeights } from "../host/core/weights.js";
 import type { FromWorker, ToWorker, TrainSetup } from "./protocol.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+/** Most wasm memory one image's model may take in the page (about 660 × 660 pixels with unet24). */
+const PAGE_MEMORY_BYTES = 1024 * 2 ** 20;
+
 const asset = (path: string) => new URL(`../../${path}`, import.meta.url);
 
 async function fetchBytes(url: URL): Promise<ArrayBuffer> {
@@ -42,7 +46,8 @@ class App {
   engine!: Engine;
   weights!: Uint8Array;
   private st!: SafeTensors;
-  private models = new Map<string, Model>();
+  /** The inference model of the current image size (see modelFor). */
+  private current?: { key: string; model: Model };
   test!: ImageSet;
   trainDigits!: ArrayBuffer;
   clean: GrayImage = { width: 28, height: 28, data: new Float32Array(784) };
@@ -51,7 +56,6 @@ class App {
   noisyScore?: Scores;
   denoisedScore?: Scores;
   noiseSeed = 1;
-  private scratch = { ptr: 0, floats: 0 };
   private worker?: Worker;
   private remaining = 0;
   trainThreads = 1;
@@ -80,19 +84,25 @@ class App {
   setWeights(bytes: Uint8Array): void {
     this.weights = bytes;
     this.st = decodeSafetensors(bytes, "weights");
-    this.models.clear(); // rebuilt lazily per image size (their memory is the engine's; the page is long-lived)
+    this.dropModel(); // rebuilt lazily for the next image
   }
 
+  /** The inference model for images of h × w: one at a time, the previous one's memory given back. */
   modelFor(h: number, w: number): Model {
     const key = `${h}x${w}`;
-    let m = this.models.get(key);
-    if (!m) {
+    if (this.current?.key !== key) {
+      this.dropModel();
       const arch = archOf(this.st, "weights", "seed");
-      m = new Model(this.engine, { ...arch, input: [1, h, w] }, 1);
-      loadWeights(m, this.st, "weights");
-      this.models.set(key, m);
+      const model = new Model(this.engine, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true, what: `an image of ${w}×${h} pixels` });
+      loadWeights(model, this.st, "weights");
+      this.current = { key, model };
     }
-    return m;
+    return this.current.model;
+  }
+
+  private dropModel(): void {
+    this.current?.model.dispose();
+    this.current = undefined;
   }
 
   private buildThumbs(): void {
@@ -130,15 +140,15 @@ class App {
   /** Noise (engine RNG, seeded) → denoise → scores → canvases. */
   update(): void {
     const { width: W, height: H } = this.clean, n = W * H, e = this.engine.exports;
-    if (this.scratch.floats < n) this.scratch = { ptr: e.alloc(8 * n), floats: n };
-    const src = this.scratch.ptr, dst = src + 4 * n;
-    this.engine.f32().set(this.clean.data, src / 4);
+    const [h, w] = paddedSize(archOf(this.st, "weights", "seed"), H, W);
+    const model = this.modelFor(h, w);
+    // The model's target and input buffers (h·w ≥ n floats each) stage the clean and noisy image.
+    model.targetView(1).set(this.clean.data);
     const kind = ($("noise") as HTMLSelectElement).value as NoiseKind;
     e.rngSeed(this.noiseSeed, 0);
-    applyNoise(e, kind, dst, src, 1, n, levelsFor(kind, this.level()));
-    this.noisy = this.engine.f32().slice(dst / 4, dst / 4 + n);
-    const [h, w] = paddedSize(archOf(this.st, "weights", "seed"), H, W);
-    this.denoised = denoiseImage(this.modelFor(h, w), { width: W, height: H, data: this.noisy }, h, w).data;
+    applyNoise(e, kind, model.input, model.target, 1, n, levelsFor(kind, this.level()));
+    this.noisy = model.inputView(1).slice(0, n);
+    this.denoised = denoiseImage(model, { width: W, height: H, data: this.noisy }, h, w).data;
     const score = (img: Float32Array): Scores | undefined =>
       H >= 7 && W >= 7 ? { psnr: psnr(img, this.clean.data, n), ssim: ssim(img, this.clean.data, H, W) } : undefined;
     this.noisyScore = score(this.noisy);
@@ -176,8 +186,14 @@ class App {
   /** Any PNG (or other image the browser decodes) → gray by ITU-R 601 luma, alpha over black, as the CLI. */
   async upload(file: Blob): Promise<void> {
     const bmp = await createImageBitmap(file);
-    // Inference allocates activations, their gradients and im2col scratch for the padded size: keep the page well inside wasm memory.
-    if (bmp.width * bmp.height > 512 * 512) throw new Error(`image is ${bmp.width}×${bmp.height}; the page takes up to 512 × 512 pixels (the CLI takes more)`);
+    // The whole image runs through one inference model: its memory plan (every activation at the
+    // padded size) must stay inside the page's budget.
+    const arch = archOf(this.st, "weights", "seed");
+    const [h, w] = paddedSize(arch, bmp.height, bmp.width);
+    const need = planModel(this.engine, { ...arch, input: [1, h, w] }, { batch: 1, inference: true }).total;
+    if (need > PAGE_MEMORY_BYTES) {
+      throw new Error(`image is ${bmp.width}×${bmp.height}: denoising it whole needs ${Math.round(need / 2 ** 20)} MiB of wasm memory, over the page's ${PAGE_MEMORY_BYTES / 2 ** 20} MiB (the CLI takes more)`);
+    }
     const c = document.createElement("canvas");
     c.width = bmp.width; c.height = bmp.height;
     const g = c.getContext("2d")!;
@@ -213,9 +229,11 @@ class App {
 
   /** A freshly initialised model's weights (PyTorch's default init from the engine RNG, seeded). */
   freshWeights(seed: number): ArrayBuffer {
-    const model = new Model(this.engine, archOf(this.st, "weights", "seed"), 1);
+    const model = new Model(this.engine, archOf(this.st, "weights", "seed"), 1, undefined, { inference: true });
     model.init(seed);
-    return encodeWeights(model, { init: `fresh, seed ${seed}` }).slice().buffer;
+    const bytes = encodeWeights(model, { init: `fresh, seed ${seed}` }).slice().buffer;
+    model.dispose();
+    return bytes;
   }
 
   setup(): TrainSetup {

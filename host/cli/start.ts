@@ -39,7 +39,7 @@ export function startCommand(prog: Command): void {
         const facts = runFacts(s);
         mkdirSync(out, { recursive: true });
         saveWeights(model, join(out, "weights.safetensors"), facts, f.adamState);
-        const files = writeReport(out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: evalRun.seconds.toFixed(1), arch: model.arch.name }, s.run, evalRun);
+        const files = writeReport(out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: evalRun.seconds.toFixed(1), arch: model.arch.name }, { run: s.run, loss: model.loss }, evalRun);
         dropCheckpoint(s);
         process.stdout.write(`\n${formatTable(evalRun.table)}\n\nwrote ${[join(out, "weights.safetensors"), ...files].join(", ")}\n`);
       } finally {

@@ -1,11 +1,12 @@
 // Evaluation with the reference protocol: for each noise type one fixed noisy copy of the test
-// images (engine RNG seeded with EVAL_SEED + k, k the type's index), then PSNR / SSIM (host/metrics.ts)
-// of the noisy input, a 3×3 median filter and the model, each clipped to [0, 1] for measuring.
+// images (engine RNG seeded with EVAL_SEED + k, k the type's index in EVAL_NOISES; other kinds
+// EVAL_SEED + 100 + their index in NOISE_KINDS, so each kind has a seed of its own), then PSNR /
+// SSIM (host/core/metrics.ts) of the noisy input, a 3×3 median filter and the model, each clipped to [0, 1] for measuring.
 // Models and the median filter see the unclipped noisy input, as in the reference.
 import type { ImageSet } from "./idx.js";
 import { median3, psnr, ssim, SsimScratch } from "./metrics.js";
 import type { Model } from "./model.js";
-import { applyNoise, EVAL_NOISES, type NoiseKind, type NoiseLevels } from "./noise.js";
+import { applyNoise, EVAL_NOISES, NOISE_KINDS, type NoiseKind, type NoiseLevels } from "./noise.js";
 import { SILENT, type ProgressFactory, type ProgressSink } from "./progress.js";
 
 export const EVAL_SEED = 20240601;
@@ -107,7 +108,7 @@ export function evaluate(
   const table: EvalTable = {}, sets: NoisySet[] = [], outputs: Float32Array[] = [];
   noises.forEach((noise) => {
     const k = EVAL_NOISES.indexOf(noise as (typeof EVAL_NOISES)[number]);
-    const set = makeNoisySet(model, images, noise, count, EVAL_SEED + (k >= 0 ? k : 100 + noise.length), opts.levels);
+    const set = makeNoisySet(model, images, noise, count, EVAL_SEED + (k >= 0 ? k : 100 + NOISE_KINDS.indexOf(noise)), opts.levels);
     const bar = (opts.progress ?? SILENT)(`eval ${noise}`, count);
     const out = runModel(model, set.noisy, count, bar);
     table[noise] = {

@@ -24,6 +24,7 @@ import { writeStepRecord, type Abi, type LossKind } from "./abi.js";
 import type { Engine, EngineExports } from "./engine.js";
 import { checkMemory, macsPerImage, numel, planModel, type LayerInfo, type MemoryPlan, type TensorInfo } from "./plan.js";
 import { JOB, runJob, type SliceJob, type ThreadPool } from "./pool.js";
+import { writeLayerTable } from "./table.js";
 
 export interface AdamOptions {
   lr: number;
@@ -131,7 +132,12 @@ export class Model {
       a += floats * 4;
       if (g) g += floats * 4;
     }
-    for (let t = 0; t < this.threads; t++) this.writeTable(t);
+    for (let t = 0; t < this.threads; t++) {
+      writeLayerTable(this.abi, this.e.memory.buffer, this.tables[t], plan, arch.input, {
+        params: this.params, grads: this.gradArenas[t] ?? 0, input: this.input, outputs: this.outputs, outputGrads: this.outputGrads,
+        firstImage: t * this.sliceSize,
+      });
+    }
     this.workspace = this.workspaces[0];
     this.table = this.tables[0];
   }
@@ -142,46 +148,6 @@ export class Model {
     if (this.engine.heapTop() !== this.end) throw new Error("models are disposed in reverse order of building (a later model still holds memory)");
     this.e.release(this.mark);
     this.disposed = true;
-  }
-
-  /** Thread t's layer table: its gradient arena, and pointers into its slice of every activation. */
-  private writeTable(t: number): void {
-    const { layer: F, layerFields: nf, op: OP } = this.abi;
-    const rec = new Int32Array(this.e.memory.buffer, this.tables[t], this.layers.length * nf);
-    const f32bits = new Float32Array(1), i32bits = new Int32Array(f32bits.buffer);
-    const first = t * this.sliceSize, grads = this.gradArenas[t] ?? 0;
-    const tp = (x: TensorInfo | undefined, base: number) => (x && base ? base + x.offset * 4 : 0);
-    const shape = (from: number) => (from < 0 ? this.arch.input : this.layers[from].outShape);
-    const skip = (from: number) => first * numel(shape(from)) * 4;
-    const act = (from: number) => (from < 0 ? this.input : this.outputs[from]) + skip(from);
-    const grad = (from: number) => (from < 0 || !this.outputGrads[from] ? 0 : this.outputGrads[from] + skip(from));
-    this.layers.forEach((l, i) => {
-      const r = rec.subarray(i * nf, (i + 1) * nf);
-      r.fill(0);
-      r[F.op] = OP[l.op];
-      [r[F.inC], r[F.inH], r[F.inW]] = l.inShape;
-      [r[F.outC], r[F.outH], r[F.outW]] = l.outShape;
-      if (l.geom) {
-        const g = l.geom;
-        [r[F.kh], r[F.kw], r[F.sh], r[F.sw], r[F.ph], r[F.pw], r[F.oph], r[F.opw]] = [g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw];
-        r[F.w] = tp(l.weight, this.params);
-        r[F.bias] = tp(l.bias, this.params);
-        r[F.dw] = tp(l.weight, grads);
-        r[F.dbias] = tp(l.bias, grads);
-      }
-      if (l.spec.type === "leakyRelu") {
-        f32bits[0] = l.spec.slope ?? 0.01;
-        r[F.alpha] = i32bits[0];
-      }
-      r[F.x] = act(l.from);
-      r[F.y] = act(i);
-      r[F.dx] = grad(l.from);
-      r[F.dy] = grad(i);
-      if (l.from2 !== undefined) {
-        r[F.x2] = act(l.from2);
-        r[F.dx2] = grad(l.from2);
-      }
-    });
   }
 
   /** A copy of the engine RNG's state (xoshiro256**, 32 bytes). */

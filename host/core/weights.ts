@@ -16,7 +16,7 @@ export function encodeWeights(model: Model, facts: Record<string, string | numbe
   const bad = firstNonFinite(model);
   if (bad) throw new Error(`refusing to save non-finite weights (${bad})`);
   const tensors = new Map<string, Tensor>();
-  const params = model.paramsView(), m = model.adamMView(), v = model.adamVView();
+  const params = model.paramsView();
   // Views into wasm memory, not copies: encodeSafetensors copies them into its output (no wasm call between).
   const slice = (a: Float32Array, t: { offset: number; numel: number }) => a.subarray(t.offset, t.offset + t.numel);
   for (const t of model.tensors) tensors.set(t.name, { shape: t.shape, data: slice(params, t) });
@@ -30,6 +30,7 @@ export function encodeWeights(model: Model, facts: Record<string, string | numbe
   };
   for (const [k, val] of Object.entries(facts)) metadata[k] = String(val);
   if (withOptimizer && model.step > 0) {
+    const m = model.adamMView(), v = model.adamVView();
     for (const t of model.tensors) tensors.set(M_PREFIX + t.name, { shape: t.shape, data: slice(m, t) });
     for (const t of model.tensors) tensors.set(V_PREFIX + t.name, { shape: t.shape, data: slice(v, t) });
     metadata[STEP_KEY] = String(model.step);

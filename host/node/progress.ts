@@ -35,10 +35,6 @@ export class Progress implements ProgressSink {
     if (this.tty) process.stderr.write(`\r${summary}\x1b[K\n`);
     else process.stderr.write(`${summary}\n`);
   }
-
-  seconds(): number {
-    return (performance.now() - this.start) / 1000;
-  }
 }
 
 export function fmtTime(s: number): string {

@@ -70,8 +70,8 @@ function panel(
   }
 }
 
-/** Training chart: loss per batch (light) and per epoch (dots) | validation PSNR per epoch. */
-export function trainingChartPng(run: TrainRun): Buffer {
+/** Training chart: `loss` (its kind, for the title) per batch (light) and per epoch (dots) | validation PSNR per epoch. */
+export function trainingChartPng(run: TrainRun, loss: string): Buffer {
   const c = new Canvas(1000, 380);
   const nb = run.batchLosses.length / Math.max(1, run.epochs.length);
   const smooth: [number, number][] = [];
@@ -81,7 +81,7 @@ export function trainingChartPng(run: TrainRun): Buffer {
     for (let k = i; k < i + win; k++) s += run.batchLosses[k];
     smooth.push([(i + win / 2) / nb, s / win]);
   }
-  panel(c, 0, 0, 500, 380, "train loss (mse)", "epoch", [
+  panel(c, 0, 0, 500, 380, `train loss (${loss})`, "epoch", [
     { pts: smooth, color: BLUE, thick: 1 },
     { pts: run.epochs.map((e) => [e.epoch, e.loss]), color: ORANGE, thick: 2, dots: true },
   ]);
@@ -98,14 +98,15 @@ export function markdownTable(table: EvalTable): string {
 }
 
 /** Writes grids, chart, metrics.json and report.md into dir; returns the files written. */
-export function writeReport(dir: string, facts: Record<string, unknown>, train: TrainRun | undefined, evalRun: EvalRun): string[] {
+export function writeReport(dir: string, facts: Record<string, unknown>, training: { run: TrainRun; loss: string } | undefined, evalRun: EvalRun): string[] {
+  const train = training?.run;
   const files: string[] = [];
   const put = (name: string, data: Uint8Array | string) => {
     writeFileAtomic(join(dir, name), data);
     files.push(join(dir, name));
   };
   evalRun.sets.forEach((s, i) => put(`grid_${s.noise}.png`, gridPng(evalRun, i)));
-  if (train) put("training.png", trainingChartPng(train));
+  if (training) put("training.png", trainingChartPng(training.run, training.loss));
   put("metrics.json", JSON.stringify({ ...facts, eval: evalRun.table, train: train?.epochs }, null, 1) + "\n");
   const md = [
     "# denoise-wasm results", "",
