@@ -1,0 +1,63 @@
+// The host's layout rule, checked on the sources: host/core/ (what the page may load) imports
+// nothing from host/node/ or host/cli/, host/node/ nothing from host/cli/, the page (web/ files the
+// browser loads) only host/core/; and no module imports itself through a cycle. (tsconfig.browser.json
+// additionally compiles host/core/ and the page without Node's types, so `node:` imports and
+// `process` there fail the build.)
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { PACKAGE_ROOT } from "../host/node/files.js";
+
+/** Every .ts file under dir, as paths relative to the package root. */
+function sources(dir: string): string[] {
+  return readdirSync(join(PACKAGE_ROOT, dir), { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile() && d.name.endsWith(".ts"))
+    .map((d) => relative(PACKAGE_ROOT, join(d.parentPath ?? (d as unknown as { path: string }).path, d.name)));
+}
+
+/** A file's relative imports (type-only ones too), resolved to .ts paths relative to the root. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(PACKAGE_ROOT, file), "utf8");
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\("(\.{1,2}\/[^"]+)"\)/g)) {
+    const spec = m[1] ?? m[2];
+    out.push(relative(PACKAGE_ROOT, resolve(PACKAGE_ROOT, dirname(file), spec)).replace(/\.js$/, ".ts"));
+  }
+  return out;
+}
+
+const PAGE = ["web/app.ts", "web/worker.ts", "web/protocol.ts", "web/thread-worker.ts"];
+
+test("host/core imports nothing Node-only; the page imports only host/core; no import cycles", () => {
+  const files = [...sources("host"), ...PAGE];
+  const graph = new Map(files.map((f) => [f, importsOf(f)]));
+  const breaks: string[] = [];
+  for (const [f, deps] of graph) {
+    for (const d of deps) {
+      if (f.startsWith("host/core/") && !d.startsWith("host/core/")) breaks.push(`${f} → ${d}`);
+      if (f.startsWith("host/node/") && d.startsWith("host/cli/")) breaks.push(`${f} → ${d}`);
+      if (PAGE.includes(f) && !d.startsWith("host/core/") && !PAGE.includes(d)) breaks.push(`${f} → ${d}`);
+    }
+  }
+  assert.deepEqual(breaks, [], "imports across the layout's rule");
+  // Cycles: depth-first search, reporting the first cycle found as a path.
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  let cycle: string[] | undefined;
+  const visit = (f: string): void => {
+    if (cycle || state.get(f) === "done") return;
+    if (state.get(f) === "open") {
+      cycle = [...stack.slice(stack.indexOf(f)), f];
+      return;
+    }
+    state.set(f, "open");
+    stack.push(f);
+    for (const d of graph.get(f) ?? []) visit(d);
+    stack.pop();
+    state.set(f, "done");
+  };
+  for (const f of graph.keys()) visit(f);
+  assert.equal(cycle, undefined, `import cycle: ${cycle?.join(" → ")}`);
+  console.log(`# layout: ${files.length} files, ${[...graph.values()].reduce((a, d) => a + d.length, 0)} relative imports, no rule broken, no cycle`);
+});
