@@ -115,7 +115,7 @@ export function readImages(path: string): ImageSet {
 }
 
 /** Path of one of the data set's files in DIR: the plain name, else the name + .gz. */
-export function dataFile(dir: string, file: string): string {
+function dataFile(dir: string, file: string): string {
   const plain = join(dir, file);
   if (existsSync(plain)) return plain;
   if (existsSync(plain + ".gz")) return plain + ".gz";

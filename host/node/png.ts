@@ -94,7 +94,7 @@ function pngRawBytes(width: number, height: number, bitsPerPixel: number, interl
 }
 
 /** Throws a one-line "corrupt PNG (…)" error unless the chunk structure and image data are sound. */
-export function checkPngStructure(buf: Uint8Array, name: string): void {
+function checkPngStructure(buf: Uint8Array, name: string): void {
   const bad = (why: string): never => fileError(name, `corrupt PNG (${why})`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let pos = 8, ihdr: { width: number; height: number; depth: number; color: number; interlace: number } | undefined;

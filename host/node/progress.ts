@@ -37,7 +37,7 @@ export class Progress implements ProgressSink {
   }
 }
 
-export function fmtTime(s: number): string {
+function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return "?";
   const m = Math.floor(s / 60), r = Math.round(s - 60 * m);
   return m ? `${m}m${String(r).padStart(2, "0")}s` : `${r}s`;

@@ -71,7 +71,7 @@ function panel(
 }
 
 /** Training chart: `loss` (its kind, for the title) per batch (light) and per epoch (dots) | validation PSNR per epoch. */
-export function trainingChartPng(run: TrainRun, loss: string): Buffer {
+function trainingChartPng(run: TrainRun, loss: string): Buffer {
   const c = new Canvas(1000, 380);
   const nb = run.batchLosses.length / Math.max(1, run.epochs.length);
   const smooth: [number, number][] = [];
@@ -90,7 +90,7 @@ export function trainingChartPng(run: TrainRun, loss: string): Buffer {
   return encodeRgbPng(c.width, c.height, c.data);
 }
 
-export function markdownTable(table: EvalTable): string {
+function markdownTable(table: EvalTable): string {
   const noises = Object.keys(table);
   const lines = [`| method | ${noises.join(" | ")} |`, `|---|${noises.map(() => "---|").join("")}`];
   for (const m of METHODS) lines.push(`| ${m} | ${noises.map((n) => `${table[n][m].psnr.toFixed(2)} / ${table[n][m].ssim.toFixed(4)}`).join(" | ")} |`);
