@@ -62,3 +62,24 @@ export const STEP_M: i32 = 52;
 export const STEP_V: i32 = 56;
 export const STEP_ARENA_COUNT: i32 = 60;
 export const STEP_ARENAS: i32 = 64;
+
+// ---- Noise record: the noise modelTrainSlice samples into its slice's input before the forward
+// pass (host/core/model.ts writes it for each training step); byte offsets, kind a NOISE_* code.
+export const NOISE_REC_KIND: i32 = 0;             // i32
+export const NOISE_REC_GAUSSIAN_SIGMA: i32 = 8;   // f64 parameters from here on
+export const NOISE_REC_AMOUNT: i32 = 16;
+export const NOISE_REC_SALT_VS_PEPPER: i32 = 24;
+export const NOISE_REC_SPECKLE_SIGMA: i32 = 32;
+export const NOISE_REC_POISSON_PEAK: i32 = 40;
+export const NOISE_REC_MIX_GAUSSIAN: i32 = 48;
+export const NOISE_REC_MIX_SALT_PEPPER: i32 = 56;
+export const NOISE_REC_MIX_SPECKLE: i32 = 64;
+export const NOISE_REC_BYTES: i32 = 72;
+
+// ---- Noise kinds (NOISE_REC_KIND).
+export const NOISE_NONE: i32 = 0;
+export const NOISE_GAUSSIAN: i32 = 1;
+export const NOISE_SALT_PEPPER: i32 = 2;
+export const NOISE_SPECKLE: i32 = 3;
+export const NOISE_POISSON: i32 = 4;
+export const NOISE_MIXED: i32 = 5;

@@ -77,3 +77,25 @@ export function adamStepShare(rec: usize, lo: i32, hi: i32): void {
 export function zeroGrad(g: usize, n: i32): void {
   memory.fill(g, 0, <usize>n << 2);
 }
+
+/**
+ * Index of the first non-finite value (NaN, ±Inf) among n floats at p, or −1: the trainer checks
+ * the weights after every step (a finite loss can hide NaN weights behind ReLU). x − x is 0 for
+ * finite x and NaN otherwise; the SIMD loop tests four at a time and rescans the hit.
+ */
+export function firstNonFinite(p: usize, n: i32): i32 {
+  let i = 0;
+  if (BUILD_MODE != MODE_SCALAR) {
+    for (; i + 16 <= n; i += 16) {
+      const o = p + (<usize>i << 2);
+      const a = v128.load(o), b = v128.load(o, 16), c = v128.load(o, 32), d = v128.load(o, 48);
+      const z = f32x4.add(f32x4.add(f32x4.sub(a, a), f32x4.sub(b, b)), f32x4.add(f32x4.sub(c, c), f32x4.sub(d, d)));
+      if (!v128.all_true<i32>(f32x4.eq(z, f32x4.splat(0)))) break;
+    }
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(p + (<usize>i << 2));
+    if (x - x != 0) return i;
+  }
+  return -1;
+}

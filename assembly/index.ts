@@ -12,10 +12,10 @@ export {
 } from "./act";
 export { addForward, addBackward } from "./add";
 export { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
-export { adamStep, adamStepShare, zeroGrad } from "./adam";
-export { rngSeed, rngGetState, rngSetState, uniform, below, fillUniform, fillNormal } from "./rng";
+export { adamStep, adamStepShare, zeroGrad, firstNonFinite } from "./adam";
+export { rngSeed, rngGetState, rngSetState, uniform, below, fillUniform, fillNormal, fillSeeds } from "./rng";
 export {
-  noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, poisson,
+  noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, noiseImages, poisson,
 } from "./noise";
 export { modelForward, modelBackward, modelTrainSlice } from "./model";
 export { peakMadd } from "./peak";

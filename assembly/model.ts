@@ -12,6 +12,7 @@ import { convTranspose2dForward, convTranspose2dBackward } from "./conv_transpos
 import { reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward } from "./act";
 import { addForward, addBackward } from "./add";
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
+import { noiseImages } from "./noise";
 import {
   LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
@@ -40,15 +41,18 @@ export function modelBackward(table: usize, n: i32, B: i32, ws: usize): void {
 }
 
 /**
- * One training pass over a batch (or one thread's slice of it): zero the table's gradients, forward,
+ * One training pass over a batch (or one thread's slice of it): with a noise record (abi.ts), sample
+ * the slice's noisy input from its target first (noise.ts noiseImages); zero the table's gradients, forward,
  * the loss of `count` outputs against `target`, its gradient into dOut (scaled by 1/divisor, the
  * whole batch's count), backward. Returns the slice's mean loss. The table's parameter gradients
  * hold this slice's gradient afterwards (not added to what was there).
  */
 export function modelTrainSlice(
   table: usize, n: i32, B: i32, ws: usize, out: usize, target: usize, dOut: usize,
-  count: i32, divisor: i32, lossKind: i32, l1Weight: f32,
+  count: i32, divisor: i32, lossKind: i32, l1Weight: f32, noiseRec: usize, seeds: usize,
 ): f32 {
+  // The slice's noisy input from its clean target (layer 0 reads the input), one seed per image.
+  if (noiseRec) noiseImages(noiseRec, seeds, p(table, LAYER_X), target, B, f(table, LAYER_IN_C) * f(table, LAYER_IN_H) * f(table, LAYER_IN_W));
   zeroSliceGrads(table, n, B);
   modelForward(table, n, B, ws);
   let loss: f32;

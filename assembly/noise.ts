@@ -2,7 +2,12 @@
 // each. dst may equal src. Every draw comes from rng.ts, so the seed fixes the noise. Results stay
 // unclipped, as in the notebook (the model learns from the raw noisy values).
 
-import { below, normalPair, normalPairSecond, uniform } from "./rng";
+import { below, normalPair, normalPairSecond, rngSeed, rngStash, rngUnstash, uniform } from "./rng";
+import {
+  NOISE_REC_KIND, NOISE_REC_GAUSSIAN_SIGMA, NOISE_REC_AMOUNT, NOISE_REC_SALT_VS_PEPPER, NOISE_REC_SPECKLE_SIGMA,
+  NOISE_REC_POISSON_PEAK, NOISE_REC_MIX_GAUSSIAN, NOISE_REC_MIX_SALT_PEPPER, NOISE_REC_MIX_SPECKLE,
+  NOISE_GAUSSIAN, NOISE_SALT_PEPPER, NOISE_SPECKLE, NOISE_POISSON, NOISE_MIXED,
+} from "./abi";
 
 /**
  * x + σ·N(0,1) when mul = 0, x + σ·x·N(0,1) when mul = 1 (speckle), for n floats.
@@ -160,4 +165,30 @@ function logGamma(x: f64): f64 {
     g -= Math.log(x0);
   }
   return g;
+}
+
+/**
+ * The noise of a noise record (abi.ts) for `count` images of n floats, image b drawn from its own
+ * seed (seeds: count u64, host-drawn from the main stream): an image's noise does not depend on
+ * which thread samples it or with whom, so worker threads can sample their own slices. The
+ * generator's state is put back afterwards (the main thread's instance samples a slice too).
+ */
+export function noiseImages(rec: usize, seeds: usize, dst: usize, src: usize, count: i32, n: i32): void {
+  const kind = load<i32>(rec + NOISE_REC_KIND);
+  const gs = <f32>load<f64>(rec + NOISE_REC_GAUSSIAN_SIGMA), amount = load<f64>(rec + NOISE_REC_AMOUNT);
+  const svp = load<f64>(rec + NOISE_REC_SALT_VS_PEPPER), ss = <f32>load<f64>(rec + NOISE_REC_SPECKLE_SIGMA);
+  rngStash();
+  for (let b = 0; b < count; b++) {
+    const off = (<usize>b * <usize>n) << 2, d = dst + off, x = src + off;
+    rngSeed(load<u32>(seeds + (<usize>b << 3)), load<u32>(seeds + (<usize>b << 3), 4));
+    if (kind == NOISE_GAUSSIAN) noiseGaussian(d, x, 1, n, gs);
+    else if (kind == NOISE_SALT_PEPPER) noiseSaltPepper(d, x, 1, n, amount, svp);
+    else if (kind == NOISE_SPECKLE) noiseSpeckle(d, x, 1, n, ss);
+    else if (kind == NOISE_POISSON) noisePoisson(d, x, 1, n, <f32>load<f64>(rec + NOISE_REC_POISSON_PEAK));
+    else if (kind == NOISE_MIXED) {
+      noiseMixed(d, x, 1, n, gs, amount, svp, ss,
+        load<f64>(rec + NOISE_REC_MIX_GAUSSIAN), load<f64>(rec + NOISE_REC_MIX_SALT_PEPPER), load<f64>(rec + NOISE_REC_MIX_SPECKLE));
+    } else noiseNone(d, x, 1, n);
+  }
+  rngUnstash();
 }

@@ -35,6 +35,27 @@ export function rngSetState(ptr: usize): void {
   s0 = load<u64>(ptr); s1 = load<u64>(ptr, 8); s2 = load<u64>(ptr, 16); s3 = load<u64>(ptr, 24);
 }
 
+// A stash of the state: a worker slice reseeds the generator per image (noiseImages) and the main
+// thread's instance, which also runs a slice, must get its own stream back afterwards.
+let t0: u64 = 0, t1: u64 = 0, t2: u64 = 0, t3: u64 = 0;
+
+/** Puts the generator's state aside (rngUnstash brings it back). */
+// @ts-ignore: decorator
+@inline export function rngStash(): void {
+  t0 = s0; t1 = s1; t2 = s2; t3 = s3;
+}
+
+/** Restores the state rngStash put aside. */
+// @ts-ignore: decorator
+@inline export function rngUnstash(): void {
+  s0 = t0; s1 = t1; s2 = t2; s3 = t3;
+}
+
+/** Writes `count` 64-bit seeds (two u32 halves each, low first) at ptr: one per image of a training batch. */
+export function fillSeeds(ptr: usize, count: i32): void {
+  for (let i = 0; i < count; i++) store<u64>(ptr + (<usize>i << 3), nextU64());
+}
+
 /** Next 64 random bits. */
 export function nextU64(): u64 {
   const result = rotl(s1 * 5, 7) * 9;

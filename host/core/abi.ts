@@ -16,7 +16,14 @@ const LOSSES = { mse: "LOSS_MSE", l1: "LOSS_L1", "mse+l1": "LOSS_MSE_L1" } as co
 export type LossKind = keyof typeof LOSSES;
 export const LOSS_KINDS = Object.keys(LOSSES) as readonly LossKind[];
 
+/** Noise kinds (flags and files name them so; their order is the CLI's) → `NOISE_*`. */
+export const NOISE_KINDS = ["gaussian", "salt-pepper", "speckle", "poisson", "mixed", "none"] as const;
+export type NoiseKind = (typeof NOISE_KINDS)[number];
+/** Fields of the noise record (kind i32, then f64 parameters; byte offsets) → `NOISE_REC_*`. */
+const NOISE_REC = ["kind", "gaussianSigma", "amount", "saltVsPepper", "speckleSigma", "poissonPeak", "mixGaussian", "mixSaltPepper", "mixSpeckle"] as const;
+
 export type LayerField = (typeof LAYER)[number];
+export type NoiseRecField = (typeof NOISE_REC)[number];
 export type OpName = (typeof OPS)[number];
 export type StepField = (typeof STEP)[number];
 
@@ -29,10 +36,14 @@ export interface Abi {
   loss: Record<LossKind, number>;
   /** Byte offset of each field in the step record; `arenas` is where the arena pointers start. */
   step: Record<StepField, number>;
+  noise: Record<NoiseKind, number>;
+  /** Byte offset of each field in the noise record, and its size. */
+  noiseRec: Record<NoiseRecField, number>;
+  noiseRecBytes: number;
 }
 
-/** camelCase → SNAKE_CASE: "inC" → "IN_C", "convTranspose2d" → "CONV_TRANSPOSE2D". */
-const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+/** camelCase → SNAKE_CASE: "inC" → "IN_C", "convTranspose2d" → "CONV_TRANSPOSE2D", "salt-pepper" → "SALT_PEPPER". */
+const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toUpperCase();
 
 /** Reads the ABI from an instance's exports. */
 export function readAbi(exports: Record<string, unknown>): Abi {
@@ -49,6 +60,9 @@ export function readAbi(exports: Record<string, unknown>): Abi {
     op: table(OPS, "OP_"),
     loss: Object.fromEntries(Object.entries(LOSSES).map(([k, g]) => [k, get(g)])) as Record<LossKind, number>,
     step: table(STEP, "STEP_"),
+    noise: table(NOISE_KINDS, "NOISE_"),
+    noiseRec: table(NOISE_REC, "NOISE_REC_"),
+    noiseRecBytes: get("NOISE_REC_BYTES"),
   };
 }
 
@@ -79,4 +93,27 @@ export function writeStepRecord(abi: Abi, buffer: ArrayBufferLike, rec: number, 
   for (const k of ["t", "params", "grads", "m", "v"] as const) dv.setInt32(rec + s[k], r[k], true);
   dv.setInt32(rec + s.arenaCount, r.arenas.length, true);
   r.arenas.forEach((a, i) => dv.setInt32(rec + s.arenas + 4 * i, a, true));
+}
+
+/** The noise a training step samples per image: a kind and its parameters (all given: defaults are the caller's). */
+export interface NoiseSpec {
+  kind: NoiseKind;
+  gaussianSigma: number;
+  amount: number;
+  saltVsPepper: number;
+  speckleSigma: number;
+  poissonPeak: number;
+  mix: readonly [number, number, number];
+}
+
+/** Writes a noise record at `rec` (abi.noiseRecBytes). */
+export function writeNoiseRecord(abi: Abi, buffer: ArrayBufferLike, rec: number, n: NoiseSpec): void {
+  const dv = new DataView(buffer), f = abi.noiseRec;
+  dv.setInt32(rec + f.kind, abi.noise[n.kind], true);
+  const [g, sp, sk] = n.mix;
+  const values: Record<Exclude<NoiseRecField, "kind">, number> = {
+    gaussianSigma: n.gaussianSigma, amount: n.amount, saltVsPepper: n.saltVsPepper, speckleSigma: n.speckleSigma,
+    poissonPeak: n.poissonPeak, mixGaussian: g, mixSaltPepper: sp, mixSpeckle: sk,
+  };
+  for (const [k, v] of Object.entries(values)) dv.setFloat64(rec + f[k as NoiseRecField], v, true);
 }

@@ -76,7 +76,10 @@ export interface EngineExports {
   modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
   peakMadd(iters: number, x: number, y: number): number;
   modelTrainSlice(table: Ptr, n: number, B: number, ws: Ptr, out: Ptr, target: Ptr, dOut: Ptr, count: number,
-    divisor: number, lossKind: number, l1Weight: number): number;
+    divisor: number, lossKind: number, l1Weight: number, noiseRec: Ptr, seeds: Ptr): number;
+  noiseImages(rec: Ptr, seeds: Ptr, dst: Ptr, src: Ptr, count: number, n: number): void;
+  fillSeeds(ptr: Ptr, count: number): void;
+  firstNonFinite(p: Ptr, n: number): number;
 }
 
 /** An instantiated engine: its exports and which build it is. */

@@ -20,7 +20,7 @@
 // bit-identical across different T.
 
 import type { Arch } from "./arch.js";
-import { writeStepRecord, type Abi, type LossKind } from "./abi.js";
+import { writeNoiseRecord, writeStepRecord, type Abi, type LossKind, type NoiseSpec } from "./abi.js";
 import type { Engine, EngineExports } from "./engine.js";
 import { checkMemory, macsPerImage, numel, planModel, type LayerInfo, type MemoryPlan, type TensorInfo } from "./plan.js";
 import { JOB, runJob, type SliceJob, type ThreadPool } from "./pool.js";
@@ -77,6 +77,9 @@ export class Model {
   private readonly rngBuf: number;
   /** assembly/adam.ts's step record for a threaded Adam step (0 with one thread or for inference). */
   private readonly stepRecord: number;
+  /** The noise record and per-image seeds of a training step that samples its own noise. */
+  private readonly noiseRec: number;
+  private readonly seeds: number;
   /** The allocator's top before and after this model's arenas (dispose() returns to `mark`). */
   private readonly mark: number;
   private readonly end: number;
@@ -121,6 +124,8 @@ export class Model {
     this.gradArenas[0] = this.grads;
     this.rngBuf = at.rng;
     this.stepRecord = at.stepRecord ?? 0;
+    this.noiseRec = at.noiseRec ?? 0;
+    this.seeds = at.seeds ?? 0;
     this.input = at.acts;
     this.target = at.acts + plan.ioFloats * 4;
     this.outputs = [];
@@ -259,15 +264,21 @@ export class Model {
 
   /**
    * One training step on the first B images of the input and target buffers, the only one there is
-   * (the trainer, the page's Worker and the PyTorch golden test all run it): each thread zeroes its
+   * (the trainer, the page's Worker and the PyTorch golden test all run it): each thread samples
+   * its slice's noisy input from the target when `noise` is given (one seed per image drawn from
+   * the engine RNG here, so an image's noise does not depend on the thread count), zeroes its
    * gradients, runs forward, the loss and backward on its slice (assembly/model.ts
    * modelTrainSlice); then Adam. Returns the batch's loss before the step. Afterwards (one thread)
    * gradsView() holds the batch's gradient and every activation(i) this batch's forward values.
    */
-  trainStep(B = this.maxBatch): number {
+  trainStep(B = this.maxBatch, noise?: NoiseSpec): number {
     this.checkBatch(B);
     this.trainingArena(this.grads, "trainStep");
     const P = this.inputNumel, last = this.layers.length - 1;
+    if (noise) {
+      writeNoiseRecord(this.abi, this.e.memory.buffer, this.noiseRec, noise);
+      this.e.fillSeeds(this.seeds, B);
+    }
     const counts: number[] = [];
     const losses = this.runJobs(B, (t, first, count) => {
       counts[t] = count * P;
@@ -275,6 +286,7 @@ export class Model {
         kind: JOB.train, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t],
         out: this.output + first * P * 4, target: this.target + first * P * 4, dOut: this.outputGrads[last] + first * P * 4,
         count: count * P, divisor: B * P, lossKind: this.abi.loss[this.loss], l1Weight: this.l1Weight,
+        noiseRec: noise ? this.noiseRec : 0, seeds: this.seeds + first * 8,
       };
     });
     this.step++;
@@ -302,6 +314,14 @@ export class Model {
       jobs.push({ kind: JOB.adam, table: this.stepRecord, lo, hi });
     }
     this.pool!.run(jobs);
+  }
+
+  /** The first non-finite parameter as "name[index] = value", or undefined when all are finite (checked in wasm). */
+  firstNonFinite(): string | undefined {
+    const i = this.e.firstNonFinite(this.params, this.paramFloats);
+    if (i < 0) return undefined;
+    const v = this.paramsView()[i], t = this.tensors.find((x) => i >= x.offset && i < x.offset + x.numel);
+    return t ? `${t.name}[${i - t.offset}] = ${v}` : `parameter ${i} = ${v}`;
   }
 
   /** Multiply-adds per image of one forward pass (×2 for FLOP). */

@@ -1,10 +1,10 @@
 // Noise kinds as the host names them, their notebook defaults, and the call that samples one into
 // a batch (in wasm, from the engine's seeded RNG).
 
+import { NOISE_KINDS, type NoiseKind, type NoiseSpec } from "./abi.js";
 import type { EngineExports } from "./engine.js";
 
-export const NOISE_KINDS = ["gaussian", "salt-pepper", "speckle", "poisson", "mixed", "none"] as const;
-export type NoiseKind = (typeof NOISE_KINDS)[number];
+export { NOISE_KINDS, type NoiseKind } from "./abi.js";
 
 /** The three kinds the notebook denoises, evaluated separately. */
 export const EVAL_NOISES = ["gaussian", "salt-pepper", "speckle"] as const;
@@ -82,4 +82,9 @@ export function applyNoise(
     case "poisson": return e.noisePoisson(dst, src, B, n, L.poissonPeak);
     case "mixed": return e.noiseMixed(dst, src, B, n, L.gaussianSigma, L.amount, L.saltVsPepper, L.speckleSigma, ...L.mix);
   }
+}
+
+/** A kind with its levels filled in from the defaults: what a training step samples (host/core/abi.ts). */
+export function noiseSpec(kind: NoiseKind, levels: Partial<NoiseLevels> = {}): NoiseSpec {
+  return { kind, ...DEFAULT_LEVELS, ...levels };
 }

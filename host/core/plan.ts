@@ -152,7 +152,7 @@ export interface MemoryOptions {
 }
 
 /** Arena kinds a Model reserves; per-thread ones carry the thread index. */
-export type ArenaKind = "params" | "grads" | "adamM" | "adamV" | "acts" | "actGrads" | "rng" | "stepRecord"
+export type ArenaKind = "params" | "grads" | "adamM" | "adamV" | "acts" | "actGrads" | "rng" | "stepRecord" | "noiseRec" | "seeds"
   | "workspace" | "table" | "threadGrads";
 
 export interface Arena {
@@ -211,6 +211,7 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   }
   arenas.push({ kind: "rng", bytes: 32 });
   if (!inference && threads > 1) arenas.push({ kind: "stepRecord", bytes: bytes16(stepRecordBytes(abi, threads) / 4) });
+  if (!inference) arenas.push({ kind: "noiseRec", bytes: bytes16(abi.noiseRecBytes / 4) }, { kind: "seeds", bytes: bytes16(2 * batch) });
   const total = arenas.reduce((a, r) => a + r.bytes, 0);
   return { ...lp, batch, threads, inference, sliceSize, ioFloats, layerFloats, arenas, total };
 }

@@ -15,7 +15,7 @@ export const JOB = { idle: 0, forward: 1, train: 2, adam: 3, exit: -1 } as const
  * The per-thread job block in the control buffer: one i32 (or f32, for the F32 fields) per field,
  * in this order. writeJob and the worker's readJob both go through this one list.
  */
-const JOB_FIELDS = ["kind", "table", "layers", "B", "ws", "out", "target", "dOut", "count", "divisor", "lossKind", "l1Weight", "loss", "lo", "hi"] as const;
+const JOB_FIELDS = ["kind", "table", "layers", "B", "ws", "out", "target", "dOut", "count", "divisor", "lossKind", "l1Weight", "noiseRec", "seeds", "loss", "lo", "hi"] as const;
 type JobField = (typeof JOB_FIELDS)[number];
 const F32_FIELDS: ReadonlySet<JobField> = new Set(["l1Weight", "loss"]);
 const AT = Object.fromEntries(JOB_FIELDS.map((k, i) => [k, i])) as Record<JobField, number>;
@@ -43,6 +43,9 @@ export interface SliceJob {
   divisor?: number;
   lossKind?: number;
   l1Weight?: number;
+  /** train: the noise record and this slice's per-image seeds (0: the input is already noisy). */
+  noiseRec?: number;
+  seeds?: number;
   /** adam: the parameter range [lo, hi) this thread sums and steps. */
   lo?: number;
   hi?: number;
@@ -133,7 +136,7 @@ function readJob(c: Int32Array, f: Float32Array, t: number): SliceJob {
 export function runJob(engine: Engine, j: SliceJob): number {
   const e = engine.exports;
   if (j.kind === JOB.forward) e.modelForward(j.table!, j.layers!, j.B!, j.ws!);
-  else if (j.kind === JOB.train) return e.modelTrainSlice(j.table!, j.layers!, j.B!, j.ws!, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!);
+  else if (j.kind === JOB.train) return e.modelTrainSlice(j.table!, j.layers!, j.B!, j.ws!, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!, j.noiseRec ?? 0, j.seeds ?? 0);
   else if (j.kind === JOB.adam) e.adamStepShare(j.table!, j.lo!, j.hi!);
   return 0;
 }

@@ -1,17 +1,18 @@
-// The training loop: epochs over a shuffled image set, noise sampled into the input buffer from the
-// clean target, one Adam step per batch. Target = the clean image (the notebook trained against
+// The training loop: epochs over a shuffled image set, the clean batch into the target buffer, and
+// one training step per batch, in which each thread samples its slice's noisy input from the
+// target (one seed per image from the engine RNG) before Adam. Target = the clean image (the notebook trained against
 // the noisy one by mistake). The engine RNG is seeded once, on a stream of its own, so a seed
 // fixes the shuffle and every noise draw. A Trainer's state (epoch, batch, image order, RNG) can be
-// taken and restored, so a checkpointed run continues bit-identically (host/checkpoint.ts).
+// taken and restored, so a checkpointed run continues bit-identically (host/core/checkpoint.ts).
 import { Batches } from "./batches.js";
 import { UserError } from "./errors.js";
 import { checkImageSize } from "./eval.js";
 import type { ImageSet } from "./idx.js";
 import type { Model } from "./model.js";
 import { lrAt, type Schedule } from "./schedule.js";
-import { applyNoise, type NoiseKind, type NoiseLevels } from "./noise.js";
+import { noiseSpec, type NoiseKind, type NoiseLevels } from "./noise.js";
+import type { NoiseSpec } from "./abi.js";
 import { SILENT, type ProgressFactory } from "./progress.js";
-import { firstNonFinite } from "./weights.js";
 
 export interface TrainOptions {
   /** Learning rate per step (default: the model's constant adam.lr). */
@@ -79,7 +80,11 @@ export class Trainer {
     if (opts.batch > model.maxBatch) throw new Error(`batch ${opts.batch} > model's ${model.maxBatch}`);
     this.data = new Batches(images, Math.min(opts.limit ?? images.count, images.count));
     model.engine.exports.rngSeed(opts.seed >>> 0, 0x5452414e); // "TRAN": the training stream
+    this.noise = noiseSpec(opts.noise, opts.levels);
   }
+
+  /** The noise each step samples (per image, on the threads that train on it). */
+  private readonly noise: NoiseSpec;
 
   get batchesPerEpoch(): number {
     return this.data.batchCount(this.opts.batch);
@@ -98,15 +103,14 @@ export class Trainer {
     const { model, data, opts } = this, e = model.engine.exports;
     if (this.batch === 0 && opts.shuffle) data.shuffle(e);
     const n = data.fill(model.targetView(opts.batch), this.batch * opts.batch, opts.batch);
-    applyNoise(e, opts.noise, model.input, model.target, n, data.pixels, opts.levels);
     if (opts.schedule) model.adam.lr = lrAt(opts.schedule, this.stepsDone);
-    const loss = model.trainStep(n);
+    const loss = model.trainStep(n, this.noise); // each thread samples its slice's noise
     const diverged = (what: string) => new DivergedError(this.stepsDone + 1, this.epoch + 1, this.batch + 1, this.batchesPerEpoch, what);
     if (!Number.isFinite(loss)) throw diverged(`loss ${loss}`);
     // A finite loss does not prove finite weights (ReLU masks NaN, a saturated sigmoid hides Inf):
     // check them too, every step (~0.15 ms for the seed network's 210 k parameters), here where
     // every driver (the CLI, the page's Worker, tests) passes.
-    const bad = firstNonFinite(model);
+    const bad = model.firstNonFinite();
     if (bad) throw diverged(`weights became non-finite (${bad})`);
     if (++this.batch === this.batchesPerEpoch) {
       this.batch = 0;

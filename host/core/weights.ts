@@ -84,13 +84,7 @@ export function archOf(st: SafeTensors, file: string, fallback: string): Arch {
 
 /** The first non-finite parameter as "name[index] = value", or undefined when all are finite. */
 export function firstNonFinite(model: Model): string | undefined {
-  const p = model.paramsView();
-  for (let i = 0; i < p.length; i++) {
-    if (Number.isFinite(p[i])) continue;
-    const t = model.tensors.find((x) => i >= x.offset && i < x.offset + x.numel);
-    return t ? `${t.name}[${i - t.offset}] = ${p[i]}` : `parameter ${i} = ${p[i]}`;
-  }
-  return undefined;
+  return model.firstNonFinite();
 }
 
 /**
