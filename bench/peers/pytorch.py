@@ -1,6 +1,8 @@
-"""PyTorch peer for the throughput benchmark: the notebook's conv autoencoder on the CPU.
+"""PyTorch peer for the throughput benchmark: one of our architectures (its JSON, as in a weights
+file's `arch_json`) built as a PyTorch module (bench/peers/arch_module.py) on the CPU.
 
-    /usr/bin/python3 bench/peers/pytorch.py --mode infer|train --batch N --threads T [--seconds S] [--warmup W]
+    /usr/bin/python3 bench/peers/pytorch.py --arch-json FILE --mode infer|train --batch N --threads T
+        [--seconds S] [--warmup W]
 
 train = zero_grad + forward + MSE + backward + Adam(lr 1e-3).step; infer = torch.no_grad() forward.
 Random input (uniform clean images, + 0.5 * N(0, 1) noise), one fixed batch reused every iteration.
@@ -26,6 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 def parse_args():
     p = argparse.ArgumentParser(description="PyTorch peer: seed autoencoder throughput")
+    p.add_argument("--arch-json", required=True, help="architecture JSON file (host/core/arch.ts format)")
     p.add_argument("--mode", choices=("infer", "train"), required=True)
     p.add_argument("--batch", type=int, required=True)
     p.add_argument("--threads", type=int, default=1)
@@ -52,33 +55,15 @@ def main():
               "unsupported": "python3-torch not installed"})
         return 0
 
-    # The notebook's model, as ../shared/reference/pytorch/common.py (copied: a fresh clone has no ../shared).
-    class ConvAutoencoder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = nn.Sequential(
-                nn.Conv2d(1, 16, 3, stride=2, padding=1),   # 16x14x14
-                nn.ReLU(),
-                nn.Conv2d(16, 32, 3, stride=2, padding=1),  # 32x7x7
-                nn.ReLU(),
-                nn.Conv2d(32, 64, 7),                       # 64x1x1
-            )
-            self.decoder = nn.Sequential(
-                nn.ConvTranspose2d(64, 32, 7),              # 32x7x7
-                nn.ReLU(),
-                nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1),  # 16x14x14
-                nn.ReLU(),
-                nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1),   # 1x28x28
-                nn.Sigmoid(),
-            )
-
-        def forward(self, x):
-            return self.decoder(self.encoder(x))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from arch_module import FromArch
+    with open(a.arch_json) as f:
+        arch = json.load(f)
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = ConvAutoencoder()
-    clean = torch.rand(a.batch, 1, 28, 28)
+    model = FromArch(arch)
+    clean = torch.rand(a.batch, *arch["input"])
     noisy = clean + 0.5 * torch.randn_like(clean)
 
     if a.mode == "train":
@@ -125,6 +110,7 @@ def main():
     emit({
         "peer": "pytorch",
         "version": torch.__version__,
+        "arch": arch["name"],
         "mode": a.mode,
         "batch": a.batch,
         "threads": torch.get_num_threads(),
