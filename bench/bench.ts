@@ -1,9 +1,9 @@
 // `npm run bench`: the engine against itself (kernel workbench: validate every variant, then time it,
-// as GFLOP/s and % of the measured peak), per layer, end to end (training and inference, 1 and 2
-// threads), and the peers — TF.js 4.22 (wasm, cpu) and PyTorch (Debian's python3-torch, when present)
-// — in the same run, with ratios. Writes bench/RESULTS.md and bench/results.png.
+// as GFLOP/s and % of the measured peak), per layer, and end to end against the peers (bench/e2e.ts:
+// seed, unet24 and a photo-sized stack; PyTorch, ONNX Runtime web and node on our exported model,
+// TF.js; alternating rounds, medians with their spread), plus a whole CLI epoch. Writes
+// bench/RESULTS.md and bench/results.png.
 // Never part of `npm test`: timings belong here, correctness in the tests.
-import { execFileSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,11 +12,12 @@ import { Canvas, type RGB } from "../host/node/canvas.js";
 import type { BuildName, Engine } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
 import { planLayers } from "../host/core/plan.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { loadEngineNode } from "../host/node/engine.js";
 import { PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 import { encodeRgbPng } from "../host/node/png.js";
-import type { ThreadPool } from "../host/core/pool.js";
 import { distinctGemms, stepGemms, type GemmCall } from "./gemm-shapes.js";
+import { best, cliEpoch, endToEnd, fmt, PEERS, versions, type Row } from "./e2e.js";
+import { noiseSpec } from "../host/core/noise.js";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -154,9 +155,10 @@ say(`|---|---|---|`);
 {
   const m = new Model(relaxed, SEED, 64);
   m.init(1);
-  fillBatch(m, 64);
   const x = relaxed.exports, nf = relaxed.abi.layerFields;
-  m.trainStep(64);
+  const t = m.targetView(64);
+  for (let i = 0; i < t.length; i++) t[i] = (i * 7919) % 13 < 3 ? (i % 255) / 255 : 0;
+  m.trainStep(64, noiseSpec("gaussian"));
   let tf = 0, tb = 0;
   m.layers.forEach((l, i) => {
     const rec = m.table + i * nf * 4;
@@ -172,136 +174,78 @@ say(`|---|---|---|`);
 }
 say();
 
-function fillBatch(m: Model, B: number): void {
-  const t = m.targetView(B);
-  for (let i = 0; i < t.length; i++) t[i] = (i * 7919) % 13 < 3 ? (i % 255) / 255 : 0;
-  m.engine.exports.noiseGaussian(m.input, m.target, B, m.inputNumel, 0.5);
-}
-
 // ---------------------------------------------------------------- end to end, with the peers
-// Each configuration: ours, then the peers on the same configuration straight after (this VM's
-// speed drifts within minutes, so a ratio compares neighbours in time).
-interface PeerResult { peer: string; backend?: string; mode: string; batch: number; threads: number; imagesPerSecond?: number; unsupported?: string; version?: string }
-function peer(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): PeerResult | { error: string } {
-  try {
-    const out = execFileSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...env }, timeout: 180_000, stdio: ["ignore", "pipe", "pipe"] });
-    const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
-    return line ? JSON.parse(line) : { error: "no JSON line" };
-  } catch (e) {
-    return { error: ((e as Error).message.split("\n")[0] ?? "failed").slice(0, 160) };
-  }
-}
-const tfjs = (backend: string, mode: string, batch: number) =>
-  peer(process.execPath, [join(PACKAGE_ROOT, "dist/bench/peers/tfjs.js"), "--backend", backend, "--mode", mode, "--batch", String(batch), "--seconds", String(PEER_SECONDS)]);
-const torch = (mode: string, batch: number, threads: number) =>
-  peer("/usr/bin/python3", [join(PACKAGE_ROOT, "bench/peers/pytorch.py"), "--mode", mode, "--batch", String(batch), "--threads", String(threads), "--seconds", String(PEER_SECONDS)], { OPENBLAS_NUM_THREADS: "1" });
-
-const peerCells = new Map<string, string>();
-const peerRates = new Map<string, number>();
-const cellOf = (r: PeerResult | { error: string }, ours: number, key: string) => {
-  if ("error" in r) return `error: ${r.error}`;
-  if (r.unsupported) return `unsupported (${r.unsupported})`;
-  peerRates.set(key, r.imagesPerSecond!);
-  return `${r.imagesPerSecond!.toFixed(0)} (**${(ours / r.imagesPerSecond!).toFixed(2)}×**)`;
-};
-let torchVersion = "", tfjsVersion = "";
-const bestOf = (a: PeerResult | { error: string }, b: PeerResult | { error: string }) =>
-  "error" in a || !a.imagesPerSecond ? b : "error" in b || !b.imagesPerSecond ? a : a.imagesPerSecond >= b.imagesPerSecond ? a : b;
-function runPeers(row: Row): void {
-  const k = `${row.what}/${row.batch}/${row.threads}`;
-  // PyTorch's speed on this VM swings by 2-3x between runs (1 700-5 900 img/s, one thread, batch 64):
-  // it gets the better of two runs, so a ratio errs in its favour.
-  const t = bestOf(torch(row.what, row.batch, row.threads), torch(row.what, row.batch, row.threads));
-  if (!("error" in t) && t.version) torchVersion = t.version;
-  peerCells.set(`torch ${k}`, cellOf(t, row.ours, `torch ${k}`));
-  if (row.threads === 1) {
-    for (const backend of ["wasm", "cpu"]) {
-      if (row.what === "train" && row.batch !== 64) continue; // TF.js cpu training is slow: one batch size
-      const r = tfjs(backend, row.what, row.batch);
-      if (!("error" in r) && r.version) tfjsVersion = r.version;
-      peerCells.set(`tfjs-${backend} ${k}`, cellOf(r, row.ours, `tfjs-${backend} ${k}`));
-    }
-  }
-}
-interface Row { what: string; batch: number; threads: number; ours: number; build: string }
-const rows: Row[] = [];
-const pools = new Map<string, { engine: Engine; pool: ThreadPool }>();
-async function threaded(build: BuildName, threads: number) {
-  const key = `${build}/${threads}`;
-  if (!pools.has(key)) {
-    const engine = await loadEngineNode({ build, threads: true });
-    pools.set(key, { engine, pool: await nodePool(engine, threads) });
-  }
-  return pools.get(key)!;
-}
-async function endToEnd(arch: Arch, build: BuildName) {
-  const runs: [string, number[]][] = [["train", [64, 256]], ["infer", [1, 256]]];
-  for (const threads of [1, 2]) {
-    const { engine, pool } = await threaded(build, threads);
-    for (const [what, batches] of runs) {
-      for (const B of batches) {
-        const m = new Model(engine, arch, B, pool);
-        m.init(1);
-        fillBatch(m, B);
-        const ms = timeMs(() => (what === "train" ? m.trainStep(B) : m.forward(B)));
-        rows.push({ what, batch: B, threads, ours: (1000 * B) / ms, build });
-        runPeers(rows.at(-1)!);
-      }
-    }
-  }
-}
 const e2eBuild: BuildName = engines.relaxed ? "relaxed" : "strict";
-await endToEnd(SEED, e2eBuild);
+const ROUNDS = QUICK ? 1 : 3;
+const rows = await endToEnd({ build: e2eBuild, rounds: ROUNDS, seconds: QUICK ? 0.5 : SECONDS, say: (t) => console.log(t ?? "") });
+const mflop = (a: Arch) => (2 * new Model(relaxed, a, 1, undefined, { inference: true }).macsPerImage()) / 1e6;
+const ratioCell = (row: Row, peer: string) => {
+  const m = row.peers.get(`${peer}/${row.threads}`), b = best(row, peer);
+  const note = row.notes.get(`${peer}/${row.threads}`);
+  if (!m && !b) return note ?? "-";
+  const bestNote = b && b.threads !== row.threads ? `; best ${b.m.median.toFixed(0)} at ${b.threads} thr` : "";
+  return `${fmt(m)} (**${(row.ours.median / b!.m.median).toFixed(2)}×**${bestNote})`;
+};
+say(`## End to end: images/s, median [min–max] of ${ROUNDS} round${ROUNDS > 1 ? "s" : ""}`);
+say();
+say(`Ours: ${e2eBuild} build; training = noise sampled per image on the threads + zero_grad + forward + MSE + backward + Adam; ` +
+  `inference models have no gradient arenas. Each round runs ours at 1 and 2 threads and every peer at 1 and 2 threads, in turn; ` +
+  `a pool of ours is made for each measurement and closed before any peer starts, so peers never run beside our worker threads. ` +
+  `Peers: PyTorch ${versions.get("PyTorch") ?? "(absent)"} (Debian's python3-torch, OPENBLAS_NUM_THREADS=1, the same network built from our architecture JSON); ` +
+  `ONNX Runtime ${versions.get("ORT web") ?? "web (absent)"} web (wasm) and ${versions.get("ORT node") ?? "node (absent)"} node (native) running *our exported ONNX model*; ` +
+  `TF.js ${versions.get("TF.js wasm") ?? "(absent)"} on \`seed\` (one thread). ` +
+  `In brackets: our median ÷ the peer's best median at no more threads than ours had.`);
+say();
+for (const arch of [...new Set(rows.map((r) => r.arch))]) {
+  say(`### \`${arch.name}\`: ${arch.input.join("×")} per image, ${mflop(arch).toFixed(1)} MFLOP forward`);
+  say();
+  say(`| run | batch | threads | ours | ${PEERS.join(" | ")} |`);
+  say(`|---|---|---|---|${PEERS.map(() => "---|").join("")}`);
+  for (const r of rows.filter((x) => x.arch === arch)) say(`| ${r.what} | ${r.batch} | ${r.threads} | ${fmt(r.ours)} | ${PEERS.map((p) => ratioCell(r, p)).join(" | ")} |`);
+  say();
+}
+const row = (arch: string, what: string, batch: number, threads: number) => rows.find((r) => r.arch.name === arch && r.what === what && r.batch === batch && r.threads === threads);
+const lat = row("seed", "infer", 1, 1)!;
+const scale = row("seed", "train", 64, 2)!.ours.median / row("seed", "train", 64, 1)!.ours.median;
+say(`Batch-1 latency (\`seed\`, inference model, one thread): ${(1000 / lat.ours.median).toFixed(3)} ms. ` +
+  `Training scaling 1 → 2 threads (\`seed\`, batch 64, timed in alternating rounds): ${scale.toFixed(2)}×.`);
+say();
 
-/** 1 → 2 thread training scaling at batch 64, the two timed in alternation (ROUNDS pairs, median of the ratios). */
-async function scaling(arch: Arch, build: BuildName, B = 64, ROUNDS = 7): Promise<number> {
-  const models = await Promise.all([1, 2].map(async (threads) => {
-    const { engine, pool } = await threaded(build, threads);
-    const m = new Model(engine, arch, B, pool);
-    m.init(1);
-    fillBatch(m, B);
-    return m;
-  }));
-  const ratios: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const [one, two] = models.map((m) => timeMs(() => m.trainStep(B), SECONDS / 4));
-    ratios.push(one / two);
+// ---------------------------------------------------------------- the whole CLI epoch
+say(`## A whole CLI training epoch against the step alone`);
+say();
+say(`\`denoise-wasm train --epochs 1 --batch 64\` on MNIST (batch assembly, per-image noise on the threads, the step, the per-step ` +
+  `non-finite check, progress and the checkpoint writes included), images/s as the CLI prints them; the step alone is the median above.`);
+say();
+say(`| network | images | threads | CLI epoch | step alone | epoch ÷ step | PyTorch training step (best) | epoch ÷ PyTorch |`);
+say(`|---|---|---|---|---|---|---|---|`);
+const epochs: { arch: string; threads: number; epoch: number; step: number; torch?: number }[] = [];
+for (const [arch, limit] of [["seed", undefined], ["unet24", 3200]] as const) {
+  for (const threads of [1, 2]) {
+    const v = cliEpoch(arch, threads, e2eBuild, limit);
+    const step = row(arch, "train", 64, threads)!, torch = best(step, "PyTorch")?.m.median;
+    if (typeof v === "string") { say(`| ${arch} | ${limit ?? 60000} | ${threads} | ${v} | | | | |`); continue; }
+    epochs.push({ arch, threads, epoch: v, step: step.ours.median, torch });
+    say(`| ${arch} | ${limit ?? 60000} | ${threads} | ${v.toFixed(0)} | ${step.ours.median.toFixed(0)} | ${(v / step.ours.median).toFixed(2)} | ${torch?.toFixed(0) ?? "-"} | ${torch ? (v / torch).toFixed(2) + "×" : "-"} |`);
   }
-  ratios.sort((a, b) => a - b);
-  return ratios[ROUNDS >> 1];
 }
-const scale = await scaling(SEED, e2eBuild);
-for (const { pool } of pools.values()) pool.close();
-
-say(`## End to end: \`seed\` (${(2 * new Model(relaxed, SEED, 1).macsPerImage() / 1e6).toFixed(2)} MFLOP per image forward), images/s`);
-say();
-say(`Ours: ${e2eBuild} build, threads over one shared memory. Training = zero_grad + forward + MSE + backward + Adam. ` +
-  `Peers: PyTorch ${torchVersion || "(absent)"} (OPENBLAS_NUM_THREADS=1, torch.set_num_threads = our threads; the better of two runs), ` +
-  `TF.js ${tfjsVersion || "(absent)"} (wasm and cpu backends, one thread in Node). In brackets: ours ÷ peer.`);
-say();
-say(`| run | batch | threads | ours | PyTorch | TF.js wasm | TF.js cpu |`);
-say(`|---|---|---|---|---|---|---|`);
-for (const r of rows) {
-  const k = `${r.what}/${r.batch}/${r.threads}`;
-  say(`| ${r.what} | ${r.batch} | ${r.threads} | ${r.ours.toFixed(0)} | ${peerCells.get(`torch ${k}`) ?? "-"} | ${peerCells.get(`tfjs-wasm ${k}`) ?? "-"} | ${peerCells.get(`tfjs-cpu ${k}`) ?? "-"} |`);
-}
-const lat = rows.find((r) => r.what === "infer" && r.batch === 1 && r.threads === 1)!;
-const t1 = rows.find((r) => r.what === "train" && r.batch === 64 && r.threads === 1)!, t2 = rows.find((r) => r.what === "train" && r.batch === 64 && r.threads === 2)!;
-say();
-say(`Batch-1 latency: ${(1000 / lat.ours).toFixed(3)} ms. Training scaling 1 → 2 threads (batch 64), the two timed in alternation: ${scale.toFixed(2)}× ` +
-  `(from the table's rows, timed minutes apart: ${(t2.ours / t1.ours).toFixed(2)}×).`);
 say();
 
 // ---------------------------------------------------------------- targets
-const ratio = (key: string, ours: number) => (peerRates.has(key) ? ours / peerRates.get(key)! : NaN);
+const vs = (r: Row | undefined, peer: string) => (r && best(r, peer) ? r.ours.median / best(r, peer)!.m.median : NaN);
 const bigShapes = SHAPES.filter(({ call: { M, N, K } }) => Math.min(M, N, K) >= 16).map(({ name }) => gemmShare[`${e2eBuild} ${name}`]);
+const ep = (arch: string, t: number) => epochs.find((e) => e.arch === arch && e.threads === t);
 const targets: [string, number, number, string][] = [
-  ["training vs PyTorch, 2 threads, batch 64", ratio("torch train/64/2", t2.ours), 2.5, "×"],
-  ["training vs PyTorch, 1 thread, batch 64", ratio("torch train/64/1", t1.ours), 2.5, "×"],
-  ["inference batch 256 vs PyTorch, 2 threads", ratio("torch infer/256/2", rows.find((r) => r.what === "infer" && r.batch === 256 && r.threads === 2)!.ours), 2, "×"],
-  ["batch-1 latency (ms, lower is better)", 1000 / lat.ours, 0.1, "ms"],
+  ["unet24 training b64 vs PyTorch, 1 thread", vs(row("unet24", "train", 64, 1), "PyTorch"), 1.0, "×"],
+  ["unet24 training b64 vs PyTorch, 2 threads", vs(row("unet24", "train", 64, 2), "PyTorch"), 1.0, "×"],
+  ["unet24 inference b256 vs PyTorch, 2 threads", vs(row("unet24", "infer", 256, 2), "PyTorch"), 1.2, "×"],
+  ["unet24 inference b256 vs ONNX Runtime web, 2 threads", vs(row("unet24", "infer", 256, 2), "ORT web"), 3, "×"],
+  ["unet24 inference b256 vs ONNX Runtime node, 2 threads (reported)", vs(row("unet24", "infer", 256, 2), "ORT node"), 0, "×"],
+  ["seed CLI epoch vs PyTorch training, 1 thread", (ep("seed", 1)?.epoch ?? NaN) / (ep("seed", 1)?.torch ?? NaN), 2, "×"],
+  ["seed CLI epoch vs PyTorch training, 2 threads", (ep("seed", 2)?.epoch ?? NaN) / (ep("seed", 2)?.torch ?? NaN), 2, "×"],
+  ["seed CLI epoch ÷ step alone, 2 threads", (ep("seed", 2)?.epoch ?? NaN) / (ep("seed", 2)?.step ?? NaN), 0.9, "×"],
+  ["seed batch-1 latency (ms, lower is better)", 1000 / lat.ours.median, 0.06, "ms"],
   ["GEMM on the large shapes (M, N, K ≥ 16), worst % of peak", 100 * Math.min(...bigShapes), 60, "%"],
-  ["training scaling 1 → 2 threads (alternating)", scale, 1.8, "×"],
 ];
 say(`## Targets`);
 say();
@@ -309,20 +253,21 @@ say(`| target | measured | goal | met |`);
 say(`|---|---|---|---|`);
 for (const [name, v, goal, unit] of targets) {
   const met = unit === "ms" ? v <= goal : v >= goal;
-  say(`| ${name} | ${Number.isFinite(v) ? v.toFixed(unit === "ms" ? 3 : 2) : "n/a"} ${unit} | ${unit === "ms" ? "≤" : "≥"} ${goal} ${unit} | ${Number.isFinite(v) ? (met ? "yes" : "no") : "n/a"} |`);
+  const shown = Number.isFinite(v) ? `${v.toFixed(unit === "ms" ? 3 : 2)} ${unit}` : "n/a";
+  say(`| ${name} | ${shown} | ${goal ? `${unit === "ms" ? "≤" : "≥"} ${goal} ${unit}` : "-"} | ${!goal ? "-" : Number.isFinite(v) ? (met ? "yes" : "no") : "n/a"} |`);
 }
 say();
 
 // ---------------------------------------------------------------- chart
 {
-  const series: [string, RGB][] = [["ours", [31, 119, 180]], ["PyTorch", [255, 127, 14]], ["TF.js cpu", [44, 160, 44]], ["TF.js wasm", [148, 103, 189]]];
-  const groups = rows.map((r) => {
-    const k = `${r.what}/${r.batch}/${r.threads}`;
-    return { label: `${r.what} b${r.batch} t${r.threads}`, vals: [r.ours, peerRates.get(`torch ${k}`) ?? 0, peerRates.get(`tfjs-cpu ${k}`) ?? 0, peerRates.get(`tfjs-wasm ${k}`) ?? 0] };
-  });
-  const W = 1100, H = 420, L = 70, B = 60, T = 40, c = new Canvas(W, H);
+  const series: [string, RGB][] = [["ours", [31, 119, 180]], ["PyTorch", [255, 127, 14]], ["ORT web", [148, 103, 189]], ["ORT node", [44, 160, 44]]];
+  const groups = rows.map((r) => ({
+    label: `${r.arch.name.replace("stack10x48", "stack")} ${r.what[0]}${r.batch} t${r.threads}`,
+    vals: [r.ours.median, ...series.slice(1).map(([p]) => r.peers.get(`${p}/${r.threads}`)?.median ?? 0)],
+  }));
+  const W = 1400, H = 440, L = 70, B = 60, T = 40, c = new Canvas(W, H);
   const max = Math.max(...groups.flatMap((g) => g.vals)), log = (v: number) => (v > 0 ? Math.log10(v) : 0), top = Math.ceil(log(max));
-  c.text(L, 10, "images/s (log scale), seed model", [0, 0, 0], 2);
+  c.text(L, 10, "images/s (log scale), median of the rounds", [0, 0, 0], 2);
   for (let p = 0; p <= top; p++) {
     const y = H - B - (p / top) * (H - B - T);
     c.line(L, y, W - 10, y, [220, 220, 220]);
@@ -335,9 +280,9 @@ say();
       const h = (log(v) / top) * (H - B - T);
       c.rect(Math.round(L + i * gw + s * bw + bw / 2), Math.round(H - B - h), Math.max(1, Math.round(bw - 2)), Math.round(h), series[s][1]);
     });
-    c.text(Math.round(L + i * gw + 4), H - B + 8, g.label, [0, 0, 0], 1);
+    c.text(Math.round(L + i * gw + 2), H - B + 8 + (i % 2) * 12, g.label, [0, 0, 0], 1);
   });
-  series.forEach(([n, col], s) => { c.rect(L + 420 + s * 150, 12, 12, 12, col); c.text(L + 438 + s * 150, 14, n, [0, 0, 0], 1); });
+  series.forEach(([n, col], s) => { c.rect(L + 520 + s * 150, 12, 12, 12, col); c.text(L + 538 + s * 150, 14, n, [0, 0, 0], 1); });
   writeFileAtomic(join(PACKAGE_ROOT, "bench/results.png"), encodeRgbPng(W, H, c.data));
 }
 say(`![images per second](results.png)`);

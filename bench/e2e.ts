@@ -1,0 +1,176 @@
+// End to end against the peers, honestly: for each network (the notebook's `seed`, the shipped
+// `unet24`, and a photo-sized stack of 3×3 convolutions) and each run (training, inference), ours
+// at 1 and 2 threads and every peer at 1 and 2 threads take turns, ROUNDS rounds; each figure is
+// the median with its min–max. Peers run as child processes only while none of our worker threads
+// is alive (a pool is created for each measurement of ours and closed after it). A ratio divides
+// our median by the peer's best median at no more threads than ours had. A whole CLI epoch is
+// timed too, next to the step alone.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { getArch, SEED, type Arch, type Conv2dSpec } from "../host/core/arch.js";
+import type { BuildName } from "../host/core/engine.js";
+import { Model } from "../host/core/model.js";
+import { noiseSpec } from "../host/core/noise.js";
+import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { PACKAGE_ROOT } from "../host/node/files.js";
+import { exportOnnxFile } from "./peers/onnx-file.js";
+
+/** The photo-sized stand-in until the photo model exists: ten 3×3 convs of 48 channels on 64×64 patches, residual. */
+export function photoStack(): Arch {
+  const conv = (i: number, out: number): Conv2dSpec => ({ type: "conv2d", name: `body.${i}`, out, kernel: 3, padding: 1 });
+  const layers: Arch["layers"] = [];
+  for (let i = 0; i < 10; i++) {
+    layers.push(conv(i, i === 9 ? 1 : 48));
+    if (i < 9) layers.push({ type: "leakyRelu", slope: 0.1 });
+  }
+  layers.push({ type: "add", with: "input" });
+  return { name: "stack10x48", description: "ten 3×3 convs of 48 channels, leaky ReLU, residual (bench stand-in for a photo model)", input: [1, 64, 64], layers };
+}
+
+export interface Measure { median: number; min: number; max: number; samples: number[] }
+const measure = (samples: number[]): Measure => {
+  const s = [...samples].sort((a, b) => a - b);
+  return { median: s[Math.floor((s.length - 1) / 2)], min: s[0], max: s[s.length - 1], samples };
+};
+export const fmt = (m: Measure | undefined) => (m ? `${m.median.toFixed(0)} [${m.min.toFixed(0)}–${m.max.toFixed(0)}]` : "-");
+
+interface Run { arch: Arch; what: "train" | "infer"; batch: number; tfjs: boolean }
+export interface Row extends Run { threads: number; ours: Measure; peers: Map<string, Measure>; notes: Map<string, string> }
+
+type PeerOut = { imagesPerSecond?: number; unsupported?: string; version?: string; error?: string };
+function child(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): PeerOut {
+  try {
+    const out = execFileSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000, stdio: ["ignore", "pipe", "pipe"] });
+    const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+    return line ? JSON.parse(line) : { error: "no JSON line" };
+  } catch (e) {
+    return { error: ((e as Error).message.split("\n")[0] ?? "failed").slice(0, 160) };
+  }
+}
+
+export interface E2EOptions {
+  build: BuildName;
+  rounds: number;
+  /** Seconds each measurement (ours or a peer) runs. */
+  seconds: number;
+  say: (s?: string) => void;
+}
+
+/** Our images/s for a run at `threads`, with a pool made for it and closed before returning. */
+async function ours(run: Run, threads: number, build: BuildName, seconds: number): Promise<number> {
+  const engine = await loadEngineNode({ build, threads: threads > 1 });
+  const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
+  try {
+    const model = new Model(engine, run.arch, run.batch, pool, { inference: run.what === "infer" });
+    if (run.what === "train") model.init(1);
+    const t = model.targetView(run.batch);
+    for (let i = 0; i < t.length; i++) t[i] = (i * 7919) % 13 < 3 ? (i % 255) / 255 : 0;
+    const noise = noiseSpec("gaussian");
+    const step = run.what === "train" ? () => model.trainStep(run.batch, noise) : () => model.forward(run.batch);
+    step();
+    const times: number[] = [];
+    const end = performance.now() + seconds * 1000;
+    do {
+      const t0 = performance.now();
+      step();
+      times.push(performance.now() - t0);
+    } while (performance.now() < end || times.length < 3);
+    times.sort((a, b) => a - b);
+    return (1000 * run.batch) / times[times.length >> 1];
+  } finally {
+    pool?.close();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), "denoise-bench-"));
+const archFile = (arch: Arch) => {
+  const p = join(dir, `${arch.name}.json`);
+  writeFileSync(p, JSON.stringify(arch));
+  return p;
+};
+
+/** The peers of a run at `threads`: name → images/s (or a note saying why not). */
+function peers(run: Run, threads: number, seconds: number, onnx: string | undefined): Map<string, PeerOut> {
+  const out = new Map<string, PeerOut>();
+  const common = ["--mode", run.what, "--batch", String(run.batch), "--threads", String(threads), "--seconds", String(seconds)];
+  out.set("PyTorch", child("/usr/bin/python3", [join(PACKAGE_ROOT, "bench/peers/pytorch.py"), "--arch-json", archFile(run.arch), ...common], { OPENBLAS_NUM_THREADS: "1" }));
+  if (run.what === "infer") {
+    for (const runtime of ["web", "node"] as const) {
+      out.set(`ORT ${runtime}`, onnx
+        ? child(process.execPath, [join(PACKAGE_ROOT, "dist/bench/peers/ort.js"), "--runtime", runtime, "--model", onnx, "--shape", run.arch.input.join("x"), ...common])
+        : { unsupported: "no ONNX export" });
+    }
+  }
+  if (run.tfjs && threads === 1) {
+    for (const backend of ["wasm", "cpu"]) {
+      if (backend === "cpu" && run.what === "train" && run.batch !== 64) continue;
+      out.set(`TF.js ${backend}`, child(process.execPath, [join(PACKAGE_ROOT, "dist/bench/peers/tfjs.js"), "--backend", backend, ...common]));
+    }
+  }
+  return out;
+}
+
+export const PEERS = ["PyTorch", "ORT web", "ORT node", "TF.js wasm", "TF.js cpu"] as const;
+export const versions = new Map<string, string>();
+
+/** Every run, ROUNDS rounds of ours and the peers in turn. */
+export async function endToEnd(o: E2EOptions): Promise<Row[]> {
+  const unet24 = getArch("unet24"), stack = photoStack();
+  const runs: Run[] = [
+    { arch: SEED, what: "train", batch: 64, tfjs: true }, { arch: SEED, what: "infer", batch: 256, tfjs: true }, { arch: SEED, what: "infer", batch: 1, tfjs: true },
+    { arch: unet24, what: "train", batch: 64, tfjs: false }, { arch: unet24, what: "infer", batch: 256, tfjs: false },
+    { arch: stack, what: "train", batch: 16, tfjs: false }, { arch: stack, what: "infer", batch: 64, tfjs: false },
+  ];
+  const onnxOf = new Map<string, string | undefined>();
+  for (const a of [SEED, unet24, stack]) onnxOf.set(a.name, exportOnnxFile(a, dir));
+  const rows: Row[] = [];
+  for (const run of runs) {
+    const samples = new Map<number, number[]>(), peerSamples = new Map<string, number[]>(), notes = new Map<string, string>();
+    for (let r = 0; r < o.rounds; r++) {
+      for (const threads of [1, 2]) {
+        // A small network's batch-1 step is too short to share across threads: one thread only.
+        if (run.batch === 1 && threads > 1) continue;
+        samples.set(threads, [...(samples.get(threads) ?? []), await ours(run, threads, o.build, o.seconds)]);
+        for (const [name, res] of peers(run, threads, o.seconds, onnxOf.get(run.arch.name))) {
+          const key = `${name}/${threads}`;
+          if (res.version) versions.set(name, res.version);
+          if (res.imagesPerSecond) peerSamples.set(key, [...(peerSamples.get(key) ?? []), res.imagesPerSecond]);
+          else notes.set(key, res.unsupported ? `unsupported (${res.unsupported})` : `error: ${res.error}`);
+        }
+      }
+      o.say(`<!-- ${run.arch.name} ${run.what} b${run.batch}: round ${r + 1}/${o.rounds} done -->`);
+    }
+    for (const [threads, s] of samples) {
+      const peerMeasures = new Map<string, Measure>();
+      for (const [key, v] of peerSamples) peerMeasures.set(key, measure(v));
+      rows.push({ ...run, threads, ours: measure(s), peers: peerMeasures, notes });
+    }
+  }
+  return rows;
+}
+
+/** The peer's best median at no more than `threads` threads. */
+export function best(row: Row, peer: string): { m: Measure; threads: number } | undefined {
+  let out: { m: Measure; threads: number } | undefined;
+  for (let t = 1; t <= row.threads; t++) {
+    const m = row.peers.get(`${peer}/${t}`);
+    if (m && (!out || m.median > out.m.median)) out = { m, threads: t };
+  }
+  return out;
+}
+
+/**
+ * One CLI training epoch on MNIST (`limit` images), at `threads`: the images/s the CLI prints for
+ * the epoch (batch assembly, noise, the step, the per-step checks, progress and the checkpoint
+ * write included), or a note on why it did not run.
+ */
+export function cliEpoch(arch: string, threads: number, build: BuildName, limit?: number): number | string {
+  const out = join(dir, `cli-${arch}-${threads}.safetensors`);
+  const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", join(PACKAGE_ROOT, "dist/host/cli/main.js"), "train",
+    "--arch", arch, "--epochs", "1", "--batch", "64", "--threads", String(threads), "--build", build, "--no-adam-state", "--out", out,
+    ...(limit ? ["--limit", String(limit)] : [])], { encoding: "utf8", timeout: 900_000 });
+  const m = /epoch 1\/1: .* ([\d.]+) img\/s/.exec(r.stderr ?? "");
+  return m ? Number(m[1]) : `failed: ${(r.stderr ?? "").trim().split("\n").pop()}`;
+}
