@@ -32,8 +32,12 @@ export interface ActivationSpec {
   id?: string;
 }
 
+/** PyTorch's LeakyReLU default negative slope. */
+export const DEFAULT_SLOPE = 0.01;
+
 export interface LeakyReluSpec {
   type: "leakyRelu";
+  /** Negative slope; default DEFAULT_SLOPE. */
   slope?: number;
   id?: string;
 }

@@ -2,6 +2,7 @@
 // host/core/abi.ts), written once per thread when a Model is built. A thread's records point into
 // its slice of every activation buffer (images firstImage…) and at its own gradient arena.
 import type { Abi } from "./abi.js";
+import { DEFAULT_SLOPE } from "./arch.js";
 import { numel, type LayerPlan, type Shape3, type TensorInfo } from "./plan.js";
 
 export interface TablePointers {
@@ -42,7 +43,7 @@ export function writeLayerTable(abi: Abi, buffer: ArrayBufferLike, at: number, p
       r[F.dbias] = tp(l.bias, p.grads);
     }
     if (l.spec.type === "leakyRelu") {
-      f32bits[0] = l.spec.slope ?? 0.01;
+      f32bits[0] = l.spec.slope ?? DEFAULT_SLOPE;
       r[F.alpha] = i32bits[0];
     }
     r[F.x] = act(l.from);

@@ -4,7 +4,7 @@
 import { getArch, type Arch } from "./arch.js";
 import { fileError } from "./errors.js";
 import type { Model } from "./model.js";
-import { planLayers } from "./plan.js";
+import { planLayers, type TensorInfo } from "./plan.js";
 import { encodeSafetensors, type SafeTensors, type Tensor } from "./safetensors.js";
 
 const M_PREFIX = "optimizer.exp_avg.";
@@ -88,22 +88,30 @@ export function firstNonFinite(model: Model): string | undefined {
 }
 
 /**
+ * Checks a file's tensors against an architecture's parameters (`tensors`, from planLayers): every
+ * parameter present with its exact shape and finite values, nothing else but Adam state for them.
+ */
+export function checkParams(st: SafeTensors, tensors: readonly TensorInfo[], archName: string, file: string): void {
+  const names = new Set(tensors.map((t) => t.name));
+  for (const key of st.tensors.keys()) {
+    const base = key.startsWith(M_PREFIX) ? key.slice(M_PREFIX.length) : key.startsWith(V_PREFIX) ? key.slice(V_PREFIX.length) : key;
+    if (!names.has(base)) fileError(file, `unexpected tensor '${key}': architecture ${archName} has no such parameter`);
+  }
+  for (const t of tensors) {
+    const s = st.tensors.get(t.name);
+    if (!s) fileError(file, `missing tensor '${t.name}' (architecture ${archName} needs ${t.shape.join("×")})`);
+    if (s.shape.join() !== t.shape.join()) fileError(file, `tensor '${t.name}' has shape ${s.shape.join("×")}, architecture ${archName} needs ${t.shape.join("×")}`);
+    const bad = s.data.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) fileError(file, `tensor '${t.name}' holds a non-finite value (${s.data[bad]}) at index ${bad}`);
+  }
+}
+
+/**
  * Copies a file's tensors into the model. With `optimizer`, also Adam's m, v and step when the file
  * has them (returns whether it did); otherwise the optimizer starts fresh.
  */
 export function loadWeights(model: Model, st: SafeTensors, file: string, optimizer = false): boolean {
-  const names = new Set(model.tensors.map((t) => t.name));
-  for (const key of st.tensors.keys()) {
-    const base = key.startsWith(M_PREFIX) ? key.slice(M_PREFIX.length) : key.startsWith(V_PREFIX) ? key.slice(V_PREFIX.length) : key;
-    if (!names.has(base)) fileError(file, `unexpected tensor '${key}': architecture ${model.arch.name} has no such parameter`);
-  }
-  for (const t of model.tensors) {
-    const s = st.tensors.get(t.name);
-    if (!s) fileError(file, `missing tensor '${t.name}' (architecture ${model.arch.name} needs ${t.shape.join("×")})`);
-    if (s.shape.join() !== t.shape.join()) fileError(file, `tensor '${t.name}' has shape ${s.shape.join("×")}, architecture ${model.arch.name} needs ${t.shape.join("×")}`);
-    const bad = s.data.findIndex((x) => !Number.isFinite(x));
-    if (bad >= 0) fileError(file, `tensor '${t.name}' holds a non-finite value (${s.data[bad]}) at index ${bad}`);
-  }
+  checkParams(st, model.tensors, model.arch.name, file);
   const params = model.paramsView();
   for (const t of model.tensors) params.set(st.tensors.get(t.name)!.data, t.offset);
   model.resetOptimizer();
