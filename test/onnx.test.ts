@@ -1,4 +1,4 @@
-// ONNX export (host/core/onnx.ts). The file is read back field by
+// ONNX export (host/core/onnx.ts, `denoise-wasm export --onnx`). The file is read back field by
 // field with a small protobuf reader here (always runs), then run in ONNX Runtime and compared with
 // the engine's Model.forward (strict build): seed (data/seed-mixed.safetensors) and the default
 // unet24 (data/default.safetensors) on the 8 golden noisy digits and at 40×36 (a size both map
@@ -12,17 +12,20 @@
 // with the reason printed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Arch } from "../host/core/arch.js";
 import { paddedSize } from "../host/core/denoise.js";
 import { Model } from "../host/core/model.js";
 import { encodeOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../host/core/onnx.js";
 import { planLayers } from "../host/core/plan.js";
-import type { Tensor } from "../host/core/safetensors.js";
+import { encodeSafetensors, type Tensor } from "../host/core/safetensors.js";
 import { archOf, loadWeights } from "../host/core/weights.js";
 import { loadEngineNode } from "../host/node/engine.js";
-import { readSafetensors } from "../host/node/files.js";
-import { diff, goldenF32, testRandom } from "./helpers.js";
+import { PACKAGE_ROOT, readSafetensors } from "../host/node/files.js";
+import { diff, goldenF32, runCli, testRandom } from "./helpers.js";
 
 const SEED_FILE = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import.meta.url));
 const DEFAULT_FILE = fileURLToPath(new URL("../../data/default.safetensors", import.meta.url));
@@ -279,3 +282,44 @@ for (const name of Object.keys(RUNTIMES) as RuntimeName[]) {
     assert.ok(d.maxAbs <= TOLERANCE, `off by ${d.maxAbs} at output ${d.at}`);
   });
 }
+
+test("export --onnx writes the encoder's bytes atomically; bad input is one line, exit 1, no file", () => {
+  const tmp = mkdtempSync(join(tmpdir(), "denoise-onnx-"));
+  const version = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")).version;
+  const out = join(tmp, "sub", "default.onnx");
+  let r = runCli(["export", "--onnx", out]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^wrote .*default\.onnx \(unet24, 239377 parameters, \d+ bytes\)\n$/);
+  const def = fileOf(DEFAULT_FILE);
+  assert.deepEqual(readFileSync(out), Buffer.from(encodeOnnx(def.arch, def.st.tensors, { producerVersion: version })));
+
+  // Weights saved by `train` carry Adam state: the export takes the parameters only.
+  const seed = fileOf(SEED_FILE), withAdam = new Map(seed.st.tensors);
+  for (const [k, t] of seed.st.tensors) withAdam.set(`optimizer.exp_avg.${k}`, t).set(`optimizer.exp_avg_sq.${k}`, t);
+  const adamFile = join(tmp, "adam.safetensors"), seedOut = join(tmp, "seed.onnx");
+  writeFileSync(adamFile, encodeSafetensors(withAdam, { ...seed.st.metadata, "optimizer.step": "5" }));
+  r = runCli(["export", "--weights", adamFile, "--onnx", seedOut]);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(readFileSync(seedOut), Buffer.from(encodeOnnx(seed.arch, seed.st.tensors, { producerVersion: version })));
+
+  const fails = (args: string[], pattern: RegExp, file?: string) => {
+    const res = runCli(["export", ...args]);
+    assert.equal(res.code, 1, `${args.join(" ")}: ${res.err}`);
+    assert.equal(res.err.trimEnd().split("\n").length, 1, res.err);
+    assert.match(res.err, pattern);
+    if (file) assert.ok(!existsSync(file), `${file} written`);
+  };
+  const none = join(tmp, "none.onnx");
+  fails(["--weights", join(tmp, "missing.safetensors"), "--onnx", none], /missing\.safetensors: cannot read \(ENOENT\)/, none);
+  const junk = join(tmp, "junk.safetensors");
+  writeFileSync(junk, "not a weights file");
+  fails(["--weights", junk, "--onnx", none], /junk\.safetensors: /, none);
+  const extra = join(tmp, "extra.safetensors");
+  writeFileSync(extra, encodeSafetensors(new Map(seed.st.tensors).set("encoder.9.weight", { shape: [1], data: new Float32Array(1) }), seed.st.metadata));
+  fails(["--weights", extra, "--onnx", none], /unexpected tensor 'encoder\.9\.weight': architecture seed has no such parameter/, none);
+  mkdirSync(join(tmp, "adir"));
+  fails(["--onnx", join(tmp, "adir")], /adir: cannot write \(EISDIR\)/);
+  fails(["--onnx", join(tmp, "junk.safetensors", "x.onnx")], /x\.onnx: cannot write \((ENOTDIR|EEXIST)\)/);
+  fails(["--onnx", " "], /--onnx needs a file path/);
+  fails([], /required option '--onnx <path>'/);
+});

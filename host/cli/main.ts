@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The command line: `denoise-wasm [start|train|eval|denoise|noise]`, one file per command beside
+// The command line: `denoise-wasm [start|train|eval|denoise|noise|export]`, one file per command beside
 // this one. With no command it runs `start`: train a blind model on MNIST, evaluate it against
 // baselines, write results/. Errors a user can cause print one line on stderr and exit 1; outputs
 // are written atomically. Training writes a checkpoint at every epoch end and on SIGINT / SIGTERM
@@ -9,6 +9,7 @@ import { basename } from "node:path";
 import { ExitError } from "../core/errors.js";
 import { denoiseCommand } from "./denoise.js";
 import { evalCommand } from "./eval.js";
+import { exportCommand } from "./export.js";
 import { noiseCommand } from "./noise.js";
 import { startCommand } from "./start.js";
 import { trainCommand } from "./train.js";
@@ -18,7 +19,7 @@ export function program(): Command {
     .description("A convolutional denoising autoencoder that trains and runs in WebAssembly.")
     .showHelpAfterError(false)
     .configureOutput({ outputError: (s, write) => write(s.trimEnd() + "\n") });
-  for (const add of [startCommand, trainCommand, evalCommand, denoiseCommand, noiseCommand]) add(prog);
+  for (const add of [startCommand, trainCommand, evalCommand, denoiseCommand, noiseCommand, exportCommand]) add(prog);
   return prog;
 }
 
