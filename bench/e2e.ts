@@ -124,7 +124,7 @@ export async function endToEnd(o: E2EOptions): Promise<Row[]> {
     { arch: stack, what: "train", batch: 16, tfjs: false }, { arch: stack, what: "infer", batch: 64, tfjs: false },
   ];
   const onnxOf = new Map<string, string | undefined>();
-  for (const a of [SEED, unet24, stack]) onnxOf.set(a.name, exportOnnxFile(a, dir));
+  for (const a of [SEED, unet24, stack]) onnxOf.set(a.name, await exportOnnxFile(a, dir));
   const rows: Row[] = [];
   for (const run of runs) {
     const samples = new Map<number, number[]>(), peerSamples = new Map<string, number[]>(), notes = new Map<string, string>();
