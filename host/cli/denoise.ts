@@ -1,51 +1,68 @@
-// `denoise-wasm denoise`: PNG images of any size through a model, fully convolutionally (padded to
-// a size the architecture maps onto itself, cropped back), written as 8-bit gray PNGs.
-import type { Command } from "commander";
+// `denoise-wasm denoise`: images of any size through a model, in tiles of bounded memory (the
+// same output as one whole-image pass: host/core/tiles.ts), colour kept (each colour plane through
+// the model), alpha kept; written as 8-bit PNGs of the input's kind (gray, gray + alpha, RGB, RGBA).
+import { InvalidArgumentError, type Command } from "commander";
 import { basename, extname, join } from "node:path";
-import { denoiseImage, paddedSize } from "../core/denoise.js";
-import type { GrayImage } from "../core/image.js";
-import { Model } from "../core/model.js";
-import { checkMemory, planModel } from "../core/plan.js";
+import { denoiseTiled } from "../core/denoise.js";
+import type { PlanarImage } from "../core/image.js";
 import { archOf, loadWeights } from "../core/weights.js";
 import { readSafetensors, weightsOrDefault } from "../node/files.js";
-import { MAX_PIXELS, pngSize, readPngChecked, writeGrayPng } from "../node/png.js";
+import { readPngPlanesChecked, writePngPlanes } from "../node/png.js";
+import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
-import { buildOption } from "./flags.js";
+import { buildOption, givenBy, intFlag, threadsOption } from "./flags.js";
+
+interface DenoiseFlags { out: string; weights?: string; quiet?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
+
+const tileFlag = (v: string): number | "auto" => {
+  if (v === "auto") return v;
+  return intFlag(16, 65536)(v);
+};
 
 export function denoiseCommand(prog: Command): void {
   prog.command("denoise")
-    .description("denoise PNG images of any size (run fully convolutionally), write 8-bit gray PNGs")
+    .description("denoise PNG images of any size, in tiles of bounded memory, colour and alpha kept; writes 8-bit PNGs")
     .argument("<inputs...>", "PNG files")
     .requiredOption("-o, --out <path>", "output PNG (one input) or directory")
     .option("--weights <path>", "weights (.safetensors); default: the shipped default weights")
-    .option("--quiet", "no engine line on stderr")
+    .option("--tile <px|auto>", "largest tile side in pixels, halo included (auto: the whole image if it fits --max-memory, else the largest tile that does)", tileFlag, "auto")
+    .option("--max-memory <MiB>", "most wasm memory the tile model may take, in MiB", intFlag(16, 3072), 512)
+    .option("--quiet", "no engine line or progress on stderr")
+    .addOption(threadsOption())
     .addOption(buildOption())
-    .action(async (inputs: string[], f: { out: string; weights?: string; quiet?: boolean; build: string }) => {
+    .action(async (inputs: string[], f: DenoiseFlags, cmd: Command) => {
+      if (f.tile !== "auto" && !Number.isInteger(f.tile)) throw new InvalidArgumentError("--tile: expected auto or an integer");
       const toFile = inputs.length === 1 && extname(f.out).toLowerCase() === ".png";
       const weights = weightsOrDefault(f.weights);
       const st = readSafetensors(weights);
       const arch = archOf(st, weights, "seed");
-      const { engine } = await openRuntime(f);
-      // All inputs valid before any output; an image too large to denoise is refused from its
-      // header, before it is decoded.
-      const images = inputs.map((p) => {
-        const size = pngSize(p);
-        if (size && size.width * size.height <= MAX_PIXELS) {
-          const [h, w] = paddedSize(arch, size.height, size.width);
-          checkMemory(engine, planModel(engine, { ...arch, input: [1, h, w] }, { batch: 1, inference: true }), arch, `${p}: ${size.width}×${size.height} pixels`);
+      // All inputs valid before any output (each is decoded once more when its turn comes, so
+      // only one image is held at a time).
+      for (const p of inputs) readPngPlanesChecked(p);
+      const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: f.quiet });
+      const progress = stderrProgress(f.quiet, "tiles");
+      const written: string[] = [];
+      try {
+        for (const path of inputs) {
+          const img = readPngPlanesChecked(path);
+          const out: PlanarImage = { ...img, planes: [] };
+          for (const [c, plane] of img.planes.entries()) {
+            const label = `${basename(path)}${img.planes.length > 1 ? ` ${"RGB"[c]}` : ""}`;
+            let bar: ReturnType<typeof progress> | undefined;
+            const res = denoiseTiled(arch, { width: img.width, height: img.height, data: plane }, {
+              engine, pool, load: (m) => loadWeights(m, st, weights), tile: f.tile, maxBytes: f.maxMemory * 2 ** 20,
+              progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
+            });
+            bar?.done(`${label}: ${img.width}×${img.height} denoised`);
+            out.planes.push(res.data);
+          }
+          const target = toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png");
+          writePngPlanes(target, out);
+          written.push(target);
         }
-        return { path: p, img: readPngChecked(p) };
-      });
-      // One inference model per image, given back before the next: memory stays flat.
-      const outputs: [string, GrayImage][] = [];
-      for (const { path, img } of images) {
-        const [h, w] = paddedSize(arch, img.height, img.width);
-        const model = new Model(engine, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true, what: `${path}: ${img.width}×${img.height} pixels` });
-        loadWeights(model, st, weights);
-        outputs.push([toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png"), denoiseImage(model, img, h, w)]);
-        model.dispose();
+      } finally {
+        pool?.close();
       }
-      for (const [p, img] of outputs) writeGrayPng(p, img);
-      process.stdout.write(outputs.map(([p]) => `wrote ${p}`).join("\n") + "\n");
+      process.stdout.write(written.map((p) => `wrote ${p}`).join("\n") + "\n");
     });
 }

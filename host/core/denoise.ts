@@ -1,11 +1,16 @@
 // Denoising one image of any size with a convolutional network: pad it (black, centred) to the
-// nearest size the architecture maps onto itself, run the model, crop back. Pure: the CLI's
+// nearest size the architecture maps onto itself, run the model, crop back — in one pass
+// (denoiseImage, a model of the padded size) or in tiles of bounded size (denoiseTiled, one
+// tile-sized inference model, host/core/tiles.ts), which gives the same output. Pure: the CLI's
 // `denoise` and the web page share it.
 import type { Arch } from "./arch.js";
+import type { Engine } from "./engine.js";
 import { UserError } from "./errors.js";
 import type { GrayImage } from "./image.js";
-import type { Model } from "./model.js";
-import { planLayers } from "./plan.js";
+import { Model } from "./model.js";
+import { planLayers, planModel } from "./plan.js";
+import type { ThreadPool } from "./pool.js";
+import { reachOf, tileGrid, type Reach } from "./tiles.js";
 
 /** Smallest padded size ≥ (H, W) for which the architecture maps an image to one of the same size. */
 export function paddedSize(arch: Arch, H: number, W: number): [number, number] {
@@ -38,3 +43,87 @@ export function denoiseImage(model: Model, img: GrayImage, h: number, w: number)
   return { width: img.width, height: img.height, data };
 }
 
+export interface TiledOptions {
+  engine: Engine;
+  pool?: ThreadPool;
+  /** Puts the weights into a freshly built model. */
+  load: (model: Model) => void;
+  /** Largest tile side in pixels (halo included); "auto": the largest within maxBytes. */
+  tile: number | "auto";
+  /** Most wasm memory the tile model may take (bytes), for tile "auto". */
+  maxBytes: number;
+  /** Called after each batch of tiles with the tiles done and their total. */
+  progress?: (done: number, total: number) => void;
+  /** The receptive field to tile for (default: reachOf(arch); tests pass a smaller one to see the seams). */
+  reach?: Reach;
+}
+
+/** The tile side an "auto" run uses: the whole frame when it fits `maxBytes`, else the largest tile that does. */
+export function autoTile(engine: Engine, arch: Arch, fh: number, fw: number, batch: number, threads: number, maxBytes: number): number {
+  const reach = reachOf(arch), a = reach.align;
+  const bytes = (t: number) => {
+    const th = Math.min(t, fh), tw = Math.min(t, fw);
+    return planModel(engine, { ...arch, input: [arch.input[0], th, tw] }, { batch, threads, inference: true }).total;
+  };
+  const whole = Math.max(fh, fw);
+  if (bytes(whole) <= maxBytes) return whole;
+  const halo = Math.ceil(reach.radius / a) * a;
+  let lo = 2 * halo + 4 * a, hi = whole;
+  if (bytes(lo) > maxBytes) {
+    throw new UserError(`${arch.name} needs ${(bytes(lo) / 2 ** 20).toFixed(0)} MiB for its smallest tile (${lo} pixels), over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB allowed`);
+  }
+  while (hi - lo > a) {
+    const mid = Math.floor((lo + hi) / 2 / a) * a;
+    if (bytes(mid) <= maxBytes) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Denoises img in tiles: the padded frame is cut by tileGrid, a batch of tiles (one per thread)
+ * runs at a time through one inference model of the tile's size, and each tile's core is copied out.
+ * The model is disposed before returning, so memory stays flat over many images.
+ */
+export function denoiseTiled(arch: Arch, img: GrayImage, o: TiledOptions): GrayImage {
+  const [fh, fw] = paddedSize(arch, img.height, img.width);
+  const top = Math.floor((fh - img.height) / 2), left = Math.floor((fw - img.width) / 2);
+  const threads = o.pool?.size ?? 1, B = threads;
+  const tile = o.tile === "auto" ? autoTile(o.engine, arch, fh, fw, B, threads, o.maxBytes) : o.tile;
+  const { th, tw, tiles } = tileGrid(fh, fw, tile, o.reach ?? reachOf(arch));
+  const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, { inference: true, what: `${img.width}×${img.height} pixels in tiles of ${th}×${tw}` });
+  const out = new Float32Array(img.width * img.height);
+  try {
+    o.load(model);
+    const P = th * tw;
+    for (let t0 = 0; t0 < tiles.length; t0 += B) {
+      const group = tiles.slice(t0, t0 + B);
+      const input = model.inputView(group.length);
+      input.fill(0);
+      group.forEach((t, b) => {
+        // The tile's window of the frame: image pixels where the frame holds the image, black elsewhere.
+        for (let y = 0; y < th; y++) {
+          const iy = t.y + y - top;
+          if (iy < 0 || iy >= img.height) continue;
+          const x0 = Math.max(0, left - t.x), x1 = Math.min(tw, left + img.width - t.x);
+          if (x1 > x0) input.set(img.data.subarray(iy * img.width + t.x + x0 - left, iy * img.width + t.x + x1 - left), b * P + y * tw + x0);
+        }
+      });
+      model.forward(group.length);
+      const y = model.outputView(group.length);
+      group.forEach((t, b) => {
+        // The core, cropped to the image.
+        const ys = Math.max(t.cy, top), ye = Math.min(t.cy + t.ch, top + img.height);
+        const xs = Math.max(t.cx, left), xe = Math.min(t.cx + t.cw, left + img.width);
+        for (let fy = ys; fy < ye; fy++) {
+          const src = b * P + (fy - t.y) * tw;
+          out.set(y.subarray(src + xs - t.x, src + xe - t.x), (fy - top) * img.width + xs - left);
+        }
+      });
+      o.progress?.(Math.min(t0 + B, tiles.length), tiles.length);
+    }
+  } finally {
+    model.dispose();
+  }
+  return { width: img.width, height: img.height, data: out };
+}

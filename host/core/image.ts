@@ -7,3 +7,14 @@ export interface GrayImage {
   /** Row-major, [0, 1]. */
   data: Float32Array;
 }
+
+/**
+ * An image as planes of [0, 1] samples: one (gray) or three (R, G, B), and alpha when the file has
+ * any transparency. Denoising works on the colour planes and keeps alpha as it is.
+ */
+export interface PlanarImage {
+  width: number;
+  height: number;
+  planes: Float32Array[];
+  alpha?: Float32Array;
+}

@@ -4,7 +4,7 @@
 // The header is checked before decoding, so a file claiming 100 000 × 100 000 pixels is refused
 // without allocating for it.
 import { PNG } from "pngjs";
-import type { GrayImage } from "../core/image.js";
+import type { GrayImage, PlanarImage } from "../core/image.js";
 import { fileError } from "../core/errors.js";
 import { closeSync, openSync, readSync } from "node:fs";
 import { inflateSync } from "node:zlib";
@@ -15,8 +15,8 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export const MAX_PIXELS = 64 * 1024 * 1024;
 
 
-/** Decodes PNG bytes to gray; `name` is used in error messages. */
-export function decodePng(buf: Uint8Array, name: string): GrayImage {
+/** Checks the header's size and decodes with pngjs: RGBA samples at the stored depth, and their maximum. */
+function decodeRgba(buf: Uint8Array, name: string): { width: number; height: number; src: Uint8Array | Uint16Array; max: number; colorType: number } {
   if (buf.length < 33 || SIGNATURE.some((b, i) => buf[i] !== b)) fileError(name, "not a PNG file (bad signature)");
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const chunk = String.fromCharCode(...buf.subarray(12, 16));
@@ -33,15 +33,78 @@ export function decodePng(buf: Uint8Array, name: string): GrayImage {
   // skipRescale keeps samples at their stored depth (palette entries are always 8-bit RGB).
   const src = png.data as unknown as Uint8Array | Uint16Array;
   const depth = buf[24], colorType = buf[25];
-  const max = colorType === 3 ? 255 : 2 ** depth - 1;
-  const n = width * height;
-  if (src.length < 4 * n) fileError(name, "corrupt PNG (pixel data shorter than the header says)");
-  const data = new Float32Array(n);
+  if (src.length < 4 * width * height) fileError(name, "corrupt PNG (pixel data shorter than the header says)");
+  return { width, height, src, max: colorType === 3 ? 255 : 2 ** depth - 1, colorType };
+}
+
+/** Decodes PNG bytes to gray (luma, alpha over black: how the digit models see an image); `name` is used in error messages. */
+export function decodePng(buf: Uint8Array, name: string): GrayImage {
+  const { width, height, src, max } = decodeRgba(buf, name);
+  const n = width * height, data = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const r = src[4 * i], g = src[4 * i + 1], b = src[4 * i + 2], a = src[4 * i + 3];
     data[i] = ((0.299 * r + 0.587 * g + 0.114 * b) / max) * (a / max);
   }
   return { width, height, data };
+}
+
+/**
+ * Decodes PNG bytes to planes, colour kept: three planes when the image has colour (a gray image
+ * stored as RGB or palette gives one), and alpha when any pixel is not opaque.
+ */
+export function decodePngPlanes(buf: Uint8Array, name: string): PlanarImage {
+  const { width, height, src, max } = decodeRgba(buf, name);
+  const n = width * height;
+  let colour = false, transparent = false;
+  for (let i = 0; i < n && !(colour && transparent); i++) {
+    if (src[4 * i] !== src[4 * i + 1] || src[4 * i] !== src[4 * i + 2]) colour = true;
+    if (src[4 * i + 3] !== max) transparent = true;
+  }
+  const plane = (c: number) => {
+    const p = new Float32Array(n);
+    for (let i = 0; i < n; i++) p[i] = src[4 * i + c] / max;
+    return p;
+  };
+  return { width, height, planes: colour ? [plane(0), plane(1), plane(2)] : [plane(0)], ...(transparent ? { alpha: plane(3) } : {}) };
+}
+
+/** Encodes planes ([0, 1], clipped, rounded) as an 8-bit PNG: gray, gray + alpha, RGB or RGBA. */
+export function encodePngPlanes(img: PlanarImage): Buffer {
+  const planes = img.alpha ? [...img.planes, img.alpha] : img.planes, k = planes.length, n = img.width * img.height;
+  const colorType = img.planes.length === 3 ? (img.alpha ? 6 : 2) : img.alpha ? 4 : 0;
+  // pngjs takes gray (no alpha) or RGB(A) input; gray + alpha goes in as RGBA.
+  const inRgba = colorType === 4;
+  const inK = inRgba ? 4 : k;
+  const data = Buffer.alloc(n * inK);
+  const q = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+  for (let i = 0; i < n; i++) {
+    if (inRgba) {
+      const g = q(planes[0][i]);
+      data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = g;
+      data[4 * i + 3] = q(planes[1][i]);
+    } else {
+      for (let c = 0; c < k; c++) data[inK * i + c] = q(planes[c][i]);
+    }
+  }
+  const inputColorType = inRgba ? 6 : colorType;
+  const opts = { width: img.width, height: img.height, colorType, inputColorType, bitDepth: 8, inputHasAlpha: inputColorType === 6 };
+  const png = new PNG(opts as never);
+  png.data = data;
+  return PNG.sync.write(png, opts as never);
+}
+
+/** Reads a PNG with its colour planes and alpha, refusing damaged files like readPngChecked. */
+export function readPngPlanesChecked(path: string): PlanarImage {
+  const buf = readFileChecked(path);
+  if (buf.length >= 33 && buf.readUInt32BE(0) === 0x89504e47 && buf.readUInt32BE(4) === 0x0d0a1a0a) {
+    const w = buf.readUInt32BE(16), h = buf.readUInt32BE(20);
+    if (w * h <= MAX_PIXELS) checkPngStructure(buf, path);
+  }
+  return decodePngPlanes(buf, path);
+}
+
+export function writePngPlanes(path: string, img: PlanarImage): void {
+  writeFileAtomic(path, encodePngPlanes(img));
 }
 
 /** Encodes gray [0, 1] (clipped, rounded) as an 8-bit grayscale PNG. */

@@ -3,8 +3,8 @@
 import { SILENT, type ProgressFactory, type ProgressSink } from "../core/progress.js";
 
 /** Bars on stderr, or nothing when quiet. */
-export function stderrProgress(quiet = false): ProgressFactory {
-  return quiet ? SILENT : (label, total) => new Progress(label, total);
+export function stderrProgress(quiet = false, unit = "img"): ProgressFactory {
+  return quiet ? SILENT : (label, total) => new Progress(label, total, unit);
 }
 
 export class Progress implements ProgressSink {
@@ -12,7 +12,7 @@ export class Progress implements ProgressSink {
   private lastPct = -1;
   private readonly tty: boolean;
 
-  constructor(private readonly label: string, private readonly total: number) {
+  constructor(private readonly label: string, private readonly total: number, private readonly unit = "img") {
     this.tty = !!process.stderr.isTTY;
   }
 
@@ -21,7 +21,7 @@ export class Progress implements ProgressSink {
     const rate = done / Math.max(secs, 1e-9);
     const eta = rate > 0 ? (this.total - done) / rate : 0;
     const pct = Math.floor((100 * done) / this.total);
-    const text = `${this.label} ${done}/${this.total} ${Math.round(rate)} img/s ETA ${fmtTime(eta)}${extra ? " " + extra : ""}`;
+    const text = `${this.label} ${done}/${this.total} ${Math.round(rate)} ${this.unit}/s ETA ${fmtTime(eta)}${extra ? " " + extra : ""}`;
     if (this.tty) {
       const width = 24, fill = Math.round((width * done) / this.total);
       process.stderr.write(`\r[${"#".repeat(fill)}${"-".repeat(width - fill)}] ${text}\x1b[K`);

@@ -1,0 +1,93 @@
+// Denoising an image of any size in tiles, with bounded memory: the image is padded (black,
+// centred) to a frame the architecture maps onto itself, as a whole-image pass would be; the frame
+// is cut into cores, and each core is run with a halo of real pixels around it (clamped to the
+// frame) at least as wide as the network's receptive field, at positions aligned to its total
+// stride. A core's output then equals the whole-frame pass there (the same sums; test/tiles.test.ts
+// checks ≤ 1e-5), while memory holds one tile-sized inference model, whatever the image's size.
+import type { Arch } from "./arch.js";
+import { UserError } from "./errors.js";
+import { planLayers } from "./plan.js";
+
+export interface Reach {
+  /** Output pixels depend on input pixels at most this far away (the receptive field's radius). */
+  radius: number;
+  /** Tiles must start at multiples of this (the product of the strides on the deepest path). */
+  align: number;
+}
+
+/**
+ * The receptive-field radius and alignment of an architecture, walking its layers: a conv of
+ * kernel k at a stride-product j reaches (k − 1 − p_min)… conservatively ⌈(k−1)/2⌉·j further; a
+ * transposed conv of stride s reaches ⌈(k−1)/2⌉ input pixels at its input's scale; an add takes the
+ * larger reach of its two inputs.
+ */
+export function reachOf(arch: Arch): Reach {
+  const { layers } = planLayers(arch);
+  const radius: number[] = [], jump: number[] = [];
+  let align = 1;
+  const at = (from: number) => (from < 0 ? { r: 0, j: 1 } : { r: radius[from], j: jump[from] });
+  layers.forEach((l, i) => {
+    const src = at(l.from);
+    let r = src.r, j = src.j;
+    if (l.geom) {
+      const g = l.geom, half = Math.ceil((Math.max(g.kh, g.kw) - 1) / 2), pad = Math.max(g.ph, g.pw);
+      if (l.op === "conv2d") {
+        r += Math.max(half, Math.max(g.kh, g.kw) - 1 - pad) * j;
+        j *= Math.max(g.sh, g.sw);
+      } else {
+        r += Math.max(half, Math.max(g.kh, g.kw) - 1) * j; // at the input's scale: each output reads ⌈k/s⌉ inputs
+        j /= Math.max(g.sh, g.sw);
+      }
+    }
+    if (l.from2 !== undefined) r = Math.max(r, at(l.from2).r);
+    radius.push(r);
+    jump.push(j);
+    align = Math.max(align, j);
+  });
+  return { radius: Math.ceil(radius[radius.length - 1] ?? 0), align: Math.max(1, Math.round(align)) };
+}
+
+/** One tile: the input window [y, y + h) × [x, x + w) of the frame, and the core it owns within it. */
+export interface Tile {
+  y: number; x: number; h: number; w: number;
+  /** The owned core, in frame coordinates. */
+  cy: number; cx: number; ch: number; cw: number;
+}
+
+const ceilTo = (v: number, a: number) => Math.ceil(v / a) * a;
+
+/**
+ * The tiles of a frame of fh × fw for tiles of at most `tile` pixels a side (input, halo
+ * included): each tile is `th × tw` (the frame's size where it is smaller), starts at a multiple of
+ * `reach.align`, lies inside the frame, and owns a core whose halo is at least `reach.radius` on
+ * every side that is not the frame's edge.
+ */
+export function tileGrid(fh: number, fw: number, tile: number, reach: Reach): { th: number; tw: number; tiles: Tile[] } {
+  const halo = ceilTo(reach.radius, reach.align);
+  const axis = (n: number) => {
+    const size = Math.min(n, Math.floor(tile / reach.align) * reach.align);
+    const core = size - 2 * halo;
+    if (size < n && core < reach.align) {
+      throw new UserError(`tiles of ${tile} pixels are too small for this network: its receptive field needs a halo of ${halo} pixels on each side (use a tile of at least ${2 * halo + 4 * reach.align})`);
+    }
+    // Cores [c0, c1) cover [0, n). A tile starts a halo before its core (clamped into the frame) and
+    // its core ends a halo before the tile does, unless the tile ends at the frame's edge.
+    const spans: { start: number; c0: number; c1: number }[] = [];
+    if (size >= n) return { size: n, spans: [{ start: 0, c0: 0, c1: n }] };
+    for (let c0 = 0; c0 < n; ) {
+      const start = Math.min(Math.max(0, c0 - halo), n - size), end = start + size;
+      const c1 = end === n ? n : end - halo; // > c0: the core is at least `align` wide
+      spans.push({ start, c0, c1 });
+      c0 = c1;
+    }
+    return { size, spans };
+  };
+  const ya = axis(fh), xa = axis(fw);
+  const tiles: Tile[] = [];
+  for (const ys of ya.spans) {
+    for (const xs of xa.spans) {
+      tiles.push({ y: ys.start, x: xs.start, h: ya.size, w: xa.size, cy: ys.c0, cx: xs.c0, ch: ys.c1 - ys.c0, cw: xs.c1 - xs.c0 });
+    }
+  }
+  return { th: ya.size, tw: xa.size, tiles };
+}

@@ -1,0 +1,100 @@
+// Tiled denoising (host/core/tiles.ts, denoiseTiled) gives the whole-image pass's output, with one
+// tile-sized inference model whatever the image's size: for the seed and the shipped unet24, on one
+// and two threads; a halo below the receptive field shows the check can fail; memory stays within
+// the budget and flat.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { SEED, type Arch } from "../host/core/arch.js";
+import { autoTile, denoiseImage, denoiseTiled, paddedSize } from "../host/core/denoise.js";
+import type { GrayImage } from "../host/core/image.js";
+import { Model } from "../host/core/model.js";
+import { planModel } from "../host/core/plan.js";
+import { reachOf, tileGrid } from "../host/core/tiles.js";
+import { archOf, loadWeights } from "../host/core/weights.js";
+import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { readSafetensors } from "../host/node/files.js";
+import { diff, testRandom } from "./helpers.js";
+
+const DEFAULT = fileURLToPath(new URL("../../data/default.safetensors", import.meta.url));
+const SEED_W = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import.meta.url));
+
+/** A photo-like test image: smooth shapes plus noise, values in [0, 1]. */
+function image(width: number, height: number, seed: number): GrayImage {
+  const r = testRandom(seed), data = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = 0.5 + 0.3 * Math.sin(x / 9) * Math.cos(y / 13) + (Math.hypot(x - width / 3, y - height / 2) < height / 4 ? 0.2 : 0) + 0.2 * (r() - 0.5);
+      data[y * width + x] = Math.min(1, Math.max(0, v));
+    }
+  }
+  return { width, height, data };
+}
+
+test("reach: a 3×3 conv sees 1 pixel around, strides multiply it; unet24 needs tiles aligned to 4", () => {
+  const one: Arch = { name: "c", description: "", input: [1, 8, 8], layers: [{ type: "conv2d", name: "c", out: 1, kernel: 3, padding: 1 }] };
+  assert.deepEqual(reachOf(one), { radius: 1, align: 1 });
+  const r = reachOf(archOf(readSafetensors(DEFAULT), DEFAULT, "unet24"));
+  assert.equal(r.align, 4);
+  assert.ok(r.radius >= 16 && r.radius <= 48, `unet24 radius ${r.radius}`);
+});
+
+test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads), and a short halo does not", async () => {
+  const single = await loadEngineNode({ build: "strict" });
+  const threaded = await loadEngineNode({ build: "strict", threads: true });
+  const pool = await nodePool(threaded, 2);
+  const rows: string[] = [];
+  try {
+    for (const path of [SEED_W, DEFAULT]) {
+      const st = readSafetensors(path), arch = archOf(st, path, "seed");
+      // Tiles of 64 px for unet24 (radius ~20); seed's 7×7 bottleneck sees ~60 px around, so 160.
+      const tile = arch.name === "seed" ? 160 : 64;
+      const img = arch.name === "seed" ? image(331, 257, 3) : image(157, 123, 3);
+      const [h, w] = paddedSize(arch, img.height, img.width);
+      const whole = new Model(single, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true });
+      loadWeights(whole, st, path);
+      const ref = denoiseImage(whole, img, h, w);
+      whole.dispose();
+      for (const [engine, p] of [[single, undefined], [threaded, pool]] as const) {
+        const before = engine.heapTop();
+        const tiled = denoiseTiled(arch, img, { engine, pool: p, load: (m) => loadWeights(m, st, path), tile, maxBytes: 2 ** 30 });
+        assert.equal(engine.heapTop(), before, "the tile model was not given back");
+        const d = diff(tiled.data, ref.data);
+        rows.push(`${arch.name} (reach ${reachOf(arch).radius} px), ${img.width}×${img.height}, ${p ? 2 : 1} thread(s), ${tileGrid(h, w, tile, reachOf(arch)).tiles.length} tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`);
+        assert.ok(d.maxAbs <= 1e-5, `${arch.name}: tiles differ from the whole image by ${d.maxAbs}`);
+      }
+      if (arch.name === "unet24") {
+        // The same tiles with a halo a quarter of the receptive field: the seams between cores show.
+        const r = reachOf(arch);
+        const short = denoiseTiled(arch, img, { engine: single, load: (m) => loadWeights(m, st, path), tile, maxBytes: 2 ** 30, reach: { ...r, radius: Math.floor(r.radius / 4) } });
+        const d = diff(short.data, ref.data);
+        rows.push(`${arch.name} with a halo of ${Math.floor(r.radius / 4)} px: max|Δ| ${d.maxAbs.toExponential(2)} (must fail)`);
+        assert.ok(d.maxAbs > 1e-3, `a short halo went unnoticed (${d.maxAbs})`);
+      }
+    }
+  } finally {
+    pool.close();
+  }
+  console.log(`# tiles vs whole image:\n${rows.map((r) => `#   ${r}`).join("\n")}`);
+});
+
+test("a large image denoises in tiles within the memory budget, and memory stays flat over images of several sizes", async () => {
+  const engine = await loadEngineNode({ build: "relaxed" }).catch(() => loadEngineNode({ build: "strict" }));
+  const st = readSafetensors(DEFAULT), arch = archOf(st, DEFAULT, "unet24");
+  const budget = 64 * 2 ** 20;
+  const run = (img: GrayImage) => denoiseTiled(arch, img, { engine, load: (m) => loadWeights(m, st, DEFAULT), tile: "auto", maxBytes: budget });
+  const big = image(1500, 1100, 5);
+  const [fh, fw] = paddedSize(arch, big.height, big.width);
+  const t = autoTile(engine, arch, fh, fw, 1, 1, budget);
+  const plan = planModel(engine, { ...arch, input: [1, Math.min(t, fh), Math.min(t, fw)] }, { batch: 1, inference: true });
+  assert.ok(plan.total <= budget, `tile model ${plan.total} > budget ${budget}`);
+  const top = engine.heapTop();
+  const out = run(big);
+  assert.equal(out.data.length, big.data.length);
+  assert.ok(out.data.every(Number.isFinite));
+  const bytes = engine.memory.buffer.byteLength;
+  for (const [w, h] of [[300, 200], [1500, 1100], [77, 1300], [640, 480]]) run(image(w, h, w));
+  assert.equal(engine.memory.buffer.byteLength, bytes, "memory grew over images of other sizes");
+  assert.equal(engine.heapTop(), top);
+  console.log(`# 1500×1100 in tiles of ${t} px: tile model ${(plan.total / 2 ** 20).toFixed(1)} MiB (budget ${budget / 2 ** 20} MiB); wasm memory flat over 4 more images`);
+});
