@@ -109,7 +109,7 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     [["train", "--data", data, "--lr", "fast", "--out", o], /argument 'fast' is invalid/, o],
     [["train", "--data", data, "--init", bad("missing.safetensors"), "--out", o], /missing.safetensors: cannot read \(ENOENT\)/, o],
     [["train", "--data", data, "--frobnicate", "--out", o], /unknown option '--frobnicate'/, o],
-    [["denoise", bad("not.png"), "-o", p], /not a PNG file/, p],
+    [["denoise", bad("not.png"), "-o", p], /not a PNG or JPEG file/, p],
     [["denoise", digit, "-o", p, "--weights", wrongShape], /'encoder.0.weight' has shape 16×9×1×1, architecture seed needs 16×1×3×3/, p],
     [["denoise", digit, bad("nothere.png"), "-o", bad("dir")], /nothere.png: cannot read/, bad("dir")],
     [["eval", "--weights", bad("not.png"), "--data", data], /not.png: safetensors header length \d+ is over the 104857600-byte limit/, ""],
