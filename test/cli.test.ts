@@ -117,6 +117,7 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     [["noise", digit, "-o", p, "--type", "gaussian", "--level", "-1"], /argument '-1' is invalid/, p],
     [["noise", digit, "-o", p], /required option '--type <type>' not specified/, p],
     [["start", "--data", data, "--eval-limit", "x", "--out", bad("res")], /argument 'x' is invalid/, bad("res")],
+    [["frobnicate"], /^error: unknown command 'frobnicate' \(commands: start, train, eval, denoise, noise, export\)/, ""],
     // Given on the command line, even when it equals the default (the core count): refused, not ignored.
     [["train", "--data", data, "--build", "scalar", "--threads", String(Math.min(availableParallelism(), 64)), "--out", o], /--threads needs a SIMD build/, o],
   ];
@@ -133,4 +134,12 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
   }
   assert.deepEqual(readdirSync(join(tmp, "bad")).filter((f) => f.includes(".tmp")), []);
   console.log(`# ${cases.length} bad inputs tried, ${handled} refused with one line, exit ≠ 0 and no output`);
+});
+
+test("no command prints the help (exit 0) instead of starting a training run", () => {
+  const r = runCli([]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^Usage: denoise-wasm <command> \[options\]/);
+  assert.match(r.out, /start \[options\]/);
+  assert.doesNotMatch(r.err, /engine:/, "an engine was loaded");
 });

@@ -16,10 +16,16 @@ import { trainCommand } from "./train.js";
 
 export function program(): Command {
   const prog = new Command("denoise-wasm")
+    .usage("<command> [options]")
     .description("A convolutional denoising autoencoder that trains and runs in WebAssembly.")
     .showHelpAfterError(false)
     .configureOutput({ outputError: (s, write) => write(s.trimEnd() + "\n") });
   for (const add of [startCommand, trainCommand, evalCommand, denoiseCommand, noiseCommand, exportCommand]) add(prog);
+  // No command: the help, not a training run; any other word is an unknown command.
+  prog.argument("[command]").action((cmd?: string) => {
+    if (cmd === undefined) prog.help();
+    prog.error(`error: unknown command '${cmd}' (commands: ${prog.commands.map((c) => c.name()).join(", ")})`);
+  });
   return prog;
 }
 
@@ -39,9 +45,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run when executed directly (the bin, `node dist/host/cli/main.js`), not when imported by tests.
+// Run when executed directly (`node dist/host/cli/main.js`), not when imported by tests or the bin.
 const invoked = process.argv[1] ? basename(process.argv[1]) : "";
-if (invoked === "main.js" || invoked === "denoise-wasm") {
+if (invoked === "main.js") {
   main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -1,4 +1,4 @@
-// `denoise-wasm start` (the default command, `npm start`): train a blind model on MNIST, evaluate
+// `denoise-wasm start` (what `npm start` runs): train a blind model on MNIST, evaluate
 // it against baselines on the test set, write results/ (weights, grids, chart, metrics, report).
 import type { Command } from "commander";
 import { mkdirSync } from "node:fs";
@@ -14,7 +14,7 @@ import { dataDir, openSession } from "./session.js";
 import { catchStopSignals } from "./signals.js";
 
 export function startCommand(prog: Command): void {
-  addTrainFlags(prog.command("start", { isDefault: true }), "results")
+  addTrainFlags(prog.command("start"), "results")
     .description("train a blind (mixed-noise) model on MNIST, evaluate it against baselines, write results/")
     .option("--eval-limit <n>", "evaluate on the first N test images only", intFlag(1))
     .action(async (f: TrainFlags & { evalLimit?: number }, cmd: Command) => {
