@@ -11,10 +11,30 @@
 // A kernel that covers the whole unpadded input (the 7×7 conv to a 1×1 code) is a dense layer: its
 // column matrix is just x transposed, so the GEMMs read x [B, K] directly and write dx directly —
 // no im2col / col2im, same sums in the same order.
+//
+// Relaxed build only, 3×3 stride-1 padding-1 convs take a fast path with fewer operations (the
+// strict and scalar builds keep im2col + GEMM, so they stay bit-identical to each other):
+// Winograd F(2×2, 3×3) (winograd.ts) in general, direct SIMD loops (direct3x3.ts) when one side
+// has a single channel (the GEMMs would have one row or column). Same results up to f32 rounding
+// (winograd.spec.ts measures it); the workspace formula is the path's own.
 
 import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp } from "./workspace";
+import { BUILD_MODE, MODE_RELAXED } from "./mode";
+import { winogradForward, winogradBackward, winogradWorkspaceBytes } from "./winograd";
+import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
+
+export const FAST_NONE: i32 = 0;      // im2col + GEMM
+export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
+export const FAST_DIRECT: i32 = 2;    // direct3x3.ts
+
+/** The path conv2dForward / conv2dBackward take for this shape in this build. */
+export function conv2dPath(Cin: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
+  if (BUILD_MODE != MODE_RELAXED) return FAST_NONE;
+  if (kh != 3 || kw != 3 || sh != 1 || sw != 1 || ph != 1 || pw != 1) return FAST_NONE;
+  return Cin == 1 || Cout == 1 ? FAST_DIRECT : FAST_WINOGRAD;
+}
 
 // @ts-ignore: decorator
 @inline function outSize(n: i32, k: i32, s: i32, p: i32): i32 {
@@ -27,8 +47,18 @@ import { workspaceBytes, wsCol, wsTmp } from "./workspace";
   return kh == H && kw == W && ph == 0 && pw == 0;
 }
 
-/** Workspace bytes conv2dForward / conv2dBackward need for this shape. */
+/** Workspace bytes conv2dForward / conv2dBackward need for this shape (exact for the path it takes). */
 export function conv2dWorkspaceBytes(
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+): f64 {
+  const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
+  if (path == FAST_WINOGRAD) return winogradWorkspaceBytes(B, Cin, H, W, Cout);
+  if (path == FAST_DIRECT) return direct3x3WorkspaceBytes(Cin, H, W, Cout);
+  return conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+}
+
+/** Workspace bytes of the im2col + GEMM path (conv2dForwardGemm / conv2dBackwardGemm). */
+export function conv2dGemmWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
 ): f64 {
   const n = <f64>B * <f64>outSize(H, kh, sh, ph) * <f64>outSize(W, kw, sw, pw);
@@ -37,6 +67,21 @@ export function conv2dWorkspaceBytes(
 
 /** y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, kh, kw]) + bias[Cout] (bias may be 0). */
 export function conv2dForward(
+  y: usize, x: usize, w: usize, bias: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  ws: usize,
+): void {
+  // A constant condition: the strict and scalar builds compile none of the fast paths (no SIMD in scalar).
+  if (BUILD_MODE == MODE_RELAXED) {
+    const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
+    if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws);
+    if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws);
+  }
+  conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
+}
+
+/** conv2dForward by im2col + GEMM, whatever the shape (the other paths' oracle). */
+export function conv2dForwardGemm(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,
@@ -56,6 +101,20 @@ export function conv2dForward(
 
 /** dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b given dy = ∂L/∂y (dx or db may be 0 to skip). */
 export function conv2dBackward(
+  dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  ws: usize,
+): void {
+  if (BUILD_MODE == MODE_RELAXED) {
+    const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
+    if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws);
+    if (path == FAST_DIRECT) return direct3x3Backward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws);
+  }
+  conv2dBackwardGemm(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
+}
+
+/** conv2dBackward by im2col + GEMM, whatever the shape (the other paths' oracle). */
+export function conv2dBackwardGemm(
   dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,

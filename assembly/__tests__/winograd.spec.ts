@@ -1,0 +1,216 @@
+// The 3×3 stride-1 padding-1 fast paths (winograd.ts, direct3x3.ts) against the im2col + GEMM path
+// (conv2dForwardGemm / conv2dBackwardGemm, itself checked against f64 loops in conv.spec.ts), and the
+// Winograd tile transforms' SIMD kernels against their scalar references (bit-identical).
+//
+// Shapes: odd H / W, H or W of 1 (smaller than a 2×2 tile), tile rows not a multiple of 4 tiles,
+// batch 1 and > 1, several chunks with a short last one, channels not a multiple of 4, one input or
+// one output channel. Backward is checked on gradients that start at random values (it must add),
+// twice in a row, and with dx = 0 / db = 0.
+//
+// Tolerance: max|fast − gemm| ≤ 2e-5 · max(1, max|gemm|) per tensor. Both paths sum in f32 in
+// different orders and Winograd's transforms add up to 4 values before and after the products, so the
+// two differ by a few ulps of the sums' scale; the last test logs the worst ratio seen (≈ 1e-6 relative
+// on these shapes in both builds). Workspaces are exactly the formula's bytes, NaN-filled and guarded:
+// a kernel reading scratch it has not written, or writing past it, fails.
+import {
+  conv2dForward, conv2dBackward, conv2dForwardGemm, conv2dBackwardGemm, conv2dGemmWorkspaceBytes, conv2dPath,
+  FAST_NONE, FAST_WINOGRAD, FAST_DIRECT,
+} from "../conv2d";
+import { winogradForward, winogradBackward, winogradWorkspaceBytes, padPlanes } from "../winograd";
+import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "../direct3x3";
+import {
+  winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef,
+} from "../winograd_tiles";
+import { BUILD_MODE, MODE_RELAXED } from "../mode";
+
+let seed: u32 = 0x1F123BB5;
+function rnd(): f32 {
+  seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
+  return <f32>(<f64>seed / 4294967296.0) * 2 - 1;
+}
+
+const GUARD: i32 = 4;
+const SENTINEL: f32 = -7777.25;
+
+function newBuf(n: i32): usize {
+  const raw = heap.alloc(<usize>(n + 2 * GUARD) << 2);
+  for (let i = 0; i < n + 2 * GUARD; i++) store<f32>(raw + (<usize>i << 2), SENTINEL);
+  return raw + (<usize>GUARD << 2);
+}
+function freeBuf(p: usize): void { heap.free(p - (<usize>GUARD << 2)); }
+function guardsOk(p: usize, n: i32): bool {
+  for (let i = 1; i <= GUARD; i++) {
+    if (load<f32>(p - (<usize>i << 2)) != SENTINEL || load<f32>(p + (<usize>(n + i - 1) << 2)) != SENTINEL) return false;
+  }
+  return true;
+}
+function fillRandom(p: usize, n: i32): void { for (let i = 0; i < n; i++) store<f32>(p + (<usize>i << 2), rnd()); }
+function fillNaN(p: usize, n: i32): void { memory.fill(p, 0xFF, <usize>n << 2); }
+function copyBuf(d: usize, s: usize, n: i32): void { memory.copy(d, s, <usize>n << 2); }
+function ld(p: usize, i: i32): f64 { return <f64>load<f32>(p + (<usize>i << 2)); }
+
+let worstRatio: f64 = 0;
+const RTOL: f64 = 2e-5;
+
+/** max|a − b| / (RTOL · max(1, max|b|)) (NaN: +∞); checks it is ≤ 1 and a's guards. */
+function close(a: usize, b: usize, n: i32, what: string): void {
+  let d: f64 = 0, big: f64 = 1;
+  for (let i = 0; i < n; i++) {
+    let e = Math.abs(ld(a, i) - ld(b, i));
+    if (isNaN(e)) e = Infinity;
+    d = Math.max(d, e);
+    big = Math.max(big, Math.abs(ld(b, i)));
+  }
+  const r = d / (RTOL * big);
+  if (r > worstRatio) worstRatio = r;
+  if (!(r <= 1)) log<string>(what + ": max|diff| = " + d.toString() + " (" + r.toString() + " × tolerance)");
+  expect(r).toBeLessThanOrEqual(1, what);
+  expect(guardsOk(a, n)).toBeTruthy(what + ": write outside the buffer");
+}
+
+function sameBits(a: usize, b: usize, n: i32, what: string): void {
+  let bad = 0;
+  for (let i = 0; i < n; i++) if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) bad++;
+  expect(bad).toBe(0, what);
+}
+
+const FORWARD: i32 = 0, BACKWARD: i32 = 1;
+
+/** One fast path (FAST_WINOGRAD or FAST_DIRECT) against im2col + GEMM on one shape. */
+function runShape(path: i32, B: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
+  const tag = (path == FAST_WINOGRAD ? "winograd" : "direct") + " B" + B.toString() + " " + Cin.toString() + "→" +
+    Cout.toString() + " " + H.toString() + "x" + W.toString();
+  const nx = B * Cin * H * W, nw = Cout * Cin * 9, ny = B * Cout * H * W;
+  const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), dy = newBuf(ny);
+  fillRandom(x, nx); fillRandom(w, nw); fillRandom(bias, Cout); fillRandom(dy, ny);
+  const fastBytes = <usize>(path == FAST_WINOGRAD ? winogradWorkspaceBytes(B, Cin, H, W, Cout) : direct3x3WorkspaceBytes(Cin, H, W, Cout));
+  const fn = <i32>((fastBytes + 3) >> 2), ws = newBuf(fn);
+  const gws = heap.alloc(<usize>conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, 3, 3, 1, 1, 1, 1));
+  const y = newBuf(ny), ry = newBuf(ny);
+  for (let withBias = 0; withBias < 2; withBias++) {
+    const bp = withBias ? bias : 0;
+    fillNaN(y, ny); fillNaN(ws, fn);
+    if (path == FAST_WINOGRAD) winogradForward(y, x, w, bp, B, Cin, H, W, Cout, ws);
+    else direct3x3Forward(y, x, w, bp, B, Cin, H, W, Cout, ws);
+    conv2dForwardGemm(ry, x, w, bp, B, Cin, H, W, Cout, 3, 3, 1, 1, 1, 1, gws);
+    close(y, ry, ny, tag + (withBias ? " forward" : " forward (no bias)"));
+  }
+  // Backward: gradients start random (equal for both paths), accumulated twice, then skips.
+  const dx = newBuf(nx), dw = newBuf(nw), db = newBuf(Cout), rdx = newBuf(nx), rdw = newBuf(nw), rdb = newBuf(Cout);
+  fillRandom(dx, nx); fillRandom(dw, nw); fillRandom(db, Cout);
+  copyBuf(rdx, dx, nx); copyBuf(rdw, dw, nw); copyBuf(rdb, db, Cout);
+  for (let round = 0; round < 4; round++) {
+    const wantDx = round != 2, wantDb = round != 3;
+    fillNaN(ws, fn);
+    if (path == FAST_WINOGRAD) winogradBackward(wantDx ? dx : 0, dw, wantDb ? db : 0, dy, x, w, B, Cin, H, W, Cout, ws);
+    else direct3x3Backward(wantDx ? dx : 0, dw, wantDb ? db : 0, dy, x, w, B, Cin, H, W, Cout, ws);
+    conv2dBackwardGemm(wantDx ? rdx : 0, rdw, wantDb ? rdb : 0, dy, x, w, B, Cin, H, W, Cout, 3, 3, 1, 1, 1, 1, gws);
+    const r = " backward round " + round.toString();
+    close(dx, rdx, nx, tag + r + " dx"); close(dw, rdw, nw, tag + r + " dw"); close(db, rdb, Cout, tag + r + " db");
+  }
+  expect(guardsOk(ws, fn)).toBeTruthy(tag + ": write outside the workspace");
+  freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(dy); freeBuf(y); freeBuf(ry); freeBuf(ws); heap.free(gws);
+  freeBuf(dx); freeBuf(dw); freeBuf(db); freeBuf(rdx); freeBuf(rdw); freeBuf(rdb);
+}
+
+// B, Cin, H, W, Cout
+const WINOGRAD_SHAPES: i32[] = [
+  1, 3, 5, 7, 5,      // odd sides, one image
+  2, 5, 1, 1, 6,      // 1×1 image: one tile, three quarters padding
+  3, 4, 1, 9, 7,      // one row
+  2, 7, 9, 1, 3,      // one column
+  3, 2, 2, 3, 2,      // two channels each way
+  3, 5, 11, 13, 9,    // tile rows of 7 tiles (a group of 4 and a ragged 3)
+  7, 4, 28, 28, 5,    // 196 tiles per image: two chunks, the second of 2 images
+  21, 6, 14, 13, 5,   // 49 tiles per image: a chunk of 20 and one of 1
+  2, 24, 7, 7, 17,    // wider channels, 7×7
+];
+// The direct loops take any channel counts: the thin shapes the dispatch gives them, and a few more.
+const DIRECT_SHAPES: i32[] = [
+  2, 1, 28, 28, 24,   // a first layer
+  2, 24, 28, 28, 1,   // a last layer
+  3, 1, 5, 7, 3,
+  2, 3, 7, 5, 1,
+  1, 1, 1, 1, 1,
+  2, 1, 3, 1, 2,      // one column
+  2, 5, 9, 6, 7,      // neither side thin
+  1, 2, 1, 10, 1,     // one row, W past one 8-wide step
+];
+
+describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
+  it("Winograd F(2×2, 3×3): forward and backward (dx, dw, db) on awkward shapes", () => {
+    for (let s = 0; s < WINOGRAD_SHAPES.length; s += 5) {
+      runShape(FAST_WINOGRAD, WINOGRAD_SHAPES[s], WINOGRAD_SHAPES[s + 1], WINOGRAD_SHAPES[s + 2], WINOGRAD_SHAPES[s + 3], WINOGRAD_SHAPES[s + 4]);
+    }
+  });
+
+  it("direct loops: forward and backward on thin and other shapes", () => {
+    for (let s = 0; s < DIRECT_SHAPES.length; s += 5) {
+      runShape(FAST_DIRECT, DIRECT_SHAPES[s], DIRECT_SHAPES[s + 1], DIRECT_SHAPES[s + 2], DIRECT_SHAPES[s + 3], DIRECT_SHAPES[s + 4]);
+    }
+  });
+
+  it("conv2dForward / conv2dBackward dispatch: fast paths in the relaxed build only", () => {
+    const relaxed = BUILD_MODE == MODE_RELAXED;
+    expect(conv2dPath(4, 6, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_WINOGRAD : FAST_NONE);
+    expect(conv2dPath(1, 6, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_DIRECT : FAST_NONE);
+    expect(conv2dPath(6, 1, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_DIRECT : FAST_NONE);
+    expect(conv2dPath(4, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 6, 3, 3, 1, 1, 0, 0)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 6, 5, 5, 1, 1, 2, 2)).toBe(FAST_NONE);
+    // The dispatched result is the chosen path's, bit for bit.
+    const B = 2, C = 4, H = 5, W = 6, K = 5, nx = B * C * H * W, nw = K * C * 9, ny = B * K * H * W;
+    const x = newBuf(nx), w = newBuf(nw), y = newBuf(ny), ry = newBuf(ny), dw = newBuf(nw), rdw = newBuf(nw);
+    fillRandom(x, nx); fillRandom(w, nw);
+    const ws = heap.alloc(<usize>Math.max(winogradWorkspaceBytes(B, C, H, W, K), conv2dGemmWorkspaceBytes(B, C, H, W, K, 3, 3, 1, 1, 1, 1)));
+    conv2dForward(y, x, w, 0, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
+    if (relaxed) winogradForward(ry, x, w, 0, B, C, H, W, K, ws);
+    else conv2dForwardGemm(ry, x, w, 0, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
+    sameBits(y, ry, ny, "dispatched forward");
+    memory.fill(dw, 0, <usize>nw << 2); memory.fill(rdw, 0, <usize>nw << 2);
+    conv2dBackward(0, dw, 0, y, x, w, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
+    if (relaxed) winogradBackward(0, rdw, 0, y, x, w, B, C, H, W, K, ws);
+    else conv2dBackwardGemm(0, rdw, 0, y, x, w, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
+    sameBits(dw, rdw, nw, "dispatched backward");
+    freeBuf(x); freeBuf(w); freeBuf(y); freeBuf(ry); freeBuf(dw); freeBuf(rdw); heap.free(ws);
+  });
+
+  it("the tile transforms' SIMD kernels equal their scalar references bit for bit", () => {
+    // nb, C, tH, tW: tile rows of 1..9 tiles (groups of 4 and ragged ends).
+    const SHAPES: i32[] = [1, 1, 1, 1, 2, 3, 2, 5, 1, 2, 3, 9, 3, 5, 4, 7, 2, 2, 1, 4];
+    for (let s = 0; s < SHAPES.length; s += 4) {
+      const nb = SHAPES[s], C = SHAPES[s + 1], tH = SHAPES[s + 2], tW = SHAPES[s + 3];
+      const PH = 2 * tH + 2, PW = 2 * tW + 2, T = nb * tH * tW, Tp = (T + 7) & ~3, H = 2 * tH - 1, W = 2 * tW;
+      const tag = "nb " + nb.toString() + " C " + C.toString() + " tiles " + tH.toString() + "x" + tW.toString();
+      const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 16), a = newBuf(16 * C * Tp), b = newBuf(16 * C * Tp);
+      const scratch = newBuf(32), bias = newBuf(C);
+      fillRandom(src, nb * C * H * W); fillRandom(bias, C);
+      padPlanes(pad, src, nb, C, H, W, PH, PW);
+      fillNaN(a, 16 * C * Tp); fillNaN(b, 16 * C * Tp);
+      winogradInput(a, pad, nb, C, tH, tW, Tp, scratch);
+      winogradInputRef(b, pad, nb, C, tH, tW, Tp);
+      for (let r = 0; r < 16 * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " input");
+      fillNaN(a, 16 * C * Tp); fillNaN(b, 16 * C * Tp);
+      winogradGradOut(a, pad, nb, C, tH, tW, Tp);
+      winogradGradOutRef(b, pad, nb, C, tH, tW, Tp);
+      for (let r = 0; r < 16 * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " dy");
+      // Output: M random, odd Ho (the last tile row half outside), overwrite and accumulate.
+      fillRandom(a, 16 * C * Tp);
+      const ny = nb * C * H * W, y = newBuf(ny), ry = newBuf(ny);
+      for (let acc = 0; acc < 2; acc++) {
+        fillRandom(y, ny); copyBuf(ry, y, ny);
+        winogradOutput(y, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0, scratch);
+        winogradOutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
+        sameBits(y, ry, ny, tag + " output");
+        expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
+      }
+      freeBuf(src); freeBuf(pad); freeBuf(a); freeBuf(b); freeBuf(scratch); freeBuf(bias); freeBuf(y); freeBuf(ry);
+    }
+  });
+
+  it("the comparisons saw rounding differences (none was vacuous)", () => {
+    log<string>((BUILD_MODE == MODE_RELAXED ? "relaxed" : "strict") + " build: worst max|fast − gemm| / tolerance = " +
+      worstRatio.toString() + " (tolerance " + RTOL.toString() + " × max(1, max|gemm|))");
+    expect(worstRatio).toBeGreaterThan(1e-4);
+  });
+});

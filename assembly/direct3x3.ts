@@ -1,0 +1,129 @@
+// Conv2d 3×3, stride 1, padding 1 by direct SIMD loops, for the thin layers where a GEMM has one
+// row or one column of useful work: one input channel (a network's first conv, K = 9) or one output
+// channel (its last). Per image, the planes are padded once (winograd.ts padPlanes: one zero row and
+// column in front, a row stride PW ≥ W + 4), so every tap is an unaligned 4-lane load with no edge tests.
+//   forward  y[co] = bias[co] + Σ_ci Σ_k w[co, ci, k] · shift_k(x[ci])        (8 outputs per step)
+//   dX       dx[ci] += Σ_co Σ_k w[co, ci, 8 − k] · shift_k(dy[co])            (the same loop on a rotated copy of w)
+//   dW       dw[co, ci, k] += Σ_pixels dy[co] · shift_k(x[ci])               (9 accumulators per pair)
+// Sums run in another order than the GEMM's (tap-major, 4 or 8 lanes): the relaxed build only
+// (conv2d.ts), compared with the im2col path in direct3x3.spec.ts.
+
+import { channelSumsAdd } from "./im2col";
+import { madd } from "./mode";
+import { padPlanes } from "./winograd";
+import { align16 } from "./workspace";
+
+/** Row stride of a padded plane: ≥ W + 4 so a 4-lane read past the row's end sees zeros. */
+// @ts-ignore: decorator
+@inline function padWidth(W: i32): i32 { return ((W + 3) & ~3) + 4; }
+
+/** Workspace bytes of direct3x3Forward / direct3x3Backward: the rotated kernel, one image's padded x and dy. */
+export function direct3x3WorkspaceBytes(Cin: i32, H: i32, W: i32, Cout: i32): f64 {
+  const PW = Math.floor((<f64>W + 3) / 4) * 4 + 4, ci = <f64>Cin, co = <f64>Cout;
+  return Math.ceil(ci * co * 9 / 4) * 16 + Math.ceil(((ci + co) * (<f64>H + 2) * PW + 32) / 4) * 16;
+}
+
+/**
+ * out[o] (= or +=) bias[o] + Σ_i Σ_k w[o, i, k] · shift_k(inp[i]) for one image: inp padded [Ci, H+2, PW],
+ * out [Co, H, W], w [Co, Ci, 3, 3]; bias may be 0.
+ */
+function directPlanes(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co: i32, H: i32, W: i32, PW: i32, accumulate: bool): void {
+  const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB;
+  for (let o = 0; o < Co; o++) {
+    const bv = f32x4.splat(bias ? load<f32>(bias + (<usize>o << 2)) : 0);
+    for (let oy = 0; oy < H; oy++) {
+      const orow = out + ((<usize>(o * H + oy) * <usize>W) << 2);
+      for (let ox = 0; ox < W; ox += 8) {
+        let a0 = bv, a1 = bv;
+        let r = inp + <usize>oy * rowB + (<usize>ox << 2), wb = w + (<usize>(o * Ci * 9) << 2);
+        for (let i = 0; i < Ci; i++) {
+          for (let ki = 0; ki < 3; ki++) {
+            const p = r + <usize>ki * rowB, wk = wb + (<usize>(3 * ki) << 2);
+            const w0 = v128.load32_splat(wk), w1 = v128.load32_splat(wk, 4), w2 = v128.load32_splat(wk, 8);
+            a0 = madd(w0, v128.load(p), a0); a1 = madd(w0, v128.load(p, 16), a1);
+            a0 = madd(w1, v128.load(p, 4), a0); a1 = madd(w1, v128.load(p, 20), a1);
+            a0 = madd(w2, v128.load(p, 8), a0); a1 = madd(w2, v128.load(p, 24), a1);
+          }
+          r += planeB;
+          wb += 36;
+        }
+        const p = orow + (<usize>ox << 2);
+        if (ox + 8 <= W) {
+          if (accumulate) { a0 = f32x4.add(v128.load(p), a0); a1 = f32x4.add(v128.load(p, 16), a1); }
+          v128.store(p, a0); v128.store(p, a1, 16);
+        } else {
+          for (let j = 0; j < 8 && ox + j < W; j++) {
+            const v = j < 4 ? lane(a0, j) : lane(a1, j - 4), q = p + (<usize>j << 2);
+            store<f32>(q, accumulate ? load<f32>(q) + v : v);
+          }
+        }
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function lane(v: v128, j: i32): f32 {
+  return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** dw[co, ci, k] += Σ_pixels dy[co] · shift_k(x[ci]) for one image; xp, dyp padded [C, H+2, PW]. */
+function directWeightGrad(dw: usize, xp: usize, dyp: usize, Cin: i32, Cout: i32, H: i32, W: i32, PW: i32): void {
+  const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB;
+  for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0;
+    for (let oy = 0; oy < H; oy++) {
+      // dy read at its padded (oy + 1, ox + 1): lanes past W see the zero columns behind the row.
+      const g0 = dyp + <usize>co * planeB + <usize>(oy + 1) * rowB + 4;
+      const r0 = xp + <usize>ci * planeB + <usize>oy * rowB, r1 = r0 + rowB, r2 = r1 + rowB;
+      for (let ox = 0; ox < W; ox += 4) {
+        const o = <usize>ox << 2, g = v128.load(g0 + o);
+        a0 = madd(g, v128.load(r0 + o), a0); a1 = madd(g, v128.load(r0 + o, 4), a1); a2 = madd(g, v128.load(r0 + o, 8), a2);
+        a3 = madd(g, v128.load(r1 + o), a3); a4 = madd(g, v128.load(r1 + o, 4), a4); a5 = madd(g, v128.load(r1 + o, 8), a5);
+        a6 = madd(g, v128.load(r2 + o), a6); a7 = madd(g, v128.load(r2 + o, 4), a7); a8 = madd(g, v128.load(r2 + o, 8), a8);
+      }
+    }
+    const q = dw + ((<usize>(co * Cin + ci) * 9) << 2);
+    store<f32>(q, load<f32>(q) + hsum(a0)); store<f32>(q + 4, load<f32>(q + 4) + hsum(a1));
+    store<f32>(q + 8, load<f32>(q + 8) + hsum(a2)); store<f32>(q + 12, load<f32>(q + 12) + hsum(a3));
+    store<f32>(q + 16, load<f32>(q + 16) + hsum(a4)); store<f32>(q + 20, load<f32>(q + 20) + hsum(a5));
+    store<f32>(q + 24, load<f32>(q + 24) + hsum(a6)); store<f32>(q + 28, load<f32>(q + 28) + hsum(a7));
+    store<f32>(q + 32, load<f32>(q + 32) + hsum(a8));
+  }
+}
+
+/** y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0). */
+export function direct3x3Forward(y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize): void {
+  const PW = padWidth(W), HW = <usize>(H * W) << 2, xp = ws + align16(<usize>(Cin * Cout * 9) << 2);
+  for (let b = 0; b < B; b++) {
+    padPlanes(xp, x + <usize>(b * Cin) * HW, 1, Cin, H, W, H + 2, PW);
+    directPlanes(y + <usize>(b * Cout) * HW, xp, w, bias, Cin, Cout, H, W, PW, false);
+  }
+}
+
+/** dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b for direct3x3Forward's conv (dx or db may be 0 to skip). */
+export function direct3x3Backward(
+  dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize,
+): void {
+  if (db) channelSumsAdd(db, dy, B, Cout, H * W);
+  const PW = padWidth(W), HW = <usize>(H * W) << 2;
+  // ws: [rot: w rotated 180°, channels swapped, [Cin, Cout, 3, 3] | xp | dyp].
+  const rot = ws, xp = rot + align16(<usize>(Cin * Cout * 9) << 2);
+  const dyp = xp + (((<usize>Cin * <usize>(H + 2) * <usize>PW + 16 + 3) & ~(<usize>3)) << 2);
+  if (dx) {
+    for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) for (let k = 0; k < 9; k++) {
+      store<f32>(rot + (<usize>((ci * Cout + co) * 9 + k) << 2), load<f32>(w + (<usize>((co * Cin + ci) * 9 + 8 - k) << 2)));
+    }
+  }
+  for (let b = 0; b < B; b++) {
+    padPlanes(xp, x + <usize>(b * Cin) * HW, 1, Cin, H, W, H + 2, PW);
+    padPlanes(dyp, dy + <usize>(b * Cout) * HW, 1, Cout, H, W, H + 2, PW);
+    directWeightGrad(dw, xp, dyp, Cin, Cout, H, W, PW);
+    if (dx) directPlanes(dx + <usize>(b * Cin) * HW, dyp, rot, 0, Cout, Cin, H, W, PW, true);
+  }
+}
