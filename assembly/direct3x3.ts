@@ -29,7 +29,9 @@ export function direct3x3WorkspaceBytes(Cin: i32, H: i32, W: i32, Cout: i32): f6
  */
 function directPlanes(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co: i32, H: i32, W: i32, PW: i32, accumulate: bool): void {
   const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB;
-  for (let o = 0; o < Co; o++) {
+  const o4 = Co & ~3;
+  for (let o = 0; o < o4; o += 4) directPlanes4(out, inp, w, bias, Ci, o, H, W, PW, accumulate);
+  for (let o = o4; o < Co; o++) {
     const bv = f32x4.splat(bias ? load<f32>(bias + (<usize>o << 2)) : 0);
     for (let oy = 0; oy < H; oy++) {
       const orow = out + ((<usize>(o * H + oy) * <usize>W) << 2);
@@ -47,17 +49,64 @@ function directPlanes(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co
           r += planeB;
           wb += 36;
         }
-        const p = orow + (<usize>ox << 2);
-        if (ox + 8 <= W) {
-          if (accumulate) { a0 = f32x4.add(v128.load(p), a0); a1 = f32x4.add(v128.load(p, 16), a1); }
-          v128.store(p, a0); v128.store(p, a1, 16);
-        } else {
-          for (let j = 0; j < 8 && ox + j < W; j++) {
-            const v = j < 4 ? lane(a0, j) : lane(a1, j - 4), q = p + (<usize>j << 2);
-            store<f32>(q, accumulate ? load<f32>(q) + v : v);
+        put8(orow + (<usize>ox << 2), ox, W, a0, a1, accumulate);
+      }
+    }
+  }
+}
+
+/**
+ * directPlanes for the 4 output channels o..o+3 at once: each input load feeds 4 channels
+ * (8 accumulators: 4 channels × 8 pixels), 1.75 instructions per multiply-add instead of 2.5.
+ */
+function directPlanes4(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, o: i32, H: i32, W: i32, PW: i32, accumulate: bool): void {
+  const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB, cs = <usize>(Ci * 9) << 2, outPlane = <usize>(H * W) << 2;
+  const z = f32x4.splat(0);
+  const b0 = bias ? v128.load32_splat(bias + (<usize>o << 2)) : z, b1 = bias ? v128.load32_splat(bias + (<usize>(o + 1) << 2)) : z;
+  const b2 = bias ? v128.load32_splat(bias + (<usize>(o + 2) << 2)) : z, b3 = bias ? v128.load32_splat(bias + (<usize>(o + 3) << 2)) : z;
+  for (let oy = 0; oy < H; oy++) {
+    const orow = out + ((<usize>(o * H + oy) * <usize>W) << 2);
+    for (let ox = 0; ox < W; ox += 8) {
+      let a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3;
+      let r = inp + <usize>oy * rowB + (<usize>ox << 2), wb = w + (<usize>(o * Ci * 9) << 2);
+      for (let i = 0; i < Ci; i++) {
+        for (let ki = 0; ki < 3; ki++) {
+          const p = r + <usize>ki * rowB;
+          for (let kj = 0; kj < 3; kj++) {
+            const q = p + (<usize>kj << 2), wk = wb + (<usize>(3 * ki + kj) << 2);
+            const x0 = v128.load(q), x1 = v128.load(q, 16);
+            let c = v128.load32_splat(wk);
+            a00 = madd(c, x0, a00); a01 = madd(c, x1, a01);
+            c = v128.load32_splat(wk + cs);
+            a10 = madd(c, x0, a10); a11 = madd(c, x1, a11);
+            c = v128.load32_splat(wk + 2 * cs);
+            a20 = madd(c, x0, a20); a21 = madd(c, x1, a21);
+            c = v128.load32_splat(wk + 3 * cs);
+            a30 = madd(c, x0, a30); a31 = madd(c, x1, a31);
           }
         }
+        r += planeB;
+        wb += 36;
       }
+      const p = orow + (<usize>ox << 2);
+      put8(p, ox, W, a00, a01, accumulate);
+      put8(p + outPlane, ox, W, a10, a11, accumulate);
+      put8(p + 2 * outPlane, ox, W, a20, a21, accumulate);
+      put8(p + 3 * outPlane, ox, W, a30, a31, accumulate);
+    }
+  }
+}
+
+/** Output columns ox..ox+7 at p (= or +=) a0‖a1, those < W only. */
+// @ts-ignore: decorator
+@inline function put8(p: usize, ox: i32, W: i32, a0: v128, a1: v128, accumulate: bool): void {
+  if (ox + 8 <= W) {
+    if (accumulate) { a0 = f32x4.add(v128.load(p), a0); a1 = f32x4.add(v128.load(p, 16), a1); }
+    v128.store(p, a0); v128.store(p, a1, 16);
+  } else {
+    for (let j = 0; j < 8 && ox + j < W; j++) {
+      const v = j < 4 ? lane(a0, j) : lane(a1, j - 4), q = p + (<usize>j << 2);
+      store<f32>(q, accumulate ? load<f32>(q) + v : v);
     }
   }
 }

@@ -12,7 +12,7 @@
 // states the measured difference).
 //
 // Workspace: [GEMM scratch | U: 16·Cin·Cout | dU: 16·Cin·Cout | pad: nb·Cmax·PH·PW + 16 |
-//             V: 16·Cmax·Tp | M: 16·Cmax·Tp | 192 bytes of tile scratch], each part 16-byte aligned.
+//             V: 16·Cmax·Tp | M: 16·Cmax·Tp], each part 16-byte aligned.
 
 import { gemm, gemmScratchBytes } from "./gemm";
 import { channelSumsAdd } from "./im2col";
@@ -40,7 +40,7 @@ export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i
   const nb = Math.min(<f64>B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P)));
   const cmax = <f64>max(Cin, Cout), Tp = Math.floor((nb * P + 7) / 4) * 4, u = 16 * <f64>Cin * <f64>Cout;
   return a16(<f64>gemmScratchBytes() / 4) + 2 * a16(u) + a16(nb * cmax * (2 * tH + 2) * (2 * tW + 2) + 16) +
-    2 * a16(16 * cmax * Tp) + 192;
+    2 * a16(16 * cmax * Tp);
 }
 
 /** The workspace's parts, in order (see the header). */
@@ -51,22 +51,36 @@ export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i
 
 /**
  * dst[bl, c] = the H×W planes src[bl, c] (NCHW, nb images of C channels) with one zero row and
- * column in front and zeros up to PH×PW behind, then 16 zero floats.
+ * column in front and zeros up to PH×PW behind, then 16 zero floats. Rows are short (28 floats in
+ * unet24): 4-lane loops, not memory.copy / memory.fill, whose per-call cost dominated here.
  */
 export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i32, PH: i32, PW: i32): void {
   const rowB = <usize>PW << 2;
+  let d = dst, s = src;
   for (let pl = 0; pl < nb * C; pl++) {
-    const d = dst + <usize>pl * <usize>PH * rowB, s = src + ((<usize>pl * <usize>H * <usize>W) << 2);
-    memory.fill(d, 0, rowB);
+    zeroFloats(d, PW);
+    d += rowB;
     for (let y = 0; y < H; y++) {
-      const r = d + <usize>(y + 1) * rowB;
-      store<f32>(r, 0);
-      memory.copy(r + 4, s + ((<usize>y * <usize>W) << 2), <usize>W << 2);
-      memory.fill(r + ((<usize>W + 1) << 2), 0, <usize>(PW - W - 1) << 2);
+      store<f32>(d, 0);
+      let i = 0;
+      for (; i + 4 <= W; i += 4) v128.store(d + (<usize>(i + 1) << 2), v128.load(s + (<usize>i << 2)));
+      for (; i < W; i++) store<f32>(d + (<usize>(i + 1) << 2), load<f32>(s + (<usize>i << 2)));
+      zeroFloats(d + (<usize>(W + 1) << 2), PW - W - 1);
+      d += rowB;
+      s += <usize>W << 2;
     }
-    memory.fill(d + <usize>(H + 1) * rowB, 0, <usize>(PH - H - 1) * rowB);
+    zeroFloats(d, (PH - H - 1) * PW);
+    d += <usize>(PH - H - 1) * rowB;
   }
-  memory.fill(dst + <usize>(nb * C) * <usize>PH * rowB, 0, 64);
+  zeroFloats(d, 16);
+}
+
+// @ts-ignore: decorator
+@inline function zeroFloats(p: usize, n: i32): void {
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(p + (<usize>i << 2), z);
+  for (; i < n; i++) store<f32>(p + (<usize>i << 2), 0);
 }
 
 /**
@@ -128,35 +142,40 @@ export function winogradKernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32)
 }
 
 /**
- * out (= or +=) conv3×3(inp) by the transformed kernel u [16, Co, Ci], plus bias (may be 0); inp
- * [B, Ci, H, W], out [B, Co, H, W]. The forward, and the input gradient with u from a rotated kernel.
+ * out (= or +=) conv3×3 of a padded chunk (nb images, Ci channels; `pad`) by the transformed kernel
+ * u [16, Co, Ci], plus bias (may be 0); out: [nb, Co, H, W]. v, m: [16, max(Ci, Co), Tp] of scratch.
  */
-function winogradConv(
-  out: usize, inp: usize, u: usize, bias: usize, B: i32, Ci: i32, H: i32, W: i32, Co: i32, accumulate: bool, ws: usize, pad: usize,
+function convChunk(
+  out: usize, pad: usize, u: usize, bias: usize, nb: i32, Ci: i32, H: i32, W: i32, Co: i32, accumulate: bool,
+  ws: usize, v: usize, m: usize, Tp: i32,
 ): void {
-  const tH = tiles(H), tW = tiles(W), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
-  const cmax = max(Ci, Co), PH = 2 * tH + 2, PW = 2 * tW + 2;
-  const v = wsNext(pad, nbMax * cmax * PH * PW + 16), m = wsNext(v, 16 * cmax * Tp), s = wsNext(m, 16 * cmax * Tp);
-  for (let b0 = 0; b0 < B; b0 += nbMax) {
-    const nb = min(nbMax, B - b0), T = nb * P;
-    padPlanes(pad, inp + ((<usize>b0 * <usize>(Ci * H * W)) << 2), nb, Ci, H, W, PH, PW);
-    winogradInput(v, pad, nb, Ci, tH, tW, Tp, s);
-    for (let xi = 0; xi < 16; xi++) {
-      gemm(0, 0, Co, T, Ci, u + ((<usize>(xi * Co * Ci)) << 2), Ci, v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
-        m + ((<usize>(xi * Co * Tp)) << 2), Tp, 0, ws);
-    }
-    winogradOutput(out + ((<usize>b0 * <usize>(Co * H * W)) << 2), m, bias, nb, Co, H, W, tH, tW, Tp, accumulate, s);
+  const tH = tiles(H), tW = tiles(W), T = nb * tH * tW;
+  winogradInput(v, pad, nb, Ci, tH, tW, Tp);
+  for (let xi = 0; xi < 16; xi++) {
+    gemm(0, 0, Co, T, Ci, u + ((<usize>(xi * Co * Ci)) << 2), Ci, v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
+      m + ((<usize>(xi * Co * Tp)) << 2), Tp, 0, ws);
   }
+  winogradOutput(out, m, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
 }
 
 /** y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0). */
 export function winogradForward(y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize): void {
-  const u = wsU(ws), du = wsNext(u, 16 * Cin * Cout);
+  const u = wsU(ws), pad = wsNext(wsNext(u, 16 * Cin * Cout), 16 * Cin * Cout);
+  const tH = tiles(H), tW = tiles(W), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const cmax = max(Cin, Cout), PH = 2 * tH + 2, PW = 2 * tW + 2;
+  const v = wsNext(pad, nbMax * cmax * PH * PW + 16), m = wsNext(v, 16 * cmax * Tp);
   winogradKernel(u, w, Cout, Cin, false);
-  winogradConv(y, x, u, bias, B, Cin, H, W, Cout, false, ws, wsNext(du, 16 * Cin * Cout));
+  for (let b0 = 0; b0 < B; b0 += nbMax) {
+    const nb = min(nbMax, B - b0);
+    padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
+    convChunk(y + ((<usize>b0 * <usize>(Cout * H * W)) << 2), pad, u, bias, nb, Cin, H, W, Cout, false, ws, v, m, Tp);
+  }
 }
 
-/** dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b for winogradForward's conv (dx or db may be 0 to skip). */
+/**
+ * dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b for winogradForward's conv (dx or db may be 0 to skip).
+ * Per chunk: dU += D · Vᵀ, then (dy still padded) dx += the chunk's conv of dy by the rotated kernel.
+ */
 export function winogradBackward(
   dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize,
 ): void {
@@ -164,21 +183,19 @@ export function winogradBackward(
   const u = wsU(ws), du = wsNext(u, 16 * Cin * Cout), pad = wsNext(du, 16 * Cin * Cout);
   const tH = tiles(H), tW = tiles(W), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
   const cmax = max(Cin, Cout), PH = 2 * tH + 2, PW = 2 * tW + 2;
-  const v = wsNext(pad, nbMax * cmax * PH * PW + 16), d = wsNext(v, 16 * cmax * Tp), s = wsNext(d, 16 * cmax * Tp);
+  const v = wsNext(pad, nbMax * cmax * PH * PW + 16), d = wsNext(v, 16 * cmax * Tp);
+  if (dx) winogradKernel(u, w, Cout, Cin, true);
   for (let b0 = 0; b0 < B; b0 += nbMax) {
     const nb = min(nbMax, B - b0), T = nb * P;
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
-    winogradInput(v, pad, nb, Cin, tH, tW, Tp, s);
+    winogradInput(v, pad, nb, Cin, tH, tW, Tp);
     padPlanes(pad, dy + ((<usize>b0 * <usize>(Cout * H * W)) << 2), nb, Cout, H, W, PH, PW);
     winogradGradOut(d, pad, nb, Cout, tH, tW, Tp);
     for (let xi = 0; xi < 16; xi++) {
       gemm(0, 1, Cout, Cin, T, d + ((<usize>(xi * Cout * Tp)) << 2), Tp, v + ((<usize>(xi * Cin * Tp)) << 2), Tp,
         du + ((<usize>(xi * Cout * Cin)) << 2), Cin, b0 > 0 ? 1 : 0, ws);
     }
+    if (dx) convChunk(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), pad, u, 0, nb, Cout, H, W, Cin, true, ws, v, d, Tp);
   }
   winogradKernelGradAdd(dw, du, Cout, Cin);
-  if (dx) {
-    winogradKernel(u, w, Cout, Cin, true);
-    winogradConv(dx, dy, u, 0, B, Cout, H, W, Cin, true, ws, pad);
-  }
 }

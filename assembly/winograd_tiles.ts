@@ -25,20 +25,8 @@
 // @ts-ignore: decorator
 @inline function vst(p: usize, i: i32, v: v128): void { v128.store(p + (<usize>i << 2), v); }
 
-/** Row i of the 4×4 input tiles of 4 neighbouring tiles, as 4 column vectors combined by Bᵀ: h0..h3. */
-// @ts-ignore: decorator
-@inline function inputRow(p: usize, out: usize): void {
-  const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
-  const c0 = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6), c1 = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
-  const c2 = v128.shuffle<f32>(c0, v2, 1, 2, 3, 4), c3 = v128.shuffle<f32>(c1, v2, 1, 2, 3, 5);
-  v128.store(out, f32x4.sub(c0, c2));
-  v128.store(out, f32x4.add(c1, c2), 16);
-  v128.store(out, f32x4.sub(c2, c1), 32);
-  v128.store(out, f32x4.sub(c1, c3), 48);
-}
-
-/** V[ξ, c, t] = (Bᵀ d B)ξ of every tile of the chunk; `rows` is 64 bytes of 16-byte aligned scratch. */
-export function winogradInput(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32, rows: usize): void {
+/** V[ξ, c, t] = (Bᵀ d B)ξ of every tile of the chunk. */
+export function winogradInput(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
   const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = C * Tp;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
@@ -46,23 +34,34 @@ export function winogradInput(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW
       const src = pad + ((<usize>((bl * C + c) * PH + 2 * ty) * <usize>PW) << 2), rowB = <usize>PW << 2;
       const dst = v + ((<usize>(c * Tp + t0)) << 2);
       for (let tx = 0; tx < tW; tx += 4) {
-        const p = src + (<usize>(2 * tx) << 2), q = dst + (<usize>tx << 2);
-        // Rows 0 and 2 → V0j; row 1 with row 2 → V1j, V2j; row 1 with row 3 → V3j (few live vectors).
-        inputRow(p, rows);
-        const a0 = v128.load(rows), a1 = v128.load(rows, 16), a2 = v128.load(rows, 32), a3 = v128.load(rows, 48);
-        inputRow(p + 2 * rowB, rows);
-        const h0 = v128.load(rows), h1 = v128.load(rows, 16), h2 = v128.load(rows, 32), h3 = v128.load(rows, 48);
+        // Row r of the 4 tiles: 12 floats from column 2tx; c_j = column j of each tile (lanes: tiles),
+        // h_j = Bᵀ's column combinations. Rows 0 and 2 → V0j; 1 with 2 → V1j, V2j; 1 with 3 → V3j.
+        let p = src + (<usize>(2 * tx) << 2);
+        const q = dst + (<usize>tx << 2);
+        let v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32);
+        let c0 = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6), c1 = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
+        let c2 = v128.shuffle<f32>(c0, v2, 1, 2, 3, 4), c3 = v128.shuffle<f32>(c1, v2, 1, 2, 3, 5);
+        const a0 = f32x4.sub(c0, c2), a1 = f32x4.add(c1, c2), a2 = f32x4.sub(c2, c1), a3 = f32x4.sub(c1, c3);
+        v0 = v128.load(p + 2 * rowB); v1 = v128.load(p + 2 * rowB, 16); v2 = v128.load(p + 2 * rowB, 32);
+        c0 = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6); c1 = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
+        c2 = v128.shuffle<f32>(c0, v2, 1, 2, 3, 4); c3 = v128.shuffle<f32>(c1, v2, 1, 2, 3, 5);
+        const h0 = f32x4.sub(c0, c2), h1 = f32x4.add(c1, c2), h2 = f32x4.sub(c2, c1), h3 = f32x4.sub(c1, c3);
         vst(q, 0 * xs, f32x4.sub(a0, h0)); vst(q, 1 * xs, f32x4.sub(a1, h1));
         vst(q, 2 * xs, f32x4.sub(a2, h2)); vst(q, 3 * xs, f32x4.sub(a3, h3));
-        inputRow(p + rowB, rows);
-        const b0 = v128.load(rows), b1 = v128.load(rows, 16), b2 = v128.load(rows, 32), b3 = v128.load(rows, 48);
+        v0 = v128.load(p + rowB); v1 = v128.load(p + rowB, 16); v2 = v128.load(p + rowB, 32);
+        c0 = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6); c1 = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
+        c2 = v128.shuffle<f32>(c0, v2, 1, 2, 3, 4); c3 = v128.shuffle<f32>(c1, v2, 1, 2, 3, 5);
+        const b0 = f32x4.sub(c0, c2), b1 = f32x4.add(c1, c2), b2 = f32x4.sub(c2, c1), b3 = f32x4.sub(c1, c3);
         vst(q, 4 * xs, f32x4.add(b0, h0)); vst(q, 5 * xs, f32x4.add(b1, h1));
         vst(q, 6 * xs, f32x4.add(b2, h2)); vst(q, 7 * xs, f32x4.add(b3, h3));
         vst(q, 8 * xs, f32x4.sub(h0, b0)); vst(q, 9 * xs, f32x4.sub(h1, b1));
         vst(q, 10 * xs, f32x4.sub(h2, b2)); vst(q, 11 * xs, f32x4.sub(h3, b3));
-        inputRow(p + 3 * rowB, rows);
-        vst(q, 12 * xs, f32x4.sub(b0, v128.load(rows))); vst(q, 13 * xs, f32x4.sub(b1, v128.load(rows, 16)));
-        vst(q, 14 * xs, f32x4.sub(b2, v128.load(rows, 32))); vst(q, 15 * xs, f32x4.sub(b3, v128.load(rows, 48)));
+        p += 3 * rowB;
+        v0 = v128.load(p); v1 = v128.load(p, 16); v2 = v128.load(p, 32);
+        c0 = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6); c1 = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
+        c2 = v128.shuffle<f32>(c0, v2, 1, 2, 3, 4); c3 = v128.shuffle<f32>(c1, v2, 1, 2, 3, 5);
+        vst(q, 12 * xs, f32x4.sub(b0, f32x4.sub(c0, c2))); vst(q, 13 * xs, f32x4.sub(b1, f32x4.add(c1, c2)));
+        vst(q, 14 * xs, f32x4.sub(b2, f32x4.sub(c2, c1))); vst(q, 15 * xs, f32x4.sub(b3, f32x4.sub(c1, c3)));
       }
     }
   }
@@ -139,20 +138,12 @@ export function winogradGradOutRef(d: usize, pad: usize, nb: i32, C: i32, tH: i3
   }
 }
 
-/** Columns j of Aᵀ M: s0 = m0j + m1j + m2j, s1 = m1j − m2j − m3j (lanes: 4 tiles). */
-// @ts-ignore: decorator
-@inline function outCol(q: usize, xs: i32, j: i32, out: usize): void {
-  const m0 = vld(q, j * xs), m1 = vld(q, (4 + j) * xs), m2 = vld(q, (8 + j) * xs), m3 = vld(q, (12 + j) * xs);
-  v128.store(out, f32x4.add(f32x4.add(m0, m1), m2));
-  v128.store(out, f32x4.sub(f32x4.sub(m1, m2), m3), 16);
-}
-
 /**
  * y[b0+bl, c, 2ty+i, 2tx+j] (= or +=) (Aᵀ M A)ij + bias[c] for every tile, rows and columns past
- * Ho×Wo dropped. y: NCHW [*, C, Ho, Wo] from image b0 on; bias may be 0; `s` is 128 bytes of scratch.
+ * Ho×Wo dropped. y: NCHW [*, C, Ho, Wo] from image b0 on; bias may be 0.
  */
 export function winogradOutput(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
 ): void {
   const xs = C * Tp;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
@@ -163,9 +154,15 @@ export function winogradOutput(
       const src = m + ((<usize>(c * Tp + t0)) << 2);
       for (let tx = 0; tx < tW; tx += 4) {
         const q = src + (<usize>tx << 2);
-        outCol(q, xs, 0, s); outCol(q, xs, 1, s + 32); outCol(q, xs, 2, s + 64); outCol(q, xs, 3, s + 96);
-        const s00 = v128.load(s), s10 = v128.load(s, 16), s01 = v128.load(s, 32), s11 = v128.load(s, 48);
-        const s02 = v128.load(s, 64), s12 = v128.load(s, 80), s03 = v128.load(s, 96), s13 = v128.load(s, 112);
+        // Column j of Aᵀ M: s0j = m0j + m1j + m2j, s1j = m1j − m2j − m3j (lanes: 4 tiles).
+        let m0 = vld(q, 0), m1 = vld(q, 4 * xs), m2 = vld(q, 8 * xs), m3 = vld(q, 12 * xs);
+        const s00 = f32x4.add(f32x4.add(m0, m1), m2), s10 = f32x4.sub(f32x4.sub(m1, m2), m3);
+        m0 = vld(q, xs); m1 = vld(q, 5 * xs); m2 = vld(q, 9 * xs); m3 = vld(q, 13 * xs);
+        const s01 = f32x4.add(f32x4.add(m0, m1), m2), s11 = f32x4.sub(f32x4.sub(m1, m2), m3);
+        m0 = vld(q, 2 * xs); m1 = vld(q, 6 * xs); m2 = vld(q, 10 * xs); m3 = vld(q, 14 * xs);
+        const s02 = f32x4.add(f32x4.add(m0, m1), m2), s12 = f32x4.sub(f32x4.sub(m1, m2), m3);
+        m0 = vld(q, 3 * xs); m1 = vld(q, 7 * xs); m2 = vld(q, 11 * xs); m3 = vld(q, 15 * xs);
+        const s03 = f32x4.add(f32x4.add(m0, m1), m2), s13 = f32x4.sub(f32x4.sub(m1, m2), m3);
         const y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bv), y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv);
         const y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv), y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv);
         const ox = 2 * tx;

@@ -183,11 +183,11 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       const PH = 2 * tH + 2, PW = 2 * tW + 2, T = nb * tH * tW, Tp = (T + 7) & ~3, H = 2 * tH - 1, W = 2 * tW;
       const tag = "nb " + nb.toString() + " C " + C.toString() + " tiles " + tH.toString() + "x" + tW.toString();
       const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 16), a = newBuf(16 * C * Tp), b = newBuf(16 * C * Tp);
-      const scratch = newBuf(32), bias = newBuf(C);
+      const bias = newBuf(C);
       fillRandom(src, nb * C * H * W); fillRandom(bias, C);
       padPlanes(pad, src, nb, C, H, W, PH, PW);
       fillNaN(a, 16 * C * Tp); fillNaN(b, 16 * C * Tp);
-      winogradInput(a, pad, nb, C, tH, tW, Tp, scratch);
+      winogradInput(a, pad, nb, C, tH, tW, Tp);
       winogradInputRef(b, pad, nb, C, tH, tW, Tp);
       for (let r = 0; r < 16 * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " input");
       fillNaN(a, 16 * C * Tp); fillNaN(b, 16 * C * Tp);
@@ -199,12 +199,12 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       const ny = nb * C * H * W, y = newBuf(ny), ry = newBuf(ny);
       for (let acc = 0; acc < 2; acc++) {
         fillRandom(y, ny); copyBuf(ry, y, ny);
-        winogradOutput(y, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0, scratch);
+        winogradOutput(y, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
         winogradOutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
         sameBits(y, ry, ny, tag + " output");
         expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
       }
-      freeBuf(src); freeBuf(pad); freeBuf(a); freeBuf(b); freeBuf(scratch); freeBuf(bias); freeBuf(y); freeBuf(ry);
+      freeBuf(src); freeBuf(pad); freeBuf(a); freeBuf(b); freeBuf(bias); freeBuf(y); freeBuf(ry);
     }
   });
 
