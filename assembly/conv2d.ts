@@ -14,7 +14,7 @@
 //
 // Relaxed build only, 3×3 stride-1 padding-1 convs take a fast path with fewer operations (the
 // strict and scalar builds keep im2col + GEMM, so they stay bit-identical to each other):
-// Winograd F(2×2, 3×3) (winograd.ts) in general, direct SIMD loops (direct3x3.ts) when one side
+// Winograd F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) in general, direct SIMD loops (direct3x3.ts) when one side
 // has a single channel (the GEMMs would have one row or column). Same results up to f32 rounding
 // (winograd.spec.ts measures it); the workspace formula is the path's own.
 
@@ -22,7 +22,7 @@ import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
-import { winogradForward, winogradBackward, winogradWorkspaceBytes } from "./winograd";
+import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
 
 export const FAST_NONE: i32 = 0;      // im2col + GEMM
@@ -52,7 +52,7 @@ export function conv2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
 ): f64 {
   const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
-  if (path == FAST_WINOGRAD) return winogradWorkspaceBytes(B, Cin, H, W, Cout);
+  if (path == FAST_WINOGRAD) return winogradWorkspaceBytes(B, Cin, H, W, Cout, winogradTile(H, W));
   if (path == FAST_DIRECT) return direct3x3WorkspaceBytes(Cin, H, W, Cout);
   return conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
 }
@@ -74,7 +74,7 @@ export function conv2dForward(
   // A constant condition: the strict and scalar builds compile none of the fast paths (no SIMD in scalar).
   if (BUILD_MODE == MODE_RELAXED) {
     const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
-    if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws);
+    if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W));
     if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws);
   }
   conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
@@ -107,7 +107,7 @@ export function conv2dBackward(
 ): void {
   if (BUILD_MODE == MODE_RELAXED) {
     const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
-    if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws);
+    if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws, winogradTile(H, W));
     if (path == FAST_DIRECT) return direct3x3Backward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws);
   }
   conv2dBackwardGemm(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);

@@ -8,7 +8,7 @@
 // Sums run in another order than the GEMM's (tap-major, 4 or 8 lanes): the relaxed build only
 // (conv2d.ts), compared with the im2col path in direct3x3.spec.ts.
 
-import { channelSumsAdd } from "./im2col";
+import { channelSumsAddSimd } from "./im2col";
 import { madd } from "./mode";
 import { padPlanes } from "./winograd";
 import { align16 } from "./workspace";
@@ -20,7 +20,7 @@ import { align16 } from "./workspace";
 /** Workspace bytes of direct3x3Forward / direct3x3Backward: the rotated kernel, one image's padded x and dy. */
 export function direct3x3WorkspaceBytes(Cin: i32, H: i32, W: i32, Cout: i32): f64 {
   const PW = Math.floor((<f64>W + 3) / 4) * 4 + 4, ci = <f64>Cin, co = <f64>Cout;
-  return Math.ceil(ci * co * 9 / 4) * 16 + Math.ceil(((ci + co) * (<f64>H + 2) * PW + 32) / 4) * 16;
+  return Math.ceil(ci * co * 9 / 4) * 16 + Math.ceil(((ci + co) * (<f64>H + 2) * PW + 64) / 4) * 16;
 }
 
 /**
@@ -159,11 +159,11 @@ export function direct3x3Forward(y: usize, x: usize, w: usize, bias: usize, B: i
 export function direct3x3Backward(
   dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize,
 ): void {
-  if (db) channelSumsAdd(db, dy, B, Cout, H * W);
+  if (db) channelSumsAddSimd(db, dy, B, Cout, H * W);
   const PW = padWidth(W), HW = <usize>(H * W) << 2;
   // ws: [rot: w rotated 180°, channels swapped, [Cin, Cout, 3, 3] | xp | dyp].
   const rot = ws, xp = rot + align16(<usize>(Cin * Cout * 9) << 2);
-  const dyp = xp + (((<usize>Cin * <usize>(H + 2) * <usize>PW + 16 + 3) & ~(<usize>3)) << 2);
+  const dyp = xp + (((<usize>Cin * <usize>(H + 2) * <usize>PW + 32 + 3) & ~(<usize>3)) << 2);
   if (dx) {
     for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) for (let k = 0; k < 9; k++) {
       store<f32>(rot + (<usize>((ci * Cout + co) * 9 + k) << 2), load<f32>(w + (<usize>((co * Cin + ci) * 9 + 8 - k) << 2)));

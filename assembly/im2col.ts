@@ -163,3 +163,25 @@ export function channelSumsAdd(db: usize, dy: usize, B: i32, C: i32, HW: i32): v
     store<f32>(q, load<f32>(q) + <f32>s);
   }
 }
+
+/**
+ * channelSumsAdd, 4 lanes at a time into two f64x2 sums: another summation order (still f64), so
+ * only for the relaxed build's fast conv paths (winograd.ts, direct3x3.ts), which differ anyway.
+ */
+export function channelSumsAddSimd(db: usize, dy: usize, B: i32, C: i32, HW: i32): void {
+  for (let c = 0; c < C; c++) {
+    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), s: f64 = 0;
+    for (let b = 0; b < B; b++) {
+      const p = dy + ((<usize>(b * C + c) * <usize>HW) << 2);
+      let i = 0;
+      for (; i + 4 <= HW; i += 4) {
+        const v = v128.load(p + (<usize>i << 2));
+        a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v));
+        a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+      }
+      for (; i < HW; i++) s += <f64>load<f32>(p + (<usize>i << 2));
+    }
+    const t = f64x2.add(a0, a1), q = db + (<usize>c << 2);
+    store<f32>(q, load<f32>(q) + <f32>((f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1)) + s));
+  }
+}

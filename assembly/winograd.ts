@@ -1,9 +1,11 @@
-// Conv2d 3×3, stride 1, padding 1 by Winograd F(2×2, 3×3): 16 multiplies per 2×2 output tile and
-// channel pair instead of 36, i.e. the GEMMs do 16/36 of the direct path's multiply-adds.
-// Tile transforms: winograd_tiles.ts. Per chunk of nb images (about CHUNK_TILES tiles, so the
-// transformed operands stay small and warm):
+// Conv2d 3×3, stride 1, padding 1 by Winograd F(m×m, 3×3), tile side m = 2 or 4: (m+2)² multiplies
+// per m×m output tile and channel pair instead of 9m², i.e. the GEMMs do 16/36 (m = 2) or 36/144
+// (m = 4) of the direct path's multiply-adds. F(4×4) rounds more (its transforms scale by up to 8
+// and 1/24; ~5× F(2×2)'s difference from the GEMM path, winograd.spec.ts); winogradTile picks the side.
+// Tile transforms: winograd_tiles.ts (m = 2), winograd4_tiles.ts (m = 4). Per chunk of nb images
+// (about CHUNK_TILES tiles, so the transformed operands stay small and warm), with A = (m+2)²:
 //   forward  V = Bᵀ x B (pad first),  Mξ[Cout, T] = Uξ[Cout, Cin] · Vξ[Cin, T],  y = Aᵀ M A + bias
-//            Uξ = (G w Gᵀ)ξ once per call, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
+//            Uξ = (G w Gᵀ)ξ once per call; m = 2: G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 //   dW       D = A dy Aᵀ,  dUξ[Cout, Cin] += Dξ · Vξᵀ over the chunks,  then dw += Gᵀ dU G
 //   dX       a 3×3 stride-1 padding-1 conv of dy with w rotated 180° and its channels swapped:
 //            the forward's own steps, U′ξ[Cin, Cout] = (G rot(w) Gᵀ)ξ, added into dx
@@ -11,19 +13,39 @@
 // in f32 it differs from the im2col path by rounding only (the transforms add and halve; winograd.spec.ts
 // states the measured difference).
 //
-// Workspace: [GEMM scratch | U: 16·Cin·Cout | dU: 16·Cin·Cout | pad: nb·Cmax·PH·PW + 16 |
-//             V: 16·Cmax·Tp | M: 16·Cmax·Tp], each part 16-byte aligned.
+// Workspace: [GEMM scratch | U: A·(Cin·Cout + 16) | dU: A·(Cin·Cout + 16) | pad: nb·Cmax·PH·PW + 32 |
+//             V: A·Cmax·Tp | M: A·Cmax·Tp | 576 bytes of tile scratch], each part 16-byte aligned;
+// PH = m·tH + 2, PW = m·tW + 2 for tH×tW tiles per image.
 
 import { gemm, gemmScratchBytes } from "./gemm";
-import { channelSumsAdd } from "./im2col";
+import { channelSumsAddSimd } from "./im2col";
 import { align16 } from "./workspace";
 import { winogradInput, winogradGradOut, winogradOutput } from "./winograd_tiles";
+import { winograd4Input, winograd4GradOut, winograd4Output } from "./winograd4_tiles";
 
 /** Tiles per chunk the image count aims at (at least one image per chunk). */
 const CHUNK_TILES: i32 = 1024;
 
 // @ts-ignore: decorator
-@inline function tiles(n: i32): i32 { return (n + 1) >> 1; }
+@inline function tiles(n: i32, m: i32): i32 { return (n + m - 1) / m; }
+
+/**
+ * The tile side for an H×W image: 4 (36/144 of the direct multiplies) unless its tiles cover more
+ * padding than side 2's (16/36). Measured on unet24 (bench/conv3x3.ts): F(4×4) ~20 % faster at 28×28
+ * and 7×7 (same coverage), no faster at 14×14 (16×16 covered instead of 14×14: its transforms cost
+ * more per tile and eat the GEMM saving).
+ */
+export function winogradTile(H: i32, W: i32): i32 {
+  return <i64>tiles(H, 4) * <i64>tiles(W, 4) * 4 <= <i64>tiles(H, 2) * <i64>tiles(W, 2) ? 4 : 2;
+}
+
+/**
+ * Floats between two ξ planes of U and dU [A, Cout·Cin]: 16 more than a plane, so the A planes do not
+ * fall on one cache set (96·96 floats is 9 × 4 KiB: the per-pair transforms, which touch all A planes,
+ * ran 6× slower on that stride).
+ */
+// @ts-ignore: decorator
+@inline function uStride(Cin: i32, Cout: i32): i32 { return Cin * Cout + 16; }
 
 /** Images per chunk for B images of P tiles. */
 // @ts-ignore: decorator
@@ -33,14 +55,14 @@ const CHUNK_TILES: i32 = 1024;
 // @ts-ignore: decorator
 @inline function tileStride(nb: i32, P: i32): i32 { return (nb * P + 7) & ~3; }
 
-/** Workspace bytes of winogradForward / winogradBackward (f64: hostile shapes do not wrap). */
-export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32): f64 {
+/** Workspace bytes of winogradForward / winogradBackward with tile side m (f64: hostile shapes do not wrap). */
+export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, m: i32): f64 {
   const a16 = (floats: f64): f64 => Math.ceil(floats / 4) * 16;
-  const tH = Math.floor((<f64>H + 1) / 2), tW = Math.floor((<f64>W + 1) / 2), P = tH * tW;
+  const tH = Math.ceil(<f64>H / m), tW = Math.ceil(<f64>W / m), P = tH * tW, A = <f64>((m + 2) * (m + 2));
   const nb = Math.min(<f64>B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P)));
-  const cmax = <f64>max(Cin, Cout), Tp = Math.floor((nb * P + 7) / 4) * 4, u = 16 * <f64>Cin * <f64>Cout;
-  return a16(<f64>gemmScratchBytes() / 4) + 2 * a16(u) + a16(nb * cmax * (2 * tH + 2) * (2 * tW + 2) + 16) +
-    2 * a16(16 * cmax * Tp);
+  const cmax = <f64>max(Cin, Cout), Tp = Math.floor((nb * P + 7) / 4) * 4, u = A * (<f64>Cin * <f64>Cout + 16);
+  return a16(<f64>gemmScratchBytes() / 4) + 2 * a16(u) + a16(nb * cmax * (m * tH + 2) * (m * tW + 2) + 32) +
+    2 * a16(A * cmax * Tp) + 576;
 }
 
 /** The workspace's parts, in order (see the header). */
@@ -51,7 +73,7 @@ export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i
 
 /**
  * dst[bl, c] = the H×W planes src[bl, c] (NCHW, nb images of C channels) with one zero row and
- * column in front and zeros up to PH×PW behind, then 16 zero floats. Rows are short (28 floats in
+ * column in front and zeros up to PH×PW behind, then 32 zero floats. Rows are short (28 floats in
  * unet24): 4-lane loops, not memory.copy / memory.fill, whose per-call cost dominated here.
  */
 export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i32, PH: i32, PW: i32): void {
@@ -72,7 +94,7 @@ export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i3
     zeroFloats(d, (PH - H - 1) * PW);
     d += <usize>(PH - H - 1) * rowB;
   }
-  zeroFloats(d, 16);
+  zeroFloats(d, 32);
 }
 
 // @ts-ignore: decorator
@@ -88,7 +110,7 @@ export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i3
  * w[co, ci] rotated 180° (the input gradient's kernel). w: [Cout, Cin, 3, 3].
  */
 export function winogradKernel(u: usize, w: usize, Cout: i32, Cin: i32, rotate: bool): void {
-  const rows = rotate ? Cin : Cout, cols = rotate ? Cout : Cin, xs = rows * cols;
+  const cols = rotate ? Cout : Cin, xs = uStride(Cin, Cout);
   for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
     const g = w + ((<usize>(co * Cin + ci) * 9) << 2);
     const at = rotate ? ci * cols + co : co * cols + ci;
@@ -119,7 +141,7 @@ export function winogradKernel(u: usize, w: usize, Cout: i32, Cin: i32, rotate: 
 
 /** dw[co, ci] += Gᵀ dU[·, co, ci] G (3×3), dU: [16, Cout, Cin]. */
 export function winogradKernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32): void {
-  const xs = Cout * Cin;
+  const xs = uStride(Cin, Cout);
   for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
     const at = co * Cin + ci, g = dw + ((<usize>at * 9) << 2);
     for (let a = 0; a < 3; a++) {
@@ -141,34 +163,105 @@ export function winogradKernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32)
   return a == 0 ? u0 + (u1 + u2) * 0.5 : a == 1 ? (u1 - u2) * 0.5 : (u1 + u2) * 0.5 + u3;
 }
 
+/** G for m = 4 ([¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1⁄24 1⁄12 ⅙; 1⁄24 −1⁄12 ⅙; 0 0 1]) applied to g0..g2, 6 results `step` bytes apart. */
+// @ts-ignore: decorator
+@inline function g6Store(out: usize, step: usize, g0: f32, g1: f32, g2: f32): void {
+  store<f32>(out, g0 * 0.25);
+  store<f32>(out + step, ((g0 + g1) + g2) * (-1.0 / 6.0));
+  store<f32>(out + 2 * step, ((g0 - g1) + g2) * (-1.0 / 6.0));
+  store<f32>(out + 3 * step, ((g0 + g1 * 2) + g2 * 4) * (1.0 / 24.0));
+  store<f32>(out + 4 * step, ((g0 - g1 * 2) + g2 * 4) * (1.0 / 24.0));
+  store<f32>(out + 5 * step, g2);
+}
+
+/**
+ * winogradKernel for m = 4: U[6i + j, r, k] = (G g Gᵀ)ij, the 6×3 G g in `q` (72 bytes of scratch).
+ * Straight-line per channel pair: at batch 1 this transform is most of a layer's time.
+ */
+export function winograd4Kernel(u: usize, w: usize, Cout: i32, Cin: i32, rotate: bool, q: usize): void {
+  const xs = uStride(Cin, Cout), cols = rotate ? Cout : Cin, step = <usize>xs << 2;
+  for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
+    const g = w + ((<usize>(co * Cin + ci) * 9) << 2), at = rotate ? ci * cols + co : co * cols + ci;
+    for (let c = 0; c < 3; c++) {
+      // Column c of g, rotated 180° for the input gradient: g[2 − r][2 − c] = g[8 − (3r + c)].
+      const g0 = load<f32>(g + (<usize>(rotate ? 8 - c : c) << 2));
+      const g1 = load<f32>(g + (<usize>(rotate ? 5 - c : 3 + c) << 2));
+      const g2 = load<f32>(g + (<usize>(rotate ? 2 - c : 6 + c) << 2));
+      g6Store(q + (<usize>c << 2), 12, g0, g1, g2);
+    }
+    for (let i = 0; i < 6; i++) {
+      const r = q + <usize>(12 * i);
+      g6Store(u + (<usize>(6 * i * xs + at) << 2), step, load<f32>(r), load<f32>(r, 4), load<f32>(r, 8));
+    }
+  }
+}
+
+/** Row a of Gᵀ for m = 4 applied to u0..u5. */
+// @ts-ignore: decorator
+@inline function gt6(a: i32, u0: f32, u1: f32, u2: f32, u3: f32, u4: f32, u5: f32): f32 {
+  if (a == 0) return u0 * 0.25 + ((u3 + u4) * (1.0 / 24.0) - (u1 + u2) * (1.0 / 6.0));
+  if (a == 1) return (u2 - u1) * (1.0 / 6.0) + (u3 - u4) * (1.0 / 12.0);
+  return ((u3 + u4) - (u1 + u2)) * (1.0 / 6.0) + u5;
+}
+
+// @ts-ignore: decorator
+@inline function du6(du: usize, xs: i32, at: i32, i: i32, j: i32): f32 {
+  return load<f32>(du + (<usize>((6 * i + j) * xs + at) << 2));
+}
+
+/** winogradKernelGradAdd for m = 4: dw[co, ci] += Gᵀ dU G, dU: [36, Cout, Cin]. */
+export function winograd4KernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32): void {
+  const xs = uStride(Cin, Cout);
+  for (let at = 0; at < Cout * Cin; at++) {
+    const g = dw + ((<usize>at * 9) << 2);
+    for (let a = 0; a < 3; a++) {
+      const r0 = gt6(a, du6(du, xs, at, 0, 0), du6(du, xs, at, 1, 0), du6(du, xs, at, 2, 0), du6(du, xs, at, 3, 0), du6(du, xs, at, 4, 0), du6(du, xs, at, 5, 0));
+      const r1 = gt6(a, du6(du, xs, at, 0, 1), du6(du, xs, at, 1, 1), du6(du, xs, at, 2, 1), du6(du, xs, at, 3, 1), du6(du, xs, at, 4, 1), du6(du, xs, at, 5, 1));
+      const r2 = gt6(a, du6(du, xs, at, 0, 2), du6(du, xs, at, 1, 2), du6(du, xs, at, 2, 2), du6(du, xs, at, 3, 2), du6(du, xs, at, 4, 2), du6(du, xs, at, 5, 2));
+      const r3 = gt6(a, du6(du, xs, at, 0, 3), du6(du, xs, at, 1, 3), du6(du, xs, at, 2, 3), du6(du, xs, at, 3, 3), du6(du, xs, at, 4, 3), du6(du, xs, at, 5, 3));
+      const r4 = gt6(a, du6(du, xs, at, 0, 4), du6(du, xs, at, 1, 4), du6(du, xs, at, 2, 4), du6(du, xs, at, 3, 4), du6(du, xs, at, 4, 4), du6(du, xs, at, 5, 4));
+      const r5 = gt6(a, du6(du, xs, at, 0, 5), du6(du, xs, at, 1, 5), du6(du, xs, at, 2, 5), du6(du, xs, at, 3, 5), du6(du, xs, at, 4, 5), du6(du, xs, at, 5, 5));
+      for (let b = 0; b < 3; b++) {
+        const o = g + (<usize>(3 * a + b) << 2);
+        store<f32>(o, load<f32>(o) + gt6(b, r0, r1, r2, r3, r4, r5));
+      }
+    }
+  }
+}
+
 /**
  * out (= or +=) conv3×3 of a padded chunk (nb images, Ci channels; `pad`) by the transformed kernel
- * u [16, Co, Ci], plus bias (may be 0); out: [nb, Co, H, W]. v, m: [16, max(Ci, Co), Tp] of scratch.
+ * u [A, Co, Ci], plus bias (may be 0); out: [nb, Co, H, W]. v, m: [A, max(Ci, Co), Tp] of scratch.
  */
 function convChunk(
   out: usize, pad: usize, u: usize, bias: usize, nb: i32, Ci: i32, H: i32, W: i32, Co: i32, accumulate: bool,
-  ws: usize, v: usize, m: usize, Tp: i32,
+  ws: usize, v: usize, mm: usize, Tp: i32, m: i32, s: usize,
 ): void {
-  const tH = tiles(H), tW = tiles(W), T = nb * tH * tW;
-  winogradInput(v, pad, nb, Ci, tH, tW, Tp);
-  for (let xi = 0; xi < 16; xi++) {
-    gemm(0, 0, Co, T, Ci, u + ((<usize>(xi * Co * Ci)) << 2), Ci, v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
-      m + ((<usize>(xi * Co * Tp)) << 2), Tp, 0, ws);
+  const tH = tiles(H, m), tW = tiles(W, m), T = nb * tH * tW, A = (m + 2) * (m + 2);
+  if (m == 4) winograd4Input(v, pad, nb, Ci, tH, tW, Tp, s);
+  else winogradInput(v, pad, nb, Ci, tH, tW, Tp);
+  for (let xi = 0; xi < A; xi++) {
+    gemm(0, 0, Co, T, Ci, u + ((<usize>(xi * uStride(Ci, Co))) << 2), Ci, v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
+      mm + ((<usize>(xi * Co * Tp)) << 2), Tp, 0, ws);
   }
-  winogradOutput(out, m, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
+  if (m == 4) winograd4Output(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate, s);
+  else winogradOutput(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
 }
 
-/** y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0). */
-export function winogradForward(y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize): void {
-  const u = wsU(ws), pad = wsNext(wsNext(u, 16 * Cin * Cout), 16 * Cin * Cout);
-  const tH = tiles(H), tW = tiles(W), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
-  const cmax = max(Cin, Cout), PH = 2 * tH + 2, PW = 2 * tW + 2;
-  const v = wsNext(pad, nbMax * cmax * PH * PW + 16), m = wsNext(v, 16 * cmax * Tp);
-  winogradKernel(u, w, Cout, Cin, false);
+/** y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0); tile side m. */
+export function winogradForward(
+  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32,
+): void {
+  const A = (m + 2) * (m + 2), u = wsU(ws), pad = wsNext(wsNext(u, A * uStride(Cin, Cout)), A * uStride(Cin, Cout));
+  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
+  const v = wsNext(pad, nbMax * cmax * PH * PW + 32), mm = wsNext(v, A * cmax * Tp), s = wsNext(mm, A * cmax * Tp);
+  if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
+  else winogradKernel(u, w, Cout, Cin, false);
   for (let b0 = 0; b0 < B; b0 += nbMax) {
     const nb = min(nbMax, B - b0);
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
-    convChunk(y + ((<usize>b0 * <usize>(Cout * H * W)) << 2), pad, u, bias, nb, Cin, H, W, Cout, false, ws, v, m, Tp);
+    convChunk(y + ((<usize>b0 * <usize>(Cout * H * W)) << 2), pad, u, bias, nb, Cin, H, W, Cout, false, ws, v, mm, Tp, m, s);
   }
 }
 
@@ -177,25 +270,31 @@ export function winogradForward(y: usize, x: usize, w: usize, bias: usize, B: i3
  * Per chunk: dU += D · Vᵀ, then (dy still padded) dx += the chunk's conv of dy by the rotated kernel.
  */
 export function winogradBackward(
-  dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize,
+  dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32,
 ): void {
-  if (db) channelSumsAdd(db, dy, B, Cout, H * W);
-  const u = wsU(ws), du = wsNext(u, 16 * Cin * Cout), pad = wsNext(du, 16 * Cin * Cout);
-  const tH = tiles(H), tW = tiles(W), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
-  const cmax = max(Cin, Cout), PH = 2 * tH + 2, PW = 2 * tW + 2;
-  const v = wsNext(pad, nbMax * cmax * PH * PW + 16), d = wsNext(v, 16 * cmax * Tp);
-  if (dx) winogradKernel(u, w, Cout, Cin, true);
+  if (db) channelSumsAddSimd(db, dy, B, Cout, H * W);
+  const A = (m + 2) * (m + 2), u = wsU(ws), du = wsNext(u, A * uStride(Cin, Cout)), pad = wsNext(du, A * uStride(Cin, Cout));
+  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
+  const v = wsNext(pad, nbMax * cmax * PH * PW + 32), d = wsNext(v, A * cmax * Tp), s = wsNext(d, A * cmax * Tp);
+  if (dx) {
+    if (m == 4) winograd4Kernel(u, w, Cout, Cin, true, s);
+    else winogradKernel(u, w, Cout, Cin, true);
+  }
   for (let b0 = 0; b0 < B; b0 += nbMax) {
     const nb = min(nbMax, B - b0), T = nb * P;
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
-    winogradInput(v, pad, nb, Cin, tH, tW, Tp);
+    if (m == 4) winograd4Input(v, pad, nb, Cin, tH, tW, Tp, s);
+    else winogradInput(v, pad, nb, Cin, tH, tW, Tp);
     padPlanes(pad, dy + ((<usize>b0 * <usize>(Cout * H * W)) << 2), nb, Cout, H, W, PH, PW);
-    winogradGradOut(d, pad, nb, Cout, tH, tW, Tp);
-    for (let xi = 0; xi < 16; xi++) {
+    if (m == 4) winograd4GradOut(d, pad, nb, Cout, tH, tW, Tp, s);
+    else winogradGradOut(d, pad, nb, Cout, tH, tW, Tp);
+    for (let xi = 0; xi < A; xi++) {
       gemm(0, 1, Cout, Cin, T, d + ((<usize>(xi * Cout * Tp)) << 2), Tp, v + ((<usize>(xi * Cin * Tp)) << 2), Tp,
-        du + ((<usize>(xi * Cout * Cin)) << 2), Cin, b0 > 0 ? 1 : 0, ws);
+        du + ((<usize>(xi * uStride(Cin, Cout))) << 2), Cin, b0 > 0 ? 1 : 0, ws);
     }
-    if (dx) convChunk(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), pad, u, 0, nb, Cout, H, W, Cin, true, ws, v, d, Tp);
+    if (dx) convChunk(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), pad, u, 0, nb, Cout, H, W, Cin, true, ws, v, d, Tp, m, s);
   }
-  winogradKernelGradAdd(dw, du, Cout, Cin);
+  if (m == 4) winograd4KernelGradAdd(dw, du, Cout, Cin);
+  else winogradKernelGradAdd(dw, du, Cout, Cin);
 }
