@@ -224,6 +224,25 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     }
   });
 
+  it("detects a wrong result: one weight off by 1 %, or the kernel rotated", () => {
+    // The F(4×4) tolerance (the loosest) against the GEMM with a perturbed or rotated copy of w.
+    const B = 2, C = 5, H = 8, W = 8, K = 6, nx = B * C * H * W, nw = K * C * 9, ny = B * K * H * W;
+    const x = newBuf(nx), w = newBuf(nw), w2 = newBuf(nw), y = newBuf(ny), ry = newBuf(ny);
+    fillRandom(x, nx); fillRandom(w, nw);
+    const ws = heap.alloc(<usize>Math.max(winogradWorkspaceBytes(B, C, H, W, K, 4), conv2dGemmWorkspaceBytes(B, C, H, W, K, 3, 3, 1, 1, 1, 1)));
+    winogradForward(y, x, w, 0, B, C, H, W, K, ws, 4);
+    for (let bad = 0; bad < 2; bad++) {
+      for (let i = 0; i < nw; i++) store<f32>(w2 + (<usize>i << 2), load<f32>(w + (<usize>(bad ? i - i % 9 + 8 - i % 9 : i) << 2)));
+      if (!bad) store<f32>(w2 + 68, load<f32>(w + 68) * 1.01 + 0.01);
+      conv2dForwardGemm(ry, x, w2, 0, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
+      let d: f64 = 0, big: f64 = 1;
+      for (let i = 0; i < ny; i++) { d = Math.max(d, Math.abs(ld(y, i) - ld(ry, i))); big = Math.max(big, Math.abs(ld(ry, i))); }
+      log<string>("negative test (" + (bad ? "rotated kernel" : "one weight 1 % off") + "): " + (d / (RTOL_F4 * big)).toString() + " × the F(4×4) tolerance");
+      expect(d / (RTOL_F4 * big)).toBeGreaterThan(bad ? 1000 : 10);
+    }
+    freeBuf(x); freeBuf(w); freeBuf(w2); freeBuf(y); freeBuf(ry); heap.free(ws);
+  });
+
   it("the comparisons saw rounding differences (none was vacuous)", () => {
     log<string>((BUILD_MODE == MODE_RELAXED ? "relaxed" : "strict") + " build: worst max|fast − gemm| / max(1, max|gemm|): F(2×2) " +
       worst[0].toString() + ", F(4×4) " + worst[1].toString() + ", direct " + worst[2].toString());
