@@ -36,10 +36,10 @@ const measure = (samples: number[]): Measure => {
 };
 export const fmt = (m: Measure | undefined) => (m ? `${m.median.toFixed(0)} [${m.min.toFixed(0)}–${m.max.toFixed(0)}]` : "-");
 
-interface Run { arch: Arch; what: "train" | "infer"; batch: number; tfjs: boolean }
+export interface Run { arch: Arch; what: "train" | "infer"; batch: number; tfjs: boolean }
 export interface Row extends Run { threads: number; ours: Measure; peers: Map<string, Measure>; notes: Map<string, string> }
 
-type PeerOut = { imagesPerSecond?: number; unsupported?: string; version?: string; error?: string };
+type PeerOut = { imagesPerSecond?: number; unsupported?: string; version?: string; error?: string; blas?: string };
 function child(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): PeerOut {
   try {
     const out = execFileSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000, stdio: ["ignore", "pipe", "pipe"] });
@@ -59,7 +59,7 @@ export interface E2EOptions {
 }
 
 /** Our images/s for a run at `threads`, with a pool made for it and closed before returning. */
-async function ours(run: Run, threads: number, build: BuildName, seconds: number): Promise<number> {
+export async function measureOurs(run: Run, threads: number, build: BuildName, seconds: number): Promise<number> {
   const engine = await loadEngineNode({ build, threads: threads > 1 });
   const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
   try {
@@ -132,10 +132,10 @@ export async function endToEnd(o: E2EOptions): Promise<Row[]> {
       for (const threads of [1, 2]) {
         // A small network's batch-1 step is too short to share across threads: one thread only.
         if (run.batch === 1 && threads > 1) continue;
-        samples.set(threads, [...(samples.get(threads) ?? []), await ours(run, threads, o.build, o.seconds)]);
+        samples.set(threads, [...(samples.get(threads) ?? []), await measureOurs(run, threads, o.build, o.seconds)]);
         for (const [name, res] of peers(run, threads, o.seconds, onnxOf.get(run.arch.name))) {
           const key = `${name}/${threads}`;
-          if (res.version) versions.set(name, res.version);
+          if (res.version) versions.set(name, res.version + (res.blas ? ` with ${res.blas === "openblas" ? "OpenBLAS" : `${res.blas} BLAS`}` : ""));
           if (res.imagesPerSecond) peerSamples.set(key, [...(peerSamples.get(key) ?? []), res.imagesPerSecond]);
           else notes.set(key, res.unsupported ? `unsupported (${res.unsupported})` : `error: ${res.error}`);
         }

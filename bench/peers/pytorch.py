@@ -40,6 +40,17 @@ def parse_args():
     return a
 
 
+def blas_loaded():
+    """Which BLAS the process mapped: Debian's torch uses whatever libblas.so.3 points at, and the
+    reference BLAS (package libblas3) makes it ~3x slower than OpenBLAS (libopenblas0-pthread)."""
+    try:
+        with open("/proc/self/maps") as f:
+            maps = f.read()
+    except OSError:
+        return "unknown"
+    return "openblas" if "openblas" in maps else "reference" if "/blas/libblas" in maps else "unknown"
+
+
 def emit(obj):
     sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
     sys.stdout.flush()
@@ -120,6 +131,7 @@ def main():
         "iterations": iterations,
         "warmup": warmup,
         "openblasThreads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "blas": blas_loaded(),
     })
     return 0
 

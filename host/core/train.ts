@@ -201,20 +201,28 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
   return run;
 }
 
+/** The longest a driver runs batches without a pause (ms): signals and messages wait at most this long. */
+export const PAUSE_EVERY_MS = 25;
+
 /**
- * Drives trainLoop asynchronously: `pause` runs between batches (so signal handlers and messages
- * get in); when `shouldStop` says so, it stops at that batch boundary. Returns true when all
+ * Drives trainLoop asynchronously: `pause` runs between batches at least every PAUSE_EVERY_MS (so
+ * signal handlers and messages get in; pausing after every batch cost a small network a quarter of
+ * its throughput); when `shouldStop` says so, it stops at that batch boundary. Returns true when all
  * epochs are done, false when stopped.
  */
 export async function trainUntil(trainer: Trainer, epochs: number, run: TrainRun, hooks: LoopHooks & { pause: () => Promise<void>; shouldStop: () => boolean }): Promise<boolean> {
   const it = trainLoop(trainer, epochs, run, hooks);
+  let paused = performance.now();
   for (;;) {
     if (hooks.shouldStop()) {
       it.return(run);
       return false;
     }
     if (it.next().done) return true;
-    await hooks.pause();
+    if (performance.now() - paused >= PAUSE_EVERY_MS) {
+      await hooks.pause();
+      paused = performance.now();
+    }
   }
 }
 
