@@ -95,15 +95,25 @@ export function writeStepRecord(abi: Abi, buffer: ArrayBufferLike, rec: number, 
   r.arenas.forEach((a, i) => dv.setInt32(rec + s.arenas + 4 * i, a, true));
 }
 
-/** The noise a training step samples per image: a kind and its parameters (all given: defaults are the caller's). */
-export interface NoiseSpec {
-  kind: NoiseKind;
+/** The parameters of every noise kind (host/core/noise.ts has the notebook's defaults). */
+export interface NoiseLevels {
+  /** gaussian: x + σ·N(0,1) */
   gaussianSigma: number;
+  /** salt-and-pepper: fraction of pixels hit */
   amount: number;
+  /** salt-and-pepper: share of hits that are salt (1) rather than pepper (0) */
   saltVsPepper: number;
+  /** speckle: x + σ·x·N(0,1) */
   speckleSigma: number;
+  /** poisson: photons at intensity 1 (lower = noisier) */
   poissonPeak: number;
+  /** mixed: relative weights of gaussian, salt-and-pepper and speckle images */
   mix: readonly [number, number, number];
+}
+
+/** The noise a training step samples per image: a kind and all its parameters (defaults are the caller's). */
+export interface NoiseSpec extends NoiseLevels {
+  kind: NoiseKind;
 }
 
 /** Writes a noise record at `rec` (abi.noiseRecBytes). */

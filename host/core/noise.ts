@@ -1,28 +1,13 @@
 // Noise kinds as the host names them, their notebook defaults, and the call that samples one into
 // a batch (in wasm, from the engine's seeded RNG).
 
-import { NOISE_KINDS, type NoiseKind, type NoiseSpec } from "./abi.js";
+import { NOISE_KINDS, type NoiseKind, type NoiseLevels, type NoiseSpec } from "./abi.js";
 import type { EngineExports } from "./engine.js";
 
-export { NOISE_KINDS, type NoiseKind } from "./abi.js";
+export { NOISE_KINDS, type NoiseKind, type NoiseLevels } from "./abi.js";
 
 /** The three kinds the notebook denoises, evaluated separately. */
 export const EVAL_NOISES = ["gaussian", "salt-pepper", "speckle"] as const;
-
-export interface NoiseLevels {
-  /** gaussian: x + σ·N(0,1) */
-  gaussianSigma: number;
-  /** salt-and-pepper: fraction of pixels hit */
-  amount: number;
-  /** salt-and-pepper: share of hits that are salt (1) rather than pepper (0) */
-  saltVsPepper: number;
-  /** speckle: x + σ·x·N(0,1) */
-  speckleSigma: number;
-  /** poisson: photons at intensity 1 (lower = noisier) */
-  poissonPeak: number;
-  /** mixed: relative weights of gaussian, salt-and-pepper and speckle images */
-  mix: readonly [number, number, number];
-}
 
 /** The notebook's parameters (poisson has none there: 10 photons at full intensity). */
 export const DEFAULT_LEVELS: NoiseLevels = {
