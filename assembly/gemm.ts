@@ -14,9 +14,10 @@
 // accumulators (see kernel4x8: with its operands that fits V8's 16 xmm registers; 6×8 spilled).
 // K is blocked by KC; a block after the first reloads C into the accumulators, which keeps the order above.
 //
-// One file of ~400 lines on purpose: the reference, the unpacked few-row / few-column paths, the
-// packing and the micro-kernel all keep the one summation-order contract above and are tested
-// against each other (gemm.spec.ts); split up, each part would restate it.
+// One file of ~460 lines on purpose: the reference, the unpacked few-row / few-column / dot paths,
+// the packing and the micro-kernel all keep (or, the relaxed dot path, state where they leave) the
+// one summation-order contract above and are tested against each other (gemm.spec.ts); split up,
+// each part would restate it.
 
 import { BUILD_MODE, MODE_RELAXED, MODE_SCALAR, madd } from "./mode";
 

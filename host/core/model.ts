@@ -18,6 +18,8 @@
 // Forward passes are bit-identical to one thread (each output element is summed the same way);
 // gradients are summed per slice first, so training is deterministic for a given T but not
 // bit-identical across different T.
+// (About 330 lines: the arenas, the slice jobs and the one training step belong together; the
+// memory plan, the layer table and the ABI already live in plan.ts, table.ts and abi.ts.)
 
 import type { Arch } from "./arch.js";
 import { writeNoiseRecord, writeStepRecord, type Abi, type LossKind, type NoiseSpec } from "./abi.js";
