@@ -16,7 +16,7 @@ import { loadEngineNode } from "../host/node/engine.js";
 import { PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 import { encodeRgbPng } from "../host/node/png.js";
 import { distinctGemms, stepGemms, type GemmCall } from "./gemm-shapes.js";
-import { best, cliEpoch, endToEnd, fmt, PEERS, versions, type Row } from "./e2e.js";
+import { best, cliEpoch, endToEnd, fmt, PEERS, timeMs as timeMsFor, versions, type Row } from "./e2e.js";
 import { noiseSpec } from "../host/core/noise.js";
 
 const args = process.argv.slice(2);
@@ -28,19 +28,7 @@ const GEMM_SECONDS = QUICK ? 0.3 : 1;
 const lines: string[] = [];
 const say = (s = "") => { lines.push(s); console.log(s); };
 
-/** Median time (ms) of fn over repeated runs filling about `seconds`. */
-function timeMs(fn: () => void, seconds = SECONDS): number {
-  fn();
-  const samples: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  do {
-    const t0 = performance.now();
-    fn();
-    samples.push(performance.now() - t0);
-  } while (performance.now() < end || samples.length < 3);
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
+const timeMs = (fn: () => void, seconds = SECONDS) => timeMsFor(fn, seconds);
 
 // ---------------------------------------------------------------- machine
 const cpu = cpus()[0]?.model ?? "?";

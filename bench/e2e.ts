@@ -29,6 +29,20 @@ export function photoStack(): Arch {
   return { name: "stack10x48", description: "ten 3×3 convs of 48 channels, leaky ReLU, residual (bench stand-in for a photo model)", input: [1, 64, 64], layers };
 }
 
+/** Median time (ms) of fn over repeated runs filling about `seconds` (after one untimed run). */
+export function timeMs(fn: () => void, seconds: number): number {
+  fn();
+  const samples: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  do {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+  } while (performance.now() < end || samples.length < 3);
+  samples.sort((a, b) => a - b);
+  return samples[samples.length >> 1];
+}
+
 export interface Measure { median: number; min: number; max: number; samples: number[] }
 const measure = (samples: number[]): Measure => {
   const s = [...samples].sort((a, b) => a - b);
@@ -69,16 +83,7 @@ export async function measureOurs(run: Run, threads: number, build: BuildName, s
     for (let i = 0; i < t.length; i++) t[i] = (i * 7919) % 13 < 3 ? (i % 255) / 255 : 0;
     const noise = noiseSpec("gaussian");
     const step = run.what === "train" ? () => model.trainStep(run.batch, noise) : () => model.forward(run.batch);
-    step();
-    const times: number[] = [];
-    const end = performance.now() + seconds * 1000;
-    do {
-      const t0 = performance.now();
-      step();
-      times.push(performance.now() - t0);
-    } while (performance.now() < end || times.length < 3);
-    times.sort((a, b) => a - b);
-    return (1000 * run.batch) / times[times.length >> 1];
+    return (1000 * run.batch) / timeMs(step, seconds);
   } finally {
     pool?.close();
   }

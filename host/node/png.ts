@@ -95,12 +95,7 @@ export function encodePngPlanes(img: PlanarImage): Buffer {
 
 /** Reads a PNG with its colour planes and alpha, refusing damaged files like readPngChecked. */
 export function readPngPlanesChecked(path: string): PlanarImage {
-  const buf = readFileChecked(path);
-  if (buf.length >= 33 && buf.readUInt32BE(0) === 0x89504e47 && buf.readUInt32BE(4) === 0x0d0a1a0a) {
-    const w = buf.readUInt32BE(16), h = buf.readUInt32BE(20);
-    if (w * h <= MAX_PIXELS) checkPngStructure(buf, path);
-  }
-  return decodePngPlanes(buf, path);
+  return decodePngPlanes(readPngBytesChecked(path), path);
 }
 
 export function writePngPlanes(path: string, img: PlanarImage): void {
@@ -231,12 +226,17 @@ export function pngSize(path: string): { width: number; height: number } | undef
   return width > 0 && height > 0 ? { width, height } : undefined;
 }
 
-/** Reads and decodes a PNG, refusing damaged files (see checkPngStructure) with one-line errors. */
-export function readPngChecked(path: string): GrayImage {
+/** A PNG file's bytes, its structure checked (checkPngStructure) when it has a PNG signature; the decoders refuse the rest. */
+function readPngBytesChecked(path: string): Buffer {
   const buf = readFileChecked(path);
   if (buf.length >= 33 && buf.readUInt32BE(0) === 0x89504e47 && buf.readUInt32BE(4) === 0x0d0a1a0a) {
     const w = buf.readUInt32BE(16), h = buf.readUInt32BE(20);
     if (w * h <= MAX_PIXELS) checkPngStructure(buf, path);
   }
-  return decodePng(buf, path);
+  return buf;
+}
+
+/** Reads and decodes a PNG to gray, refusing damaged files (see checkPngStructure) with one-line errors. */
+export function readPngChecked(path: string): GrayImage {
+  return decodePng(readPngBytesChecked(path), path);
 }
