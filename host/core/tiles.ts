@@ -16,10 +16,11 @@ export interface Reach {
 }
 
 /**
- * The receptive-field radius and alignment of an architecture, walking its layers: a conv of
- * kernel k at a stride-product j reaches (k − 1 − p_min)… conservatively ⌈(k−1)/2⌉·j further; a
- * transposed conv of stride s reaches ⌈(k−1)/2⌉ input pixels at its input's scale; an add takes the
- * larger reach of its two inputs.
+ * The receptive-field radius and alignment of an architecture, walking its layers with j, the
+ * input pixels per feature pixel: a conv of kernel k and padding p reaches max(⌈(k−1)/2⌉, k−1−p)·j
+ * further (an unpadded kernel looks one way only), then j grows by its stride; a transposed conv
+ * reaches up to k−1 of its input pixels (·j), then j shrinks by its stride; an add takes the larger
+ * reach of its two inputs. Conservative: a halo this wide is enough, not always needed.
  */
 export function reachOf(arch: Arch): Reach {
   const { layers } = planLayers(arch);
