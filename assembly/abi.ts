@@ -74,7 +74,11 @@ export const NOISE_REC_POISSON_PEAK: i32 = 40;
 export const NOISE_REC_MIX_GAUSSIAN: i32 = 48;
 export const NOISE_REC_MIX_SALT_PEPPER: i32 = 56;
 export const NOISE_REC_MIX_SPECKLE: i32 = 64;
-export const NOISE_REC_BYTES: i32 = 72;
+/** Above GAUSSIAN_SIGMA: each image's σ is uniform in [GAUSSIAN_SIGMA, GAUSSIAN_SIGMA_MAX] (blind training). */
+export const NOISE_REC_GAUSSIAN_SIGMA_MAX: i32 = 72;
+/** Above 0: the noisy image is clipped to [0, 1] and rounded to 1/QUANTIZE steps (255: an 8-bit file). */
+export const NOISE_REC_QUANTIZE: i32 = 80;
+export const NOISE_REC_BYTES: i32 = 88;
 
 // ---- Noise kinds (NOISE_REC_KIND).
 export const NOISE_NONE: i32 = 0;

@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import { ARCHS } from "../core/arch.js";
 import type { TrainSettings } from "../core/checkpoint.js";
 import { LOSS_KINDS, type LossKind } from "../core/model.js";
-import { NOISE_KINDS, parseMix, parseNoise, type NoiseKind } from "../core/noise.js";
+import { NOISE_KINDS, parseMix, parseNoise, parseSigma, type NoiseKind } from "../core/noise.js";
 import { MAX_THREADS } from "../core/pool.js";
 import { DEFAULT_DATA } from "../node/files.js";
 
@@ -28,6 +28,12 @@ export function posFloat(v: string): number {
 function nonNegFloat(v: string): number {
   const n = Number(v);
   if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a number ≥ 0");
+  return n;
+}
+
+function fraction(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError("expected a fraction from 0 to below 1");
   return n;
 }
 
@@ -69,7 +75,8 @@ export interface TrainFlags {
   init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
   adamState: boolean; resume?: string; checkpoint?: string;
   threads: number; schedule: "constant" | "cosine"; warmup: number; minLr: number; loss: LossKind; l1Weight: number;
-  mix?: string;
+  mix?: string; clip?: boolean; sigma?: string;
+  images?: string; valImages?: string; patch: number; patchesPerImage: number; valSplit: number;
 }
 
 /** Flags that define a run: a resumed run keeps the checkpoint's (giving one that differs is an error). */
@@ -77,8 +84,15 @@ export const RUN_FLAGS: [keyof TrainFlags & keyof TrainSettings, string][] = [
   ["noise", "--noise"], ["level", "--level"], ["batch", "--batch"], ["lr", "--lr"], ["seed", "--seed"],
   ["shuffle", "--no-shuffle"], ["limit", "--limit"], ["arch", "--arch"], ["threads", "--threads"],
   ["schedule", "--schedule"], ["warmup", "--warmup"], ["minLr", "--min-lr"], ["loss", "--loss"], ["l1Weight", "--l1-weight"],
-  ["mix", "--mix"],
+  ["mix", "--mix"], ["clip", "--clip"], ["sigma", "--sigma"], ["patch", "--patch"],
+  ["patchesPerImage", "--patches-per-image"], ["valSplit", "--val-split"],
 ];
+
+/** "s" or "lo-hi" on the 0–255 scale (0 ≤ lo ≤ hi ≤ 255, hi > 0), as given (checked). */
+export const sigmaFlag = checked((v: string) => {
+  parseSigma(v);
+  return v.trim();
+});
 
 /** The flags of `train` and `start`. */
 export function addTrainFlags(cmd: Command, outDefault: string): Command {
@@ -88,6 +102,14 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--level <x>", "main parameter of the noise (σ, salt-and-pepper amount, poisson peak)", posFloat)
     .option("--mix <g,sp,sk>", "mixed noise: relative weights of gaussian, salt-and-pepper and speckle images (default 1,1,1)",
       checked((v: string) => parseMix(v).join(",")))
+    .option("--sigma <s|lo-hi>", "gaussian σ on the 0–255 scale, fixed (25) or per image uniform in a range (0-55: a blind model); overrides --level", sigmaFlag)
+    .option("--clip", "clip noisy inputs to [0, 1] and round them to 8 bits, as an image file holds them (default with --images)")
+    .option("--no-clip", "keep noisy inputs unclipped (default for the digits, as the notebook)")
+    .option("--images <dir>", "train on a folder of photos (PNG / JPEG, recursive; colour as luma) instead of the digits: random patches, flips and rotations")
+    .option("--val-images <dir>", "validate on the photos of this folder instead of holding out --val-split of the training photos")
+    .option("--patch <px>", "patch side for --images", intFlag(8, 1024), 48)
+    .option("--patches-per-image <n>", "random patches drawn from each photo per epoch (--images)", intFlag(1, 100000), 64)
+    .option("--val-split <fraction>", "share of the photos held out for validation PSNR each epoch (--images; at least one when there are two or more)", fraction, 0.1)
     .option("--epochs <n>", "passes over the training images (with --resume: the new total)", intFlag(1, 100000), 5)
     .option("--batch <n>", "images per Adam step", intFlag(1, 4096), 64)
     .option("--lr <x>", "Adam learning rate", posFloat, 1e-3)

@@ -15,7 +15,8 @@ const nextTick = () => new Promise<void>((r) => setImmediate(r));
 export function runFacts(s: Session): Record<string, string | number> {
   const st = s.settings;
   return {
-    noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), ...(st.mix !== undefined ? { mix: st.mix } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
+    noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), ...(st.mix !== undefined ? { mix: st.mix } : {}),
+    ...(st.sigma !== undefined ? { sigma: st.sigma } : {}), ...(st.clip !== undefined ? { clip: String(st.clip) } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
     shuffle: String(st.shuffle), train_images: s.data.count, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : st.data, build: s.engine.build,
     final_loss: s.run.epochs.at(-1)?.loss ?? NaN, train_seconds: s.run.seconds.toFixed(1), ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
     created: new Date().toISOString(),
@@ -43,7 +44,7 @@ export async function trainSession(s: Session, stop: StopSignals, command: strin
   let finished: boolean;
   try {
     finished = await trainUntil(s.trainer, s.settings.epochs, s.run, {
-      progress: stderrProgress(quiet), onEpoch, pause: nextTick, shouldStop: () => stop.signal !== undefined,
+      progress: stderrProgress(quiet, s.unit), onEpoch, unit: s.unit, pause: nextTick, shouldStop: () => stop.signal !== undefined,
       onEpochEnd: () => {
         writeCheckpoint(s);
         last = { path: s.checkpoint, where: position(s.trainer) };

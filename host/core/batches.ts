@@ -29,8 +29,8 @@ export class Batches {
     return Math.ceil(this.order.length / B);
   }
 
-  /** Writes images order[start .. start+B) as f32 in [0, 1] into dst; returns how many were written. */
-  fill(dst: Float32Array, start: number, B: number): number {
+  /** Writes images order[start .. start+B) as f32 in [0, 1] into dst; returns how many were written (the epoch is in the order). */
+  fill(dst: Float32Array, _epoch: number, start: number, B: number): number {
     const n = Math.min(B, this.order.length - start), P = this.pixels, src = this.images.pixels;
     for (let b = 0; b < n; b++) {
       const s = this.order[start + b] * P, d = b * P;

@@ -22,7 +22,7 @@
 import { UserError, fileError } from "./errors.js";
 import type { ImageSet } from "./idx.js";
 import { LOSS_KINDS, type LossKind, type Model } from "./model.js";
-import { mixWeights, NOISE_KINDS, type NoiseKind } from "./noise.js";
+import { mixWeights, NOISE_KINDS, parseSigma, type NoiseKind } from "./noise.js";
 import { MAX_THREADS } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import type { EpochRecord, TrainerState, TrainRun } from "./train.js";
@@ -58,6 +58,17 @@ export interface TrainSettings {
   l1Weight?: number;
   /** Mixed noise: "g,sp,sk" weights of gaussian, salt-and-pepper and speckle (absent: equal). */
   mix?: string;
+  /** Noisy inputs clipped and rounded to 8 bits (absent: unclipped, as the notebook). */
+  clip?: boolean;
+  /** Gaussian σ on the 0–255 scale, "25" or a range "0-55" (overrides level). */
+  sigma?: string;
+  /** Photo training: the folder (as given), patch side, patches per photo per epoch, validation share. */
+  images?: string;
+  /** Validation photos from a folder of their own (else valSplit of the training photos). */
+  valImages?: string;
+  patch?: number;
+  patchesPerImage?: number;
+  valSplit?: number;
 }
 
 /** What the training images were: a resumed run refuses other data. */
@@ -169,6 +180,18 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   if (o.loss !== undefined && !LOSS_KINDS.includes(o.loss as LossKind)) bad(`options: loss must be ${LOSS_KINDS.join(", ")}`);
   if (o.l1Weight !== undefined && !isPos(o.l1Weight)) bad("options: l1Weight must be a positive number");
   if (o.mix !== undefined && (typeof o.mix !== "string" || !mixWeights(o.mix))) bad("options: mix must be three weights \"g,sp,sk\" ≥ 0, not all 0");
+  if (o.clip !== undefined && typeof o.clip !== "boolean") bad("options: clip must be true or false");
+  if (o.sigma !== undefined) {
+    try {
+      parseSigma(String(o.sigma));
+    } catch (e) {
+      bad(`options: ${(e as Error).message}`);
+    }
+  }
+  if (o.images !== undefined && typeof o.images !== "string") bad("options: images must be a string");
+  if (o.patch !== undefined && !isInt(o.patch, 8, 1024)) bad("options: patch must be an integer from 8 to 1024");
+  if (o.patchesPerImage !== undefined && !isInt(o.patchesPerImage, 1)) bad("options: patchesPerImage must be an integer ≥ 1");
+  if (o.valSplit !== undefined && !(typeof o.valSplit === "number" && o.valSplit >= 0 && o.valSplit < 1)) bad("options: valSplit must be a fraction below 1");
   const settings = o as unknown as TrainSettings;
 
   const d = json(file, m, "checkpoint.data");
@@ -186,7 +209,7 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   const rng = Uint8Array.from(rngHex.match(/../g)!, (x) => parseInt(x, 16));
 
   let order: Uint32Array | undefined;
-  if (settings.shuffle) {
+  if (settings.shuffle && settings.images === undefined) {
     const bytes = m["checkpoint.order"] === undefined ? bad("order is missing (the run shuffles)") : fromBase64(m["checkpoint.order"]);
     if (!bytes || bytes.length !== 4 * data.count) return bad(`order must be base64 of ${data.count} u32 image indices`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -12,6 +12,7 @@ export const EVAL_NOISES = ["gaussian", "salt-pepper", "speckle"] as const;
 /** The notebook's parameters (poisson has none there: 10 photons at full intensity). */
 export const DEFAULT_LEVELS: NoiseLevels = {
   gaussianSigma: 0.5, amount: 0.04, saltVsPepper: 0.5, speckleSigma: 1, poissonPeak: 10, mix: [1, 1, 1],
+  gaussianSigmaMax: 0, quantize: 0,
 };
 
 /** Each kind's main parameter, the one a single "level" sets (none has no parameter). */
@@ -72,4 +73,20 @@ export function applyNoise(
 /** A kind with its levels filled in from the defaults: what a training step samples (host/core/abi.ts). */
 export function noiseSpec(kind: NoiseKind, levels: Partial<NoiseLevels> = {}): NoiseSpec {
   return { kind, ...DEFAULT_LEVELS, ...levels };
+}
+
+/** σ as the 0–255 scale writes it: "25" (fixed) or "0-55" (per image uniform in the range, a blind model). */
+export function parseSigma(s: string): { lo: number; hi: number } {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?$/.exec(s);
+  const lo = m ? Number(m[1]) : NaN, hi = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(lo >= 0 && hi >= lo && hi > 0 && hi <= 255)) throw new Error(`σ '${s}' must be a number or a range lo-hi on the 0–255 scale (e.g. 25 or 0-55), above 0 and at most 255`);
+  return { lo, hi };
+}
+
+/** The NoiseLevels a σ flag ("25", "0-55") and the clip choice set (σ as fractions of 255; clip: 8-bit). */
+export function photoLevels(sigma: string | undefined, clip: boolean | undefined): Partial<NoiseLevels> {
+  const out: Partial<NoiseLevels> = clip ? { quantize: 255 } : {};
+  if (sigma === undefined) return out;
+  const { lo, hi } = parseSigma(sigma);
+  return { ...out, gaussianSigma: lo / 255, gaussianSigmaMax: hi > lo ? hi / 255 : 0 };
 }

@@ -7,6 +7,7 @@
 import { Batches } from "./batches.js";
 import { UserError } from "./errors.js";
 import { checkImageSize } from "./eval.js";
+import { checkPatchModel, PatchBatches } from "./patches.js";
 import type { ImageSet } from "./idx.js";
 import type { Model } from "./model.js";
 import { lrAt, type Schedule } from "./schedule.js";
@@ -70,15 +71,21 @@ export class DivergedError extends UserError {
 
 /** Training one batch at a time: the CLI loops it by epochs, the browser's Worker by steps. */
 export class Trainer {
-  readonly data: Batches;
+  /** Digits (a shuffled image set) or photo patches. */
+  readonly data: Batches | PatchBatches;
   /** Completed epochs, and the next batch's index within the current one. */
   epoch = 0;
   batch = 0;
 
-  constructor(readonly model: Model, images: ImageSet, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
-    checkImageSize(model, images);
+  constructor(readonly model: Model, images: ImageSet | PatchBatches, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
     if (opts.batch > model.maxBatch) throw new Error(`batch ${opts.batch} > model's ${model.maxBatch}`);
-    this.data = new Batches(images, Math.min(opts.limit ?? images.count, images.count));
+    if (images instanceof PatchBatches) {
+      checkPatchModel(model, images.patch);
+      this.data = images;
+    } else {
+      checkImageSize(model, images);
+      this.data = new Batches(images, Math.min(opts.limit ?? images.count, images.count));
+    }
     model.engine.exports.rngSeed(opts.seed >>> 0, 0x5452414e); // "TRAN": the training stream
     this.noise = noiseSpec(opts.noise, opts.levels);
   }
@@ -101,8 +108,8 @@ export class Trainer {
    */
   step(): number {
     const { model, data, opts } = this, e = model.engine.exports;
-    if (this.batch === 0 && opts.shuffle) data.shuffle(e);
-    const n = data.fill(model.targetView(opts.batch), this.batch * opts.batch, opts.batch);
+    if (this.batch === 0 && opts.shuffle && data instanceof Batches) data.shuffle(e);
+    const n = data.fill(model.targetView(opts.batch), this.epoch, this.batch * opts.batch, opts.batch);
     if (opts.schedule) model.adam.lr = lrAt(opts.schedule, this.stepsDone);
     const loss = model.trainStep(n, this.noise); // each thread samples its slice's noise
     const diverged = (what: string) => new DivergedError(this.stepsDone + 1, this.epoch + 1, this.batch + 1, this.batchesPerEpoch, what);
@@ -125,17 +132,18 @@ export class Trainer {
       epoch: this.epoch,
       batch: this.batch,
       rng: this.model.rngState(),
-      order: this.opts.shuffle ? this.data.order.slice() : undefined,
+      order: this.opts.shuffle && this.data instanceof Batches ? this.data.order.slice() : undefined,
     };
   }
 
   /** Continues from a state taken by state() on the same data and options. */
   restore(s: TrainerState): void {
-    const nb = this.batchesPerEpoch, order = this.data.order;
+    const nb = this.batchesPerEpoch, data = this.data;
     if (!Number.isSafeInteger(s.epoch) || s.epoch < 0 || !Number.isSafeInteger(s.batch) || s.batch < 0 || s.batch >= nb) {
       throw new Error(`trainer state epoch ${s.epoch}, batch ${s.batch} is outside ${nb} batches per epoch`);
     }
-    if (this.opts.shuffle) {
+    if (this.opts.shuffle && data instanceof Batches) {
+      const order = data.order;
       if (!s.order || s.order.length !== order.length) throw new Error(`trainer state has no image order for ${order.length} images`);
       const seen = new Uint8Array(order.length);
       for (const v of s.order) {
@@ -152,6 +160,8 @@ export class Trainer {
 
 export interface LoopHooks {
   progress?: ProgressFactory;
+  /** What an item is in the epoch line ("img", "patches"). */
+  unit?: string;
   /** Called after each epoch (e.g. a validation pass); may add fields to the record. */
   onEpoch?: (rec: EpochRecord) => void;
   /** Called once the epoch's record is in the run (e.g. to write a checkpoint). */
@@ -170,7 +180,7 @@ export function newRun(): TrainRun {
  * A non-finite loss or weights after any step throw (Trainer.step) a DivergedError naming the step.
  */
 export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hooks: LoopHooks = {}): Generator<void, TrainRun, void> {
-  const B = trainer.opts.batch, nb = trainer.batchesPerEpoch, count = trainer.data.order.length;
+  const B = trainer.opts.batch, nb = trainer.batchesPerEpoch, count = trainer.data.count;
   const sessionStart = performance.now(), secondsBefore = run.seconds;
   while (trainer.epoch < epochs) {
     const ep = trainer.epoch + 1, first = trainer.batch;
@@ -191,7 +201,7 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
     const secs = (performance.now() - te) / 1000;
     const rec: EpochRecord = { epoch: ep, loss: sum / nb, seconds: secs, imagesPerSecond: count / secs };
     hooks.onEpoch?.(rec);
-    bar.done(`epoch ${ep}/${epochs}: loss ${rec.loss.toFixed(6)}, ${secs.toFixed(1)} s, ${Math.round(rec.imagesPerSecond)} img/s` +
+    bar.done(`epoch ${ep}/${epochs}: loss ${rec.loss.toFixed(6)}, ${secs.toFixed(1)} s, ${Math.round(rec.imagesPerSecond)} ${hooks.unit ?? "img"}/s` +
       (rec.valPsnr !== undefined ? `, validation ${rec.valPsnr.toFixed(2)} dB` : ""));
     run.epochs.push(rec);
     run.partialSeconds = 0;

@@ -1,0 +1,159 @@
+// Training on photos: random square patches of a set of gray photos, each under one of the eight
+// flips / 90° rotations, as mini-batches straight into the model's target buffer (the training
+// step adds the noise on the threads, as for digits).
+//
+// An epoch is `perImage` patches of every training photo. Its plan (photo order, patch positions
+// and transforms) is a pure function of (seed, epoch): a resumed run rebuilds it rather than
+// storing it, and the plan's generator is not the engine's, so the noise stream is the same
+// whatever the plan draws. Photos are read through a PhotoSource, which may keep only a bounded
+// number resident: the plan visits them in groups that fit half the source's budget, shuffling
+// patches within a group, so a batch touches at most two groups (memory does not grow with the
+// folder).
+import type { Model } from "./model.js";
+
+/** A set of gray photos: their sizes up front, their pixels on demand. */
+export interface PhotoSource {
+  readonly count: number;
+  /** Display names (relative paths), for messages and the data hash. */
+  name(i: number): string;
+  size(i: number): { width: number; height: number };
+  /** Photo i as row-major gray samples in [0, 1]. */
+  pixels(i: number): Float32Array;
+  /** Samples the source keeps resident at most (Infinity: all). */
+  readonly budget: number;
+}
+
+/** A small seeded generator (mulberry32) for plans: the same numbers in Node and the browser. */
+export function planRng(...seeds: number[]): () => number {
+  let a = 0x9e3779b9;
+  for (const s of seeds) a = Math.imul(a ^ (s >>> 0) ^ Math.floor(s / 2 ** 32), 0x85ebca6b) + 0x6a09e667 | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+function shuffle<T>(a: T[] | Int32Array, rnd: () => number): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    const t = a[i]; a[i] = a[j]; a[j] = t;
+  }
+}
+
+/** The photos (indices into a source) held out for validation: `share` of them, at least one of two or more. */
+export function splitPhotos(src: PhotoSource, share: number, seed: number): { train: number[]; val: number[] } {
+  const idx = Array.from({ length: src.count }, (_, i) => i).sort((a, b) => (src.name(a) < src.name(b) ? -1 : src.name(a) > src.name(b) ? 1 : 0));
+  shuffle(idx, planRng(seed, 0x56414c)); // "VAL"
+  const nVal = share > 0 && src.count >= 2 ? Math.min(src.count - 1, Math.max(1, Math.round(share * src.count))) : 0;
+  return { val: idx.slice(0, nVal).sort((a, b) => a - b), train: idx.slice(nVal).sort((a, b) => a - b) };
+}
+
+/** FNV-1a over the names and sizes of the photos, as 8 hex digits: what a resumed run checks. */
+export function photoHash(src: PhotoSource, photos: number[]): string {
+  let h = 0x811c9dc5;
+  const mix = (s: string) => {
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  };
+  for (const i of photos) {
+    const { width, height } = src.size(i);
+    mix(`${src.name(i)}:${width}x${height};`);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
+}
+
+/** Patch batches of a photo set (see the file's header). */
+export class PatchBatches {
+  /** Patches per epoch. */
+  readonly count: number;
+  private planned = -1;
+  /** The epoch's patches: photo, x, y, transform (4 i32 each). */
+  private readonly plan: Int32Array;
+
+  constructor(readonly src: PhotoSource, readonly photos: number[], readonly patch: number, readonly perImage: number, readonly seed: number) {
+    if (photos.length === 0) throw new Error("no training photos");
+    for (const i of photos) {
+      const { width, height } = src.size(i);
+      if (width < patch || height < patch) throw new Error(`${src.name(i)}: ${width}×${height} is smaller than the ${patch}-pixel patch`);
+    }
+    this.count = photos.length * perImage;
+    this.plan = new Int32Array(4 * this.count);
+  }
+
+  batchCount(B: number): number {
+    return Math.ceil(this.count / B);
+  }
+
+  /** Builds epoch `epoch`'s plan (0-based) unless it is the current one. */
+  prepare(epoch: number): void {
+    if (this.planned === epoch) return;
+    const rnd = planRng(this.seed, 0x50415443, epoch); // "PATC"
+    const order = this.photos.slice();
+    shuffle(order, rnd);
+    const P = this.patch, K = this.perImage, plan = this.plan, groupMax = this.src.budget / 2;
+    let at = 0;
+    for (let g = 0; g < order.length;) {
+      // A group: photos in plan order while their samples fit half the budget (always at least one).
+      let samples = 0, end = g;
+      while (end < order.length) {
+        const { width, height } = this.src.size(order[end]);
+        if (end > g && samples + width * height > groupMax) break;
+        samples += width * height;
+        end++;
+      }
+      const start = at;
+      for (let k = g; k < end; k++) {
+        const i = order[k], { width, height } = this.src.size(i);
+        for (let r = 0; r < K; r++, at++) {
+          plan[4 * at] = i;
+          plan[4 * at + 1] = Math.floor(rnd() * (width - P + 1));
+          plan[4 * at + 2] = Math.floor(rnd() * (height - P + 1));
+          plan[4 * at + 3] = Math.floor(rnd() * 8);
+        }
+      }
+      // Shuffle the group's patches (as whole 4-field records).
+      for (let a = at - 1; a > start; a--) {
+        const b = start + Math.floor(rnd() * (a - start + 1));
+        for (let f = 0; f < 4; f++) {
+          const t = plan[4 * a + f]; plan[4 * a + f] = plan[4 * b + f]; plan[4 * b + f] = t;
+        }
+      }
+      g = end;
+    }
+    this.planned = epoch;
+  }
+
+  /** Writes patches start .. start+B of epoch `epoch` into dst (P×P each); returns how many. */
+  fill(dst: Float32Array, epoch: number, start: number, B: number): number {
+    this.prepare(epoch);
+    const n = Math.min(B, this.count - start), P = this.patch, plan = this.plan;
+    for (let b = 0; b < n; b++) {
+      const q = 4 * (start + b), i = plan[q], x0 = plan[q + 1], y0 = plan[q + 2], t = plan[q + 3];
+      const img = this.src.pixels(i), W = this.src.size(i).width;
+      copyPatch(dst, b * P * P, img, W, x0, y0, P, t);
+    }
+    return n;
+  }
+}
+
+/**
+ * dst[off + r·P + c] = the P×P patch at (x0, y0) of img (width W) under transform t: bit 2
+ * transposes, bit 1 flips rows, bit 0 flips columns (the eight symmetries of the square).
+ */
+export function copyPatch(dst: Float32Array, off: number, img: Float32Array, W: number, x0: number, y0: number, P: number, t: number): void {
+  for (let r = 0; r < P; r++) {
+    for (let c = 0; c < P; c++) {
+      let i = t & 4 ? c : r, j = t & 4 ? r : c;
+      if (t & 2) i = P - 1 - i;
+      if (t & 1) j = P - 1 - j;
+      dst[off + r * P + c] = img[(y0 + i) * W + x0 + j];
+    }
+  }
+}
+
+/** Checks a model takes gray P×P patches. */
+export function checkPatchModel(model: Model, patch: number): void {
+  const [C, H, W] = model.arch.input;
+  if (C !== 1 || H !== patch || W !== patch) throw new Error(`model ${model.arch.name} takes ${C}×${H}×${W} inputs, not gray ${patch}×${patch} patches`);
+}

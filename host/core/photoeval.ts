@@ -1,0 +1,87 @@
+// Measuring a photo denoiser as the protocol does (../shared/reference/photos/PROTOCOL.md): gaussian
+// noise of σ on the 0–255 scale added to the clean photo, rounded and clipped to 8 bits (the noisy
+// file a user has), PSNR = 10·log10(255² / MSE) between the clean photo and the 8-bit result.
+// The fixture noise is drawn here in f64 from a seeded generator (planRng + Box–Muller), not by the
+// engine: it is the same for any image size and needs no wasm memory, so a 24-megapixel photo is
+// made noisy before it is denoised in tiles, and the same noisy file can be handed to other tools.
+import type { Arch } from "./arch.js";
+import type { Model } from "./model.js";
+import { planRng, type PhotoSource } from "./patches.js";
+import { planLayers } from "./plan.js";
+
+/** clean + σ/255·N(0,1) per sample, rounded and clipped to 8 bits ([0, 1] in steps of 1/255); seeded. */
+export function noisyPhoto(clean: Float32Array, sigma: number, seed: number): Float32Array {
+  const rnd = planRng(seed, Math.round(sigma * 1000), 0x4e4f4953), out = new Float32Array(clean.length), s = sigma / 255;
+  for (let i = 0; i < clean.length; i += 2) {
+    const u = 1 - rnd(), v = rnd(), r = Math.sqrt(-2 * Math.log(u));
+    out[i] = to8(clean[i] + s * r * Math.cos(2 * Math.PI * v));
+    if (i + 1 < clean.length) out[i + 1] = to8(clean[i + 1] + s * r * Math.sin(2 * Math.PI * v));
+  }
+  return out;
+}
+
+/** x rounded and clipped to 8 bits, as [0, 1]. */
+export function to8(x: number): number {
+  return Math.min(255, Math.max(0, Math.round(x * 255))) / 255;
+}
+
+/** PSNR (dB) of `out` rounded to 8 bits against `clean`, peak 255. */
+export function psnr8(out: ArrayLike<number>, clean: ArrayLike<number>, n = clean.length, offOut = 0, offClean = 0): number {
+  let se = 0;
+  for (let i = 0; i < n; i++) {
+    const d = Math.min(255, Math.max(0, Math.round(out[offOut + i] * 255))) - Math.round(clean[offClean + i] * 255);
+    se += d * d;
+  }
+  return se === 0 ? 100 : 10 * Math.log10((255 * 255 * n) / se);
+}
+
+/** Held-out validation for photo training: centred S×S crops of some photos, clean and noisy at σ. */
+export interface PhotoValidation {
+  S: number;
+  count: number;
+  sigma: number;
+  clean: Float32Array;
+  noisy: Float32Array;
+}
+
+/** Largest side ≤ max that the architecture maps onto itself (a U-Net needs multiples of its strides). */
+export function fittingSide(arch: Arch, max: number): number {
+  for (let s = max; s >= 1; s--) {
+    try {
+      planLayers({ ...arch, input: [arch.input[0], s, s] });
+      return s;
+    } catch {
+      // try smaller
+    }
+  }
+  throw new Error(`no input size up to ${max} fits architecture ${arch.name}`);
+}
+
+/** Centred crops (side ≤ crop, fitting the architecture) of `photos`, with fixed noise of σ (0–255). */
+export function photoValidation(src: PhotoSource, photos: number[], arch: Arch, sigma: number, crop = 256): PhotoValidation {
+  const minSide = Math.min(...photos.map((i) => Math.min(src.size(i).width, src.size(i).height)));
+  const S = fittingSide(arch, Math.min(crop, minSide)), n = photos.length;
+  const clean = new Float32Array(n * S * S);
+  photos.forEach((p, k) => {
+    const { width, height } = src.size(p), img = src.pixels(p);
+    const x0 = (width - S) >> 1, y0 = (height - S) >> 1;
+    for (let y = 0; y < S; y++) clean.set(img.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + S), (k * S + y) * S);
+  });
+  const noisy = new Float32Array(clean.length);
+  for (let k = 0; k < n; k++) noisy.set(noisyPhoto(clean.subarray(k * S * S, (k + 1) * S * S), sigma, 0x56414c + k), k * S * S);
+  return { S, count: n, sigma, clean, noisy };
+}
+
+/** Mean PSNR of an inference model of input [1, S, S] over the validation crops. */
+export function validatePhotos(model: Model, v: PhotoValidation): number {
+  const P = v.S * v.S;
+  let sum = 0;
+  for (let s = 0; s < v.count; s += model.maxBatch) {
+    const B = Math.min(model.maxBatch, v.count - s);
+    model.inputView(B).set(v.noisy.subarray(s * P, (s + B) * P));
+    model.forward(B);
+    const out = model.outputView(B);
+    for (let b = 0; b < B; b++) sum += psnr8(out, v.clean, P, b * P, (s + b) * P);
+  }
+  return sum / v.count;
+}
