@@ -78,7 +78,9 @@ export const NOISE_REC_MIX_SPECKLE: i32 = 64;
 export const NOISE_REC_GAUSSIAN_SIGMA_MAX: i32 = 72;
 /** Above 0: the noisy image is clipped to [0, 1] and rounded to 1/QUANTIZE steps (255: an 8-bit file). */
 export const NOISE_REC_QUANTIZE: i32 = 80;
-export const NOISE_REC_BYTES: i32 = 88;
+/** With QUANTIZE, the share of images quantized (each drawn from its seed; 1: all, no draw). */
+export const NOISE_REC_QUANTIZE_SHARE: i32 = 88;
+export const NOISE_REC_BYTES: i32 = 96;
 
 // ---- Noise kinds (NOISE_REC_KIND).
 export const NOISE_NONE: i32 = 0;

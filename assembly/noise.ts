@@ -6,7 +6,7 @@ import { below, normalPair, normalPairSecond, rngSeed, rngStash, rngUnstash, uni
 import {
   NOISE_REC_KIND, NOISE_REC_GAUSSIAN_SIGMA, NOISE_REC_AMOUNT, NOISE_REC_SALT_VS_PEPPER, NOISE_REC_SPECKLE_SIGMA,
   NOISE_REC_POISSON_PEAK, NOISE_REC_MIX_GAUSSIAN, NOISE_REC_MIX_SALT_PEPPER, NOISE_REC_MIX_SPECKLE,
-  NOISE_REC_GAUSSIAN_SIGMA_MAX, NOISE_REC_QUANTIZE,
+  NOISE_REC_GAUSSIAN_SIGMA_MAX, NOISE_REC_QUANTIZE, NOISE_REC_QUANTIZE_SHARE,
   NOISE_GAUSSIAN, NOISE_SALT_PEPPER, NOISE_SPECKLE, NOISE_POISSON, NOISE_MIXED,
 } from "./abi";
 
@@ -183,19 +183,22 @@ export function quantize(dst: usize, n: i32, q: f32): void {
  * which thread samples it or with whom, so worker threads can sample their own slices. The
  * generator's state is put back afterwards (the main thread's instance samples a slice too).
  * With a σ range (GAUSSIAN_SIGMA_MAX above GAUSSIAN_SIGMA) each image first draws its σ from its
- * seed; with QUANTIZE the result is clipped and rounded as an image file would hold it.
+ * seed; with QUANTIZE the result (of all images, or a QUANTIZE_SHARE of them, drawn per image next)
+ * is clipped and rounded as an image file would hold it.
  */
 export function noiseImages(rec: usize, seeds: usize, dst: usize, src: usize, count: i32, n: i32): void {
   const kind = load<i32>(rec + NOISE_REC_KIND);
   const amount = load<f64>(rec + NOISE_REC_AMOUNT);
   const svp = load<f64>(rec + NOISE_REC_SALT_VS_PEPPER), ss = <f32>load<f64>(rec + NOISE_REC_SPECKLE_SIGMA);
   const gsMax = load<f64>(rec + NOISE_REC_GAUSSIAN_SIGMA_MAX), q = <f32>load<f64>(rec + NOISE_REC_QUANTIZE);
+  const share = load<f64>(rec + NOISE_REC_QUANTIZE_SHARE);
   rngStash();
   for (let b = 0; b < count; b++) {
     const off = (<usize>b * <usize>n) << 2, d = dst + off, x = src + off;
     rngSeed(load<u32>(seeds + (<usize>b << 3)), load<u32>(seeds + (<usize>b << 3), 4));
     const lo = load<f64>(rec + NOISE_REC_GAUSSIAN_SIGMA);
     const gs = gsMax > lo ? <f32>(lo + (gsMax - lo) * uniform()) : <f32>lo;
+    const quantized = q > 0 && (share >= 1 || uniform() < share);
     if (kind == NOISE_GAUSSIAN) noiseGaussian(d, x, 1, n, gs);
     else if (kind == NOISE_SALT_PEPPER) noiseSaltPepper(d, x, 1, n, amount, svp);
     else if (kind == NOISE_SPECKLE) noiseSpeckle(d, x, 1, n, ss);
@@ -204,7 +207,7 @@ export function noiseImages(rec: usize, seeds: usize, dst: usize, src: usize, co
       noiseMixed(d, x, 1, n, gs, amount, svp, ss,
         load<f64>(rec + NOISE_REC_MIX_GAUSSIAN), load<f64>(rec + NOISE_REC_MIX_SALT_PEPPER), load<f64>(rec + NOISE_REC_MIX_SPECKLE));
     } else noiseNone(d, x, 1, n);
-    if (q > 0) quantize(d, n, q);
+    if (quantized) quantize(d, n, q);
   }
   rngUnstash();
 }

@@ -39,7 +39,7 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
   r = run("eval", "--weights", weights, "--data", data, "--json", "--quiet");
   assert.equal(r.code, 0, r.err);
   const table = JSON.parse(r.out);
-  assert.deepEqual(Object.keys(table), ["gaussian", "salt-pepper", "speckle"]);
+  assert.deepEqual(Object.keys(table), ["gaussian", "gaussian-8bit", "salt-pepper", "speckle", "speckle-8bit"]);
   for (const n of Object.keys(table)) {
     assert.deepEqual(Object.keys(table[n]), ["noisy", "median3", "model"]);
     for (const m of Object.values(table[n]) as { psnr: number; ssim: number }[]) assert.ok(m.psnr > 5 && m.ssim > 0 && m.ssim <= 1);

@@ -1,18 +1,18 @@
 // `denoise-wasm denoise`: PNG or JPEG images of any size through a model, in tiles of bounded memory (the
 // same output as one whole-image pass: host/core/tiles.ts), colour kept (each colour plane through
 // the model), alpha kept; written as 8-bit PNGs of the input's kind (gray, gray + alpha, RGB, RGBA).
-import { InvalidArgumentError, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { basename, extname, join } from "node:path";
-import { denoiseTiled } from "../core/denoise.js";
-import type { PlanarImage } from "../core/image.js";
+import { denoisePlanar } from "../core/denoise.js";
+import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
 import { archOf, loadWeights } from "../core/weights.js";
-import { readSafetensors, weightsOrDefault } from "../node/files.js";
+import { modelFile, readSafetensors } from "../node/files.js";
 import { readImagePlanes, writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
 import { buildOption, givenBy, intFlag, threadsOption } from "./flags.js";
 
-interface DenoiseFlags { out: string; weights?: string; quiet?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
+interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; quiet?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
 
 const tileFlag = (v: string): number | "auto" => {
   if (v === "auto") return v;
@@ -24,7 +24,9 @@ export function denoiseCommand(prog: Command): void {
     .description("denoise PNG or JPEG images of any size, in tiles of bounded memory, colour and alpha kept; writes 8-bit PNGs (or JPEG for a .jpg output)")
     .argument("<inputs...>", "PNG or JPEG files")
     .requiredOption("-o, --out <path>", "output file (one input: .png, .jpg) or directory (PNGs)")
-    .option("--weights <path>", "weights (.safetensors); default: the shipped default weights")
+    .option("--model <digits|photo|file>", "the shipped photo or digit model, or a weights file (.safetensors)", "photo")
+    .option("--weights <path>", "weights file (.safetensors): the same as --model <file>")
+    .addOption(new Option("--colour <method>", "colour photos: denoise luma and chroma planes (luma-chroma) or R, G and B (rgb) with the gray model").choices([...COLOUR_METHODS]).default("luma-chroma"))
     .option("--tile <px|auto>", "largest tile side in pixels, halo included (auto: the whole image if it fits --max-memory, else the largest tile that does)", tileFlag, "auto")
     .option("--max-memory <MiB>", "most wasm memory the tile model may take, in MiB", intFlag(16, 3072), 512)
     .option("--quiet", "no engine line or progress on stderr")
@@ -33,29 +35,30 @@ export function denoiseCommand(prog: Command): void {
     .action(async (inputs: string[], f: DenoiseFlags, cmd: Command) => {
       if (f.tile !== "auto" && !Number.isInteger(f.tile)) throw new InvalidArgumentError("--tile: expected auto or an integer");
       const toFile = inputs.length === 1 && /^\.(png|jpe?g)$/i.test(extname(f.out));
-      const weights = weightsOrDefault(f.weights);
-      const st = readSafetensors(weights);
-      const arch = archOf(st, weights, "seed");
+      if (f.weights && givenBy(cmd)("model")) throw new InvalidArgumentError("give --model or --weights, not both");
       // All inputs valid before any output (each is decoded once more when its turn comes, so
       // only one image is held at a time).
       for (const p of inputs) readImagePlanes(p);
+      const weights = modelFile(f.weights ?? f.model);
+      const st = readSafetensors(weights);
+      const arch = archOf(st, weights, "seed");
       const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: f.quiet });
       const progress = stderrProgress(f.quiet, "tiles");
       const written: string[] = [];
       try {
         for (const path of inputs) {
           const img = readImagePlanes(path);
-          const out: PlanarImage = { ...img, planes: [] };
-          for (const [c, plane] of img.planes.entries()) {
-            const label = `${basename(path)}${img.planes.length > 1 ? ` ${"RGB"[c]}` : ""}`;
-            let bar: ReturnType<typeof progress> | undefined;
-            const res = denoiseTiled(arch, { width: img.width, height: img.height, data: plane }, {
-              engine, pool, load: (m) => loadWeights(m, st, weights), tile: f.tile, maxBytes: f.maxMemory * 2 ** 20,
-              progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
-            });
-            bar?.done(`${label}: ${img.width}×${img.height} denoised`);
-            out.planes.push(res.data);
-          }
+          let bar: ReturnType<typeof progress> | undefined, label = "";
+          const out = denoisePlanar(arch, img, {
+            engine, pool, load: (m) => loadWeights(m, st, weights), tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, colour: f.colour,
+            plane: (c, of) => {
+              if (bar) bar.done(`${label}: done`);
+              bar = undefined;
+              label = `${basename(path)}${of > 1 ? ` ${f.colour === "rgb" ? "RGB"[c] : ["Y", "C1", "C2"][c]}` : ""}`;
+            },
+            progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
+          });
+          bar?.done(`${label}: ${img.width}×${img.height} denoised`);
           const target = toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png");
           writeImagePlanes(target, out);
           written.push(target);

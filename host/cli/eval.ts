@@ -34,7 +34,7 @@ export function evalCommand(prog: Command): void {
         const test = loadSplit(dataDir(f.data), "test");
         const { model } = modelFromWeights(rt, weightsOrDefault(f.weights), 256, "seed", { inference: true });
         const run = evaluate(model, test, { count: f.limit, noises: f.noise, progress: stderrProgress(quiet) });
-        if (f.grids) run.sets.forEach((set, i) => writeFileAtomic(join(f.grids!, `grid_${set.noise}.png`), gridPng(run, i)));
+        if (f.grids) run.sets.forEach((set, i) => writeFileAtomic(join(f.grids!, `grid_${set.label}.png`), gridPng(run, i)));
         process.stdout.write(f.json ? JSON.stringify(run.table) + "\n" : formatTable(run.table) + "\n");
       } finally {
         rt.pool?.close();

@@ -75,7 +75,7 @@ export interface TrainFlags {
   init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
   adamState: boolean; resume?: string; checkpoint?: string;
   threads: number; schedule: "constant" | "cosine"; warmup: number; minLr: number; loss: LossKind; l1Weight: number;
-  mix?: string; clip?: boolean; sigma?: string;
+  mix?: string; clip?: boolean | number; sigma?: string;
   images?: string; valImages?: string; patch: number; patchesPerImage: number; valSplit: number;
 }
 
@@ -103,7 +103,11 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--mix <g,sp,sk>", "mixed noise: relative weights of gaussian, salt-and-pepper and speckle images (default 1,1,1)",
       checked((v: string) => parseMix(v).join(",")))
     .option("--sigma <s|lo-hi>", "gaussian σ on the 0–255 scale, fixed (25) or per image uniform in a range (0-55: a blind model); overrides --level", sigmaFlag)
-    .option("--clip", "clip noisy inputs to [0, 1] and round them to 8 bits, as an image file holds them (default with --images)")
+    .option("--clip [share]", "clip noisy inputs to [0, 1] and round them to 8 bits, as an image file holds them: every image, or a share of them (e.g. 0.5); default with --images", (v: string) => {
+      const n = Number(v);
+      if (v.trim() === "" || !(n > 0 && n <= 1)) throw new InvalidArgumentError("expected a share in (0, 1]");
+      return n === 1 ? true : n;
+    })
     .option("--no-clip", "keep noisy inputs unclipped (default for the digits, as the notebook)")
     .option("--images <dir>", "train on a folder of photos (PNG / JPEG, recursive; colour as luma) instead of the digits: random patches, flips and rotations")
     .option("--val-images <dir>", "validate on the photos of this folder instead of holding out --val-split of the training photos")

@@ -20,7 +20,7 @@ export const LOSS_KINDS = Object.keys(LOSSES) as readonly LossKind[];
 export const NOISE_KINDS = ["gaussian", "salt-pepper", "speckle", "poisson", "mixed", "none"] as const;
 export type NoiseKind = (typeof NOISE_KINDS)[number];
 /** Fields of the noise record (kind i32, then f64 parameters; byte offsets) → `NOISE_REC_*`. */
-const NOISE_REC = ["kind", "gaussianSigma", "amount", "saltVsPepper", "speckleSigma", "poissonPeak", "mixGaussian", "mixSaltPepper", "mixSpeckle", "gaussianSigmaMax", "quantize"] as const;
+const NOISE_REC = ["kind", "gaussianSigma", "amount", "saltVsPepper", "speckleSigma", "poissonPeak", "mixGaussian", "mixSaltPepper", "mixSpeckle", "gaussianSigmaMax", "quantize", "quantizeShare"] as const;
 
 export type LayerField = (typeof LAYER)[number];
 export type NoiseRecField = (typeof NOISE_REC)[number];
@@ -113,6 +113,8 @@ export interface NoiseLevels {
   gaussianSigmaMax: number;
   /** above 0: the noisy image clipped to [0, 1] and rounded to 1/quantize steps (255: what an 8-bit file holds) */
   quantize: number;
+  /** with quantize: the share of images quantized, each drawn (1: all) */
+  quantizeShare: number;
 }
 
 /** The noise a training step samples per image: a kind and all its parameters (defaults are the caller's). */
@@ -128,7 +130,7 @@ export function writeNoiseRecord(abi: Abi, buffer: ArrayBufferLike, rec: number,
   const values: Record<Exclude<NoiseRecField, "kind">, number> = {
     gaussianSigma: n.gaussianSigma, amount: n.amount, saltVsPepper: n.saltVsPepper, speckleSigma: n.speckleSigma,
     poissonPeak: n.poissonPeak, mixGaussian: g, mixSaltPepper: sp, mixSpeckle: sk,
-    gaussianSigmaMax: n.gaussianSigmaMax, quantize: n.quantize,
+    gaussianSigmaMax: n.gaussianSigmaMax, quantize: n.quantize, quantizeShare: n.quantizeShare,
   };
   for (const [k, v] of Object.entries(values)) dv.setFloat64(rec + f[k as NoiseRecField], v, true);
 }

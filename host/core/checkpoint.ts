@@ -58,8 +58,8 @@ export interface TrainSettings {
   l1Weight?: number;
   /** Mixed noise: "g,sp,sk" weights of gaussian, salt-and-pepper and speckle (absent: equal). */
   mix?: string;
-  /** Noisy inputs clipped and rounded to 8 bits (absent: unclipped, as the notebook). */
-  clip?: boolean;
+  /** Noisy inputs clipped and rounded to 8 bits: all (true) or a share of the images (absent: unclipped, as the notebook). */
+  clip?: boolean | number;
   /** Gaussian σ on the 0–255 scale, "25" or a range "0-55" (overrides level). */
   sigma?: string;
   /** Photo training: the folder (as given), patch side, patches per photo per epoch, validation share. */
@@ -180,7 +180,7 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   if (o.loss !== undefined && !LOSS_KINDS.includes(o.loss as LossKind)) bad(`options: loss must be ${LOSS_KINDS.join(", ")}`);
   if (o.l1Weight !== undefined && !isPos(o.l1Weight)) bad("options: l1Weight must be a positive number");
   if (o.mix !== undefined && (typeof o.mix !== "string" || !mixWeights(o.mix))) bad("options: mix must be three weights \"g,sp,sk\" ≥ 0, not all 0");
-  if (o.clip !== undefined && typeof o.clip !== "boolean") bad("options: clip must be true or false");
+  if (o.clip !== undefined && typeof o.clip !== "boolean" && !(typeof o.clip === "number" && o.clip > 0 && o.clip <= 1)) bad("options: clip must be true, false or a share in (0, 1]");
   if (o.sigma !== undefined) {
     try {
       parseSigma(String(o.sigma));

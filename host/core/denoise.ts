@@ -6,7 +6,7 @@
 import type { Arch } from "./arch.js";
 import type { Engine } from "./engine.js";
 import { UserError } from "./errors.js";
-import type { GrayImage } from "./image.js";
+import { fromLumaChroma, toLumaChroma, type ColourMethod, type GrayImage, type PlanarImage } from "./image.js";
 import { Model } from "./model.js";
 import { planLayers, planModel } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
@@ -58,13 +58,18 @@ export interface TiledOptions {
   reach?: Reach;
 }
 
-/** The tile side an "auto" run uses: the whole frame when it fits `maxBytes`, else the largest tile that does. */
+/**
+ * The tile side an "auto" run uses: the whole frame when the engine's memory stays within
+ * `maxBytes` with it, else the largest tile for which it does.
+ */
 export function autoTile(engine: Engine, arch: Arch, fh: number, fw: number, batch: number, threads: number, maxBytes: number): number {
   const reach = reachOf(arch), a = reach.align;
   const bytes = (t: number) => {
     const th = Math.min(t, fh), tw = Math.min(t, fw);
     return planModel(engine, { ...arch, input: [arch.input[0], th, tw] }, { batch, threads, inference: true }).total;
   };
+  // The budget is the engine's whole memory: what it holds already (the engine's own data, other models) counts.
+  maxBytes -= engine.heapTop();
   const whole = Math.max(fh, fw);
   if (bytes(whole) <= maxBytes) return whole;
   const halo = Math.ceil(reach.radius / a) * a;
@@ -126,4 +131,19 @@ export function denoiseTiled(arch: Arch, img: GrayImage, o: TiledOptions): GrayI
     model.dispose();
   }
   return { width: img.width, height: img.height, data: out };
+}
+
+/**
+ * Denoises a gray or colour image (a colour one by `colour`, default luma-chroma: see
+ * ColourMethod), plane by plane in tiles; alpha is kept as it is. `plane` is told which plane runs
+ * (0-based, of how many) before its tiles, for progress labels.
+ */
+export function denoisePlanar(arch: Arch, img: PlanarImage, o: TiledOptions & { colour?: ColourMethod; plane?: (c: number, of: number) => void }): PlanarImage {
+  const colour = img.planes.length === 3 ? o.colour ?? "luma-chroma" : "rgb";
+  const planes = colour === "luma-chroma" ? toLumaChroma(img.planes) : img.planes;
+  const out = planes.map((data, c) => {
+    o.plane?.(c, planes.length);
+    return denoiseTiled(arch, { width: img.width, height: img.height, data }, o).data;
+  });
+  return { width: img.width, height: img.height, planes: colour === "luma-chroma" ? fromLumaChroma(out) : out, ...(img.alpha ? { alpha: img.alpha } : {}) };
 }

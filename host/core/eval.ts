@@ -23,6 +23,8 @@ export type EvalTable = Record<string, Record<Method, Score>>;
 /** One noise type's fixed test copy: clean and noisy f32 images, count × H × W. */
 export interface NoisySet {
   noise: NoiseKind;
+  /** The table's column and the grid's file name part: the noise, or "<noise>-8bit" for its file-held copy. */
+  label: string;
   count: number;
   H: number;
   W: number;
@@ -57,7 +59,7 @@ export function makeNoisySet(model: Model, images: ImageSet, noise: NoiseKind, c
     noisy.set(model.inputView(B), s * P);
   }
   model.setRngState(saved);
-  return { noise, count, H: images.rows, W: images.cols, clean, noisy };
+  return { noise, label: noise, count, H: images.rows, W: images.cols, clean, noisy };
 }
 
 /** Runs the model over `count` images (batches of its maxBatch); returns the outputs, unclipped. */
@@ -98,9 +100,15 @@ export interface EvalRun {
   seconds: number;
 }
 
-/** The full table for the given noise types on the first `count` test images. */
+/**
+ * The full table for the given noise types on the first `count` test images: the seed's protocol
+ * (unclipped noisy values, as the notebook), and unless eightBit is false a column
+ * ("<noise>-8bit") for every kind whose noisy values an image file cannot hold (the same noise, clipped to [0, 1]
+ * and rounded to 8 bits, as `noise` writes it and `denoise` reads it).
+ */
 export function evaluate(
-  model: Model, images: ImageSet, opts: { count?: number; noises?: readonly NoiseKind[]; levels?: Partial<NoiseLevels>; progress?: ProgressFactory } = {},
+  model: Model, images: ImageSet,
+  opts: { count?: number; noises?: readonly NoiseKind[]; levels?: Partial<NoiseLevels>; progress?: ProgressFactory; eightBit?: boolean } = {},
 ): EvalRun {
   const count = Math.min(opts.count ?? images.count, images.count);
   const noises = opts.noises ?? EVAL_NOISES;
@@ -119,6 +127,18 @@ export function evaluate(
     bar.done(`eval ${noise}: model ${table[noise].model.psnr.toFixed(2)} dB / ${table[noise].model.ssim.toFixed(4)} on ${count} images`);
     sets.push(set);
     outputs.push(out);
+    if (opts.eightBit === false || noise === "salt-pepper" || noise === "none") return;
+    // The same noisy images as a file holds them (clipped, 8-bit: what `noise` writes and `denoise` reads).
+    const name = `${noise}-8bit`, noisy8 = set.noisy.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
+    const bar8 = (opts.progress ?? SILENT)(`eval ${name}`, count), out8 = runModel(model, noisy8, count, bar8);
+    table[name] = {
+      noisy: score(noisy8, set.clean, count, set.H, set.W),
+      median3: score(medianSet(noisy8, count, set.H, set.W), set.clean, count, set.H, set.W),
+      model: score(out8, set.clean, count, set.H, set.W),
+    };
+    bar8.done(`eval ${name}: model ${table[name].model.psnr.toFixed(2)} dB / ${table[name].model.ssim.toFixed(4)} on ${count} images`);
+    sets.push({ ...set, label: name, noisy: noisy8 });
+    outputs.push(out8);
   });
   return { table, sets, outputs, seconds: (performance.now() - t0) / 1000 };
 }

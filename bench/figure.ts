@@ -1,0 +1,55 @@
+// Before/after figures for the README: a crop of a colour test photo, noisy (the protocol's 8-bit
+// gaussian noise of σ in each channel) | denoised by the shipped photo model (luma-chroma) | clean,
+// one PNG per σ in docs/.
+//   node --experimental-wasm-relaxed-simd dist/bench/figure.js [photo] [σ,σ,…]
+import { join } from "node:path";
+import { denoisePlanar } from "../host/core/denoise.js";
+import type { PlanarImage } from "../host/core/image.js";
+import { noisyPhoto, psnr8 } from "../host/core/photoeval.js";
+import { archOf, loadWeights } from "../host/core/weights.js";
+import { Canvas } from "../host/node/canvas.js";
+import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { DEFAULT_PHOTO_WEIGHTS, PACKAGE_ROOT, readSafetensors, writeFileAtomic } from "../host/node/files.js";
+import { readImagePlanes } from "../host/node/images.js";
+import { encodeRgbPng } from "../host/node/png.js";
+
+const photo = process.argv[2] ?? join(PACKAGE_ROOT, "data/photos/test/astronaut.png");
+const sigmas = (process.argv[3] ?? "15,25,50").split(",").map(Number);
+const CROP = 256, X0 = 128, Y0 = 32, GAP = 8, HEAD = 24;
+const full = readImagePlanes(photo);
+const crop = (p: Float32Array) => {
+  const out = new Float32Array(CROP * CROP);
+  for (let y = 0; y < CROP; y++) out.set(p.subarray((Y0 + y) * full.width + X0, (Y0 + y) * full.width + X0 + CROP), y * CROP);
+  return out.map((v) => Math.round(v * 255) / 255);
+};
+const clean: PlanarImage = { width: CROP, height: CROP, planes: full.planes.map(crop) };
+const st = readSafetensors(DEFAULT_PHOTO_WEIGHTS), arch = archOf(st, DEFAULT_PHOTO_WEIGHTS, "unet32");
+const engine = await loadEngineNode({ threads: true }), pool = await nodePool(engine, 2);
+const cat = (ps: Float32Array[]) => { const a = new Float32Array(ps.length * CROP * CROP); ps.forEach((p, c) => a.set(p, c * CROP * CROP)); return a; };
+try {
+  for (const s of sigmas) {
+    const noisy: PlanarImage = { ...clean, planes: clean.planes.map((p, c) => noisyPhoto(p, s, 7 + c)) };
+    const out = denoisePlanar(arch, noisy, { engine, pool, load: (m) => loadWeights(m, st, DEFAULT_PHOTO_WEIGHTS), tile: "auto", maxBytes: 512 * 2 ** 20 });
+    const panels: [string, PlanarImage][] = [
+      [`NOISY S=${s}: ${psnr8(cat(noisy.planes), cat(clean.planes)).toFixed(2)} DB`, noisy],
+      [`DENOISED: ${psnr8(cat(out.planes), cat(clean.planes)).toFixed(2)} DB`, out],
+      ["CLEAN", clean],
+    ];
+    const c = new Canvas(3 * CROP + 2 * GAP, CROP + HEAD);
+    panels.forEach(([label, img], k) => {
+      const x0 = k * (CROP + GAP);
+      c.text(x0 + 4, 6, label, [0, 0, 0], 2);
+      for (let y = 0; y < CROP; y++) {
+        for (let x = 0; x < CROP; x++) {
+          const o = 3 * ((HEAD + y) * c.width + x0 + x);
+          for (let ch = 0; ch < 3; ch++) c.data[o + ch] = Math.round(Math.min(1, Math.max(0, img.planes[img.planes.length === 3 ? ch : 0][y * CROP + x])) * 255);
+        }
+      }
+    });
+    const file = join(PACKAGE_ROOT, `docs/photo_s${s}.png`);
+    writeFileAtomic(file, encodeRgbPng(c.width, c.height, c.data));
+    console.log(`wrote ${file}`);
+  }
+} finally {
+  pool.close();
+}
