@@ -10,14 +10,9 @@ import { modelFile, readSafetensors } from "../node/files.js";
 import { readImagePlanes, writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
-import { buildOption, givenBy, intFlag, threadsOption } from "./flags.js";
+import { buildOption, givenBy, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
 
 interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; quiet?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
-
-const tileFlag = (v: string): number | "auto" => {
-  if (v === "auto") return v;
-  return intFlag(16, 65536)(v);
-};
 
 export function denoiseCommand(prog: Command): void {
   prog.command("denoise")
@@ -27,8 +22,8 @@ export function denoiseCommand(prog: Command): void {
     .option("--model <digits|photo|file>", "the shipped photo or digit model, or a weights file (.safetensors)", "photo")
     .option("--weights <path>", "weights file (.safetensors): the same as --model <file>")
     .addOption(new Option("--colour <method>", "colour photos: denoise luma and chroma planes (luma-chroma) or R, G and B (rgb) with the gray model").choices([...COLOUR_METHODS]).default("luma-chroma"))
-    .option("--tile <px|auto>", "largest tile side in pixels, halo included (auto: the whole image if it fits --max-memory, else the largest tile that does)", tileFlag, "auto")
-    .option("--max-memory <MiB>", "most wasm memory the tile model may take, in MiB", intFlag(16, 3072), 512)
+    .addOption(tileOption())
+    .addOption(maxMemoryOption())
     .option("--quiet", "no engine line or progress on stderr")
     .addOption(threadsOption())
     .addOption(buildOption())

@@ -56,6 +56,27 @@ function archFlag(v: string): string {
   return v;
 }
 
+/** A comma list of gaussian σ on the 0–255 scale (`eval --images`): each above 0, at most 255, at most 2 decimals, no repeats. */
+export function sigmaList(v: string): number[] {
+  const out = v.split(",").map((s) => {
+    const n = Number(s.trim());
+    if (!/^\d{1,3}(\.\d{1,2})?$/.test(s.trim()) || !(n > 0 && n <= 255)) {
+      throw new InvalidArgumentError(`expected a comma list of σ above 0 and at most 255 (at most 2 decimals), not ${JSON.stringify(s.trim())}`);
+    }
+    return n;
+  });
+  if (new Set(out).size !== out.length) throw new InvalidArgumentError("a σ is listed twice");
+  return out;
+}
+
+/** --tile for `denoise` and `eval --images`: auto, or a side in pixels. */
+export const tileOption = () =>
+  new Option("--tile <px|auto>", "largest tile side in pixels, halo included (auto: the whole image if it fits --max-memory, else the largest tile that does)")
+    .argParser((v: string): number | "auto" => (v === "auto" ? v : intFlag(16, 65536)(v))).default("auto");
+
+export const maxMemoryOption = () =>
+  new Option("--max-memory <MiB>", "most wasm memory the engine may hold in all (the tile model included), in MiB").argParser(intFlag(16, 3072)).default(512);
+
 export const buildOption = () =>
   new Option("--build <build>", "engine build: auto picks the best this runtime runs (relaxed → strict → scalar)")
     .choices(["auto", "relaxed", "strict", "scalar"]).default("auto");
