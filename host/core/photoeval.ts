@@ -4,7 +4,11 @@
 // The fixture noise is drawn here in f64 from a seeded generator (planRng + Box–Muller), not by the
 // engine: it is the same for any image size and needs no wasm memory, so a 24-megapixel photo is
 // made noisy before it is denoised in tiles, and the same noisy file can be handed to other tools.
+// `eval --images` seeds each photo's noise by its relative path (photoSeed) and scores results with
+// scorePhoto: PSNR as above, SSIM (host/core/metrics.ts) on the 8-bit result.
 import type { Arch } from "./arch.js";
+import type { Score } from "./eval.js";
+import { ssim } from "./metrics.js";
 import type { Model } from "./model.js";
 import { planRng, type PhotoSource } from "./patches.js";
 import { planLayers } from "./plan.js";
@@ -18,6 +22,27 @@ export function noisyPhoto(clean: Float32Array, sigma: number, seed: number): Fl
     if (i + 1 < clean.length) out[i + 1] = to8(clean[i + 1] + s * r * Math.sin(2 * Math.PI * v));
   }
   return out;
+}
+
+/**
+ * The noise seed of a photo in an evaluation: FNV-1a (32-bit) of its path relative to the evaluated
+ * folder (UTF-8, "/" between folders), so its noisy copies do not depend on where the folder is.
+ */
+export function photoSeed(relPath: string): number {
+  let h = 0x811c9dc5;
+  for (const b of new TextEncoder().encode(relPath)) h = Math.imul(h ^ b, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * PSNR (psnr8) and SSIM of an H×W result against the clean 8-bit photo, the result rounded and
+ * clipped to 8 bits first. SSIM sees both as k/255 in f64 (an f32 k/255 is off by up to 3e-8), so it
+ * equals scikit-image's structural_similarity(clean8, out8, data_range=255) to rounding (bench/photos/baselines.py).
+ */
+export function scorePhoto(out: ArrayLike<number>, clean: ArrayLike<number>, H: number, W: number): Score {
+  const q = (x: ArrayLike<number>) => Float64Array.from(x, (v) => Math.min(255, Math.max(0, Math.round(v * 255))) / 255);
+  const out8 = q(out), clean8 = q(clean);
+  return { psnr: psnr8(out8, clean8), ssim: ssim(out8, clean8, H, W) };
 }
 
 /** x rounded and clipped to 8 bits, as [0, 1]. */
