@@ -22,6 +22,11 @@ export const DEFAULT_PHOTO_WEIGHTS = join(PACKAGE_ROOT, "data", "photo.safetenso
 /** The shipped models by name (`--model digits|photo`). */
 export const SHIPPED_MODELS: Record<string, string> = { digits: DEFAULT_WEIGHTS, photo: DEFAULT_PHOTO_WEIGHTS };
 
+/** Classical baselines of the shipped test photos, as bench/photos/baselines.py printed them. */
+export const DEFAULT_BASELINES = join(PACKAGE_ROOT, "data", "photos", "baselines.json");
+/** The script that computes those baselines with scikit-image. */
+export const BASELINES_SCRIPT = join(PACKAGE_ROOT, "bench", "photos", "baselines.py");
+
 /** `path`, or the shipped model `dflt` when none is given (a one-line error if it is missing). */
 export function weightsOrDefault(path: string | undefined, dflt = DEFAULT_WEIGHTS): string {
   if (path) return path;
