@@ -4,7 +4,7 @@
 // and channel, rounded and clipped to 8 bits; PSNR over all three channels of the 8-bit result.
 //   node --experimental-wasm-relaxed-simd dist/bench/colour.js [--sigma 15,25,50] [--weights W] [DIR]
 import { basename } from "node:path";
-import { denoisePlanar } from "../host/core/denoise.js";
+import { denoisePlanar, gaussianModel } from "../host/core/denoise.js";
 import { COLOUR_METHODS, type PlanarImage } from "../host/core/image.js";
 import { noisyPhoto, psnr8 } from "../host/core/photoeval.js";
 import { archOf, loadWeights } from "../host/core/weights.js";
@@ -35,7 +35,7 @@ try {
       const noisy: PlanarImage = { width: img.width, height: img.height, planes: clean.map((p, c) => noisyPhoto(p, s, 1000 * c + name.length)) };
       const row = [psnrRgb(noisy.planes, clean)];
       for (const colour of COLOUR_METHODS) {
-        const out = denoisePlanar(arch, noisy, { engine, pool, load: (m) => loadWeights(m, st, weights), tile: "auto", maxBytes: 512 * 2 ** 20, colour });
+        const out = denoisePlanar(arch, noisy, { engine, pool, load: (m) => loadWeights(m, st, weights), tile: "auto", maxBytes: 512 * 2 ** 20, colour, clamp: gaussianModel(st.metadata) });
         row.push(psnrRgb(out.planes, clean));
       }
       (sum[s] ??= row.map(() => 0)).forEach((_, i) => (sum[s][i] += row[i] / photos.length));

@@ -3,7 +3,7 @@
 // one PNG per σ in docs/.
 //   node --experimental-wasm-relaxed-simd dist/bench/figure.js [photo] [σ,σ,…]
 import { join } from "node:path";
-import { denoisePlanar } from "../host/core/denoise.js";
+import { denoisePlanar, gaussianModel } from "../host/core/denoise.js";
 import type { PlanarImage } from "../host/core/image.js";
 import { noisyPhoto, psnr8 } from "../host/core/photoeval.js";
 import { archOf, loadWeights } from "../host/core/weights.js";
@@ -29,7 +29,7 @@ const cat = (ps: Float32Array[]) => { const a = new Float32Array(ps.length * CRO
 try {
   for (const s of sigmas) {
     const noisy: PlanarImage = { ...clean, planes: clean.planes.map((p, c) => noisyPhoto(p, s, 7 + c)) };
-    const out = denoisePlanar(arch, noisy, { engine, pool, load: (m) => loadWeights(m, st, DEFAULT_PHOTO_WEIGHTS), tile: "auto", maxBytes: 512 * 2 ** 20 });
+    const out = denoisePlanar(arch, noisy, { engine, pool, load: (m) => loadWeights(m, st, DEFAULT_PHOTO_WEIGHTS), tile: "auto", maxBytes: 512 * 2 ** 20, clamp: gaussianModel(st.metadata) });
     const panels: [string, PlanarImage][] = [
       [`NOISY S=${s}: ${psnr8(cat(noisy.planes), cat(clean.planes)).toFixed(2)} DB`, noisy],
       [`DENOISED: ${psnr8(cat(out.planes), cat(clean.planes)).toFixed(2)} DB`, out],

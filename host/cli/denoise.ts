@@ -3,16 +3,16 @@
 // the model), alpha kept; written as 8-bit PNGs of the input's kind (gray, gray + alpha, RGB, RGBA).
 import { InvalidArgumentError, Option, type Command } from "commander";
 import { basename, extname, join } from "node:path";
-import { denoisePlanar } from "../core/denoise.js";
+import { denoisePlanar, gaussianModel } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
 import { archOf, loadWeights } from "../core/weights.js";
 import { modelFile, readSafetensors } from "../node/files.js";
 import { readImagePlanes, writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
-import { buildOption, givenBy, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
+import { buildOption, givenBy, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
 
-interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; quiet?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
+interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; quiet?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
 
 export function denoiseCommand(prog: Command): void {
   prog.command("denoise")
@@ -22,6 +22,7 @@ export function denoiseCommand(prog: Command): void {
     .option("--model <digits|photo|file>", "the shipped photo or digit model, or a weights file (.safetensors)", "photo")
     .option("--weights <path>", "weights file (.safetensors): the same as --model <file>")
     .addOption(new Option("--colour <method>", "colour photos: denoise luma and chroma planes (luma-chroma) or R, G and B (rgb) with the gray model").choices([...COLOUR_METHODS]).default("luma-chroma"))
+    .addOption(limitOption())
     .addOption(tileOption())
     .addOption(maxMemoryOption())
     .option("--quiet", "no engine line or progress on stderr")
@@ -46,6 +47,7 @@ export function denoiseCommand(prog: Command): void {
           let bar: ReturnType<typeof progress> | undefined, label = "";
           const out = denoisePlanar(arch, img, {
             engine, pool, load: (m) => loadWeights(m, st, weights), tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, colour: f.colour,
+            clamp: f.clamp && gaussianModel(st.metadata),
             plane: (c, of) => {
               if (bar) bar.done(`${label}: done`);
               bar = undefined;

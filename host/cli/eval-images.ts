@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
-import { denoiseTiled } from "../core/denoise.js";
+import { denoisePlanar, gaussianModel } from "../core/denoise.js";
 import { UserError } from "../core/errors.js";
 import { noisyPhoto, photoSeed, scorePhoto, to8 } from "../core/photoeval.js";
 import { BASELINES, formatPhotoTable, photoTableJson, type PhotoResult } from "../core/phototable.js";
@@ -25,7 +25,7 @@ export type BaselineMode = "auto" | "cache" | "off";
 export interface PhotoEvalFlags {
   images: string; sigma: number[]; weights?: string; perImage?: boolean; json?: boolean; save?: string;
   baselines: BaselineMode; cache: string; writeCache?: boolean; quiet?: boolean;
-  build: string; threads: number; tile: number | "auto"; maxMemory: number;
+  build: string; threads: number; tile: number | "auto"; maxMemory: number; clamp: boolean;
 }
 
 /** The name a photo's files take in --save and in the baselines: its relative path without the extension, "/" → "_". */
@@ -72,10 +72,11 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
       for (const sigma of f.sigma) {
         const noisy = noisyPhoto(clean, sigma, seed), label = `${p.rel} σ ${sigma}`;
         let bar: ReturnType<typeof progress> | undefined;
-        const out = denoiseTiled(arch, { width: W, height: H, data: noisy }, {
+        const out = denoisePlanar(arch, { width: W, height: H, planes: [noisy] }, {
           engine: rt.engine, pool: rt.pool, load: (m) => loadWeights(m, st, weights), tile: f.tile, maxBytes: f.maxMemory * 2 ** 20,
+          clamp: f.clamp && gaussianModel(st.metadata),
           progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
-        }).data.map(to8);
+        }).planes[0].map(to8);
         const r: PhotoResult = { photo: p.rel, sigma, scores: { noisy: scorePhoto(noisy, clean, H, W), model: scorePhoto(out, clean, H, W) } };
         results.push(r);
         keys.push({ name: p.name, sha: pixelsSha256(noisy) });

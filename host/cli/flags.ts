@@ -74,6 +74,10 @@ export const tileOption = () =>
   new Option("--tile <px|auto>", "largest tile side in pixels, halo included (auto: the whole image if it fits --max-memory, else the largest tile that does)")
     .argParser((v: string): number | "auto" => (v === "auto" ? v : intFlag(16, 65536)(v))).default("auto");
 
+/** --no-clamp: leave a gaussian model's output as it is (host/core/denoise.ts clampChange). */
+export const limitOption = () =>
+  new Option("--no-clamp", "do not clamp a gaussian-noise model's change of each pixel to ~2–3× the noise σ estimated from the image (a blind model's guard against smoothing texture away at low noise)");
+
 export const maxMemoryOption = () =>
   new Option("--max-memory <MiB>", "most wasm memory the engine may hold in all (the tile model included), in MiB").argParser(intFlag(16, 3072)).default(512);
 
