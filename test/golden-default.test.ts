@@ -1,6 +1,6 @@
-// The shipped default weights (data/default.safetensors, unet24) give PyTorch's output: the file
+// The shipped weights (data/default.safetensors, unet24; data/photo.safetensors, unet32) give PyTorch's output: each file
 // loaded into a PyTorch module built from its arch_json (test/golden/pytorch_loads_ours.py, strict
-// state-dict load) produced test/golden/default_pytorch_output.bin for the 8 golden noisy digits.
+// state-dict load) produced test/golden/{default,photo}_pytorch_output.bin for the 8 golden noisy digits.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -39,4 +39,17 @@ test("default weights (unet24) give PyTorch's output for the golden noisy digits
   for (let o = 0; o < 48; o++) for (let i = 0; i < 48; i++) for (let k = 0; k < 9; k++) swapped[(i * 48 + o) * 9 + k] = w.data[(o * 48 + i) * 9 + k];
   const bad = run(new Map(st.tensors).set("dec2.0.weight", { shape: w.shape, data: swapped }));
   assert.ok(bad.maxAbs > 0.1, `swapped dec2.0.weight went unnoticed (max|Δ| ${bad.maxAbs})`);
+});
+
+test("photo weights (unet32) give PyTorch's output for the golden noisy digits", async () => {
+  const engine = await loadEngineNode({ build: "strict" });
+  const path = fileURLToPath(new URL("../../data/photo.safetensors", import.meta.url));
+  const st = readSafetensors(path), arch = archOf(st, path, "unet32");
+  const model = new Model(engine, { ...arch, input: [1, 28, 28] }, 8, undefined, { inference: true }); // trained on 48-px patches; any size runs
+  loadWeights(model, st, path);
+  model.inputView(8).set(goldenF32("input_noisy.bin"));
+  model.forward(8);
+  const d = diff(model.outputView(8), goldenF32("../photo_pytorch_output.bin"));
+  console.log(`# photo weights (unet32), ours vs PyTorch: max|Δ| ${d.maxAbs.toExponential(2)}`);
+  assert.ok(d.maxAbs < 1e-5, `off by ${d.maxAbs} at output ${d.at}`);
 });

@@ -6,13 +6,14 @@ the tensors with a strict state-dict load (optimizer tensors dropped), run the 8
 (seed/input_noisy.bin, [8,1,28,28] f32 LE) and write PyTorch's output (raw f32 LE, [8,1,28,28]):
 
   data/seed-mixed.safetensors  (seed, the notebook's autoencoder) -> seed_mixed_pytorch_output.bin
-  data/default.safetensors     (unet24, the shipped default)      -> default_pytorch_output.bin
+  data/default.safetensors     (unet24, the shipped digit model)  -> default_pytorch_output.bin
+  data/photo.safetensors       (unet32, the shipped photo model)  -> photo_pytorch_output.bin
 
 test/io.test.ts and test/golden-default.test.ts check our engine gives the same outputs. For seed,
 the notebook's own ConvAutoencoder is also loaded and must give exactly the generic module's output,
 so the generic builder is itself checked against hand-written PyTorch.
 
-Run (no arguments; regenerates both files): /usr/bin/python3 test/golden/pytorch_loads_ours.py
+Run (no arguments; regenerates the files): /usr/bin/python3 test/golden/pytorch_loads_ours.py
 (Debian: apt-get install python3-torch python3-numpy)
 """
 import json
@@ -63,7 +64,8 @@ def load_safetensors(path):
 
 noisy = torch.from_numpy(np.fromfile(os.path.join(HERE, "seed", "input_noisy.bin"), dtype="<f4").reshape(8, 1, 28, 28))
 for weights, out_name in [("seed-mixed.safetensors", "seed_mixed_pytorch_output.bin"),
-                          ("default.safetensors", "default_pytorch_output.bin")]:
+                          ("default.safetensors", "default_pytorch_output.bin"),
+                          ("photo.safetensors", "photo_pytorch_output.bin")]:
     state, meta = load_safetensors(os.path.join(ROOT, "data", weights))
     model = FromArch(json.loads(meta["arch_json"])).eval()
     model.load_state_dict(state, strict=True)
