@@ -310,7 +310,7 @@ test("export --onnx writes the encoder's bytes atomically; bad input is one line
     if (file) assert.ok(!existsSync(file), `${file} written`);
   };
   const none = join(tmp, "none.onnx");
-  fails(["--weights", join(tmp, "missing.safetensors"), "--onnx", none], /missing\.safetensors: cannot read \(ENOENT\)/, none);
+  fails(["--weights", join(tmp, "missing.safetensors"), "--onnx", none], /missing\.safetensors: cannot read \(no such file\)/, none);
   const junk = join(tmp, "junk.safetensors");
   writeFileSync(junk, "not a weights file");
   fails(["--weights", junk, "--onnx", none], /junk\.safetensors: /, none);

@@ -1,7 +1,8 @@
 // `denoise-wasm denoise`: PNG or JPEG images of any size through a model, in tiles of bounded memory (the
 // same output as one whole-image pass: host/core/tiles.ts), colour kept (each colour plane through
 // the model), alpha kept; written as 8-bit PNGs of the input's kind (gray, gray + alpha, RGB, RGBA).
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { Option, type Command } from "commander";
+import { UserError } from "../core/errors.js";
 import { basename, extname, join } from "node:path";
 import { denoisePlanar, gaussianModel } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
@@ -29,9 +30,12 @@ export function denoiseCommand(prog: Command): void {
     .addOption(threadsOption())
     .addOption(buildOption())
     .action(async (inputs: string[], f: DenoiseFlags, cmd: Command) => {
-      if (f.tile !== "auto" && !Number.isInteger(f.tile)) throw new InvalidArgumentError("--tile: expected auto or an integer");
+      if (f.tile !== "auto" && !Number.isInteger(f.tile)) throw new UserError("--tile: expected auto or an integer");
       const toFile = inputs.length === 1 && /^\.(png|jpe?g)$/i.test(extname(f.out));
-      if (f.weights && givenBy(cmd)("model")) throw new InvalidArgumentError("give --model or --weights, not both");
+      if (inputs.length > 1 && /^\.(png|jpe?g)$/i.test(extname(f.out))) {
+        throw new UserError(`-o ${f.out}: ${inputs.length} inputs are written into a directory; give a directory path, not an image file name`);
+      }
+      if (f.weights && givenBy(cmd)("model")) throw new UserError("give --model or --weights, not both");
       // All inputs valid before any output (each is decoded once more when its turn comes, so
       // only one image is held at a time).
       for (const p of inputs) readImagePlanes(p);

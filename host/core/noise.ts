@@ -3,6 +3,7 @@
 
 import { NOISE_KINDS, type NoiseKind, type NoiseLevels, type NoiseSpec } from "./abi.js";
 import type { EngineExports } from "./engine.js";
+import { UserError } from "./errors.js";
 
 export { NOISE_KINDS, type NoiseKind, type NoiseLevels } from "./abi.js";
 
@@ -24,6 +25,7 @@ export const LEVEL_KEY: Record<NoiseKind, keyof NoiseLevels | undefined> = {
 /** A level for `kind` as the NoiseLevels it overrides ({} when no level is given or the kind has none). */
 export function levelsFor(kind: NoiseKind, level: number | undefined, mix?: string): Partial<NoiseLevels> {
   const key = LEVEL_KEY[kind];
+  if (kind === "salt-pepper" && level !== undefined && level > 1) throw new UserError(`--level ${level}: salt-and-pepper's level is the share of pixels hit, at most 1`);
   const out: Partial<NoiseLevels> = level === undefined || !key ? {} : { [key]: level };
   if (mix !== undefined && kind === "mixed") out.mix = parseMix(mix);
   return out;

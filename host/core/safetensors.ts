@@ -51,7 +51,7 @@ export function decodeSafetensors(buf: Uint8Array, name: string): SafeTensors {
   if (buf.length < 8) fileError(name, `not a safetensors file (${buf.length} bytes)`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const hlen = dv.getBigUint64(0, true);
-  if (hlen > BigInt(MAX_HEADER)) fileError(name, `safetensors header length ${hlen} is over the ${MAX_HEADER}-byte limit`);
+  if (hlen > BigInt(MAX_HEADER)) fileError(name, `not a safetensors file (its header length ${hlen} is over the ${MAX_HEADER}-byte limit)`);
   if (hlen > BigInt(buf.length - 8)) fileError(name, `safetensors header length ${hlen} runs past the end of the file (${buf.length} bytes)`);
   const h = Number(hlen);
   let header: Record<string, unknown>;

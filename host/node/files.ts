@@ -39,13 +39,20 @@ export function modelFile(choice: string): string {
   return weightsOrDefault(SHIPPED_MODELS[choice] ? undefined : choice, SHIPPED_MODELS[choice]);
 }
 
+/** Why a file operation failed, in words ("no such file"), else the error's code or message. */
+function why(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EPERM: "permission denied", EISDIR: "is a directory", ENOTDIR: "a part of the path is not a directory" };
+  return (code && words[code]) ?? code ?? (e as Error).message;
+}
+
 /** The size of a regular file, or a one-line UserError naming why it cannot be read. */
 function fileSize(path: string): number {
   let st;
   try {
     st = statSync(path);
   } catch (e) {
-    fileError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    fileError(path, `cannot read (${why(e)})`);
   }
   if (!st.isFile()) fileError(path, "not a regular file");
   return st.size;
@@ -57,7 +64,7 @@ export function readFileChecked(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    fileError(path, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    fileError(path, `cannot read (${why(e)})`);
   }
 }
 
