@@ -101,6 +101,7 @@ export function denoiseTiled(arch: Arch, img: GrayImage, o: TiledOptions): GrayI
   try {
     o.load(model);
     const P = th * tw;
+    o.progress?.(0, tiles.length); // the bar starts its clock now, not after the first batch
     for (let t0 = 0; t0 < tiles.length; t0 += B) {
       const group = tiles.slice(t0, t0 + B);
       const input = model.inputView(group.length);
