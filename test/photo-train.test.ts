@@ -132,3 +132,21 @@ test("train --images: a folder of PNG and JPEG photos (nested), validation PSNR 
   assert.match(bad.err, /nowhere: photo folder does not exist/);
   console.log("# train --images: PNG + nested JPEG, tiny and non-image files skipped, validation each epoch, resume bit-identical");
 });
+
+test("a photo folder keeps at most its budget of decoded samples, whatever the folder's size", async () => {
+  const { PhotoFolder } = await import("../host/node/photos.js");
+  const dir = mkdtempSync(join(tmpdir(), "denoise-photocache-"));
+  for (let k = 0; k < 12; k++) writeFileSync(join(dir, `p${String(k).padStart(2, "0")}.png`), craftPng({ width: 64, height: 48 + k, colorType: 0, bitDepth: 8 }, (x, y) => [(x * 3 + y * 5 + k) % 256]));
+  const budget = 4 * 64 * 60, folder = new PhotoFolder(dir, 16, budget);
+  assert.equal(folder.count, 12);
+  const batches = new PatchBatches(folder, Array.from({ length: 12 }, (_, i) => i), 16, 6, 1), dst = new Float32Array(8 * 256);
+  let most = 0;
+  for (let epoch = 0; epoch < 2; epoch++) {
+    for (let s = 0; s < batches.count; s += 8) {
+      batches.fill(dst, epoch, s, 8);
+      most = Math.max(most, (folder as unknown as { resident: number }).resident);
+    }
+  }
+  assert.ok(most <= budget, `${most} decoded samples resident, budget ${budget}`);
+  console.log(`# photo cache: at most ${most} of ${budget} samples resident over 2 epochs of 12 photos`);
+});
