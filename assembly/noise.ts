@@ -192,11 +192,11 @@ export function noiseImages(rec: usize, seeds: usize, dst: usize, src: usize, co
   const svp = load<f64>(rec + NOISE_REC_SALT_VS_PEPPER), ss = <f32>load<f64>(rec + NOISE_REC_SPECKLE_SIGMA);
   const gsMax = load<f64>(rec + NOISE_REC_GAUSSIAN_SIGMA_MAX), q = <f32>load<f64>(rec + NOISE_REC_QUANTIZE);
   const share = load<f64>(rec + NOISE_REC_QUANTIZE_SHARE);
+  const lo = load<f64>(rec + NOISE_REC_GAUSSIAN_SIGMA);
   rngStash();
   for (let b = 0; b < count; b++) {
     const off = (<usize>b * <usize>n) << 2, d = dst + off, x = src + off;
     rngSeed(load<u32>(seeds + (<usize>b << 3)), load<u32>(seeds + (<usize>b << 3), 4));
-    const lo = load<f64>(rec + NOISE_REC_GAUSSIAN_SIGMA);
     const gs = gsMax > lo ? <f32>(lo + (gsMax - lo) * uniform()) : <f32>lo;
     const quantized = q > 0 && (share >= 1 || uniform() < share);
     if (kind == NOISE_GAUSSIAN) noiseGaussian(d, x, 1, n, gs);

@@ -6,7 +6,7 @@
 import { basename } from "node:path";
 import { denoisePlanar, gaussianModel } from "../host/core/denoise.js";
 import { COLOUR_METHODS, type PlanarImage } from "../host/core/image.js";
-import { noisyPhoto, psnr8 } from "../host/core/photoeval.js";
+import { noisyPhoto, psnr8Planes, to8 } from "../host/core/photoeval.js";
 import { archOf, loadWeights } from "../host/core/weights.js";
 import { loadEngineNode, nodePool } from "../host/node/engine.js";
 import { DEFAULT_PHOTO_WEIGHTS, PACKAGE_ROOT, readSafetensors } from "../host/node/files.js";
@@ -19,24 +19,19 @@ const weights = opt("--weights") ?? DEFAULT_PHOTO_WEIGHTS;
 const dir = args[0] ?? `${PACKAGE_ROOT}data/photos/test`;
 const st = readSafetensors(weights), arch = archOf(st, weights, "unet32");
 const engine = await loadEngineNode({ threads: true }), pool = await nodePool(engine, 2);
-const to8 = (p: Float32Array) => p.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
 const photos = listImages(dir).map((f) => ({ name: basename(f), img: readImagePlanes(f) })).filter((p) => p.img.planes.length === 3);
 const sum: Record<string, number[]> = {};
 console.log(`| photo | σ | noisy | ${COLOUR_METHODS.join(" | ")} |`);
 console.log(`|---|---|---|${COLOUR_METHODS.map(() => "---|").join("")}`);
-const psnrRgb = (out: Float32Array[], clean: Float32Array[]) => {
-  const n = clean[0].length, cat = (ps: Float32Array[]) => { const a = new Float32Array(3 * n); ps.forEach((p, c) => a.set(p, c * n)); return a; };
-  return psnr8(cat(out), cat(clean));
-};
 try {
   for (const { name, img } of photos) {
-    const clean = img.planes.map(to8);
+    const clean = img.planes.map((p) => p.map(to8));
     for (const s of sigmas) {
       const noisy: PlanarImage = { width: img.width, height: img.height, planes: clean.map((p, c) => noisyPhoto(p, s, 1000 * c + name.length)) };
-      const row = [psnrRgb(noisy.planes, clean)];
+      const row = [psnr8Planes(noisy.planes, clean)];
       for (const colour of COLOUR_METHODS) {
         const out = denoisePlanar(arch, noisy, { engine, pool, load: (m) => loadWeights(m, st, weights), tile: "auto", maxBytes: 512 * 2 ** 20, colour, clamp: gaussianModel(st.metadata) });
-        row.push(psnrRgb(out.planes, clean));
+        row.push(psnr8Planes(out.planes, clean));
       }
       (sum[s] ??= row.map(() => 0)).forEach((_, i) => (sum[s][i] += row[i] / photos.length));
       console.log(`| ${name} | ${s} | ${row.map((v) => v.toFixed(2)).join(" | ")} |`);

@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { denoisePlanar, gaussianModel } from "../host/core/denoise.js";
 import type { PlanarImage } from "../host/core/image.js";
-import { noisyPhoto, psnr8 } from "../host/core/photoeval.js";
+import { noisyPhoto, psnr8Planes, to8 } from "../host/core/photoeval.js";
 import { archOf, loadWeights } from "../host/core/weights.js";
 import { Canvas } from "../host/node/canvas.js";
 import { loadEngineNode, nodePool } from "../host/node/engine.js";
@@ -20,19 +20,18 @@ const full = readImagePlanes(photo);
 const crop = (p: Float32Array) => {
   const out = new Float32Array(CROP * CROP);
   for (let y = 0; y < CROP; y++) out.set(p.subarray((Y0 + y) * full.width + X0, (Y0 + y) * full.width + X0 + CROP), y * CROP);
-  return out.map((v) => Math.round(v * 255) / 255);
+  return out.map(to8);
 };
 const clean: PlanarImage = { width: CROP, height: CROP, planes: full.planes.map(crop) };
 const st = readSafetensors(DEFAULT_PHOTO_WEIGHTS), arch = archOf(st, DEFAULT_PHOTO_WEIGHTS, "unet32");
 const engine = await loadEngineNode({ threads: true }), pool = await nodePool(engine, 2);
-const cat = (ps: Float32Array[]) => { const a = new Float32Array(ps.length * CROP * CROP); ps.forEach((p, c) => a.set(p, c * CROP * CROP)); return a; };
 try {
   for (const s of sigmas) {
     const noisy: PlanarImage = { ...clean, planes: clean.planes.map((p, c) => noisyPhoto(p, s, 7 + c)) };
     const out = denoisePlanar(arch, noisy, { engine, pool, load: (m) => loadWeights(m, st, DEFAULT_PHOTO_WEIGHTS), tile: "auto", maxBytes: 512 * 2 ** 20, clamp: gaussianModel(st.metadata) });
     const panels: [string, PlanarImage][] = [
-      [`NOISY S=${s}: ${psnr8(cat(noisy.planes), cat(clean.planes)).toFixed(2)} DB`, noisy],
-      [`DENOISED: ${psnr8(cat(out.planes), cat(clean.planes)).toFixed(2)} DB`, out],
+      [`NOISY S=${s}: ${psnr8Planes(noisy.planes, clean.planes).toFixed(2)} DB`, noisy],
+      [`DENOISED: ${psnr8Planes(out.planes, clean.planes).toFixed(2)} DB`, out],
       ["CLEAN", clean],
     ];
     const c = new Canvas(3 * CROP + 2 * GAP, CROP + HEAD);

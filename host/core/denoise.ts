@@ -12,16 +12,19 @@ import { planLayers, planModel } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
 import { reachOf, tileGrid, type Reach } from "./tiles.js";
 
+/** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
+export function fitsSize(arch: Arch, h: number, w: number): boolean {
+  try {
+    planLayers({ ...arch, input: [arch.input[0], h, w] });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Smallest padded size ≥ (H, W) for which the architecture maps an image to one of the same size. */
 export function paddedSize(arch: Arch, H: number, W: number): [number, number] {
-  const fits = (h: number, w: number) => {
-    try {
-      planLayers({ ...arch, input: [1, h, w] });
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const fits = (h: number, w: number) => fitsSize(arch, h, w);
   // Dimensions are independent in a conv net: settle the height with a known-good width, then the width.
   const [, h0, w0] = arch.input;
   for (let h = H; h < Math.max(H, h0) + 256; h++) {
@@ -169,7 +172,7 @@ export function clampChange(out: Float32Array, noisy: Float32Array, width: numbe
 export interface PlanarOptions extends TiledOptions {
   /** How a colour image goes through the gray model (default luma-chroma: see ColourMethod). */
   colour?: ColourMethod;
-  /** clampChange on every plane: for models of gaussian noise (weightsLimitChange tells). */
+  /** clampChange on every plane: for models of gaussian noise (gaussianModel tells). */
   clamp?: boolean;
   /** Told which plane runs (0-based, of how many) before its tiles, for progress labels. */
   plane?: (c: number, of: number) => void;

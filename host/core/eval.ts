@@ -7,6 +7,7 @@ import type { ImageSet } from "./idx.js";
 import { median3, psnr, ssim, SsimScratch } from "./metrics.js";
 import type { Model } from "./model.js";
 import { applyNoise, EVAL_NOISES, NOISE_KINDS, type NoiseKind, type NoiseLevels } from "./noise.js";
+import { to8 } from "./image.js";
 import { SILENT, type ProgressFactory, type ProgressSink } from "./progress.js";
 
 export const EVAL_SEED = 20240601;
@@ -129,7 +130,7 @@ export function evaluate(
     outputs.push(out);
     if (opts.eightBit === false || noise === "salt-pepper" || noise === "none") return;
     // The same noisy images as a file holds them (clipped, 8-bit: what `noise` writes and `denoise` reads).
-    const name = `${noise}-8bit`, noisy8 = set.noisy.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255);
+    const name = `${noise}-8bit`, noisy8 = set.noisy.map(to8);
     const bar8 = (opts.progress ?? SILENT)(`eval ${name}`, count), out8 = runModel(model, noisy8, count, bar8);
     table[name] = {
       noisy: score(noisy8, set.clean, count, set.H, set.W),

@@ -11,7 +11,8 @@ import type { Score } from "./eval.js";
 import { ssim } from "./metrics.js";
 import type { Model } from "./model.js";
 import { planRng, type PhotoSource } from "./patches.js";
-import { planLayers } from "./plan.js";
+import { fitsSize } from "./denoise.js";
+import { to8 } from "./image.js";
 
 /** clean + σ/255·N(0,1) per sample, rounded and clipped to 8 bits ([0, 1] in steps of 1/255); seeded. */
 export function noisyPhoto(clean: Float32Array, sigma: number, seed: number): Float32Array {
@@ -45,10 +46,7 @@ export function scorePhoto(out: ArrayLike<number>, clean: ArrayLike<number>, H: 
   return { psnr: psnr8(out8, clean8), ssim: ssim(out8, clean8, H, W) };
 }
 
-/** x rounded and clipped to 8 bits, as [0, 1]. */
-export function to8(x: number): number {
-  return Math.min(255, Math.max(0, Math.round(x * 255))) / 255;
-}
+export { to8 };
 
 /** PSNR (dB) of `out` rounded to 8 bits against `clean`, peak 255. */
 export function psnr8(out: ArrayLike<number>, clean: ArrayLike<number>, n = clean.length, offOut = 0, offClean = 0): number {
@@ -58,6 +56,17 @@ export function psnr8(out: ArrayLike<number>, clean: ArrayLike<number>, n = clea
     se += d * d;
   }
   return se === 0 ? 100 : 10 * Math.log10((255 * 255 * n) / se);
+}
+
+/** psnr8 over every plane of an image at once (the colour protocol: one MSE over R, G and B). */
+export function psnr8Planes(out: Float32Array[], clean: Float32Array[]): number {
+  const cat = (ps: Float32Array[]) => {
+    const a = new Float32Array(ps.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of ps) a.set(p, (at += p.length) - p.length);
+    return a;
+  };
+  return psnr8(cat(out), cat(clean));
 }
 
 /** Held-out validation for photo training: centred S×S crops of some photos, clean and noisy at σ. */
@@ -71,14 +80,7 @@ export interface PhotoValidation {
 
 /** Largest side ≤ max that the architecture maps onto itself (a U-Net needs multiples of its strides). */
 export function fittingSide(arch: Arch, max: number): number {
-  for (let s = max; s >= 1; s--) {
-    try {
-      planLayers({ ...arch, input: [arch.input[0], s, s] });
-      return s;
-    } catch {
-      // try smaller
-    }
-  }
+  for (let s = max; s >= 1; s--) if (fitsSize(arch, s, s)) return s;
   throw new Error(`no input size up to ${max} fits architecture ${arch.name}`);
 }
 
