@@ -166,16 +166,23 @@ export function best(row: Row, peer: string): { m: Measure; threads: number } | 
   return out;
 }
 
+/** What a CLI epoch trains on: MNIST (the first `limit` images) or the photo folder's patches. */
+export type EpochData = { kind: "mnist"; limit?: number } | { kind: "photos"; dir: string; patch: number; perImage: number };
+
 /**
- * One CLI training epoch on MNIST (`limit` images), at `threads`: the images/s the CLI prints for
- * the epoch (batch assembly, noise, the step, the per-step checks, progress and the checkpoint
- * write included), or a note on why it did not run.
+ * One CLI training epoch (`train --epochs 1 --batch 64`) at `threads`: the items/s the CLI prints for
+ * the epoch (batch or patch assembly, noise, the step, the per-step non-finite check and progress
+ * included; the validation pass and the checkpoint write after it are not), or a note on why it did
+ * not run.
  */
-export function cliEpoch(arch: string, threads: number, build: BuildName, limit?: number): number | string {
+export function cliEpoch(arch: string, threads: number, build: BuildName, data: EpochData): number | string {
   const out = join(dir, `cli-${arch}-${threads}.safetensors`);
+  const what = data.kind === "mnist"
+    ? (data.limit ? ["--limit", String(data.limit)] : [])
+    : ["--images", data.dir, "--patch", String(data.patch), "--patches-per-image", String(data.perImage), "--val-split", "0"];
   const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", join(PACKAGE_ROOT, "dist/host/cli/main.js"), "train",
-    "--arch", arch, "--epochs", "1", "--batch", "64", "--threads", String(threads), "--build", build, "--no-adam-state", "--out", out,
-    ...(limit ? ["--limit", String(limit)] : [])], { encoding: "utf8", timeout: 900_000 });
-  const m = /epoch 1\/1: .* ([\d.]+) img\/s/.exec(r.stderr ?? "");
+    "--arch", arch, "--epochs", "1", "--batch", "64", "--threads", String(threads), "--build", build, "--no-adam-state", "--out", out, ...what],
+    { encoding: "utf8", timeout: 900_000 });
+  const m = /epoch 1\/1: .* ([\d.]+) (?:img|patches)\/s/.exec(r.stderr ?? "");
   return m ? Number(m[1]) : `failed: ${(r.stderr ?? "").trim().split("\n").pop()}`;
 }

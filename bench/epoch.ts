@@ -15,7 +15,7 @@ for (const threads of [1, 2]) {
   const epoch: number[] = [], step: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     step.push(await measureOurs({ arch: SEED, what: "train", batch: 64, tfjs: false }, threads, "relaxed", 2));
-    const e = cliEpoch("seed", threads, "relaxed");
+    const e = cliEpoch("seed", threads, "relaxed", { kind: "mnist" });
     if (typeof e === "string") throw new Error(e);
     epoch.push(e);
   }
