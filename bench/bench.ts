@@ -1,6 +1,6 @@
 // `npm run bench`: the engine against itself (kernel workbench: validate every variant, then time it,
 // as GFLOP/s and % of the measured peak), per layer, and end to end against the peers (bench/e2e.ts:
-// seed, unet24 and a photo-sized stack; PyTorch, ONNX Runtime web and node on our exported model,
+// seed, unet24 and the photo model unet32; PyTorch, ONNX Runtime web and node on our exported model,
 // TF.js; alternating rounds, medians with their spread), plus a whole CLI epoch. Writes
 // bench/RESULTS.md and bench/results.png.
 // Never part of `npm test`: timings belong here, correctness in the tests.
@@ -16,7 +16,7 @@ import { loadEngineNode } from "../host/node/engine.js";
 import { PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 import { encodeRgbPng } from "../host/node/png.js";
 import { distinctGemms, stepGemms, type GemmCall } from "./gemm-shapes.js";
-import { best, cliEpoch, endToEnd, fmt, measureOurs, PEERS, timeMs as timeMsFor, versions, type EpochData, type Row } from "./e2e.js";
+import { best, cliEpoch, endToEnd, fmt, PEERS, timeMs as timeMsFor, versions, type EpochData, type Row } from "./e2e.js";
 import { noiseSpec } from "../host/core/noise.js";
 import { PHOTO_H, PHOTO_W, photoBench } from "./photo.js";
 
@@ -208,8 +208,8 @@ say();
 say(`\`denoise-wasm train --epochs 1 --batch 64\`: on MNIST (batch assembly, per-image noise on the threads, the step, the per-step ` +
   `non-finite check and progress included), and on the photo folder data/photos/train (${PATCH_EPOCH.perImage} random ${PATCH_EPOCH.patch}×${PATCH_EPOCH.patch} ` +
   `patches per photo under the 8 flips and rotations, decoded on demand, noise σ 0–55 drawn per patch, clipped to 8 bits). Items/s as the CLI ` +
-  `prints them for the epoch (the validation pass and checkpoint write after it are not in the epoch's time); the step alone is the median above, ` +
-  `or for patches a step-only measurement of \`unet32\` on ${PATCH_EPOCH.patch}×${PATCH_EPOCH.patch} run just before the epoch.`);
+  `prints them for the epoch (the validation pass and checkpoint write after it are not in the epoch's time); the step alone is the ` +
+  `median above (for patches: \`unet32\` on ${PATCH_EPOCH.patch}×${PATCH_EPOCH.patch}, batch 64).`);
 say();
 say(`| network | data | threads | CLI epoch | step alone | epoch ÷ step | PyTorch training step (best) | epoch ÷ PyTorch |`);
 say(`|---|---|---|---|---|---|---|---|`);
@@ -221,13 +221,7 @@ const epochRuns: [string, EpochData, number[]][] = [
 for (const [arch, data, threadCounts] of epochRuns) {
   const label = data.kind === "mnist" ? `MNIST, ${data.limit ?? 60000} images` : `${data.perImage} patches × 9 photos`;
   for (const threads of threadCounts) {
-    let step: number, torch: number | undefined;
-    if (data.kind === "mnist") {
-      const r = row(arch, "train", 64, threads)!;
-      step = r.ours.median; torch = best(r, "PyTorch")?.m.median;
-    } else {
-      step = await measureOurs({ arch: { ...getArch(arch), input: [1, data.patch, data.patch] }, what: "train", batch: 64, tfjs: false }, threads, e2eBuild, SECONDS);
-    }
+    const r = row(arch, "train", 64, threads)!, step = r.ours.median, torch = best(r, "PyTorch")?.m.median;
     const v = cliEpoch(arch, threads, e2eBuild, data);
     if (typeof v === "string") { say(`| ${arch} | ${label} | ${threads} | ${v} | | | | |`); continue; }
     epochs.push({ arch, data: data.kind, threads, epoch: v, step, torch });
@@ -286,7 +280,7 @@ say();
 {
   const series: [string, RGB][] = [["ours", [31, 119, 180]], ["PyTorch", [255, 127, 14]], ["ORT web", [148, 103, 189]], ["ORT node", [44, 160, 44]]];
   const groups = rows.map((r) => ({
-    label: `${r.arch.name.replace("stack10x48", "stack")} ${r.what[0]}${r.batch} t${r.threads}`,
+    label: `${r.arch.name}${r.arch.name === "unet32" ? `@${r.arch.input[1]}` : ""} ${r.what[0]}${r.batch} t${r.threads}`,
     vals: [r.ours.median, ...series.slice(1).map(([p]) => r.peers.get(`${p}/${r.threads}`)?.median ?? 0)],
   }));
   const W = 1400, H = 440, L = 70, B = 60, T = 40, c = new Canvas(W, H);
