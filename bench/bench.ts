@@ -253,7 +253,9 @@ const epochShare = (arch: string, t: number) => (ep(arch, t)?.epoch ?? NaN) / (e
 const targets: [string, number, number, string][] = [
   ["unet24 training b64 vs PyTorch, 1 thread", vs(row("unet24", "train", 64, 1), "PyTorch"), 1.0, "×"],
   ["unet24 training b64 vs PyTorch, 2 threads", vs(row("unet24", "train", 64, 2), "PyTorch"), 1.0, "×"],
+  ["unet24 inference b256 vs PyTorch, 1 thread", vs(row("unet24", "infer", 256, 1), "PyTorch"), 1.2, "×"],
   ["unet24 inference b256 vs PyTorch, 2 threads", vs(row("unet24", "infer", 256, 2), "PyTorch"), 1.2, "×"],
+  ["unet24 inference b256 vs ONNX Runtime web, 1 thread", vs(row("unet24", "infer", 256, 1), "ORT web"), 3, "×"],
   ["unet24 inference b256 vs ONNX Runtime web, 2 threads", vs(row("unet24", "infer", 256, 2), "ORT web"), 3, "×"],
   ["unet24 inference b256 vs ONNX Runtime node, 2 threads (reported)", vs(row("unet24", "infer", 256, 2), "ORT node"), 0, "×"],
   ["seed CLI epoch vs PyTorch training, 1 thread", (ep("seed", 1)?.epoch ?? NaN) / (ep("seed", 1)?.torch ?? NaN), 2, "×"],
