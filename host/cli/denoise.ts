@@ -13,7 +13,7 @@ import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
 import { buildOption, givenBy, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
 
-interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; quiet?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
+interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; quiet?: boolean; verbose?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
 
 export function denoiseCommand(prog: Command): void {
   prog.command("denoise")
@@ -26,7 +26,8 @@ export function denoiseCommand(prog: Command): void {
     .addOption(limitOption())
     .addOption(tileOption())
     .addOption(maxMemoryOption())
-    .option("--quiet", "no engine line or progress on stderr")
+    .option("--quiet", "no progress on stderr")
+    .option("--verbose", "also say on stderr which engine build runs, and why, with how many threads")
     .addOption(threadsOption())
     .addOption(buildOption())
     .action(async (inputs: string[], f: DenoiseFlags, cmd: Command) => {
@@ -42,7 +43,7 @@ export function denoiseCommand(prog: Command): void {
       const weights = modelFile(f.weights ?? f.model);
       const st = readSafetensors(weights);
       const arch = archOf(st, weights, "seed");
-      const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: f.quiet });
+      const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: !f.verbose });
       const progress = stderrProgress(f.quiet, "tiles");
       const written: string[] = [];
       try {

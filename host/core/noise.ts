@@ -77,6 +77,9 @@ export function noiseSpec(kind: NoiseKind, levels: Partial<NoiseLevels> = {}): N
   return { kind, ...DEFAULT_LEVELS, ...levels };
 }
 
+/** Photo training's default σ (0–255 scale): a blind model for σ up to 55. */
+export const DEFAULT_PHOTO_SIGMA = "0-55";
+
 /** σ as the 0–255 scale writes it: "25" (fixed) or "0-55" (per image uniform in the range, a blind model). */
 export function parseSigma(s: string): { lo: number; hi: number } {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?$/.exec(s);

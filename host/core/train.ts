@@ -8,7 +8,7 @@ import { Batches } from "./batches.js";
 import { UserError } from "./errors.js";
 import { checkImageSize } from "./eval.js";
 import { checkPatchModel, PatchBatches } from "./patches.js";
-import type { ImageSet } from "./idx.js";
+import type { TrainingImages } from "./idx.js";
 import type { Model } from "./model.js";
 import { lrAt, type Schedule } from "./schedule.js";
 import { noiseSpec, type NoiseKind, type NoiseLevels } from "./noise.js";
@@ -77,7 +77,7 @@ export class Trainer {
   epoch = 0;
   batch = 0;
 
-  constructor(readonly model: Model, images: ImageSet | PatchBatches, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
+  constructor(readonly model: Model, images: TrainingImages | PatchBatches, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
     if (opts.batch > model.maxBatch) throw new Error(`batch ${opts.batch} > model's ${model.maxBatch}`);
     if (images instanceof PatchBatches) {
       checkPatchModel(model, images.patch);
@@ -166,6 +166,8 @@ export interface LoopHooks {
   onEpoch?: (rec: EpochRecord) => void;
   /** Called once the epoch's record is in the run (e.g. to write a checkpoint). */
   onEpochEnd?: (rec: EpochRecord) => void;
+  /** Called after every batch with its loss (the library's progress callback). */
+  onStep?: (loss: number) => void;
 }
 
 /** An empty run record. */
@@ -193,6 +195,7 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
       const loss = trainer.step();
       sum += loss;
       run.batchLosses.push(loss);
+      hooks.onStep?.(loss);
       const now = performance.now();
       run.partialSeconds = (now - te) / 1000;
       run.seconds = secondsBefore + (now - sessionStart) / 1000;
@@ -236,7 +239,7 @@ export async function trainUntil(trainer: Trainer, epochs: number, run: TrainRun
   }
 }
 
-export function trainModel(model: Model, images: ImageSet, opts: TrainOptions): TrainRun {
+export function trainModel(model: Model, images: TrainingImages, opts: TrainOptions): TrainRun {
   const trainer = new Trainer(model, images, opts);
   const it = trainLoop(trainer, opts.epochs, newRun(), opts);
   for (;;) {
