@@ -11,7 +11,7 @@ import { modelFile, readSafetensors } from "../node/files.js";
 import { readImagePlanes, writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
-import { buildOption, givenBy, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
+import { buildOption, givenBy, requiredOption, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
 
 interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; quiet?: boolean; verbose?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
 
@@ -19,7 +19,7 @@ export function denoiseCommand(prog: Command): void {
   prog.command("denoise")
     .description("denoise PNG or JPEG images of any size, in tiles of bounded memory, colour and alpha kept; writes 8-bit PNGs (or JPEG for a .jpg output)")
     .argument("<inputs...>", "PNG or JPEG files")
-    .requiredOption("-o, --out <path>", "output file (one input: .png, .jpg) or directory (PNGs)")
+    .addOption(requiredOption("-o, --out <path>", "output file (one input: .png, .jpg) or directory (PNGs)"))
     .option("--model <digits|photo|file>", "the shipped photo or digit model, or a weights file (.safetensors)", "photo")
     .option("--weights <path>", "weights file (.safetensors): the same as --model <file>")
     .addOption(new Option("--colour <method>", "colour photos: denoise luma and chroma planes (luma-chroma) or R, G and B (rgb) with the gray model").choices([...COLOUR_METHODS]).default("luma-chroma"))

@@ -22,6 +22,11 @@ export const LEVEL_KEY: Record<NoiseKind, keyof NoiseLevels | undefined> = {
   mixed: "gaussianSigma", none: undefined,
 };
 
+/** Each kind's default level in words, from DEFAULT_LEVELS (for help texts): "gaussian 0.5, salt-pepper 0.04, …". */
+export function levelDefaults(): string {
+  return NOISE_KINDS.filter((k) => LEVEL_KEY[k] && k !== "mixed").map((k) => `${k} ${DEFAULT_LEVELS[LEVEL_KEY[k]!]}`).join(", ");
+}
+
 /** A level for `kind` as the NoiseLevels it overrides ({} when no level is given or the kind has none). */
 export function levelsFor(kind: NoiseKind, level: number | undefined, mix?: string): Partial<NoiseLevels> {
   const key = LEVEL_KEY[kind];
