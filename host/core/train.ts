@@ -166,6 +166,8 @@ export interface LoopHooks {
   onEpoch?: (rec: EpochRecord) => void;
   /** Called once the epoch's record is in the run (e.g. to write a checkpoint). */
   onEpochEnd?: (rec: EpochRecord) => void;
+  /** What the epoch line calls valPsnr (default "validation"; `start` measures it on test images and says so). */
+  valLabel?: string;
   /** Called after every batch with its loss (the library's progress callback). */
   onStep?: (loss: number) => void;
 }
@@ -186,7 +188,8 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
   const sessionStart = performance.now(), secondsBefore = run.seconds;
   while (trainer.epoch < epochs) {
     const ep = trainer.epoch + 1, first = trainer.batch;
-    const bar = (hooks.progress ?? SILENT)(`epoch ${ep}/${epochs}`, count - first * B);
+    // The bar counts the whole epoch (a resumed one starts at its first batch not done) and its ETA the whole run.
+    const bar = (hooks.progress ?? SILENT)(`epoch ${ep}/${epochs}`, count, { start: first * B, after: (epochs - ep) * count });
     let sum = 0;
     for (let k = 0; k < first; k++) sum += run.batchLosses[(ep - 1) * nb + k];
     const te = performance.now() - (first > 0 ? run.partialSeconds ?? 0 : 0) * 1000;
@@ -199,13 +202,13 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
       const now = performance.now();
       run.partialSeconds = (now - te) / 1000;
       run.seconds = secondsBefore + (now - sessionStart) / 1000;
-      if (k % 20 === 19 || k === nb - 1) bar.update(Math.min((k + 1) * B, count) - first * B, `loss ${(sum / (k + 1)).toFixed(5)}`);
+      if (k % 20 === 19 || k === nb - 1) bar.update(Math.min((k + 1) * B, count), `loss ${(sum / (k + 1)).toFixed(5)}`);
     }
     const secs = (performance.now() - te) / 1000;
     const rec: EpochRecord = { epoch: ep, loss: sum / nb, seconds: secs, imagesPerSecond: count / secs };
     hooks.onEpoch?.(rec);
     bar.done(`epoch ${ep}/${epochs}: loss ${rec.loss.toFixed(6)}, ${secs.toFixed(1)} s, ${Math.round(rec.imagesPerSecond)} ${hooks.unit ?? "img"}/s` +
-      (rec.valPsnr !== undefined ? `, validation ${rec.valPsnr.toFixed(2)} dB` : ""));
+      (rec.valPsnr !== undefined ? `, ${hooks.valLabel ?? "validation"} ${rec.valPsnr.toFixed(2)} dB` : ""));
     run.epochs.push(rec);
     run.partialSeconds = 0;
     run.seconds = secondsBefore + (performance.now() - sessionStart) / 1000;

@@ -21,7 +21,7 @@ const V_PREFIX = "optimizer.exp_avg_sq.";
 const STEP_KEY = "optimizer.step";
 
 /** The model's weights, Adam state (unless withOptimizer is false) and metadata as .safetensors bytes. */
-export function encodeWeights(model: Model, facts: Record<string, string | number> = {}, withOptimizer = true): Uint8Array {
+export function encodeWeights(model: Model, facts: Record<string, string | number | boolean> = {}, withOptimizer = true): Uint8Array {
   const bad = firstNonFinite(model);
   if (bad) throw new Error(`refusing to save non-finite weights (${bad})`);
   const tensors = new Map<string, Tensor>();

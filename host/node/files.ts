@@ -153,12 +153,12 @@ export function readSafetensors(path: string): SafeTensors {
 }
 
 /** Writes the model's weights (and Adam state unless withOptimizer is false) atomically. */
-export function saveWeights(model: Model, path: string, facts: Record<string, string | number> = {}, withOptimizer = true): void {
+export function saveWeights(model: Model, path: string, facts: Record<string, string | number | boolean> = {}, withOptimizer = true): void {
   writeFileAtomic(path, encodeWeights(model, facts, withOptimizer));
 }
 
 /** Writes a training checkpoint (weights, Adam state, trainer state) atomically. */
-export function saveCheckpoint(model: Model, path: string, c: Checkpoint, facts: Record<string, string | number> = {}): void {
+export function saveCheckpoint(model: Model, path: string, c: Checkpoint, facts: Record<string, string | number | boolean> = {}): void {
   writeFileAtomic(path, encodeCheckpoint(model, c, facts));
 }
 
