@@ -18,8 +18,18 @@ import { craftPng } from "./pngcraft.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const EXAMPLES = join(PACKAGE_ROOT, "examples");
-const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
-let dir: string, tarball: string, files: string[];
+/**
+ * The npm to run: the one running this script (`npm test` sets npm_execpath), not the first on PATH,
+ * which under `npm test` is node_modules/.bin/npm (npm 6, a dependency's dependency, without
+ * `pack --pack-destination`).
+ */
+const npm = (args: string[], cwd: string, timeout = 180_000): string => {
+  const cli = process.env.npm_execpath;
+  const [cmd, pre] = cli && /npm-cli\.js$/.test(cli) ? [process.execPath, [cli]] : ["npm", []];
+  return execFileSync(cmd, [...pre, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout });
+};
+/** The temporary folder (the only thing `after` removes), the project in it, the tarball and its file list. */
+let tmp: string | undefined, dir: string, tarball: string, files: string[];
 
 /** A noisy 96×64 colour photo-like PNG: gradients and a disc, with seeded noise of σ ≈ 20. */
 function noisyPng(): Buffer {
@@ -32,23 +42,22 @@ function noisyPng(): Buffer {
 }
 
 before(() => {
-  dir = mkdtempSync(join(tmpdir(), "denoise-pkg-"));
-  // The build ran already (npm test builds first): --ignore-scripts skips `prepare`'s rebuild.
-  const packed = JSON.parse(execFileSync(NPM, ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], { cwd: PACKAGE_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
-  tarball = join(dir, packed[0].filename);
+  tmp = mkdtempSync(join(tmpdir(), "denoise-pkg-"));
+  // The build ran already (npm test builds first): --ignore-scripts skips `prepare`.
+  const packed = JSON.parse(npm(["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], PACKAGE_ROOT));
+  tarball = join(tmp, packed[0].filename);
   files = packed[0].files.map((f: { path: string }) => f.path);
-  const project = join(dir, "project");
-  mkdirSync(project);
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "uses-denoise-wasm", private: true, type: "module" }));
-  execFileSync(NPM, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: project, stdio: ["ignore", "pipe", "pipe"], timeout: 180_000 });
-  dir = project;
+  dir = join(tmp, "project");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "uses-denoise-wasm", private: true, type: "module" }));
+  npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], dir);
   copyFileSync(join(EXAMPLES, "node.mjs"), join(dir, "node.mjs"));
   copyFileSync(join(EXAMPLES, "browser.html"), join(dir, "index.html"));
   writeFileSync(join(dir, "noisy.png"), noisyPng());
 });
 
 after(() => {
-  if (dir) rmSync(join(dir, ".."), { recursive: true, force: true });
+  if (tmp?.includes("denoise-pkg-")) rmSync(tmp, { recursive: true, force: true });
 });
 
 test("the tarball holds what a user needs and nothing else", () => {
@@ -69,7 +78,8 @@ test("the README shows the examples this test runs, verbatim", () => {
 test("installed: a copy outside the source tree, the bin runs without a rebuild", () => {
   const pkg = realpathSync(join(dir, "node_modules", "denoise-wasm"));
   assert.ok(pkg.startsWith(realpathSync(dir)) && !pkg.startsWith(realpathSync(PACKAGE_ROOT)), pkg);
-  const help = execFileSync("npx", ["--no-install", "denoise-wasm", "--help"], { cwd: dir, encoding: "utf8" });
+  // The bin as npm linked it (its shebang and execute bit), as `npx denoise-wasm` runs it.
+  const help = execFileSync(join(dir, "node_modules", ".bin", "denoise-wasm"), ["--help"], { cwd: dir, encoding: "utf8" });
   assert.match(help, /Usage: denoise-wasm <command>/);
 });
 
