@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
+import { delimiter, dirname, extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
 import { SHIPPED_MODELS } from "../host/core/weights.js";
 import { PACKAGE_ROOT } from "../host/node/files.js";
@@ -19,14 +19,15 @@ import { craftPng } from "./pngcraft.js";
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const EXAMPLES = join(PACKAGE_ROOT, "examples");
 /**
- * The npm to run: the one running this script (`npm test` sets npm_execpath), not the first on PATH,
- * which under `npm test` is node_modules/.bin/npm (npm 6, a dependency's dependency, without
- * `pack --pack-destination`).
+ * npm as a user has it: the one installed beside node, in an environment without npm's script
+ * variables and node_modules/.bin. (`npm test` runs `npm run test:node` with node_modules/.bin
+ * first on PATH, where a dependency's dependency puts npm 6, which has no `pack --pack-destination`.)
  */
 const npm = (args: string[], cwd: string, timeout = 180_000): string => {
-  const cli = process.env.npm_execpath;
-  const [cmd, pre] = cli && /npm-cli\.js$/.test(cli) ? [process.execPath, [cli]] : ["npm", []];
-  return execFileSync(cmd, [...pre, ...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout });
+  const beside = join(dirname(process.execPath), "npm");
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  env.PATH = (process.env.PATH ?? "").split(delimiter).filter((p) => !p.includes(join("node_modules", ".bin"))).join(delimiter);
+  return execFileSync(existsSync(beside) ? beside : "npm", args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout });
 };
 /** The temporary folder (the only thing `after` removes), the project in it, the tarball and its file list. */
 let tmp: string | undefined, dir: string, tarball: string, files: string[];
