@@ -51,6 +51,10 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
   const out = join(tmp, "den.png");
   r = run("denoise", digit, "-o", out, "--weights", weights, "--quiet");
   assert.equal(r.code, 0, r.err);
+  r = run("denoise", digit, "-o", out, "--weights", weights);
+  assert.doesNotMatch(r.err, /engine:/, "the engine line without --verbose");
+  r = run("denoise", digit, "-o", out, "--weights", weights, "--verbose", "--quiet");
+  assert.match(r.err, /^engine: (relaxed|strict|scalar) build \(.*\), \d+ threads?$/m);
   const den = decodePng(readFileSync(out), out);
   assert.deepEqual([den.width, den.height], [37, 23]);
   r = run("denoise", digit, out, "-o", join(tmp, "many"), "--quiet");
@@ -73,6 +77,11 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
   }
   const metrics = JSON.parse(readFileSync(join(res, "metrics.json"), "utf8"));
   assert.equal(metrics.train.length, 2);
+  for (const k of ["train_seconds", "eval_seconds", "epochs", "batch", "lr", "final_loss"]) assert.equal(typeof metrics[k], "number", `metrics.json ${k}: ${metrics[k]}`);
+  assert.equal(metrics.shuffle, true);
+  assert.match(metrics.epoch_psnr, /test images/);
+  assert.match(r.err, /epoch 1\/2 \d+\/128 \d+ img\/s run ETA/, "the first epoch's ETA covers the run");
+  assert.match(r.err, /epoch 1\/2: .*test PSNR \d/);
   assert.ok(metrics.train.every((e: { valPsnr: number }) => e.valPsnr > 5));
   assert.ok(decodePng(readFileSync(join(res, "grid_gaussian.png")), "grid").width > 12 * 28);
 });
@@ -121,6 +130,9 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     [["denoise", digit, "-o", p, "--model", "digits", "--weights", wrongShape], /give --model or --weights, not both/, p],
     [["denoise", digit, "-o", p, "--model", bad("README.md")], /README\.md: cannot read \(no such file\)/, p],
     [["start", "--data", data, "--eval-limit", "x", "--out", bad("res")], /argument 'x' is invalid/, bad("res")],
+    // A typo of a required option is reported as itself, not as the missing option.
+    [["denoise", digit, "--ouput", p], /^error: unknown option '--ouput' \(Did you mean --out\?\)$/m, p],
+    [["denoise", digit], /required option '-o, --out <path>' not specified/, ""],
     [["frobnicate"], /^error: unknown command 'frobnicate' \(commands: start, train, eval, denoise, noise, export\)/, ""],
     // Given on the command line, even when it equals the default (the core count): refused, not ignored.
     [["train", "--data", data, "--build", "scalar", "--threads", String(Math.min(availableParallelism(), 64)), "--out", o], /--threads needs a SIMD build/, o],
@@ -138,6 +150,15 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
   }
   assert.deepEqual(readdirSync(join(tmp, "bad")).filter((f) => f.includes(".tmp")), []);
   console.log(`# ${cases.length} bad inputs tried, ${handled} refused with one line, exit ≠ 0 and no output`);
+});
+
+test("--help marks required options and gives --level's defaults", () => {
+  const noise = runCli(["noise", "--help"]).out.replace(/\s+/g, " ");
+  assert.match(noise, /-o, --out <path> output PNG \(required\)/);
+  assert.match(noise, /--type <type> noise: .* \(required\)/);
+  assert.match(noise, /--level <x> .*\(default: gaussian 0\.5, salt-pepper 0\.04, speckle 1, poisson 10\)/);
+  assert.match(runCli(["denoise", "--help"]).out.replace(/\s+/g, " "), /-o, --out <path> .* \(required\)/);
+  assert.match(runCli(["train", "--help"]).out.replace(/\s+/g, " "), /--level <x> .*\(default: gaussian 0\.5/);
 });
 
 test("no command prints the help (exit 0) instead of starting a training run", () => {

@@ -1,6 +1,7 @@
 // The host's layout rule, checked on the sources: host/core/ (what the page may load) imports
 // nothing from host/node/ or host/cli/, host/node/ nothing from host/cli/, the page (web/ files the
-// browser loads) only host/core/; and no module imports itself through a cycle. (tsconfig.browser.json
+// browser loads) only host/core/, the library's browser entry (host/api.ts, host/browser.ts) only
+// host/core/ and itself; and no module imports itself through a cycle. (tsconfig.browser.json
 // additionally compiles host/core/ and the page without Node's types, so `node:` imports and
 // `process` there fail the build.)
 import { test } from "node:test";
@@ -28,8 +29,9 @@ function importsOf(file: string): string[] {
 }
 
 const PAGE = ["web/app.ts", "web/worker.ts", "web/protocol.ts", "web/thread-worker.ts"];
+const LIBRARY = ["host/api.ts", "host/browser.ts"];
 
-test("host/core imports nothing Node-only; the page imports only host/core; no import cycles", () => {
+test("host/core and the library's browser entry import nothing Node-only; the page imports only host/core; no import cycles", () => {
   const files = [...sources("host"), ...PAGE];
   const graph = new Map(files.map((f) => [f, importsOf(f)]));
   const breaks: string[] = [];
@@ -38,6 +40,7 @@ test("host/core imports nothing Node-only; the page imports only host/core; no i
       if (f.startsWith("host/core/") && !d.startsWith("host/core/")) breaks.push(`${f} → ${d}`);
       if (f.startsWith("host/node/") && d.startsWith("host/cli/")) breaks.push(`${f} → ${d}`);
       if (PAGE.includes(f) && !d.startsWith("host/core/") && !PAGE.includes(d)) breaks.push(`${f} → ${d}`);
+      if (LIBRARY.includes(f) && !d.startsWith("host/core/") && !LIBRARY.includes(d)) breaks.push(`${f} → ${d}`);
     }
   }
   assert.deepEqual(breaks, [], "imports across the layout's rule");

@@ -11,22 +11,23 @@ import { modelFile, readSafetensors } from "../node/files.js";
 import { readImagePlanes, writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
-import { buildOption, givenBy, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
+import { buildOption, givenBy, requiredOption, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
 
-interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; quiet?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
+interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; quiet?: boolean; verbose?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
 
 export function denoiseCommand(prog: Command): void {
   prog.command("denoise")
     .description("denoise PNG or JPEG images of any size, in tiles of bounded memory, colour and alpha kept; writes 8-bit PNGs (or JPEG for a .jpg output)")
     .argument("<inputs...>", "PNG or JPEG files")
-    .requiredOption("-o, --out <path>", "output file (one input: .png, .jpg) or directory (PNGs)")
+    .addOption(requiredOption("-o, --out <path>", "output file (one input: .png, .jpg) or directory (PNGs)"))
     .option("--model <digits|photo|file>", "the shipped photo or digit model, or a weights file (.safetensors)", "photo")
     .option("--weights <path>", "weights file (.safetensors): the same as --model <file>")
     .addOption(new Option("--colour <method>", "colour photos: denoise luma and chroma planes (luma-chroma) or R, G and B (rgb) with the gray model").choices([...COLOUR_METHODS]).default("luma-chroma"))
     .addOption(limitOption())
     .addOption(tileOption())
     .addOption(maxMemoryOption())
-    .option("--quiet", "no engine line or progress on stderr")
+    .option("--quiet", "no progress on stderr")
+    .option("--verbose", "also say on stderr which engine build runs, and why, with how many threads")
     .addOption(threadsOption())
     .addOption(buildOption())
     .action(async (inputs: string[], f: DenoiseFlags, cmd: Command) => {
@@ -42,7 +43,7 @@ export function denoiseCommand(prog: Command): void {
       const weights = modelFile(f.weights ?? f.model);
       const st = readSafetensors(weights);
       const arch = archOf(st, weights, "seed");
-      const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: f.quiet });
+      const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: !f.verbose });
       const progress = stderrProgress(f.quiet, "tiles");
       const written: string[] = [];
       try {

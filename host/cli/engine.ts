@@ -3,7 +3,7 @@
 import type { BuildName, Engine } from "../core/engine.js";
 import { UserError } from "../core/errors.js";
 import type { ThreadPool } from "../core/pool.js";
-import { loadEngineNode, nodePool } from "../node/engine.js";
+import { loadEngine } from "../node/index.js";
 
 export interface Runtime {
   engine: Engine;
@@ -21,8 +21,7 @@ export async function openRuntime(opts: { build: string; threads?: number; threa
     if (threads > 1 && opts.threadsGiven) throw new UserError("--threads needs a SIMD build (relaxed or strict), not --build scalar");
     threads = 1;
   }
-  const engine = await loadEngineNode({ build: opts.build as BuildName | "auto", threads: threads > 1 });
-  const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
+  const { engine, pool } = await loadEngine({ build: opts.build as BuildName | "auto", threads });
   if (!opts.quiet) process.stderr.write(`engine: ${engine.build} build (${engine.reason}), ${threads} thread${threads > 1 ? "s" : ""}\n`);
   return { engine, pool };
 }

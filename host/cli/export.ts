@@ -9,11 +9,12 @@ import { encodeOnnx } from "../core/onnx.js";
 import { planLayers } from "../core/plan.js";
 import { archOf, checkParams } from "../core/weights.js";
 import { PACKAGE_ROOT, readSafetensors, weightsOrDefault, writeFileAtomic } from "../node/files.js";
+import { requiredOption } from "./flags.js";
 
 export function exportCommand(prog: Command): void {
   prog.command("export")
     .description("write weights as an ONNX model (opset 13; dynamic batch, height and width)")
-    .requiredOption("--onnx <path>", "output .onnx file")
+    .addOption(requiredOption("--onnx <path>", "output .onnx file"))
     .option("--weights <path>", "weights (.safetensors); default: the shipped default weights")
     .action((f: { onnx: string; weights?: string }) => {
       if (!f.onnx.trim()) throw new UserError("--onnx needs a file path");

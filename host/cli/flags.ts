@@ -3,11 +3,37 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { availableParallelism } from "node:os";
 import { ARCHS } from "../core/arch.js";
+import { DEFAULT_MAX_MEMORY_MIB } from "../core/denoise.js";
 import type { TrainSettings } from "../core/checkpoint.js";
 import { LOSS_KINDS, type LossKind } from "../core/model.js";
-import { NOISE_KINDS, parseMix, parseNoise, parseSigma, type NoiseKind } from "../core/noise.js";
+import { DEFAULT_PHOTO_SIGMA, levelDefaults, NOISE_KINDS, parseMix, parseNoise, parseSigma, type NoiseKind } from "../core/noise.js";
 import { MAX_THREADS } from "../core/pool.js";
 import { DEFAULT_DATA } from "../node/files.js";
+
+/** Options a command cannot run without (see requiredOption). */
+const REQUIRED = new WeakSet<Option>();
+
+/**
+ * An option the command needs: "(required)" in its help line, and checked just before the action
+ * runs (checkRequired), after commander has refused unknown options, so a typo (--ouput) is
+ * reported as itself rather than as a missing -o. (Commander's own requiredOption checks first.)
+ */
+export function requiredOption(flags: string, description: string, parse?: (v: string) => unknown): Option {
+  const o = new Option(flags, `${description} (required)`);
+  if (parse) o.argParser(parse);
+  REQUIRED.add(o);
+  return o;
+}
+
+/** A preAction hook: the action's command has every requiredOption. */
+export function checkRequired(_prog: Command, cmd: Command): void {
+  for (const o of cmd.options) {
+    if (REQUIRED.has(o) && cmd.getOptionValue(o.attributeName()) === undefined) cmd.error(`error: required option '${o.flags}' not specified`);
+  }
+}
+
+/** The --level option's help: what it sets and each kind's default. */
+export const LEVEL_HELP = `main parameter of the noise: gaussian / speckle σ, salt-and-pepper share of pixels (at most 1), poisson peak (default: ${levelDefaults()})`;
 
 export function intFlag(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (v: string): number => {
@@ -79,7 +105,7 @@ export const limitOption = () =>
   new Option("--no-clamp", "do not clamp a gaussian-noise model's change of each pixel to ~2–3× the noise σ estimated from the image (a blind model's guard against smoothing texture away at low noise)");
 
 export const maxMemoryOption = () =>
-  new Option("--max-memory <MiB>", "most wasm memory the engine may hold in all (the tile model included), in MiB").argParser(intFlag(16, 3072)).default(512);
+  new Option("--max-memory <MiB>", "most wasm memory the engine may hold in all (the tile model included), in MiB").argParser(intFlag(16, 3072)).default(DEFAULT_MAX_MEMORY_MIB);
 
 export const buildOption = () =>
   new Option("--build <build>", "engine build: auto picks the best this runtime runs (relaxed → strict → scalar)")
@@ -124,10 +150,10 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
   return cmd
     .option("--data <dir>", "directory with the MNIST-format IDX files (plain or .gz)", DEFAULT_DATA)
     .option("--noise <type>", `training noise: ${NOISE_KINDS.join(" | ")}`, noiseFlag, "mixed" as NoiseKind)
-    .option("--level <x>", "main parameter of the noise (σ, salt-and-pepper amount, poisson peak)", posFloat)
+    .option("--level <x>", `${LEVEL_HELP}; photos: see --sigma`, posFloat)
     .option("--mix <g,sp,sk>", "mixed noise: relative weights of gaussian, salt-and-pepper and speckle images (default 1,1,1)",
       checked((v: string) => parseMix(v).join(",")))
-    .option("--sigma <s|lo-hi>", "gaussian σ on the 0–255 scale, fixed (25) or per image uniform in a range (0-55: a blind model); overrides --level", sigmaFlag)
+    .option("--sigma <s|lo-hi>", `gaussian σ on the 0–255 scale, fixed (25) or per image uniform in a range (0-55: a blind model); overrides --level (default with --images: ${DEFAULT_PHOTO_SIGMA})`, sigmaFlag)
     .option("--clip [share]", "clip noisy inputs to [0, 1] and round them to 8 bits, as an image file holds them: every image, or a share of them (e.g. 0.5); default with --images", (v: string) => {
       const n = Number(v);
       if (v.trim() === "" || !(n > 0 && n <= 1)) throw new InvalidArgumentError("expected a share in (0, 1]");

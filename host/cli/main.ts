@@ -10,6 +10,7 @@ import { ExitError } from "../core/errors.js";
 import { denoiseCommand } from "./denoise.js";
 import { evalCommand } from "./eval.js";
 import { exportCommand } from "./export.js";
+import { checkRequired } from "./flags.js";
 import { noiseCommand } from "./noise.js";
 import { startCommand } from "./start.js";
 import { trainCommand } from "./train.js";
@@ -19,7 +20,8 @@ export function program(): Command {
     .usage("<command> [options]")
     .description("A convolutional denoising autoencoder that trains and runs in WebAssembly.")
     .showHelpAfterError(false)
-    .configureOutput({ outputError: (s, write) => write(s.trimEnd() + "\n") });
+    .configureOutput({ outputError: (s, write) => write(s.trim().replace(/\s*\n\s*/g, " ") + "\n") }); // one line, "(Did you mean …?)" included
+  prog.hook("preAction", checkRequired);
   for (const add of [startCommand, trainCommand, evalCommand, denoiseCommand, noiseCommand, exportCommand]) add(prog);
   // No command: the help, not a training run; any other word is an unknown command.
   prog.argument("[command]").action((cmd?: string) => {

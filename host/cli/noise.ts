@@ -3,15 +3,15 @@ import type { Command } from "commander";
 import { applyNoise, levelsFor, NOISE_KINDS, type NoiseKind } from "../core/noise.js";
 import { readPngChecked, writeGrayPng } from "../node/png.js";
 import { openRuntime } from "./engine.js";
-import { buildOption, intFlag, noiseFlag, posFloat } from "./flags.js";
+import { buildOption, intFlag, LEVEL_HELP, noiseFlag, posFloat, requiredOption } from "./flags.js";
 
 export function noiseCommand(prog: Command): void {
   prog.command("noise")
     .description("add noise to a PNG (the samplers training uses), write an 8-bit gray PNG")
     .argument("<input>", "PNG file")
-    .requiredOption("-o, --out <path>", "output PNG")
-    .requiredOption("--type <type>", `noise: ${NOISE_KINDS.join(" | ")}`, noiseFlag)
-    .option("--level <x>", "main parameter (σ, salt-and-pepper amount, poisson peak)", posFloat)
+    .addOption(requiredOption("-o, --out <path>", "output PNG"))
+    .addOption(requiredOption("--type <type>", `noise: ${NOISE_KINDS.join(" | ")}`, noiseFlag))
+    .option("--level <x>", LEVEL_HELP, posFloat)
     .option("--seed <n>", "noise seed", intFlag(0, 2 ** 53 - 1), 1)
     .addOption(buildOption())
     .action(async (input: string, f: { out: string; type: NoiseKind; level?: number; seed: number; build: string }) => {

@@ -11,14 +11,17 @@ import { STOP_CODES, type StopSignals } from "./signals.js";
 
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
-/** What the weights files say about the run. */
-export function runFacts(s: Session): Record<string, string | number> {
+/** x to 0.1: a number (metrics.json keeps numbers as numbers; safetensors metadata makes strings of them). */
+export const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** What the weights files and metrics.json say about the run. */
+export function runFacts(s: Session): Record<string, string | number | boolean> {
   const st = s.settings;
   return {
     noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), ...(st.mix !== undefined ? { mix: st.mix } : {}),
-    ...(st.sigma !== undefined ? { sigma: st.sigma } : {}), ...(st.clip !== undefined ? { clip: String(st.clip) } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
-    shuffle: String(st.shuffle), train_images: s.data.count, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : st.data, build: s.engine.build,
-    final_loss: s.run.epochs.at(-1)?.loss ?? NaN, train_seconds: s.run.seconds.toFixed(1), ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
+    ...(st.sigma !== undefined ? { sigma: st.sigma } : {}), ...(st.clip !== undefined ? { clip: st.clip } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
+    shuffle: st.shuffle, train_images: s.data.count, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : st.data, build: s.engine.build,
+    final_loss: s.run.epochs.at(-1)?.loss ?? NaN, train_seconds: round1(s.run.seconds), ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
     created: new Date().toISOString(),
   };
 }
@@ -37,14 +40,14 @@ function position(t: Trainer): string {
 }
 
 /** Trains the session to its last epoch (see the file's header); `command` names it in the resume hint. */
-export async function trainSession(s: Session, stop: StopSignals, command: string, quiet: boolean | undefined, onEpoch?: (rec: EpochRecord) => void): Promise<void> {
+export async function trainSession(s: Session, stop: StopSignals, command: string, quiet: boolean | undefined, onEpoch?: (rec: EpochRecord) => void, valLabel?: string): Promise<void> {
   let last = { path: s.checkpoint, where: position(s.trainer) };
   writeCheckpoint(s);
   if (!quiet) process.stderr.write(`checkpoint: ${s.checkpoint} (at every epoch end and on SIGINT / SIGTERM)\n`);
   let finished: boolean;
   try {
     finished = await trainUntil(s.trainer, s.settings.epochs, s.run, {
-      progress: stderrProgress(quiet, s.unit), onEpoch, unit: s.unit, pause: nextTick, shouldStop: () => stop.signal !== undefined,
+      progress: stderrProgress(quiet, s.unit), onEpoch, valLabel, unit: s.unit, pause: nextTick, shouldStop: () => stop.signal !== undefined,
       onEpochEnd: () => {
         writeCheckpoint(s);
         last = { path: s.checkpoint, where: position(s.trainer) };

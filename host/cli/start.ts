@@ -9,7 +9,7 @@ import { loadSplit, saveWeights } from "../node/files.js";
 import { stderrProgress } from "../node/progress.js";
 import { writeReport } from "../node/report.js";
 import { addTrainFlags, intFlag, type TrainFlags } from "./flags.js";
-import { dropCheckpoint, runFacts, trainSession } from "./run.js";
+import { dropCheckpoint, round1, runFacts, trainSession } from "./run.js";
 import { dataDir, openSession } from "./session.js";
 import { catchStopSignals } from "./signals.js";
 
@@ -28,18 +28,21 @@ export function startCommand(prog: Command): void {
         }
         const test = loadSplit(dataDir(s.settings.data), "test");
         const valCount = Math.min(1000, test.count);
+        // MNIST has no validation split: the PSNR after each epoch is measured on test images, and every label says so.
+        const val = { title: "test psnr (db) per epoch", legend: `mean of 3 noises, first ${valCount} test images` };
+        const valNote = `PSNR after each epoch (train[].valPsnr) is on the first ${valCount} MNIST test images (fixed noisy copies, mean of gaussian, salt-pepper and speckle), not a held-out share of the training images`;
         let valSets: ReturnType<typeof makeNoisySet>[] | undefined;
         await trainSession(s, stop, "start", f.quiet, (rec) => {
-          // Validation PSNR after each epoch: fixed noisy copies of the first test images.
+          // PSNR after each epoch: fixed noisy copies of the first test images.
           valSets ??= EVAL_NOISES.map((n, k) => makeNoisySet(model, test, n, valCount, 777 + k));
           const ps = valSets.map((v) => score(runModel(model, v.noisy, v.count), v.clean, v.count, v.H, v.W).psnr);
           rec.valPsnr = ps.reduce((a, b) => a + b, 0) / ps.length;
-        });
+        }, "test PSNR");
         const evalRun = evaluate(model, test, { count: f.evalLimit, progress: stderrProgress(f.quiet) });
         const facts = runFacts(s);
         mkdirSync(out, { recursive: true });
         saveWeights(model, join(out, "weights.safetensors"), facts, f.adamState);
-        const files = writeReport(out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: evalRun.seconds.toFixed(1), arch: model.arch.name }, { run: s.run, loss: model.loss }, evalRun);
+        const files = writeReport(out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: round1(evalRun.seconds), arch: model.arch.name, epoch_psnr: valNote }, { run: s.run, loss: model.loss, val }, evalRun);
         dropCheckpoint(s);
         process.stdout.write(`\n${formatTable(evalRun.table)}\n\nwrote ${[join(out, "weights.safetensors"), ...files].join(", ")}\n`);
       } finally {

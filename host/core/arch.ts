@@ -113,6 +113,9 @@ export function unet(c: number, name = `unet${c}`): Arch {
 
 export const ARCHS: Record<string, Arch> = { seed: SEED, unet16: unet(16), unet24: unet(24), unet32: unet(32) };
 
+/** The architecture photo training builds by default (the shipped photo model's). */
+export const DEFAULT_PHOTO_ARCH = "unet32";
+
 export function getArch(name: string): Arch {
   const a = ARCHS[name];
   if (!a) throw new Error(`unknown architecture '${name}' (known: ${Object.keys(ARCHS).join(", ")})`);

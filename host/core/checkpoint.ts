@@ -115,8 +115,8 @@ function fromBase64(s: string): Uint8Array | undefined {
 }
 
 /** The model (weights + Adam state) and the trainer's state as checkpoint bytes. */
-export function encodeCheckpoint(model: Model, c: Checkpoint, facts: Record<string, string | number> = {}): Uint8Array {
-  const meta: Record<string, string | number> = {
+export function encodeCheckpoint(model: Model, c: Checkpoint, facts: Record<string, string | number | boolean> = {}): Uint8Array {
+  const meta: Record<string, string | number | boolean> = {
     ...facts,
     checkpoint: CHECKPOINT_VERSION,
     "checkpoint.epoch": c.state.epoch,

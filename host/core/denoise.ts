@@ -46,6 +46,9 @@ export function denoiseImage(model: Model, img: GrayImage, h: number, w: number)
   return { width: img.width, height: img.height, data };
 }
 
+/** Most wasm memory a denoise run lets the engine hold by default (MiB): the CLI's --max-memory, the library's maxMemory. */
+export const DEFAULT_MAX_MEMORY_MIB = 512;
+
 export interface TiledOptions {
   engine: Engine;
   pool?: ThreadPool;

@@ -34,7 +34,7 @@ export interface NoisySet {
 }
 
 /** Checks that a data set's images have the model's input size. */
-export function checkImageSize(model: Model, images: ImageSet): void {
+export function checkImageSize(model: Model, images: Pick<ImageSet, "rows" | "cols" | "source">): void {
   const [C, H, W] = model.arch.input;
   if (C !== 1 || images.rows !== H || images.cols !== W) {
     throw new Error(`${images.source}: images are ${images.rows}×${images.cols}, architecture ${model.arch.name} takes ${H}×${W}`);

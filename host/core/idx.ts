@@ -71,6 +71,9 @@ export interface ImageSet {
   source: string;
 }
 
+/** Images training takes: an ImageSet's bytes (0–255), or f32 samples in [0, 1] (the library's arrays). */
+export type TrainingImages = Omit<ImageSet, "pixels"> & { pixels: Uint8Array | Float32Array };
+
 /** Checks an IDX array is an image set (count × rows × cols). */
 export function imagesFromIdx(a: IdxArray, source: string): ImageSet {
   if (a.dims.length !== 3) fileError(source, `an image IDX file has 3 dimensions (count, rows, cols), this one has ${a.dims.length}`);

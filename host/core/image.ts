@@ -19,6 +19,39 @@ export interface PlanarImage {
   alpha?: Float32Array;
 }
 
+/**
+ * RGBA samples (a canvas's ImageData, a decoded PNG or JPEG; `max` 255 or 65535) as planes: three
+ * when any pixel has colour, one when every pixel is gray, and alpha when any pixel is not opaque.
+ */
+export function planesFromRgba(width: number, height: number, src: ArrayLike<number>, max = 255): PlanarImage {
+  const n = width * height;
+  if (src.length < 4 * n) throw new Error(`${width}×${height} RGBA needs ${4 * n} samples, got ${src.length}`);
+  let colour = false, transparent = false;
+  for (let i = 0; i < n && !(colour && transparent); i++) {
+    if (src[4 * i] !== src[4 * i + 1] || src[4 * i] !== src[4 * i + 2]) colour = true;
+    if (src[4 * i + 3] !== max) transparent = true;
+  }
+  const plane = (c: number) => {
+    const p = new Float32Array(n);
+    for (let i = 0; i < n; i++) p[i] = src[4 * i + c] / max;
+    return p;
+  };
+  return { width, height, planes: colour ? [plane(0), plane(1), plane(2)] : [plane(0)], ...(transparent ? { alpha: plane(3) } : {}) };
+}
+
+/** Planes as 8-bit RGBA (clipped, rounded; gray repeated into R, G, B; opaque without alpha): what a canvas's ImageData holds. */
+export function rgbaFromPlanes(img: PlanarImage): Uint8ClampedArray {
+  const n = img.width * img.height, rgba = new Uint8ClampedArray(4 * n), q = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+  const [r, g, b] = img.planes.length === 3 ? img.planes : [img.planes[0], img.planes[0], img.planes[0]];
+  for (let i = 0; i < n; i++) {
+    rgba[4 * i] = q(r[i]);
+    rgba[4 * i + 1] = q(g[i]);
+    rgba[4 * i + 2] = q(b[i]);
+    rgba[4 * i + 3] = img.alpha ? q(img.alpha[i]) : 255;
+  }
+  return rgba;
+}
+
 /** x rounded and clipped to 8 bits, as [0, 1]: the sample an 8-bit image file holds. */
 export function to8(x: number): number {
   return Math.min(255, Math.max(0, Math.round(x * 255))) / 255;

@@ -22,6 +22,11 @@ export const LEVEL_KEY: Record<NoiseKind, keyof NoiseLevels | undefined> = {
   mixed: "gaussianSigma", none: undefined,
 };
 
+/** Each kind's default level in words, from DEFAULT_LEVELS (for help texts): "gaussian 0.5, salt-pepper 0.04, …". */
+export function levelDefaults(): string {
+  return NOISE_KINDS.filter((k) => LEVEL_KEY[k] && k !== "mixed").map((k) => `${k} ${DEFAULT_LEVELS[LEVEL_KEY[k]!]}`).join(", ");
+}
+
 /** A level for `kind` as the NoiseLevels it overrides ({} when no level is given or the kind has none). */
 export function levelsFor(kind: NoiseKind, level: number | undefined, mix?: string): Partial<NoiseLevels> {
   const key = LEVEL_KEY[kind];
@@ -76,6 +81,9 @@ export function applyNoise(
 export function noiseSpec(kind: NoiseKind, levels: Partial<NoiseLevels> = {}): NoiseSpec {
   return { kind, ...DEFAULT_LEVELS, ...levels };
 }
+
+/** Photo training's default σ (0–255 scale): a blind model for σ up to 55. */
+export const DEFAULT_PHOTO_SIGMA = "0-55";
 
 /** σ as the 0–255 scale writes it: "25" (fixed) or "0-55" (per image uniform in the range, a blind model). */
 export function parseSigma(s: string): { lo: number; hi: number } {

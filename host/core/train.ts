@@ -8,7 +8,7 @@ import { Batches } from "./batches.js";
 import { UserError } from "./errors.js";
 import { checkImageSize } from "./eval.js";
 import { checkPatchModel, PatchBatches } from "./patches.js";
-import type { ImageSet } from "./idx.js";
+import type { TrainingImages } from "./idx.js";
 import type { Model } from "./model.js";
 import { lrAt, type Schedule } from "./schedule.js";
 import { noiseSpec, type NoiseKind, type NoiseLevels } from "./noise.js";
@@ -77,7 +77,7 @@ export class Trainer {
   epoch = 0;
   batch = 0;
 
-  constructor(readonly model: Model, images: ImageSet | PatchBatches, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
+  constructor(readonly model: Model, images: TrainingImages | PatchBatches, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
     if (opts.batch > model.maxBatch) throw new Error(`batch ${opts.batch} > model's ${model.maxBatch}`);
     if (images instanceof PatchBatches) {
       checkPatchModel(model, images.patch);
@@ -166,6 +166,10 @@ export interface LoopHooks {
   onEpoch?: (rec: EpochRecord) => void;
   /** Called once the epoch's record is in the run (e.g. to write a checkpoint). */
   onEpochEnd?: (rec: EpochRecord) => void;
+  /** What the epoch line calls valPsnr (default "validation"; `start` measures it on test images and says so). */
+  valLabel?: string;
+  /** Called after every batch with its loss (the library's progress callback). */
+  onStep?: (loss: number) => void;
 }
 
 /** An empty run record. */
@@ -184,7 +188,8 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
   const sessionStart = performance.now(), secondsBefore = run.seconds;
   while (trainer.epoch < epochs) {
     const ep = trainer.epoch + 1, first = trainer.batch;
-    const bar = (hooks.progress ?? SILENT)(`epoch ${ep}/${epochs}`, count - first * B);
+    // The bar counts the whole epoch (a resumed one starts at its first batch not done) and its ETA the whole run.
+    const bar = (hooks.progress ?? SILENT)(`epoch ${ep}/${epochs}`, count, { start: first * B, after: (epochs - ep) * count });
     let sum = 0;
     for (let k = 0; k < first; k++) sum += run.batchLosses[(ep - 1) * nb + k];
     const te = performance.now() - (first > 0 ? run.partialSeconds ?? 0 : 0) * 1000;
@@ -193,16 +198,17 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
       const loss = trainer.step();
       sum += loss;
       run.batchLosses.push(loss);
+      hooks.onStep?.(loss);
       const now = performance.now();
       run.partialSeconds = (now - te) / 1000;
       run.seconds = secondsBefore + (now - sessionStart) / 1000;
-      if (k % 20 === 19 || k === nb - 1) bar.update(Math.min((k + 1) * B, count) - first * B, `loss ${(sum / (k + 1)).toFixed(5)}`);
+      if (k % 20 === 19 || k === nb - 1) bar.update(Math.min((k + 1) * B, count), `loss ${(sum / (k + 1)).toFixed(5)}`);
     }
     const secs = (performance.now() - te) / 1000;
     const rec: EpochRecord = { epoch: ep, loss: sum / nb, seconds: secs, imagesPerSecond: count / secs };
     hooks.onEpoch?.(rec);
     bar.done(`epoch ${ep}/${epochs}: loss ${rec.loss.toFixed(6)}, ${secs.toFixed(1)} s, ${Math.round(rec.imagesPerSecond)} ${hooks.unit ?? "img"}/s` +
-      (rec.valPsnr !== undefined ? `, validation ${rec.valPsnr.toFixed(2)} dB` : ""));
+      (rec.valPsnr !== undefined ? `, ${hooks.valLabel ?? "validation"} ${rec.valPsnr.toFixed(2)} dB` : ""));
     run.epochs.push(rec);
     run.partialSeconds = 0;
     run.seconds = secondsBefore + (performance.now() - sessionStart) / 1000;
@@ -236,7 +242,7 @@ export async function trainUntil(trainer: Trainer, epochs: number, run: TrainRun
   }
 }
 
-export function trainModel(model: Model, images: ImageSet, opts: TrainOptions): TrainRun {
+export function trainModel(model: Model, images: TrainingImages, opts: TrainOptions): TrainRun {
   const trainer = new Trainer(model, images, opts);
   const it = trainLoop(trainer, opts.epochs, newRun(), opts);
   for (;;) {

@@ -7,12 +7,21 @@ import type { Model } from "./model.js";
 import { planLayers, type TensorInfo } from "./plan.js";
 import { encodeSafetensors, type SafeTensors, type Tensor } from "./safetensors.js";
 
+/** The models the package ships, by name: their files relative to the package root. */
+export const SHIPPED_MODELS = { photo: "data/photo.safetensors", digits: "data/default.safetensors" } as const;
+export type ShippedModel = keyof typeof SHIPPED_MODELS;
+
+/** Whether a string names a shipped model ("photo", "digits"). */
+export function isShipped(name: unknown): name is ShippedModel {
+  return typeof name === "string" && Object.hasOwn(SHIPPED_MODELS, name);
+}
+
 const M_PREFIX = "optimizer.exp_avg.";
 const V_PREFIX = "optimizer.exp_avg_sq.";
 const STEP_KEY = "optimizer.step";
 
 /** The model's weights, Adam state (unless withOptimizer is false) and metadata as .safetensors bytes. */
-export function encodeWeights(model: Model, facts: Record<string, string | number> = {}, withOptimizer = true): Uint8Array {
+export function encodeWeights(model: Model, facts: Record<string, string | number | boolean> = {}, withOptimizer = true): Uint8Array {
   const bad = firstNonFinite(model);
   if (bad) throw new Error(`refusing to save non-finite weights (${bad})`);
   const tensors = new Map<string, Tensor>();

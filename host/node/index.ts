@@ -1,0 +1,45 @@
+// The library in Node (the package's "node" export): the shared API (host/api.ts) plus the
+// engine from the package's build/ with worker threads, weights from files or the shipped models,
+// PNG / JPEG files as images, and a folder of photos as training data.
+import { join } from "node:path";
+import { runtimeOf, weightsFromBytes, type EngineOptions, type PhotoSource, type PlanarImage, type Runtime, type ShippedModel, type Weights } from "../api.js";
+import { isShipped, SHIPPED_MODELS } from "../core/weights.js";
+import { loadEngineNode, nodePool } from "./engine.js";
+import { PACKAGE_ROOT, readFileChecked } from "./files.js";
+import { readImagePlanes, writeImagePlanes } from "./images.js";
+import { PhotoFolder } from "./photos.js";
+
+export * from "../api.js";
+
+/** Loads the engine from the package's build/ folder; threads > 1 start worker threads (the scalar build has none). */
+export async function loadEngine(opts: EngineOptions = {}): Promise<Runtime> {
+  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+  if (threads > 1 && opts.build === "scalar") throw new Error("threads need a SIMD build (relaxed or strict), not scalar");
+  const engine = await loadEngineNode({ build: opts.build, threads: threads > 1 });
+  return runtimeOf(engine, threads > 1 ? await nodePool(engine, threads) : undefined);
+}
+
+/**
+ * Loads weights: a shipped model by name ("photo": gray and colour photos, gaussian noise of σ
+ * 0–55; "digits": 28×28 MNIST digits, mixed noise), a .safetensors file path, or its bytes.
+ */
+export async function loadWeights(source: ShippedModel | string | Uint8Array | ArrayBuffer): Promise<Weights> {
+  if (typeof source !== "string") return weightsFromBytes(source);
+  const path = isShipped(source) ? join(PACKAGE_ROOT, SHIPPED_MODELS[source]) : source;
+  return weightsFromBytes(readFileChecked(path), source);
+}
+
+/** Reads a PNG or JPEG file as planes (one for gray, three for colour, alpha when present), samples in [0, 1]. */
+export function readImage(path: string): PlanarImage {
+  return readImagePlanes(path);
+}
+
+/** Writes planes as an 8-bit PNG, or a JPEG for a .jpg / .jpeg path. */
+export function writeImage(path: string, image: PlanarImage): void {
+  writeImagePlanes(path, image);
+}
+
+/** The PNG and JPEG photos under a folder (recursive) as training data for train(), read on demand within a bounded cache. */
+export function imageFolder(dir: string, opts: { patch?: number } = {}): PhotoSource {
+  return new PhotoFolder(dir, opts.patch ?? 48);
+}

@@ -1,0 +1,45 @@
+// The library's API (host/api.ts through the Node entry, as `import "denoise-wasm"` gives it):
+// denoise takes a gray Float32Array or planes and returns the same kind; training on arrays is
+// reproducible from its seed, reports every batch, and stops at a batch boundary on an AbortSignal;
+// its bytes load back as weights; bad input is refused with a message naming it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { denoise, fromRGBA, loadEngine, loadWeights, toRGBA, train, weightsFromBytes } from "../host/node/index.js";
+
+const rt = await loadEngine({ build: "strict" });
+const S = 28, count = 48;
+const arrays = { width: S, height: S, count, data: new Float32Array(count * S * S).map((_, i) => ((i * 7919) % 997) / 997) };
+
+test("denoise: a gray Float32Array and the same pixels as one plane give the same output; colour keeps its kind", async () => {
+  const w = await loadWeights("photo");
+  const data = new Float32Array(45 * 131).map((_, i) => ((i * 31) % 101) / 101);
+  const gray = denoise(rt, w, { width: 45, height: 131, data });
+  const planar = denoise(rt, w, { width: 45, height: 131, planes: [data] }, { tile: 96 });
+  assert.deepEqual([gray.width, gray.height, gray.data.length], [45, 131, 45 * 131]);
+  assert.deepEqual(planar.planes[0], gray.data, "tiled planes = whole-image gray");
+  const rgba = new Uint8ClampedArray(4 * 6 * 5).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+  const out = denoise(rt, w, fromRGBA({ width: 6, height: 5, data: rgba }));
+  assert.equal(out.planes.length, 3);
+  assert.equal(toRGBA(out).data.length, rgba.length);
+  assert.throws(() => denoise(rt, w, { width: 45, height: 31, data: new Float32Array(10) }), /Float32Array of 45×31 = 1395 samples/);
+});
+
+test("train on arrays: reproducible from the seed, progress per batch, stops on an AbortSignal, bytes load back", async () => {
+  const seen: number[] = [];
+  const opts = { arch: "unet16", noise: "gaussian" as const, sigma: "25", epochs: 2, batch: 16, seed: 3 };
+  const a = await train(rt, arrays, { ...opts, onProgress: (p) => seen.push(p.step + p.epoch / 10) });
+  const b = await train(rt, arrays, opts);
+  assert.deepEqual(a.bytes, b.bytes, "same seed, same weights");
+  assert.deepEqual(seen, [1.1, 2.1, 3.1, 4.2, 5.2, 6.2], "steps 1–6, epochs 1 and 2");
+  assert.equal(a.epochs.length, 2);
+  assert.equal(a.stopped, false);
+  const w = weightsFromBytes(a.bytes);
+  assert.equal(w.arch.name, "unet16");
+  assert.equal(denoise(rt, w, { width: 30, height: 20, data: new Float32Array(600) }).data.length, 600);
+
+  const stop = new AbortController();
+  const c = await train(rt, arrays, { ...opts, signal: stop.signal, onProgress: (p) => p.step === 4 && stop.abort() });
+  assert.equal(c.stopped, true);
+  assert.equal(c.losses.length, 4);
+  await assert.rejects(train(rt, { ...arrays, width: 30, data: new Float32Array(count * 30 * S) }, opts), /does not map 30×28 images onto themselves/);
+});
