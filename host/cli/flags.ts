@@ -6,6 +6,7 @@ import { ARCHS } from "../core/arch.js";
 import type { TrainSettings } from "../core/checkpoint.js";
 import { LOSS_KINDS, type LossKind } from "../core/model.js";
 import { NOISE_KINDS, parseMix, parseNoise, parseSigma, type NoiseKind } from "../core/noise.js";
+import { DEFAULT_MAX_MEMORY_MIB } from "../core/denoise.js";
 import { MAX_THREADS } from "../core/pool.js";
 import { DEFAULT_DATA } from "../node/files.js";
 
@@ -79,7 +80,7 @@ export const limitOption = () =>
   new Option("--no-clamp", "do not clamp a gaussian-noise model's change of each pixel to ~2–3× the noise σ estimated from the image (a blind model's guard against smoothing texture away at low noise)");
 
 export const maxMemoryOption = () =>
-  new Option("--max-memory <MiB>", "most wasm memory the engine may hold in all (the tile model included), in MiB").argParser(intFlag(16, 3072)).default(512);
+  new Option("--max-memory <MiB>", "most wasm memory the engine may hold in all (the tile model included), in MiB").argParser(intFlag(16, 3072)).default(DEFAULT_MAX_MEMORY_MIB);
 
 export const buildOption = () =>
   new Option("--build <build>", "engine build: auto picks the best this runtime runs (relaxed → strict → scalar)")

@@ -3,7 +3,7 @@
 // path ends in .jpg / .jpeg. Every problem is a one-line error naming the file.
 import jpeg from "jpeg-js";
 import { fileError } from "../core/errors.js";
-import type { PlanarImage } from "../core/image.js";
+import { planesFromRgba, rgba8, type PlanarImage } from "../core/image.js";
 import { readFileChecked, writeFileAtomic } from "./files.js";
 import { encodePngPlanes, MAX_PIXELS, readPngPlanesChecked } from "./png.js";
 
@@ -21,10 +21,7 @@ export function decodeJpegPlanes(buf: Uint8Array, name: string): PlanarImage {
   const { width, height, data } = raw;
   const n = width * height;
   if (!(width > 0 && height > 0) || data.length < 4 * n) fileError(name, "corrupt JPEG (no image data)");
-  let colour = false;
-  for (let i = 0; i < n && !colour; i++) colour = data[4 * i] !== data[4 * i + 1] || data[4 * i] !== data[4 * i + 2];
-  const plane = (c: number) => Float32Array.from({ length: n }, (_, i) => data[4 * i + c] / 255);
-  return { width, height, planes: colour ? [plane(0), plane(1), plane(2)] : [plane(0)] };
+  return planesFromRgba(data, width, height); // jpeg-js gives alpha 255: no alpha plane
 }
 
 /** Reads a PNG or JPEG file as planes, with one-line errors. */
@@ -38,10 +35,6 @@ export function readImagePlanes(path: string): PlanarImage {
 /** Writes planes as PNG, or as JPEG (quality 95; alpha dropped) for a .jpg / .jpeg path. */
 export function writeImagePlanes(path: string, img: PlanarImage): void {
   if (!/\.jpe?g$/i.test(path)) return writeFileAtomic(path, encodePngPlanes(img));
-  const n = img.width * img.height, rgba = new Uint8Array(4 * n), q = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 255);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) rgba[4 * i + c] = q(img.planes[img.planes.length === 3 ? c : 0][i]);
-    rgba[4 * i + 3] = 255;
-  }
+  const rgba = rgba8({ ...img, alpha: undefined });
   writeFileAtomic(path, jpeg.encode({ width: img.width, height: img.height, data: rgba }, 95).data);
 }
