@@ -227,7 +227,7 @@ class App {
     const photos = ($("trainData") as HTMLSelectElement).value === "photos";
     ($("trainNoise") as HTMLSelectElement).disabled = photos;
     ($("trainBatch") as HTMLInputElement).value = photos ? "16" : "32";
-    ($("trainLr") as HTMLInputElement).value = photos ? "0.0001" : "0.0001";
+    ($("trainLr") as HTMLInputElement).value = photos ? "0.00001" : "0.0001";
     ($("trainSteps") as HTMLInputElement).value = photos ? "100" : "200";
   }
 

@@ -239,7 +239,7 @@ export class PhotoTool {
         const fmt = (s: { psnr: number; ssim: number }) => `PSNR ${s.psnr.toFixed(2)} dB · SSIM ${s.ssim.toFixed(3)}`;
         $("photoScore").textContent = m.scores ? `noisy: ${fmt(m.scores.noisy)} → denoised: ${fmt(m.scores.denoised)}` : "";
         $("photoStatus").textContent = `${file.name}: ${image.width} × ${image.height} denoised in ${m.seconds.toFixed(1)} s ` +
-          `(${m.build} build, ${m.threads} thread${m.threads > 1 ? "s" : ""}; ${(performance.now() - t0) / 1000 > m.seconds + 1 ? "with engine start; " : ""}estimated noise σ ≈ ${m.sigmaEstimate.toFixed(1)})`;
+          `(${m.build} build, ${m.threads} thread${m.threads > 1 ? "s" : ""}; ${((performance.now() - t0) / 1000).toFixed(1)} s with decoding and engine start; estimated noise σ ≈ ${m.sigmaEstimate.toFixed(1)})`;
         this.setDownloads();
         resolve(m);
       };
