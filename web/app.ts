@@ -343,14 +343,12 @@ class App {
   private adopt(kind: TrainData["kind"], m: Extract<FromWorker, { type: "done" | "stopped" }>): string {
     const what = kind === "photos" ? "the photo model" : "the digit model";
     if (!(m.valPsnr > m.baseline)) return `validation ${m.valPsnr.toFixed(2)} dB is not above the starting ${m.baseline.toFixed(2)} dB: ${what} is kept as it was`;
-    if (kind === "photos") {
-      this.photos.weights.photo = m.weights;
-      void this.photos.denoise().catch(() => undefined);
-    } else {
+    if (kind === "photos") this.photos.weights.photo = m.weights;
+    else {
       this.setWeights(m.weights);
       this.update();
-      void this.photos.denoise().catch(() => undefined);
     }
+    this.redenoise(kind === "photos" ? ["photo"] : ["digits"]);
     return `validation ${m.baseline.toFixed(2)} → ${m.valPsnr.toFixed(2)} dB: ${what} now uses the new weights`;
   }
 
@@ -362,7 +360,12 @@ class App {
     $("trainStatus").textContent = "the shipped digit and photo models are back";
     $("valStatus").textContent = "";
     clearError();
-    void this.photos.denoise().catch(() => undefined);
+    this.redenoise(["photo", "digits"]);
+  }
+
+  /** Denoises the shown photo again if the photo section uses one of these models (their weights changed). */
+  private redenoise(changed: string[]): void {
+    if (changed.includes(($("photoModel") as HTMLSelectElement).value)) void this.photos.denoise().catch(() => undefined);
   }
 
   resume(): Promise<Extract<FromWorker, { type: "done" | "stopped" }>> {
