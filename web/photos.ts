@@ -68,8 +68,10 @@ export class PhotoTool {
   }
 
   private bind(): void {
-    const pick = $("photos") as HTMLInputElement;
-    pick.onchange = () => { if (pick.files?.length) void this.add(Array.from(pick.files)); };
+    for (const id of ["photos", "photoFolder"]) {
+      const pick = $(id) as HTMLInputElement;
+      pick.onchange = () => { if (pick.files?.length) void this.add(Array.from(pick.files)); };
+    }
     const drop = $("drop");
     drop.ondragover = (e) => { e.preventDefault(); drop.classList.add("over"); };
     drop.ondragleave = () => drop.classList.remove("over");
