@@ -3,10 +3,9 @@
 // one PNG per σ in docs/.
 //   node --experimental-wasm-relaxed-simd dist/bench/figure.js [photo] [σ,σ,…]
 import { join } from "node:path";
-import { denoisePlanar, gaussianModel } from "../host/core/denoise.js";
+import { DEFAULT_MAX_MEMORY_MIB, denoiseWithWeights } from "../host/core/denoise.js";
 import type { PlanarImage } from "../host/core/image.js";
 import { noisyPhoto, psnr8Planes, to8 } from "../host/core/photoeval.js";
-import { archOf, loadWeights } from "../host/core/weights.js";
 import { Canvas } from "../host/node/canvas.js";
 import { loadEngineNode, nodePool } from "../host/node/engine.js";
 import { DEFAULT_PHOTO_WEIGHTS, PACKAGE_ROOT, readSafetensors, writeFileAtomic } from "../host/node/files.js";
@@ -23,12 +22,12 @@ const crop = (p: Float32Array) => {
   return out.map(to8);
 };
 const clean: PlanarImage = { width: CROP, height: CROP, planes: full.planes.map(crop) };
-const st = readSafetensors(DEFAULT_PHOTO_WEIGHTS), arch = archOf(st, DEFAULT_PHOTO_WEIGHTS, "unet32");
+const st = readSafetensors(DEFAULT_PHOTO_WEIGHTS);
 const engine = await loadEngineNode({ threads: true }), pool = await nodePool(engine, 2);
 try {
   for (const s of sigmas) {
     const noisy: PlanarImage = { ...clean, planes: clean.planes.map((p, c) => noisyPhoto(p, s, 7 + c)) };
-    const out = denoisePlanar(arch, noisy, { engine, pool, load: (m) => loadWeights(m, st, DEFAULT_PHOTO_WEIGHTS), tile: "auto", maxBytes: 512 * 2 ** 20, clamp: gaussianModel(st.metadata) });
+    const out = denoiseWithWeights(st, DEFAULT_PHOTO_WEIGHTS, noisy, { engine, pool, tile: "auto", maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20 });
     const panels: [string, PlanarImage][] = [
       [`NOISY S=${s}: ${psnr8Planes(noisy.planes, clean.planes).toFixed(2)} DB`, noisy],
       [`DENOISED: ${psnr8Planes(out.planes, clean.planes).toFixed(2)} DB`, out],

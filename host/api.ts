@@ -5,7 +5,7 @@
 import { DEFAULT_PHOTO_ARCH, getArch, type Arch } from "./core/arch.js";
 import { DEFAULT_MAX_MEMORY_MIB, denoisePlanar, fitsSize, gaussianModel } from "./core/denoise.js";
 import type { BuildName, Engine } from "./core/engine.js";
-import { luma, planesFromRgba, rgbaFromPlanes, type ColourMethod, type GrayImage, type PlanarImage } from "./core/image.js";
+import { luma, planesFromRgba, rgba8, type ColourMethod, type GrayImage, type PlanarImage } from "./core/image.js";
 import { Model } from "./core/model.js";
 import { DEFAULT_PHOTO_SIGMA, levelsFor, photoLevels, type NoiseKind, type NoiseLevels } from "./core/noise.js";
 import { PatchBatches, type PhotoSource } from "./core/patches.js";
@@ -112,13 +112,13 @@ export function denoise<T extends GrayImage | PlanarImage>(rt: Runtime, weights:
 
 /** RGBA bytes (a canvas's ImageData, 4 per pixel) as planes for {@link denoise}: one plane when every pixel is gray, three otherwise, alpha when any pixel is not opaque. */
 export function fromRGBA(image: { width: number; height: number; data: ArrayLike<number> }): PlanarImage {
-  return planesFromRgba(image.width, image.height, image.data);
+  return planesFromRgba(image.data, image.width, image.height);
 }
 
 /** Planes (or a gray image) as 8-bit RGBA, e.g. `new ImageData(toRGBA(out).data, w, h)`. */
 export function toRGBA(image: GrayImage | PlanarImage): { width: number; height: number; data: Uint8ClampedArray<ArrayBuffer> } {
   const planar = "data" in image ? { width: image.width, height: image.height, planes: [image.data] } : image;
-  return { width: image.width, height: image.height, data: rgbaFromPlanes(planar) as Uint8ClampedArray<ArrayBuffer> };
+  return { width: image.width, height: image.height, data: rgba8(planar) as Uint8ClampedArray<ArrayBuffer> };
 }
 
 /** Training data as arrays: `count` gray images of width × height, [0, 1] samples, one after another. */

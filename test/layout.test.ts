@@ -28,7 +28,8 @@ function importsOf(file: string): string[] {
   return out;
 }
 
-const PAGE = ["web/app.ts", "web/worker.ts", "web/protocol.ts", "web/thread-worker.ts"];
+/** The page's own files: the web/ entries of tsconfig.browser.json, which compiles them without Node's types. */
+const PAGE = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "tsconfig.browser.json"), "utf8")).include as string[]).filter((f) => f.startsWith("web/"));
 const LIBRARY = ["host/api.ts", "host/browser.ts"];
 
 test("host/core and the library's browser entry import nothing Node-only; the page imports only host/core; no import cycles", () => {

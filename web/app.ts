@@ -1,29 +1,25 @@
 // The page: the same engine and host core as Node, loaded as plain ES modules from a static server.
-// Pick / draw / upload a digit, add noise, see it denoised with PSNR and SSIM; train further in a
-// Web Worker with a live loss chart, stop / resume, and download the weights.
+// Your photos (web/photos.ts): denoised as they are, in a Worker, downloadable. Digits: pick / draw
+// one, add noise, see it denoised with PSNR and SSIM. Training in a Web Worker (web/worker.ts) on
+// digits or on your photos, from the current weights, with a live loss chart, validation PSNR,
+// stop / resume; the new weights are adopted only when validation improved; reset goes back to the
+// shipped model; download the weights.
 import { denoiseImage, paddedSize } from "../host/core/denoise.js";
 import { type GrayImage } from "../host/core/image.js";
+import { PHOTO_CACHE_SAMPLES } from "../host/core/patches.js";
 import { loadEngine, type BuildName, type Engine } from "../host/core/engine.js";
 import { imagesFromIdx, parseIdx, type ImageSet } from "../host/core/idx.js";
 import { psnr, ssim } from "../host/core/metrics.js";
 import { Model } from "../host/core/model.js";
-import { planModel } from "../host/core/plan.js";
 import { applyNoise, DEFAULT_LEVELS, levelsFor, type NoiseKind } from "../host/core/noise.js";
 import { decodeSafetensors, type SafeTensors } from "../host/core/safetensors.js";
 import { archOf, encodeWeights, loadWeights } from "../host/core/weights.js";
-import type { FromWorker, ToWorker, TrainSetup } from "./protocol.js";
+import { grayOf, PhotoTool } from "./photos.js";
+import type { FromWorker, ToWorker, TrainData, TrainSetup } from "./protocol.js";
+import { $, asset, clearError, download, fetchBytes, showError } from "./ui.js";
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-/** Most wasm memory one image's model may take in the page (about 660 × 660 pixels with unet24). */
-const PAGE_MEMORY_BYTES = 1024 * 2 ** 20;
-
-const asset = (path: string) => new URL(`../../${path}`, import.meta.url);
-
-async function fetchBytes(url: URL): Promise<ArrayBuffer> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url.pathname}: HTTP ${r.status}`);
-  return r.arrayBuffer();
-}
+/** Photo training: patch side, patches per photo per epoch and noise σ, as `train --images` defaults. */
+const PHOTO_PATCH = 48, PHOTO_PER_IMAGE = 64, PHOTO_SIGMA = "0-55";
 
 async function gunzip(buf: ArrayBuffer): Promise<ArrayBuffer> {
   const stream = new Blob([buf]).stream().pipeThrough(new DecompressionStream("gzip"));
@@ -50,6 +46,14 @@ class App {
   private current?: { key: string; model: Model };
   test!: ImageSet;
   trainDigits!: ArrayBuffer;
+  testDigits!: ArrayBuffer;
+  /** The shipped digit weights (what "reset" goes back to). */
+  shippedDigits!: Uint8Array;
+  readonly photos = new PhotoTool();
+  /** The last training run's weights (adopted or not): what "Download" saves. */
+  trained?: Uint8Array;
+  /** Which weights the running training started from: the digit model or the photo model. */
+  private training: TrainData["kind"] = "digits";
   clean: GrayImage = { width: 28, height: 28, data: new Float32Array(784) };
   noisy: Float32Array = new Float32Array(784);
   denoised: Float32Array = new Float32Array(784);
@@ -72,9 +76,12 @@ class App {
       fetchBytes(asset("data/digits-test.idx.gz")).then(gunzip),
       fetchBytes(asset("data/digits-train.idx.gz")).then(gunzip),
     ]);
-    this.setWeights(new Uint8Array(weights));
+    await this.photos.start(build);
+    this.shippedDigits = new Uint8Array(weights);
+    this.setWeights(this.shippedDigits);
     this.test = imagesFromIdx(parseIdx(new Uint8Array(test), "digits-test"), "digits-test");
     this.trainDigits = train;
+    this.testDigits = test;
     this.buildThumbs();
     this.bindControls();
     this.setNoiseKind("gaussian");
@@ -82,7 +89,7 @@ class App {
   }
 
   setWeights(bytes: Uint8Array): void {
-    this.weights = bytes;
+    this.weights = this.photos.weights.digits = bytes;
     this.st = decodeSafetensors(bytes, "weights");
     this.dropModel(); // rebuilt lazily for the next image
   }
@@ -149,8 +156,9 @@ class App {
     applyNoise(e, kind, model.input, model.target, 1, n, levelsFor(kind, this.level()));
     this.noisy = model.inputView(1).slice(0, n);
     this.denoised = denoiseImage(model, { width: W, height: H, data: this.noisy }, h, w).data;
+    // No scores without noise: the input is the clean image, so they would say nothing.
     const score = (img: Float32Array): Scores | undefined =>
-      H >= 7 && W >= 7 ? { psnr: psnr(img, this.clean.data, n), ssim: ssim(img, this.clean.data, H, W) } : undefined;
+      kind !== "none" && H >= 7 && W >= 7 ? { psnr: psnr(img, this.clean.data, n), ssim: ssim(img, this.clean.data, H, W) } : undefined;
     this.noisyScore = score(this.noisy);
     this.denoisedScore = score(this.denoised);
     drawGray($("clean") as HTMLCanvasElement, this.clean);
@@ -166,43 +174,21 @@ class App {
     $("noise").onchange = () => this.setNoiseKind(($("noise") as HTMLSelectElement).value as NoiseKind);
     $("level").oninput = () => this.update();
     $("renoise").onclick = () => { this.noiseSeed++; this.update(); };
-    $("clear").onclick = () => { this.clean = { width: 28, height: 28, data: new Float32Array(784) }; this.update(); };
-    ($("upload") as HTMLInputElement).onchange = async (ev) => {
-      const file = (ev.target as HTMLInputElement).files?.[0];
-      if (file) await this.upload(file).catch((e: Error) => showError(e.message));
+    $("clear").onclick = () => {
+      this.clean = { width: 28, height: 28, data: new Float32Array(784) };
+      document.querySelectorAll("#thumbs canvas").forEach((t) => t.classList.remove("sel"));
+      this.update();
     };
     this.bindDrawing($("clean") as HTMLCanvasElement);
-    $("train").onclick = () => this.train();
+    $("train").onclick = () => void this.trainFromPage();
     $("stop").onclick = () => this.post({ type: "stop" });
     $("resume").onclick = () => this.resume();
     $("download").onclick = () => {
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(new Blob([this.weights as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
-      a.download = "denoise-wasm-weights.safetensors";
-      a.click();
+      download(new Blob([this.trained as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }), `denoise-wasm-${this.training === "photos" ? "photo" : "digits"}-weights.safetensors`);
     };
-  }
-
-  /** Any PNG (or other image the browser decodes) → gray by ITU-R 601 luma, alpha over black, as the CLI. */
-  async upload(file: Blob): Promise<void> {
-    const bmp = await createImageBitmap(file);
-    // The whole image runs through one inference model: its memory plan (every activation at the
-    // padded size) must stay inside the page's budget.
-    const arch = archOf(this.st, "weights", "seed");
-    const [h, w] = paddedSize(arch, bmp.height, bmp.width);
-    const need = planModel(this.engine, { ...arch, input: [1, h, w] }, { batch: 1, inference: true }).total;
-    if (need > PAGE_MEMORY_BYTES) {
-      throw new Error(`image is ${bmp.width}×${bmp.height}: denoising it whole needs ${Math.round(need / 2 ** 20)} MiB of wasm memory, over the page's ${PAGE_MEMORY_BYTES / 2 ** 20} MiB (the CLI takes more)`);
-    }
-    const c = document.createElement("canvas");
-    c.width = bmp.width; c.height = bmp.height;
-    const g = c.getContext("2d")!;
-    g.drawImage(bmp, 0, 0);
-    const px = g.getImageData(0, 0, c.width, c.height).data, data = new Float32Array(c.width * c.height);
-    for (let i = 0; i < data.length; i++) data[i] = ((0.299 * px[4 * i] + 0.587 * px[4 * i + 1] + 0.114 * px[4 * i + 2]) / 255) * (px[4 * i + 3] / 255);
-    this.clean = { width: c.width, height: c.height, data };
-    document.querySelectorAll("#thumbs canvas").forEach((t) => t.classList.remove("sel"));
-    this.update();
+    $("reset").onclick = () => this.reset();
+    $("trainData").onchange = () => this.trainDefaults();
+    this.trainDefaults();
   }
 
   /** Mouse drawing on the clean canvas: a soft round brush, white on black, like MNIST strokes. */
@@ -236,11 +222,21 @@ class App {
     return bytes;
   }
 
+  /** The training section's defaults for its data: digits continue the digit model at a low rate, photos fine-tune the photo model. */
+  trainDefaults(): void {
+    const photos = ($("trainData") as HTMLSelectElement).value === "photos";
+    ($("trainNoise") as HTMLSelectElement).disabled = photos;
+    ($("trainBatch") as HTMLInputElement).value = photos ? "16" : "32";
+    ($("trainLr") as HTMLInputElement).value = photos ? "0.00001" : "0.0001";
+    ($("trainSteps") as HTMLInputElement).value = photos ? "100" : "200";
+  }
+
+  /** Digit training from the section's settings and the page's digit weights. */
   setup(): TrainSetup {
     return {
       build: this.engine.build,
       weights: this.weights.slice().buffer,
-      images: this.trainDigits.slice(0),
+      data: { kind: "digits", images: this.trainDigits.slice(0), val: this.testDigits.slice(0) },
       noise: ($("trainNoise") as HTMLSelectElement).value as NoiseKind,
       batch: Number(($("trainBatch") as HTMLInputElement).value),
       lr: Number(($("trainLr") as HTMLInputElement).value),
@@ -249,10 +245,46 @@ class App {
     };
   }
 
-  /** Starts training in a fresh Worker from the current weights; resolves when it ends or pauses. */
+  /** Photo training: the photo section's photos (as luma), from its photo model's weights. */
+  async photoSetup(): Promise<TrainSetup> {
+    const files = this.photos.files;
+    if (files.length < 2) throw new Error("add at least 2 photos in the section above (one is held out for validation)");
+    $("trainStatus").textContent = `reading ${files.length} photos…`;
+    const photos = [];
+    let samples = 0, skipped = 0;
+    for (const f of files) {
+      // As `train --images`: files that do not decode or are smaller than a patch are left out.
+      const g = await grayOf(f).catch(() => undefined);
+      if (!g || g.width < PHOTO_PATCH || g.height < PHOTO_PATCH) { skipped++; continue; }
+      if ((samples += g.pixels.length) > PHOTO_CACHE_SAMPLES) throw new Error(`the photos hold over ${PHOTO_CACHE_SAMPLES / 2 ** 20} M pixels: train on fewer or smaller ones`);
+      photos.push(g);
+    }
+    if (photos.length < 2) throw new Error(`only ${photos.length} of the photos decodes and is at least ${PHOTO_PATCH} × ${PHOTO_PATCH} pixels`);
+    if (skipped) $("trainStatus").textContent = `${skipped} of the photos left out (unreadable or smaller than ${PHOTO_PATCH} px)`;
+    return {
+      ...this.setup(),
+      weights: this.photos.weights.photo.slice().buffer,
+      data: { kind: "photos", photos, patch: PHOTO_PATCH, perImage: PHOTO_PER_IMAGE, sigma: PHOTO_SIGMA },
+      noise: "gaussian",
+    };
+  }
+
+  /** The section's run: digits or photos as chosen. */
+  async trainFromPage(steps = Number(($("trainSteps") as HTMLInputElement).value)): Promise<Extract<FromWorker, { type: "done" | "stopped" }> | undefined> {
+    try {
+      const setup = ($("trainData") as HTMLSelectElement).value === "photos" ? await this.photoSetup() : this.setup();
+      return await this.train(setup, steps);
+    } catch (e) {
+      showError(`training: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Starts training in a fresh Worker from setup's weights; resolves when it ends or pauses. */
   train(setup = this.setup(), steps = Number(($("trainSteps") as HTMLInputElement).value)): Promise<Extract<FromWorker, { type: "done" | "stopped" }>> {
     this.worker?.terminate();
     this.lossHistory = [];
+    this.training = setup.data.kind;
     const worker = (this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" }));
     this.remaining = steps;
     const setButtons = (training: boolean, paused: boolean) => {
@@ -262,31 +294,37 @@ class App {
     };
     setButtons(true, false);
     $("trainStatus").textContent = "starting the worker…";
+    $("valStatus").textContent = "";
+    const vals: string[] = [];
+    let line = "";
     return new Promise((resolve, reject) => {
       this.onTrainEnd = resolve;
       worker.onmessage = (ev: MessageEvent<FromWorker>) => {
         const m = ev.data;
         if (m.type === "ready") {
           this.trainThreads = m.threads;
+          $("trainStatus").textContent = `validating the starting weights on ${m.validation}…`;
           this.post({ type: "run", steps: this.remaining });
-        }
-        else if (m.type === "progress") {
+        } else if (m.type === "validation") {
+          vals.push(`${m.psnr.toFixed(2)} dB${m.step ? ` (step ${m.step})` : " (start)"}`);
+          $("valStatus").textContent = `validation PSNR: ${vals.slice(0, 1).concat(vals.slice(1).slice(-4)).join(" → ")}`;
+        } else if (m.type === "progress") {
           this.lossHistory.push(m.loss);
-          $("trainStatus").textContent = `step ${m.step} · epoch ${m.epoch} · loss ${m.loss.toFixed(5)} · ${Math.round(m.imagesPerSecond)} img/s (${this.engine.build} build, worker, ${this.trainThreads} thread${this.trainThreads > 1 ? "s" : ""})`;
+          line = `step ${m.step} · epoch ${m.epoch} · loss ${m.loss.toFixed(5)} · ${Math.round(m.imagesPerSecond)} ${setup.data.kind === "photos" ? "patches" : "img"}/s (${this.engine.build} build, worker, ${this.trainThreads} thread${this.trainThreads > 1 ? "s" : ""})`;
+          $("trainStatus").textContent = line;
           drawChart($("chart") as HTMLCanvasElement, this.lossHistory);
         } else if (m.type === "stopped" || m.type === "done") {
+          clearError();
           this.remaining = Math.max(0, steps - m.step);
-          this.weights = m.weights;
+          this.trained = m.weights;
           ($("download") as HTMLButtonElement).disabled = false;
           if (m.type === "done") {
-            this.setWeights(m.weights);
-            this.update();
-            $("trainStatus").textContent += ` — done: the page now uses the new weights`;
+            $("trainStatus").textContent = `${line} — done: ${this.adopt(setup.data.kind, m)}`;
             setButtons(false, false);
             worker.terminate();
             this.worker = undefined;
           } else {
-            $("trainStatus").textContent += " — paused";
+            $("trainStatus").textContent = `${line} — paused`;
             setButtons(true, true);
           }
           this.onTrainEnd?.(m);
@@ -296,9 +334,38 @@ class App {
           reject(new Error(m.message));
         }
       };
-      worker.onerror = (ev) => { showError(`worker: ${ev.message}`); reject(new Error(ev.message)); };
+      worker.onerror = (ev) => { showError(`worker: ${ev.message}`); setButtons(false, false); reject(new Error(ev.message)); };
       this.post({ type: "init", setup });
     });
+  }
+
+  /** The validation gate: the new weights replace the model they started from only if validation improved. */
+  private adopt(kind: TrainData["kind"], m: Extract<FromWorker, { type: "done" | "stopped" }>): string {
+    const what = kind === "photos" ? "the photo model" : "the digit model";
+    if (!(m.valPsnr > m.baseline)) return `validation ${m.valPsnr.toFixed(2)} dB is not above the starting ${m.baseline.toFixed(2)} dB: ${what} is kept as it was`;
+    if (kind === "photos") this.photos.weights.photo = m.weights;
+    else {
+      this.setWeights(m.weights);
+      this.update();
+    }
+    this.redenoise(kind === "photos" ? ["photo"] : ["digits"]);
+    return `validation ${m.baseline.toFixed(2)} → ${m.valPsnr.toFixed(2)} dB: ${what} now uses the new weights`;
+  }
+
+  /** Back to the shipped digit and photo models. */
+  reset(): void {
+    this.setWeights(this.shippedDigits);
+    this.photos.weights.photo = this.photos.shippedPhoto;
+    this.update();
+    $("trainStatus").textContent = "the shipped digit and photo models are back";
+    $("valStatus").textContent = "";
+    clearError();
+    this.redenoise(["photo", "digits"]);
+  }
+
+  /** Denoises the shown photo again if the photo section uses one of these models (their weights changed). */
+  private redenoise(changed: string[]): void {
+    if (changed.includes(($("photoModel") as HTMLSelectElement).value)) void this.photos.denoise().catch(() => undefined);
   }
 
   resume(): Promise<Extract<FromWorker, { type: "done" | "stopped" }>> {
@@ -341,13 +408,6 @@ function drawChart(c: HTMLCanvasElement, ys: number[]): void {
     if (i) g.lineTo(px, py); else g.moveTo(px, py);
   });
   g.stroke();
-}
-
-function showError(msg: string): void {
-  const el = $("engine");
-  el.textContent = msg;
-  el.className = "error";
-  console.error(msg);
 }
 
 const app = new App();

@@ -1,13 +1,22 @@
-// Messages between the page and its training Worker (both directions), in one place.
+// Messages between the page and its Workers (both directions), in one place: the training Worker
+// (web/worker.ts) and the photo Worker (web/photo-worker.ts).
 import type { BuildName } from "../host/core/engine.js";
+import type { Score } from "../host/core/eval.js";
+import type { ColourMethod } from "../host/core/image.js";
 import type { NoiseKind } from "../host/core/noise.js";
+
+/** What the training Worker trains on, and what it validates on. */
+export type TrainData =
+  /** MNIST digits (raw inflated IDX bytes); validation on the first test digits. */
+  | { kind: "digits"; images: ArrayBuffer; val: ArrayBuffer }
+  /** Gray photos (luma), some held out for validation; patches of `patch` px, `perImage` per photo per epoch, noise σ (0–255) as `train --sigma`. */
+  | { kind: "photos"; photos: { name: string; width: number; height: number; pixels: Float32Array }[]; patch: number; perImage: number; sigma: string };
 
 export interface TrainSetup {
   build: BuildName | "auto";
   /** Starting weights, .safetensors bytes (Adam state in them is resumed). */
   weights: ArrayBuffer;
-  /** Training digits, raw (inflated) IDX bytes. */
-  images: ArrayBuffer;
+  data: TrainData;
   noise: NoiseKind;
   batch: number;
   lr: number;
@@ -22,8 +31,42 @@ export type ToWorker =
   | { type: "stop" };
 
 export type FromWorker =
-  | { type: "ready"; build: string; reason: string; threads: number }
+  | { type: "ready"; build: string; reason: string; threads: number; validation: string }
   | { type: "progress"; step: number; epoch: number; loss: number; imagesPerSecond: number }
-  /** Training paused (stop) or finished (done): the weights so far, with Adam state, and their digest. */
-  | { type: "stopped" | "done"; step: number; weights: Uint8Array; digest: string; losses: number[] }
+  /** Validation PSNR (dB) of the weights after `step` steps (step 0: the starting weights). */
+  | { type: "validation"; step: number; psnr: number }
+  /** Training paused (stop) or finished (done): the weights so far, with Adam state, their digest and validation PSNR. */
+  | { type: "stopped" | "done"; step: number; weights: Uint8Array; digest: string; losses: number[]; valPsnr: number; baseline: number }
   | { type: "error"; message: string };
+
+/** One image for the photo Worker to denoise as `denoise` does. */
+export interface DenoiseJob {
+  id: number;
+  build: BuildName | "auto";
+  threads: number;
+  /** .safetensors bytes, and a name for messages. */
+  weights: ArrayBuffer;
+  weightsName: string;
+  width: number;
+  height: number;
+  /** The decoded file, 8-bit RGBA (transferred). */
+  rgba: Uint8ClampedArray;
+  colour: ColourMethod;
+  /** The image's noise σ (0–255) for the clamp; undefined: estimated from the image. */
+  sigma?: number;
+  /** "Add noise to compare": gaussian noise of σ (0–255, 8-bit file, seeded) first, scores against the image. */
+  compare?: { sigma: number; seed: number };
+  /** Most wasm memory the engine may hold (bytes): tiles are sized to fit. */
+  maxBytes: number;
+}
+
+export type ToPhotoWorker = { type: "denoise"; job: DenoiseJob };
+
+export type FromPhotoWorker =
+  | { type: "progress"; id: number; plane: number; planes: number; done: number; total: number }
+  | {
+    type: "result"; id: number; rgba: Uint8ClampedArray; noisy?: Uint8ClampedArray; scores?: { noisy: Score; denoised: Score };
+    /** σ (0–255) the clamp estimates for the image the model saw. */
+    sigmaEstimate: number; seconds: number; build: string; threads: number; memoryBytes: number;
+  }
+  | { type: "error"; id: number; message: string };

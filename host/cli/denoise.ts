@@ -4,9 +4,9 @@
 import { Option, type Command } from "commander";
 import { UserError } from "../core/errors.js";
 import { basename, extname, join } from "node:path";
-import { denoisePlanar, gaussianModel } from "../core/denoise.js";
+import { denoiseWithWeights } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
-import { archOf, loadWeights } from "../core/weights.js";
+import { archOf } from "../core/weights.js";
 import { modelFile, readSafetensors } from "../node/files.js";
 import { readImagePlanes, writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
@@ -42,7 +42,7 @@ export function denoiseCommand(prog: Command): void {
       for (const p of inputs) readImagePlanes(p);
       const weights = modelFile(f.weights ?? f.model);
       const st = readSafetensors(weights);
-      const arch = archOf(st, weights, "seed");
+      archOf(st, weights, "seed"); // a bad architecture is refused before the engine loads
       const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: !f.verbose });
       const progress = stderrProgress(f.quiet, "tiles");
       const written: string[] = [];
@@ -50,9 +50,8 @@ export function denoiseCommand(prog: Command): void {
         for (const path of inputs) {
           const img = readImagePlanes(path);
           let bar: ReturnType<typeof progress> | undefined, label = "";
-          const out = denoisePlanar(arch, img, {
-            engine, pool, load: (m) => loadWeights(m, st, weights), tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, colour: f.colour,
-            clamp: f.clamp && gaussianModel(st.metadata),
+          const out = denoiseWithWeights(st, weights, img, {
+            engine, pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, colour: f.colour, clamp: f.clamp,
             plane: (c, of) => {
               if (bar) bar.done(`${label}: done`);
               bar = undefined;

@@ -7,12 +7,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
-import { denoisePlanar, gaussianModel } from "../core/denoise.js";
+import { denoiseWithWeights } from "../core/denoise.js";
 import { UserError } from "../core/errors.js";
 import { noisyPhoto, photoSeed, scorePhoto, to8 } from "../core/photoeval.js";
 import { BASELINES, formatPhotoTable, photoTableJson, type PhotoResult } from "../core/phototable.js";
 import { planLayers } from "../core/plan.js";
-import { archOf, checkParams, loadWeights } from "../core/weights.js";
+import { archOf, checkParams } from "../core/weights.js";
 import { findPython, pixelsSha256, readBaselineCache, runBaselineScript, writeBaselineCache, type BaselineFile } from "../node/baselines.js";
 import { DEFAULT_PHOTO_WEIGHTS, readSafetensors, weightsOrDefault } from "../node/files.js";
 import { PhotoFolder } from "../node/photos.js";
@@ -72,9 +72,8 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
       for (const sigma of f.sigma) {
         const noisy = noisyPhoto(clean, sigma, seed), label = `${p.rel} σ ${sigma}`;
         let bar: ReturnType<typeof progress> | undefined;
-        const out = denoisePlanar(arch, { width: W, height: H, planes: [noisy] }, {
-          engine: rt.engine, pool: rt.pool, load: (m) => loadWeights(m, st, weights), tile: f.tile, maxBytes: f.maxMemory * 2 ** 20,
-          clamp: f.clamp && gaussianModel(st.metadata),
+        const out = denoiseWithWeights(st, weights, { width: W, height: H, planes: [noisy] }, {
+          engine: rt.engine, pool: rt.pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, clamp: f.clamp,
           progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
         }).planes[0].map(to8);
         const r: PhotoResult = { photo: p.rel, sigma, scores: { noisy: scorePhoto(noisy, clean, H, W), model: scorePhoto(out, clean, H, W) } };

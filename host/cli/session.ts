@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_PHOTO_ARCH, getArch, type Arch } from "../core/arch.js";
+import { DEFAULT_PHOTO_ARCH, getArch, patchArch, type Arch } from "../core/arch.js";
 import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
 import type { Engine } from "../core/engine.js";
 import { UserError } from "../core/errors.js";
@@ -11,7 +11,7 @@ import type { ImageSet } from "../core/idx.js";
 import { Model } from "../core/model.js";
 import { DEFAULT_PHOTO_SIGMA, levelsFor, parseSigma, photoLevels } from "../core/noise.js";
 import { PatchBatches, photoHash, splitPhotos } from "../core/patches.js";
-import { photoValidation, validatePhotos } from "../core/photoeval.js";
+import { photoValidator } from "../core/photoeval.js";
 import { PhotoFolder } from "../node/photos.js";
 import type { SafeTensors } from "../core/safetensors.js";
 import { newRun, Trainer, type TrainRun } from "../core/train.js";
@@ -160,7 +160,7 @@ async function runtimeFor(f: TrainFlags, settings: TrainSettings, resumed: Resum
 export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean; patch?: number } = {}): { model: Model; resumed: boolean } {
   const st = readSafetensors(path);
   const stored = archOf(st, path, archName);
-  const arch = opts.patch ? withInput(stored, opts.patch) : stored;
+  const arch = opts.patch ? patchArch(stored, opts.patch) : stored;
   const model = new Model(rt.engine, arch, batch, rt.pool, { inference: opts.inference, what: `${path}: a batch of ${batch}` });
   return { model, resumed: loadWeights(model, st, path, !!opts.optimizer) };
 }
@@ -195,29 +195,15 @@ function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: 
   return { model, run };
 }
 
-/** A gray P×P version of an architecture (what photo training feeds it). */
-function withInput(arch: Arch, P: number): Arch {
-  if (arch.input[0] !== 1) throw new UserError(`architecture ${arch.name} takes ${arch.input[0]} channels; photo training feeds gray patches`);
-  return { ...arch, input: [1, P, P] };
-}
-
 /** The architecture a run trains: as defined, or taking gray patches for --images. */
 function trainingArch(arch: Arch, settings: TrainSettings): Arch {
-  return settings.images !== undefined ? withInput(arch, settings.patch ?? 48) : arch;
+  return settings.images !== undefined ? patchArch(arch, settings.patch ?? 48) : arch;
 }
 
 /** Validation of a photo run: an inference model of the crops' size that takes the training weights. */
 function photoCheck(rt: Runtime, model: Model, folder: PhotoFolder, val: number[], settings: TrainSettings): Pick<Session, "validate" | "validation"> {
-  const { lo, hi } = parseSigma(settings.sigma ?? DEFAULT_PHOTO_SIGMA), sigma = (lo + hi) / 2;
-  const v = photoValidation(folder, val, model.arch, sigma);
-  const vm = new Model(rt.engine, { ...model.arch, input: [1, v.S, v.S] }, 1, rt.pool, { inference: true, what: `validation on ${v.S}×${v.S} crops` });
-  return {
-    validate: () => {
-      vm.paramsView().set(model.paramsView());
-      return validatePhotos(vm, v);
-    },
-    validation: `${v.count} held-out photo${v.count > 1 ? "s" : ""}, ${v.S}×${v.S} centre crops, σ ${sigma}`,
-  };
+  const { validate, what } = photoValidator(rt.engine, rt.pool, model, folder, val, settings.sigma ?? DEFAULT_PHOTO_SIGMA);
+  return { validate, validation: what };
 }
 
 function runTrainer(model: Model, images: ImageSet | PatchBatches, settings: TrainSettings): Trainer {

@@ -1,6 +1,7 @@
 // Architectures as data. A network is an input shape and a list of layers; parametric layers carry
 // the module path PyTorch would give them (`encoder.0`), so every parameter has its state-dict name
 // (`encoder.0.weight`) and weights map 1:1 to .safetensors files PyTorch reads and writes.
+import { UserError } from "./errors.js";
 
 export type Pair = number | [number, number];
 
@@ -125,4 +126,10 @@ export function getArch(name: string): Arch {
 export function pair(v: Pair | undefined, dflt: number): [number, number] {
   if (v === undefined) return [dflt, dflt];
   return typeof v === "number" ? [v, v] : v;
+}
+
+/** A gray P×P version of an architecture: what photo training feeds it. */
+export function patchArch(arch: Arch, P: number): Arch {
+  if (arch.input[0] !== 1) throw new UserError(`architecture ${arch.name} takes ${arch.input[0]} channels; photo training feeds gray patches`);
+  return { ...arch, input: [1, P, P] };
 }

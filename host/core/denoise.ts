@@ -10,7 +10,9 @@ import { fromLumaChroma, toLumaChroma, type ColourMethod, type GrayImage, type P
 import { Model } from "./model.js";
 import { planLayers, planModel } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
+import type { SafeTensors } from "./safetensors.js";
 import { reachOf, tileGrid, type Reach } from "./tiles.js";
+import { archOf, loadWeights } from "./weights.js";
 
 /** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
 export function fitsSize(arch: Arch, h: number, w: number): boolean {
@@ -46,7 +48,7 @@ export function denoiseImage(model: Model, img: GrayImage, h: number, w: number)
   return { width: img.width, height: img.height, data };
 }
 
-/** Most wasm memory a denoise run lets the engine hold by default (MiB): the CLI's --max-memory, the library's maxMemory. */
+/** Most wasm memory a denoise run lets the engine hold by default (MiB): the CLI's --max-memory, the library's maxMemory, the page's budget. */
 export const DEFAULT_MAX_MEMORY_MIB = 512;
 
 export interface TiledOptions {
@@ -164,10 +166,10 @@ export function estimateSigma(data: Float32Array, width: number, height: number)
  * to 3 (σ̂ ≥ 30/255): gaussian noise of σ̂ hardly ever moves a sample further, so a larger change is
  * texture the model took for noise (a blind model's failure at low σ: camera.png's grass at σ 5 came
  * out 1.7 dB worse than its noisy input). Measured on the test photos (README, Photos): +0.7 dB at σ 5,
- * +0.2 at σ 10, ±0.05 from σ 15 to 50.
+ * +0.2 at σ 10, ±0.05 from σ 15 to 50. `sigma` given: that σ instead of the estimate.
  */
-export function clampChange(out: Float32Array, noisy: Float32Array, width: number, height: number): void {
-  const s = estimateSigma(noisy, width, height), k = Math.min(3, Math.max(2, 2 + (s * 255 - 15) / 15)), lim = k * s;
+export function clampChange(out: Float32Array, noisy: Float32Array, width: number, height: number, sigma?: number): void {
+  const s = sigma ?? estimateSigma(noisy, width, height), k = Math.min(3, Math.max(2, 2 + (s * 255 - 15) / 15)), lim = k * s;
   for (let i = 0; i < out.length; i++) out[i] = noisy[i] + Math.min(lim, Math.max(-lim, out[i] - noisy[i]));
 }
 
@@ -177,8 +179,37 @@ export interface PlanarOptions extends TiledOptions {
   colour?: ColourMethod;
   /** clampChange on every plane: for models of gaussian noise (gaussianModel tells). */
   clamp?: boolean;
+  /**
+   * The noise σ of the image's gray or R, G, B planes ([0, 1] units) for the clamp, when known;
+   * default: estimated from each plane it denoises (estimateSigma).
+   */
+  sigma?: number;
   /** Told which plane runs (0-based, of how many) before its tiles, for progress labels. */
   plane?: (c: number, of: number) => void;
+}
+
+/** A plane's noise σ per unit σ in each of R, G and B, for Y, C1 and C2 (see ColourMethod). */
+const LUMA_CHROMA_SIGMA = [1 / Math.sqrt(3), 1 / Math.sqrt(2), Math.sqrt(6) / 4];
+
+/**
+ * The noise σ of an image's gray or R, G, B planes ([0, 1] units) as the clamp estimates it: from
+ * its one plane, or from Y (σ/√3) of a colour image.
+ */
+export function imageSigma(img: PlanarImage): number {
+  if (img.planes.length !== 3) return estimateSigma(img.planes[0], img.width, img.height);
+  const [r, g, b] = img.planes, y = new Float32Array(r.length);
+  for (let i = 0; i < y.length; i++) y[i] = (r[i] + g[i] + b[i]) / 3;
+  return estimateSigma(y, img.width, img.height) / LUMA_CHROMA_SIGMA[0];
+}
+
+/**
+ * Denoises an image with the weights of a .safetensors file as `denoise` does: the file's
+ * architecture, tiles within o.maxBytes, the clamp for gaussian-noise models unless o.clamp is
+ * false. The CLI and the page both call this, so their outputs are the same.
+ */
+export function denoiseWithWeights(st: SafeTensors, name: string, img: PlanarImage, o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean }): PlanarImage {
+  const arch = archOf(st, name, "seed");
+  return denoisePlanar(arch, img, { ...o, load: (m) => loadWeights(m, st, name), clamp: (o.clamp ?? true) && gaussianModel(st.metadata) });
 }
 
 /** Whether weights are of a gaussian-noise model, whose output clampChange should bound (their training noise in the metadata). */
@@ -193,7 +224,7 @@ export function denoisePlanar(arch: Arch, img: PlanarImage, o: PlanarOptions): P
   const out = planes.map((data, c) => {
     o.plane?.(c, planes.length);
     const y = denoiseTiled(arch, { width: img.width, height: img.height, data }, o).data;
-    if (o.clamp) clampChange(y, data, img.width, img.height);
+    if (o.clamp) clampChange(y, data, img.width, img.height, o.sigma === undefined ? undefined : o.sigma * (colour === "luma-chroma" ? LUMA_CHROMA_SIGMA[c] : 1));
     return y;
   });
   return { width: img.width, height: img.height, planes: colour === "luma-chroma" ? fromLumaChroma(out) : out, ...(img.alpha ? { alpha: img.alpha } : {}) };

@@ -152,3 +152,17 @@ export function formatTable(table: EvalTable): string {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((x, c) => x.padEnd(w[c])).join("  ")).join("\n");
 }
+
+/**
+ * Validation of digit training: mean PSNR of the model over the first `count` images with each of
+ * EVAL_NOISES (fixed noise, as `evaluate`; the engine RNG's state is kept). The page's gate.
+ */
+export function validateDigits(model: Model, images: ImageSet, count: number): number {
+  count = Math.min(count, images.count);
+  let sum = 0;
+  EVAL_NOISES.forEach((noise, k) => {
+    const set = makeNoisySet(model, images, noise, count, EVAL_SEED + k);
+    sum += score(runModel(model, set.noisy, count), set.clean, count, set.H, set.W).psnr;
+  });
+  return sum / EVAL_NOISES.length;
+}

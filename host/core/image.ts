@@ -19,39 +19,6 @@ export interface PlanarImage {
   alpha?: Float32Array;
 }
 
-/**
- * RGBA samples (a canvas's ImageData, a decoded PNG or JPEG; `max` 255 or 65535) as planes: three
- * when any pixel has colour, one when every pixel is gray, and alpha when any pixel is not opaque.
- */
-export function planesFromRgba(width: number, height: number, src: ArrayLike<number>, max = 255): PlanarImage {
-  const n = width * height;
-  if (src.length < 4 * n) throw new Error(`${width}×${height} RGBA needs ${4 * n} samples, got ${src.length}`);
-  let colour = false, transparent = false;
-  for (let i = 0; i < n && !(colour && transparent); i++) {
-    if (src[4 * i] !== src[4 * i + 1] || src[4 * i] !== src[4 * i + 2]) colour = true;
-    if (src[4 * i + 3] !== max) transparent = true;
-  }
-  const plane = (c: number) => {
-    const p = new Float32Array(n);
-    for (let i = 0; i < n; i++) p[i] = src[4 * i + c] / max;
-    return p;
-  };
-  return { width, height, planes: colour ? [plane(0), plane(1), plane(2)] : [plane(0)], ...(transparent ? { alpha: plane(3) } : {}) };
-}
-
-/** Planes as 8-bit RGBA (clipped, rounded; gray repeated into R, G, B; opaque without alpha): what a canvas's ImageData holds. */
-export function rgbaFromPlanes(img: PlanarImage): Uint8ClampedArray {
-  const n = img.width * img.height, rgba = new Uint8ClampedArray(4 * n), q = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 255);
-  const [r, g, b] = img.planes.length === 3 ? img.planes : [img.planes[0], img.planes[0], img.planes[0]];
-  for (let i = 0; i < n; i++) {
-    rgba[4 * i] = q(r[i]);
-    rgba[4 * i + 1] = q(g[i]);
-    rgba[4 * i + 2] = q(b[i]);
-    rgba[4 * i + 3] = img.alpha ? q(img.alpha[i]) : 255;
-  }
-  return rgba;
-}
-
 /** x rounded and clipped to 8 bits, as [0, 1]: the sample an 8-bit image file holds. */
 export function to8(x: number): number {
   return Math.min(255, Math.max(0, Math.round(x * 255))) / 255;
@@ -95,4 +62,42 @@ export function fromLumaChroma([y, c1, c2]: Float32Array[]): Float32Array[] {
     b[i] = y[i] + q - a;
   }
   return [r, g, b];
+}
+
+/** x in [0, 1] as the 8-bit sample a file holds: clipped and rounded. */
+export function byte8(x: number): number {
+  return Math.round(Math.min(1, Math.max(0, x)) * 255);
+}
+
+/**
+ * Interleaved RGBA samples (0..max, as a PNG decoder, jpeg-js or a canvas's getImageData gives them)
+ * as planes: one plane when every pixel is gray, else R, G and B; alpha only when some pixel is not
+ * opaque. The CLI's decoders and the page read files through this one function.
+ */
+export function planesFromRgba(src: ArrayLike<number>, width: number, height: number, max = 255): PlanarImage {
+  const n = width * height;
+  if (src.length < 4 * n) throw new Error(`${width}×${height} RGBA needs ${4 * n} samples, got ${src.length}`);
+  let colour = false, transparent = false;
+  for (let i = 0; i < n && !(colour && transparent); i++) {
+    if (src[4 * i] !== src[4 * i + 1] || src[4 * i] !== src[4 * i + 2]) colour = true;
+    if (src[4 * i + 3] !== max) transparent = true;
+  }
+  const plane = (c: number) => {
+    const p = new Float32Array(n);
+    for (let i = 0; i < n; i++) p[i] = src[4 * i + c] / max;
+    return p;
+  };
+  return { width, height, planes: colour ? [plane(0), plane(1), plane(2)] : [plane(0)], ...(transparent ? { alpha: plane(3) } : {}) };
+}
+
+/** Planes as 8-bit RGBA (gray replicated, alpha 255 where there is none): what a file or a canvas takes. */
+export function rgba8(img: PlanarImage): Uint8ClampedArray {
+  const n = img.width * img.height, out = new Uint8ClampedArray(4 * n), p = img.planes, k = p.length === 3;
+  for (let i = 0; i < n; i++) {
+    out[4 * i] = byte8(p[0][i]);
+    out[4 * i + 1] = byte8(p[k ? 1 : 0][i]);
+    out[4 * i + 2] = byte8(p[k ? 2 : 0][i]);
+    out[4 * i + 3] = img.alpha ? byte8(img.alpha[i]) : 255;
+  }
+  return out;
 }

@@ -11,6 +11,9 @@
 // folder).
 import type { Model } from "./model.js";
 
+/** Default bound for decoded photos held for training: 64 M samples (256 MiB). */
+export const PHOTO_CACHE_SAMPLES = 64 * 2 ** 20;
+
 /** A set of gray photos: their sizes up front, their pixels on demand. */
 export interface PhotoSource {
   readonly count: number;
@@ -156,4 +159,14 @@ export function copyPatch(dst: Float32Array, off: number, img: Float32Array, W: 
 export function checkPatchModel(model: Model, patch: number): void {
   const [C, H, W] = model.arch.input;
   if (C !== 1 || H !== patch || W !== patch) throw new Error(`model ${model.arch.name} takes ${C}×${H}×${W} inputs, not gray ${patch}×${patch} patches`);
+}
+
+/** Photos held in memory (the page's uploads): gray samples, all resident. */
+export class MemoryPhotos implements PhotoSource {
+  readonly budget = Infinity;
+  constructor(private readonly photos: { name: string; width: number; height: number; pixels: Float32Array }[]) {}
+  get count(): number { return this.photos.length; }
+  name(i: number): string { return this.photos[i].name; }
+  size(i: number): { width: number; height: number } { return this.photos[i]; }
+  pixels(i: number): Float32Array { return this.photos[i].pixels; }
 }

@@ -9,7 +9,10 @@
 import type { Arch } from "./arch.js";
 import type { Score } from "./eval.js";
 import { ssim } from "./metrics.js";
-import type { Model } from "./model.js";
+import type { Engine } from "./engine.js";
+import { Model } from "./model.js";
+import { parseSigma } from "./noise.js";
+import type { ThreadPool } from "./pool.js";
 import { planRng, type PhotoSource } from "./patches.js";
 import { fitsSize } from "./denoise.js";
 import { to8 } from "./image.js";
@@ -111,4 +114,23 @@ export function validatePhotos(model: Model, v: PhotoValidation): number {
     for (let b = 0; b < B; b++) sum += psnr8(out, v.clean, P, b * P, (s + b) * P);
   }
   return sum / v.count;
+}
+
+/**
+ * Validation of photo training: crops of the held-out photos `val` with fixed noise at the middle of
+ * the training σ range, and an inference model of the crops' size on the training model's engine
+ * and pool that takes its current weights. The CLI's `train --images` and the page's Worker use it.
+ */
+export function photoValidator(engine: Engine, pool: ThreadPool | undefined, model: Model, src: PhotoSource, val: number[], sigma: string, crop = 256): { validate: () => number; what: string; dispose: () => void } {
+  const { lo, hi } = parseSigma(sigma), mid = (lo + hi) / 2;
+  const v = photoValidation(src, val, model.arch, mid, crop);
+  const vm = new Model(engine, { ...model.arch, input: [1, v.S, v.S] }, 1, pool, { inference: true, what: `validation on ${v.S}×${v.S} crops` });
+  return {
+    validate: () => {
+      vm.paramsView().set(model.paramsView());
+      return validatePhotos(vm, v);
+    },
+    what: `${v.count} held-out photo${v.count > 1 ? "s" : ""}, ${v.S}×${v.S} centre crops, σ ${mid}`,
+    dispose: () => vm.dispose(),
+  };
 }

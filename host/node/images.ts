@@ -3,7 +3,7 @@
 // path ends in .jpg / .jpeg. Every problem is a one-line error naming the file.
 import jpeg from "jpeg-js";
 import { fileError } from "../core/errors.js";
-import { planesFromRgba, rgbaFromPlanes, type PlanarImage } from "../core/image.js";
+import { planesFromRgba, rgba8, type PlanarImage } from "../core/image.js";
 import { readFileChecked, writeFileAtomic } from "./files.js";
 import { encodePngPlanes, MAX_PIXELS, readPngPlanesChecked } from "./png.js";
 
@@ -21,8 +21,7 @@ export function decodeJpegPlanes(buf: Uint8Array, name: string): PlanarImage {
   const { width, height, data } = raw;
   const n = width * height;
   if (!(width > 0 && height > 0) || data.length < 4 * n) fileError(name, "corrupt JPEG (no image data)");
-  // jpeg-js writes alpha 255: no alpha plane.
-  return planesFromRgba(width, height, data);
+  return planesFromRgba(data, width, height); // jpeg-js gives alpha 255: no alpha plane
 }
 
 /** Reads a PNG or JPEG file as planes, with one-line errors. */
@@ -36,6 +35,6 @@ export function readImagePlanes(path: string): PlanarImage {
 /** Writes planes as PNG, or as JPEG (quality 95; alpha dropped) for a .jpg / .jpeg path. */
 export function writeImagePlanes(path: string, img: PlanarImage): void {
   if (!/\.jpe?g$/i.test(path)) return writeFileAtomic(path, encodePngPlanes(img));
-  const rgba = rgbaFromPlanes({ ...img, alpha: undefined });
+  const rgba = rgba8({ ...img, alpha: undefined });
   writeFileAtomic(path, jpeg.encode({ width: img.width, height: img.height, data: rgba }, 95).data);
 }

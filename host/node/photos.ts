@@ -5,7 +5,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { UserError } from "../core/errors.js";
 import { luma } from "../core/image.js";
-import type { PhotoSource } from "../core/patches.js";
+import { PHOTO_CACHE_SAMPLES, type PhotoSource } from "../core/patches.js";
 import { readImagePlanes } from "./images.js";
 import { MAX_PIXELS } from "./png.js";
 
@@ -74,8 +74,6 @@ export function imageSize(path: string): { width: number; height: number } | und
   }
 }
 
-/** Default cache bound for decoded photos: 64 M samples (256 MiB). */
-export const PHOTO_CACHE_SAMPLES = 64 * 2 ** 20;
 
 /**
  * The photos of a folder as a PhotoSource. Files whose header cannot be read, or that are smaller

@@ -4,7 +4,7 @@
 // The header is checked before decoding, so a file claiming 100 000 × 100 000 pixels is refused
 // without allocating for it.
 import { PNG } from "pngjs";
-import { planesFromRgba, type GrayImage, type PlanarImage } from "../core/image.js";
+import { byte8, planesFromRgba, type GrayImage, type PlanarImage } from "../core/image.js";
 import { fileError } from "../core/errors.js";
 import { closeSync, openSync, readSync } from "node:fs";
 import { inflateSync } from "node:zlib";
@@ -54,7 +54,7 @@ export function decodePng(buf: Uint8Array, name: string): GrayImage {
  */
 export function decodePngPlanes(buf: Uint8Array, name: string): PlanarImage {
   const { width, height, src, max } = decodeRgba(buf, name);
-  return planesFromRgba(width, height, src, max);
+  return planesFromRgba(src, width, height, max);
 }
 
 /** Encodes planes ([0, 1], clipped, rounded) as an 8-bit PNG: gray, gray + alpha, RGB or RGBA. */
@@ -65,7 +65,7 @@ export function encodePngPlanes(img: PlanarImage): Buffer {
   const inRgba = colorType === 4;
   const inK = inRgba ? 4 : k;
   const data = Buffer.alloc(n * inK);
-  const q = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 255);
+  const q = byte8;
   for (let i = 0; i < n; i++) {
     if (inRgba) {
       const g = q(planes[0][i]);
