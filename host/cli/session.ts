@@ -2,9 +2,9 @@
 // resumed from a --resume checkpoint, with its settings, engine, data, model and trainer.
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { getArch, type Arch } from "../core/arch.js";
-import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
+import { checkData, dataFacts, pathName, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
 import type { Engine } from "../core/engine.js";
 import { UserError } from "../core/errors.js";
 import type { ImageSet } from "../core/idx.js";
@@ -51,6 +51,31 @@ export function defaultCheckpoint(out: string): string {
   return out.replace(/[/\\]+$/, "").replace(/\.safetensors$/i, "") + ".ckpt.safetensors";
 }
 
+/** The settings as weights and checkpoints record them: the default data by its tag, every other path by its name. */
+export function recordedSettings(st: TrainSettings): TrainSettings {
+  return {
+    ...st, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : pathName(st.data), out: pathName(st.out),
+    ...(st.images !== undefined ? { images: pathName(st.images) } : {}),
+    ...(st.valImages !== undefined ? { valImages: pathName(st.valImages) } : {}),
+  };
+}
+
+/** Where a resumed run writes by default: the recorded output name next to the checkpoint (an older checkpoint's path as it is). */
+function besideCheckpoint(checkpoint: string, out: string): string {
+  return /[/\\]/.test(out) ? out : join(dirname(checkpoint), out);
+}
+
+/** The arguments that continue a session from its checkpoint: --resume, and the paths its files record by name only. */
+export function resumeArgs(s: Session): string {
+  const st = s.settings, args = ["--resume", s.checkpoint];
+  if (st.images !== undefined) {
+    args.push("--images", st.images);
+    if (st.valImages !== undefined) args.push("--val-images", st.valImages);
+  } else if (st.data !== DEFAULT_DATA) args.push("--data", st.data);
+  if (resolve(besideCheckpoint(s.checkpoint, pathName(st.out))) !== resolve(st.out)) args.push("--out", st.out);
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+}
+
 export function dataDir(dir: string): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: data directory does not exist`);
   return dir;
@@ -94,7 +119,7 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   }
   return {
     ...rt, model, trainer, run, settings, data, images, checkpoint, unit: photos ? "patches" : "img", ...check,
-    keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)), resumedFrom: f.resume,
+    keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)), resumedFrom: f.resume === undefined ? undefined : pathName(f.resume),
   };
 }
 
@@ -132,8 +157,18 @@ function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: 
     epochs: given("epochs") ? f.epochs : c.epochs,
     data: given("data") ? f.data : c.data === DEFAULT_DATA_TAG ? DEFAULT_DATA : c.data,
     ...(c.images !== undefined ? { images: given("images") ? f.images : c.images, data: given("images") ? f.images! : c.data } : {}),
-    out: given("out") ? f.out : c.out,
+    ...(c.valImages !== undefined ? { valImages: given("valImages") ? f.valImages : c.valImages } : {}),
+    out: given("out") ? f.out : besideCheckpoint(f.resume, c.out),
   };
+  // Checkpoints name their data without its directory: a folder not found here must be given.
+  const folders = settings.images !== undefined ? (["images", "valImages"] as const) : (["data"] as const);
+  for (const key of folders) {
+    const dir = settings[key];
+    if (dir !== undefined && !given(key) && !existsSync(dir)) {
+      const flag = `--${key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+      throw new UserError(`${f.resume}: the checkpoint's ${key} folder '${dir}' is not here (checkpoints record names, not paths): give it with ${flag} <dir>`);
+    }
+  }
   return { settings, resumed };
 }
 
