@@ -9,6 +9,7 @@ import type { Engine } from "../core/engine.js";
 import { UserError } from "../core/errors.js";
 import type { ImageSet } from "../core/idx.js";
 import { Model } from "../core/model.js";
+import { checkImageSize } from "../core/eval.js";
 import { levelsFor, parseSigma, photoLevels } from "../core/noise.js";
 import { PatchBatches, photoHash, splitPhotos } from "../core/patches.js";
 import { photoValidation, validatePhotos } from "../core/photoeval.js";
@@ -95,8 +96,8 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   let images: ImageSet | PatchBatches, data: DataFacts, photos: { folder: PhotoFolder; val: number[] } | undefined;
   if (settings.images !== undefined) {
     const P = settings.patch ?? 48, folder = new PhotoFolder(settings.images, P);
-    if (!f.quiet) for (const w of folder.skipped) process.stderr.write(`denoise-wasm: warning: skipped ${w}\n`);
     const own = settings.valImages !== undefined ? new PhotoFolder(settings.valImages, 16) : undefined;
+    if (!f.quiet) for (const w of [...folder.warnings(), ...(own?.warnings() ?? [])]) process.stderr.write(`denoise-wasm: warning: ${w}\n`);
     const { train, val } = splitPhotos(folder, own ? 0 : settings.valSplit ?? 0, settings.seed);
     images = new PatchBatches(folder, train, P, settings.patchesPerImage ?? 64, settings.seed);
     data = { count: images.count, rows: P, cols: P, hash: photoHash(folder, train) };
@@ -107,7 +108,7 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
     data = dataFacts(set, Math.min(settings.limit ?? set.count, set.count));
   }
   if (resumed) checkData(resumed.file, resumed.ckpt.data, data, settings.images ?? settings.data);
-  const { model, run } = runModel(rt, f, settings, resumed, given);
+  const { model, run } = runModel(rt, f, settings, resumed, given, images);
   const trainer = runTrainer(model, images, settings);
   const check = photos && photos.val.length ? photoCheck(rt, model, photos.folder, photos.val, settings) : undefined;
   if (resumed) {
@@ -195,16 +196,18 @@ async function runtimeFor(f: TrainFlags, settings: TrainSettings, resumed: Resum
 }
 
 /** Builds a training model of `path`'s architecture (else `archName`) with its weights; `resumed`: Adam state restored. */
-export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean; patch?: number } = {}): { model: Model; resumed: boolean } {
+export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean; patch?: number; images?: ImageSet } = {}): { model: Model; resumed: boolean } {
   const st = readSafetensors(path);
   const stored = archOf(st, path, archName);
   const arch = opts.patch ? withInput(stored, opts.patch) : stored;
+  // Weights for other inputs (a photo model given to the digits) are refused before a model is built for them.
+  if (opts.images) checkImageSize({ arch }, opts.images);
   const model = new Model(rt.engine, arch, batch, rt.pool, { inference: opts.inference, what: `${path}: a batch of ${batch}` });
   return { model, resumed: loadWeights(model, st, path, !!opts.optimizer) };
 }
 
 /** The model and run history: from the checkpoint, from --init weights, or freshly initialised. */
-function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean): { model: Model; run: TrainRun } {
+function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean, images: ImageSet | PatchBatches): { model: Model; run: TrainRun } {
   let model: Model, run: TrainRun;
   if (resumed) {
     const { file, st, ckpt } = resumed;
@@ -218,7 +221,7 @@ function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: 
     run = ckpt.history;
   } else if (f.init) {
     let had: boolean;
-    ({ model, resumed: had } = modelFromWeights(rt, f.init, f.batch, f.arch, { optimizer: true, patch: settings.images !== undefined ? settings.patch : undefined }));
+    ({ model, resumed: had } = modelFromWeights(rt, f.init, f.batch, f.arch, { optimizer: true, patch: settings.images !== undefined ? settings.patch : undefined, images: images instanceof PatchBatches ? undefined : images }));
     if (!f.quiet) process.stderr.write(`init: ${f.init}${had ? ` (Adam state at step ${model.step} restored)` : " (fresh Adam state)"}\n`);
     run = newRun();
   } else {
