@@ -35,7 +35,7 @@ before(async () => {
   ({ server, url } = await startServer(0));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: ["--headless", "--no-sandbox", "--js-flags=--expose-gc", "--enable-precise-memory-info", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
   });
   page = await browser.newPage({ viewport: { width: 1100, height: 1100 } });
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
@@ -102,6 +102,40 @@ test("drawing with the mouse and uploading a PNG of another size both get denois
   await inPage((h) => h.app.selectDigit(0));
 });
 
+const UPLOADS = 50;
+test(`${UPLOADS} uploads of random sizes in one page session: the page's model memory comes back to its start level, wasm memory flat`, { skip }, async () => {
+  const r = (k: number) => ((k * 2654435761) >>> 0) / 2 ** 32;
+  const sizes = Array.from({ length: UPLOADS }, (_, k) => [8 + Math.floor(r(2 * k + 1) * 112), 8 + Math.floor(r(2 * k + 2) * 112)]);
+  const measure = () => inPage((h) => {
+    (window as any).gc();
+    return { top: h.app.engine.heapTop(), wasm: h.app.engine.memory.buffer.byteLength, js: (performance as any).memory.usedJSHeapSize as number };
+  });
+  const pass = async () => {
+    for (const [k, [w, hgt]] of sizes.entries()) {
+      const png = craftPng({ width: w, height: hgt, colorType: 2, bitDepth: 8 }, (x, y) => [(x * 9 + k) % 256, (y * 5) % 256, ((x + y) * 3) % 256]);
+      const got = await inPage(async (h, a) => {
+        await h.app.upload(new Blob([new Uint8Array(a)], { type: "image/png" }));
+        return [h.app.clean.width, h.app.clean.height, h.app.denoised.length];
+      }, [...png]);
+      assert.deepEqual(got, [w, hgt, w * hgt], `upload ${k}`);
+    }
+    await inPage((h) => h.app.selectDigit(0));
+  };
+  await inPage((h) => h.app.selectDigit(0));
+  const start = await measure();
+  await pass();
+  const one = await measure();
+  await pass();
+  const two = await measure();
+  const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+  console.log(`# page: ${2 * UPLOADS} uploads of 8–119 px sides: allocator top ${mb(start.top)} → ${mb(two.top)} MiB, wasm ${mb(start.wasm)} → ${mb(one.wasm)} → ${mb(two.wasm)} MiB, JS heap ${mb(start.js)} → ${mb(one.js)} → ${mb(two.js)} MiB`);
+  assert.equal(one.top, start.top, "the page's model memory did not come back after the uploads");
+  assert.equal(two.top, start.top);
+  assert.equal(two.wasm, one.wasm, "wasm memory grew on a second pass over the same sizes");
+  assert.ok(Math.abs(two.js - one.js) < 4 * 2 ** 20, `JS heap moved by ${mb(two.js - one.js)} MB between passes`);
+  assert.deepEqual(consoleErrors, []);
+});
+
 test("training in the Worker lowers the loss, keeps the page responsive, stops, resumes and downloads", { skip }, async () => {
   // From a fresh init the loss falls fast; meanwhile the main thread must keep answering.
   const started = inPage((h) => h.app.train({ ...h.app.setup(), weights: h.app.freshWeights(3), noise: "gaussian", batch: 16 }, 80));
@@ -147,7 +181,7 @@ test("training in the Worker lowers the loss, keeps the page responsive, stops, 
 
 for (const threads of [1, 2]) {
   test(`strict build, ${threads} thread(s): N training steps in Chromium's Worker are bit-identical to Node's`, { skip }, async () => {
-    const steps = 12, setup = { noise: "mixed" as const, batch: 16, lr: 1e-3, seed: 7, threads };
+    const steps = 100, setup = { noise: "mixed" as const, batch: 16, lr: 1e-3, seed: 7, threads };
     const browserRun = await inPage((h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps), { setup, steps });
     assert.equal(await inPage((h) => h.app.trainThreads), threads, "the page did not train with the threads asked for");
 
