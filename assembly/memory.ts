@@ -14,7 +14,9 @@ export function alloc(bytes: usize): usize {
   if (end < p) abort("wasm memory is full (4 GiB)");
   const have = <usize>memory.size() << 16;
   if (end > have && memory.grow(<i32>((end - have + 0xffff) >>> 16)) < 0) abort("wasm memory cannot grow that far");
-  memory.fill(p, 0, bytes);
+  // Below `have` the bytes may be a released model's; above it they are fresh pages, zero already
+  // (and left untouched, so a large reservation costs no resident memory until it is used).
+  if (have > p) memory.fill(p, 0, min(bytes, have - p));
   top = end;
   return p;
 }

@@ -296,6 +296,33 @@ test("photos: memory stays flat over 10 uploads of different sizes", { skip }, a
   assert.ok(heap[heap.length - 1] < heap[0] + 24 * 2 ** 20, `JS heap grew: ${mib(heap)}`);
 });
 
+const UPLOADS = 50;
+test(`photos: ${UPLOADS} uploads of random sizes, twice, in one page session: the photo Worker's allocator back at its start after every image, wasm memory flat on the second pass`, { skip }, async () => {
+  const r = (k: number) => ((k * 2654435761) >>> 0) / 2 ** 32;
+  const sizes = Array.from({ length: UPLOADS }, (_, k) => [8 + Math.floor(r(2 * k + 1) * 112), 8 + Math.floor(r(2 * k + 2) * 112)]);
+  const photo = readImagePlanes(`${TEST_PHOTOS}coffee.png`), gray = readImagePlanes(`${TEST_PHOTOS}camera.png`);
+  await inPage((h) => h.app.photos.clearPhotos());
+  const tops = new Set<number>(), wasm: number[][] = [[], []], heap: number[] = [];
+  for (const pass of [0, 1]) {
+    for (const [k, [w, hgt]] of sizes.entries()) {
+      const name = `rand-${pass}-${k}.png`;
+      await page.setInputFiles("#photos", { name, mimeType: "image/png", buffer: encodePngPlanes(crop(k % 3 ? gray : photo, w, hgt, 11 * k, 5 * k)) });
+      const res = await photoResult(name);
+      assert.ok(res, `no result for ${w}×${hgt}: ${await page.textContent("#error")}`);
+      tops.add(res.heapTop);
+      wasm[pass].push(res.memoryBytes);
+    }
+    heap.push(await page.evaluate(() => { (window as any).gc(); return (performance as any).memory.usedJSHeapSize as number; }));
+  }
+  const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+  console.log(`# page: ${2 * UPLOADS} photo uploads of 8–119 px sides: allocator top after each ${[...tops].join(", ")} (byte address); ` +
+    `photo Worker wasm ${mb(Math.max(...wasm[0]))} MiB (first pass) → ${mb(Math.max(...wasm[1]))} MiB (second); page JS heap ${mb(heap[0])} → ${mb(heap[1])} MiB`);
+  assert.equal(tops.size, 1, "the photo Worker's allocator did not come back to the same top after every image");
+  assert.equal(Math.max(...wasm[1]), Math.max(...wasm[0]), "wasm memory grew on a second pass over the same sizes");
+  assert.ok(Math.abs(heap[1] - heap[0]) < 4 * 2 ** 20, `page JS heap moved by ${mb(heap[1] - heap[0])} MB between passes`);
+  assert.deepEqual(consoleErrors, []);
+});
+
 test("photos: training on 20 photos in the page adopts the weights only if validation improved; reset brings the shipped models back", { skip }, async () => {
   // 20 photos: windows of the training and test photos, 160 × 128 (colour ones stay colour; training reads luma).
   const files = [...readdirSync(TRAIN_PHOTOS).map((f) => TRAIN_PHOTOS + f), ...readdirSync(TEST_PHOTOS).map((f) => TEST_PHOTOS + f)];
@@ -337,7 +364,7 @@ test("photos: training on 20 photos in the page adopts the weights only if valid
 
 for (const threads of [1, 2]) {
   test(`strict build, ${threads} thread(s): N training steps in Chromium's Worker are bit-identical to Node's`, { skip }, async () => {
-    const steps = 12, setup = { noise: "mixed" as const, batch: 16, lr: 1e-3, seed: 7, threads };
+    const steps = 100, setup = { noise: "mixed" as const, batch: 16, lr: 1e-3, seed: 7, threads };
     const browserRun = await inPage((h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps), { setup, steps });
     assert.equal(await inPage((h) => h.app.trainThreads), threads, "the page did not train with the threads asked for");
 

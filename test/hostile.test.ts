@@ -1,5 +1,7 @@
 // Hostile input through the CLI, as a user would meet it (child processes): damaged IDX data sets,
-// damaged or oversized PNGs, malformed weights files and checkpoints, bad flags, runs that diverge.
+// damaged or oversized PNGs, JPEG and PNG decompression bombs, truncated JPEGs, photo folders of
+// 10 000 tiny files or with unreadable files, a photo model given to the digits, malformed weights
+// files and checkpoints, bad flags, runs that diverge.
 // Every case must end with one line on stderr naming the problem, exit ≠ 0, no crash (no signal, no
 // stack trace), no output file (not even a partial or temporary one), and a peak RSS under a bound
 // (measured in the child by an --import hook). Valid but unusual PNGs (palette, 16-bit, alpha,
@@ -10,7 +12,8 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import jpeg from "jpeg-js";
 import { gzipSync, deflateSync } from "node:zlib";
 import { DEFAULT_DATA } from "../host/node/files.js";
 import { readIdx, readSafetensors } from "../host/node/files.js";
@@ -103,6 +106,35 @@ function weightsWith(f: (name: string, d: Float32Array) => Float32Array | undefi
 const metaNoAdam = Object.fromEntries(Object.entries(st.metadata).filter(([k]) => !k.startsWith("optimizer.")));
 const ckMeta = (edit: (m: Record<string, string>) => void) => editSafetensorsHeader(ckBytes, (h) => edit(h.__metadata__));
 
+// JPEGs: a small good one, and the same with the frame header's size changed (nothing else)
+const goodJpeg = Buffer.from(jpeg.encode({ width: 64, height: 48, data: Uint8Array.from({ length: 4 * 64 * 48 }, (_, i) => (i % 4 === 3 ? 255 : (i >> 2) * 7)) }, 90).data);
+function jpegSized(w: number, h: number): Buffer {
+  const b = Buffer.from(goodJpeg);
+  for (let at = 2; at < b.length; at += 2 + b.readUInt16BE(at + 2)) {
+    if (b[at + 1] === 0xc0) { b.writeUInt16BE(h, at + 5); b.writeUInt16BE(w, at + 7); return b; }
+  }
+  throw new Error("no SOF0");
+}
+const PHOTO_WEIGHTS = fileURLToPath(new URL("../../data/photo.safetensors", import.meta.url));
+/** 10 000 files of 4×4 pixels. */
+const tinyFolder = (() => {
+  const d = dir("many-tiny"), png = craftPng({ width: 4, height: 4, colorType: 0, bitDepth: 8 }, (x, y) => [x * y]);
+  for (let i = 0; i < 10000; i++) writeFileSync(join(d, `t${String(i).padStart(5, "0")}.png`), png);
+  return d;
+})();
+/** Good photos with unreadable ones among them: a truncated JPEG, a JPEG bomb, a PNG cut short, a .png that is text. */
+const mixedFolder = (() => {
+  const d = dir("mixed");
+  for (const k of [0, 1, 2]) writeFileSync(join(d, `a-good${k}.png`), craftPng({ width: 64 + 8 * k, height: 56, colorType: 0, bitDepth: 8 }, (x, y) => [(x * 5 + y * 3 + 40 * k) % 256]));
+  writeFileSync(join(d, "b-good.jpg"), goodJpeg);
+  writeFileSync(join(d, "c-truncated.jpg"), goodJpeg.subarray(0, goodJpeg.length >> 1));
+  writeFileSync(join(d, "d-bomb.jpg"), jpegSized(8000, 8000));
+  const png = craftPng({ width: 64, height: 64, colorType: 0, bitDepth: 8 }, (x, y) => [(x ^ y) & 255]);
+  writeFileSync(join(d, "e-cut.png"), png.subarray(0, png.length - 30));
+  writeFileSync(join(d, "f-text.png"), "not a png at all");
+  return d;
+})();
+
 const o = join(tmp, "cases", "out.safetensors"), p = join(tmp, "cases", "out.png"), res = join(tmp, "cases", "results");
 const T = (...a: string[]) => ["train", "--out", o, "--quiet", "--build", "strict", ...a];
 const D = (...a: string[]) => ["denoise", ...a, "-o", p, "--weights", weights, "--quiet"];
@@ -146,6 +178,20 @@ const cases: Case[] = [
   { kind: "png", args: D(file("filter-9.png", Buffer.concat([sig, ihdr(4, 4), chunk("IDAT", deflateSync(Buffer.alloc(20, 9))), iend]))), re: /Unrecognised filter type - 9/, outputs: [p] },
   { kind: "png", args: D(file("no-ihdr.png", Buffer.concat([sig, chunk("IDAT", zeros(4, 4)), ihdr(4, 4), iend]))), re: /first chunk is not IHDR/, outputs: [p] },
   { kind: "png", args: ["denoise", digit, join(tmp, "cases"), "-o", dir("many-out")], re: /cases: not a regular file/, outputs: [join(tmp, "cases", "many-out", "digit.png")] },
+  // JPEG and PNG decompression bombs (huge declared sizes in small files), truncated JPEGs
+  { kind: "bomb", args: D(file("bomb-65000.jpg", jpegSized(65000, 65000))), re: /JPEG is 65000×65000 pixels, over the 67108864-pixel limit/, outputs: [p] },
+  { kind: "bomb", args: D(file("bomb-8000.jpg", jpegSized(8000, 8000))), re: /JPEG declares 8000×8000 pixels in \d+ bytes \(over 1024 a byte\): truncated, or a decompression bomb/, outputs: [p] },
+  { kind: "bomb", args: D(file("bomb-100000.png", Buffer.concat([sig, ihdr(100000, 100000), chunk("IDAT", zeros(100, 100)), iend]))), re: /PNG is 100000×100000 pixels, over the 67108864-pixel limit/, outputs: [p] },
+  { kind: "bomb", args: D(file("bomb-8000.png", Buffer.concat([sig, ihdr(8000, 8000, 8, 2), chunk("IDAT", zeros(24000, 40)), iend]))), re: /image data inflates to \d+ bytes, the header needs 192008000/, outputs: [p] },
+  { kind: "bomb", args: D(file("truncated.jpg", goodJpeg.subarray(0, goodJpeg.length >> 1))), re: /truncated\.jpg: corrupt JPEG/, outputs: [p] },
+  { kind: "bomb", args: D(file("truncated-head.jpg", goodJpeg.subarray(0, 40))), re: /truncated-head\.jpg: corrupt JPEG \(no frame header\)/, outputs: [p] },
+  { kind: "bomb", args: ["denoise", digit, file("truncated-2.jpg", goodJpeg.subarray(0, goodJpeg.length - 200)), "-o", dir("two-out"), "--weights", weights, "--quiet"], re: /truncated-2\.jpg: corrupt JPEG/, outputs: [join(tmp, "cases", "two-out", "digit.png")] },
+  // photo folders: 10 000 tiny files; an unreadable file where every photo must be read (eval refuses)
+  { kind: "photos", args: T("--images", tinyFolder), re: /many-tiny: no usable PNG or JPEG photos \(10000 skipped: .*is smaller than 48×48, …\)/ },
+  { kind: "photos", args: ["eval", "--images", mixedFolder, "--weights", PHOTO_WEIGHTS, "--baselines", "off", "--quiet"], re: /mixed[/\\]c-truncated\.jpg: corrupt JPEG/ },
+  // a photo model given to the digits
+  { kind: "model", args: ["eval", "--data", data, "--weights", PHOTO_WEIGHTS, "--quiet"], re: /images are 28×28, architecture unet32 takes 48×48/ },
+  { kind: "model", args: T("--data", data, "--init", PHOTO_WEIGHTS), re: /images are 28×28, architecture unet32 takes 48×48/ },
   // safetensors (weights)
   { kind: "safetensors", args: D(digit).map((a) => (a === weights ? file("past-end.safetensors", lenOnly(1000n)) : a)), re: /header length 1000 runs past the end of the file \(64 bytes\)/, outputs: [p] },
   { kind: "safetensors", args: ["eval", "--data", data, "--weights", file("huge-header.safetensors", lenOnly(2n ** 40n))], re: /header length 1099511627776 is over the 104857600-byte limit/ },
@@ -162,16 +208,18 @@ const cases: Case[] = [
   { kind: "safetensors", args: ["eval", "--data", data, "--weights", file("arch-json.safetensors", editSafetensorsHeader(wBytes, (h) => { h.__metadata__.arch_json = "[1, 2, 3]"; }))], re: /arch_json is not an architecture/ },
   { kind: "safetensors", args: ["eval", "--data", data, "--weights", file("arch-bad.safetensors", editSafetensorsHeader(wBytes, (h) => { const a = JSON.parse(h.__metadata__.arch_json); a.layers[0].kernel = 99; h.__metadata__.arch_json = JSON.stringify(a); }))], re: /architecture "seed" is invalid: .*kernel 99×99 larger than padded input 28×28/ },
   { kind: "safetensors", args: ["eval", "--data", data, "--weights", file("arch-params.safetensors", editSafetensorsHeader(wBytes, (h) => { const a = JSON.parse(h.__metadata__.arch_json); a.layers[4].out = 1e6; a.layers[5].out = 1e6; h.__metadata__.arch_json = JSON.stringify(a); }))], re: /parameters \(limit 67108864\)/ },
-  { kind: "safetensors", args: ["eval", "--data", data, "--weights", file("arch-input.safetensors", editSafetensorsHeader(wBytes, (h) => { const a = JSON.parse(h.__metadata__.arch_json); a.input = [1, 28000, 28000]; h.__metadata__.arch_json = JSON.stringify(a); }))], re: /a batch of 256 would need \d+\.\d+ GiB of wasm memory/ },
+  { kind: "safetensors", args: ["eval", "--data", data, "--weights", file("arch-input.safetensors", editSafetensorsHeader(wBytes, (h) => { const a = JSON.parse(h.__metadata__.arch_json); a.input = [1, 28000, 28000]; h.__metadata__.arch_json = JSON.stringify(a); }))], re: /images are 28×28, architecture seed takes 28000×28000/ },
+  { kind: "flags", args: T("--data", data, "--arch", "unet32", "--batch", "4096"), re: /--batch 4096 would need \d+\.\d+ GiB of wasm memory with architecture unet32/ },
   { kind: "safetensors", args: ["eval", "--data", data, "--weights", file("arch-name.safetensors", editSafetensorsHeader(wBytes, (h) => { delete h.__metadata__.arch_json; h.__metadata__.arch = "resnet-9000"; }))], re: /unknown architecture 'resnet-9000'/ },
   // checkpoints and --resume
   { kind: "checkpoint", args: T("--resume", weights), re: /not a checkpoint \(no trainer state in its metadata\)/ },
   { kind: "checkpoint", args: T("--resume", ckpt, "--data", makeData(dir("other-size"), 128, 16)), re: /checkpoint was trained on 256 images of 28×28, .* gives 128 of 28×28/ },
   { kind: "checkpoint", args: T("--resume", ckpt, "--data", (() => { const d = makeData(dir("other-pixels"), 256, 16); const f = join(d, "train-images-idx3-ubyte"); const b = readFileSync(f); b[5000] ^= 1; writeFileSync(f, b); return d; })()), re: /checkpoint was trained on other images \(hash [0-9a-f]{8}\)/ },
-  { kind: "checkpoint", args: T("--resume", file("other-arch.ckpt.safetensors", ckMeta((m) => { const a = JSON.parse(m.arch_json); a.layers[0].out = 8; m.arch_json = JSON.stringify(a); }))), re: /tensor 'encoder.0.weight' has shape 16×1×3×3, architecture seed needs 8×1×3×3/ },
+  { kind: "checkpoint", args: T("--resume", file("other-arch.ckpt.safetensors", ckMeta((m) => { const a = JSON.parse(m.arch_json); a.layers[0].out = 8; m.arch_json = JSON.stringify(a); })), "--data", data), re: /tensor 'encoder.0.weight' has shape 16×1×3×3, architecture seed needs 8×1×3×3/ },
   { kind: "checkpoint", args: T("--resume", ckpt, "--arch", "unet16"), re: /--arch unet16 differs from the checkpoint's arch seed/ },
   { kind: "checkpoint", args: T("--resume", ckpt, "--lr", "0.01"), re: /--lr 0.01 differs from the checkpoint's lr 0.001: a resumed run keeps its options/ },
   { kind: "checkpoint", args: T("--resume", ckpt, "--init", weights), re: /--init and --resume exclude each other/ },
+  { kind: "checkpoint", args: T("--resume", ckpt), re: /the checkpoint's data folder '[^']+' is not here \(checkpoints record names, not paths\): give it with --data <dir>/ },
   { kind: "checkpoint", args: T("--resume", file("order.ckpt.safetensors", ckMeta((m) => { m["checkpoint.order"] = Buffer.alloc(256 * 4).toString("base64"); }))), re: /order is not a permutation of the 256 images/ },
   { kind: "checkpoint", args: T("--resume", file("rng.ckpt.safetensors", ckMeta((m) => { m["checkpoint.rng"] = "xyz"; }))), re: /RNG state must be 64 hex digits/ },
   { kind: "checkpoint", args: T("--resume", file("history.ckpt.safetensors", ckMeta((m) => { m["checkpoint.history"] = JSON.stringify({ epochs: [], batchLosses: [1, 2], seconds: 1 }); }))), re: /history must hold 8 finite batch losses/ },
@@ -292,4 +340,31 @@ test("valid but unusual PNGs (palette, 16-bit, alpha, interlaced, sub-byte) deno
   for (let i = 0; i < 784; i++) diff += Math.abs(half.data[i] - ref.data[i]);
   assert.ok(diff > 1, "alpha was ignored");
   console.log(`# ${kinds.length + 1} unusual PNG encodings denoised through the CLI; ${kinds.length} equal the 8-bit gray result within ${worst.toFixed(0)} gray level(s)`);
+});
+
+test("images of 1 × 1, 1 × 100 000 and 100 000 × 1 pixels denoise to their own size; a photo folder with unreadable files among good ones trains on the good ones, one capped warning list", () => {
+  const sizes: [number, number][] = [[1, 1], [100000, 1], [1, 100000]];
+  const outDir = join(tmp, "edge-out");
+  const inputs = sizes.map(([w, h]) => file(join("edge", `e${w}x${h}.png`), craftPng({ width: w, height: h, colorType: 0, bitDepth: 8 }, (x, y) => [(x * 7 + y * 13) % 256])));
+  const t0 = performance.now();
+  const run = runCli(["denoise", ...inputs, "-o", outDir, "--weights", weights, "--quiet"]);
+  assert.equal(run.code, 0, run.err);
+  for (const [w, h] of sizes) {
+    const img = decodePng(readFileSync(join(outDir, `e${w}x${h}.png`)), "out");
+    assert.deepEqual([img.width, img.height], [w, h]);
+  }
+  const denoiseS = (performance.now() - t0) / 1000;
+  // 4 good photos, 4 unreadable ones (skipped, each named), 12 more too small: 10 warning lines, then a count.
+  const folder = join(tmp, "cases", "mixed-train");
+  cpSync(mixedFolder, folder, { recursive: true });
+  for (let i = 0; i < 12; i++) writeFileSync(join(folder, `z${i}.png`), craftPng({ width: 8, height: 8, colorType: 0, bitDepth: 8 }, () => [9]));
+  const out = join(tmp, "mixed.safetensors");
+  const r = runCli(["train", "--images", folder, "--arch", "unet16", "--patch", "16", "--patches-per-image", "4", "--batch", "8", "--epochs", "1", "--build", "strict", "--out", out]);
+  assert.equal(r.code, 0, r.err);
+  const warnings = r.err.split("\n").filter((l) => l.startsWith("denoise-wasm: warning: "));
+  assert.equal(warnings.length, 11, r.err);
+  for (const bad of ["c-truncated.jpg: corrupt JPEG", "d-bomb.jpg: JPEG declares 8000×8000", "e-cut.png: corrupt PNG", "f-text.png"]) assert.ok(warnings.some((w) => w.includes(bad)), `no warning for ${bad}\n${r.err}`);
+  assert.match(warnings[10], /skipped 6 more files of .*mixed-train \(16 in all\)/);
+  assert.ok(existsSync(out));
+  console.log(`# 1×1, 100000×1, 1×100000 denoised to their sizes (${denoiseS.toFixed(1)} s); photo folder: 4 good photos trained, 4 unreadable and 12 tiny skipped, ${warnings.length} warning lines`);
 });

@@ -117,7 +117,7 @@ test("train --images: a folder of PNG and JPEG photos (nested), validation PSNR 
   assert.match(whole.err, /epoch 2\/2: loss [\d.]+, [\d.]+ s, \d+ patches\/s, validation [\d.]+ dB/);
   const half = train(join(dir, "half.safetensors"), "--epochs", "1", "--checkpoint", join(dir, "half.ckpt"));
   assert.equal(half.code, 0, half.err);
-  const resumed = runCli(["train", "--resume", join(dir, "half.ckpt"), "--epochs", "2", "--out", join(dir, "resumed.safetensors"), "--quiet"]);
+  const resumed = runCli(["train", "--resume", join(dir, "half.ckpt"), "--images", photos, "--epochs", "2", "--out", join(dir, "resumed.safetensors"), "--quiet"]);
   assert.equal(resumed.code, 0, resumed.err);
   const tensors = (p: string) => {
     const b = readFileSync(p), n = Number(b.readBigUInt64LE(0));

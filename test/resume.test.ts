@@ -4,14 +4,17 @@
 //    is reported against strict, not required to match it.
 //  - A Trainer stopped at any batch boundary, checkpointed to bytes and restored into a fresh model
 //    ends bit-identical to an uninterrupted run (same weights, Adam state, losses).
-//  - The CLI killed with SIGTERM / SIGINT at a random moment exits 143 / 130 after writing its
-//    checkpoint; `train --resume` (once or after a second kill) ends with the same bytes as a run
-//    that was never interrupted.
+//  - The CLI killed with SIGTERM / SIGINT at a random moment (20 kills: digits on 1 and 2 threads,
+//    relaxed, photo folders) exits 143 / 130 after writing its checkpoint; `train --resume` with the
+//    arguments its message gives (once or after a second kill) ends with the same bytes as a run
+//    that was never interrupted. Neither file names the directories it was made in.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { homedir, tmpdir } from "node:os";
+import jpeg from "jpeg-js";
 import { join } from "node:path";
 import { SEED } from "../host/core/arch.js";
 import { decodeCheckpoint, encodeCheckpoint, dataFacts } from "../host/core/checkpoint.js";
@@ -24,6 +27,7 @@ import { decodeSafetensors } from "../host/core/safetensors.js";
 import { DivergedError, newRun, Trainer, trainLoop, trainModel, type TrainOptions } from "../host/core/train.js";
 import { loadWeights, weightsDigest } from "../host/core/weights.js";
 import { CLI, makeData, runCli, runnable } from "./helpers.js";
+import { craftPng } from "./pngcraft.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "denoise-resume-"));
 const all = readImages(join(DEFAULT_DATA, "train-images-idx3-ubyte"));
@@ -134,28 +138,53 @@ function fingerprint(path: string): string {
   return [...parts, st.metadata["optimizer.step"], st.metadata.final_loss].join("|");
 }
 
-test("CLI killed by SIGTERM / SIGINT at random moments, resumed: bit-identical to an uninterrupted run", async () => {
+/** Metadata of a weights or checkpoint file must not name the directories it was made in. */
+function assertNoPaths(file: string): void {
+  const meta = JSON.stringify(readSafetensors(file).metadata);
+  for (const dir of [tmp, tmpdir(), homedir(), process.cwd()].filter((d) => d.length > 1)) assert.ok(!meta.includes(dir), `${file}: metadata holds the path ${dir}`);
+}
+
+/** A folder of small photos (gray PNGs and a colour JPEG) for photo training runs. */
+function makePhotos(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const px = (k: number, x: number, y: number) => Math.round(127 + 90 * Math.sin(x / (4 + k)) * Math.cos(y / (6 - k)) + ((x * 13 + y * 7 + k) % 17) - 8);
+  for (let k = 0; k < 3; k++) writeFileSync(join(dir, `p${k}.png`), craftPng({ width: 40 + 8 * k, height: 36 + 4 * k, colorType: 0, bitDepth: 8 }, (x, y) => [px(k, x, y)]));
+  const W = 44, H = 40, rgba = new Uint8Array(4 * W * H);
+  for (let i = 0; i < W * H; i++) for (let c = 0; c < 4; c++) rgba[4 * i + c] = c === 3 ? 255 : px(3, i % W, Math.floor(i / W)) - 10 * c;
+  writeFileSync(join(dir, "colour.jpg"), jpeg.encode({ width: W, height: H, data: rgba }, 90).data);
+  return dir;
+}
+
+const KILLS = 20;
+
+test(`CLI killed ${KILLS} times by SIGTERM / SIGINT at random moments (digits on 1 and 2 threads, relaxed, photo folders), resumed: bit-identical to uninterrupted runs`, async () => {
   const lines: string[] = [];
-  const relaxed = runnable("relaxed") ? [] : null; // the test runner has --experimental-wasm-relaxed-simd
-  const setups: { build: string; nodeArgs: string[] }[] = [{ build: "strict", nodeArgs: [] }];
-  if (relaxed) setups.push({ build: "relaxed", nodeArgs: ["--experimental-wasm-relaxed-simd"] });
-  const common = ["--data", data, "--epochs", "6", "--batch", "16", "--noise", "mixed", "--seed", "3"];
-  const TOTAL_STEPS = 6 * 16;
-  let trials = 0;
-  for (const { build, nodeArgs } of setups) {
-    const refOut = join(tmp, `ref-${build}.safetensors`);
-    const ref = await spawnCli(["train", ...common, "--build", build, "--out", refOut], nodeArgs);
+  const relaxed = runnable("relaxed"); // the test runner has --experimental-wasm-relaxed-simd
+  const digits = ["--data", data, "--epochs", "6", "--batch", "16", "--noise", "mixed", "--seed", "3"];
+  const photos = ["--images", makePhotos(join(tmp, "photos")), "--arch", "unet16", "--patch", "16", "--patches-per-image", "8", "--batch", "8", "--val-split", "0.25", "--epochs", "4", "--seed", "3"];
+  const setups: { name: string; args: string[]; nodeArgs: string[]; kills: number }[] = [
+    { name: "digits strict", args: [...digits, "--build", "strict", "--threads", "1"], nodeArgs: [], kills: 6 },
+    { name: "digits strict 2 threads", args: [...digits, "--build", "strict", "--threads", "2"], nodeArgs: [], kills: 5 },
+    ...(relaxed ? [{ name: "digits relaxed", args: [...digits, "--build", "relaxed", "--threads", "1"], nodeArgs: ["--experimental-wasm-relaxed-simd"], kills: 3 }] : []),
+    { name: "photos strict", args: [...photos, "--build", "strict", "--threads", "1"], nodeArgs: [], kills: relaxed ? 6 : 9 },
+  ];
+  let kills = 0, resumes = 0;
+  for (const [si, { name, args: common, nodeArgs, kills: want }] of setups.entries()) {
+    const refOut = join(tmp, `ref-${si}.safetensors`);
+    const ref = await spawnCli(["train", ...common, "--out", refOut], nodeArgs);
     assert.equal(ref.code, 0, ref.err);
-    assert.ok(!existsSync(join(tmp, `ref-${build}.ckpt.safetensors`)), "the default checkpoint is removed after success");
-    const want = fingerprint(refOut);
-    const T = ref.trainMs;
-    // Kill plans: one signal, or a second one while the resumed run trains.
-    const plans: NodeJS.Signals[][] = build === "strict" ? [["SIGTERM"], ["SIGTERM"], ["SIGINT"], ["SIGINT"], ["SIGINT", "SIGTERM"]] : [["SIGTERM"], ["SIGINT"]];
-    for (const [n, plan] of plans.entries()) {
-      const out = join(tmp, `run-${build}-${n}.safetensors`), ck = join(tmp, `run-${build}-${n}.ckpt.safetensors`);
+    assert.ok(!existsSync(join(tmp, `ref-${si}.ckpt.safetensors`)), "the default checkpoint is removed after success");
+    assertNoPaths(refOut);
+    const wantPrint = fingerprint(refOut), T = ref.trainMs, TOTAL_STEPS = Number(readSafetensors(refOut).metadata["optimizer.step"]);
+    let got = 0;
+    for (let n = 0; got < want && n < 3 * want; n++) {
+      const out = join(tmp, `run-${si}-${n}.safetensors`), ck = join(tmp, `run-${si}-${n}.ckpt.safetensors`);
       rmSync(out, { force: true });
+      // One signal, or (every third run) a second one while the resumed run trains.
+      const plan: NodeJS.Signals[] = (n % 2 ? ["SIGINT"] : ["SIGTERM"]) as NodeJS.Signals[];
+      if (n % 3 === 2 && got + 1 < want) plan.push(n % 2 ? "SIGTERM" : "SIGINT");
       const story: string[] = [];
-      let args = ["train", ...common, "--build", build, "--out", out];
+      let args = ["train", ...common, "--out", out], resume: string[] | undefined;
       let remaining = T; // ms of training left (the second kill aims inside the resumed run)
       for (const sig of plan) {
         const delay = Math.round((0.03 + 0.72 * Math.random()) * remaining);
@@ -163,7 +192,7 @@ test("CLI killed by SIGTERM / SIGINT at random moments, resumed: bit-identical t
         if (r.signal !== null) {
           // Once training is over the handlers are gone and a signal stops the process at once
           // (README): only allowed after the last epoch, with the final checkpoint or the outputs left.
-          assert.match(r.err, /epoch 6\/6: loss/, `${build} ${sig} after ${delay} ms: died by signal before training ended\n${r.err}`);
+          assert.match(r.err, /epoch (\d+)\/\1: loss/, `${name} ${sig} after ${delay} ms: died by signal before training ended\n${r.err}`);
           assert.ok(existsSync(ck) || existsSync(out), "killed after training, but neither the checkpoint nor the output is there");
           story.push(`${sig} at ${delay} ms came after training ended (stopped at once)`);
           break;
@@ -171,29 +200,35 @@ test("CLI killed by SIGTERM / SIGINT at random moments, resumed: bit-identical t
         if (r.code === 0) { story.push(`${sig} at ${delay} ms came after the run finished`); break; }
         assert.equal(r.code, sig === "SIGINT" ? 130 : 143, r.err);
         const last = r.err.trim().split("\n").at(-1)!;
-        const m = last.match(/interrupted by (SIG\w+) at (.*?): checkpoint written to (.*?); continue with: denoise-wasm train --resume (.*)$/);
+        const m = last.match(/interrupted by (SIG\w+) at (.*?): checkpoint written to (.*?); continue with: denoise-wasm train (--resume .*)$/);
         assert.ok(m, `unexpected last line: ${last}`);
         assert.equal(m[1], sig);
         assert.equal(m[3], ck);
         assert.ok(existsSync(ck) && !existsSync(out), "checkpoint written, no output yet");
+        assertNoPaths(ck);
         story.push(`${sig} at ${delay} ms → ${m[2]}`);
+        kills++;
+        got++;
         remaining = T * (1 - Number(m[2].match(/step (\d+)/)![1]) / TOTAL_STEPS);
-        args = ["train", "--resume", ck]; // not --quiet: the kill is timed from the "engine:" line
+        resume = m[4].split(" "); // the hint's own arguments (paths here have no spaces)
+        args = ["train", ...resume]; // not --quiet: the kill is timed from the "engine:" line
       }
       if (!existsSync(out) || existsSync(ck)) {
-        const r = runCli(["train", "--resume", ck, "--quiet"], { nodeArgs });
+        // A signal after training ended leaves the finished checkpoint but no message: resume as the message would.
+        const r = runCli(["train", ...(resume ?? ["--resume", ck, ...common.slice(0, 2)]), "--quiet"], { nodeArgs });
         assert.equal(r.code, 0, r.err);
       }
-      assert.equal(fingerprint(out), want, `${build} ${story.join("; ")}: final weights differ from the uninterrupted run`);
+      if (story.some((x) => x.includes("→"))) resumes++;
+      assert.equal(fingerprint(out), wantPrint, `${name} ${story.join("; ")}: final weights differ from the uninterrupted run`);
       assert.ok(!existsSync(ck), "the default checkpoint is removed after a successful resume");
-      const interrupted = story.filter((x) => x.includes("→")).length;
-      if (interrupted) trials++;
-      lines.push(`${build}: ${story.join("; ")}${interrupted ? " → resumed, identical" : " (not counted)"}`);
+      assertNoPaths(out);
+      lines.push(`${name}: ${story.join("; ")}${story.some((x) => x.includes("→")) ? " → resumed, identical" : " (not counted)"}`);
     }
+    assert.equal(got, want, `${name}: only ${got} of ${want} kills landed inside training`);
   }
   for (const l of lines) console.log(`# ${l}`);
-  console.log(`# ${trials} interrupted runs resumed, ${trials} bit-identical to the uninterrupted run (6 epochs × 256 images, batch 16)`);
-  assert.ok(trials >= 5, `only ${trials} runs were interrupted`);
+  console.log(`# ${kills} kills in ${resumes} interrupted runs, all resumed bit-identical to the uninterrupted run (digits: 6 epochs × 256 images, batch 16; photos: 4 epochs × 32 patches, batch 8)`);
+  assert.equal(kills, KILLS);
 });
 
 test("--checkpoint keeps the file; resuming it with more --epochs continues the same run", () => {
@@ -203,11 +238,26 @@ test("--checkpoint keeps the file; resuming it with more --epochs continues the 
   assert.equal(r.code, 0, r.err);
   assert.ok(existsSync(ck));
   r = runCli(["train", "--resume", ck, "--epochs", "5", "--out", a, "--quiet"]);
+  assert.equal(r.code, 1, "the checkpoint names its data folder; it is not in this directory");
+  assert.match(r.err, /the checkpoint's data folder 'tiny' is not here \(checkpoints record names, not paths\): give it with --data <dir>/);
+  r = runCli(["train", "--resume", ck, "--data", data, "--epochs", "5", "--out", a, "--quiet"]);
   assert.equal(r.code, 0, r.err);
   r = runCli(["train", ...common, "--epochs", "5", "--out", b]);
   assert.equal(r.code, 0, r.err);
   assert.equal(fingerprint(a), fingerprint(b), "3 epochs + 2 resumed ≠ 5 epochs");
   const meta = readSafetensors(a).metadata;
-  assert.equal(meta.resumed_from, ck);
+  assert.equal(meta.resumed_from, "kept.ckpt.safetensors");
+  assert.equal(meta.data, "tiny");
   assert.equal(meta.epochs, "5");
+});
+
+test("shipped weights record no absolute path (data by name or tag)", () => {
+  const dir = fileURLToPath(new URL("../../data/", import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith(".safetensors"));
+  assert.ok(files.length >= 3);
+  for (const f of files) {
+    for (const [k, v] of Object.entries(readSafetensors(join(dir, f)).metadata)) {
+      assert.ok(!/(^|[\s"'=:])(\/|[A-Za-z]:\\)[\w.-]/.test(v) || k === "arch_json", `${f}: metadata ${k} = ${v} holds an absolute path`);
+    }
+  }
 });

@@ -53,7 +53,7 @@ async function denoise(job: DenoiseJob): Promise<void> {
   const rgba = rgba8(out), noisy = job.compare ? rgba8(input) : undefined;
   ctx.postMessage({
     type: "result", id: job.id, rgba, noisy, seconds, build: engine.build, threads: pool?.size ?? 1,
-    sigmaEstimate: imageSigma(input) * 255, memoryBytes: engine.memory.buffer.byteLength,
+    sigmaEstimate: imageSigma(input) * 255, memoryBytes: engine.memory.buffer.byteLength, heapTop: engine.heapTop(),
     ...(job.compare ? { scores: { noisy: scores(input, image), denoised: scores(out, image) } } : {}),
   }, noisy ? [rgba.buffer, noisy.buffer] : [rgba.buffer]);
 }

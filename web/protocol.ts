@@ -68,5 +68,7 @@ export type FromPhotoWorker =
     type: "result"; id: number; rgba: Uint8ClampedArray; noisy?: Uint8ClampedArray; scores?: { noisy: Score; denoised: Score };
     /** σ (0–255) the clamp estimates for the image the model saw. */
     sigmaEstimate: number; seconds: number; build: string; threads: number; memoryBytes: number;
+    /** The engine allocator's top after the job (every model of the job given back): the same after every image. */
+    heapTop: number;
   }
   | { type: "error"; id: number; message: string };

@@ -55,7 +55,7 @@ export function evalCommand(prog: Command): void {
       const rt = await openRuntime({ build: f.build, quiet, threads: f.threads, threadsGiven: given("threads") });
       try {
         const test = loadSplit(dataDir(f.data), "test");
-        const { model } = modelFromWeights(rt, weightsOrDefault(f.weights), 256, "seed", { inference: true });
+        const { model } = modelFromWeights(rt, weightsOrDefault(f.weights), 256, "seed", { inference: true, images: test });
         const run = evaluate(model, test, { count: f.limit, noises: f.noise, progress: stderrProgress(quiet) });
         if (f.grids) run.sets.forEach((set, i) => writeFileAtomic(join(f.grids!, `grid_${set.label}.png`), gridPng(run, i)));
         process.stdout.write(f.json ? JSON.stringify(run.table) + "\n" : formatTable(run.table) + "\n");

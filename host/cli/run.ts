@@ -4,9 +4,9 @@
 import { rmSync } from "node:fs";
 import { ExitError, UserError } from "../core/errors.js";
 import { DivergedError, trainUntil, type EpochRecord, type Trainer } from "../core/train.js";
-import { DEFAULT_DATA, saveCheckpoint } from "../node/files.js";
+import { saveCheckpoint } from "../node/files.js";
 import { stderrProgress } from "../node/progress.js";
-import { DEFAULT_DATA_TAG, type Session } from "./session.js";
+import { recordedSettings, resumeArgs, type Session } from "./session.js";
 import { STOP_CODES, type StopSignals } from "./signals.js";
 
 const nextTick = () => new Promise<void>((r) => setImmediate(r));
@@ -20,7 +20,7 @@ export function runFacts(s: Session): Record<string, string | number | boolean> 
   return {
     noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), ...(st.mix !== undefined ? { mix: st.mix } : {}),
     ...(st.sigma !== undefined ? { sigma: st.sigma } : {}), ...(st.clip !== undefined ? { clip: st.clip } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
-    shuffle: st.shuffle, train_images: s.data.count, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : st.data, build: s.engine.build,
+    shuffle: st.shuffle, train_images: s.data.count, data: recordedSettings(st).data, build: s.engine.build,
     final_loss: s.run.epochs.at(-1)?.loss ?? NaN, train_seconds: round1(s.run.seconds), ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
     created: new Date().toISOString(),
   };
@@ -28,7 +28,7 @@ export function runFacts(s: Session): Record<string, string | number | boolean> 
 
 function writeCheckpoint(s: Session): void {
   saveCheckpoint(s.model, s.checkpoint, {
-    settings: { ...s.settings, data: s.settings.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : s.settings.data },
+    settings: recordedSettings(s.settings),
     state: s.trainer.state(), data: s.data, history: s.run,
   }, runFacts(s));
 }
@@ -68,7 +68,7 @@ export async function trainSession(s: Session, stop: StopSignals, command: strin
     const sig = stop.signal!;
     if (!quiet && process.stderr.isTTY) process.stderr.write("\n");
     writeCheckpoint(s);
-    throw new ExitError(`interrupted by ${sig} at ${position(s.trainer)}: checkpoint written to ${s.checkpoint}; continue with: denoise-wasm ${command} --resume ${s.checkpoint}`, STOP_CODES[sig]);
+    throw new ExitError(`interrupted by ${sig} at ${position(s.trainer)}: checkpoint written to ${s.checkpoint}; continue with: denoise-wasm ${command} ${resumeArgs(s)}`, STOP_CODES[sig]);
   }
   stop.dispose();
 }

@@ -2,13 +2,14 @@
 // resumed from a --resume checkpoint, with its settings, engine, data, model and trainer.
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { DEFAULT_PHOTO_ARCH, getArch, patchArch, type Arch } from "../core/arch.js";
-import { checkData, dataFacts, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
+import { checkData, dataFacts, pathName, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
 import type { Engine } from "../core/engine.js";
 import { UserError } from "../core/errors.js";
 import type { ImageSet } from "../core/idx.js";
 import { Model } from "../core/model.js";
+import { checkImageSize } from "../core/eval.js";
 import { DEFAULT_PHOTO_SIGMA, levelsFor, parseSigma, photoLevels } from "../core/noise.js";
 import { PatchBatches, photoHash, splitPhotos } from "../core/patches.js";
 import { photoValidator } from "../core/photoeval.js";
@@ -48,6 +49,31 @@ export function defaultCheckpoint(out: string): string {
   return out.replace(/[/\\]+$/, "").replace(/\.safetensors$/i, "") + ".ckpt.safetensors";
 }
 
+/** The settings as weights and checkpoints record them: the default data by its tag, every other path by its name. */
+export function recordedSettings(st: TrainSettings): TrainSettings {
+  return {
+    ...st, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : pathName(st.data), out: pathName(st.out),
+    ...(st.images !== undefined ? { images: pathName(st.images) } : {}),
+    ...(st.valImages !== undefined ? { valImages: pathName(st.valImages) } : {}),
+  };
+}
+
+/** Where a resumed run writes by default: the recorded output name next to the checkpoint (an older checkpoint's path as it is). */
+function besideCheckpoint(checkpoint: string, out: string): string {
+  return /[/\\]/.test(out) ? out : join(dirname(checkpoint), out);
+}
+
+/** The arguments that continue a session from its checkpoint: --resume, and the paths its files record by name only. */
+export function resumeArgs(s: Session): string {
+  const st = s.settings, args = ["--resume", s.checkpoint];
+  if (st.images !== undefined) {
+    args.push("--images", st.images);
+    if (st.valImages !== undefined) args.push("--val-images", st.valImages);
+  } else if (st.data !== DEFAULT_DATA) args.push("--data", st.data);
+  if (resolve(besideCheckpoint(s.checkpoint, pathName(st.out))) !== resolve(st.out)) args.push("--out", st.out);
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+}
+
 export function dataDir(dir: string): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: data directory does not exist`);
   return dir;
@@ -67,8 +93,8 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   let images: ImageSet | PatchBatches, data: DataFacts, photos: { folder: PhotoFolder; val: number[] } | undefined;
   if (settings.images !== undefined) {
     const P = settings.patch ?? 48, folder = new PhotoFolder(settings.images, P);
-    if (!f.quiet) for (const w of folder.skipped) process.stderr.write(`denoise-wasm: warning: skipped ${w}\n`);
     const own = settings.valImages !== undefined ? new PhotoFolder(settings.valImages, 16) : undefined;
+    if (!f.quiet) for (const w of [...folder.warnings(), ...(own?.warnings() ?? [])]) process.stderr.write(`denoise-wasm: warning: ${w}\n`);
     const { train, val } = splitPhotos(folder, own ? 0 : settings.valSplit ?? 0, settings.seed);
     images = new PatchBatches(folder, train, P, settings.patchesPerImage ?? 64, settings.seed);
     data = { count: images.count, rows: P, cols: P, hash: photoHash(folder, train) };
@@ -79,7 +105,7 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
     data = dataFacts(set, Math.min(settings.limit ?? set.count, set.count));
   }
   if (resumed) checkData(resumed.file, resumed.ckpt.data, data, settings.images ?? settings.data);
-  const { model, run } = runModel(rt, f, settings, resumed, given);
+  const { model, run } = runModel(rt, f, settings, resumed, given, images);
   const trainer = runTrainer(model, images, settings);
   const check = photos && photos.val.length ? photoCheck(rt, model, photos.folder, photos.val, settings) : undefined;
   if (resumed) {
@@ -91,7 +117,7 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   }
   return {
     ...rt, model, trainer, run, settings, data, images, checkpoint, unit: photos ? "patches" : "img", ...check,
-    keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)), resumedFrom: f.resume,
+    keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)), resumedFrom: f.resume === undefined ? undefined : pathName(f.resume),
   };
 }
 
@@ -129,8 +155,18 @@ function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: 
     epochs: given("epochs") ? f.epochs : c.epochs,
     data: given("data") ? f.data : c.data === DEFAULT_DATA_TAG ? DEFAULT_DATA : c.data,
     ...(c.images !== undefined ? { images: given("images") ? f.images : c.images, data: given("images") ? f.images! : c.data } : {}),
-    out: given("out") ? f.out : c.out,
+    ...(c.valImages !== undefined ? { valImages: given("valImages") ? f.valImages : c.valImages } : {}),
+    out: given("out") ? f.out : besideCheckpoint(f.resume, c.out),
   };
+  // Checkpoints name their data without its directory: a folder not found here must be given.
+  const folders = settings.images !== undefined ? (["images", "valImages"] as const) : (["data"] as const);
+  for (const key of folders) {
+    const dir = settings[key];
+    if (dir !== undefined && !given(key) && !existsSync(dir)) {
+      const flag = `--${key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+      throw new UserError(`${f.resume}: the checkpoint's ${key} folder '${dir}' is not here (checkpoints record names, not paths): give it with ${flag} <dir>`);
+    }
+  }
   return { settings, resumed };
 }
 
@@ -157,16 +193,18 @@ async function runtimeFor(f: TrainFlags, settings: TrainSettings, resumed: Resum
 }
 
 /** Builds a training model of `path`'s architecture (else `archName`) with its weights; `resumed`: Adam state restored. */
-export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean; patch?: number } = {}): { model: Model; resumed: boolean } {
+export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean; patch?: number; images?: ImageSet } = {}): { model: Model; resumed: boolean } {
   const st = readSafetensors(path);
   const stored = archOf(st, path, archName);
   const arch = opts.patch ? patchArch(stored, opts.patch) : stored;
+  // Weights for other inputs (a photo model given to the digits) are refused before a model is built for them.
+  if (opts.images) checkImageSize({ arch }, opts.images);
   const model = new Model(rt.engine, arch, batch, rt.pool, { inference: opts.inference, what: `${path}: a batch of ${batch}` });
   return { model, resumed: loadWeights(model, st, path, !!opts.optimizer) };
 }
 
 /** The model and run history: from the checkpoint, from --init weights, or freshly initialised. */
-function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean): { model: Model; run: TrainRun } {
+function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean, images: ImageSet | PatchBatches): { model: Model; run: TrainRun } {
   let model: Model, run: TrainRun;
   if (resumed) {
     const { file, st, ckpt } = resumed;
@@ -180,7 +218,7 @@ function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: 
     run = ckpt.history;
   } else if (f.init) {
     let had: boolean;
-    ({ model, resumed: had } = modelFromWeights(rt, f.init, f.batch, f.arch, { optimizer: true, patch: settings.images !== undefined ? settings.patch : undefined }));
+    ({ model, resumed: had } = modelFromWeights(rt, f.init, f.batch, f.arch, { optimizer: true, patch: settings.images !== undefined ? settings.patch : undefined, images: images instanceof PatchBatches ? undefined : images }));
     if (!f.quiet) process.stderr.write(`init: ${f.init}${had ? ` (Adam state at step ${model.step} restored)` : " (fresh Adam state)"}\n`);
     run = newRun();
   } else {

@@ -13,7 +13,7 @@
 //                       absent with --no-shuffle (the order is then the identity)
 //   checkpoint.options  JSON: noise, level, mix, batch, lr, seed, shuffle, limit, data, epochs, arch,
 //                       build, out, threads, schedule, warmup, minLr, loss, l1Weight (what the run
-//                       was started with)
+//                       was started with; data, images, valImages and out as names, not paths)
 //   checkpoint.data     JSON: count, rows, cols and an FNV-1a hash of the training images used
 //   checkpoint.history  JSON: per-epoch records, every batch's loss so far, seconds spent
 //                       (so a resumed run reports the same losses and curves as an uninterrupted one)
@@ -39,14 +39,14 @@ export interface TrainSettings {
   seed: number;
   shuffle: boolean;
   limit?: number;
-  /** The data directory as given. */
+  /** The data directory (in files: its name only, see pathName). */
   data: string;
   /** Total epochs the run is to train. */
   epochs: number;
   arch: string;
   /** The engine build that trained it (another build is not bit-identical). */
   build: string;
-  /** The run's output path (a resumed run writes there unless told otherwise). */
+  /** The run's output path (in files: its name; a resumed run writes that name next to the checkpoint unless told otherwise). */
   out: string;
   /** Threads (gradients are summed per thread: another count is not bit-identical). */
   threads?: number;
@@ -62,13 +62,21 @@ export interface TrainSettings {
   clip?: boolean | number;
   /** Gaussian σ on the 0–255 scale, "25" or a range "0-55" (overrides level). */
   sigma?: string;
-  /** Photo training: the folder (as given), patch side, patches per photo per epoch, validation share. */
+  /** Photo training: the folder (in files: its name), patch side, patches per photo per epoch, validation share. */
   images?: string;
-  /** Validation photos from a folder of their own (else valSplit of the training photos). */
+  /** Validation photos from a folder of their own (else valSplit of the training photos; in files: its name). */
   valImages?: string;
   patch?: number;
   patchesPerImage?: number;
   valSplit?: number;
+}
+
+/**
+ * What a file records of a path: its last component. Weights and checkpoints get shared, and must not
+ * carry the author's directory layout; the data's count, size and hash (DataFacts) detect other data.
+ */
+export function pathName(path: string): string {
+  return path.split(/[/\\]+/).filter((p) => p !== "").at(-1) ?? path;
 }
 
 /** What the training images were: a resumed run refuses other data. */

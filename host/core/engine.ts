@@ -152,7 +152,11 @@ export async function instantiate(build: BuildName, bytes: BufferSource, reason:
     },
   };
   const { instance } = await WebAssembly.instantiate(bytes, imports);
-  const exports = instance.exports as unknown as EngineExports;
+  const raw = instance.exports as unknown as EngineExports;
+  // Wasm returns a pointer as an i32, which JavaScript reads as signed: above 2 GiB it would be
+  // negative (and crash a typed-array view). The exports that return pointers are made unsigned
+  // here, once; pointers passed into wasm wrap back to the same bits either way.
+  const exports: EngineExports = { ...raw, alloc: (n) => raw.alloc(n) >>> 0, heapTop: () => raw.heapTop() >>> 0 };
   memory = exports.memory;
   if (exports.buildMode() !== BUILD_MODES[build]) {
     throw new Error(`${build} build reports mode ${exports.buildMode()}: the build files are mixed up`);
@@ -167,7 +171,7 @@ export async function instantiate(build: BuildName, bytes: BufferSource, reason:
     reason,
     abi: readAbi(instance.exports),
     maxBytes: threads ? THREADS_MEMORY.maximum * 65536 : MAX_MEMORY_BYTES,
-    heapTop: () => exports.heapTop() >>> 0,
+    heapTop: () => exports.heapTop(),
     f32() {
       if (view.buffer !== exports.memory.buffer) view = new Float32Array(exports.memory.buffer);
       return view;

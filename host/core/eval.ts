@@ -3,6 +3,8 @@
 // EVAL_SEED + 100 + their index in NOISE_KINDS, so each kind has a seed of its own), then PSNR /
 // SSIM (host/core/metrics.ts) of the noisy input, a 3×3 median filter and the model, each clipped to [0, 1] for measuring.
 // Models and the median filter see the unclipped noisy input, as in the reference.
+import type { Arch } from "./arch.js";
+import { UserError } from "./errors.js";
 import type { ImageSet } from "./idx.js";
 import { median3, psnr, ssim, SsimScratch } from "./metrics.js";
 import type { Model } from "./model.js";
@@ -33,11 +35,11 @@ export interface NoisySet {
   noisy: Float32Array;
 }
 
-/** Checks that a data set's images have the model's input size. */
-export function checkImageSize(model: Model, images: Pick<ImageSet, "rows" | "cols" | "source">): void {
+/** Checks that a data set's images have the input size of a model (or of an architecture, before a model is built for it). */
+export function checkImageSize(model: Model | { arch: Arch }, images: Pick<ImageSet, "rows" | "cols" | "source">): void {
   const [C, H, W] = model.arch.input;
   if (C !== 1 || images.rows !== H || images.cols !== W) {
-    throw new Error(`${images.source}: images are ${images.rows}×${images.cols}, architecture ${model.arch.name} takes ${H}×${W}`);
+    throw new UserError(`${images.source}: images are ${images.rows}×${images.cols}, architecture ${model.arch.name} takes ${C > 1 ? `${C} channels of ` : ""}${H}×${W}`);
   }
 }
 

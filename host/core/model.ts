@@ -112,7 +112,7 @@ export class Model {
     this.mark = engine.heapTop();
     const at: Record<string, number> = {};
     for (const a of plan.arenas) {
-      const p = e.alloc(a.bytes) >>> 0;
+      const p = e.alloc(a.bytes);
       if (a.thread === undefined) at[a.kind] = p;
       else if (a.kind === "workspace") this.workspaces[a.thread] = p;
       else if (a.kind === "table") this.tables[a.thread] = p;

@@ -3,6 +3,23 @@
 // shared control block, and a worker only runs kernels on those pointers: it never allocates.
 // Dispatch is Atomics.notify / Atomics.wait, so `run` blocks the caller until every slice is done —
 // the caller must be allowed to wait (Node's main thread, or a Worker in the browser).
+//
+// The protocol (why no wake-up can be lost; test/pool.test.ts drives it with random delays):
+// - One word GEN, written only by the caller: run() number G writes every job block, then
+//   stores GEN = G and notifies it. A worker waits while GEN equals the generation it last finished
+//   (its own DONE word, 0 at birth), so a notify that comes before the worker waits is not needed:
+//   Atomics.wait returns at once when GEN has already moved, and a worker that starts late (even after
+//   the first run was posted) still sees GEN ≠ DONE and runs it.
+// - Each worker has its own DONE word, written only by that worker: after its slice it stores
+//   DONE = G (a value, not a decrement) and notifies it. The caller waits on each DONE in turn until
+//   it reads G. Every word has one writer and one waiter, and a waiter compares with the value it
+//   last read, so a store between its read and its wait makes the wait return at once.
+// - The caller posts G + 1 only after every DONE is G, so a worker can neither skip a generation
+//   nor finish one twice; a late or repeated completion cannot count for another generation (the
+//   earlier shared countdown could, if a caller ever left a run before it reached 0).
+// - A worker that leaves its loop (exit, or an error outside a slice) stores DONE = GONE, so a
+//   caller never waits on a thread that is not there; run() after close() throws.
+// The waits have no timeout: a lost wake-up would be a hang the stress test sees, not a pause.
 import { instantiate, type BuildName, type Engine } from "./engine.js";
 
 /** Most threads a pool takes (the CLI's --threads, checkpoints). */
@@ -19,15 +36,11 @@ const JOB_FIELDS = ["kind", "table", "layers", "B", "ws", "out", "target", "dOut
 type JobField = (typeof JOB_FIELDS)[number];
 const F32_FIELDS: ReadonlySet<JobField> = new Set(["l1Weight", "loss"]);
 const AT = Object.fromEntries(JOB_FIELDS.map((k, i) => [k, i])) as Record<JobField, number>;
-const BLOCK = JOB_FIELDS.length, HEAD = 4;
-const GEN = 0, PENDING = 1, FAILED = 2;
-/**
- * Waits re-check their condition at least this often (ms): a wake-up that goes missing costs a
- * pause, not a hang. (`npm test` once hung here with both threads parked in Atomics.wait — the
- * caller on PENDING, the worker on an unchanged GEN — and no lost update in this protocol explains
- * it; a timed wait makes the outcome safe whatever the cause.)
- */
-const RECHECK_MS = 20;
+/** After the job fields, each block has the thread's own words: DONE (last generation finished) and FAILED. */
+const DONE = JOB_FIELDS.length, FAILED = DONE + 1, BLOCK = FAILED + 1, HEAD = 1;
+const GEN = 0;
+/** DONE of a thread that has left its loop. */
+const GONE = -1;
 
 /** One thread's job: a forward or training slice over a layer table, or an Adam share (table = the step record). */
 export interface SliceJob {
@@ -66,6 +79,9 @@ export type Spawner = (init: ThreadInit) => Promise<{ terminate(): void }>;
 export class ThreadPool {
   private readonly ctl: Int32Array;
   private readonly f32: Float32Array;
+  /** The last generation posted (GEN's value; only this thread writes it). */
+  private gen = 0;
+  private closed = false;
   private constructor(readonly engine: Engine, readonly size: number, private readonly sab: SharedArrayBuffer, private readonly workers: { terminate(): void }[]) {
     this.ctl = new Int32Array(sab);
     this.f32 = new Float32Array(sab);
@@ -87,11 +103,13 @@ export class ThreadPool {
    */
   run(jobs: SliceJob[]): number[] {
     if (jobs.length > this.size) throw new Error(`${jobs.length} jobs for ${this.size} threads`);
-    const c = this.ctl;
-    for (let t = 1; t < this.size; t++) writeJob(c, this.f32, t, jobs[t] ?? { kind: JOB.idle });
-    Atomics.store(c, FAILED, 0);
-    Atomics.store(c, PENDING, this.size - 1);
-    Atomics.add(c, GEN, 1);
+    if (this.closed) throw new Error("the thread pool is closed");
+    const c = this.ctl, g = ++this.gen;
+    for (let t = 1; t < this.size; t++) {
+      writeJob(c, this.f32, t, jobs[t] ?? { kind: JOB.idle });
+      c[HEAD + t * BLOCK + FAILED] = 0;
+    }
+    Atomics.store(c, GEN, g); // publishes the job blocks written above
     Atomics.notify(c, GEN);
     const losses = new Array<number>(jobs.length).fill(0);
     let failed: unknown;
@@ -100,18 +118,31 @@ export class ThreadPool {
     } catch (e) {
       failed = e; // the workers still run this generation: wait for them before the next can start
     }
-    for (let p = Atomics.load(c, PENDING); p !== 0; p = Atomics.load(c, PENDING)) Atomics.wait(c, PENDING, p, RECHECK_MS);
+    let gone = false;
+    for (let t = 1; t < this.size; t++) {
+      const at = HEAD + t * BLOCK + DONE;
+      for (let d = Atomics.load(c, at); d !== g; d = Atomics.load(c, at)) {
+        if (d === GONE) { gone = true; break; }
+        Atomics.wait(c, at, d);
+      }
+    }
     if (failed !== undefined) throw failed;
-    if (Atomics.load(c, FAILED)) throw new Error("a worker thread failed while running its slice");
+    if (gone) {
+      this.closed = true;
+      throw new Error("a worker thread has stopped: the thread pool is closed");
+    }
+    for (let t = 1; t < this.size; t++) if (c[HEAD + t * BLOCK + FAILED]) throw new Error("a worker thread failed while running its slice");
     for (let t = 1; t < jobs.length; t++) losses[t] = this.f32[HEAD + t * BLOCK + AT.loss];
     return losses;
   }
 
-  /** Stops the workers. */
+  /** Stops the workers; later runs throw. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     const c = this.ctl;
     for (let t = 1; t < this.size; t++) c[HEAD + t * BLOCK + AT.kind] = JOB.exit;
-    Atomics.add(c, GEN, 1);
+    Atomics.store(c, GEN, ++this.gen);
     Atomics.notify(c, GEN);
     for (const w of this.workers) w.terminate();
   }
@@ -143,20 +174,24 @@ export function runJob(engine: Engine, j: SliceJob): number {
 
 /** The worker side: join the shared memory, then run jobs until told to exit (never returns early). */
 export async function workerMain(init: ThreadInit, ready: () => void): Promise<void> {
-  const engine = await instantiate(init.build, init.bytes, "worker thread", true, init.memory);
   const c = new Int32Array(init.ctl), f = new Float32Array(init.ctl), o = HEAD + init.id * BLOCK;
-  let gen = Atomics.load(c, GEN);
-  ready();
-  for (;;) {
-    while (Atomics.load(c, GEN) === gen) Atomics.wait(c, GEN, gen, RECHECK_MS);
-    gen = Atomics.load(c, GEN);
-    const job = readJob(c, f, init.id);
-    if (job.kind === JOB.exit) return;
-    try {
-      f[o + AT.loss] = runJob(engine, job);
-    } catch {
-      Atomics.store(c, FAILED, 1);
+  try {
+    const engine = await instantiate(init.build, init.bytes, "worker thread", true, init.memory);
+    ready();
+    for (let done = Atomics.load(c, o + DONE); ;) {
+      for (let g = Atomics.load(c, GEN); g === done; g = Atomics.load(c, GEN)) Atomics.wait(c, GEN, done);
+      const g = Atomics.load(c, GEN), job = readJob(c, f, init.id);
+      if (job.kind === JOB.exit) return;
+      try {
+        f[o + AT.loss] = runJob(engine, job);
+      } catch {
+        c[o + FAILED] = 1;
+      }
+      Atomics.store(c, o + DONE, (done = g)); // publishes loss and FAILED with it
+      Atomics.notify(c, o + DONE);
     }
-    if (Atomics.sub(c, PENDING, 1) === 1) Atomics.notify(c, PENDING);
+  } finally {
+    Atomics.store(c, o + DONE, GONE);
+    Atomics.notify(c, o + DONE);
   }
 }

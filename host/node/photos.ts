@@ -6,7 +6,7 @@ import { join, relative } from "node:path";
 import { UserError } from "../core/errors.js";
 import { luma } from "../core/image.js";
 import { PHOTO_CACHE_SAMPLES, type PhotoSource } from "../core/patches.js";
-import { readImagePlanes } from "./images.js";
+import { jpegSize, readImagePlanes } from "./images.js";
 import { MAX_PIXELS } from "./png.js";
 
 const IMAGE_FILE = /\.(png|jpe?g)$/i;
@@ -47,28 +47,11 @@ export function imageSize(path: string): { width: number; height: number } | und
     if (got >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString("latin1", 12, 16) === "IHDR") {
       return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
     }
-    if (got < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
-    // JPEG: walk the marker segments to the first start-of-frame (C0–CF but C4, C8, CC); a header
-    // bigger than 64 KiB (a large EXIF thumbnail) is read further in one more step.
-    let pos = 2, buf = b;
-    for (;;) {
-      if (pos + 9 > buf.length) {
-        if (buf.length < got || got < head.length) return undefined;
-        const more = Buffer.alloc(pos + 65536);
-        const n = readSync(fd, more, 0, more.length, 0);
-        if (n <= buf.length) return undefined;
-        buf = more.subarray(0, n);
-        continue;
-      }
-      if (buf[pos] !== 0xff) return undefined;
-      const m = buf[pos + 1];
-      if (m === 0xff) { pos++; continue; }
-      if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
-        return { height: buf.readUInt16BE(pos + 5), width: buf.readUInt16BE(pos + 7) };
-      }
-      if (m === 0xd8 || (m >= 0xd0 && m <= 0xd7)) { pos += 2; continue; }
-      pos += 2 + buf.readUInt16BE(pos + 2);
-    }
+    const size = jpegSize(b);
+    if (size || got < head.length) return size;
+    // a header bigger than 64 KiB (a large EXIF thumbnail): one more look, up to 1 MiB
+    const more = Buffer.alloc(2 ** 20);
+    return jpegSize(more.subarray(0, readSync(fd, more, 0, more.length, 0)));
   } finally {
     closeSync(fd);
   }
@@ -76,8 +59,9 @@ export function imageSize(path: string): { width: number; height: number } | und
 
 
 /**
- * The photos of a folder as a PhotoSource. Files whose header cannot be read, or that are smaller
- * than `minSide`, are left out and reported in `skipped` (one line each); none left is an error.
+ * The photos of a folder as a PhotoSource. Files that cannot be decoded, are over the pixel limit or
+ * are smaller than `minSide` are left out and reported in `skipped` (one line each; `warnings` caps
+ * them for stderr); none left is an error.
  */
 export class PhotoFolder implements PhotoSource {
   readonly files: string[] = [];
@@ -93,8 +77,20 @@ export class PhotoFolder implements PhotoSource {
       else if (s.width * s.height > MAX_PIXELS) this.skipped.push(`${f}: ${s.width}×${s.height} is over the ${MAX_PIXELS}-pixel limit`);
       else if (s.width < minSide || s.height < minSide) this.skipped.push(`${f}: ${s.width}×${s.height} is smaller than ${minSide}×${minSide}`);
       else {
+        // Decoded once here, so a file that cannot be read is left out now, not found mid-training
+        // (the patch plan is fixed by the list of photos: leaving one out later would change it).
+        let g: Float32Array;
+        try {
+          const img = readImagePlanes(f);
+          if (img.width !== s.width || img.height !== s.height) throw new UserError(`${f}: decodes to ${img.width}×${img.height}, its header says ${s.width}×${s.height}`);
+          g = luma(img);
+        } catch (e) {
+          this.skipped.push((e as Error).message);
+          continue;
+        }
         this.files.push(f);
         this.sizes.push(s);
+        if (this.resident + g.length <= budget) this.keep(this.files.length - 1, g);
       }
     }
     if (this.files.length === 0) {
@@ -125,6 +121,12 @@ export class PhotoFolder implements PhotoSource {
     const { width, height } = this.sizes[i];
     if (img.width !== width || img.height !== height) throw new UserError(`${this.files[i]}: decodes to ${img.width}×${img.height}, its header says ${width}×${height}`);
     const g = luma(img);
+    this.keep(i, g);
+    return g;
+  }
+
+  /** Caches photo i's samples, dropping the least recently used beyond the budget. */
+  private keep(i: number, g: Float32Array): void {
     for (const [k, v] of this.cache) {
       if (this.resident + g.length <= this.budget) break;
       this.cache.delete(k);
@@ -132,6 +134,12 @@ export class PhotoFolder implements PhotoSource {
     }
     this.cache.set(i, g);
     this.resident += g.length;
-    return g;
+  }
+
+  /** The skipped files as warning lines: the first `most`, then how many more. */
+  warnings(most = 10): string[] {
+    const lines = this.skipped.slice(0, most).map((w) => `skipped ${w}`);
+    if (this.skipped.length > most) lines.push(`skipped ${this.skipped.length - most} more files of ${this.dir} (${this.skipped.length} in all)`);
+    return lines;
   }
 }
