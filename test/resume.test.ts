@@ -56,6 +56,31 @@ test("same seed and build → bit-identical weights, run after run (every build)
     (digests.relaxed ? `; relaxed ${digests.relaxed === digests.strict ? "equals" : "differs from"} strict` : "; relaxed not runnable here"));
 });
 
+test("a resumed epoch's progress counts from the epoch's start, its rate from this session's batches, its ETA over the whole run", async () => {
+  const engine = await loadEngineNode({ build: "strict" });
+  const epochs = 3, nb = 256 / OPTS.batch, stopAt = nb + 3; // 3 batches into epoch 2
+  const model = new Model(engine, SEED, OPTS.batch);
+  model.init(OPTS.seed);
+  const trainer = new Trainer(model, images, OPTS), run = newRun();
+  const it = trainLoop(trainer, epochs, run);
+  for (let i = 0; i <= stopAt; i++) it.next();
+  it.return(run);
+  const bars: { label: string; total: number; start?: number; after?: number; updates: number[] }[] = [];
+  const progress = (label: string, total: number, span: { start?: number; after?: number } = {}) => {
+    const bar = { label, total, ...span, updates: [] as number[] };
+    bars.push(bar);
+    return { update: (done: number) => void bar.updates.push(done), done() {} };
+  };
+  const resumed = trainLoop(trainer, epochs, run, { progress });
+  while (!resumed.next().done);
+  assert.deepEqual(bars.map((b) => [b.label, b.total, b.start, b.after]), [
+    ["epoch 2/3", 256, 3 * OPTS.batch, 256], // not 208/208: the epoch's own count, started at its 4th batch
+    ["epoch 3/3", 256, 0, 0],
+  ]);
+  assert.ok(bars[0].updates.every((d) => d > 3 * OPTS.batch && d <= 256), `epoch 2 updates ${bars[0].updates}`);
+  assert.equal(bars[0].updates.at(-1), 256);
+});
+
 test("a Trainer stopped at any batch boundary resumes bit-identically from checkpoint bytes", async () => {
   const engine = await loadEngineNode({ build: "strict" });
   const epochs = 3;
