@@ -58,6 +58,13 @@ export function imageSize(path: string): { width: number; height: number } | und
 }
 
 
+/** A photo's luma samples, refused when the decoded size is not the one its header gave. */
+function decodeLuma(file: string, s: { width: number; height: number }): Float32Array {
+  const img = readImagePlanes(file);
+  if (img.width !== s.width || img.height !== s.height) throw new UserError(`${file}: decodes to ${img.width}×${img.height}, its header says ${s.width}×${s.height}`);
+  return luma(img);
+}
+
 /**
  * The photos of a folder as a PhotoSource. Files that cannot be decoded, are over the pixel limit or
  * are smaller than `minSide` are left out and reported in `skipped` (one line each; `warnings` caps
@@ -81,9 +88,7 @@ export class PhotoFolder implements PhotoSource {
         // (the patch plan is fixed by the list of photos: leaving one out later would change it).
         let g: Float32Array;
         try {
-          const img = readImagePlanes(f);
-          if (img.width !== s.width || img.height !== s.height) throw new UserError(`${f}: decodes to ${img.width}×${img.height}, its header says ${s.width}×${s.height}`);
-          g = luma(img);
+          g = decodeLuma(f, s);
         } catch (e) {
           this.skipped.push((e as Error).message);
           continue;
@@ -117,10 +122,7 @@ export class PhotoFolder implements PhotoSource {
       this.cache.set(i, hit);
       return hit;
     }
-    const img = readImagePlanes(this.files[i]);
-    const { width, height } = this.sizes[i];
-    if (img.width !== width || img.height !== height) throw new UserError(`${this.files[i]}: decodes to ${img.width}×${img.height}, its header says ${width}×${height}`);
-    const g = luma(img);
+    const g = decodeLuma(this.files[i], this.sizes[i]);
     this.keep(i, g);
     return g;
   }
