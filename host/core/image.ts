@@ -21,7 +21,7 @@ export interface PlanarImage {
 
 /** x rounded and clipped to 8 bits, as [0, 1]: the sample an 8-bit image file holds. */
 export function to8(x: number): number {
-  return Math.min(255, Math.max(0, Math.round(x * 255))) / 255;
+  return byte8(x) / 255;
 }
 
 /** The gray version of an image: its one plane, or ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B) of three. */

@@ -44,8 +44,7 @@ export function photoSeed(relPath: string): number {
  * equals scikit-image's structural_similarity(clean8, out8, data_range=255) to rounding (bench/photos/baselines.py).
  */
 export function scorePhoto(out: ArrayLike<number>, clean: ArrayLike<number>, H: number, W: number): Score {
-  const q = (x: ArrayLike<number>) => Float64Array.from(x, (v) => Math.min(255, Math.max(0, Math.round(v * 255))) / 255);
-  const out8 = q(out), clean8 = q(clean);
+  const out8 = Float64Array.from(out, to8), clean8 = Float64Array.from(clean, to8);
   return { psnr: psnr8(out8, clean8), ssim: ssim(out8, clean8, H, W) };
 }
 
