@@ -167,25 +167,13 @@ function gemmFewCols(
         c2 = gatherC(c, ldc, i + 8, j); c3 = gatherC(c, ldc, i + 12, j);
       }
       const arow = a + ((<usize>i * sai) << 2), rowStep = sai << 2;
-      if (transA) {
-        // A's column k is contiguous (the transposed operand of a transposed conv at batch one): plain loads.
-        for (let k = 0; k < K; k++) {
-          const bv = f32x4.splat(load<f32>(bcol + ((<usize>k * sbk) << 2)));
-          const p = arow + ((<usize>k * sak) << 2);
-          c0 = madd(v128.load(p), bv, c0);
-          c1 = madd(v128.load(p, 16), bv, c1);
-          c2 = madd(v128.load(p, 32), bv, c2);
-          c3 = madd(v128.load(p, 48), bv, c3);
-        }
-      } else {
-        for (let k = 0; k < K; k++) {
-          const bv = f32x4.splat(load<f32>(bcol + ((<usize>k * sbk) << 2)));
-          const p = arow + ((<usize>k * sak) << 2);
-          c0 = madd(gatherA(p, rowStep), bv, c0);
-          c1 = madd(gatherA(p + 4 * rowStep, rowStep), bv, c1);
-          c2 = madd(gatherA(p + 8 * rowStep, rowStep), bv, c2);
-          c3 = madd(gatherA(p + 12 * rowStep, rowStep), bv, c3);
-        }
+      for (let k = 0; k < K; k++) {
+        const bv = f32x4.splat(load<f32>(bcol + ((<usize>k * sbk) << 2)));
+        const p = arow + ((<usize>k * sak) << 2);
+        c0 = madd(gatherA(p, rowStep), bv, c0);
+        c1 = madd(gatherA(p + 4 * rowStep, rowStep), bv, c1);
+        c2 = madd(gatherA(p + 8 * rowStep, rowStep), bv, c2);
+        c3 = madd(gatherA(p + 12 * rowStep, rowStep), bv, c3);
       }
       scatterC(c, ldc, i, j, c0); scatterC(c, ldc, i + 4, j, c1);
       scatterC(c, ldc, i + 8, j, c2); scatterC(c, ldc, i + 12, j, c3);
