@@ -76,6 +76,8 @@ export interface DenoiseOptions {
    * against smoothing texture away at low noise. Default: on for gaussian-noise models (the photo model).
    */
   clamp?: boolean;
+  /** Self-ensemble: average the outputs for the image's eight flips / 90° rotations (8× the time, a little more quality). */
+  ensemble?: boolean;
   /** Largest tile side in pixels, or "auto" (default): the whole image when it fits maxMemory, else the largest tile that does. */
   tile?: number | "auto";
   /** Most wasm memory the engine may hold in all, in MiB (default 512). */
@@ -103,7 +105,7 @@ export function denoise<T extends GrayImage | PlanarImage>(rt: Runtime, weights:
   const out = denoisePlanar(weights.arch, gray ? { width, height, planes } : (image as PlanarImage), {
     engine: rt.engine, pool: rt.pool, load: (m) => loadInto(m, weights.tensors, weights.name),
     tile: opts.tile ?? "auto", maxBytes: (opts.maxMemory ?? DEFAULT_MAX_MEMORY_MIB) * 2 ** 20,
-    colour: opts.colour, clamp: opts.clamp ?? gaussianModel(weights.metadata),
+    colour: opts.colour, clamp: opts.clamp ?? gaussianModel(weights.metadata), ensemble: opts.ensemble,
     plane: (c, n) => { plane = c; of = n; },
     progress: opts.onProgress && ((done, total) => opts.onProgress!(done, total, plane, of)),
   });

@@ -45,7 +45,7 @@ async function denoise(job: DenoiseJob): Promise<void> {
   const t0 = performance.now();
   const out = denoiseWithWeights(st, job.weightsName, input, {
     engine, pool, tile: "auto", maxBytes: job.maxBytes, colour: job.colour,
-    sigma: job.sigma === undefined ? undefined : job.sigma / 255,
+    sigma: job.sigma === undefined ? undefined : job.sigma / 255, ensemble: job.ensemble,
     plane: (c, of) => { plane = c; planes = of; },
     progress: (done, total) => ctx.postMessage({ type: "progress", id: job.id, plane, planes, done, total }),
   });

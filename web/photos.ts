@@ -187,6 +187,7 @@ export class PhotoTool {
       id: ++this.job, build: this.build, threads: Number(($("threads") as HTMLSelectElement).value),
       weights: w.bytes.slice().buffer, weightsName: w.name, width: image.width, height: image.height, rgba: image.rgba.slice(),
       colour: "luma-chroma", sigma: auto ? undefined : Number(($("sigma") as HTMLInputElement).value),
+      ensemble: ($("ensemble") as HTMLInputElement).checked,
       compare: compare ? { sigma: Number(($("addSigma") as HTMLInputElement).value), seed: this.noiseSeed } : undefined,
       maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20, ...over,
     };

@@ -54,6 +54,8 @@ export interface DenoiseJob {
   colour: ColourMethod;
   /** The image's noise σ (0–255) for the clamp; undefined: estimated from the image. */
   sigma?: number;
+  /** Self-ensemble: the mean over the image's eight flips / rotations (8× the time). */
+  ensemble?: boolean;
   /** "Add noise to compare": gaussian noise of σ (0–255, 8-bit file, seeded) first, scores against the image. */
   compare?: { sigma: number; seed: number };
   /** Most wasm memory the engine may hold (bytes): tiles are sized to fit. */

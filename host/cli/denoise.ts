@@ -11,9 +11,9 @@ import { modelFile, readSafetensors } from "../node/files.js";
 import { readImagePlanes, writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
-import { buildOption, givenBy, requiredOption, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
+import { buildOption, givenBy, requiredOption, ensembleOption, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
 
-interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; quiet?: boolean; verbose?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
+interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; ensemble?: boolean; quiet?: boolean; verbose?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
 
 export function denoiseCommand(prog: Command): void {
   prog.command("denoise")
@@ -24,6 +24,7 @@ export function denoiseCommand(prog: Command): void {
     .option("--weights <path>", "weights file (.safetensors): the same as --model <file>")
     .addOption(new Option("--colour <method>", "colour photos: denoise luma and chroma planes (luma-chroma) or R, G and B (rgb) with the gray model").choices([...COLOUR_METHODS]).default("luma-chroma"))
     .addOption(limitOption())
+    .addOption(ensembleOption())
     .addOption(tileOption())
     .addOption(maxMemoryOption())
     .option("--quiet", "no progress on stderr")
@@ -51,7 +52,7 @@ export function denoiseCommand(prog: Command): void {
           const img = readImagePlanes(path);
           let bar: ReturnType<typeof progress> | undefined, label = "";
           const out = denoiseWithWeights(st, weights, img, {
-            engine, pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, colour: f.colour, clamp: f.clamp,
+            engine, pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, colour: f.colour, clamp: f.clamp, ensemble: f.ensemble,
             plane: (c, of) => {
               if (bar) bar.done(`${label}: done`);
               bar = undefined;

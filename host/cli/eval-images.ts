@@ -25,7 +25,7 @@ export type BaselineMode = "auto" | "cache" | "off";
 export interface PhotoEvalFlags {
   images: string; sigma: number[]; weights?: string; perImage?: boolean; json?: boolean; save?: string;
   baselines: BaselineMode; cache: string; writeCache?: boolean; quiet?: boolean;
-  build: string; threads: number; tile: number | "auto"; maxMemory: number; clamp: boolean;
+  build: string; threads: number; tile: number | "auto"; maxMemory: number; clamp: boolean; ensemble?: boolean;
 }
 
 /** The name a photo's files take in --save and in the baselines: its relative path without the extension, "/" → "_". */
@@ -73,7 +73,7 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
         const noisy = noisyPhoto(clean, sigma, seed), label = `${p.rel} σ ${sigma}`;
         let bar: ReturnType<typeof progress> | undefined;
         const out = denoiseWithWeights(st, weights, { width: W, height: H, planes: [noisy] }, {
-          engine: rt.engine, pool: rt.pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, clamp: f.clamp,
+          engine: rt.engine, pool: rt.pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, clamp: f.clamp, ensemble: f.ensemble,
           progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
         }).planes[0].map(to8);
         const r: PhotoResult = { photo: p.rel, sigma, scores: { noisy: scorePhoto(noisy, clean, H, W), model: scorePhoto(out, clean, H, W) } };

@@ -11,7 +11,7 @@ import { stderrProgress } from "../node/progress.js";
 import { gridPng } from "../node/report.js";
 import { openRuntime } from "./engine.js";
 import { evalImages, type PhotoEvalFlags } from "./eval-images.js";
-import { buildOption, givenBy, intFlag, limitOption, maxMemoryOption, noiseList, sigmaList, threadsOption, tileOption } from "./flags.js";
+import { buildOption, givenBy, ensembleOption, intFlag, limitOption, maxMemoryOption, noiseList, sigmaList, threadsOption, tileOption } from "./flags.js";
 import { dataDir, modelFromWeights } from "./session.js";
 
 interface EvalFlags extends Omit<PhotoEvalFlags, "images"> {
@@ -20,7 +20,7 @@ interface EvalFlags extends Omit<PhotoEvalFlags, "images"> {
 
 /** Flags of one evaluation only: given with the other, they are an error. */
 const DIGITS_ONLY = ["data", "noise", "limit", "grids"];
-const PHOTOS_ONLY = ["sigma", "perImage", "save", "baselines", "cache", "writeCache", "tile", "maxMemory", "clamp"];
+const PHOTOS_ONLY = ["sigma", "perImage", "save", "baselines", "cache", "writeCache", "tile", "maxMemory", "clamp", "ensemble"];
 
 export function evalCommand(prog: Command): void {
   prog.command("eval")
@@ -41,6 +41,7 @@ export function evalCommand(prog: Command): void {
     .addOption(new Option("--cache <file>", "--images: baselines cache, used when its entry's noisy pixels hash as ours").default(DEFAULT_BASELINES, "data/photos/baselines.json"))
     .option("--write-cache", "--images: merge the baselines scikit-image computed into the --cache file")
     .addOption(limitOption())
+    .addOption(ensembleOption())
     .addOption(tileOption())
     .addOption(maxMemoryOption())
     .option("--quiet", "no progress output")

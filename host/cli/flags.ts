@@ -104,6 +104,10 @@ export const tileOption = () =>
 export const limitOption = () =>
   new Option("--no-clamp", "do not clamp a gaussian-noise model's change of each pixel to ~2–3× the noise σ estimated from the image (a blind model's guard against smoothing texture away at low noise)");
 
+/** --ensemble: the self-ensemble of eight flips / rotations (host/core/denoise.ts denoisePlane). */
+export const ensembleOption = () =>
+  new Option("--ensemble", "average the model's outputs for the image's eight flips and 90° rotations (8× the time, a little more quality: README, Photos)");
+
 export const maxMemoryOption = () =>
   new Option("--max-memory <MiB>", "most wasm memory the engine may hold in all (the tile model included), in MiB").argParser(intFlag(16, 3072)).default(DEFAULT_MAX_MEMORY_MIB);
 

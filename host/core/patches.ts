@@ -10,6 +10,7 @@
 // patches within a group, so a batch touches at most two groups (memory does not grow with the
 // folder).
 import type { Model } from "./model.js";
+import { symmetryOffset } from "./symmetry.js";
 
 /** Default bound for decoded photos held for training: 64 M samples (256 MiB). */
 export const PHOTO_CACHE_SAMPLES = 64 * 2 ** 20;
@@ -141,17 +142,12 @@ export class PatchBatches {
 }
 
 /**
- * dst[off + r·P + c] = the P×P patch at (x0, y0) of img (width W) under transform t: bit 2
- * transposes, bit 1 flips rows, bit 0 flips columns (the eight symmetries of the square).
+ * dst[off + r·P + c] = the P×P patch at (x0, y0) of img (width W) under transform t (one of the
+ * eight symmetries of the square: symmetry.ts).
  */
 export function copyPatch(dst: Float32Array, off: number, img: Float32Array, W: number, x0: number, y0: number, P: number, t: number): void {
   for (let r = 0; r < P; r++) {
-    for (let c = 0; c < P; c++) {
-      let i = t & 4 ? c : r, j = t & 4 ? r : c;
-      if (t & 2) i = P - 1 - i;
-      if (t & 1) j = P - 1 - j;
-      dst[off + r * P + c] = img[(y0 + i) * W + x0 + j];
-    }
+    for (let c = 0; c < P; c++) dst[off + r * P + c] = img[symmetryOffset(r, c, t, P, P, W, x0, y0)];
   }
 }
 
