@@ -4,8 +4,8 @@
 // TF.js; alternating rounds, medians with their spread), plus a whole CLI epoch. Writes
 // bench/RESULTS.md and bench/results.png.
 // Never part of `npm test`: timings belong here, correctness in the tests.
-import { cpus, totalmem } from "node:os";
-import { readFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SEED, getArch, type Arch } from "../host/core/arch.js";
 import { Canvas, type RGB } from "../host/node/canvas.js";
@@ -214,12 +214,18 @@ say();
 say(`| network | data | threads | CLI epoch | step alone | epoch ÷ step | PyTorch training step (best) | epoch ÷ PyTorch |`);
 say(`|---|---|---|---|---|---|---|---|`);
 const epochs: { arch: string; data: string; threads: number; epoch: number; step: number; torch?: number }[] = [];
+// The photo epoch reads the 9 committed photos of data/photos/train (its files, not the subfolder
+// data/photos/make.py adds for the photo model's training), so it is the same in every clone.
+const patchDir = mkdtempSync(join(tmpdir(), "denoise-wasm-bench-photos-"));
+for (const d of readdirSync(join(PACKAGE_ROOT, "data/photos/train"), { withFileTypes: true })) {
+  if (d.isFile()) copyFileSync(join(PACKAGE_ROOT, "data/photos/train", d.name), join(patchDir, d.name));
+}
 const epochRuns: [string, EpochData, number[]][] = [
   ["seed", { kind: "mnist" }, [1, 2]], ["unet24", { kind: "mnist", limit: 6400 }, [1, 2]],
-  ["unet32", { kind: "photos", dir: join(PACKAGE_ROOT, "data/photos/train"), ...PATCH_EPOCH }, [2]],
+  ["unet32", { kind: "photos", dir: patchDir, ...PATCH_EPOCH }, [2]],
 ];
 for (const [arch, data, threadCounts] of epochRuns) {
-  const label = data.kind === "mnist" ? `MNIST, ${data.limit ?? 60000} images` : `${data.perImage} patches × 9 photos`;
+  const label = data.kind === "mnist" ? `MNIST, ${data.limit ?? 60000} images` : `${data.perImage} patches × ${readdirSync(data.dir).length} photos`;
   for (const threads of threadCounts) {
     const r = row(arch, "train", 64, threads)!, step = r.ours.median, torch = best(r, "PyTorch")?.m.median;
     const v = cliEpoch(arch, threads, e2eBuild, data);

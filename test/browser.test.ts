@@ -325,7 +325,8 @@ test(`photos: ${UPLOADS} uploads of random sizes, twice, in one page session: th
 
 test("photos: training on 20 photos in the page adopts the weights only if validation improved; reset brings the shipped models back", { skip }, async () => {
   // 20 photos: windows of the training and test photos, 160 × 128 (colour ones stay colour; training reads luma).
-  const files = [...readdirSync(TRAIN_PHOTOS).map((f) => TRAIN_PHOTOS + f), ...readdirSync(TEST_PHOTOS).map((f) => TEST_PHOTOS + f)];
+  const filesIn = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => dir + d.name);
+  const files = [...filesIn(TRAIN_PHOTOS), ...filesIn(TEST_PHOTOS)];
   const photos = Array.from({ length: 20 }, (_, k) => ({
     name: `train-${String(k).padStart(2, "0")}.png`, mimeType: "image/png",
     buffer: encodePngPlanes(crop(readImagePlanes(files[k % files.length]), 160, 128, 40 * k, 24 * k)),
