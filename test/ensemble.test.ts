@@ -4,12 +4,11 @@
 // unsymmetric kernels is not (so the check can fail).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Arch } from "../host/core/arch.js";
 import { denoisePlanar } from "../host/core/denoise.js";
 import { copyPatch } from "../host/core/patches.js";
 import { transformPlane } from "../host/core/symmetry.js";
 import { loadEngineNode } from "../host/node/engine.js";
-import { diff, testRandom } from "./helpers.js";
+import { diff, testRandom, TINY_PHOTO_ARCH } from "./helpers.js";
 
 function plane(w: number, h: number, seed: number): Float32Array {
   const r = testRandom(seed);
@@ -37,15 +36,7 @@ test("transformPlane: the eight transforms are distinct, each inverts exactly, a
 });
 
 test("self-ensemble: equivariant under each flip / rotation of the input, unlike one pass of the model", async () => {
-  const arch: Arch = {
-    name: "tiny", description: "test", input: [1, 16, 16],
-    layers: [
-      { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1 }, { type: "relu" },
-      { type: "conv2d", name: "b", out: 4, kernel: 3, stride: 2, padding: 1 }, { type: "relu" },
-      { type: "convTranspose2d", name: "c", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
-      { type: "add", with: "input" },
-    ],
-  };
+  const arch = TINY_PHOTO_ARCH;
   const engine = await loadEngineNode({ build: "strict" });
   const w = 37, h = 22, x = plane(w, h, 3);
   // Small tiles, so the ensemble goes through the tiled path with grids that differ when transposed.

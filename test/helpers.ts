@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_DATA } from "../host/node/files.js";
+import type { Arch } from "../host/core/arch.js";
 import { BUILDS, type BuildName, type Engine } from "../host/core/engine.js";
 import { loadEngineNode, wasmPath } from "../host/node/engine.js";
 import { readIdx } from "../host/node/files.js";
@@ -113,3 +114,17 @@ export function editSafetensorsHeader(bytes: Uint8Array, edit: (header: Record<s
   len.writeBigUInt64LE(BigInt(hj.length));
   return Buffer.concat([len, hj, b.subarray(8 + hlen)]);
 }
+
+/**
+ * A small residual network of 3×3 convolutions with a stride-2 level (the photo model's kinds of
+ * layer; its size keeps photo-sized tests quick), for tests that run images through an initialised model.
+ */
+export const TINY_PHOTO_ARCH: Arch = {
+  name: "tiny", description: "test", input: [1, 16, 16],
+  layers: [
+    { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1 }, { type: "relu" },
+    { type: "conv2d", name: "b", out: 4, kernel: 3, stride: 2, padding: 1 }, { type: "relu" },
+    { type: "convTranspose2d", name: "c", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
+    { type: "add", with: "input" },
+  ],
+};

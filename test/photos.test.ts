@@ -10,8 +10,7 @@ import { decodePngPlanes } from "../host/node/png.js";
 import { decodeJpegPlanes } from "../host/node/images.js";
 import { craftPng } from "./pngcraft.js";
 import { fromLumaChroma, toLumaChroma } from "../host/core/image.js";
-import type { Arch } from "../host/core/arch.js";
-import { runCli } from "./helpers.js";
+import { runCli, TINY_PHOTO_ARCH } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "denoise-photos-"));
 const W = 61, H = 47;
@@ -86,16 +85,7 @@ test("a 24-megapixel colour photo denoises in tiles within the memory bound, the
   const { loadEngineNode } = await import("../host/node/engine.js");
   const { denoisePlanar } = await import("../host/core/denoise.js");
   const { syntheticPhoto } = await import("../bench/photo.js");
-  // A small residual network of 3×3 convolutions (the photo model's kind of layer; its size keeps the test quick).
-  const arch: Arch = {
-    name: "tiny", description: "test", input: [1, 16, 16],
-    layers: [
-      { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1 }, { type: "relu" },
-      { type: "conv2d", name: "b", out: 4, kernel: 3, stride: 2, padding: 1 }, { type: "relu" },
-      { type: "convTranspose2d", name: "c", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
-      { type: "add", with: "input" },
-    ],
-  };
+  const arch = TINY_PHOTO_ARCH;
   const engine = await loadEngineNode({ build: "strict" }), budget = 48 * 2 ** 20;
   const opts = { engine, load: (m: { init(seed: number): void }) => m.init(1), tile: "auto" as const, maxBytes: budget };
   let tiles = 0;
