@@ -11,7 +11,7 @@ import { Model } from "./model.js";
 import { planLayers, planModel } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
-import { transformPlane } from "./symmetry.js";
+import { transformImage } from "./symmetry.js";
 import { reachOf, tileGrid, type Reach } from "./tiles.js";
 import { archOf, loadWeights } from "./weights.js";
 
@@ -200,15 +200,14 @@ export interface PlanarOptions extends TiledOptions {
  */
 function denoisePlane(arch: Arch, img: GrayImage, o: PlanarOptions): Float32Array {
   if (!o.ensemble) return denoiseTiled(arch, img, o).data;
-  const { width: w, height: h } = img, sum = new Float32Array(w * h);
+  const sum = new Float32Array(img.width * img.height);
   let first = 0; // the first pass's tile count: the bar's unit for all eight
   for (let t = 0; t < 8; t++) {
     const progress = o.progress && ((done: number, total: number) => {
       first ||= total;
       o.progress!(Math.round((t + done / total) * first), 8 * first);
     });
-    const y = denoiseTiled(arch, { width: t & 4 ? h : w, height: t & 4 ? w : h, data: transformPlane(img.data, w, h, t) }, { ...o, progress }).data;
-    const back = transformPlane(y, w, h, t, true);
+    const back = transformImage(denoiseTiled(arch, transformImage(img, t), { ...o, progress }), t, true).data;
     for (let i = 0; i < sum.length; i++) sum[i] += back[i];
   }
   for (let i = 0; i < sum.length; i++) sum[i] /= 8;
@@ -224,9 +223,7 @@ const LUMA_CHROMA_SIGMA = [1 / Math.sqrt(3), 1 / Math.sqrt(2), Math.sqrt(6) / 4]
  */
 export function imageSigma(img: PlanarImage): number {
   if (img.planes.length !== 3) return estimateSigma(img.planes[0], img.width, img.height);
-  const [r, g, b] = img.planes, y = new Float32Array(r.length);
-  for (let i = 0; i < y.length; i++) y[i] = (r[i] + g[i] + b[i]) / 3;
-  return estimateSigma(y, img.width, img.height) / LUMA_CHROMA_SIGMA[0];
+  return estimateSigma(toLumaChroma(img.planes)[0], img.width, img.height) / LUMA_CHROMA_SIGMA[0];
 }
 
 /**

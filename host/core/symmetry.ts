@@ -1,6 +1,7 @@
 // The eight symmetries of a rectangle (flips and 90° rotations), one convention for training's
 // patch augmentation (patches.ts) and inference's self-ensemble (denoise.ts): transform t in 0..7,
 // bit 2 transposes, bit 1 flips rows, bit 0 flips columns.
+import type { GrayImage } from "./image.js";
 
 /**
  * Where output sample (r, c) of an h×w window at (x0, y0) of a plane (row stride `stride`) comes
@@ -14,15 +15,21 @@ export function symmetryOffset(r: number, c: number, t: number, h: number, w: nu
   return (y0 + i) * stride + x0 + j;
 }
 
-/** A w×h plane under transform t (forward), or back from it (inverse: `data` is the transformed plane). */
-export function transformPlane(data: Float32Array, w: number, h: number, t: number, inverse = false): Float32Array {
-  const out = new Float32Array(w * h), ow = t & 4 ? h : w, oh = t & 4 ? w : h;
-  for (let r = 0; r < oh; r++) {
-    for (let c = 0; c < ow; c++) {
-      const s = symmetryOffset(r, c, t, h, w, w);
-      if (inverse) out[s] = data[r * ow + c];
-      else out[r * ow + c] = data[s];
+/**
+ * An image under transform t, or (inverse) back from it: `img` is then the transformed image.
+ * Width and height swap when t transposes, either way.
+ */
+export function transformImage(img: GrayImage, t: number, inverse = false): GrayImage {
+  const width = t & 4 ? img.height : img.width, height = t & 4 ? img.width : img.height;
+  const result = { width, height, data: new Float32Array(width * height) };
+  // symmetryOffset indexes the plain image from the transformed one's coordinates.
+  const [plain, moved] = inverse ? [result, img] : [img, result];
+  for (let r = 0; r < moved.height; r++) {
+    for (let c = 0; c < moved.width; c++) {
+      const s = symmetryOffset(r, c, t, plain.height, plain.width, plain.width), m = r * moved.width + c;
+      if (inverse) plain.data[s] = moved.data[m];
+      else moved.data[m] = plain.data[s];
     }
   }
-  return out;
+  return result;
 }

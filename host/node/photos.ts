@@ -57,7 +57,6 @@ export function imageSize(path: string): { width: number; height: number } | und
   }
 }
 
-
 /** A photo's luma samples, refused when the decoded size is not the one its header gave. */
 function decodeLuma(file: string, s: { width: number; height: number }): Float32Array {
   const img = readImagePlanes(file);
