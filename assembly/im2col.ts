@@ -8,7 +8,7 @@
 // Plane (b, c) of x starts at float offset b*bStride + c*cStride (NCHW: cStride = H*W, bStride = C*H*W).
 // The grid is passed in, not derived: a transposed convolution uses the same maps with its input as grid.
 
-import { BUILD_MODE, MODE_SCALAR } from "./mode";
+import { BUILD_MODE, MODE_RELAXED, MODE_SCALAR } from "./mode";
 import { addInto } from "./add";
 
 /** col = im2col(x); see the header for the layout. col: [C*kh*kw, B*Ho*Wo]. */
@@ -23,26 +23,35 @@ export function im2col(
       for (let kj = 0; kj < kw; kj++) {
         // Output columns ox whose input column ix = ox*sw - pw + kj lies inside [0, W).
         const oxLo = firstInside(pw - kj, sw);
-        const oxHi = min(Wo, lastInsideExclusive(W - 1 + pw - kj, sw));
+        const oxHi = max(oxLo, min(Wo, lastInsideExclusive(W - 1 + pw - kj, sw)));
+        // Stride 2: ox in [oxLo, ox2Hi) reads 8 floats from its input column on, all inside the row.
+        const ox2Hi = stride2End(W, kj - pw, oxLo, oxHi);
         let out = col + ((row * ld) << 2);
         for (let b = 0; b < B; b++) {
           const plane = x + ((<usize>b * <usize>bStride + <usize>c * <usize>cStride) << 2);
           for (let oy = 0; oy < Ho; oy++) {
             const iy = oy * sh - ph + ki;
-            if (iy < 0 || iy >= H || oxLo >= oxHi) {
-              memory.fill(out, 0, <usize>Wo << 2);
+            if (iy < 0 || iy >= H) {
+              zeroRun(out, Wo);
             } else {
-              const src = plane + ((<usize>iy * <usize>W) << 2);
-              for (let ox = 0; ox < oxLo; ox++) store<f32>(out + (<usize>ox << 2), 0);
+              // The row's first input column (ox = 0; may lie in the padding, never read there).
+              const src = plane + ((<usize>iy * <usize>W) << 2) + (<usize>(kj - pw) << 2);
+              zeroRun(out, oxLo);
               if (sw == 1) {
-                // Stride 1: the row's valid part is one contiguous run of the input row.
-                memory.copy(out + (<usize>oxLo << 2), src + (<usize>(oxLo - pw + kj) << 2), <usize>(oxHi - oxLo) << 2);
+                copyRun(out + (<usize>oxLo << 2), src + (<usize>oxLo << 2), oxHi - oxLo);
               } else {
-                for (let ox = oxLo; ox < oxHi; ox++) {
-                  store<f32>(out + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw - pw + kj) << 2)));
+                let ox = oxLo;
+                if (BUILD_MODE != MODE_SCALAR) { // (a constant condition alone: the scalar build has no v128)
+                  if (sw == 2) {
+                    for (; ox + 4 <= ox2Hi; ox += 4) {
+                      const p = src + (<usize>ox << 3);
+                      v128.store(out + (<usize>ox << 2), v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6));
+                    }
+                  }
                 }
+                for (; ox < oxHi; ox++) store<f32>(out + (<usize>ox << 2), load<f32>(src + (<usize>(ox * sw) << 2)));
               }
-              for (let ox = oxHi; ox < Wo; ox++) store<f32>(out + (<usize>ox << 2), 0);
+              zeroRun(out + (<usize>oxHi << 2), Wo - oxHi);
             }
             out += <usize>Wo << 2;
           }
@@ -51,6 +60,30 @@ export function im2col(
       }
     }
   }
+}
+
+/**
+ * n zero floats at p. Rows are short (7 to 28 floats in our networks): an inline loop, not
+ * memory.fill, whose per-call cost was most of im2col's time on them.
+ */
+// @ts-ignore: decorator
+@inline function zeroRun(p: usize, n: i32): void {
+  let i = 0;
+  if (BUILD_MODE != MODE_SCALAR) {
+    const z = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) v128.store(p + (<usize>i << 2), z);
+  }
+  for (; i < n; i++) store<f32>(p + (<usize>i << 2), 0);
+}
+
+/** n floats from src to dst (not overlapping); an inline loop for short rows, like zeroRun. */
+// @ts-ignore: decorator
+@inline function copyRun(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (BUILD_MODE != MODE_SCALAR) {
+    for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
 }
 
 /** x += col2im(col): the adjoint of im2col (overlapping windows add up). Same arguments as im2col. */
@@ -64,21 +97,38 @@ export function col2im(
     for (let ki = 0; ki < kh; ki++) {
       for (let kj = 0; kj < kw; kj++) {
         const oxLo = firstInside(pw - kj, sw);
-        const oxHi = min(Wo, lastInsideExclusive(W - 1 + pw - kj, sw));
+        const oxHi = max(oxLo, min(Wo, lastInsideExclusive(W - 1 + pw - kj, sw)));
+        // Stride 2: ox in [oxLo, ox2Hi) touches 8 floats from its input column on, all inside the row.
+        const ox2Hi = stride2End(W, kj - pw, oxLo, oxHi);
         let src = col + ((row * ld) << 2);
         for (let b = 0; b < B; b++) {
           const plane = x + ((<usize>b * <usize>bStride + <usize>c * <usize>cStride) << 2);
           for (let oy = 0; oy < Ho; oy++) {
             const iy = oy * sh - ph + ki;
-            if (iy >= 0 && iy < H && sw == 1) {
-              // Stride 1: one contiguous run of the image row takes one contiguous run of col.
-              const dst = plane + ((<usize>(iy * W + oxLo - pw + kj)) << 2);
-              if (oxHi > oxLo) addInto(dst, src + (<usize>oxLo << 2), oxHi - oxLo);
-            } else if (iy >= 0 && iy < H) {
-              const dst = plane + ((<usize>iy * <usize>W) << 2);
-              for (let ox = oxLo; ox < oxHi; ox++) {
-                const p = dst + (<usize>(ox * sw - pw + kj) << 2);
-                store<f32>(p, load<f32>(p) + load<f32>(src + (<usize>ox << 2)));
+            if (iy >= 0 && iy < H) {
+              // The row's first input column (ox = 0; may lie in the padding, never touched there).
+              const dst = plane + ((<usize>iy * <usize>W) << 2) + (<usize>(kj - pw) << 2);
+              if (sw == 1) {
+                // Stride 1: one contiguous run of the image row takes one contiguous run of col.
+                addInto(dst + (<usize>oxLo << 2), src + (<usize>oxLo << 2), oxHi - oxLo);
+              } else {
+                let ox = oxLo;
+                // Relaxed build only (strict keeps the scalar adds: adding 0 turns a −0 into +0).
+                if (BUILD_MODE == MODE_RELAXED) {
+                  if (sw == 2) {
+                    // Even lanes of the 8 input floats take 4 col values, odd lanes add zero (same sums).
+                    const z = f32x4.splat(0);
+                    for (; ox + 4 <= ox2Hi; ox += 4) {
+                      const p = dst + (<usize>ox << 3), v = v128.load(src + (<usize>ox << 2));
+                      v128.store(p, f32x4.add(v128.load(p), v128.shuffle<f32>(v, z, 0, 4, 1, 4)));
+                      v128.store(p, f32x4.add(v128.load(p, 16), v128.shuffle<f32>(v, z, 2, 4, 3, 4)), 16);
+                    }
+                  }
+                }
+                for (; ox < oxHi; ox++) {
+                  const p = dst + (<usize>(ox * sw) << 2);
+                  store<f32>(p, load<f32>(p) + load<f32>(src + (<usize>ox << 2)));
+                }
               }
             }
             src += <usize>Wo << 2;
@@ -88,6 +138,16 @@ export function col2im(
       }
     }
   }
+}
+
+/**
+ * Stride 2, a row whose input column is ix = 2·ox + off: the end of the outputs ox in [oxLo, oxHi)
+ * from which 8 input floats (ix … ix + 7, 4 outputs' worth) lie inside [0, W).
+ */
+// @ts-ignore: decorator
+@inline function stride2End(W: i32, off: i32, oxLo: i32, oxHi: i32): i32 {
+  const t = W - 8 - off; // the last start: 2·ox + off + 7 ≤ W − 1
+  return t < 0 ? oxLo : max(oxLo, min(oxHi, t / 2 + 4));
 }
 
 /** Smallest o ≥ 0 with o*s ≥ t (first output index whose input index is ≥ 0). */
