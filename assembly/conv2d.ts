@@ -2,7 +2,8 @@
 // y [B, Cout, Ho, Wo] with Ho = ⌊(H + 2ph − kh)/sh⌋ + 1 (dilation 1, groups 1).
 // https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
 //
-// Both passes are one GEMM over the whole batch (N = B·Ho·Wo columns) on im2col's column matrix:
+// Both passes are GEMMs over chunks of images (N = images·Ho·Wo columns, as many images as keep the
+// column matrix in L2: workspace.ts chunkImages) on im2col's column matrix:
 //   forward   tmp[Cout, N]  = W[Cout, K] · col[K, N]            (K = Cin·kh·kw), then y = tmp + bias (→ NCHW)
 //   backward  dW[Cout, K]  += dYc[Cout, N] · col[K, N]ᵀ          (dYc = dy channel-major)
 //             dcol[K, N]    = W[Cout, K]ᵀ · dYc[Cout, N],  dx += col2im(dcol)
@@ -20,7 +21,7 @@
 
 import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
-import { workspaceBytes, wsCol, wsTmp } from "./workspace";
+import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
 import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
@@ -39,6 +40,15 @@ export function conv2dPath(Cin: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i
 // @ts-ignore: decorator
 @inline function outSize(n: i32, k: i32, s: i32, p: i32): i32 {
   return (n + 2 * p - k) / s + 1;
+}
+
+/**
+ * Images per im2col + GEMM round: chunks whose column matrix stays in L2 (workspace.ts chunkImages);
+ * the dense path runs the whole batch at once (it has no column matrix, and one image is one column).
+ */
+// @ts-ignore: decorator
+@inline function gemmChunk(B: i32, colPerImage: i32, dense: bool): i32 {
+  return dense ? B : chunkImages(B, colPerImage);
 }
 
 /** The kernel covers the whole unpadded input: one output pixel, the column matrix is xᵀ. */
@@ -61,8 +71,9 @@ export function conv2dWorkspaceBytes(
 export function conv2dGemmWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
 ): f64 {
-  const n = <f64>B * <f64>outSize(H, kh, sh, ph) * <f64>outSize(W, kw, sw, pw);
-  return workspaceBytes(<f64>Cin * <f64>kh * <f64>kw * n, <f64>Cout * n);
+  const HoWo = outSize(H, kh, sh, ph) * outSize(W, kw, sw, pw), K = Cin * kh * kw;
+  const n = <f64>gemmChunk(B, K * HoWo, isDense(H, W, kh, kw, ph, pw)) * <f64>HoWo;
+  return workspaceBytes(<f64>K * n, <f64>Cout * n);
 }
 
 /** y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, kh, kw]) + bias[Cout] (bias may be 0). */
@@ -86,17 +97,20 @@ export function conv2dForwardGemm(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,
 ): void {
-  const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw);
-  const N = B * Ho * Wo, K = Cin * kh * kw;
-  const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>N);
-  if (isDense(H, W, kh, kw, ph, pw)) {
+  const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw;
+  const dense = isDense(H, W, kh, kw, ph, pw), nb = gemmChunk(B, K * Ho * Wo, dense);
+  const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(nb * Ho * Wo));
+  if (dense) {
     gemm(0, 1, Cout, B, K, w, K, x, K, tmp, B, 0, ws); // tmp[Cout, B] = W · xᵀ
     cnhwToNchwBias(y, tmp, bias, B, Cout, 1);
     return;
   }
-  im2col(col, x, B, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo);
-  gemm(0, 0, Cout, N, K, w, K, col, N, tmp, N, 0, ws);
-  cnhwToNchwBias(y, tmp, bias, B, Cout, Ho * Wo);
+  for (let b0 = 0; b0 < B; b0 += nb) {
+    const n = min(nb, B - b0), Nc = n * Ho * Wo;
+    im2col(col, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), n, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo);
+    gemm(0, 0, Cout, Nc, K, w, K, col, Nc, tmp, Nc, 0, ws);
+    cnhwToNchwBias(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), tmp, bias, n, Cout, Ho * Wo);
+  }
 }
 
 /** dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b given dy = ∂L/∂y (dx or db may be 0 to skip). */
@@ -119,20 +133,26 @@ export function conv2dBackwardGemm(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,
 ): void {
-  const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw);
-  const N = B * Ho * Wo, K = Cin * kh * kw;
-  const col = wsCol(ws), dyc = wsTmp(ws, <usize>K * <usize>N);
-  if (db) channelSumsAdd(db, dy, B, Cout, Ho * Wo);
-  nchwToCnhw(dyc, dy, B, Cout, Ho * Wo);
-  if (isDense(H, W, kh, kw, ph, pw)) {
+  const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw, HoWo = Ho * Wo;
+  const dense = isDense(H, W, kh, kw, ph, pw), nb = gemmChunk(B, K * HoWo, dense);
+  const col = wsCol(ws), dyc = wsTmp(ws, <usize>K * <usize>(nb * HoWo));
+  if (db) channelSumsAdd(db, dy, B, Cout, HoWo);
+  if (dense) {
+    nchwToCnhw(dyc, dy, B, Cout, 1);
     gemm(0, 0, Cout, K, B, dyc, B, x, K, dw, K, 1, ws); // dW += dYc · x
     if (dx) gemm(1, 0, B, K, Cout, dyc, B, w, K, dx, K, 1, ws); // dx[B, K] += dYcᵀ · W
     return;
   }
-  im2col(col, x, B, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo);
-  gemm(0, 1, Cout, K, N, dyc, N, col, N, dw, K, 1, ws);
-  if (dx) {
-    gemm(1, 0, K, N, Cout, w, K, dyc, N, col, N, 0, ws);
-    col2im(dx, col, B, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo);
+  // Chunk by chunk, dW adds the chunks' columns in image order: the same k-ordered sums as one GEMM.
+  for (let b0 = 0; b0 < B; b0 += nb) {
+    const n = min(nb, B - b0), Nc = n * HoWo;
+    const xb = x + ((<usize>b0 * <usize>(Cin * H * W)) << 2);
+    nchwToCnhw(dyc, dy + ((<usize>b0 * <usize>(Cout * HoWo)) << 2), n, Cout, HoWo);
+    im2col(col, xb, n, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo);
+    gemm(0, 1, Cout, K, Nc, dyc, Nc, col, Nc, dw, K, 1, ws);
+    if (dx) {
+      gemm(1, 0, K, Nc, Cout, w, K, dyc, Nc, col, Nc, 0, ws);
+      col2im(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), col, n, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo);
+    }
   }
 }

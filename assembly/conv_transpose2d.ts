@@ -4,7 +4,8 @@
 //
 // A transposed convolution is the adjoint of Conv2d(Cout → Cin, same kernel/stride/padding) whose
 // output grid is H×W, so it reuses im2col/col2im with y as the image and x's H×W as the grid:
-//   forward   col[Kc, N] = Wᵀ · xc[Cin, N]   (Kc = Cout·kh·kw, N = B·H·W, xc = x channel-major)
+//   forward   col[Kc, N] = Wᵀ · xc[Cin, N]   (Kc = Cout·kh·kw, xc = x channel-major, N = n·H·W for
+//             chunks of n images whose column matrix stays in L2: workspace.ts chunkImages)
 //             y = bias + col2im(col)
 //   backward  col = im2col(dy);   dW[Cin, Kc] += xc · colᵀ;   dxc[Cin, N] = W · col → dx += dxc
 // Backward adds into dx, dw, db (zero them first); dx = 0 skips the input gradient.
@@ -14,7 +15,7 @@
 
 import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
-import { workspaceBytes, wsCol, wsTmp } from "./workspace";
+import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
 
 // @ts-ignore: decorator
 @inline function outSize(n: i32, k: i32, s: i32, p: i32, op: i32): i32 {
@@ -42,8 +43,8 @@ function addChannelBias(y: usize, bias: usize, B: i32, C: i32, HW: i32): void {
 export function convTranspose2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32,
 ): f64 {
-  const n = <f64>B * <f64>H * <f64>W;
-  return workspaceBytes(<f64>Cout * <f64>kh * <f64>kw * n, <f64>Cin * n);
+  const Kc = Cout * kh * kw, n = <f64>chunkImages(B, Kc * H * W) * <f64>H * <f64>W;
+  return workspaceBytes(<f64>Kc * n, <f64>Cin * n);
 }
 
 /** y[B, Cout, Ho, Wo] = conv_transpose2d(x[B, Cin, H, W], w[Cin, Cout, kh, kw]) + bias[Cout]. */
@@ -53,15 +54,13 @@ export function convTranspose2dForward(
   oph: i32, opw: i32, ws: usize,
 ): void {
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
-  const N = B * H * W, Kc = Cout * kh * kw, HWo = Ho * Wo;
-  const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>N);
+  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = chunkImages(B, Kc * H * W);
+  const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));
   if (isDense(H, W, ph, pw, oph, opw)) {
     gemm(0, 0, B, Kc, Cin, x, Cin, w, Kc, y, Kc, 0, ws); // y = x · W
     if (bias) addChannelBias(y, bias, B, Cout, HWo);
     return;
   }
-  nchwToCnhw(xc, x, B, Cin, H * W);
-  gemm(1, 0, Kc, N, Cin, w, Kc, xc, N, col, N, 0, ws);
   // y starts as the bias (or zero), then the overlapping kernel windows add in.
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < Cout; c++) {
@@ -70,7 +69,12 @@ export function convTranspose2dForward(
       for (let i = 0; i < HWo; i++) store<f32>(plane + (<usize>i << 2), v);
     }
   }
-  col2im(y, col, B, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
+  for (let b0 = 0; b0 < B; b0 += nb) {
+    const n = min(nb, B - b0), Nc = n * H * W;
+    nchwToCnhw(xc, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), n, Cin, H * W);
+    gemm(1, 0, Kc, Nc, Cin, w, Kc, xc, Nc, col, Nc, 0, ws);
+    col2im(y + ((<usize>b0 * <usize>(Cout * HWo)) << 2), col, n, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
+  }
 }
 
 /** dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b given dy = ∂L/∂y (dx or db may be 0 to skip). */
@@ -80,20 +84,24 @@ export function convTranspose2dBackward(
   oph: i32, opw: i32, ws: usize,
 ): void {
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
-  const N = B * H * W, Kc = Cout * kh * kw, HWo = Ho * Wo;
-  const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>N);
+  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = chunkImages(B, Kc * H * W);
+  const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));
   if (db) channelSumsAdd(db, dy, B, Cout, HWo);
   if (isDense(H, W, ph, pw, oph, opw)) {
     gemm(1, 0, Cin, Kc, B, x, Cin, dy, Kc, dw, Kc, 1, ws); // dW += xᵀ · dy
     if (dx) gemm(0, 1, B, Cin, Kc, dy, Kc, w, Kc, dx, Cin, 1, ws); // dx += dy · Wᵀ
     return;
   }
-  im2col(col, dy, B, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
-  nchwToCnhw(xc, x, B, Cin, H * W);
-  gemm(0, 1, Cin, Kc, N, xc, N, col, N, dw, Kc, 1, ws);
-  if (dx) {
-    // xc has served dW; reuse it for the channel-major input gradient.
-    gemm(0, 0, Cin, N, Kc, w, Kc, col, N, xc, N, 0, ws);
-    cnhwAddToNchw(dx, xc, B, Cin, H * W);
+  // Chunk by chunk, dW adds the chunks' columns in image order: the same k-ordered sums as one GEMM.
+  for (let b0 = 0; b0 < B; b0 += nb) {
+    const n = min(nb, B - b0), Nc = n * H * W;
+    im2col(col, dy + ((<usize>b0 * <usize>(Cout * HWo)) << 2), n, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
+    nchwToCnhw(xc, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), n, Cin, H * W);
+    gemm(0, 1, Cin, Kc, Nc, xc, Nc, col, Nc, dw, Kc, 1, ws);
+    if (dx) {
+      // xc has served dW; reuse it for the channel-major input gradient.
+      gemm(0, 0, Cin, Nc, Kc, w, Kc, col, Nc, xc, Nc, 0, ws);
+      cnhwAddToNchw(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), xc, n, Cin, H * W);
+    }
   }
 }

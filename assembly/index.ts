@@ -5,6 +5,7 @@ export { alloc, heapTop, release, zero } from "./memory";
 export * from "./abi";
 export { gemm, gemmRef, gemmScratchBytes } from "./gemm";
 export { im2col, col2im } from "./im2col";
+export { chunkImages } from "./workspace";
 export { conv2dForward, conv2dBackward, conv2dWorkspaceBytes } from "./conv2d";
 export { convTranspose2dForward, convTranspose2dBackward, convTranspose2dWorkspaceBytes } from "./conv_transpose2d";
 export {

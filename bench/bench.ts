@@ -70,11 +70,12 @@ say();
 interface Shape { name: string; call: GemmCall }
 const SHAPES: Shape[] = [];
 {
-  const all = [SEED, getArch("unet24")].flatMap((arch) => stepGemms(arch, 64).map(({ name, call }) => ({ name: `${arch.name} ${name}`, call })));
-  for (const { names: [first, ...rest], call } of distinctGemms(all)) {
+  const chunk = (B: number, perImage: number) => Object.values(engines)[0]!.exports.chunkImages(B, perImage);
+  const all = [SEED, getArch("unet24")].flatMap((arch) => stepGemms(arch, 64, chunk).map((g) => ({ ...g, name: `${arch.name} ${g.name}` })));
+  for (const { names: [first, ...rest], call, count } of distinctGemms(all)) {
     const arch = first.split(" ")[0];
     const also = rest.map((n) => (n.startsWith(`${arch} `) ? n.slice(arch.length + 1) : n));
-    SHAPES.push({ name: first + (also.length ? ` ×${also.length + 1} (= ${also.join(", ")})` : ""), call });
+    SHAPES.push({ name: first + (count > 1 ? ` ×${count}` : "") + (also.length ? ` (= ${also.join(", ")})` : ""), call });
   }
 }
 /** "A·Bᵀ"-style operand form of a call. */

@@ -23,57 +23,89 @@ export interface GemmCall {
 const call = (transA: number, transB: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, accumulate: number): GemmCall =>
   ({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
 
+/** Images per im2col round for B images of `perImage` column-matrix floats: the engine's `chunkImages` export. */
+export type ChunkImages = (B: number, perImage: number) => number;
+
+/** B images in chunks of `images`, as the layer code walks them: `count` chunks of n images each. */
+function chunksOf(B: number, images: number): { n: number; count: number }[] {
+  const full = Math.floor(B / images), rest = B - full * images;
+  return [{ n: images, count: full }, ...(rest ? [{ n: rest, count: 1 }] : [])];
+}
+
 /**
  * The gemm() calls of one training step of `arch` at batch B, per conv layer: forward, dW, dX (the
- * first layer has no dX: nothing upstream wants the input's gradient, the engine gets dx = 0).
+ * first layer has no dX: nothing upstream wants the input's gradient, the engine gets dx = 0), each
+ * `count` times (the im2col paths run chunks of images: `chunk`, the engine's own rule).
  * `name` is "<layer> fwd|dW|dX".
  */
-export function stepGemms(arch: Arch, B: number): { name: string; call: GemmCall }[] {
-  const out: { name: string; call: GemmCall }[] = [];
+export function stepGemms(arch: Arch, B: number, chunk: ChunkImages): { name: string; call: GemmCall; count: number }[] {
+  const out: { name: string; call: GemmCall; count: number }[] = [];
   for (const l of planLayers(arch).layers) {
     if (!l.geom) continue;
     const { kh, kw, ph, pw, oph, opw } = l.geom, name = "name" in l.spec ? l.spec.name : l.spec.type;
     const [Cin, H, W] = l.inShape, [Cout, Ho, Wo] = l.outShape;
-    let fwd: GemmCall, dW: GemmCall, dX: GemmCall;
+    // [forward, dW, dX] for a chunk of n images (the dense paths: one chunk of the whole batch).
+    let calls: (n: number) => GemmCall[], images = B;
     if (l.op === "conv2d") {
-      const N = B * Ho * Wo, K = Cin * kh * kw;
+      const K = Cin * kh * kw;
       if (kh === H && kw === W && ph === 0 && pw === 0) {
         // conv2d.ts isDense: the column matrix is xᵀ, x [B, K] is read directly.
-        fwd = call(0, 1, Cout, B, K, K, K, B, 0); //  tmp[Cout, B] = W · xᵀ
-        dW = call(0, 0, Cout, K, B, B, K, K, 1); //   dW += dYc · x
-        dX = call(1, 0, B, K, Cout, B, K, K, 1); //   dx[B, K] += dYcᵀ · W
+        calls = (n) => [
+          call(0, 1, Cout, n, K, K, K, n, 0), //  tmp[Cout, B] = W · xᵀ
+          call(0, 0, Cout, K, n, n, K, K, 1), //  dW += dYc · x
+          call(1, 0, n, K, Cout, n, K, K, 1), //  dx[B, K] += dYcᵀ · W
+        ];
       } else {
-        fwd = call(0, 0, Cout, N, K, K, N, N, 0); //  tmp[Cout, N] = W · col
-        dW = call(0, 1, Cout, K, N, N, N, K, 1); //   dW += dYc · colᵀ
-        dX = call(1, 0, K, N, Cout, K, N, N, 0); //   dcol = Wᵀ · dYc, then col2im
+        images = chunk(B, K * Ho * Wo);
+        calls = (n) => {
+          const N = n * Ho * Wo;
+          return [
+            call(0, 0, Cout, N, K, K, N, N, 0), // tmp[Cout, N] = W · col
+            call(0, 1, Cout, K, N, N, N, K, 1), // dW += dYc · colᵀ
+            call(1, 0, K, N, Cout, K, N, N, 0), // dcol = Wᵀ · dYc, then col2im
+          ];
+        };
       }
     } else {
-      const N = B * H * W, Kc = Cout * kh * kw;
+      const Kc = Cout * kh * kw;
       if (H === 1 && W === 1 && ph === 0 && pw === 0 && oph === 0 && opw === 0) {
         // conv_transpose2d.ts isDense: y [B, Kc] = x [B, Cin] · W, on x, y, dx, dy directly.
-        fwd = call(0, 0, B, Kc, Cin, Cin, Kc, Kc, 0); // y = x · W
-        dW = call(1, 0, Cin, Kc, B, Cin, Kc, Kc, 1); //  dW += xᵀ · dy
-        dX = call(0, 1, B, Cin, Kc, Kc, Kc, Cin, 1); //  dx += dy · Wᵀ
+        calls = (n) => [
+          call(0, 0, n, Kc, Cin, Cin, Kc, Kc, 0), // y = x · W
+          call(1, 0, Cin, Kc, n, Cin, Kc, Kc, 1), // dW += xᵀ · dy
+          call(0, 1, n, Cin, Kc, Kc, Kc, Cin, 1), // dx += dy · Wᵀ
+        ];
       } else {
-        fwd = call(1, 0, Kc, N, Cin, Kc, N, N, 0); //    col = Wᵀ · xc, then col2im
-        dW = call(0, 1, Cin, Kc, N, N, N, Kc, 1); //     dW += xc · colᵀ (col = im2col(dy))
-        dX = call(0, 0, Cin, N, Kc, Kc, N, N, 0); //     dxc = W · col
+        images = chunk(B, Kc * H * W);
+        calls = (n) => {
+          const N = n * H * W;
+          return [
+            call(1, 0, Kc, N, Cin, Kc, N, N, 0), // col = Wᵀ · xc, then col2im
+            call(0, 1, Cin, Kc, N, N, N, Kc, 1), // dW += xc · colᵀ (col = im2col(dy))
+            call(0, 0, Cin, N, Kc, Kc, N, N, 0), // dxc = W · col
+          ];
+        };
       }
     }
-    out.push({ name: `${name} fwd`, call: fwd }, { name: `${name} dW`, call: dW });
-    if (l.from >= 0) out.push({ name: `${name} dX`, call: dX });
+    for (const [i, pass] of ["fwd", "dW", "dX"].entries()) {
+      if (pass === "dX" && l.from < 0) continue;
+      for (const { n, count } of chunksOf(B, images)) out.push({ name: `${name} ${pass}`, call: calls(n)[i], count });
+    }
   }
   return out;
 }
 
-/** Equal calls once each, in first-use order, with every name that issues them (names.length = calls per step). */
-export function distinctGemms(calls: { name: string; call: GemmCall }[]): { names: string[]; call: GemmCall }[] {
-  const byKey = new Map<string, { names: string[]; call: GemmCall }>();
-  for (const { name, call: c } of calls) {
+/** Equal calls once each, in first-use order, with the names that issue them and how often per step. */
+export function distinctGemms(calls: { name: string; call: GemmCall; count: number }[]): { names: string[]; call: GemmCall; count: number }[] {
+  const byKey = new Map<string, { names: string[]; call: GemmCall; count: number }>();
+  for (const { name, call: c, count } of calls) {
     const key = gemmKey(c);
     const seen = byKey.get(key);
-    if (seen) seen.names.push(name);
-    else byKey.set(key, { names: [name], call: c });
+    if (!seen) byKey.set(key, { names: [name], call: c, count });
+    else {
+      seen.count += count;
+      if (!seen.names.includes(name)) seen.names.push(name);
+    }
   }
   return [...byKey.values()];
 }

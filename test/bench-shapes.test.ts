@@ -30,22 +30,33 @@ const truncateDivision: ts.TransformerFactory<ts.SourceFile> = (ctx) => (sf) => 
   return ts.visitNode(sf, visit) as ts.SourceFile;
 };
 
-type Layer = Record<string, (...args: number[]) => void>;
+type Layer = Record<string, (...args: number[]) => number>;
 
-/** The exports of one assembly/ layer file as JavaScript; gemm() calls go to `record`. */
-function layerModule(source: string, record: (c: GemmCall) => void): Layer {
-  const js = ts.transpileModule(source.replace(/^@inline\s+/gm, ""), {
+/** An assembly/ file as CommonJS JavaScript (see the header). */
+function transpile(source: string): string {
+  return ts.transpileModule(source.replace(/^@inline\s+/gm, ""), {
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS },
     transformers: { before: [truncateDivision] },
   }).outputText;
+}
+
+/** assembly/workspace.ts itself: the layer files take their image chunks (chunkImages) from it. */
+const workspace: Layer = {};
+new Function("require", "exports", "min", "max", transpile(readFileSync(join(PACKAGE_ROOT, "assembly/workspace.ts"), "utf8")))(
+  () => ({ gemmScratchBytes: () => 0 }), workspace, Math.min, Math.max);
+
+/** The exports of one assembly/ layer file as JavaScript; gemm() calls go to `record`. */
+function layerModule(source: string, record: (c: GemmCall) => void): Layer {
+  const js = transpile(source);
   const gemm = (transA: number, transB: number, M: number, N: number, K: number, _a: number, lda: number,
     _b: number, ldb: number, _c: number, ldc: number, accumulate: number) =>
     record({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
   const noop = new Proxy({}, { get: () => () => 0 });
-  const require = (path: string) => (path === "./gemm" ? { gemm } : noop);
+  const require = (path: string) => (path === "./gemm" ? { gemm, gemmScratchBytes: () => 0 } : path === "./workspace" ? workspace : noop);
   const exports: Layer = {};
   // load/store: AssemblyScript builtins the transposed conv's bias fill uses; nothing reads memory here.
-  new Function("require", "exports", "load", "store", js)(require, exports, () => 0, () => {});
+  // min/max: AssemblyScript builtins, Math's on i32s.
+  new Function("require", "exports", "load", "store", "min", "max", js)(require, exports, () => 0, () => {}, Math.min, Math.max);
   return exports;
 }
 
@@ -78,7 +89,7 @@ const sorted = (calls: GemmCall[]) => calls.map(gemmKey).sort();
 test("bench/gemm-shapes.ts lists exactly the gemm() calls the conv layers issue, every architecture, batch 64 and 1", () => {
   for (const arch of Object.values(ARCHS)) {
     for (const B of [64, 1]) {
-      const listed = stepGemms(arch, B).map((g) => g.call);
+      const listed = stepGemms(arch, B, workspace.chunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call));
       assert.deepEqual(sorted(listed), sorted(engineGemms(arch, B)), `${arch.name} at batch ${B} (transA,transB,M,N,K,lda,ldb,ldc,accumulate)`);
     }
   }
@@ -90,7 +101,7 @@ test("the comparison sees each layer file's dense path (a changed transpose ther
     assert.ok(src.includes(from), `expected ${from} in the layer source`);
     return src.replace(from, to);
   };
-  const seed = ARCHS.seed, listed = sorted(stepGemms(seed, 64).map((g) => g.call));
+  const seed = ARCHS.seed, listed = sorted(stepGemms(seed, 64, workspace.chunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call)));
   const conv = swapped(conv2dSource, "gemm(0, 1, Cout, B, K,", "gemm(0, 0, Cout, B, K,");
   assert.notDeepEqual(sorted(engineGemms(seed, 64, conv)), listed);
   const convT = swapped(convT2dSource, "gemm(0, 1, B, Cin, Kc,", "gemm(0, 0, B, Cin, Kc,");
