@@ -44,6 +44,8 @@ const SHAPES: i32[] = [
   // The unpacked paths, batch-1 dense layers: few rows (M < MR = 4, B not transposed) and few columns
   // (N < 4); 5×9×600 sits just above MR (one full packed tile and an edge row).
   64, 1, 1568, 1, 1568, 64, 3, 37, 200, 5, 9, 600, 37, 3, 200, 17, 2, 300, 33, 1, 129,
+  // Few rows across gemmFewRows' 512-column block, with column and k tails.
+  2, 1030, 11,
 ];
 
 describe("gemm (packed SIMD) vs gemmRef (scalar reference)", () => {
