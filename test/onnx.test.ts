@@ -6,10 +6,9 @@
 //
 // Runtimes: onnxruntime-web (a devDependency; in Node its `node` export loads
 // ort-wasm-simd-threaded.{mjs,wasm} from its own dist/ folder, no network; one thread) and
-// onnxruntime-node when present (its install script downloads extra binaries from outside the npm
-// registry, so it is not a devDependency; `npm install --ignore-scripts onnxruntime-node` gives its
-// bundled CPU binaries, which is all this needs). A runtime that is not installed skips its tests
-// with the reason printed.
+// onnxruntime-node (also a devDependency: its bundled native CPU runtime; .npmrc has its postinstall
+// skip the CUDA providers it would download from outside the npm registry). A runtime that is not
+// installed skips its tests with the reason printed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -178,7 +177,7 @@ const RUNTIMES = {
   "onnxruntime-web": { options: { executionProviders: ["wasm"] }, absent: "a devDependency: npm ci installs it" },
   "onnxruntime-node": {
     options: { executionProviders: ["cpu"], intraOpNumThreads: 1, interOpNumThreads: 1 },
-    absent: "optional: `npm install --no-save --ignore-scripts onnxruntime-node` gives its bundled CPU runtime",
+    absent: "a devDependency: npm ci installs it",
   },
 } as const;
 type RuntimeName = keyof typeof RUNTIMES;

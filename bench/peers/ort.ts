@@ -1,7 +1,6 @@
 // ONNX Runtime peer for the throughput benchmark: our exported model (bench/peers/onnx-file.ts) run
-// for inference by onnxruntime-web (its wasm backend, in Node) or onnxruntime-node (native CPU,
-// when installed: `npm install --no-save --ignore-scripts onnxruntime-node@1.30.0` — its install
-// script downloads extra binaries from outside the npm registry, its bundled CPU ones suffice).
+// for inference by onnxruntime-web (its wasm backend, in Node) or onnxruntime-node (native CPU, its
+// bundled runtime; both devDependencies, see .npmrc).
 //
 //   node dist/bench/peers/ort.js --runtime web|node --model FILE --shape CxHxW --mode infer --batch N
 //        --threads T [--seconds S]
@@ -37,7 +36,7 @@ if (mode !== "infer") {
     ort = (await import(name)) as unknown as Ort;
     version = ort.env.versions?.[runtime] ?? ort.env.versions?.common ?? "";
   } catch (e) {
-    emit({ unsupported: runtime === "web" ? `onnxruntime-web missing (${(e as Error).message.split("\n")[0]})` : "onnxruntime-node not installed (npm install --no-save --ignore-scripts onnxruntime-node@1.30.0)" });
+    emit({ unsupported: runtime === "web" ? `onnxruntime-web missing (${(e as Error).message.split("\n")[0]})` : "onnxruntime-node missing (a devDependency: npm ci installs it)" });
   }
   if (ort) {
     const options: Record<string, unknown> = runtime === "web"
