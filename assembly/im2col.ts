@@ -64,10 +64,10 @@ export function im2col(
 
 /**
  * n zero floats at p. Rows are short (7 to 28 floats in our networks): an inline loop, not
- * memory.fill, whose per-call cost was most of im2col's time on them.
+ * memory.fill, whose per-call cost was most of im2col's time on them (also winograd.ts padPlanes).
  */
 // @ts-ignore: decorator
-@inline function zeroRun(p: usize, n: i32): void {
+@inline export function zeroRun(p: usize, n: i32): void {
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     const z = f32x4.splat(0);
@@ -78,7 +78,7 @@ export function im2col(
 
 /** n floats from src to dst (not overlapping); an inline loop for short rows, like zeroRun. */
 // @ts-ignore: decorator
-@inline function copyRun(dst: usize, src: usize, n: i32): void {
+@inline export function copyRun(dst: usize, src: usize, n: i32): void {
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));

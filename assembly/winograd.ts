@@ -18,7 +18,7 @@
 // PH = m·tH + 2, PW = m·tW + 2 for tH×tW tiles per image.
 
 import { gemm, gemmScratchBytes } from "./gemm";
-import { channelSumsAddSimd } from "./im2col";
+import { channelSumsAddSimd, copyRun, zeroRun } from "./im2col";
 import { align16 } from "./workspace";
 import { winogradInput, winogradGradOut, winogradOutput } from "./winograd_tiles";
 import { winograd4Input, winograd4GradOut, winograd4Output } from "./winograd4_tiles";
@@ -80,29 +80,19 @@ export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i3
   const rowB = <usize>PW << 2;
   let d = dst, s = src;
   for (let pl = 0; pl < nb * C; pl++) {
-    zeroFloats(d, PW);
+    zeroRun(d, PW);
     d += rowB;
     for (let y = 0; y < H; y++) {
       store<f32>(d, 0);
-      let i = 0;
-      for (; i + 4 <= W; i += 4) v128.store(d + (<usize>(i + 1) << 2), v128.load(s + (<usize>i << 2)));
-      for (; i < W; i++) store<f32>(d + (<usize>(i + 1) << 2), load<f32>(s + (<usize>i << 2)));
-      zeroFloats(d + (<usize>(W + 1) << 2), PW - W - 1);
+      copyRun(d + 4, s, W);
+      zeroRun(d + (<usize>(W + 1) << 2), PW - W - 1);
       d += rowB;
       s += <usize>W << 2;
     }
-    zeroFloats(d, (PH - H - 1) * PW);
+    zeroRun(d, (PH - H - 1) * PW);
     d += <usize>(PH - H - 1) * rowB;
   }
-  zeroFloats(d, 32);
-}
-
-// @ts-ignore: decorator
-@inline function zeroFloats(p: usize, n: i32): void {
-  const z = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(p + (<usize>i << 2), z);
-  for (; i < n; i++) store<f32>(p + (<usize>i << 2), 0);
+  zeroRun(d, 32);
 }
 
 /**
