@@ -16,7 +16,7 @@ import { loadEngineNode } from "../host/node/engine.js";
 import { PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 import { encodeRgbPng } from "../host/node/png.js";
 import { distinctGemms, stepGemms, type GemmCall } from "./gemm-shapes.js";
-import { best, cliEpoch, endToEnd, fmt, PEERS, timeMs as timeMsFor, versions, type EpochData, type Row } from "./e2e.js";
+import { best, endToEnd, epochAgainstStep, fmt, PEERS, timeMs as timeMsFor, versions, type EpochData, type Row } from "./e2e.js";
 import { noiseSpec } from "../host/core/noise.js";
 import { PHOTO_H, PHOTO_W, photoBench } from "./photo.js";
 
@@ -209,8 +209,9 @@ say();
 say(`\`denoise-wasm train --epochs 1 --batch 64\`: on MNIST (batch assembly, per-image noise on the threads, the step, the per-step ` +
   `non-finite check and progress included), and on the photo folder data/photos/train (${PATCH_EPOCH.perImage} random ${PATCH_EPOCH.patch}×${PATCH_EPOCH.patch} ` +
   `patches per photo under the 8 flips and rotations, decoded on demand, noise σ 0–55 drawn per patch, clipped to 8 bits). Items/s as the CLI ` +
-  `prints them for the epoch (the validation pass and checkpoint write after it are not in the epoch's time); the step alone is the ` +
-  `median above (for patches: \`unet32\` on ${PATCH_EPOCH.patch}×${PATCH_EPOCH.patch}, batch 64).`);
+  `prints them for the epoch (the validation pass and checkpoint write after it are not in the epoch's time). The step alone ` +
+  `(for patches: \`unet32\` on ${PATCH_EPOCH.patch}×${PATCH_EPOCH.patch}, batch 64) is timed again here, each round right before the epoch, so ` +
+  `that the two share the machine's state of the moment: median [min–max] of ${ROUNDS} round${ROUNDS > 1 ? "s" : ""}, ratio of the medians.`);
 say();
 say(`| network | data | threads | CLI epoch | step alone | epoch ÷ step | PyTorch training step (best) | epoch ÷ PyTorch |`);
 say(`|---|---|---|---|---|---|---|---|`);
@@ -228,11 +229,12 @@ const epochRuns: [string, EpochData, number[]][] = [
 for (const [arch, data, threadCounts] of epochRuns) {
   const label = data.kind === "mnist" ? `MNIST, ${data.limit ?? 60000} images` : `${data.perImage} patches × ${readdirSync(data.dir).length} photos`;
   for (const threads of threadCounts) {
-    const r = row(arch, "train", 64, threads)!, step = r.ours.median, torch = best(r, "PyTorch")?.m.median;
-    const v = cliEpoch(arch, threads, e2eBuild, data);
-    if (typeof v === "string") { say(`| ${arch} | ${label} | ${threads} | ${v} | | | | |`); continue; }
-    epochs.push({ arch, data: data.kind, threads, epoch: v, step, torch });
-    say(`| ${arch} | ${label} | ${threads} | ${v.toFixed(0)} | ${step.toFixed(0)} | ${(v / step).toFixed(2)} | ${torch?.toFixed(0) ?? "-"} | ${torch ? (v / torch).toFixed(2) + "×" : "-"} |`);
+    const r = row(arch, "train", 64, threads)!, torch = best(r, "PyTorch")?.m.median;
+    const m = await epochAgainstStep(r, threads, e2eBuild, data, ROUNDS, SECONDS);
+    if (typeof m === "string") { say(`| ${arch} | ${label} | ${threads} | ${m} | | | | |`); continue; }
+    const { epoch: e, step: s } = m;
+    epochs.push({ arch, data: data.kind, threads, epoch: e.median, step: s.median, torch });
+    say(`| ${arch} | ${label} | ${threads} | ${fmt(e)} | ${fmt(s)} | ${(e.median / s.median).toFixed(2)} | ${torch?.toFixed(0) ?? "-"} | ${torch ? (e.median / torch).toFixed(2) + "×" : "-"} |`);
   }
 }
 say();

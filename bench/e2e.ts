@@ -38,7 +38,7 @@ export function timeMs(fn: () => void, seconds: number): number {
 }
 
 export interface Measure { median: number; min: number; max: number; samples: number[] }
-const measure = (samples: number[]): Measure => {
+export const measure = (samples: number[]): Measure => {
   const s = [...samples].sort((a, b) => a - b);
   return { median: s[Math.floor((s.length - 1) / 2)], min: s[0], max: s[s.length - 1], samples };
 };
@@ -180,4 +180,20 @@ export function cliEpoch(arch: string, threads: number, build: BuildName, data: 
     { encoding: "utf8", timeout: 900_000 });
   const m = /epoch 1\/1: .* ([\d.]+) (?:img|patches)\/s/.exec(r.stderr ?? "");
   return m ? Number(m[1]) : `failed: ${(r.stderr ?? "").trim().split("\n").pop()}`;
+}
+
+/**
+ * A whole CLI epoch against the training step alone, in `rounds` alternating rounds (the step timed for
+ * `seconds` right before each epoch, so both see the machine in the same state): both measures, or a
+ * note on why the epoch did not run.
+ */
+export async function epochAgainstStep(run: Run, threads: number, build: BuildName, data: EpochData, rounds: number, seconds: number): Promise<{ epoch: Measure; step: Measure } | string> {
+  const epoch: number[] = [], step: number[] = [];
+  for (let k = 0; k < rounds; k++) {
+    step.push(await measureOurs(run, threads, build, seconds));
+    const v = cliEpoch(run.arch.name, threads, build, data);
+    if (typeof v === "string") return v;
+    epoch.push(v);
+  }
+  return { epoch: measure(epoch), step: measure(step) };
 }

@@ -11,7 +11,7 @@ import { DEFAULT_PHOTO_SIGMA, levelsFor, photoLevels, type NoiseKind, type Noise
 import { PatchBatches, type PhotoSource } from "./core/patches.js";
 import type { ThreadPool } from "./core/pool.js";
 import { decodeSafetensors, type SafeTensors } from "./core/safetensors.js";
-import { newRun, Trainer, trainUntil, type EpochRecord } from "./core/train.js";
+import { newRun, nextTask, Trainer, trainUntil, type EpochRecord } from "./core/train.js";
 import { archOf, encodeWeights, isShipped, loadWeights as loadInto, SHIPPED_MODELS, type ShippedModel } from "./core/weights.js";
 
 export type { Arch, BuildName, ColourMethod, EpochRecord, GrayImage, NoiseKind, NoiseLevels, PhotoSource, PlanarImage, ShippedModel };
@@ -230,7 +230,7 @@ export async function train(rt: Runtime, data: ImageArrays | readonly (GrayImage
     const done = await trainUntil(trainer, epochs, run, {
       onEpoch: opts.onEpoch,
       onStep: opts.onProgress && ((loss) => opts.onProgress!({ epoch: Math.ceil(trainer.stepsDone / trainer.batchesPerEpoch) || 1, epochs, step: trainer.stepsDone, steps, loss })),
-      pause: () => new Promise((r) => setTimeout(r, 0)),
+      pause: nextTask,
       shouldStop: () => !!opts.signal?.aborted,
     });
     const bytes = encodeWeights(model, { producer: "denoise-wasm library", noise, epochs: trainer.epoch, seed }, false);

@@ -14,7 +14,7 @@ import { MemoryPhotos, PatchBatches, splitPhotos } from "../host/core/patches.js
 import { photoValidator } from "../host/core/photoeval.js";
 import { ThreadPool } from "../host/core/pool.js";
 import { decodeSafetensors } from "../host/core/safetensors.js";
-import { Trainer } from "../host/core/train.js";
+import { nextTask, Trainer } from "../host/core/train.js";
 import { archOf, encodeWeights, loadWeights, weightsDigest } from "../host/core/weights.js";
 import type { FromWorker, ToWorker, TrainSetup } from "./protocol.js";
 import { spawnThread } from "./threads.js";
@@ -115,7 +115,7 @@ async function run(n: number): Promise<void> {
     ctx.postMessage({ type: "progress", step: steps, epoch: trainer.epoch + (trainer.batch > 0 ? 1 : 0), loss: sum / chunk, imagesPerSecond: (since * B) / Math.max(dt, 1e-6) });
     if (dt > 2) { t0 = performance.now(); since = 0; }
     if (steps % VALIDATE_EVERY < chunk && steps < end) measure();
-    await new Promise((r) => setTimeout(r, 0)); // let a `stop` message in
+    await nextTask(); // let a `stop` message in
   }
   running = false;
   measure();

@@ -3,13 +3,12 @@
 // naming the step and the last good checkpoint, with nothing else written.
 import { rmSync } from "node:fs";
 import { ExitError, UserError } from "../core/errors.js";
-import { DivergedError, trainUntil, type EpochRecord, type Trainer } from "../core/train.js";
+import { DivergedError, nextTask, trainUntil, type EpochRecord, type Trainer } from "../core/train.js";
 import { saveCheckpoint } from "../node/files.js";
 import { stderrProgress } from "../node/progress.js";
 import { recordedSettings, resumeArgs, type Session } from "./session.js";
 import { STOP_CODES, type StopSignals } from "./signals.js";
 
-const nextTick = () => new Promise<void>((r) => setImmediate(r));
 
 /** x to 0.1: a number (metrics.json keeps numbers as numbers; safetensors metadata makes strings of them). */
 export const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -47,14 +46,14 @@ export async function trainSession(s: Session, stop: StopSignals, command: strin
   let finished: boolean;
   try {
     finished = await trainUntil(s.trainer, s.settings.epochs, s.run, {
-      progress: stderrProgress(quiet, s.unit), onEpoch, valLabel, unit: s.unit, pause: nextTick, shouldStop: () => stop.signal !== undefined,
+      progress: stderrProgress(quiet, s.unit), onEpoch, valLabel, unit: s.unit, pause: nextTask, shouldStop: () => stop.signal !== undefined,
       onEpochEnd: () => {
         writeCheckpoint(s);
         last = { path: s.checkpoint, where: position(s.trainer) };
       },
     });
     if (finished) {
-      await nextTick(); // a signal that came during the last batch
+      await nextTask(); // a signal that came during the last batch
       finished = stop.signal === undefined;
     }
   } catch (e) {

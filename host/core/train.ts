@@ -217,6 +217,25 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
   return run;
 }
 
+/**
+ * Resolves on the event loop's next task, letting signal handlers, messages and timers in:
+ * setImmediate in Node, a MessageChannel message in browsers. Not setTimeout(0), which waits ≥ 1 ms
+ * in Node and ≥ 4 ms in browsers once timers nest, as a training loop's do (4 ms in every 25 cost a
+ * sixth of the throughput).
+ */
+export function nextTask(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  if (immediate) return new Promise((r) => immediate(r));
+  return new Promise((r) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      r();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
 /** The longest a driver runs batches without a pause (ms): signals and messages wait at most this long. */
 export const PAUSE_EVERY_MS = 25;
 
