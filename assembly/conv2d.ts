@@ -16,24 +16,32 @@
 // Relaxed build only, 3×3 stride-1 padding-1 convs take a fast path with fewer operations (the
 // strict and scalar builds keep im2col + GEMM, so they stay bit-identical to each other):
 // Winograd F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) in general, direct SIMD loops (direct3x3.ts) when one side
-// has a single channel (the GEMMs would have one row or column). Same results up to f32 rounding
-// (winograd.spec.ts measures it); the workspace formula is the path's own.
+// has a single channel (the GEMMs would have one row or column). 3×3 stride-2 padding-1 convs run their
+// forward by the stride-2 Winograd (winograd.ts winogradS2Forward, 25 products per 2×2 tile instead of
+// 36) where that is at most 0.8 of the products, their backward by im2col + GEMM. Same results up to f32
+// rounding (winograd.spec.ts measures it); the workspace formula is the path's own (the stride-2
+// path's: the larger of its forward's and the GEMM backward's).
 
 import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
-import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
+import {
+  winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile, winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes,
+} from "./winograd";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
 
 export const FAST_NONE: i32 = 0;      // im2col + GEMM
 export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
 export const FAST_DIRECT: i32 = 2;    // direct3x3.ts
+export const FAST_WINOGRAD_S2: i32 = 3; // winograd.ts winogradS2Forward; backward by im2col + GEMM
 
 /** The path conv2dForward / conv2dBackward take for this shape in this build. */
-export function conv2dPath(Cin: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
+export function conv2dPath(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
   if (BUILD_MODE != MODE_RELAXED) return FAST_NONE;
-  if (kh != 3 || kw != 3 || sh != 1 || sw != 1 || ph != 1 || pw != 1) return FAST_NONE;
+  if (kh != 3 || kw != 3 || ph != 1 || pw != 1) return FAST_NONE;
+  if (sh == 2 && sw == 2) return Cin > 1 && Cout > 1 && winogradS2Pays(H, W) ? FAST_WINOGRAD_S2 : FAST_NONE;
+  if (sh != 1 || sw != 1) return FAST_NONE;
   return Cin == 1 || Cout == 1 ? FAST_DIRECT : FAST_WINOGRAD;
 }
 
@@ -61,10 +69,11 @@ export function conv2dPath(Cin: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i
 export function conv2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
 ): f64 {
-  const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   if (path == FAST_WINOGRAD) return winogradWorkspaceBytes(B, Cin, H, W, Cout, winogradTile(H, W));
   if (path == FAST_DIRECT) return direct3x3WorkspaceBytes(Cin, H, W, Cout);
-  return conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  const gemmBytes = conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  return path == FAST_WINOGRAD_S2 ? Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout)) : gemmBytes;
 }
 
 /** Workspace bytes of the im2col + GEMM path (conv2dForwardGemm / conv2dBackwardGemm). */
@@ -84,9 +93,10 @@ export function conv2dForward(
 ): void {
   // A constant condition: the strict and scalar builds compile none of the fast paths (no SIMD in scalar).
   if (BUILD_MODE == MODE_RELAXED) {
-    const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
+    const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
     if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W));
     if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws);
+    if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, ws);
   }
   conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
 }
@@ -120,7 +130,7 @@ export function conv2dBackward(
   ws: usize,
 ): void {
   if (BUILD_MODE == MODE_RELAXED) {
-    const path = conv2dPath(Cin, Cout, kh, kw, sh, sw, ph, pw);
+    const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
     if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws, winogradTile(H, W));
     if (path == FAST_DIRECT) return direct3x3Backward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws);
   }

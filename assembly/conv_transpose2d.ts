@@ -12,10 +12,23 @@
 //
 // On a 1×1 input without padding (the code → 7×7 layer) it is a dense layer, y[B, Cout·kh·kw] =
 // x[B, Cin] · W[Cin, Cout·kh·kw]: the GEMMs run on x, y, dx, dy directly, without col2im / im2col.
+//
+// Relaxed build only, the 3×3 stride-2 padding-1 forward (the U-Nets' upsampling) runs by a Winograd
+// variant (winograd.ts winogradT2Forward: 25 products per 2×2 input pixels and channel pair instead
+// of 36, no col2im) where it does at most 0.8 of the products; its backward stays im2col + GEMM. Same results up to
+// f32 rounding (winograd.spec.ts); the workspace covers both.
 
 import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
+import { BUILD_MODE, MODE_RELAXED } from "./mode";
+import { winogradT2Forward, winogradT2Pays, winogradT2WorkspaceBytes } from "./winograd";
+
+/** Whether convTranspose2dForward takes the Winograd path (winograd.ts winogradT2Forward) for this shape in this build. */
+export function convTranspose2dWinograd(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
+  if (BUILD_MODE != MODE_RELAXED) return false;
+  return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradT2Pays(H, W);
+}
 
 // @ts-ignore: decorator
 @inline function outSize(n: i32, k: i32, s: i32, p: i32, op: i32): i32 {
@@ -41,14 +54,29 @@ function addChannelBias(y: usize, bias: usize, B: i32, C: i32, HW: i32): void {
 
 /** Workspace bytes convTranspose2dForward / convTranspose2dBackward need for this shape. */
 export function convTranspose2dWorkspaceBytes(
-  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32,
 ): f64 {
   const Kc = Cout * kh * kw, n = <f64>chunkImages(B, Kc * H * W) * <f64>H * <f64>W;
-  return workspaceBytes(<f64>Kc * n, <f64>Cin * n);
+  const gemmBytes = workspaceBytes(<f64>Kc * n, <f64>Cin * n);
+  if (!convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
+  return Math.max(gemmBytes, winogradT2WorkspaceBytes(B, Cin, H, W, Cout));
 }
 
 /** y[B, Cout, Ho, Wo] = conv_transpose2d(x[B, Cin, H, W], w[Cin, Cout, kh, kw]) + bias[Cout]. */
 export function convTranspose2dForward(
+  y: usize, x: usize, w: usize, bias: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  oph: i32, opw: i32, ws: usize,
+): void {
+  // A constant condition: the strict and scalar builds compile no fast path.
+  if (BUILD_MODE == MODE_RELAXED) {
+    if (convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return winogradT2Forward(y, x, w, bias, B, Cin, H, W, Cout, oph, opw, ws);
+  }
+  convTranspose2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws);
+}
+
+/** convTranspose2dForward by GEMM + col2im, whatever the shape (the Winograd path's oracle). */
+export function convTranspose2dForwardGemm(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize,

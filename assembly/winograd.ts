@@ -22,6 +22,7 @@ import { channelSumsAddSimd, copyRun, zeroRun } from "./im2col";
 import { align16 } from "./workspace";
 import { winogradInput, winogradGradOut, winogradOutput } from "./winograd_tiles";
 import { winograd4Input, winograd4GradOut, winograd4Output } from "./winograd4_tiles";
+import { s2PadSide, winogradS2Input, winogradS2Output, winogradT2Input, winogradT2Output } from "./winograd_s2_tiles";
 
 /** Tiles per chunk the image count aims at (at least one image per chunk). */
 const CHUNK_TILES: i32 = 1024;
@@ -287,4 +288,151 @@ export function winogradBackward(
   }
   if (m == 4) winograd4KernelGradAdd(dw, du, Cout, Cin);
   else winogradKernelGradAdd(dw, du, Cout, Cin);
+}
+
+// ---------------------------------------------------------------- stride 2
+// Conv2d 3×3, stride 2, padding 1, forward only, by F(2×2, 3×3) with stride 2 (winograd_s2_tiles.ts):
+// 25 products per 2×2 output tile and channel pair instead of 36. Same chunks and workspace shape as
+// the stride-1 forward: [GEMM scratch | U: 25·(Cin·Cout + 16) | pad: nb·Cin·PH·PW + 32 |
+// V: 25·Cin·Tp | M: 25·Cout·Tp], PH = 4tH + 1, PW = 4tW + 1 for tH×tW tiles of the Ho×Wo output.
+
+/** Output side of a stride-2 padding-1 3×3 conv of side n. */
+// @ts-ignore: decorator
+@inline function s2Out(n: i32): i32 { return (n - 1) / 2 + 1; }
+
+/**
+ * Whether the stride-2 path pays: 25 products per tile against 9 per output pixel, at most 0.8 of
+ * them. Tiles overhang odd output sides: a 7×7 output takes 4×4 tiles, 0.91 of the direct products,
+ * and measured no faster than im2col + GEMM (unet24's mid.0: 1.00–1.02×; the transposed twin on a
+ * 7×7 input, up2, 0.93×), its transforms eating the saving.
+ */
+export function winogradS2Pays(H: i32, W: i32): bool {
+  const Ho = s2Out(H), Wo = s2Out(W);
+  return fitsChunk(Ho, Wo) && <f64>(25 * tiles(Ho, 2) * tiles(Wo, 2)) <= 0.8 * <f64>(9 * Ho * Wo);
+}
+
+/**
+ * An image's 2×2 tiles fit in one chunk (CHUNK_TILES, a 32×32 grid): the stride-2 paths chunk by whole
+ * images, and on larger images their transformed operands (25·(Cin + Cout) floats per tile, ~1.7× the
+ * GEMM path's column matrix) would outgrow the workspace the memory plan budgets for photo tiles.
+ */
+// @ts-ignore: decorator
+@inline function fitsChunk(n: i32, m: i32): bool { return <i64>tiles(n, 2) * <i64>tiles(m, 2) <= <i64>CHUNK_TILES; }
+
+/** Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap). */
+export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32): f64 {
+  const a16 = (floats: f64): f64 => Math.ceil(floats / 4) * 16;
+  const tH = Math.ceil(<f64>s2Out(H) / 2), tW = Math.ceil(<f64>s2Out(W) / 2), P = tH * tW;
+  const nb = Math.min(<f64>B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P))), Tp = Math.floor((nb * P + 7) / 4) * 4;
+  return a16(<f64>gemmScratchBytes() / 4) + a16(25 * (<f64>Cin * <f64>Cout + 16)) + a16(nb * <f64>Cin * (4 * tH + 1) * (4 * tW + 1) + 32) +
+    a16(25 * <f64>Cin * Tp) + a16(25 * <f64>Cout * Tp);
+}
+
+/**
+ * U[5i + j, co, ci] = (G g Gᵀ)ij for g = w[co, ci], G = [0 1 0; 0 1 0; 1 0 0; 1 0 1; 0 0 1]: the rows
+ * of g combined (q_i), then q_i's columns.
+ */
+export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32): void {
+  const xs = uStride(Cin, Cout), step = <usize>xs << 2;
+  for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
+    const g = w + ((<usize>(co * Cin + ci) * 9) << 2), at = co * Cin + ci;
+    for (let i = 0; i < 5; i++) {
+      // q_i = row 1, row 1, row 0, row 0 + row 2, row 2 of g.
+      let q0: f32, q1: f32, q2: f32;
+      if (i < 2) { q0 = load<f32>(g, 12); q1 = load<f32>(g, 16); q2 = load<f32>(g, 20); }
+      else if (i == 2) { q0 = load<f32>(g); q1 = load<f32>(g, 4); q2 = load<f32>(g, 8); }
+      else if (i == 3) { q0 = load<f32>(g) + load<f32>(g, 24); q1 = load<f32>(g, 4) + load<f32>(g, 28); q2 = load<f32>(g, 8) + load<f32>(g, 32); }
+      else { q0 = load<f32>(g, 24); q1 = load<f32>(g, 28); q2 = load<f32>(g, 32); }
+      const o = u + (<usize>(5 * i * xs + at) << 2);
+      store<f32>(o, q1);
+      store<f32>(o + step, q1);
+      store<f32>(o + 2 * step, q0);
+      store<f32>(o + 3 * step, q0 + q2);
+      store<f32>(o + 4 * step, q2);
+    }
+  }
+}
+
+/** y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 2, padding 1) + bias (may be 0). */
+export function winogradS2Forward(y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize): void {
+  const Ho = s2Out(H), Wo = s2Out(W), tH = tiles(Ho, 2), tW = tiles(Wo, 2), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const PH = s2PadSide(tH), PW = s2PadSide(tW);
+  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
+  winogradS2Kernel(u, w, Cout, Cin);
+  for (let b0 = 0; b0 < B; b0 += nbMax) {
+    const nb = min(nbMax, B - b0), T = nb * P;
+    padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
+    winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
+    for (let xi = 0; xi < 25; xi++) {
+      gemm(0, 0, Cout, T, Cin, u + ((<usize>(xi * uStride(Cin, Cout))) << 2), Cin, v + ((<usize>(xi * Cin * Tp)) << 2), Tp,
+        mm + ((<usize>(xi * Cout * Tp)) << 2), Tp, 0, ws);
+    }
+    winogradS2Output(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+  }
+}
+
+// ---------------------------------------------------------------- transposed, stride 2
+// ConvTranspose2d 3×3, stride 2, padding 1, output padding 0 or 1, forward only, by the tiles of
+// winograd_s2_tiles.ts: 25 products per 4×4 output tile (2×2 input pixels) and channel pair where
+// col2im's GEMM does 36. Workspace as winogradS2Forward's with PH = 2tH + 2, PW = 2tW + 2 for the
+// tH×tW tiles of the H×W input.
+
+/** Whether the transposed stride-2 path pays: 25 products per tile against 9 per input pixel, at most 0.8 of them, on an image whose tiles fit a chunk (winogradS2Pays). */
+export function winogradT2Pays(H: i32, W: i32): bool {
+  return fitsChunk(H, W) && <f64>(25 * tiles(H, 2) * tiles(W, 2)) <= 0.8 * <f64>(9 * H * W);
+}
+
+/** Workspace bytes of winogradT2Forward (f64: hostile shapes do not wrap). */
+export function winogradT2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32): f64 {
+  const a16 = (floats: f64): f64 => Math.ceil(floats / 4) * 16;
+  const tH = Math.ceil(<f64>H / 2), tW = Math.ceil(<f64>W / 2), P = tH * tW;
+  const nb = Math.min(<f64>B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P))), Tp = Math.floor((nb * P + 7) / 4) * 4;
+  return a16(<f64>gemmScratchBytes() / 4) + a16(25 * (<f64>Cin * <f64>Cout + 16)) + a16(nb * <f64>Cin * (2 * tH + 2) * (2 * tW + 2) + 32) +
+    a16(25 * <f64>Cin * Tp) + a16(25 * <f64>Cout * Tp);
+}
+
+/**
+ * U[5i + j, co, ci] = (G g Gᵀ)ij for g = w[ci, co] (w: [Cin, Cout, 3, 3]), G = [0 1 0; 0 1 0; 0 0 1;
+ * 1 0 1; 1 0 0]: the rows of g combined (q_i), then q_i's columns.
+ */
+export function winogradT2Kernel(u: usize, w: usize, Cout: i32, Cin: i32): void {
+  const xs = uStride(Cin, Cout), step = <usize>xs << 2;
+  for (let ci = 0; ci < Cin; ci++) for (let co = 0; co < Cout; co++) {
+    const g = w + ((<usize>(ci * Cout + co) * 9) << 2), at = co * Cin + ci;
+    for (let i = 0; i < 5; i++) {
+      // q_i = row 1, row 1, row 2, row 0 + row 2, row 0 of g.
+      let q0: f32, q1: f32, q2: f32;
+      if (i < 2) { q0 = load<f32>(g, 12); q1 = load<f32>(g, 16); q2 = load<f32>(g, 20); }
+      else if (i == 2) { q0 = load<f32>(g, 24); q1 = load<f32>(g, 28); q2 = load<f32>(g, 32); }
+      else if (i == 3) { q0 = load<f32>(g) + load<f32>(g, 24); q1 = load<f32>(g, 4) + load<f32>(g, 28); q2 = load<f32>(g, 8) + load<f32>(g, 32); }
+      else { q0 = load<f32>(g); q1 = load<f32>(g, 4); q2 = load<f32>(g, 8); }
+      const o = u + (<usize>(5 * i * xs + at) << 2);
+      store<f32>(o, q1);
+      store<f32>(o + step, q1);
+      store<f32>(o + 2 * step, q2);
+      store<f32>(o + 3 * step, q0 + q2);
+      store<f32>(o + 4 * step, q0);
+    }
+  }
+}
+
+/**
+ * y[B, Cout, Ho, Wo] = conv_transpose2d(x[B, Cin, H, W], w[Cin, Cout, 3, 3], stride 2, padding 1,
+ * output padding op) + bias (may be 0); Ho = 2H − 1 + op, Wo = 2W − 1 + op.
+ */
+export function winogradT2Forward(y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, oph: i32, opw: i32, ws: usize): void {
+  const Ho = 2 * H - 1 + oph, Wo = 2 * W - 1 + opw, tH = tiles(H, 2), tW = tiles(W, 2), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const PH = 2 * tH + 2, PW = 2 * tW + 2;
+  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
+  winogradT2Kernel(u, w, Cout, Cin);
+  for (let b0 = 0; b0 < B; b0 += nbMax) {
+    const nb = min(nbMax, B - b0), T = nb * P;
+    padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
+    winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
+    for (let xi = 0; xi < 25; xi++) {
+      gemm(0, 0, Cout, T, Cin, u + ((<usize>(xi * uStride(Cin, Cout))) << 2), Cin, v + ((<usize>(xi * Cin * Tp)) << 2), Tp,
+        mm + ((<usize>(xi * Cout * Tp)) << 2), Tp, 0, ws);
+    }
+    winogradT2Output(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+  }
 }

@@ -175,11 +175,17 @@ export function winogradOutput(
 
 /** Columns ox..ox+7 of an output row (= or +=) lo‖hi, those < Wo only. */
 // @ts-ignore: decorator
-@inline function putRow(row: usize, ox: i32, Wo: i32, lo: v128, hi: v128, accumulate: bool): void {
+@inline export function putRow(row: usize, ox: i32, Wo: i32, lo: v128, hi: v128, accumulate: bool): void {
   const p = row + (<usize>ox << 2);
   if (ox + 8 <= Wo) {
     if (accumulate) { lo = f32x4.add(v128.load(p), lo); hi = f32x4.add(v128.load(p, 16), hi); }
     v128.store(p, lo); v128.store(p, hi, 16);
+    return;
+  }
+  const n = Wo - ox;
+  if (!accumulate) {
+    if (n >= 4) { v128.store(p, lo); storeFirst(p + 16, hi, n - 4); }
+    else storeFirst(p, lo, n);
     return;
   }
   for (let j = 0; j < 8 && ox + j < Wo; j++) {
@@ -188,8 +194,17 @@ export function winogradOutput(
   }
 }
 
+/** Stores the first k (0 to 3) lanes of v at p. */
 // @ts-ignore: decorator
-@inline function lane(v: v128, j: i32): f32 {
+@inline export function storeFirst(p: usize, v: v128, k: i32): void {
+  if (k & 2) {
+    v128.store64_lane(p, v, 0);
+    if (k & 1) v128.store32_lane(p, v, 2, 8);
+  } else if (k & 1) v128.store32_lane(p, v, 0);
+}
+
+// @ts-ignore: decorator
+@inline export function lane(v: v128, j: i32): f32 {
   return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 

@@ -64,8 +64,10 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
         assert.ok(d.maxAbs <= 1e-5, `${arch.name}: tiles differ from the whole image by ${d.maxAbs}`);
       }
       if (runnable("relaxed")) {
-        // The relaxed build's fast 3×3 paths pick their tile form by layer size, so tiles may round
-        // differently from the whole image: equal within 1e-5.
+        // The relaxed build's fast 3×3 paths pick their form by layer size (Winograd tile side, and
+        // the stride-2 Winograd only up to 32×32 tiles an image), so tiles may round differently from
+        // the whole image: equal within 5e-5 (seed's stride-2 layers take the Winograd path in 160 px
+        // tiles and the GEMM on the whole image: 1.4e-5 measured).
         const relaxed = await loadEngineNode({ build: "relaxed" });
         const wr = new Model(relaxed, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true });
         loadWeights(wr, st, path);
@@ -73,7 +75,7 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
         wr.dispose();
         const d = diff(denoiseTiled(arch, img, { engine: relaxed, load: (m) => loadWeights(m, st, path), tile, maxBytes: 2 ** 30 }).data, refR.data);
         rows.push(`${arch.name}, relaxed build, tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`);
-        assert.ok(d.maxAbs <= 1e-5, `${arch.name} relaxed: tiles differ by ${d.maxAbs}`);
+        assert.ok(d.maxAbs <= 5e-5, `${arch.name} relaxed: tiles differ by ${d.maxAbs}`);
       }
       if (arch.name === "unet24") {
         // The same tiles with a halo a quarter of the receptive field: the seams between cores show.

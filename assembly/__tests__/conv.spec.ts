@@ -307,7 +307,7 @@ function runConvT2d(
   const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), dy = newBuf(ny), y = newBuf(ny);
   const dx = newBuf(nx), dw = newBuf(nw), db = newBuf(Cout);
   fillRandom(x, nx); fillRandom(w, nw); fillRandom(bias, Cout); fillRandom(dy, ny);
-  const wsBytes = <usize>convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw);
+  const wsBytes = <usize>convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
   const ws = newWorkspace(wsBytes);
   const wsN = <i32>(wsBytes >> 2) + 1;
   const ry = newRef(ny), rdx = newRef(nx), rdw = newRef(nw), rdb = newRef(Cout);

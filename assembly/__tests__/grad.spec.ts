@@ -191,7 +191,7 @@ function convSetup(transposed: bool): void {
   fillRandom(gx, B * Cin * H * W, 1); fillRandom(gw, Cin * Cout * kh * kw, 1); fillRandom(gb, Cout, 1);
   fillRandom(gr, ny, 1);
   gws = heap.alloc(<usize>(transposed
-    ? convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw)
+    ? convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)
     : conv2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw)));
 }
 

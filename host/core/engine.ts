@@ -36,7 +36,7 @@ export interface EngineExports {
   conv2dBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, B: number, Cin: number, H: number,
     W: number, Cout: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ws: Ptr): void;
   convTranspose2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number,
-    kw: number): number;
+    kw: number, sh: number, sw: number, ph: number, pw: number, oph: number, opw: number): number;
   convTranspose2dForward(y: Ptr, x: Ptr, w: Ptr, bias: Ptr, B: number, Cin: number, H: number, W: number,
     Cout: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oph: number,
     opw: number, ws: Ptr): void;

@@ -139,7 +139,8 @@ export function macsPerImage(plan: LayerPlan): number {
 export interface WorkspaceSizer {
   conv2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number, kw: number,
     sh: number, sw: number, ph: number, pw: number): number;
-  convTranspose2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number, kw: number): number;
+  convTranspose2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number, kw: number,
+    sh: number, sw: number, ph: number, pw: number, oph: number, opw: number): number;
 }
 
 export interface MemoryOptions {
@@ -197,7 +198,7 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
     const [C, H, W] = l.inShape, outC = l.outShape[0], g = l.geom;
     ws = Math.max(ws, l.op === "conv2d"
       ? sizer.conv2dWorkspaceBytes(sliceSize, C, H, W, outC, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw)
-      : sizer.convTranspose2dWorkspaceBytes(sliceSize, C, H, W, outC, g.kh, g.kw));
+      : sizer.convTranspose2dWorkspaceBytes(sliceSize, C, H, W, outC, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw));
   }
   const P = bytes16(lp.paramFloats);
   const arenas: Arena[] = [{ kind: "params", bytes: P }];
