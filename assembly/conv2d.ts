@@ -18,7 +18,7 @@
 // Winograd F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) in general, direct SIMD loops (direct3x3.ts) when one side
 // has a single channel (the GEMMs would have one row or column). 3×3 stride-2 padding-1 convs run their
 // forward by the stride-2 Winograd (winograd.ts winogradS2Forward, 25 products per 2×2 tile instead of
-// 36) where that is at most 0.8 of the products, their backward by im2col + GEMM. Same results up to f32
+// 36) where that is fewer products, their backward by im2col + GEMM. Same results up to f32
 // rounding (winograd.spec.ts measures it); the workspace formula is the path's own (the stride-2
 // path's: the larger of its forward's and the GEMM backward's).
 

@@ -15,7 +15,7 @@
 //
 // Relaxed build only, the 3×3 stride-2 padding-1 forward (the U-Nets' upsampling) runs by a Winograd
 // variant (winograd.ts winogradT2Forward: 25 products per 2×2 input pixels and channel pair instead
-// of 36, no col2im) where it does at most 0.8 of the products; its backward stays im2col + GEMM. Same results up to
+// of 36, no col2im) where it does fewer products; its backward stays im2col + GEMM. Same results up to
 // f32 rounding (winograd.spec.ts); the workspace covers both.
 
 import { gemm } from "./gemm";

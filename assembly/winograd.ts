@@ -305,14 +305,14 @@ export function winogradBackward(
 @inline function s2Out(n: i32): i32 { return (n - 1) / 2 + 1; }
 
 /**
- * Whether the stride-2 path pays: 25 products per tile against 9 per output pixel, at most 0.8 of
- * them. Tiles overhang odd output sides: a 7×7 output takes 4×4 tiles, 0.91 of the direct products,
- * and measured no faster than im2col + GEMM (unet24's mid.0: 1.00–1.02×; the transposed twin on a
- * 7×7 input, up2, 0.93×), its transforms eating the saving.
+ * Whether the stride-2 path pays: fewer products than im2col + GEMM (25 per tile against 9 per output
+ * pixel), on an image whose tiles fit a chunk. Tiles overhang odd output sides: a 7×7 output takes
+ * 4×4 tiles, 0.91 of the direct products, and still measured 1.15× faster on unet24's mid.0 (its
+ * transposed twin up2 1.05–1.13×), A/B at batch 256; a 3×3 output would take 1.23.
  */
 export function winogradS2Pays(H: i32, W: i32): bool {
   const Ho = s2Out(H), Wo = s2Out(W);
-  return fitsChunk(Ho, Wo) && <f64>(25 * tiles(Ho, 2) * tiles(Wo, 2)) <= 0.8 * <f64>(9 * Ho * Wo);
+  return fitsChunk(Ho, Wo) && 25 * tiles(Ho, 2) * tiles(Wo, 2) <= 9 * Ho * Wo;
 }
 
 /**
@@ -381,9 +381,9 @@ export function winogradS2Forward(y: usize, x: usize, w: usize, bias: usize, B: 
 // col2im's GEMM does 36. Workspace as winogradS2Forward's with PH = 2tH + 2, PW = 2tW + 2 for the
 // tH×tW tiles of the H×W input.
 
-/** Whether the transposed stride-2 path pays: 25 products per tile against 9 per input pixel, at most 0.8 of them, on an image whose tiles fit a chunk (winogradS2Pays). */
+/** Whether the transposed stride-2 path pays: fewer products (25 per tile against 9 per input pixel), on an image whose tiles fit a chunk (winogradS2Pays). */
 export function winogradT2Pays(H: i32, W: i32): bool {
-  return fitsChunk(H, W) && <f64>(25 * tiles(H, 2) * tiles(W, 2)) <= 0.8 * <f64>(9 * H * W);
+  return fitsChunk(H, W) && 25 * tiles(H, 2) * tiles(W, 2) <= 9 * H * W;
 }
 
 /** Workspace bytes of winogradT2Forward (f64: hostile shapes do not wrap). */
