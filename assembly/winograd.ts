@@ -35,13 +35,13 @@ const CHUNK_TILES: i32 = 512;
 @inline function tiles(n: i32, m: i32): i32 { return (n + m - 1) / m; }
 
 /**
- * The tile side for an H×W image: 4 (36/144 of the direct multiplies) unless its tiles cover more
- * padding than side 2's (16/36). Measured on unet24 (bench/conv3x3.ts): F(4×4) ~20 % faster at 28×28
- * and 7×7 (same coverage), no faster at 14×14 (16×16 covered instead of 14×14: its transforms cost
- * more per tile and eat the GEMM saving).
+ * The tile side for an H×W image: 4 (36 products per 4×4 tile) where that is at most 0.8 of side 2's
+ * (16 per 2×2 tile), counting the tiles' overhang; else 2, which rounds less. Measured on unet24
+ * (bench/conv3x3.ts, A/B): F(4×4) ~20 % faster at 28×28 and 7×7; at 14×14 (16×16 covered, 0.73 of
+ * F(2×2)'s products) no faster with 1024-tile chunks, 1.15× faster with 512 (its training step 1.03–1.07×).
  */
 export function winogradTile(H: i32, W: i32): i32 {
-  return <i64>tiles(H, 4) * <i64>tiles(W, 4) * 4 <= <i64>tiles(H, 2) * <i64>tiles(W, 2) ? 4 : 2;
+  return <f64>tiles(H, 4) * <f64>tiles(W, 4) * 36 <= 0.8 * <f64>tiles(H, 2) * <f64>tiles(W, 2) * 16 ? 4 : 2;
 }
 
 /**

@@ -175,6 +175,9 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     expect(conv2dPath(4, 9, 9, 6, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_WINOGRAD : FAST_NONE);
     expect(conv2dPath(1, 9, 9, 6, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_DIRECT : FAST_NONE);
     expect(conv2dPath(6, 9, 9, 1, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_DIRECT : FAST_NONE);
+    // Tile side 4 where its products are at most 0.8 of side 2's: 28, 14, 7 and 3 px; not 5 (equal) or 1.
+    expect(winogradTile(28, 28)).toBe(4); expect(winogradTile(14, 14)).toBe(4); expect(winogradTile(7, 7)).toBe(4);
+    expect(winogradTile(3, 3)).toBe(4); expect(winogradTile(5, 5)).toBe(2); expect(winogradTile(1, 1)).toBe(2);
     // Stride 2: where 2×2 output tiles do fewer products (14×14 and 7×7 outputs), not where they
     // overhang too much (3×3: 4 tiles, 100 products for 81), not on thin layers.
     expect(conv2dPath(4, 28, 28, 6, 3, 3, 2, 2, 1, 1)).toBe(relaxed ? FAST_WINOGRAD_S2 : FAST_NONE);
