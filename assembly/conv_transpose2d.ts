@@ -24,10 +24,10 @@ import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
 import { winogradT2Forward, winogradT2Pays, winogradT2WorkspaceBytes } from "./winograd";
 
-/** Whether convTranspose2dForward takes the Winograd path (winograd.ts winogradT2Forward) for this shape in this build. */
-export function convTranspose2dWinograd(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
+/** Whether convTranspose2dForward takes the Winograd path (winograd.ts winogradT2Forward) for B images of this shape in this build. */
+export function convTranspose2dWinograd(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
   if (BUILD_MODE != MODE_RELAXED) return false;
-  return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradT2Pays(H, W);
+  return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradT2Pays(B, H, W);
 }
 
 // @ts-ignore: decorator
@@ -58,7 +58,7 @@ export function convTranspose2dWorkspaceBytes(
 ): f64 {
   const Kc = Cout * kh * kw, n = <f64>chunkImages(B, Kc * H * W) * <f64>H * <f64>W;
   const gemmBytes = workspaceBytes(<f64>Kc * n, <f64>Cin * n);
-  if (!convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
+  if (!convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
   return Math.max(gemmBytes, winogradT2WorkspaceBytes(B, Cin, H, W, Cout));
 }
 
@@ -70,7 +70,7 @@ export function convTranspose2dForward(
 ): void {
   // A constant condition: the strict and scalar builds compile no fast path.
   if (BUILD_MODE == MODE_RELAXED) {
-    if (convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return winogradT2Forward(y, x, w, bias, B, Cin, H, W, Cout, oph, opw, ws);
+    if (convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return winogradT2Forward(y, x, w, bias, B, Cin, H, W, Cout, oph, opw, ws);
   }
   convTranspose2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws);
 }

@@ -305,15 +305,20 @@ export function winogradBackward(
 @inline function s2Out(n: i32): i32 { return (n - 1) / 2 + 1; }
 
 /**
- * Whether the stride-2 path pays: fewer products than im2col + GEMM (25 per tile against 9 per output
- * pixel), on an image whose tiles fit a chunk. Tiles overhang odd output sides: a 7×7 output takes
- * 4×4 tiles, 0.91 of the direct products, and still measured 1.15× faster on unet24's mid.0 (its
- * transposed twin up2 1.05–1.13×), A/B at batch 256; a 3×3 output would take 1.23.
+ * Whether the stride-2 path pays for B images: fewer products than im2col + GEMM (25 per tile against
+ * 9 per output pixel), by at least MIN_SAVED per channel pair over the batch (its kernel transform,
+ * ~25 stores a pair, is paid once a call), on an image whose tiles fit a chunk. Tiles overhang odd
+ * output sides: a 7×7 output takes 4×4 tiles, 0.91 of the direct products (41 saved an image), and
+ * still measured 1.15× faster on unet24's mid.0 at batch 256 (its transposed twin up2 1.05–1.13×);
+ * on seed's encoder.2 (16 → 32, 7×7 output) 0.94× at batch 1, 1.05× at 2, 1.15× at 4 to 16.
  */
-export function winogradS2Pays(H: i32, W: i32): bool {
+export function winogradS2Pays(B: i32, H: i32, W: i32): bool {
   const Ho = s2Out(H), Wo = s2Out(W);
-  return fitsChunk(Ho, Wo) && 25 * tiles(Ho, 2) * tiles(Wo, 2) <= 9 * Ho * Wo;
+  return fitsChunk(Ho, Wo) && <i64>B * <i64>(9 * Ho * Wo - 25 * tiles(Ho, 2) * tiles(Wo, 2)) >= MIN_SAVED;
 }
+
+/** Products a stride-2 Winograd call must save per channel pair (winogradS2Pays). */
+const MIN_SAVED: i64 = 64;
 
 /**
  * An image's 2×2 tiles fit in one chunk (CHUNK_TILES, e.g. a 16×32 grid): the stride-2 paths chunk by whole
@@ -381,9 +386,9 @@ export function winogradS2Forward(y: usize, x: usize, w: usize, bias: usize, B: 
 // col2im's GEMM does 36. Workspace as winogradS2Forward's with PH = 2tH + 2, PW = 2tW + 2 for the
 // tH×tW tiles of the H×W input.
 
-/** Whether the transposed stride-2 path pays: fewer products (25 per tile against 9 per input pixel), on an image whose tiles fit a chunk (winogradS2Pays). */
-export function winogradT2Pays(H: i32, W: i32): bool {
-  return fitsChunk(H, W) && 25 * tiles(H, 2) * tiles(W, 2) <= 9 * H * W;
+/** Whether the transposed stride-2 path pays for B images: as winogradS2Pays, with 9 products per input pixel. */
+export function winogradT2Pays(B: i32, H: i32, W: i32): bool {
+  return fitsChunk(H, W) && <i64>B * <i64>(9 * H * W - 25 * tiles(H, 2) * tiles(W, 2)) >= MIN_SAVED;
 }
 
 /** Workspace bytes of winogradT2Forward (f64: hostile shapes do not wrap). */
