@@ -40,7 +40,7 @@ export const FAST_WINOGRAD_S2: i32 = 3; // winograd.ts winogradS2Forward; backwa
 export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
   if (BUILD_MODE != MODE_RELAXED) return FAST_NONE;
   if (kh != 3 || kw != 3 || ph != 1 || pw != 1) return FAST_NONE;
-  if (sh == 2 && sw == 2) return Cin > 1 && Cout > 1 && winogradS2Pays(B, H, W) ? FAST_WINOGRAD_S2 : FAST_NONE;
+  if (sh == 2 && sw == 2) return Cin > 1 && Cout > 1 && winogradS2Pays(B, H, W, false) ? FAST_WINOGRAD_S2 : FAST_NONE;
   if (sh != 1 || sw != 1) return FAST_NONE;
   return Cin == 1 || Cout == 1 ? FAST_DIRECT : FAST_WINOGRAD;
 }
@@ -73,7 +73,7 @@ export function conv2dWorkspaceBytes(
   if (path == FAST_WINOGRAD) return winogradWorkspaceBytes(B, Cin, H, W, Cout, winogradTile(H, W));
   if (path == FAST_DIRECT) return direct3x3WorkspaceBytes(Cin, H, W, Cout);
   const gemmBytes = conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
-  return path == FAST_WINOGRAD_S2 ? Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout)) : gemmBytes;
+  return path == FAST_WINOGRAD_S2 ? Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout, false)) : gemmBytes;
 }
 
 /** Workspace bytes of the im2col + GEMM path (conv2dForwardGemm / conv2dBackwardGemm). */
@@ -96,7 +96,7 @@ export function conv2dForward(
     const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
     if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W));
     if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws);
-    if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, ws);
+    if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws);
   }
   conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
 }

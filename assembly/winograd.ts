@@ -224,6 +224,14 @@ export function winograd4KernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32
   }
 }
 
+/** M[ξ] = U[ξ] · V[ξ] for the A transform points of a chunk of T tiles: U [A, Co, Ci] (uStride apart), V [A, Ci, Tp], M [A, Co, Tp]. */
+function pointGemms(A: i32, u: usize, v: usize, mm: usize, Ci: i32, Co: i32, T: i32, Tp: i32, ws: usize): void {
+  for (let xi = 0; xi < A; xi++) {
+    gemm(0, 0, Co, T, Ci, u + ((<usize>(xi * uStride(Ci, Co))) << 2), Ci, v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
+      mm + ((<usize>(xi * Co * Tp)) << 2), Tp, 0, ws);
+  }
+}
+
 /**
  * out (= or +=) conv3×3 of a padded chunk (nb images, Ci channels; `pad`) by the transformed kernel
  * u [A, Co, Ci], plus bias (may be 0); out: [nb, Co, H, W]. v, m: [A, max(Ci, Co), Tp] of scratch.
@@ -235,10 +243,7 @@ function convChunk(
   const tH = tiles(H, m), tW = tiles(W, m), T = nb * tH * tW, A = (m + 2) * (m + 2);
   if (m == 4) winograd4Input(v, pad, nb, Ci, tH, tW, Tp, s);
   else winogradInput(v, pad, nb, Ci, tH, tW, Tp);
-  for (let xi = 0; xi < A; xi++) {
-    gemm(0, 0, Co, T, Ci, u + ((<usize>(xi * uStride(Ci, Co))) << 2), Ci, v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
-      mm + ((<usize>(xi * Co * Tp)) << 2), Tp, 0, ws);
-  }
+  pointGemms(A, u, v, mm, Ci, Co, T, Tp, ws);
   if (m == 4) winograd4Output(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate, s);
   else winogradOutput(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
 }
@@ -295,26 +300,37 @@ export function winogradBackward(
 }
 
 // ---------------------------------------------------------------- stride 2
-// Conv2d 3×3, stride 2, padding 1, forward only, by F(2×2, 3×3) with stride 2 (winograd_s2_tiles.ts):
-// 25 products per 2×2 output tile and channel pair instead of 36. Same chunks and workspace shape as
-// the stride-1 forward: [GEMM scratch | U: 25·(Cin·Cout + 16) | pad: nb·Cin·PH·PW + 32 |
-// V: 25·Cin·Tp | M: 25·Cout·Tp], PH = 4tH + 1, PW = 4tW + 1 for tH×tW tiles of the Ho×Wo output.
+// Conv2d 3×3, stride 2, padding 1 ("S2") and ConvTranspose2d 3×3, stride 2, padding 1, output padding
+// 0 or 1 ("T2"), forward only, by the tiles of winograd_s2_tiles.ts: 25 products per tile and channel
+// pair where the GEMM paths do 36. Same chunks and workspace shape as the stride-1 forward:
+// [GEMM scratch | U: 25·(Cin·Cout + 16) | pad: nb·Cin·PH·PW + 32 | V: 25·Cin·Tp | M: 25·Cout·Tp] for
+// tH×tW tiles of the output (S2: 2×2 pixels each, PH = 4tH + 1, PW = 4tW + 1) or of the input (T2:
+// 2×2 input pixels each, PH = 2tH + 2, PW = 2tW + 2).
 
 /** Output side of a stride-2 padding-1 3×3 conv of side n. */
 // @ts-ignore: decorator
 @inline function s2Out(n: i32): i32 { return (n - 1) / 2 + 1; }
 
+/** Tiles along a side of n pixels (S2: n input pixels, its output's tiles; T2: n input pixels). */
+// @ts-ignore: decorator
+@inline function s2Tiles(n: i32, transposed: bool): i32 { return tiles(transposed ? n : s2Out(n), 2); }
+
+/** Padded plane side for t tiles. */
+// @ts-ignore: decorator
+@inline function s2Pad(t: i32, transposed: bool): i32 { return transposed ? 2 * t + 2 : s2PadSide(t); }
+
 /**
- * Whether the stride-2 path pays for B images: fewer products than im2col + GEMM (25 per tile against
- * 9 per output pixel), by at least MIN_SAVED per channel pair over the batch (its kernel transform,
- * ~25 stores a pair, is paid once a call), on an image whose tiles fit a chunk. Tiles overhang odd
- * output sides: a 7×7 output takes 4×4 tiles, 0.91 of the direct products (41 saved an image), and
- * still measured 1.15× faster on unet24's mid.0 at batch 256 (its transposed twin up2 1.05–1.13×);
- * on seed's encoder.2 (16 → 32, 7×7 output) 0.94× at batch 1, 1.05× at 2, 1.15× at 4 to 16.
+ * Whether a stride-2 path pays for B images of H×W: fewer products than the GEMM path (25 per tile
+ * against 9 per output pixel for S2, per input pixel for T2), by at least MIN_SAVED per channel pair
+ * over the batch (the kernel transform, ~25 stores a pair, is paid once a call), on an image whose
+ * tiles fit a chunk. Tiles overhang odd sides: a 7×7 output takes 4×4 tiles, 0.91 of the direct
+ * products (41 saved an image), and still measured 1.15× faster on unet24's mid.0 at batch 256 (the
+ * transposed up2 1.05–1.13×); on seed's encoder.2 (16 → 32, 7×7 output) 0.94× at batch 1, 1.05× at 2,
+ * 1.15× at 4 to 16.
  */
-export function winogradS2Pays(B: i32, H: i32, W: i32): bool {
-  const Ho = s2Out(H), Wo = s2Out(W);
-  return fitsChunk(Ho, Wo) && <i64>B * <i64>(9 * Ho * Wo - 25 * tiles(Ho, 2) * tiles(Wo, 2)) >= MIN_SAVED;
+export function winogradS2Pays(B: i32, H: i32, W: i32, transposed: bool): bool {
+  const n = transposed ? H : s2Out(H), m = transposed ? W : s2Out(W);
+  return fitsChunk(n, m) && <i64>B * <i64>(9 * n * m - 25 * tiles(n, 2) * tiles(m, 2)) >= MIN_SAVED;
 }
 
 /** Products a stride-2 Winograd call must save per channel pair (winogradS2Pays). */
@@ -329,119 +345,65 @@ const MIN_SAVED: i64 = 64;
 @inline function fitsChunk(n: i32, m: i32): bool { return <i64>tiles(n, 2) * <i64>tiles(m, 2) <= <i64>CHUNK_TILES; }
 
 /** Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap). */
-export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32): f64 {
+export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool): f64 {
   const a16 = (floats: f64): f64 => Math.ceil(floats / 4) * 16;
-  const tH = Math.ceil(<f64>s2Out(H) / 2), tW = Math.ceil(<f64>s2Out(W) / 2), P = tH * tW;
+  const tH = <f64>s2Tiles(H, transposed), tW = <f64>s2Tiles(W, transposed), P = tH * tW;
   const nb = Math.min(<f64>B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P))), Tp = Math.floor((nb * P + 7) / 4) * 4;
-  return a16(<f64>gemmScratchBytes() / 4) + a16(25 * (<f64>Cin * <f64>Cout + 16)) + a16(nb * <f64>Cin * (4 * tH + 1) * (4 * tW + 1) + 32) +
+  const PH = <f64>s2Pad(<i32>tH, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
+  return a16(<f64>gemmScratchBytes() / 4) + a16(25 * (<f64>Cin * <f64>Cout + 16)) + a16(nb * <f64>Cin * PH * PW + 32) +
     a16(25 * <f64>Cin * Tp) + a16(25 * <f64>Cout * Tp);
 }
 
 /**
- * U[5i + j, co, ci] = (G g Gᵀ)ij for g = w[co, ci], G = [0 1 0; 0 1 0; 1 0 0; 1 0 1; 0 0 1]: the rows
- * of g combined (q_i), then q_i's columns.
+ * U[5i + j, co, ci] = (G g Gᵀ)ij with G's rows (row 1, row 1, row e, row 0 + row 2, row 2 − e):
+ * S2 g = w[co, ci] (w: [Cout, Cin, 3, 3]), e = 0; T2 g = w[ci, co] (w: [Cin, Cout, 3, 3]), e = 2 (its
+ * kernel meets the tile mirrored). The rows of g combined (q_i), then q_i's columns.
  */
-export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32): void {
-  const xs = uStride(Cin, Cout), step = <usize>xs << 2;
+export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32, transposed: bool): void {
+  const xs = uStride(Cin, Cout), step = <usize>xs << 2, e: usize = transposed ? 8 : 0, f: usize = 8 - e;
   for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
-    const g = w + ((<usize>(co * Cin + ci) * 9) << 2), at = co * Cin + ci;
+    const g = w + ((<usize>(transposed ? ci * Cout + co : co * Cin + ci) * 9) << 2), at = co * Cin + ci;
     for (let i = 0; i < 5; i++) {
-      // q_i = row 1, row 1, row 0, row 0 + row 2, row 2 of g.
+      // Row r of g starts at g + 12r bytes: q_i = row 1, row 1, row e, row 0 + row 2, row 2 − e.
       let q0: f32, q1: f32, q2: f32;
       if (i < 2) { q0 = load<f32>(g, 12); q1 = load<f32>(g, 16); q2 = load<f32>(g, 20); }
-      else if (i == 2) { q0 = load<f32>(g); q1 = load<f32>(g, 4); q2 = load<f32>(g, 8); }
       else if (i == 3) { q0 = load<f32>(g) + load<f32>(g, 24); q1 = load<f32>(g, 4) + load<f32>(g, 28); q2 = load<f32>(g, 8) + load<f32>(g, 32); }
-      else { q0 = load<f32>(g, 24); q1 = load<f32>(g, 28); q2 = load<f32>(g, 32); }
+      else {
+        const r = g + 3 * (i == 2 ? e : f);
+        q0 = load<f32>(r); q1 = load<f32>(r, 4); q2 = load<f32>(r, 8);
+      }
+      // Columns the same way: (q1, q1, q_e, q0 + q2, q_{2−e}).
       const o = u + (<usize>(5 * i * xs + at) << 2);
       store<f32>(o, q1);
       store<f32>(o + step, q1);
-      store<f32>(o + 2 * step, q0);
+      store<f32>(o + 2 * step, transposed ? q2 : q0);
       store<f32>(o + 3 * step, q0 + q2);
-      store<f32>(o + 4 * step, q2);
-    }
-  }
-}
-
-/** y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 2, padding 1) + bias (may be 0). */
-export function winogradS2Forward(y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize): void {
-  const Ho = s2Out(H), Wo = s2Out(W), tH = tiles(Ho, 2), tW = tiles(Wo, 2), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
-  const PH = s2PadSide(tH), PW = s2PadSide(tW);
-  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
-  winogradS2Kernel(u, w, Cout, Cin);
-  for (let b0 = 0; b0 < B; b0 += nbMax) {
-    const nb = min(nbMax, B - b0), T = nb * P;
-    padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
-    winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
-    for (let xi = 0; xi < 25; xi++) {
-      gemm(0, 0, Cout, T, Cin, u + ((<usize>(xi * uStride(Cin, Cout))) << 2), Cin, v + ((<usize>(xi * Cin * Tp)) << 2), Tp,
-        mm + ((<usize>(xi * Cout * Tp)) << 2), Tp, 0, ws);
-    }
-    winogradS2Output(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
-  }
-}
-
-// ---------------------------------------------------------------- transposed, stride 2
-// ConvTranspose2d 3×3, stride 2, padding 1, output padding 0 or 1, forward only, by the tiles of
-// winograd_s2_tiles.ts: 25 products per 4×4 output tile (2×2 input pixels) and channel pair where
-// col2im's GEMM does 36. Workspace as winogradS2Forward's with PH = 2tH + 2, PW = 2tW + 2 for the
-// tH×tW tiles of the H×W input.
-
-/** Whether the transposed stride-2 path pays for B images: as winogradS2Pays, with 9 products per input pixel. */
-export function winogradT2Pays(B: i32, H: i32, W: i32): bool {
-  return fitsChunk(H, W) && <i64>B * <i64>(9 * H * W - 25 * tiles(H, 2) * tiles(W, 2)) >= MIN_SAVED;
-}
-
-/** Workspace bytes of winogradT2Forward (f64: hostile shapes do not wrap). */
-export function winogradT2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32): f64 {
-  const a16 = (floats: f64): f64 => Math.ceil(floats / 4) * 16;
-  const tH = Math.ceil(<f64>H / 2), tW = Math.ceil(<f64>W / 2), P = tH * tW;
-  const nb = Math.min(<f64>B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P))), Tp = Math.floor((nb * P + 7) / 4) * 4;
-  return a16(<f64>gemmScratchBytes() / 4) + a16(25 * (<f64>Cin * <f64>Cout + 16)) + a16(nb * <f64>Cin * (2 * tH + 2) * (2 * tW + 2) + 32) +
-    a16(25 * <f64>Cin * Tp) + a16(25 * <f64>Cout * Tp);
-}
-
-/**
- * U[5i + j, co, ci] = (G g Gᵀ)ij for g = w[ci, co] (w: [Cin, Cout, 3, 3]), G = [0 1 0; 0 1 0; 0 0 1;
- * 1 0 1; 1 0 0]: the rows of g combined (q_i), then q_i's columns.
- */
-export function winogradT2Kernel(u: usize, w: usize, Cout: i32, Cin: i32): void {
-  const xs = uStride(Cin, Cout), step = <usize>xs << 2;
-  for (let ci = 0; ci < Cin; ci++) for (let co = 0; co < Cout; co++) {
-    const g = w + ((<usize>(ci * Cout + co) * 9) << 2), at = co * Cin + ci;
-    for (let i = 0; i < 5; i++) {
-      // q_i = row 1, row 1, row 2, row 0 + row 2, row 0 of g.
-      let q0: f32, q1: f32, q2: f32;
-      if (i < 2) { q0 = load<f32>(g, 12); q1 = load<f32>(g, 16); q2 = load<f32>(g, 20); }
-      else if (i == 2) { q0 = load<f32>(g, 24); q1 = load<f32>(g, 28); q2 = load<f32>(g, 32); }
-      else if (i == 3) { q0 = load<f32>(g) + load<f32>(g, 24); q1 = load<f32>(g, 4) + load<f32>(g, 28); q2 = load<f32>(g, 8) + load<f32>(g, 32); }
-      else { q0 = load<f32>(g); q1 = load<f32>(g, 4); q2 = load<f32>(g, 8); }
-      const o = u + (<usize>(5 * i * xs + at) << 2);
-      store<f32>(o, q1);
-      store<f32>(o + step, q1);
-      store<f32>(o + 2 * step, q2);
-      store<f32>(o + 3 * step, q0 + q2);
-      store<f32>(o + 4 * step, q0);
+      store<f32>(o + 4 * step, transposed ? q0 : q2);
     }
   }
 }
 
 /**
- * y[B, Cout, Ho, Wo] = conv_transpose2d(x[B, Cin, H, W], w[Cin, Cout, 3, 3], stride 2, padding 1,
- * output padding op) + bias (may be 0); Ho = 2H − 1 + op, Wo = 2W − 1 + op.
+ * S2: y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 2, padding 1) + bias;
+ * T2: y[B, Cout, 2H − 1 + oph, 2W − 1 + opw] = conv_transpose2d(x, w[Cin, Cout, 3, 3], stride 2,
+ * padding 1, output padding oph, opw) + bias. bias may be 0.
  */
-export function winogradT2Forward(y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, oph: i32, opw: i32, ws: usize): void {
-  const Ho = 2 * H - 1 + oph, Wo = 2 * W - 1 + opw, tH = tiles(H, 2), tW = tiles(W, 2), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
-  const PH = 2 * tH + 2, PW = 2 * tW + 2;
+export function winogradS2Forward(
+  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
+): void {
+  const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
+  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
   const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
-  winogradT2Kernel(u, w, Cout, Cin);
+  winogradS2Kernel(u, w, Cout, Cin, transposed);
   for (let b0 = 0; b0 < B; b0 += nbMax) {
-    const nb = min(nbMax, B - b0), T = nb * P;
+    const nb = min(nbMax, B - b0);
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
-    winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
-    for (let xi = 0; xi < 25; xi++) {
-      gemm(0, 0, Cout, T, Cin, u + ((<usize>(xi * uStride(Cin, Cout))) << 2), Cin, v + ((<usize>(xi * Cin * Tp)) << 2), Tp,
-        mm + ((<usize>(xi * Cout * Tp)) << 2), Tp, 0, ws);
-    }
-    winogradT2Output(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+    if (transposed) winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
+    else winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
+    pointGemms(25, u, v, mm, Cin, Cout, nb * P, Tp, ws);
+    const yb = y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2);
+    if (transposed) winogradT2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+    else winogradS2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
   }
 }

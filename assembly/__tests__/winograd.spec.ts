@@ -20,7 +20,6 @@ import {
 } from "../conv2d";
 import {
   winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile, padPlanes, winogradS2Forward, winogradS2WorkspaceBytes,
-  winogradT2Forward, winogradT2WorkspaceBytes,
 } from "../winograd";
 import {
   convTranspose2dForward, convTranspose2dForwardGemm, convTranspose2dBackward, convTranspose2dWinograd, convTranspose2dWorkspaceBytes,
@@ -157,6 +156,41 @@ const DIRECT_SHAPES: i32[] = [
   1, 2, 1, 10, 1,     // one row, W past one 8-wide step
 ];
 
+/**
+ * The stride-2 tile transforms (conv, or transposed) against their scalar references on tile rows of
+ * 1..9 tiles (groups of 4 and ragged ends), with an odd side (the last tile row half outside).
+ */
+function stride2Tiles(transposed: bool): void {
+  // nb, C, tH, tW
+  const SHAPES: i32[] = [1, 1, 1, 1, 2, 3, 2, 5, 1, 2, 3, 9, 3, 5, 4, 7, 2, 2, 1, 4];
+  for (let s = 0; s < SHAPES.length; s += 4) {
+    const nb = SHAPES[s], C = SHAPES[s + 1], tH = SHAPES[s + 2], tW = SHAPES[s + 3], T = nb * tH * tW, Tp = (T + 7) & ~3;
+    // S2: an odd output height, its input twice the output; T2: an odd input height, output padding 0 across.
+    const PH = transposed ? 2 * tH + 2 : s2PadSide(tH), PW = transposed ? 2 * tW + 2 : s2PadSide(tW);
+    const H = transposed ? 2 * tH - 1 : 2 * (2 * tH - 1), W = transposed ? 2 * tW : 4 * tW;
+    const Ho = transposed ? 2 * H : 2 * tH - 1, Wo = transposed ? 2 * W - 1 : 2 * tW;
+    const tag = (transposed ? "transposed " : "") + "stride 2 nb " + nb.toString() + " C " + C.toString() + " tiles " + tH.toString() + "x" + tW.toString();
+    const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 32), a = newBuf(25 * C * Tp), b = newBuf(25 * C * Tp), bias = newBuf(C);
+    fillRandom(src, nb * C * H * W); fillRandom(bias, C);
+    padPlanes(pad, src, nb, C, H, W, PH, PW);
+    fillNaN(a, 25 * C * Tp); fillNaN(b, 25 * C * Tp);
+    if (transposed) { winogradT2Input(a, pad, nb, C, tH, tW, Tp); winogradT2InputRef(b, pad, nb, C, tH, tW, Tp); }
+    else { winogradS2Input(a, pad, nb, C, tH, tW, Tp); winogradS2InputRef(b, pad, nb, C, tH, tW, Tp); }
+    for (let r = 0; r < 25 * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " input");
+    fillRandom(a, 25 * C * Tp);
+    const ny = nb * C * Ho * Wo, y = newBuf(ny), ry = newBuf(ny);
+    for (let withBias = 0; withBias < 2; withBias++) {
+      const bp = withBias ? bias : 0;
+      fillNaN(y, ny); fillNaN(ry, ny);
+      if (transposed) { winogradT2Output(y, a, bp, nb, C, Ho, Wo, tH, tW, Tp); winogradT2OutputRef(ry, a, bp, nb, C, Ho, Wo, tH, tW, Tp); }
+      else { winogradS2Output(y, a, bp, nb, C, Ho, Wo, tH, tW, Tp); winogradS2OutputRef(ry, a, bp, nb, C, Ho, Wo, tH, tW, Tp); }
+      sameBits(y, ry, ny, tag + " output");
+      expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
+    }
+    freeBuf(src); freeBuf(pad); freeBuf(a); freeBuf(b); freeBuf(bias); freeBuf(y); freeBuf(ry);
+  }
+}
+
 describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
   it("Winograd F(2×2, 3×3) and F(4×4, 3×3): forward and backward (dx, dw, db) on awkward shapes", () => {
     for (let s = 0; s < 2 * WINOGRAD_SHAPES.length; s += 5) {
@@ -278,12 +312,12 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       const tag = "winograd stride 2 B" + B.toString() + " " + Cin.toString() + "→" + Cout.toString() + " " + H.toString() + "x" + W.toString();
       const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), y = newBuf(ny), ry = newBuf(ny);
       fillRandom(x, nx); fillRandom(w, nw); fillRandom(bias, Cout);
-      const fn = <i32>((<usize>winogradS2WorkspaceBytes(B, Cin, H, W, Cout) + 3) >> 2), ws = newBuf(fn);
+      const fn = <i32>((<usize>winogradS2WorkspaceBytes(B, Cin, H, W, Cout, false) + 3) >> 2), ws = newBuf(fn);
       const gws = heap.alloc(<usize>conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1));
       for (let withBias = 0; withBias < 2; withBias++) {
         const bp = withBias ? bias : 0;
         fillNaN(y, ny); fillNaN(ws, fn);
-        winogradS2Forward(y, x, w, bp, B, Cin, H, W, Cout, ws);
+        winogradS2Forward(y, x, w, bp, B, Cin, H, W, Cout, false, 0, 0, ws);
         conv2dForwardGemm(ry, x, w, bp, B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, gws);
         close(y, ry, ny, tag + (withBias ? " forward" : " forward (no bias)"));
       }
@@ -297,10 +331,10 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     fillRandom(x, nx); fillRandom(w, nw);
     const bytes = conv2dWorkspaceBytes(B, C, H, W, K, 3, 3, 2, 2, 1, 1);
     expect(bytes).toBeGreaterThanOrEqual(conv2dGemmWorkspaceBytes(B, C, H, W, K, 3, 3, 2, 2, 1, 1));
-    if (BUILD_MODE == MODE_RELAXED) expect(bytes).toBeGreaterThanOrEqual(winogradS2WorkspaceBytes(B, C, H, W, K));
+    if (BUILD_MODE == MODE_RELAXED) expect(bytes).toBeGreaterThanOrEqual(winogradS2WorkspaceBytes(B, C, H, W, K, false));
     const ws = heap.alloc(<usize>bytes);
     conv2dForward(y, x, w, 0, B, C, H, W, K, 3, 3, 2, 2, 1, 1, ws);
-    if (BUILD_MODE == MODE_RELAXED) winogradS2Forward(ry, x, w, 0, B, C, H, W, K, ws);
+    if (BUILD_MODE == MODE_RELAXED) winogradS2Forward(ry, x, w, 0, B, C, H, W, K, false, 0, 0, ws);
     else conv2dForwardGemm(ry, x, w, 0, B, C, H, W, K, 3, 3, 2, 2, 1, 1, ws);
     sameBits(y, ry, ny, "dispatched stride-2 forward");
     memory.fill(dx, 0, <usize>nx << 2); memory.fill(rdx, 0, <usize>nx << 2); memory.fill(dw, 0, <usize>nw << 2); memory.fill(rdw, 0, <usize>nw << 2);
@@ -311,32 +345,9 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     freeBuf(x); freeBuf(w); freeBuf(y); freeBuf(ry); freeBuf(dx); freeBuf(rdx); freeBuf(dw); freeBuf(rdw); heap.free(ws);
   });
 
-  it("the stride-2 tile transforms' SIMD kernels equal their scalar references bit for bit", () => {
-    // nb, C, tH, tW: tile rows of 1..9 tiles (groups of 4 and ragged ends); outputs with an odd side.
-    const SHAPES: i32[] = [1, 1, 1, 1, 2, 3, 2, 5, 1, 2, 3, 9, 3, 5, 4, 7, 2, 2, 1, 4];
-    for (let s = 0; s < SHAPES.length; s += 4) {
-      const nb = SHAPES[s], C = SHAPES[s + 1], tH = SHAPES[s + 2], tW = SHAPES[s + 3];
-      const PH = s2PadSide(tH), PW = s2PadSide(tW), T = nb * tH * tW, Tp = (T + 7) & ~3;
-      const Ho = 2 * tH - 1, Wo = 2 * tW, H = 2 * Ho, W = 2 * Wo;
-      const tag = "stride 2 nb " + nb.toString() + " C " + C.toString() + " tiles " + tH.toString() + "x" + tW.toString();
-      const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 32), a = newBuf(25 * C * Tp), b = newBuf(25 * C * Tp), bias = newBuf(C);
-      fillRandom(src, nb * C * H * W); fillRandom(bias, C);
-      padPlanes(pad, src, nb, C, H, W, PH, PW);
-      fillNaN(a, 25 * C * Tp); fillNaN(b, 25 * C * Tp);
-      winogradS2Input(a, pad, nb, C, tH, tW, Tp);
-      winogradS2InputRef(b, pad, nb, C, tH, tW, Tp);
-      for (let r = 0; r < 25 * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " input");
-      fillRandom(a, 25 * C * Tp);
-      const ny = nb * C * Ho * Wo, y = newBuf(ny), ry = newBuf(ny);
-      for (let withBias = 0; withBias < 2; withBias++) {
-        fillNaN(y, ny); fillNaN(ry, ny);
-        winogradS2Output(y, a, withBias ? bias : 0, nb, C, Ho, Wo, tH, tW, Tp);
-        winogradS2OutputRef(ry, a, withBias ? bias : 0, nb, C, Ho, Wo, tH, tW, Tp);
-        sameBits(y, ry, ny, tag + " output");
-        expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
-      }
-      freeBuf(src); freeBuf(pad); freeBuf(a); freeBuf(b); freeBuf(bias); freeBuf(y); freeBuf(ry);
-    }
+  it("the stride-2 tile transforms' SIMD kernels equal their scalar references bit for bit (conv and transposed)", () => {
+    stride2Tiles(false);
+    stride2Tiles(true);
   });
 
   it("transposed stride-2 Winograd forward against GEMM + col2im on awkward shapes, and its dispatch", () => {
@@ -352,12 +363,12 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       const tag = "winograd transposed stride 2 B" + B.toString() + " " + Cin.toString() + "→" + Cout.toString() + " " + H.toString() + "x" + W.toString() + " op" + op.toString();
       const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), y = newBuf(ny), ry = newBuf(ny);
       fillRandom(x, nx); fillRandom(w, nw); fillRandom(bias, Cout);
-      const fn = <i32>((<usize>winogradT2WorkspaceBytes(B, Cin, H, W, Cout) + 3) >> 2), ws = newBuf(fn);
+      const fn = <i32>((<usize>winogradS2WorkspaceBytes(B, Cin, H, W, Cout, true) + 3) >> 2), ws = newBuf(fn);
       const gws = heap.alloc(<usize>convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, op, op));
       for (let withBias = 0; withBias < 2; withBias++) {
         const bp = withBias ? bias : 0;
         fillNaN(y, ny); fillNaN(ws, fn);
-        winogradT2Forward(y, x, w, bp, B, Cin, H, W, Cout, op, op, ws);
+        winogradS2Forward(y, x, w, bp, B, Cin, H, W, Cout, true, op, op, ws);
         convTranspose2dForwardGemm(ry, x, w, bp, B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, op, op, gws);
         close(y, ry, ny, tag + (withBias ? " forward" : " forward (no bias)"));
       }
@@ -385,44 +396,16 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     const x = newBuf(nx), w = newBuf(nw), y = newBuf(ny), ry = newBuf(ny);
     fillRandom(x, nx); fillRandom(w, nw);
     const bytes = convTranspose2dWorkspaceBytes(B, C, H, W, K, 3, 3, 2, 2, 1, 1, 1, 1);
-    if (relaxed) expect(bytes).toBeGreaterThanOrEqual(winogradT2WorkspaceBytes(B, C, H, W, K));
+    if (relaxed) expect(bytes).toBeGreaterThanOrEqual(winogradS2WorkspaceBytes(B, C, H, W, K, true));
     const ws = heap.alloc(<usize>bytes);
     convTranspose2dForward(y, x, w, 0, B, C, H, W, K, 3, 3, 2, 2, 1, 1, 1, 1, ws);
-    if (relaxed) winogradT2Forward(ry, x, w, 0, B, C, H, W, K, 1, 1, ws);
+    if (relaxed) winogradS2Forward(ry, x, w, 0, B, C, H, W, K, true, 1, 1, ws);
     else convTranspose2dForwardGemm(ry, x, w, 0, B, C, H, W, K, 3, 3, 2, 2, 1, 1, 1, 1, ws);
     sameBits(y, ry, ny, "dispatched transposed stride-2 forward");
     const dx = newBuf(nx), dw = newBuf(nw);
     memory.fill(dx, 0, <usize>nx << 2); memory.fill(dw, 0, <usize>nw << 2);
     convTranspose2dBackward(dx, dw, 0, y, x, w, B, C, H, W, K, 3, 3, 2, 2, 1, 1, 1, 1, ws); // runs in the workspace
     freeBuf(x); freeBuf(w); freeBuf(y); freeBuf(ry); freeBuf(dx); freeBuf(dw); heap.free(ws);
-  });
-
-  it("the transposed stride-2 tile transforms' SIMD kernels equal their scalar references bit for bit", () => {
-    const SHAPES: i32[] = [1, 1, 1, 1, 2, 3, 2, 5, 1, 2, 3, 9, 3, 5, 4, 7, 2, 2, 1, 4];
-    for (let s = 0; s < SHAPES.length; s += 4) {
-      const nb = SHAPES[s], C = SHAPES[s + 1], tH = SHAPES[s + 2], tW = SHAPES[s + 3];
-      const PH = 2 * tH + 2, PW = 2 * tW + 2, T = nb * tH * tW, Tp = (T + 7) & ~3;
-      // An odd input height (the last tile row half outside) and output padding 0 across (Wo odd).
-      const H = 2 * tH - 1, W = 2 * tW, Ho = 2 * H, Wo = 2 * W - 1;
-      const tag = "transposed stride 2 nb " + nb.toString() + " C " + C.toString() + " tiles " + tH.toString() + "x" + tW.toString();
-      const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 32), a = newBuf(25 * C * Tp), b = newBuf(25 * C * Tp), bias = newBuf(C);
-      fillRandom(src, nb * C * H * W); fillRandom(bias, C);
-      padPlanes(pad, src, nb, C, H, W, PH, PW);
-      fillNaN(a, 25 * C * Tp); fillNaN(b, 25 * C * Tp);
-      winogradT2Input(a, pad, nb, C, tH, tW, Tp);
-      winogradT2InputRef(b, pad, nb, C, tH, tW, Tp);
-      for (let r = 0; r < 25 * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " input");
-      fillRandom(a, 25 * C * Tp);
-      const ny = nb * C * Ho * Wo, y = newBuf(ny), ry = newBuf(ny);
-      for (let withBias = 0; withBias < 2; withBias++) {
-        fillNaN(y, ny); fillNaN(ry, ny);
-        winogradT2Output(y, a, withBias ? bias : 0, nb, C, Ho, Wo, tH, tW, Tp);
-        winogradT2OutputRef(ry, a, withBias ? bias : 0, nb, C, Ho, Wo, tH, tW, Tp);
-        sameBits(y, ry, ny, tag + " output");
-        expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
-      }
-      freeBuf(src); freeBuf(pad); freeBuf(a); freeBuf(b); freeBuf(bias); freeBuf(y); freeBuf(ry);
-    }
   });
 
   it("the comparisons saw rounding differences (none was vacuous)", () => {
