@@ -60,14 +60,23 @@ export function winogradTile(H: i32, W: i32): i32 {
 // @ts-ignore: decorator
 @inline function tileStride(nb: i32, P: i32): i32 { return (nb * P + 7) & ~3; }
 
+// The same three in f64, for the workspace formulas (hostile shapes do not wrap).
+/** chunkImages in f64. */
+// @ts-ignore: decorator
+@inline function chunkImagesF64(B: f64, P: f64): f64 { return Math.min(B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P))); }
+/** tileStride in f64. */
+// @ts-ignore: decorator
+@inline function tileStrideF64(nb: f64, P: f64): f64 { return Math.floor((nb * P + 7) / 4) * 4; }
+/** Bytes of a workspace part of `floats`, 16-byte aligned. */
+// @ts-ignore: decorator
+@inline function partBytes(floats: f64): f64 { return Math.ceil(floats / 4) * 16; }
+
 /** Workspace bytes of winogradForward / winogradBackward with tile side m (f64: hostile shapes do not wrap). */
 export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, m: i32): f64 {
-  const a16 = (floats: f64): f64 => Math.ceil(floats / 4) * 16;
   const tH = Math.ceil(<f64>H / m), tW = Math.ceil(<f64>W / m), P = tH * tW, A = <f64>((m + 2) * (m + 2));
-  const nb = Math.min(<f64>B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P)));
-  const cmax = <f64>max(Cin, Cout), Tp = Math.floor((nb * P + 7) / 4) * 4, u = A * (<f64>Cin * <f64>Cout + 16);
-  return a16(<f64>gemmScratchBytes() / 4) + 2 * a16(u) + a16(nb * cmax * (m * tH + 2) * (m * tW + 2) + 32) +
-    2 * a16(A * cmax * Tp) + 576;
+  const nb = chunkImagesF64(<f64>B, P), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * (<f64>Cin * <f64>Cout + 16);
+  return partBytes(<f64>gemmScratchBytes() / 4) + 2 * partBytes(u) + partBytes(nb * cmax * (m * tH + 2) * (m * tW + 2) + 32) +
+    2 * partBytes(A * cmax * Tp) + 576;
 }
 
 /** The workspace's parts, in order (see the header). */
@@ -346,12 +355,11 @@ const MIN_SAVED: i64 = 64;
 
 /** Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap). */
 export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool): f64 {
-  const a16 = (floats: f64): f64 => Math.ceil(floats / 4) * 16;
   const tH = <f64>s2Tiles(H, transposed), tW = <f64>s2Tiles(W, transposed), P = tH * tW;
-  const nb = Math.min(<f64>B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P))), Tp = Math.floor((nb * P + 7) / 4) * 4;
+  const nb = chunkImagesF64(<f64>B, P), Tp = tileStrideF64(nb, P);
   const PH = <f64>s2Pad(<i32>tH, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
-  return a16(<f64>gemmScratchBytes() / 4) + a16(25 * (<f64>Cin * <f64>Cout + 16)) + a16(nb * <f64>Cin * PH * PW + 32) +
-    a16(25 * <f64>Cin * Tp) + a16(25 * <f64>Cout * Tp);
+  return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(25 * (<f64>Cin * <f64>Cout + 16)) + partBytes(nb * <f64>Cin * PH * PW + 32) +
+    partBytes(25 * <f64>Cin * Tp) + partBytes(25 * <f64>Cout * Tp);
 }
 
 /**

@@ -188,10 +188,7 @@ export function winogradOutput(
     else storeFirst(p, lo, n);
     return;
   }
-  for (let j = 0; j < 8 && ox + j < Wo; j++) {
-    const v = j < 4 ? lane(lo, j) : lane(hi, j - 4);
-    st(p, j, accumulate ? ld(p, j) + v : v);
-  }
+  for (let j = 0; j < 8 && ox + j < Wo; j++) st(p, j, ld(p, j) + (j < 4 ? lane(lo, j) : lane(hi, j - 4)));
 }
 
 /** Stores the first k (0 to 3) lanes of v at p. */
@@ -204,7 +201,7 @@ export function winogradOutput(
 }
 
 // @ts-ignore: decorator
-@inline export function lane(v: v128, j: i32): f32 {
+@inline function lane(v: v128, j: i32): f32 {
   return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 

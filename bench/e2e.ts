@@ -38,7 +38,7 @@ export function timeMs(fn: () => void, seconds: number): number {
 }
 
 export interface Measure { median: number; min: number; max: number; samples: number[] }
-export const measure = (samples: number[]): Measure => {
+const measure = (samples: number[]): Measure => {
   const s = [...samples].sort((a, b) => a - b);
   return { median: s[Math.floor((s.length - 1) / 2)], min: s[0], max: s[s.length - 1], samples };
 };

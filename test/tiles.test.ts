@@ -65,7 +65,7 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
       }
       if (runnable("relaxed")) {
         // The relaxed build's fast 3×3 paths pick their form by layer size (Winograd tile side, and
-        // the stride-2 Winograd only up to 32×32 tiles an image), so tiles may round differently from
+        // the stride-2 Winograd only up to 512 tiles an image), so tiles may round differently from
         // the whole image: equal within 5e-5 (seed's stride-2 layers take the Winograd path in 160 px
         // tiles and the GEMM on the whole image: 1.4e-5 measured).
         const relaxed = await loadEngineNode({ build: "relaxed" });

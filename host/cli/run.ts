@@ -9,7 +9,6 @@ import { stderrProgress } from "../node/progress.js";
 import { recordedSettings, resumeArgs, type Session } from "./session.js";
 import { STOP_CODES, type StopSignals } from "./signals.js";
 
-
 /** x to 0.1: a number (metrics.json keeps numbers as numbers; safetensors metadata makes strings of them). */
 export const round1 = (x: number): number => Math.round(x * 10) / 10;
 
