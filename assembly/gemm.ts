@@ -259,6 +259,35 @@ function gemmDots(
   store<f32>(p + 3 * s, f32x4.extract_lane(v, 3));
 }
 
+/**
+ * Index (floats) of A(r, k) in an A packed whole: packPanelA's layout for all K at once (MR-row
+ * strips, k-major inside a strip), rows padded to a multiple of MR. gemmPackedA reads it.
+ */
+// @ts-ignore: decorator
+@inline export function packedIndex(r: i32, k: i32, K: i32): i32 { return (r / MR * K + k) * MR + r % MR; }
+
+/**
+ * C[M, N] = A[M, K] · B[K, N], A packed whole (packedIndex) by its producer, B read in place (row k
+ * at b + k·ldb floats): no packing at all. For many products that share a small A and meet a fresh B
+ * each time, as the Winograd transform points do (winograd.ts): there, packing B cost as much as
+ * 1.1–1.2× on 24-channel layers (K·N copied for M·K·N/4 multiply-adds of 4-lane work). Columns run in
+ * NR-column strips up to N rounded up to NR: B must be readable and C writable that far (the columns
+ * past N come out as junk). Rows past M are not written (an edge tile in `scratch`, gemmScratchBytes()).
+ */
+export function gemmPackedA(M: i32, N: i32, K: i32, pa: usize, b: usize, ldb: i32, c: usize, ldc: i32, scratch: usize): void {
+  const ldcB = <usize>ldc << 2, ldbB = <usize>ldb << 2, m4 = M & ~(MR - 1), tile = scratch + PACK_A_BYTES + PACK_B_BYTES;
+  for (let jr = 0; jr < N; jr += NR) {
+    const pb = b + (<usize>jr << 2), cj = c + (<usize>jr << 2);
+    for (let ir = 0; ir < m4; ir += MR) {
+      kernel4x8(K, pa + (<usize>(ir * K) << 2), pb, ldbB, cj + <usize>ir * ldcB, ldcB, false);
+    }
+    if (m4 < M) {
+      kernel4x8(K, pa + (<usize>(m4 * K) << 2), pb, ldbB, tile, <usize>NR << 2, false);
+      copyTile(cj + <usize>m4 * ldcB, ldcB, tile, <usize>NR << 2, M - m4, NR);
+    }
+  }
+}
+
 function gemmPacked(
   transA: i32, transB: i32, M: i32, N: i32, K: i32,
   a: usize, lda: i32, b: usize, ldb: i32,
@@ -285,13 +314,13 @@ function gemmPacked(
             const pa = packA + ((<usize>ir * <usize>kc) << 2);
             const cij = c + ((<usize>(ic + ir) * <usize>ldc + <usize>(jc + jr)) << 2);
             if (mr == MR && nr == NR) {
-              kernel4x8(kc, pa, pb, cij, ldcBytes, load);
+              kernel4x8(kc, pa, pb, 32, cij, ldcBytes, load);
             } else {
               // Edge tile: run the full kernel on a private MR×NR tile, then copy back the valid part.
               const tileLd: usize = <usize>NR << 2;
               memory.fill(tile, 0, TILE_BYTES);
               if (load) copyTile(tile, tileLd, cij, ldcBytes, mr, nr);
-              kernel4x8(kc, pa, pb, tile, tileLd, true);
+              kernel4x8(kc, pa, pb, 32, tile, tileLd, true);
               copyTile(cij, ldcBytes, tile, tileLd, mr, nr);
             }
           }
@@ -430,14 +459,15 @@ function packPanelB(dst: usize, transB: i32, b: usize, ldb: i32, pc: i32, kc: i3
 
 /**
  * The 4×8 register tile: C[0:4, 0:8] (+)= Apanel[4, kc] · Bpanel[kc, 8].
- * pa: packed A strip (k-major, 4 floats per k); pb: packed B strip (8 floats per k).
+ * pa: packed A strip (k-major, 4 floats per k); pb: B's 8 floats for k = 0, then pbStep bytes on per k
+ * (a packed strip: 32).
  * V8 (TurboFan) issues all of an iteration's loads before its arithmetic and keeps xmm15 as scratch,
  * so accumulators + loads must fit 15 registers: 8 accumulators + 2 B vectors + 4 broadcasts = 14
  * (the strict build's mul needs one temporary: 15). A 6×8 tile (12 + 2 + 6 = 20) spilled three
  * accumulators to the stack every iteration and ran at half the speed.
  */
 // @ts-ignore: decorator
-@inline function kernel4x8(kc: i32, pa: usize, pb: usize, c: usize, ldc: usize, load: bool): void {
+@inline function kernel4x8(kc: i32, pa: usize, pb: usize, pbStep: usize, c: usize, ldc: usize, load: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -461,7 +491,7 @@ function packPanelB(dst: usize, transB: i32, b: usize, ldb: i32, pc: i32, kc: i3
     c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
     pa += 16;
-    pb += 32;
+    pb += pbStep;
   }
   let p = c;
   v128.store(p, c00); v128.store(p, c01, 16); p += ldc;

@@ -13,11 +13,12 @@
 // in f32 it differs from the im2col path by rounding only (the transforms add and halve; winograd.spec.ts
 // states the measured difference).
 //
-// Workspace: [GEMM scratch | U: A·(Cin·Cout + 16) | dU: A·(Cin·Cout + 16) | pad: nb·Cmax·PH·PW + 32 |
+// U is packed as gemm.ts gemmPackedA reads it (no packing per chunk); dU stays plain [Cout, Cin].
+// Workspace: [GEMM scratch | U: A·uStride | dU: A·uStride | pad: nb·Cmax·PH·PW + 32 |
 //             V: A·Cmax·Tp | M: A·Cmax·Tp | 576 bytes of tile scratch], each part 16-byte aligned;
 // PH = m·tH + 2, PW = m·tW + 2 for tH×tW tiles per image.
 
-import { gemm, gemmScratchBytes } from "./gemm";
+import { gemm, gemmPackedA, gemmScratchBytes, packedIndex } from "./gemm";
 import { channelSumsAddSimd, copyRun, zeroRun } from "./im2col";
 import { align16 } from "./workspace";
 import { winogradInput, winogradGradOut, winogradOutput } from "./winograd_tiles";
@@ -45,12 +46,16 @@ export function winogradTile(H: i32, W: i32): i32 {
 }
 
 /**
- * Floats between two ξ planes of U and dU [A, Cout·Cin]: 16 more than a plane, so the A planes do not
- * fall on one cache set (96·96 floats is 9 × 4 KiB: the per-pair transforms, which touch all A planes,
- * ran 6× slower on that stride).
+ * Floats between two ξ planes of U and dU: a plane of U is packed for gemmPackedA (rows padded to a
+ * multiple of 4) and dU is [Cout, Cin]; 16 more floats so the A planes do not fall on one cache set
+ * (96·96 floats is 9 × 4 KiB: the per-pair transforms, which touch all A planes, ran 6× slower on that stride).
  */
 // @ts-ignore: decorator
-@inline function uStride(Cin: i32, Cout: i32): i32 { return Cin * Cout + 16; }
+@inline function uStride(Cin: i32, Cout: i32): i32 { return ((Cin + 3) & ~3) * ((Cout + 3) & ~3) + 16; }
+
+/** uStride in f64. */
+// @ts-ignore: decorator
+@inline function uStrideF64(Cin: f64, Cout: f64): f64 { return Math.ceil(Cin / 4) * 4 * Math.ceil(Cout / 4) * 4 + 16; }
 
 /** Images per chunk for B images of P tiles. */
 // @ts-ignore: decorator
@@ -74,7 +79,7 @@ export function winogradTile(H: i32, W: i32): i32 {
 /** Workspace bytes of winogradForward / winogradBackward with tile side m (f64: hostile shapes do not wrap). */
 export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, m: i32): f64 {
   const tH = Math.ceil(<f64>H / m), tW = Math.ceil(<f64>W / m), P = tH * tW, A = <f64>((m + 2) * (m + 2));
-  const nb = chunkImagesF64(<f64>B, P), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * (<f64>Cin * <f64>Cout + 16);
+  const nb = chunkImagesF64(<f64>B, P), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * uStrideF64(<f64>Cin, <f64>Cout);
   return partBytes(<f64>gemmScratchBytes() / 4) + 2 * partBytes(u) + partBytes(nb * cmax * (m * tH + 2) * (m * tW + 2) + 32) +
     2 * partBytes(A * cmax * Tp) + 576;
 }
@@ -110,14 +115,25 @@ export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i3
 }
 
 /**
- * U[ξ, r, k] = (G g Gᵀ)ξ: r, k = co, ci with g = w[co, ci] (forward), or r, k = ci, co with g =
- * w[co, ci] rotated 180° (the input gradient's kernel). w: [Cout, Cin, 3, 3].
+ * Zeroes the padding rows R.. of U's A planes (R×K each, packed: gemm.ts packedIndex), so the point
+ * GEMMs' edge strips multiply zeros rather than a previous layer's leftovers.
+ */
+function clearPadRows(u: usize, A: i32, R: i32, K: i32, xs: i32): void {
+  for (let xi = 0; xi < A; xi++) for (let r = R; r < ((R + 3) & ~3); r++) for (let k = 0; k < K; k++) {
+    store<f32>(u + (<usize>(xi * xs + packedIndex(r, k, K)) << 2), 0);
+  }
+}
+
+/**
+ * U[ξ, r, k] = (G g Gᵀ)ξ, each ξ plane packed for gemmPackedA: r, k = co, ci with g = w[co, ci]
+ * (forward), or r, k = ci, co with g = w[co, ci] rotated 180° (the input gradient's kernel). w: [Cout, Cin, 3, 3].
  */
 export function winogradKernel(u: usize, w: usize, Cout: i32, Cin: i32, rotate: bool): void {
   const cols = rotate ? Cout : Cin, xs = uStride(Cin, Cout);
+  clearPadRows(u, 16, rotate ? Cin : Cout, cols, xs);
   for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
     const g = w + ((<usize>(co * Cin + ci) * 9) << 2);
-    const at = rotate ? ci * cols + co : co * cols + ci;
+    const at = rotate ? packedIndex(ci, co, cols) : packedIndex(co, ci, cols);
     // Row i of q = G g (4×3: rows of g combined), then its columns combined by Gᵀ: U[4i + j].
     for (let i = 0; i < 4; i++) {
       const a0 = kw(g, rotate, i, 0), a1 = kw(g, rotate, i, 1), a2 = kw(g, rotate, i, 2);
@@ -184,8 +200,9 @@ export function winogradKernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32)
  */
 export function winograd4Kernel(u: usize, w: usize, Cout: i32, Cin: i32, rotate: bool, q: usize): void {
   const xs = uStride(Cin, Cout), cols = rotate ? Cout : Cin, step = <usize>xs << 2;
+  clearPadRows(u, 36, rotate ? Cin : Cout, cols, xs);
   for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
-    const g = w + ((<usize>(co * Cin + ci) * 9) << 2), at = rotate ? ci * cols + co : co * cols + ci;
+    const g = w + ((<usize>(co * Cin + ci) * 9) << 2), at = rotate ? packedIndex(ci, co, cols) : packedIndex(co, ci, cols);
     for (let c = 0; c < 3; c++) {
       // Column c of g, rotated 180° for the input gradient: g[2 − r][2 − c] = g[8 − (3r + c)].
       const g0 = load<f32>(g + (<usize>(rotate ? 8 - c : c) << 2));
@@ -233,11 +250,17 @@ export function winograd4KernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32
   }
 }
 
-/** M[ξ] = U[ξ] · V[ξ] for the A transform points of a chunk of T tiles: U [A, Co, Ci] (uStride apart), V [A, Ci, Tp], M [A, Co, Tp]. */
+/**
+ * M[ξ] = U[ξ] · V[ξ] for the A transform points of a chunk of T tiles: U [A, Co, Ci] (packed, uStride
+ * apart), V [A, Ci, Tp], M [A, Co, Tp]. gemmPackedA reads V's columns up to T rounded up to 8 (≤ Tp,
+ * tileStride): those past T are zeroed first, so the junk columns it writes into M are finite.
+ */
 function pointGemms(A: i32, u: usize, v: usize, mm: usize, Ci: i32, Co: i32, T: i32, Tp: i32, ws: usize): void {
+  const t8 = (T + 7) & ~7;
+  for (let row = 0; row < A * Ci; row++) for (let t = T; t < t8; t++) store<f32>(v + ((<usize>row * <usize>Tp + <usize>t) << 2), 0);
   for (let xi = 0; xi < A; xi++) {
-    gemm(0, 0, Co, T, Ci, u + ((<usize>(xi * uStride(Ci, Co))) << 2), Ci, v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
-      mm + ((<usize>(xi * Co * Tp)) << 2), Tp, 0, ws);
+    gemmPackedA(Co, T, Ci, u + ((<usize>(xi * uStride(Ci, Co))) << 2), v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
+      mm + ((<usize>(xi * Co * Tp)) << 2), Tp, ws);
   }
 }
 
@@ -312,7 +335,7 @@ export function winogradBackward(
 // Conv2d 3×3, stride 2, padding 1 ("S2") and ConvTranspose2d 3×3, stride 2, padding 1, output padding
 // 0 or 1 ("T2"), forward only, by the tiles of winograd_s2_tiles.ts: 25 products per tile and channel
 // pair where the GEMM paths do 36. Same chunks and workspace shape as the stride-1 forward:
-// [GEMM scratch | U: 25·(Cin·Cout + 16) | pad: nb·Cin·PH·PW + 32 | V: 25·Cin·Tp | M: 25·Cout·Tp] for
+// [GEMM scratch | U: 25·uStride | pad: nb·Cin·PH·PW + 32 | V: 25·Cin·Tp | M: 25·Cout·Tp] for
 // tH×tW tiles of the output (S2: 2×2 pixels each, PH = 4tH + 1, PW = 4tW + 1) or of the input (T2:
 // 2×2 input pixels each, PH = 2tH + 2, PW = 2tW + 2).
 
@@ -358,7 +381,7 @@ export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout:
   const tH = <f64>s2Tiles(H, transposed), tW = <f64>s2Tiles(W, transposed), P = tH * tW;
   const nb = chunkImagesF64(<f64>B, P), Tp = tileStrideF64(nb, P);
   const PH = <f64>s2Pad(<i32>tH, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
-  return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(25 * (<f64>Cin * <f64>Cout + 16)) + partBytes(nb * <f64>Cin * PH * PW + 32) +
+  return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(25 * uStrideF64(<f64>Cin, <f64>Cout)) + partBytes(nb * <f64>Cin * PH * PW + 32) +
     partBytes(25 * <f64>Cin * Tp) + partBytes(25 * <f64>Cout * Tp);
 }
 
@@ -369,8 +392,9 @@ export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout:
  */
 export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32, transposed: bool): void {
   const xs = uStride(Cin, Cout), step = <usize>xs << 2, e: usize = transposed ? 8 : 0, f: usize = 8 - e;
+  clearPadRows(u, 25, Cout, Cin, xs);
   for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
-    const g = w + ((<usize>(transposed ? ci * Cout + co : co * Cin + ci) * 9) << 2), at = co * Cin + ci;
+    const g = w + ((<usize>(transposed ? ci * Cout + co : co * Cin + ci) * 9) << 2), at = packedIndex(co, ci, Cin);
     for (let i = 0; i < 5; i++) {
       // Row r of g starts at g + 12r bytes: q_i = row 1, row 1, row e, row 0 + row 2, row 2 − e.
       let q0: f32, q1: f32, q2: f32;

@@ -1,7 +1,7 @@
 // The SIMD GEMM against the scalar reference on random and awkward shapes, every transpose
 // variant, overwrite and accumulate. Strict build: bit-identical (same summation order, one rounding
 // per mul and per add). Relaxed build: fused multiply-add, so within a few ulp of the sum's scale.
-import { gemm, gemmRef, gemmScratchBytes } from "../gemm";
+import { gemm, gemmPackedA, gemmRef, gemmScratchBytes, packedIndex } from "../gemm";
 import { BUILD_MODE, MODE_RELAXED } from "../mode";
 
 let seed: u32 = 12345;
@@ -85,6 +85,33 @@ describe("gemm (packed SIMD) vs gemmRef (scalar reference)", () => {
     gemm(0, 0, M, N, K, a, K, b, N, c, ldc, 0, scratch);
     for (let i = 0; i < M; i++) for (let j = N; j < ldc; j++) {
       expect(load<f32>(c + (<usize>(i * ldc + j) << 2))).toBe(42);
+    }
+  });
+
+  it("gemmPackedA (A packed whole, B in place) agrees with the reference; writes no row past M", () => {
+    // M, N, K: full and partial 4-row strips, N not a multiple of 8 (junk columns up to 8), K = 0 and 1.
+    const S: i32[] = [4, 8, 24, 24, 490, 24, 5, 13, 7, 1, 1, 1, 7, 9, 0, 96, 33, 96, 3, 17, 300];
+    for (let s = 0; s < S.length; s += 3) {
+      const M = S[s], N = S[s + 1], K = S[s + 2], M4 = (M + 3) & ~3, N8 = (N + 7) & ~7, ld = N8 + 4;
+      const a = heap.alloc(<usize>(M * K) << 2), pa = heap.alloc(<usize>(M4 * K) << 2), b = heap.alloc(<usize>(K * ld) << 2);
+      const c = heap.alloc(<usize>((M + 1) * ld) << 2), r = heap.alloc(<usize>(M * N) << 2);
+      fillRandom(a, M * K); fillRandom(b, K * ld);
+      for (let i = 0; i < M4; i++) for (let k = 0; k < K; k++) {
+        store<f32>(pa + (<usize>packedIndex(i, k, K) << 2), i < M ? load<f32>(a + (<usize>(i * K + k) << 2)) : 0);
+      }
+      for (let i = 0; i < (M + 1) * ld; i++) store<f32>(c + (<usize>i << 2), 42);
+      gemmPackedA(M, N, K, pa, b, ld, c, ld, scratch);
+      gemmRef(0, 0, M, N, K, a, K, b, ld, r, N, 0);
+      let worst: f32 = 0;
+      for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+        const d = Mathf.abs(load<f32>(c + (<usize>(i * ld + j) << 2)) - load<f32>(r + (<usize>(i * N + j) << 2)));
+        if (!(d <= worst)) worst = d;
+      }
+      if (BUILD_MODE == MODE_RELAXED) expect(worst).toBeLessThanOrEqual(<f32>max(K, 1) * <f32>1.2e-7, "relaxed gemmPackedA off by more than rounding");
+      else expect(worst).toBe(0, "strict gemmPackedA must be bit-identical to the reference");
+      for (let i = 0; i < M; i++) for (let j = N8; j < ld; j++) expect(load<f32>(c + (<usize>(i * ld + j) << 2))).toBe(42, "column past N rounded up to 8");
+      for (let j = 0; j < ld; j++) expect(load<f32>(c + (<usize>(M * ld + j) << 2))).toBe(42, "row past M");
+      heap.free(a); heap.free(pa); heap.free(b); heap.free(c); heap.free(r);
     }
   });
 });
