@@ -13,6 +13,7 @@ import { madd } from "./mode";
 import { padPlanes } from "./winograd";
 import { align16 } from "./workspace";
 import { putRow } from "./winograd_tiles";
+import { put4 } from "./winograd4_tiles";
 
 /** Row stride of a padded plane: ≥ W + 4 so a 4-lane read past the row's end sees zeros. */
 // @ts-ignore: decorator
@@ -33,14 +34,16 @@ function directPlanes(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co
   const o4 = Co & ~3;
   for (let o = 0; o < o4; o += 4) directPlanes4(out, inp, w, bias, Ci, o, H, W, PW, accumulate);
   for (let o = o4; o < Co; o++) {
-    const bv = f32x4.splat(bias ? load<f32>(bias + (<usize>o << 2)) : 0);
-    for (let oy = 0; oy < H; oy++) {
+    const bv = f32x4.splat(bias ? load<f32>(bias + (<usize>o << 2)) : 0), wo = w + (<usize>(o * Ci * 9) << 2);
+    let oy = 0;
+    for (; oy + 3 <= H; oy += 3) directRows3(out + ((<usize>(o * H + oy) * <usize>W) << 2), inp + <usize>oy * rowB, wo, bv, Ci, W, rowB, planeB, accumulate);
+    for (; oy < H; oy++) {
       const orow = out + ((<usize>(o * H + oy) * <usize>W) << 2);
       for (let ox = 0; ox < W; ox += 8) {
         // One partial sum per kernel row (and 4 lanes): 6 independent chains, so the multiply-adds
         // overlap instead of waiting on each other (2 chains ran at a quarter of the rate).
         let a0 = bv, a1 = bv, b0 = f32x4.splat(0), b1 = b0, c0 = b0, c1 = b0;
-        let r = inp + <usize>oy * rowB + (<usize>ox << 2), wb = w + (<usize>(o * Ci * 9) << 2);
+        let r = inp + <usize>oy * rowB + (<usize>ox << 2), wb = wo;
         for (let i = 0; i < Ci; i++) {
           let w0 = v128.load32_splat(wb), w1 = v128.load32_splat(wb, 4), w2 = v128.load32_splat(wb, 8);
           a0 = madd(w0, v128.load(r), a0); a1 = madd(w0, v128.load(r, 16), a1);
@@ -61,6 +64,39 @@ function directPlanes(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co
         putRow(orow, ox, W, f32x4.add(a0, f32x4.add(b0, c0)), f32x4.add(a1, f32x4.add(b1, c1)), accumulate);
       }
     }
+  }
+}
+
+/**
+ * Three rows of one output channel, 4 pixels a step: 9 partial sums (output row × kernel row), so
+ * 27 multiply-adds a channel run in 9 independent chains, from 15 row loads and 9 weight splats
+ * (the one-row loop: 18 from 27, in 6 chains). out: the first row's start; inp: its padded input
+ * rows (oy, no offset); wo: the channel's weights [Ci, 3, 3].
+ */
+function directRows3(out: usize, inp: usize, wo: usize, bv: v128, Ci: i32, W: i32, rowB: usize, planeB: usize, accumulate: bool): void {
+  const rowY = <usize>W << 2;
+  for (let ox = 0; ox < W; ox += 4) {
+    const z = f32x4.splat(0);
+    let a0 = bv, a1 = z, a2 = z, b0 = bv, b1 = z, b2 = z, c0 = bv, c1 = z, c2 = z;
+    let r = inp + (<usize>ox << 2), wb = wo;
+    for (let i = 0; i < Ci; i++) {
+      // Column kj of the taps: input rows 0..4 (x0..x4) meet kernel rows 0..2 (w0..w2); a, b, c are
+      // output rows 0, 1, 2 and their digit the kernel row. Ordered so at most 3 loads are live.
+      for (let kj = 0; kj < 3; kj++) {
+        const q = r + (<usize>kj << 2), wk = wb + (<usize>kj << 2);
+        const w0 = v128.load32_splat(wk), x1 = v128.load(q + rowB), x2 = v128.load(q + 2 * rowB);
+        a0 = madd(w0, v128.load(q), a0); b0 = madd(w0, x1, b0); c0 = madd(w0, x2, c0);
+        const w1 = v128.load32_splat(wk, 12), x3 = v128.load(q + 3 * rowB);
+        a1 = madd(w1, x1, a1); b1 = madd(w1, x2, b1); c1 = madd(w1, x3, c1);
+        const w2 = v128.load32_splat(wk, 24);
+        a2 = madd(w2, x2, a2); b2 = madd(w2, x3, b2); c2 = madd(w2, v128.load(q + 4 * rowB), c2);
+      }
+      r += planeB;
+      wb += 36;
+    }
+    put4(out, ox, W, f32x4.add(a0, f32x4.add(a1, a2)), accumulate);
+    put4(out + rowY, ox, W, f32x4.add(b0, f32x4.add(b1, b2)), accumulate);
+    put4(out + 2 * rowY, ox, W, f32x4.add(c0, f32x4.add(c1, c2)), accumulate);
   }
 }
 

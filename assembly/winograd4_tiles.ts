@@ -222,7 +222,7 @@ export function winograd4Output(
 
 /** Columns ox..ox+3 of an output row (= or +=) v, those < Wo only. */
 // @ts-ignore: decorator
-@inline function put4(row: usize, ox: i32, Wo: i32, v: v128, accumulate: bool): void {
+@inline export function put4(row: usize, ox: i32, Wo: i32, v: v128, accumulate: bool): void {
   const p = row + (<usize>ox << 2);
   if (ox + 4 <= Wo) {
     v128.store(p, accumulate ? f32x4.add(v128.load(p), v) : v);
