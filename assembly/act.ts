@@ -5,6 +5,17 @@
 // sigmoid forward: 4 lanes of a polynomial exp (exp4) instead of the scalar library exp, ~2 ulp apart.
 
 import { BUILD_MODE, MODE_RELAXED, MODE_SCALAR, madd } from "./mode";
+import { OP_LEAKY_RELU, OP_RELU } from "./abi";
+
+/**
+ * y = act(y) in place, act OP_RELU or OP_LEAKY_RELU (abi.ts; anything else: nothing): a convolution's
+ * fused activation (model.ts), run on each chunk of its output while that is still in cache. The
+ * same operations as the layers' own forward, so the same bits.
+ */
+export function activateInPlace(y: usize, n: i32, act: i32, slope: f32): void {
+  if (act == OP_RELU) reluForward(y, y, n);
+  else if (act == OP_LEAKY_RELU) leakyReluForward(y, y, n, slope);
+}
 
 /** y = max(x, 0). */
 export function reluForward(y: usize, x: usize, n: i32): void {

@@ -22,6 +22,7 @@
 // rounding (winograd.spec.ts measures it); the workspace formula is the path's own (the stride-2
 // path's: the larger of its forward's and the GEMM backward's).
 
+import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
@@ -91,21 +92,34 @@ export function conv2dForward(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,
 ): void {
+  conv2dForwardAct(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, 0, 0);
+}
+
+/**
+ * conv2dForward with an activation fused (act.ts activateInPlace: act an OP_* code, 0 none), applied to
+ * each chunk of y as soon as it is written, while it is still in cache (model.ts fuses an inference
+ * model's conv + ReLU / leaky ReLU pairs; the same bits as the two layers).
+ */
+export function conv2dForwardAct(
+  y: usize, x: usize, w: usize, bias: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  ws: usize, act: i32, slope: f32,
+): void {
   // A constant condition: the strict and scalar builds compile none of the fast paths (no SIMD in scalar).
   if (BUILD_MODE == MODE_RELAXED) {
     const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
-    if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W));
-    if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws);
-    if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws);
+    if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W), act, slope);
+    if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws, act, slope);
+    if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws, act, slope);
   }
-  conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
+  conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, act, slope);
 }
 
 /** conv2dForward by im2col + GEMM, whatever the shape (the other paths' oracle). */
 export function conv2dForwardGemm(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  ws: usize,
+  ws: usize, act: i32 = 0, slope: f32 = 0,
 ): void {
   const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw;
   const dense = isDense(H, W, kh, kw, ph, pw), nb = gemmChunk(B, K * Ho * Wo, dense);
@@ -113,6 +127,7 @@ export function conv2dForwardGemm(
   if (dense) {
     gemm(0, 1, Cout, B, K, w, K, x, K, tmp, B, 0, ws); // tmp[Cout, B] = W · xᵀ
     cnhwToNchwBias(y, tmp, bias, B, Cout, 1);
+    activateInPlace(y, B * Cout, act, slope);
     return;
   }
   for (let b0 = 0; b0 < B; b0 += nb) {
@@ -120,6 +135,7 @@ export function conv2dForwardGemm(
     im2col(col, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), n, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo);
     gemm(0, 0, Cout, Nc, K, w, K, col, Nc, tmp, Nc, 0, ws);
     cnhwToNchwBias(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), tmp, bias, n, Cout, Ho * Wo);
+    activateInPlace(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), n * Cout * Ho * Wo, act, slope);
   }
 }
 

@@ -18,6 +18,7 @@
 // of 36, no col2im) where it does fewer products; its backward stays im2col + GEMM. Same results up to
 // f32 rounding (winograd.spec.ts); the workspace covers both.
 
+import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
@@ -68,11 +69,23 @@ export function convTranspose2dForward(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize,
 ): void {
+  convTranspose2dForwardAct(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws, 0, 0);
+}
+
+/** convTranspose2dForward with an activation fused, as conv2d.ts conv2dForwardAct. */
+export function convTranspose2dForwardAct(
+  y: usize, x: usize, w: usize, bias: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  oph: i32, opw: i32, ws: usize, act: i32, slope: f32,
+): void {
   // A constant condition: the strict and scalar builds compile no fast path.
   if (BUILD_MODE == MODE_RELAXED) {
-    if (convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws);
+    if (convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
+      return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope);
+    }
   }
   convTranspose2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws);
+  activateInPlace(y, B * Cout * outSize(H, kh, sh, ph, oph) * outSize(W, kw, sw, pw, opw), act, slope);
 }
 
 /** convTranspose2dForward by GEMM + col2im, whatever the shape (the Winograd path's oracle). */

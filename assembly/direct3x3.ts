@@ -8,6 +8,7 @@
 // Sums run in another order than the GEMM's (tap-major, 4 or 8 lanes): the relaxed build only
 // (conv2d.ts), compared with the im2col path in direct3x3.spec.ts.
 
+import { activateInPlace } from "./act";
 import { channelSumsAddSimd } from "./im2col";
 import { madd } from "./mode";
 import { padPlanes } from "./winograd";
@@ -172,11 +173,14 @@ function directWeightGrad(dw: usize, xp: usize, dyp: usize, Cin: i32, Cout: i32,
 }
 
 /** y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0). */
-export function direct3x3Forward(y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize): void {
+export function direct3x3Forward(
+  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, act: i32 = 0, slope: f32 = 0,
+): void {
   const PW = padWidth(W), HW = <usize>(H * W) << 2, xp = ws + align16(<usize>(Cin * Cout * 9) << 2);
   for (let b = 0; b < B; b++) {
     padPlanes(xp, x + <usize>(b * Cin) * HW, 1, Cin, H, W, H + 2, PW);
     directPlanes(y + <usize>(b * Cout) * HW, xp, w, bias, Cin, Cout, H, W, PW, false);
+    activateInPlace(y + <usize>(b * Cout) * HW, Cout * H * W, act, slope);
   }
 }
 

@@ -7,8 +7,8 @@
 // table's parameter gradients) first, so each thread clears what it writes instead of the main
 // thread clearing every arena between steps.
 
-import { conv2dForward, conv2dBackward } from "./conv2d";
-import { convTranspose2dForward, convTranspose2dBackward } from "./conv_transpose2d";
+import { conv2dForwardAct, conv2dBackward } from "./conv2d";
+import { convTranspose2dForwardAct, convTranspose2dBackward } from "./conv_transpose2d";
 import { reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward } from "./act";
 import { addForward, addBackward } from "./add";
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
@@ -30,9 +30,53 @@ import {
   return <usize>load<u32>(rec + (<usize>i << 2));
 }
 
-/** Runs layers 0..n−1 of the table forward on a batch of B images. ws: workspace for the largest layer. */
+/** Record l of a table. */
+// @ts-ignore: decorator
+@inline function rec(table: usize, l: i32): usize { return table + ((<usize>(l * LAYER_FIELDS)) << 2); }
+
+/**
+ * Runs layers 0..n−1 of the table forward on a batch of B images. ws: workspace for the largest layer.
+ * A convolution followed by its activation runs as one layer where fusesNext allows (an inference
+ * model's table): the activation is applied to each chunk of the conv's output as it is written.
+ */
 export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
-  for (let l = 0; l < n; l++) layerForward(table + ((<usize>(l * LAYER_FIELDS)) << 2), B, ws);
+  for (let l = 0; l < n; l++) {
+    if (fusesNext(table, n, l)) {
+      convForward(rec(table, l), B, ws, p(rec(table, l + 1), LAYER_Y), f(rec(table, l + 1), LAYER_OP), reinterpret<f32>(f(rec(table, l + 1), LAYER_ALPHA)));
+      l++;
+    } else {
+      layerForward(rec(table, l), B, ws);
+    }
+  }
+}
+
+/**
+ * Whether layer l, a convolution, may write layer l + 1's output directly with the activation applied:
+ * l + 1 is a ReLU or leaky ReLU of l's output that no backward pass will read (its dx is 0, as in
+ * every record of an inference model's table), and no other layer of the table reads l's output
+ * (which is then never written). The same bits as running the two layers.
+ */
+function fusesNext(table: usize, n: i32, l: i32): bool {
+  if (l + 1 >= n) return false;
+  const r = rec(table, l), a = rec(table, l + 1), op = f(r, LAYER_OP), act = f(a, LAYER_OP), y = p(r, LAYER_Y);
+  if (op != OP_CONV2D && op != OP_CONV_TRANSPOSE2D) return false;
+  if ((act != OP_RELU && act != OP_LEAKY_RELU) || p(a, LAYER_X) != y || p(a, LAYER_DX) != 0) return false;
+  for (let k = 0; k < n; k++) {
+    const o = rec(table, k);
+    if (k != l + 1 && (p(o, LAYER_X) == y || (f(o, LAYER_OP) == OP_ADD && p(o, LAYER_X2) == y))) return false;
+  }
+  return true;
+}
+
+/** A convolution record's forward into y, with activation act (0: none) fused. */
+function convForward(r: usize, B: i32, ws: usize, y: usize, act: i32, slope: f32): void {
+  if (f(r, LAYER_OP) == OP_CONV2D) {
+    conv2dForwardAct(y, p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws, act, slope);
+  } else {
+    convTranspose2dForwardAct(y, p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws, act, slope);
+  }
 }
 
 /** Runs layers n−1..0 backward, adding into parameter and activation gradients. */
@@ -87,12 +131,8 @@ function zeroSliceGrads(table: usize, n: i32, B: i32): void {
 function layerForward(r: usize, B: i32, ws: usize): void {
   const op = f(r, LAYER_OP);
   const count = B * f(r, LAYER_OUT_C) * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
-  if (op == OP_CONV2D) {
-    conv2dForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
-      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws);
-  } else if (op == OP_CONV_TRANSPOSE2D) {
-    convTranspose2dForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
-      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws);
+  if (op == OP_CONV2D || op == OP_CONV_TRANSPOSE2D) {
+    convForward(r, B, ws, p(r, LAYER_Y), 0, 0);
   } else if (op == OP_RELU) {
     reluForward(p(r, LAYER_Y), p(r, LAYER_X), count);
   } else if (op == OP_LEAKY_RELU) {

@@ -20,6 +20,7 @@
 
 import { gemm, gemmPackedA, gemmScratchBytes, packedIndex } from "./gemm";
 import { channelSumsAddSimd, copyRun, zeroRun } from "./im2col";
+import { activateInPlace } from "./act";
 import { align16 } from "./workspace";
 import { winogradInput, winogradGradOut, winogradOutput } from "./winograd_tiles";
 import { winograd4Input, winograd4GradOut, winograd4Output } from "./winograd4_tiles";
@@ -282,7 +283,7 @@ function convChunk(
 
 /** y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0); tile side m. */
 export function winogradForward(
-  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32,
+  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, act: i32 = 0, slope: f32 = 0,
 ): void {
   const A = (m + 2) * (m + 2), u = wsU(ws), pad = wsNext(wsNext(u, A * uStride(Cin, Cout)), A * uStride(Cin, Cout));
   const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
@@ -293,7 +294,9 @@ export function winogradForward(
   for (let b0 = 0; b0 < B; b0 += nbMax) {
     const nb = min(nbMax, B - b0);
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
-    convChunk(y + ((<usize>b0 * <usize>(Cout * H * W)) << 2), pad, u, bias, nb, Cin, H, W, Cout, false, ws, v, mm, Tp, m, s);
+    const yb = y + ((<usize>b0 * <usize>(Cout * H * W)) << 2);
+    convChunk(yb, pad, u, bias, nb, Cin, H, W, Cout, false, ws, v, mm, Tp, m, s);
+    activateInPlace(yb, nb * Cout * H * W, act, slope);
   }
 }
 
@@ -422,6 +425,7 @@ export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32, transp
  */
 export function winogradS2Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
+  act: i32 = 0, slope: f32 = 0,
 ): void {
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
   const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
@@ -437,5 +441,6 @@ export function winogradS2Forward(
     const yb = y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2);
     if (transposed) winogradT2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
     else winogradS2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+    activateInPlace(yb, nb * Cout * Ho * Wo, act, slope);
   }
 }

@@ -291,3 +291,43 @@ test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and a
     pool.close();
   }
 });
+
+test("an inference model fuses each conv with its ReLU / leaky ReLU: the bits of the unfused forward, in every build", async () => {
+  const { getArch } = await import("../host/core/arch.js");
+  // A conv read by a later add is not fused (its own output is needed); the others are, on every path
+  // (stride 1, stride 2, transposed).
+  const mixed: Arch = {
+    name: "fuse-test", description: "which pairs fuse", input: [1, 12, 10],
+    layers: [
+      { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1, id: "e" }, { type: "leakyRelu", slope: 0.1 },
+      { type: "conv2d", name: "b", out: 4, kernel: 3, padding: 1 }, { type: "relu" },
+      { type: "add", with: "e" },
+      { type: "conv2d", name: "c", out: 4, kernel: 3, stride: 2, padding: 1 }, { type: "leakyRelu", slope: 0.2 },
+      { type: "convTranspose2d", name: "d", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 }, { type: "relu" },
+    ],
+  };
+  for (const b of BUILDS) {
+    if (!runnable(b)) continue;
+    const engine = await loadEngineNode({ build: b });
+    for (const arch of [mixed, SEED, getArch("unet24")]) {
+      const B = 3, train = new Model(engine, arch, B), infer = new Model(engine, arch, B, undefined, { inference: true });
+      train.init(4);
+      infer.paramsView().set(train.paramsView());
+      seededBatch(train, B, 7);
+      train.inputView(B).set(train.targetView(B));
+      infer.inputView(B).set(train.inputView(B));
+      infer.layers.forEach((_, i) => infer.activation(i, B).fill(NaN)); // an unwritten output shows
+      train.forward(B);
+      infer.forward(B);
+      const fused = infer.layers.map((_, i) => Number.isNaN(infer.activation(i, B)[0]));
+      const want = arch.layers.map((l, i) => (l.type === "conv2d" || l.type === "convTranspose2d") && l.id === undefined &&
+        ["relu", "leakyRelu"].includes(arch.layers[i + 1]?.type ?? ""));
+      assert.deepEqual(fused, want, `${b} ${arch.name}: fused layers`);
+      infer.layers.forEach((_, i) => {
+        if (fused[i]) return;
+        const same = Buffer.from(infer.activation(i, B).slice().buffer).equals(Buffer.from(train.activation(i, B).slice().buffer));
+        assert.ok(same, `${b} ${arch.name}: layer ${i} (${arch.layers[i].type}) differs from the unfused forward`);
+      });
+    }
+  }
+});

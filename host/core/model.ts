@@ -258,7 +258,11 @@ export class Model {
     return this.pool ? this.pool.run(jobs) : [runJob(this.engine, jobs[0])];
   }
 
-  /** Runs the network on the first B images of the input buffer (the outputs land in activation(i)). */
+  /**
+   * Runs the network on the first B images of the input buffer (the outputs land in activation(i)).
+   * An inference model runs a convolution and its ReLU / leaky ReLU as one layer where nothing else
+   * reads the convolution's output (assembly/model.ts fusesNext): that activation(i) stays unwritten.
+   */
   forward(B = this.maxBatch): void {
     this.checkBatch(B);
     this.runJobs(B, (t, _first, count) => ({ kind: JOB.forward, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t] }));
