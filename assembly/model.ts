@@ -9,7 +9,9 @@
 
 import { conv2dForwardAct, conv2dBackward } from "./conv2d";
 import { convTranspose2dForwardAct, convTranspose2dBackward } from "./conv_transpose2d";
-import { reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward } from "./act";
+import {
+  activateInPlace, reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
+} from "./act";
 import { addForward, addBackward } from "./add";
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
 import { noiseImages } from "./noise";
@@ -36,13 +38,15 @@ import {
 
 /**
  * Runs layers 0..n−1 of the table forward on a batch of B images. ws: workspace for the largest layer.
- * A convolution followed by its activation runs as one layer where fusesNext allows (an inference
- * model's table): the activation is applied to each chunk of the conv's output as it is written.
+ * A convolution or an add followed by its activation runs as one layer where fusesNext allows (an
+ * inference model's table): the activation is applied to each chunk of the output as it is written.
  */
 export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
   for (let l = 0; l < n; l++) {
     if (fusesNext(table, n, l)) {
-      convForward(rec(table, l), B, ws, p(rec(table, l + 1), LAYER_Y), f(rec(table, l + 1), LAYER_OP), reinterpret<f32>(f(rec(table, l + 1), LAYER_ALPHA)));
+      const r = rec(table, l), a = rec(table, l + 1), act = f(a, LAYER_OP), slope = reinterpret<f32>(f(a, LAYER_ALPHA));
+      if (f(r, LAYER_OP) == OP_ADD) addActForward(r, B, p(a, LAYER_Y), act, slope);
+      else convForward(r, B, ws, p(a, LAYER_Y), act, slope);
       l++;
     } else {
       layerForward(rec(table, l), B, ws);
@@ -51,7 +55,7 @@ export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
 }
 
 /**
- * Whether layer l, a convolution, may write layer l + 1's output directly with the activation applied:
+ * Whether layer l, a convolution or an add, may write layer l + 1's output directly with the activation applied:
  * l + 1 is a ReLU or leaky ReLU of l's output that no backward pass will read (its dx is 0, as in
  * every record of an inference model's table), and no other layer of the table reads l's output
  * (which is then never written). The same bits as running the two layers.
@@ -59,13 +63,26 @@ export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
 function fusesNext(table: usize, n: i32, l: i32): bool {
   if (l + 1 >= n) return false;
   const r = rec(table, l), a = rec(table, l + 1), op = f(r, LAYER_OP), act = f(a, LAYER_OP), y = p(r, LAYER_Y);
-  if (op != OP_CONV2D && op != OP_CONV_TRANSPOSE2D) return false;
+  if (op != OP_CONV2D && op != OP_CONV_TRANSPOSE2D && op != OP_ADD) return false;
   if ((act != OP_RELU && act != OP_LEAKY_RELU) || p(a, LAYER_X) != y || p(a, LAYER_DX) != 0) return false;
   for (let k = 0; k < n; k++) {
     const o = rec(table, k);
     if (k != l + 1 && (p(o, LAYER_X) == y || (f(o, LAYER_OP) == OP_ADD && p(o, LAYER_X2) == y))) return false;
   }
   return true;
+}
+
+/** Floats an add + activation runs at a time: 16 KiB, so the sum is still in L1 when the activation reads it. */
+const ADD_ACT_BLOCK: i32 = 4096;
+
+/** An add record's forward into y with activation act fused, block by block. */
+function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32): void {
+  const count = B * f(r, LAYER_OUT_C) * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), x = p(r, LAYER_X), x2 = p(r, LAYER_X2);
+  for (let i = 0; i < count; i += ADD_ACT_BLOCK) {
+    const n = min(ADD_ACT_BLOCK, count - i), o = <usize>i << 2;
+    addForward(y + o, x + o, x2 + o, n);
+    activateInPlace(y + o, n, act, slope);
+  }
 }
 
 /** A convolution record's forward into y, with activation act (0: none) fused. */

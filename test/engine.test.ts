@@ -292,16 +292,16 @@ test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and a
   }
 });
 
-test("an inference model fuses each conv with its ReLU / leaky ReLU: the bits of the unfused forward, in every build", async () => {
+test("an inference model fuses each conv and add with its ReLU / leaky ReLU: the bits of the unfused forward, in every build", async () => {
   const { getArch } = await import("../host/core/arch.js");
   // A conv read by a later add is not fused (its own output is needed); the others are, on every path
-  // (stride 1, stride 2, transposed).
+  // (stride 1, stride 2, transposed), and an add followed by its activation.
   const mixed: Arch = {
     name: "fuse-test", description: "which pairs fuse", input: [1, 12, 10],
     layers: [
       { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1, id: "e" }, { type: "leakyRelu", slope: 0.1 },
       { type: "conv2d", name: "b", out: 4, kernel: 3, padding: 1 }, { type: "relu" },
-      { type: "add", with: "e" },
+      { type: "add", with: "e" }, { type: "relu" },
       { type: "conv2d", name: "c", out: 4, kernel: 3, stride: 2, padding: 1 }, { type: "leakyRelu", slope: 0.2 },
       { type: "convTranspose2d", name: "d", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 }, { type: "relu" },
     ],
@@ -320,7 +320,7 @@ test("an inference model fuses each conv with its ReLU / leaky ReLU: the bits of
       train.forward(B);
       infer.forward(B);
       const fused = infer.layers.map((_, i) => Number.isNaN(infer.activation(i, B)[0]));
-      const want = arch.layers.map((l, i) => (l.type === "conv2d" || l.type === "convTranspose2d") && l.id === undefined &&
+      const want = arch.layers.map((l, i) => ["conv2d", "convTranspose2d", "add"].includes(l.type) && l.id === undefined &&
         ["relu", "leakyRelu"].includes(arch.layers[i + 1]?.type ?? ""));
       assert.deepEqual(fused, want, `${b} ${arch.name}: fused layers`);
       infer.layers.forEach((_, i) => {
