@@ -3,7 +3,7 @@
 // (m = 4) of the direct path's multiply-adds. F(4×4) rounds more (its transforms scale by up to 8
 // and 1/24; ~5× F(2×2)'s difference from the GEMM path, winograd.spec.ts); winogradTile picks the side.
 // Tile transforms: winograd_tiles.ts (m = 2), winograd4_tiles.ts (m = 4). Per chunk of nb images
-// (about CHUNK_TILES tiles, so the transformed operands stay small and warm), with A = (m+2)²:
+// (about CHUNK_FLOATS of transformed operands, so they stay small and warm: chunkTiles), with A = (m+2)²:
 //   forward  V = Bᵀ x B (pad first),  Mξ[Cout, T] = Uξ[Cout, Cin] · Vξ[Cin, T],  y = Aᵀ M A + bias
 //            Uξ = (G w Gᵀ)ξ once per call; m = 2: G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 //   dW       D = A dy Aᵀ,  dUξ[Cout, Cin] += Dξ · Vξᵀ over the chunks,  then dw += Gᵀ dU G
@@ -27,11 +27,25 @@ import { winograd4Input, winograd4GradOut, winograd4Output } from "./winograd4_t
 import { s2PadSide, winogradS2Input, winogradS2Output, winogradT2Input, winogradT2Output } from "./winograd_s2_tiles";
 
 /**
- * Tiles per chunk the image count aims at (at least one image per chunk). 512 measured 1.02× faster
- * than 1024 on unet24 inference at batch 256 and 1.04× on its training step at batch 64; 256 no
- * faster than 512 (A/B in one process).
+ * Most tiles per chunk (at least one image per chunk). 512 measured 1.02× faster than 1024 on unet24
+ * inference at batch 256 and 1.04× on its training step at batch 64 (A/B in one process).
  */
 const CHUNK_TILES: i32 = 512;
+
+/**
+ * Floats of transformed operands (V and M: A points × (Cin + Cout) channels per tile) a chunk aims
+ * at, ~3.4 MiB: 512 tiles of a 24 → 24 channel F(4×4) layer. Chunks are sized by these bytes rather
+ * than by tiles: on unet24 at batch 256, 128 tiles (these bytes at 96 → 96 channels) ran mid.1 1.13×
+ * faster than 512, 256 tiles enc2.1 (48 → 48) 1.06×, mid.0 and up2 (48 ⇄ 96, 25 points) 1.03×, while
+ * the 24-channel layers kept 512 (128 ran them 0.95–1.01×).
+ */
+const CHUNK_FLOATS: i64 = 512 * 36 * 48;
+
+/** Tiles a chunk aims at for A transform points and Cin + Cout channels: CHUNK_FLOATS, 32 to CHUNK_TILES. */
+// @ts-ignore: decorator
+@inline function chunkTiles(A: i32, Cin: i32, Cout: i32): i32 {
+  return <i32>min(<i64>CHUNK_TILES, max(<i64>32, CHUNK_FLOATS / (<i64>A * max(<i64>Cin + <i64>Cout, 1))));
+}
 
 // @ts-ignore: decorator
 @inline function tiles(n: i32, m: i32): i32 { return (n + m - 1) / m; }
@@ -58,9 +72,9 @@ export function winogradTile(H: i32, W: i32): i32 {
 // @ts-ignore: decorator
 @inline function uStrideF64(Cin: f64, Cout: f64): f64 { return Math.ceil(Cin / 4) * 4 * Math.ceil(Cout / 4) * 4 + 16; }
 
-/** Images per chunk for B images of P tiles. */
+/** Images per chunk for B images of P tiles, aiming at `target` tiles. */
 // @ts-ignore: decorator
-@inline function chunkImages(B: i32, P: i32): i32 { return min(B, max(1, CHUNK_TILES / P)); }
+@inline function chunkImages(B: i32, P: i32, target: i32): i32 { return min(B, max(1, target / P)); }
 
 /** Row stride (floats) of V, M, D: a chunk's tiles plus ≥ 4 floats of slack, a multiple of 4. */
 // @ts-ignore: decorator
@@ -69,7 +83,7 @@ export function winogradTile(H: i32, W: i32): i32 {
 // The same three in f64, for the workspace formulas (hostile shapes do not wrap).
 /** chunkImages in f64. */
 // @ts-ignore: decorator
-@inline function chunkImagesF64(B: f64, P: f64): f64 { return Math.min(B, Math.max(1, Math.floor(<f64>CHUNK_TILES / P))); }
+@inline function chunkImagesF64(B: f64, P: f64, target: i32): f64 { return Math.min(B, Math.max(1, Math.floor(<f64>target / P))); }
 /** tileStride in f64. */
 // @ts-ignore: decorator
 @inline function tileStrideF64(nb: f64, P: f64): f64 { return Math.floor((nb * P + 7) / 4) * 4; }
@@ -80,7 +94,7 @@ export function winogradTile(H: i32, W: i32): i32 {
 /** Workspace bytes of winogradForward / winogradBackward with tile side m (f64: hostile shapes do not wrap). */
 export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, m: i32): f64 {
   const tH = Math.ceil(<f64>H / m), tW = Math.ceil(<f64>W / m), P = tH * tW, A = <f64>((m + 2) * (m + 2));
-  const nb = chunkImagesF64(<f64>B, P), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * uStrideF64(<f64>Cin, <f64>Cout);
+  const nb = chunkImagesF64(<f64>B, P, chunkTiles(<i32>A, Cin, Cout)), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * uStrideF64(<f64>Cin, <f64>Cout);
   return partBytes(<f64>gemmScratchBytes() / 4) + 2 * partBytes(u) + partBytes(nb * cmax * (m * tH + 2) * (m * tW + 2) + 32) +
     2 * partBytes(A * cmax * Tp) + 576;
 }
@@ -286,7 +300,7 @@ export function winogradForward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, act: i32 = 0, slope: f32 = 0,
 ): void {
   const A = (m + 2) * (m + 2), u = wsU(ws), pad = wsNext(wsNext(u, A * uStride(Cin, Cout)), A * uStride(Cin, Cout));
-  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
   const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
   const v = wsNext(pad, nbMax * cmax * PH * PW + 32), mm = wsNext(v, A * cmax * Tp), s = wsNext(mm, A * cmax * Tp);
   if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
@@ -309,7 +323,7 @@ export function winogradBackward(
 ): void {
   if (db) channelSumsAddSimd(db, dy, B, Cout, H * W);
   const A = (m + 2) * (m + 2), u = wsU(ws), du = wsNext(u, A * uStride(Cin, Cout)), pad = wsNext(du, A * uStride(Cin, Cout));
-  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
   const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
   const v = wsNext(pad, nbMax * cmax * PH * PW + 32), d = wsNext(v, A * cmax * Tp), s = wsNext(d, A * cmax * Tp);
   if (dx) {
@@ -382,7 +396,7 @@ const MIN_SAVED: i64 = 64;
 /** Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap). */
 export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool): f64 {
   const tH = <f64>s2Tiles(H, transposed), tW = <f64>s2Tiles(W, transposed), P = tH * tW;
-  const nb = chunkImagesF64(<f64>B, P), Tp = tileStrideF64(nb, P);
+  const nb = chunkImagesF64(<f64>B, P, chunkTiles(25, Cin, Cout)), Tp = tileStrideF64(nb, P);
   const PH = <f64>s2Pad(<i32>tH, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
   return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(25 * uStrideF64(<f64>Cin, <f64>Cout)) + partBytes(nb * <f64>Cin * PH * PW + 32) +
     partBytes(25 * <f64>Cin * Tp) + partBytes(25 * <f64>Cout * Tp);
@@ -428,7 +442,7 @@ export function winogradS2Forward(
   act: i32 = 0, slope: f32 = 0,
 ): void {
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
-  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = chunkImages(B, P), Tp = tileStride(nbMax, P);
+  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = chunkImages(B, P, chunkTiles(25, Cin, Cout)), Tp = tileStride(nbMax, P);
   const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
   const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
   winogradS2Kernel(u, w, Cout, Cin, transposed);
