@@ -1,7 +1,8 @@
 // `node --experimental-wasm-relaxed-simd dist/bench/layers.js [arch] [batch] [build]`: one network's
 // forward pass (an inference model, one thread) layer by layer — each layer's fastest of repeated
-// runs over about half a second, and their sum — to see where a batch's time goes (e.g. `seed 1`, the
-// batch-1 latency). Defaults: seed, batch 1, relaxed.
+// runs over about half a second, and their sum (each layer alone: no activation fused into its conv)
+// — then the whole forward, to see where a batch's time goes (e.g. `seed 1`, the batch-1 latency).
+// Defaults: seed, batch 1, relaxed.
 import { getArch } from "../host/core/arch.js";
 import type { BuildName } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
@@ -24,10 +25,12 @@ function fastest(fn: () => void, seconds: number): number {
   return best;
 }
 
-const whole = fastest(() => model.forward(B), 1);
+// Layer by layer first: the whole forward, timed after them, then runs optimized code only (V8 starts
+// wasm on its baseline compiler), and with each conv's activation fused as inference runs it.
 console.log(`| layer | forward, µs (fastest) | share |`);
 console.log(`|---|---|---|`);
 const times = model.layers.map((_, i) => fastest(() => x.modelForward(model.table + i * nf * 4, 1, B, model.workspace), 0.5));
+const whole = fastest(() => model.forward(B), 2);
 const sum = times.reduce((a, b) => a + b, 0);
 model.layers.forEach((l, i) => {
   const name = "name" in l.spec ? `${l.spec.name} (${l.spec.type})` : l.spec.type;
