@@ -257,21 +257,8 @@ export function winograd4Output(
         const q = src + (<usize>tx << 2);
         columnsOfM(s, q, xsB);
         for (let i = 0; i < 4 && 4 * ty + i < Ho; i++) {
-          const g = s + <usize>(i * 96);
-          const m0 = v128.load(g), m1 = v128.load(g, 16), m2 = v128.load(g, 32), m3 = v128.load(g, 48), m4 = v128.load(g, 64);
-          const p12 = f32x4.add(m1, m2), n12 = f32x4.sub(m1, m2), p34 = f32x4.add(m3, m4), n34 = f32x4.sub(m3, m4);
-          const y0 = f32x4.add(f32x4.add(f32x4.add(p12, p34), m0), bv);
-          const y1 = f32x4.add(f32x4.add(n12, f32x4.mul(n34, f32x4.splat(2))), bv);
-          const y2 = f32x4.add(f32x4.add(p12, f32x4.mul(p34, f32x4.splat(4))), bv);
-          const y3 = f32x4.add(f32x4.add(f32x4.add(n12, f32x4.mul(n34, f32x4.splat(8))), v128.load(g, 80)), bv);
-          // Lanes are tiles: after the transpose, vector l is tile l's 4 pixels of this output row.
-          const t0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);
-          const t2 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
-          const row = plane + ((<usize>(4 * ty + i) * <usize>Wo) << 2), ox = 4 * tx;
-          put4(row, ox, Wo, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), accumulate);
-          put4(row, ox + 4, Wo, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), accumulate);
-          put4(row, ox + 8, Wo, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), accumulate);
-          put4(row, ox + 12, Wo, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), accumulate);
+          const row = plane + ((<usize>(4 * ty + i) * <usize>Wo) << 2) + (<usize>(4 * tx) << 2), w = Wo - 4 * tx;
+          outRow(s + <usize>(i * 96), bv, row, w, 1, row + 16, w - 4, 1, row + 32, w - 8, 1, row + 48, w - 12, 1, accumulate);
         }
       }
     }
@@ -296,21 +283,8 @@ function winograd4OutputGathered(
       columnsOfM(s, q, xsB);
       const o = <usize>c * planeB;
       for (let i = 0; i < 4; i++) {
-        const g = s + <usize>(i * 96);
-        const m0 = v128.load(g), m1 = v128.load(g, 16), m2 = v128.load(g, 32), m3 = v128.load(g, 48), m4 = v128.load(g, 64);
-        const p12 = f32x4.add(m1, m2), n12 = f32x4.sub(m1, m2), p34 = f32x4.add(m3, m4), n34 = f32x4.sub(m3, m4);
-        const r0 = f32x4.add(f32x4.add(f32x4.add(p12, p34), m0), bv);
-        const r1 = f32x4.add(f32x4.add(n12, f32x4.mul(n34, f32x4.splat(2))), bv);
-        const r2 = f32x4.add(f32x4.add(p12, f32x4.mul(p34, f32x4.splat(4))), bv);
-        const r3 = f32x4.add(f32x4.add(f32x4.add(n12, f32x4.mul(n34, f32x4.splat(8))), v128.load(g, 80)), bv);
-        // Lanes are tiles: after the transpose, vector l is tile l's 4 pixels of this output row.
-        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
         const a = o + <usize>i * rowY;
-        if (i < n0) put4(y0 + a, 0, w0, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), accumulate);
-        if (i < n1) put4(y1 + a, 0, w1, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), accumulate);
-        if (i < n2) put4(y2 + a, 0, w2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), accumulate);
-        if (i < n3) put4(y3 + a, 0, w3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), accumulate);
+        outRow(s + <usize>(i * 96), bv, y0 + a, w0, n0 - i, y1 + a, w1, n1 - i, y2 + a, w2, n2 - i, y3 + a, w3, n3 - i, accumulate);
       }
     }
   }
@@ -324,6 +298,30 @@ function winograd4OutputGathered(
     atStore(s + <usize>(j << 4), 96, v128.load(r), v128.load(r + st6), v128.load(r + 2 * st6),
       v128.load(r + 3 * st6), v128.load(r + 4 * st6), v128.load(r + 5 * st6));
   }
+}
+
+/**
+ * Output row i of 4 tiles (lanes), its scratch row g of (Aᵀ M) (6 vectors, 16 bytes apart) combined by
+ * Aᵀ, plus bias: tile l's 4 pixels (= or +=) at p_l, those of its w_l columns only, where it has rows
+ * left (k_l > 0).
+ */
+// @ts-ignore: decorator
+@inline function outRow(
+  g: usize, bv: v128, p0: usize, w0: i32, k0: i32, p1: usize, w1: i32, k1: i32, p2: usize, w2: i32, k2: i32, p3: usize, w3: i32, k3: i32, accumulate: bool,
+): void {
+  const m0 = v128.load(g), m1 = v128.load(g, 16), m2 = v128.load(g, 32), m3 = v128.load(g, 48), m4 = v128.load(g, 64);
+  const p12 = f32x4.add(m1, m2), n12 = f32x4.sub(m1, m2), p34 = f32x4.add(m3, m4), n34 = f32x4.sub(m3, m4);
+  const r0 = f32x4.add(f32x4.add(f32x4.add(p12, p34), m0), bv);
+  const r1 = f32x4.add(f32x4.add(n12, f32x4.mul(n34, f32x4.splat(2))), bv);
+  const r2 = f32x4.add(f32x4.add(p12, f32x4.mul(p34, f32x4.splat(4))), bv);
+  const r3 = f32x4.add(f32x4.add(f32x4.add(n12, f32x4.mul(n34, f32x4.splat(8))), v128.load(g, 80)), bv);
+  // Lanes are tiles: after the transpose, vector l is tile l's 4 pixels of this output row.
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  if (k0 > 0) put4(p0, 0, w0, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), accumulate);
+  if (k1 > 0) put4(p1, 0, w1, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), accumulate);
+  if (k2 > 0) put4(p2, 0, w2, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), accumulate);
+  if (k3 > 0) put4(p3, 0, w3, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), accumulate);
 }
 
 /** Columns ox..ox+3 of an output row (= or +=) v, those < Wo only. */
