@@ -2,7 +2,8 @@
 // row or one column of useful work: one input channel (a network's first conv, K = 9) or one output
 // channel (its last). Per image, the planes are padded once (winograd.ts padPlanes: one zero row and
 // column in front, a row stride PW ≥ W + 4), so every tap is an unaligned 4-lane load with no edge tests.
-//   forward  y[co] = bias[co] + Σ_ci Σ_k w[co, ci, k] · shift_k(x[ci])        (8 outputs per step)
+//   forward  y[co] = bias[co] + Σ_ci Σ_k w[co, ci, k] · shift_k(x[ci])        (8 pixels of 4 channels, or
+//            4 pixels of 3 rows of one channel, per step)
 //   dX       dx[ci] += Σ_co Σ_k w[co, ci, 8 − k] · shift_k(dy[co])            (the same loop on a rotated copy of w)
 //   dW       dw[co, ci, k] += Σ_pixels dy[co] · shift_k(x[ci])               (9 accumulators per pair)
 // Sums run in another order than the GEMM's (tap-major, 4 or 8 lanes): the relaxed build only
