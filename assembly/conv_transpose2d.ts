@@ -72,7 +72,10 @@ export function convTranspose2dForward(
   convTranspose2dForwardAct(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws, 0, 0);
 }
 
-/** convTranspose2dForward with an activation fused, as conv2d.ts conv2dForwardAct. */
+/**
+ * convTranspose2dForward with an activation fused, as conv2d.ts conv2dForwardAct: per chunk on the Winograd
+ * path, after the whole batch on the GEMM + col2im path (whose chunks add into overlapping outputs).
+ */
 export function convTranspose2dForwardAct(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,

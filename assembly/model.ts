@@ -98,7 +98,7 @@ function convForward(r: usize, B: i32, ws: usize, y: usize, act: i32, slope: f32
 
 /** Runs layers n−1..0 backward, adding into parameter and activation gradients. */
 export function modelBackward(table: usize, n: i32, B: i32, ws: usize): void {
-  for (let l = n - 1; l >= 0; l--) layerBackward(table + ((<usize>(l * LAYER_FIELDS)) << 2), B, ws);
+  for (let l = n - 1; l >= 0; l--) layerBackward(rec(table, l), B, ws);
 }
 
 /**
@@ -135,7 +135,7 @@ export function modelTrainSlice(
 /** Zeroes every layer's output gradient for B images and its parameter gradients (dw, dbias). */
 function zeroSliceGrads(table: usize, n: i32, B: i32): void {
   for (let l = 0; l < n; l++) {
-    const r = table + ((<usize>(l * LAYER_FIELDS)) << 2);
+    const r = rec(table, l);
     const outC = f(r, LAYER_OUT_C);
     const dy = p(r, LAYER_DY), dw = p(r, LAYER_DW), db = p(r, LAYER_DBIAS);
     if (dy) memory.fill(dy, 0, <usize>(B * outC * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W)) << 2);

@@ -9,7 +9,7 @@
 // Layouts as in winograd_tiles.ts with tile side 4: pad [nb, C, 4tH+2, 4tW+2] (+ 32 zero floats),
 // V, M, D [36, C, Tp] (ξ = 6i + j), tile t = (bl·tH + ty)·tW + tx. `s`: 576 bytes of scratch.
 
-import { storeFirst } from "./winograd_tiles";
+import { lane, storeFirst } from "./winograd_tiles";
 
 // @ts-ignore: decorator
 @inline function ld(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
@@ -335,8 +335,7 @@ function winograd4OutputGathered(
   if (ox >= Wo) return;
   if (!accumulate) return storeFirst(p, v, Wo - ox);
   for (let j = 0; j < 4 && ox + j < Wo; j++) {
-    const x = j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : f32x4.extract_lane(v, 2);
-    st(p, j, ld(p, j) + x);
+    st(p, j, ld(p, j) + lane(v, j));
   }
 }
 

@@ -201,7 +201,7 @@ export function winogradOutput(
 }
 
 // @ts-ignore: decorator
-@inline function lane(v: v128, j: i32): f32 {
+@inline export function lane(v: v128, j: i32): f32 {
   return j == 0 ? f32x4.extract_lane(v, 0) : j == 1 ? f32x4.extract_lane(v, 1) : j == 2 ? f32x4.extract_lane(v, 2) : f32x4.extract_lane(v, 3);
 }
 

@@ -260,8 +260,8 @@ export class Model {
 
   /**
    * Runs the network on the first B images of the input buffer (the outputs land in activation(i)).
-   * An inference model runs a convolution and its ReLU / leaky ReLU as one layer where nothing else
-   * reads the convolution's output (assembly/model.ts fusesNext): that activation(i) stays unwritten.
+   * An inference model runs a convolution or an add and its ReLU / leaky ReLU as one layer where nothing
+   * else reads the first one's output (assembly/model.ts fusesNext): that activation(i) stays unwritten.
    */
   forward(B = this.maxBatch): void {
     this.checkBatch(B);
