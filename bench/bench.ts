@@ -12,7 +12,7 @@ import { Canvas, type RGB } from "../host/node/canvas.js";
 import type { BuildName, Engine } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
 import { planLayers } from "../host/core/plan.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 import { encodeRgbPng } from "../host/node/png.js";
 import { distinctGemms, stepGemms, type GemmCall } from "./gemm-shapes.js";
@@ -46,7 +46,7 @@ say();
 const engines: Partial<Record<BuildName, Engine>> = {};
 for (const b of ["scalar", "strict", "relaxed"] as BuildName[]) {
   try {
-    engines[b] = await loadEngineNode({ build: b });
+    engines[b] = await openNodeEngine({ build: b });
   } catch (e) {
     say(`(${b} build unavailable here: ${(e as Error).message})`);
   }

@@ -8,9 +8,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { getArch } from "../host/core/arch.js";
-import { loadEngine, wasmFile, type BuildName, type Engine } from "../host/core/engine.js";
+import { openEngine, wasmFile, type BuildName, type Engine } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
@@ -31,8 +31,8 @@ function timeMs(fn: () => void, reps = 5): number {
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 const engines = async (threads: boolean): Promise<[Engine, Engine]> => [
-  await loadEngineNode({ build: BUILD, threads }),
-  await loadEngine((b, t) => readFile(join(BASE, wasmFile(b, t))), { build: BUILD, threads }),
+  await openNodeEngine({ build: BUILD, threads }),
+  await openEngine((b, t) => readFile(join(BASE, wasmFile(b, t))), { build: BUILD, threads }),
 ];
 
 // name, Cin, H (= W), Cout, stride, first layer (no dx); every conv is 3×3, padding 1.

@@ -14,7 +14,7 @@ import { getArch, SEED, type Arch } from "../host/core/arch.js";
 import type { BuildName } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
 import { noiseSpec } from "../host/core/noise.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { PACKAGE_ROOT } from "../host/node/files.js";
 import { exportOnnxFile } from "./peers/onnx-file.js";
 
@@ -68,7 +68,7 @@ export interface E2EOptions {
 
 /** Our images/s for a run at `threads`, with a pool made for it and closed before returning. */
 export async function measureOurs(run: Run, threads: number, build: BuildName, seconds: number): Promise<number> {
-  const engine = await loadEngineNode({ build, threads: threads > 1 });
+  const engine = await openNodeEngine({ build, threads: threads > 1 });
   const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
   try {
     const model = new Model(engine, run.arch, run.batch, pool, { inference: run.what === "infer" });

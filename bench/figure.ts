@@ -7,7 +7,7 @@ import { DEFAULT_MAX_MEMORY_MIB, denoiseWithWeights } from "../host/core/denoise
 import type { PlanarImage } from "../host/core/image.js";
 import { noisyPhoto, psnr8Planes, to8 } from "../host/core/photoeval.js";
 import { Canvas } from "../host/node/canvas.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { DEFAULT_PHOTO_WEIGHTS, PACKAGE_ROOT, readSafetensors, writeFileAtomic } from "../host/node/files.js";
 import { readImagePlanes } from "../host/node/images.js";
 import { encodeRgbPng } from "../host/node/png.js";
@@ -23,7 +23,7 @@ const crop = (p: Float32Array) => {
 };
 const clean: PlanarImage = { width: CROP, height: CROP, planes: full.planes.map(crop) };
 const st = readSafetensors(DEFAULT_PHOTO_WEIGHTS);
-const engine = await loadEngineNode({ threads: true }), pool = await nodePool(engine, 2);
+const engine = await openNodeEngine({ threads: true }), pool = await nodePool(engine, 2);
 try {
   for (const s of sigmas) {
     const noisy: PlanarImage = { ...clean, planes: clean.planes.map((p, c) => noisyPhoto(p, s, 7 + c)) };

@@ -6,11 +6,11 @@
 import { getArch } from "../host/core/arch.js";
 import type { BuildName } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 
 const [archName = "seed", batchArg = "1", build = "relaxed"] = process.argv.slice(2);
 const arch = getArch(archName), B = Number(batchArg);
-const engine = await loadEngineNode({ build: build as BuildName, threads: false });
+const engine = await openNodeEngine({ build: build as BuildName, threads: false });
 const model = new Model(engine, arch, B, undefined, { inference: true });
 const x = engine.exports, nf = engine.abi.layerFields;
 

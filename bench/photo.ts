@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import type { BuildName } from "../host/core/engine.js";
 import { denoisePlanar } from "../host/core/denoise.js";
 import type { PlanarImage } from "../host/core/image.js";
-import { archOf, loadWeights } from "../host/core/weights.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { archOf, applyWeights } from "../host/core/weights.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { DEFAULT_PHOTO_WEIGHTS, readSafetensors } from "../host/node/files.js";
 
 export const PHOTO_W = 6000, PHOTO_H = 4000, PHOTO_BUDGET = 512 * 2 ** 20;
@@ -39,12 +39,12 @@ export async function photoBench(build: BuildName, say: (s: string) => void): Pr
   for (const planes of [1, 3]) {
     const img = syntheticPhoto(PHOTO_W, PHOTO_H, planes);
     for (const threads of planes === 1 ? [1, 2] : [2]) {
-      const engine = await loadEngineNode({ build, threads: threads > 1 });
+      const engine = await openNodeEngine({ build, threads: threads > 1 });
       const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
       let tiles = 0;
       try {
         const t0 = performance.now();
-        denoisePlanar(arch, img, { engine, pool, load: (m) => loadWeights(m, st, DEFAULT_PHOTO_WEIGHTS), tile: "auto", maxBytes: PHOTO_BUDGET, progress: (_d, total) => (tiles = total) });
+        denoisePlanar(arch, img, { engine, pool, load: (m) => applyWeights(m, st, DEFAULT_PHOTO_WEIGHTS), tile: "auto", maxBytes: PHOTO_BUDGET, progress: (_d, total) => (tiles = total) });
         const seconds = (performance.now() - t0) / 1000;
         const run = { planes, threads, seconds, mpPerSecond: (PHOTO_W * PHOTO_H) / 1e6 / seconds, wasmMiB: engine.memory.buffer.byteLength / 2 ** 20, tiles };
         runs.push(run);

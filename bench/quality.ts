@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { SEED } from "../host/core/arch.js";
 import { evaluate, type EvalTable } from "../host/core/eval.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { loadSplit, PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 import { EVAL_NOISES, type NoiseKind } from "../host/core/noise.js";
 import { stderrProgress } from "../host/node/progress.js";
@@ -29,7 +29,7 @@ const arg = (name: string, dflt: number) => {
 };
 const epochs = arg("--epochs", 5), threads = arg("--threads", 2), limit = arg("--limit", 0) || undefined;
 
-const engine = await loadEngineNode({ threads: threads > 1 });
+const engine = await openNodeEngine({ threads: threads > 1 });
 const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
 const train = loadSplit(DEFAULT_DATA, "train"), test = loadSplit(DEFAULT_DATA, "test");
 const tables: Record<string, EvalTable> = {};

@@ -2,17 +2,18 @@
 // any size (tiled, colour kept) and train a model on arrays or on a set of photos, on an engine
 // and weights the entry points load (host/browser.ts fetches them, host/node/index.ts reads files).
 // Browser-safe: compiled without Node's types (tsconfig.browser.json).
-import { DEFAULT_PHOTO_ARCH, getArch, type Arch } from "./core/arch.js";
+import { getArch, type Arch } from "./core/arch.js";
 import { DEFAULT_MAX_MEMORY_MIB, denoisePlanar, fitsSize, gaussianModel } from "./core/denoise.js";
 import type { BuildName, Engine } from "./core/engine.js";
 import { luma, planesFromRgba, rgba8, type ColourMethod, type GrayImage, type PlanarImage } from "./core/image.js";
-import { Model } from "./core/model.js";
-import { DEFAULT_PHOTO_SIGMA, levelsFor, photoLevels, type NoiseKind, type NoiseLevels } from "./core/noise.js";
+import type { NoiseKind, NoiseLevels } from "./core/noise.js";
 import { PatchBatches, type PhotoSource } from "./core/patches.js";
 import type { ThreadPool } from "./core/pool.js";
 import { decodeSafetensors, type SafeTensors } from "./core/safetensors.js";
-import { newRun, nextTask, Trainer, trainUntil, type EpochRecord } from "./core/train.js";
-import { archOf, encodeWeights, isShipped, loadWeights as loadInto, SHIPPED_MODELS, type ShippedModel } from "./core/weights.js";
+import { buildTraining, recipe, type Recipe } from "./core/recipe.js";
+import type { TrainingImages } from "./core/idx.js";
+import { newRun, nextTask, trainUntil, type EpochRecord } from "./core/train.js";
+import { archOf, encodeWeights, isShipped, applyWeights, SHIPPED_MODELS, type ShippedModel } from "./core/weights.js";
 
 export type { Arch, BuildName, ColourMethod, EpochRecord, GrayImage, NoiseKind, NoiseLevels, PhotoSource, PlanarImage, ShippedModel };
 export { isShipped, SHIPPED_MODELS };
@@ -43,6 +44,11 @@ export interface Runtime {
   readonly engine: Engine;
   /** The worker threads' pool, when threads > 1. */
   readonly pool?: ThreadPool;
+}
+
+/** The thread count asked for, as a whole number ≥ 1 (default 1). */
+export function threadCount(threads?: number): number {
+  return Math.max(1, Math.floor(threads ?? 1));
 }
 
 /** A Runtime over an instantiated engine and its pool (what the entry points' loadEngine returns). */
@@ -103,7 +109,7 @@ export function denoise<T extends GrayImage | PlanarImage>(rt: Runtime, weights:
   if (weights.arch.input[0] !== 1) throw new Error(`${weights.name}: architecture ${weights.arch.name} takes ${weights.arch.input[0]} channels; denoise runs gray models`);
   let plane = 0, of = 1;
   const out = denoisePlanar(weights.arch, gray ? { width, height, planes } : (image as PlanarImage), {
-    engine: rt.engine, pool: rt.pool, load: (m) => loadInto(m, weights.tensors, weights.name),
+    engine: rt.engine, pool: rt.pool, load: (m) => applyWeights(m, weights.tensors, weights.name),
     tile: opts.tile ?? "auto", maxBytes: (opts.maxMemory ?? DEFAULT_MAX_MEMORY_MIB) * 2 ** 20,
     colour: opts.colour, clamp: opts.clamp ?? gaussianModel(weights.metadata), ensemble: opts.ensemble,
     plane: (c, n) => { plane = c; of = n; },
@@ -131,32 +137,18 @@ export interface ImageArrays {
   data: Float32Array;
 }
 
-/** Options of {@link train}. */
-export interface TrainOptions {
-  /** A named architecture ("seed", "unet16", "unet24", "unet32") or a description. Default: unet16 for arrays, unet32 for photos. */
+/**
+ * Options of {@link train}: the training recipe's choices (host/core/recipe.ts, the same defaults
+ * as the CLI's `train`: for arrays the digits' recipe, for photos the photos'), and callbacks.
+ */
+export interface TrainOptions extends Partial<Omit<Recipe, "arch" | "valSplit">> {
+  /**
+   * A named architecture ("seed", "unet16", "unet24", "unet32") or a description. Default: the
+   * recipe's, "seed" for arrays (28×28 only: give "unet16" for other sizes) and "unet32" for photos.
+   */
   arch?: string | Arch;
   /** Start from these weights (and their Adam state, when saved) instead of a fresh model; their architecture is used. */
   from?: Weights;
-  /** The noise the model learns to remove (default: gaussian for photos, mixed for arrays, as the CLI). */
-  noise?: NoiseKind;
-  /** The noise's main parameter on the [0, 1] scale (σ, salt-and-pepper share, poisson peak); defaults as the CLI's `--level`. */
-  level?: number;
-  /** Gaussian σ on the 0–255 scale, fixed ("25") or per image uniform in a range ("0-55", blind). Default for photos "0-55". */
-  sigma?: string;
-  /** Clip noisy inputs to [0, 1] and round them to 8 bits, as an image file holds them (default: true for photos, false for arrays). */
-  clip?: boolean;
-  /** Passes over the data (default 1). */
-  epochs?: number;
-  /** Images per Adam step (default 32). */
-  batch?: number;
-  /** Adam's learning rate (default 1e-3). */
-  lr?: number;
-  /** Seed of the initial weights, the order, the patches and the noise (default 1): a seed fixes the run. */
-  seed?: number;
-  /** Photos: the side of the random square patches trained on (default 48). */
-  patch?: number;
-  /** Photos: patches drawn from each photo per epoch (default 64). */
-  patchesPerImage?: number;
   /** Called after every batch. */
   onProgress?: (p: TrainProgress) => void;
   /** Called after every epoch with its mean loss and speed. */
@@ -198,42 +190,33 @@ export interface TrainResult {
  */
 export async function train(rt: Runtime, data: ImageArrays | readonly (GrayImage | PlanarImage)[] | PhotoSource, opts: TrainOptions = {}): Promise<TrainResult> {
   const arrays = !Array.isArray(data) && "data" in data;
-  const photos = arrays ? undefined : Array.isArray(data) ? photosFrom(data) : (data as PhotoSource);
-  const batch = opts.batch ?? 32, seed = opts.seed ?? 1, epochs = opts.epochs ?? 1, P = opts.patch ?? 48;
-  const base = opts.from?.arch ?? (typeof opts.arch === "object" ? opts.arch : getArch(opts.arch ?? (arrays ? "unet16" : DEFAULT_PHOTO_ARCH)));
-  let images: ConstructorParameters<typeof Trainer>[1];
-  let arch: Arch;
+  const { arch: archOpt, from, onProgress, onEpoch, signal, ...choices } = opts;
+  const r = recipe(arrays ? "images" : "photos", { ...choices, ...(typeof archOpt === "string" ? { arch: archOpt } : {}) });
+  const base = from?.arch ?? (typeof archOpt === "object" ? archOpt : getArch(r.arch));
+  let images: TrainingImages | PatchBatches, arch = base;
   if (arrays) {
     const a = data as ImageArrays;
     if (!(a.data instanceof Float32Array) || a.data.length !== a.count * a.width * a.height || !(a.count > 0)) {
       throw new Error(`data must hold count × width × height = ${a.count}×${a.width}×${a.height} samples in a Float32Array`);
     }
-    arch = { ...base, input: [1, a.height, a.width] };
-    if (!fitsSize(base, a.height, a.width)) throw new Error(`architecture ${base.name} does not map ${a.width}×${a.height} images onto themselves (a U-Net needs multiples of 4)`);
+    if (!fitsSize(base, a.height, a.width)) throw new Error(`architecture ${base.name} does not map ${a.width}×${a.height} images onto themselves (give arch: "unet16", a U-Net, for any multiple of 4)`);
+    arch = { ...base, input: [base.input[0], a.height, a.width] };
     images = { count: a.count, rows: a.height, cols: a.width, pixels: a.data, source: "training arrays" };
   } else {
-    const all = Array.from({ length: photos!.count }, (_, i) => i);
-    images = new PatchBatches(photos!, all, P, opts.patchesPerImage ?? 64, seed);
-    arch = { ...base, input: [1, P, P] };
+    const photos = Array.isArray(data) ? photosFrom(data) : (data as PhotoSource);
+    images = new PatchBatches(photos, Array.from({ length: photos.count }, (_, i) => i), r.patch, r.patchesPerImage, r.seed);
   }
-  if (base.input[0] !== 1) throw new Error(`architecture ${base.name} takes ${base.input[0]} channels; training feeds gray images`);
-  const model = new Model(rt.engine, arch, batch, rt.pool, { what: `training with a batch of ${batch}` });
+  const start = from && { tensors: from.tensors, name: from.name, arch };
+  const { model, trainer } = buildTraining(rt, r, images, { from: start, arch, what: `training with a batch of ${r.batch}` });
   try {
-    if (opts.from) loadInto(model, opts.from.tensors, opts.from.name, true);
-    else model.init(seed);
-    model.adam.lr = opts.lr ?? model.adam.lr;
-    const noise = opts.noise ?? (arrays ? "mixed" : "gaussian");
-    const sigma = opts.sigma ?? (arrays ? undefined : DEFAULT_PHOTO_SIGMA);
-    const levels: Partial<NoiseLevels> = { ...levelsFor(noise, opts.level), ...photoLevels(sigma, opts.clip ?? !arrays) };
-    const trainer = new Trainer(model, images, { noise, levels, batch, seed, shuffle: true });
-    const run = newRun(), steps = epochs * trainer.batchesPerEpoch;
-    const done = await trainUntil(trainer, epochs, run, {
-      onEpoch: opts.onEpoch,
-      onStep: opts.onProgress && ((loss) => opts.onProgress!({ epoch: Math.ceil(trainer.stepsDone / trainer.batchesPerEpoch) || 1, epochs, step: trainer.stepsDone, steps, loss })),
+    const run = newRun(), steps = r.epochs * trainer.batchesPerEpoch;
+    const done = await trainUntil(trainer, r.epochs, run, {
+      onEpoch,
+      onStep: onProgress && ((loss) => onProgress({ epoch: Math.ceil(trainer.stepsDone / trainer.batchesPerEpoch) || 1, epochs: r.epochs, step: trainer.stepsDone, steps, loss })),
       pause: nextTask,
-      shouldStop: () => !!opts.signal?.aborted,
+      shouldStop: () => !!signal?.aborted,
     });
-    const bytes = encodeWeights(model, { producer: "denoise-wasm library", noise, epochs: trainer.epoch, seed }, false);
+    const bytes = encodeWeights(model, { producer: "denoise-wasm library", noise: r.noise, epochs: trainer.epoch, seed: r.seed }, false);
     return { weights: weightsFromBytes(bytes, "trained weights"), bytes, epochs: run.epochs, losses: run.batchLosses, stopped: !done };
   } finally {
     model.dispose();

@@ -2,20 +2,20 @@
 // (host/api.ts) plus loading the engine and weights by fetch, relative to this module's own URL,
 // so a plain static page can import it from node_modules/denoise-wasm/ without a bundler.
 import { runtimeOf, weightsFromBytes, type EngineOptions, type Runtime, type ShippedModel, type Weights } from "./api.js";
-import { loadEngine as instantiateBest, wasmFile } from "./core/engine.js";
+import { openEngine, wasmFile } from "./core/engine.js";
 import { ThreadPool, type ThreadInit } from "./core/pool.js";
 import { isShipped, SHIPPED_MODELS } from "./core/weights.js";
 
 export * from "./api.js";
 
-/** The package root: dist/host/browser.js → ../../ (build/, data/ and dist/web/ are found from it). */
+/** The package root: dist/host/browser.js → ../../ (build/, data/ and dist/host/ are found from it). */
 const ROOT = new URL("../../", import.meta.url);
 
 /** Where the package's files are served, for a bundle that moved this module away from them. */
 export interface AssetOptions {
   /**
    * The URL of the package's root as served (holding build/*.wasm, data/*.safetensors and
-   * dist/web/thread-worker.js), e.g. "/assets/denoise-wasm/". Default: found from this module's own
+   * dist/host/browser-thread.js), e.g. "/assets/denoise-wasm/". Default: found from this module's own
    * URL, which is right whenever the package's files are served as installed (a static page, or a
    * bundler that keeps the package's modules apart, e.g. Vite's optimizeDeps.exclude).
    */
@@ -41,15 +41,15 @@ export async function loadEngine(opts: EngineOptions & AssetOptions = {}): Promi
   const root = rootOf(opts);
   const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
   const threads = (opts.threads ?? 1) > 1 && inWorker && globalThis.crossOriginIsolated ? Math.floor(opts.threads!) : 1;
-  const engine = await instantiateBest((b, t) => fetchBytes(new URL(`build/${wasmFile(b, t)}`, root)), { build: opts.build, threads: threads > 1 });
+  const engine = await openEngine((b, t) => fetchBytes(new URL(`build/${wasmFile(b, t)}`, root)), { build: opts.build, threads: threads > 1 });
   const pool = threads > 1 ? await ThreadPool.create(engine, threads, (init) => spawnThread(init, root)) : undefined;
   return runtimeOf(engine, pool);
 }
 
-/** A pool thread: a module Worker (the page's own thread entry, dist/web/thread-worker.js) on the engine's shared memory. */
+/** A pool thread: a module Worker running the library's thread entry (host/browser-thread.ts) on the engine's shared memory. */
 function spawnThread(init: ThreadInit, root: URL): Promise<{ terminate(): void }> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL("dist/web/thread-worker.js", root), { type: "module" });
+    const w = new Worker(new URL("dist/host/browser-thread.js", root), { type: "module" });
     w.onmessage = () => resolve(w);
     w.onerror = (e) => reject(new Error(`thread worker: ${e.message}`));
     w.postMessage(init);

@@ -20,10 +20,10 @@ import type { Server } from "node:http";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { imagesFromIdx, parseIdx } from "../host/core/idx.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { PACKAGE_ROOT, readSafetensors } from "../host/node/files.js";
 import { Trainer } from "../host/core/train.js";
-import { archOf, loadWeights, weightsDigest } from "../host/core/weights.js";
+import { archOf, applyWeights, weightsDigest } from "../host/core/weights.js";
 import { startServer } from "../web/server.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -142,10 +142,10 @@ test("training in the Worker lowers the loss, keeps the page responsive, stops, 
   mkdirSync(OUT, { recursive: true });
   const file = `${OUT}browser-weights.safetensors`;
   await download.saveAs(file);
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const st = readSafetensors(file);
   const model = new Model(engine, archOf(st, file, "seed"), 1);
-  assert.equal(loadWeights(model, st, file, true), true, "Adam state missing from the download");
+  assert.equal(applyWeights(model, st, file, true), true, "Adam state missing from the download");
   await page.screenshot({ path: `${OUT}browser.png`, fullPage: true });
   console.log(`# screenshot: ${OUT}browser.png`);
 });
@@ -369,7 +369,7 @@ for (const threads of [1, 2]) {
     const browserRun = await inPage((h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps), { setup, steps });
     assert.equal(await inPage((h) => h.app.trainThreads), threads, "the page did not train with the threads asked for");
 
-    const engine = await loadEngineNode({ build: "strict", threads: threads > 1 });
+    const engine = await openNodeEngine({ build: "strict", threads: threads > 1 });
     const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
     try {
       // freshWeights(5) initialised the architecture of the page's (default) weights.

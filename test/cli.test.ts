@@ -135,7 +135,7 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     [["denoise", digit], /required option '-o, --out <path>' not specified/, ""],
     [["frobnicate"], /^error: unknown command 'frobnicate' \(commands: start, train, eval, denoise, noise, export\)/, ""],
     // Given on the command line, even when it equals the default (the core count): refused, not ignored.
-    [["train", "--data", data, "--build", "scalar", "--threads", String(Math.min(availableParallelism(), 64)), "--out", o], /--threads needs a SIMD build/, o],
+    [["train", "--data", data, "--build", "scalar", "--threads", String(Math.min(availableParallelism(), 64)), "--out", o], /more than one thread needs a SIMD build/, o],
   ];
   let handled = 0;
   for (const [args, re, output] of cases) {

@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { SEED, type Arch } from "../host/core/arch.js";
-import { BUILDS, loadEngine } from "../host/core/engine.js";
-import { loadEngineNode, wasmPath } from "../host/node/engine.js";
+import { BUILDS, openEngine } from "../host/core/engine.js";
+import { openNodeEngine, wasmPath } from "../host/node/engine.js";
 import { Model } from "../host/core/model.js";
 import { planLayers } from "../host/core/plan.js";
 import { stepRecordBytes, writeStepRecord } from "../host/core/abi.js";
@@ -15,22 +15,22 @@ import { diff, runnable, testRandom } from "./helpers.js";
 const relaxedHere = runnable("relaxed");
 
 test("the probe picks the best build that validates, and a forced build is honoured", async () => {
-  const auto = await loadEngineNode({ build: "auto" });
+  const auto = await openNodeEngine({ build: "auto" });
   assert.equal(auto.build, relaxedHere ? "relaxed" : "strict", auto.reason);
   for (const b of BUILDS) {
     if (!runnable(b)) continue;
-    const e = await loadEngineNode({ build: b });
+    const e = await openNodeEngine({ build: b });
     assert.equal(e.build, b);
     assert.equal(e.exports.buildMode(), { scalar: 0, strict: 1, relaxed: 2 }[b]);
   }
   // A runtime without relaxed SIMD: the probe falls back to strict and says why.
-  const noRelaxed = await loadEngine(async (b) => {
+  const noRelaxed = await openEngine(async (b) => {
     if (b === "relaxed") return new Uint8Array([0, 1, 2, 3]); // does not validate
     return readFileSync(wasmPath(b));
   });
   assert.equal(noRelaxed.build, "strict");
   assert.match(noRelaxed.reason, /relaxed SIMD not supported/);
-  await assert.rejects(loadEngineNode({ build: "bogus" as never }), /unknown build 'bogus'/);
+  await assert.rejects(openNodeEngine({ build: "bogus" as never }), /unknown build 'bogus'/);
 });
 
 function seededBatch(model: Model, B: number, seed: number): void {
@@ -40,7 +40,7 @@ function seededBatch(model: Model, B: number, seed: number): void {
 }
 
 test("a training step allocates nothing: memory.buffer.byteLength is unchanged", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, SEED, 64);
   model.init(1);
   const before = model.memoryBytes();
@@ -57,7 +57,7 @@ test("a training step allocates nothing: memory.buffer.byteLength is unchanged",
 
 test("strict and scalar builds train bit-identically; relaxed stays within rounding", async () => {
   const run = async (build: "strict" | "scalar" | "relaxed") => {
-    const engine = await loadEngineNode({ build });
+    const engine = await openNodeEngine({ build });
     const model = new Model(engine, SEED, 16);
     model.init(7);
     const losses: number[] = [];
@@ -83,7 +83,7 @@ test("strict and scalar builds train bit-identically; relaxed stays within round
 });
 
 test("Adam matches torch.optim.Adam's formula over several steps, with weight decay", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const e = engine.exports;
   const n = 37;
   const p = e.alloc(n * 4), g = e.alloc(n * 4), m = e.alloc(n * 4), v = e.alloc(n * 4);
@@ -113,7 +113,7 @@ test("Adam matches torch.optim.Adam's formula over several steps, with weight de
 });
 
 test("architectures come from descriptions: skip connections, leaky ReLU, shape errors", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const skip: Arch = {
     name: "skip-test", description: "residual toy", input: [1, 12, 10],
     layers: [
@@ -145,7 +145,7 @@ test("architectures come from descriptions: skip connections, leaky ReLU, shape 
 });
 
 test("the seed model's layout table has PyTorch's state-dict names and init bounds", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, SEED, 1);
   assert.deepEqual(model.tensors.map((t) => t.name), [
     "encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias", "encoder.4.weight", "encoder.4.bias",
@@ -170,7 +170,7 @@ test("the seed model's layout table has PyTorch's state-dict names and init boun
 test("evaluation between training steps does not change the training run (RNG state restored)", async () => {
   const { Trainer } = await import("../host/core/train.js");
   const { makeNoisySet } = await import("../host/core/eval.js");
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const r = testRandom(11);
   const images = { count: 40, rows: 28, cols: 28, pixels: Uint8Array.from({ length: 40 * 784 }, () => (r() > 0.3 ? 0 : 255 * Math.abs(r()))), source: "synthetic" };
   const run = (withEval: boolean) => {
@@ -189,8 +189,8 @@ test("evaluation between training steps does not change the training run (RNG st
 test("threads: forward is bit-identical to one thread; training is deterministic for a thread count", async () => {
   const { nodePool } = await import("../host/node/engine.js");
   const { weightsDigest } = await import("../host/core/weights.js");
-  const single = await loadEngineNode({ build: "strict" });
-  const engine = await loadEngineNode({ build: "strict", threads: true });
+  const single = await openNodeEngine({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict", threads: true });
   const pool = await nodePool(engine, 2);
   try {
     const run = (e: typeof engine, p?: typeof pool) => {
@@ -221,7 +221,7 @@ test("threads: forward is bit-identical to one thread; training is deterministic
 test("a threaded Adam step split into parameter ranges gives the bits of sum-then-step on one thread", async () => {
   for (const build of ["scalar", "strict", "relaxed"] as const) {
     if (!runnable(build)) continue;
-    const engine = await loadEngineNode({ build }), x = engine.exports;
+    const engine = await openNodeEngine({ build }), x = engine.exports;
     const n = 1003, r = testRandom(7);
     const fill = (ptr: number, scale: number) => {
       const v = new Float32Array(x.memory.buffer, ptr, n);
@@ -250,7 +250,7 @@ test("a threaded Adam step split into parameter ranges gives the bits of sum-the
 
 test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and across threads", async () => {
   const { nodePool } = await import("../host/node/engine.js");
-  const single = await loadEngineNode({ build: "strict" });
+  const single = await openNodeEngine({ build: "strict" });
   const model = new Model(single, SEED, 6);
   model.init(3);
   seededBatch(model, 6, 77);
@@ -273,7 +273,7 @@ test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and a
   assert.ok(diff(mix.grads, mse.grads).rel > 1e-3, "the L1 term changed nothing");
 
   // Threads pass λ to the workers: a 2-thread step's loss equals one thread's.
-  const engine = await loadEngineNode({ build: "strict", threads: true });
+  const engine = await openNodeEngine({ build: "strict", threads: true });
   const pool = await nodePool(engine, 2);
   try {
     const losses = [undefined, pool].map((p) => {
@@ -308,7 +308,7 @@ test("an inference model fuses each conv and add with its ReLU / leaky ReLU: the
   };
   for (const b of BUILDS) {
     if (!runnable(b)) continue;
-    const engine = await loadEngineNode({ build: b });
+    const engine = await openNodeEngine({ build: b });
     for (const arch of [mixed, SEED, getArch("unet24")]) {
       const B = 3, train = new Model(engine, arch, B), infer = new Model(engine, arch, B, undefined, { inference: true });
       train.init(4);

@@ -8,7 +8,7 @@ import { denoisePlanar } from "../host/core/denoise.js";
 import type { GrayImage } from "../host/core/image.js";
 import { copyPatch } from "../host/core/patches.js";
 import { transformImage } from "../host/core/symmetry.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { diff, testRandom, TINY_PHOTO_ARCH } from "./helpers.js";
 
 function plane(w: number, h: number, seed: number): Float32Array {
@@ -39,7 +39,7 @@ test("transformImage: the eight transforms are distinct, each inverts exactly, a
 
 test("self-ensemble: equivariant under each flip / rotation of the input, unlike one pass of the model", async () => {
   const arch = TINY_PHOTO_ARCH;
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const w = 37, h = 22, x = { width: w, height: h, data: plane(w, h, 3) };
   // Small tiles, so the ensemble goes through the tiled path with grids that differ when transposed.
   const opts = { engine, load: (m: { init(seed: number): void }) => m.init(1), tile: 24, maxBytes: 2 ** 28 };

@@ -5,14 +5,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { readSafetensors } from "../host/node/files.js";
 import type { Tensor } from "../host/core/safetensors.js";
-import { archOf, loadWeights } from "../host/core/weights.js";
+import { archOf, applyWeights } from "../host/core/weights.js";
 import { diff, goldenF32 } from "./helpers.js";
 
 test("default weights (unet24) give PyTorch's output for the golden noisy digits", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const path = fileURLToPath(new URL("../../data/default.safetensors", import.meta.url));
   const st = readSafetensors(path);
   const arch = archOf(st, path, "unet24");
@@ -20,7 +20,7 @@ test("default weights (unet24) give PyTorch's output for the golden noisy digits
   const model = new Model(engine, arch, 8, undefined, { inference: true });
   const pytorch = goldenF32("../default_pytorch_output.bin");
   const run = (tensors: Map<string, Tensor>) => {
-    loadWeights(model, { tensors, metadata: st.metadata }, path);
+    applyWeights(model, { tensors, metadata: st.metadata }, path);
     model.inputView(8).set(goldenF32("input_noisy.bin"));
     model.forward(8);
     return diff(model.outputView(8), pytorch);
@@ -42,11 +42,11 @@ test("default weights (unet24) give PyTorch's output for the golden noisy digits
 });
 
 test("photo weights (unet32) give PyTorch's output for the golden noisy digits", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const path = fileURLToPath(new URL("../../data/photo.safetensors", import.meta.url));
   const st = readSafetensors(path), arch = archOf(st, path, "unet32");
   const model = new Model(engine, { ...arch, input: [1, 28, 28] }, 8, undefined, { inference: true }); // trained on 48-px patches; any size runs
-  loadWeights(model, st, path);
+  applyWeights(model, st, path);
   model.inputView(8).set(goldenF32("input_noisy.bin"));
   model.forward(8);
   const d = diff(model.outputView(8), goldenF32("../photo_pytorch_output.bin"));

@@ -16,14 +16,14 @@ import assert from "node:assert/strict";
 import { SEED } from "../host/core/arch.js";
 import { Model } from "../host/core/model.js";
 import { BUILDS } from "../host/core/engine.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { diff, goldenF32, goldenManifest, runnable } from "./helpers.js";
 
 const TOL_ACT = 1e-5, TOL_GRAD = 1e-5, TOL_LOSS = 1e-6, TOL_ADAM = 1e-6;
 
 for (const build of BUILDS) {
   test(`golden parity with PyTorch: ${build} build`, { skip: !runnable(build) && `${build} does not validate here (relaxed needs node --experimental-wasm-relaxed-simd)` }, async () => {
-    const engine = await loadEngineNode({ build });
+    const engine = await openNodeEngine({ build });
     const man = goldenManifest();
     const B = 8;
     const model = new Model(engine, SEED, B);

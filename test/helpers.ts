@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_DATA } from "../host/node/files.js";
 import type { Arch } from "../host/core/arch.js";
 import { BUILDS, type BuildName, type Engine } from "../host/core/engine.js";
-import { loadEngineNode, wasmPath } from "../host/node/engine.js";
+import { openNodeEngine, wasmPath } from "../host/node/engine.js";
 import { readIdx } from "../host/node/files.js";
 
 export const GOLDEN = fileURLToPath(new URL("../../test/golden/seed/", import.meta.url));
@@ -36,7 +36,7 @@ export function runnable(build: BuildName): boolean {
 
 export async function engines(): Promise<Engine[]> {
   const out: Engine[] = [];
-  for (const b of BUILDS) if (runnable(b)) out.push(await loadEngineNode({ build: b }));
+  for (const b of BUILDS) if (runnable(b)) out.push(await openNodeEngine({ build: b }));
   return out;
 }
 

@@ -11,11 +11,11 @@ import { SEED } from "../host/core/arch.js";
 import { parseIdx } from "../host/core/idx.js";
 import { median3, psnr, ssim } from "../host/core/metrics.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { readIdx, readImages, readSafetensors, saveWeights } from "../host/node/files.js";
 import { decodePng, encodeGrayPng, MAX_PIXELS } from "../host/node/png.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "../host/core/safetensors.js";
-import { loadWeights } from "../host/core/weights.js";
+import { applyWeights } from "../host/core/weights.js";
 import { diff, GOLDEN, goldenF32, idxFile } from "./helpers.js";
 import { chunk, craftPng } from "./pngcraft.js";
 
@@ -162,10 +162,10 @@ test("safetensors: round trip, and malformed files are refused with the reason",
 });
 
 test("PyTorch's safetensors (golden seed_init) loads and gives PyTorch's outputs; ours round-trips with Adam state", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const st = readSafetensors(join(GOLDEN, "seed_init.safetensors"));
   const model = new Model(engine, SEED, 8);
-  loadWeights(model, st, "seed_init");
+  applyWeights(model, st, "seed_init");
   model.inputView(8).set(goldenF32("input_noisy.bin"));
   model.forward(8);
   const d = diff(model.outputView(8), goldenF32("output.bin"));
@@ -178,7 +178,7 @@ test("PyTorch's safetensors (golden seed_init) loads and gives PyTorch's outputs
   const path = join(tmp, "w.safetensors");
   saveWeights(model, path, { note: "test" });
   const other = new Model(engine, SEED, 8);
-  assert.equal(loadWeights(other, readSafetensors(path), path, true), true);
+  assert.equal(applyWeights(other, readSafetensors(path), path, true), true);
   assert.equal(other.step, 2);
   assert.deepEqual(other.paramsView(), model.paramsView());
   assert.deepEqual(other.adamMView(), model.adamMView());
@@ -194,20 +194,20 @@ test("PyTorch's safetensors (golden seed_init) loads and gives PyTorch's outputs
     mut(m);
     return { tensors: m, metadata: {} };
   };
-  assert.throws(() => loadWeights(other, bad((m) => m.delete("decoder.2.bias")), "f"), /missing tensor 'decoder.2.bias' \(architecture seed needs 16\)/);
-  assert.throws(() => loadWeights(other, bad((m) => m.set("decoder.9.weight", { shape: [1], data: new Float32Array(1) })), "f"), /unexpected tensor 'decoder.9.weight'/);
-  assert.throws(() => loadWeights(other, bad((m) => m.set("encoder.0.weight", { shape: [16, 1, 5, 5], data: new Float32Array(400) })), "f"), /'encoder.0.weight' has shape 16×1×5×5, architecture seed needs 16×1×3×3/);
-  assert.throws(() => loadWeights(other, bad((m) => m.set("encoder.0.bias", { shape: [16], data: new Float32Array(16).fill(NaN) })), "f"), /non-finite/);
+  assert.throws(() => applyWeights(other, bad((m) => m.delete("decoder.2.bias")), "f"), /missing tensor 'decoder.2.bias' \(architecture seed needs 16\)/);
+  assert.throws(() => applyWeights(other, bad((m) => m.set("decoder.9.weight", { shape: [1], data: new Float32Array(1) })), "f"), /unexpected tensor 'decoder.9.weight'/);
+  assert.throws(() => applyWeights(other, bad((m) => m.set("encoder.0.weight", { shape: [16, 1, 5, 5], data: new Float32Array(400) })), "f"), /'encoder.0.weight' has shape 16×1×5×5, architecture seed needs 16×1×3×3/);
+  assert.throws(() => applyWeights(other, bad((m) => m.set("encoder.0.bias", { shape: [16], data: new Float32Array(16).fill(NaN) })), "f"), /non-finite/);
   assert.ok(existsSync(path));
   assert.equal(readFileSync(path).readBigUInt64LE(0) % 8n, 0n, "header not 8-byte aligned");
 });
 
 test("our weights load into PyTorch: PyTorch's output for data/seed-mixed.safetensors equals ours", async () => {
   // test/golden/pytorch_loads_ours.py loaded the shipped file into torch (strict load) and saved its output.
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, SEED, 8);
   const path = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import.meta.url));
-  loadWeights(model, readSafetensors(path), path);
+  applyWeights(model, readSafetensors(path), path);
   model.inputView(8).set(goldenF32("input_noisy.bin"));
   model.forward(8);
   const d = diff(model.outputView(8), goldenF32("../seed_mixed_pytorch_output.bin"));

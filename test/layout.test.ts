@@ -1,7 +1,9 @@
 // The host's layout rule, checked on the sources: host/core/ (what the page may load) imports
 // nothing from host/node/ or host/cli/, host/node/ nothing from host/cli/, the page (web/ files the
-// browser loads) only host/core/, the library's browser entry (host/api.ts, host/browser.ts) only
-// host/core/ and itself; and no module imports itself through a cycle. (tsconfig.browser.json
+// browser loads) only host/core/ and the library's browser entry, which (host/api.ts,
+// host/browser.ts, host/browser-thread.ts) imports only host/core/ and itself; no module imports
+// itself through a cycle; the page reaches the engine only through the library; host/ never
+// names bench/. (tsconfig.browser.json
 // additionally compiles host/core/ and the page without Node's types, so `node:` imports and
 // `process` there fail the build.)
 import { test } from "node:test";
@@ -30,9 +32,9 @@ function importsOf(file: string): string[] {
 
 /** The page's own files: the web/ entries of tsconfig.browser.json, which compiles them without Node's types. */
 const PAGE = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "tsconfig.browser.json"), "utf8")).include as string[]).filter((f) => f.startsWith("web/"));
-const LIBRARY = ["host/api.ts", "host/browser.ts"];
+const LIBRARY = ["host/api.ts", "host/browser.ts", "host/browser-thread.ts"];
 
-test("host/core and the library's browser entry import nothing Node-only; the page imports only host/core; no import cycles", () => {
+test("host/core and the library's browser entry import nothing Node-only; the page imports only host/core and the library's browser entry; no import cycles", () => {
   const files = [...sources("host"), ...PAGE];
   const graph = new Map(files.map((f) => [f, importsOf(f)]));
   const breaks: string[] = [];
@@ -40,7 +42,7 @@ test("host/core and the library's browser entry import nothing Node-only; the pa
     for (const d of deps) {
       if (f.startsWith("host/core/") && !d.startsWith("host/core/")) breaks.push(`${f} → ${d}`);
       if (f.startsWith("host/node/") && d.startsWith("host/cli/")) breaks.push(`${f} → ${d}`);
-      if (PAGE.includes(f) && !d.startsWith("host/core/") && !PAGE.includes(d)) breaks.push(`${f} → ${d}`);
+      if (PAGE.includes(f) && !d.startsWith("host/core/") && !LIBRARY.includes(d) && !PAGE.includes(d)) breaks.push(`${f} → ${d}`);
       if (LIBRARY.includes(f) && !d.startsWith("host/core/") && !LIBRARY.includes(d)) breaks.push(`${f} → ${d}`);
     }
   }
@@ -64,4 +66,25 @@ test("host/core and the library's browser entry import nothing Node-only; the pa
   for (const f of graph.keys()) visit(f);
   assert.equal(cycle, undefined, `import cycle: ${cycle?.join(" → ")}`);
   console.log(`# layout: ${files.length} files, ${[...graph.values()].reduce((a, d) => a + d.length, 0)} relative imports, no rule broken, no cycle`);
+});
+
+test("one engine entry per platform: no page file instantiates wasm or starts pool threads itself; nothing in host/ names bench/", () => {
+  const breaks: string[] = [];
+  // The page's files (every .ts under web/) reach the engine only through the library's browser entry (host/browser.ts).
+  const forbidden: [RegExp, string][] = [
+    [/WebAssembly\./, "uses WebAssembly itself"],
+    [/\.wasm\b/, "names a .wasm file"],
+    [/\b(openEngine|instantiate|ThreadPool|workerMain|nodePool)\b/, "starts an engine or pool threads itself"],
+    [/^import\s+(?!type\b)[^;]*from\s+"[./]*host\/core\/(engine|pool)\.js"/m, "imports the engine or the pool instead of the library"],
+  ];
+  for (const f of sources("web")) {
+    const text = readFileSync(join(PACKAGE_ROOT, f), "utf8");
+    for (const [re, what] of forbidden) if (re.test(text)) breaks.push(`${f} ${what} (${re})`);
+  }
+  // Arrows point down: the shipped library and CLI never reach into the benchmarks.
+  for (const f of sources("host")) {
+    const text = readFileSync(join(PACKAGE_ROOT, f), "utf8");
+    if (/\bbench\//.test(text)) breaks.push(`${f} names bench/`);
+  }
+  assert.deepEqual(breaks, [], "the layout's entry rules");
 });

@@ -7,12 +7,12 @@ import { SEED } from "../host/core/arch.js";
 import { DEFAULT_DATA } from "../host/node/files.js";
 import { evaluate } from "../host/core/eval.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { loadSplit } from "../host/node/files.js";
 import { trainModel } from "../host/core/train.js";
 
 test("2 000 images of gaussian training raise test PSNR by ≥ 5 dB over the noisy input", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, SEED, 16);
   model.init(1);
   model.adam.lr = 2e-3;

@@ -13,9 +13,9 @@ import { SEED } from "../host/core/arch.js";
 import { denoisePlanar } from "../host/core/denoise.js";
 import type { PlanarImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { PACKAGE_ROOT, readSafetensors } from "../host/node/files.js";
-import { archOf, loadWeights } from "../host/core/weights.js";
+import { archOf, applyWeights } from "../host/core/weights.js";
 import { testRandom } from "./helpers.js";
 
 setFlagsFromString("--expose-gc");
@@ -37,14 +37,14 @@ test(`${IMAGES} images of random sizes, 2 + 2 passes in one process (1 + 1 on 2 
     ({ width: w, height: h, planes: Array.from({ length: colour ? 3 : 1 }, (_, c) => Float32Array.from({ length: w * h }, (_, i) => ((i * 31 + k * 7 + c * 50) % 256) / 255)) });
   const report: string[] = [];
   for (const threads of [1, 2]) {
-    const engine = await loadEngineNode({ build: "strict", threads: threads > 1 });
+    const engine = await openNodeEngine({ build: "strict", threads: threads > 1 });
     const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
     try {
       const mark = engine.heapTop(), budget = (threads > 1 ? 26 : 14) * 2 ** 20; // small enough that the larger images go in tiles (a threads engine starts higher)
       const tiled = new Set<number>();
       const run = (k: number) => {
         const out = denoisePlanar(arch, image(sizes[k], k), {
-          engine, pool, load: (m) => loadWeights(m, st, path), tile: "auto", maxBytes: budget, colour: "luma-chroma", clamp: false,
+          engine, pool, load: (m) => applyWeights(m, st, path), tile: "auto", maxBytes: budget, colour: "luma-chroma", clamp: false,
           progress: (_, total) => { if (total > 1) tiled.add(k); },
         });
         assert.equal(engine.heapTop(), mark, `image ${k} (${sizes[k].w}×${sizes[k].h}): its model was not given back`);
@@ -82,7 +82,7 @@ test(`${IMAGES} images of random sizes, 2 + 2 passes in one process (1 + 1 on 2 
 });
 
 test("pointers above 2 GiB are unsigned on the JavaScript side: a model built there runs and reads back like one built low", async () => {
-  const low = await loadEngineNode({ build: "strict" }), high = await loadEngineNode({ build: "strict" });
+  const low = await openNodeEngine({ build: "strict" }), high = await openNodeEngine({ build: "strict" });
   const mark = high.heapTop();
   high.exports.alloc(2 ** 31); // untouched pages: reserved, not resident
   const run = (engine: typeof low) => {

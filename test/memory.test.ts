@@ -18,7 +18,7 @@ import { SEED } from "../host/core/arch.js";
 import { dataFacts } from "../host/core/checkpoint.js";
 import { DEFAULT_DATA } from "../host/node/files.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { readImages, saveCheckpoint } from "../host/node/files.js";
 import { newRun, Trainer, trainLoop } from "../host/core/train.js";
 
@@ -33,7 +33,7 @@ test(`wasm memory constant, JS heap (< ${JS_SLACK_MB} MB) and RSS (< ${RSS_SLACK
   const tmp = mkdtempSync(join(tmpdir(), "denoise-memory-"));
   const all = readImages(join(DEFAULT_DATA, "train-images-idx3-ubyte"));
   const images = { ...all, count: 256, pixels: all.pixels.subarray(0, 256 * 784) };
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, SEED, 32);
   model.init(1);
   const opts = { noise: "mixed" as const, batch: 32, seed: 1, shuffle: true };

@@ -21,14 +21,14 @@ import { Model } from "../host/core/model.js";
 import { encodeOnnx, ONNX_IR_VERSION, ONNX_OPSET } from "../host/core/onnx.js";
 import { planLayers } from "../host/core/plan.js";
 import { encodeSafetensors, type Tensor } from "../host/core/safetensors.js";
-import { archOf, loadWeights } from "../host/core/weights.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { archOf, applyWeights } from "../host/core/weights.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { PACKAGE_ROOT, readSafetensors } from "../host/node/files.js";
 import { diff, goldenF32, runCli, testRandom } from "./helpers.js";
 
 const SEED_FILE = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import.meta.url));
 const DEFAULT_FILE = fileURLToPath(new URL("../../data/default.safetensors", import.meta.url));
-const engine = await loadEngineNode({ build: "strict" });
+const engine = await openNodeEngine({ build: "strict" });
 
 // ---- A protobuf reader: just enough to read back what the encoder writes.
 
@@ -211,7 +211,7 @@ async function runOnnx(ort: Ort, name: RuntimeName, bytes: Uint8Array, x: Float3
 function engineForward(arch: Arch, tensors: Map<string, Tensor>, x: Float32Array, B: number): Float32Array {
   const model = new Model(engine, arch, B, undefined, { inference: true });
   try {
-    loadWeights(model, { tensors, metadata: {} }, arch.name);
+    applyWeights(model, { tensors, metadata: {} }, arch.name);
     model.inputView(B).set(x);
     model.forward(B);
     return model.outputView(B).slice();

@@ -11,12 +11,12 @@ import { writeNoiseRecord } from "../host/core/abi.js";
 import { noiseSpec, photoLevels } from "../host/core/noise.js";
 import { copyPatch, PatchBatches, splitPhotos, type PhotoSource } from "../host/core/patches.js";
 import { noisyPhoto } from "../host/core/photoeval.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { craftPng } from "./pngcraft.js";
 import { runCli } from "./helpers.js";
 
 test("8-bit noise: values on the 1/255 grid in [0, 1]; a σ range gives each image its own σ within it", async () => {
-  const eng = await loadEngineNode({ build: "strict" }), e = eng.exports;
+  const eng = await openNodeEngine({ build: "strict" }), e = eng.exports;
   const B = 64, n = 4096, clean = e.alloc(4 * B * n), noisy = e.alloc(4 * B * n), seeds = e.alloc(8 * B), rec = e.alloc(eng.abi.noiseRecBytes);
   const c = new Float32Array(eng.memory.buffer, clean, B * n);
   for (let i = 0; i < c.length; i++) c[i] = 0.5;

@@ -82,11 +82,11 @@ test("luma-chroma: the colour transform is inverted exactly; a colour photo's re
 });
 
 test("a 24-megapixel colour photo denoises in tiles within the memory bound, the engine's memory flat across sizes", async () => {
-  const { loadEngineNode } = await import("../host/node/engine.js");
+  const { openNodeEngine } = await import("../host/node/engine.js");
   const { denoisePlanar } = await import("../host/core/denoise.js");
   const { syntheticPhoto } = await import("../bench/photo.js");
   const arch = TINY_PHOTO_ARCH;
-  const engine = await loadEngineNode({ build: "strict" }), budget = 48 * 2 ** 20;
+  const engine = await openNodeEngine({ build: "strict" }), budget = 48 * 2 ** 20;
   const opts = { engine, load: (m: { init(seed: number): void }) => m.init(1), tile: "auto" as const, maxBytes: budget };
   let tiles = 0;
   const t0 = performance.now();

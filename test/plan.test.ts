@@ -8,11 +8,11 @@ import { ARCHS, SEED } from "../host/core/arch.js";
 import { UserError } from "../host/core/errors.js";
 import { Model } from "../host/core/model.js";
 import { checkMemory, planModel } from "../host/core/plan.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 
 test("building a model grows the engine's memory by exactly its plan, for every architecture, 1 and 2 threads, training and inference", async () => {
-  const single = await loadEngineNode({ build: "strict" });
-  const threaded = await loadEngineNode({ build: "strict", threads: true });
+  const single = await openNodeEngine({ build: "strict" });
+  const threaded = await openNodeEngine({ build: "strict", threads: true });
   const pool = await nodePool(threaded, 2);
   const rows: string[] = [];
   try {
@@ -47,7 +47,7 @@ test("building a model grows the engine's memory by exactly its plan, for every 
 });
 
 test("models come and go without memory growing; the guard refuses a plan over the limit from the plan alone", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const sizes = [[40, 60], [100, 28], [28, 28], [100, 100]];
   const run = () => {
     for (const [h, w] of sizes) {

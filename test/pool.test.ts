@@ -10,7 +10,7 @@ import { Worker } from "node:worker_threads";
 import { SEED } from "../host/core/arch.js";
 import { Model } from "../host/core/model.js";
 import { JOB, ThreadPool, type SliceJob, type Spawner } from "../host/core/pool.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { testRandom } from "./helpers.js";
 
 const LONG = process.env.STRESS === "long";
@@ -31,8 +31,8 @@ const spawnUnready: Spawner = async (init) => {
 };
 
 test(`thread pool: ${GENERATIONS} generations per pool size with random delays, failures and late workers lose no wake-up and skip no slice`, async () => {
-  const single = await loadEngineNode({ build: "strict" });
-  const engine = await loadEngineNode({ build: "strict", threads: true });
+  const single = await openNodeEngine({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict", threads: true });
   const signed = testRandom(17), r = () => (signed() + 1) / 2; // [0, 1)
   // One thread's outputs for MAX_B fixed images: a forward's image does not depend on its batch.
   const input = Float32Array.from({ length: MAX_B * 28 * 28 }, () => r());

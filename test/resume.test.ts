@@ -21,21 +21,21 @@ import { decodeCheckpoint, encodeCheckpoint, dataFacts } from "../host/core/chec
 import { DEFAULT_DATA } from "../host/node/files.js";
 import type { BuildName } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
-import { loadEngineNode } from "../host/node/engine.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { readImages, readSafetensors } from "../host/node/files.js";
 import { decodeSafetensors } from "../host/core/safetensors.js";
-import { DivergedError, newRun, Trainer, trainLoop, trainModel, type TrainOptions } from "../host/core/train.js";
-import { loadWeights, weightsDigest } from "../host/core/weights.js";
+import { DivergedError, newRun, Trainer, trainLoop, trainModel, type LoopOptions } from "../host/core/train.js";
+import { applyWeights, weightsDigest } from "../host/core/weights.js";
 import { CLI, makeData, runCli, runnable } from "./helpers.js";
 import { craftPng } from "./pngcraft.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "denoise-resume-"));
 const all = readImages(join(DEFAULT_DATA, "train-images-idx3-ubyte"));
 const images = { ...all, count: 256, pixels: all.pixels.subarray(0, 256 * 784) };
-const OPTS: Omit<TrainOptions, "epochs"> = { noise: "mixed", batch: 32, seed: 7, shuffle: true };
+const OPTS: Omit<LoopOptions, "epochs"> = { noise: "mixed", batch: 32, seed: 7, shuffle: true };
 
 async function trainDigest(build: BuildName, epochs: number): Promise<string> {
-  const engine = await loadEngineNode({ build });
+  const engine = await openNodeEngine({ build });
   const model = new Model(engine, SEED, OPTS.batch);
   model.init(OPTS.seed);
   trainModel(model, images, { ...OPTS, epochs });
@@ -57,7 +57,7 @@ test("same seed and build → bit-identical weights, run after run (every build)
 });
 
 test("a resumed epoch's progress counts from the epoch's start, its rate from this session's batches, its ETA over the whole run", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const epochs = 3, nb = 256 / OPTS.batch, stopAt = nb + 3; // 3 batches into epoch 2
   const model = new Model(engine, SEED, OPTS.batch);
   model.init(OPTS.seed);
@@ -82,7 +82,7 @@ test("a resumed epoch's progress counts from the epoch's start, its rate from th
 });
 
 test("a Trainer stopped at any batch boundary resumes bit-identically from checkpoint bytes", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const epochs = 3;
   const fresh = () => {
     const model = new Model(engine, SEED, OPTS.batch);
@@ -107,7 +107,7 @@ test("a Trainer stopped at any batch boundary resumes bit-identically from check
     const st = decodeSafetensors(bytes, "ckpt");
     const ck = decodeCheckpoint(st, "ckpt");
     const m2 = new Model(engine, SEED, OPTS.batch);
-    loadWeights(m2, st, "ckpt", true);
+    applyWeights(m2, st, "ckpt", true);
     m2.adam.lr = ck.settings.lr;
     const t2 = new Trainer(m2, images, OPTS);
     t2.restore(ck.state);
@@ -124,7 +124,7 @@ test("a Trainer stopped at any batch boundary resumes bit-identically from check
 });
 
 test("non-finite weights stop training even when the loss stays finite, in the loop and in Trainer.step alone (the page's Worker)", async () => {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, SEED, OPTS.batch);
   const diverged = (e: Error) =>
     e instanceof DivergedError && /^training diverged at step 1 \(epoch 1, batch 1 of 8\): weights became non-finite \(decoder\.0\.bias\[0\] = -Infinity\)$/.test(e.message);

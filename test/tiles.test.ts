@@ -11,8 +11,8 @@ import type { GrayImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
 import { planModel } from "../host/core/plan.js";
 import { reachOf, tileGrid } from "../host/core/tiles.js";
-import { archOf, loadWeights } from "../host/core/weights.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { archOf, applyWeights } from "../host/core/weights.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { readSafetensors } from "../host/node/files.js";
 import { diff, runnable, testRandom } from "./helpers.js";
 
@@ -40,8 +40,8 @@ test("reach: a 3×3 conv sees 1 pixel around, strides multiply it; unet24 needs 
 });
 
 test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads), and a short halo does not", async () => {
-  const single = await loadEngineNode({ build: "strict" });
-  const threaded = await loadEngineNode({ build: "strict", threads: true });
+  const single = await openNodeEngine({ build: "strict" });
+  const threaded = await openNodeEngine({ build: "strict", threads: true });
   const pool = await nodePool(threaded, 2);
   const rows: string[] = [];
   try {
@@ -52,12 +52,12 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
       const img = arch.name === "seed" ? image(331, 257, 3) : image(157, 123, 3);
       const [h, w] = paddedSize(arch, img.height, img.width);
       const whole = new Model(single, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true });
-      loadWeights(whole, st, path);
+      applyWeights(whole, st, path);
       const ref = denoiseImage(whole, img, h, w);
       whole.dispose();
       for (const [engine, p] of [[single, undefined], [threaded, pool]] as const) {
         const before = engine.heapTop();
-        const tiled = denoiseTiled(arch, img, { engine, pool: p, load: (m) => loadWeights(m, st, path), tile, maxBytes: 2 ** 30 });
+        const tiled = denoiseTiled(arch, img, { engine, pool: p, load: (m) => applyWeights(m, st, path), tile, maxBytes: 2 ** 30 });
         assert.equal(engine.heapTop(), before, "the tile model was not given back");
         const d = diff(tiled.data, ref.data);
         rows.push(`${arch.name} (reach ${reachOf(arch).radius} px), ${img.width}×${img.height}, ${p ? 2 : 1} thread(s), ${tileGrid(h, w, tile, reachOf(arch)).tiles.length} tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`);
@@ -68,19 +68,19 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
         // the stride-2 Winograd only up to 512 tiles an image), so tiles may round differently from
         // the whole image: equal within 5e-5 (seed's stride-2 layers take the Winograd path in 160 px
         // tiles and the GEMM on the whole image: 1.4e-5 measured).
-        const relaxed = await loadEngineNode({ build: "relaxed" });
+        const relaxed = await openNodeEngine({ build: "relaxed" });
         const wr = new Model(relaxed, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true });
-        loadWeights(wr, st, path);
+        applyWeights(wr, st, path);
         const refR = denoiseImage(wr, img, h, w);
         wr.dispose();
-        const d = diff(denoiseTiled(arch, img, { engine: relaxed, load: (m) => loadWeights(m, st, path), tile, maxBytes: 2 ** 30 }).data, refR.data);
+        const d = diff(denoiseTiled(arch, img, { engine: relaxed, load: (m) => applyWeights(m, st, path), tile, maxBytes: 2 ** 30 }).data, refR.data);
         rows.push(`${arch.name}, relaxed build, tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`);
         assert.ok(d.maxAbs <= 5e-5, `${arch.name} relaxed: tiles differ by ${d.maxAbs}`);
       }
       if (arch.name === "unet24") {
         // The same tiles with a halo a quarter of the receptive field: the seams between cores show.
         const r = reachOf(arch);
-        const short = denoiseTiled(arch, img, { engine: single, load: (m) => loadWeights(m, st, path), tile, maxBytes: 2 ** 30, reach: { ...r, radius: Math.floor(r.radius / 4) } });
+        const short = denoiseTiled(arch, img, { engine: single, load: (m) => applyWeights(m, st, path), tile, maxBytes: 2 ** 30, reach: { ...r, radius: Math.floor(r.radius / 4) } });
         const d = diff(short.data, ref.data);
         rows.push(`${arch.name} with a halo of ${Math.floor(r.radius / 4)} px: max|Δ| ${d.maxAbs.toExponential(2)} (must fail)`);
         assert.ok(d.maxAbs > 1e-3, `a short halo went unnoticed (${d.maxAbs})`);
@@ -93,10 +93,10 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
 });
 
 test("a large image denoises in tiles within the memory budget, and memory stays flat over images of several sizes", async () => {
-  const engine = await loadEngineNode({ build: "relaxed" }).catch(() => loadEngineNode({ build: "strict" }));
+  const engine = await openNodeEngine({ build: "relaxed" }).catch(() => openNodeEngine({ build: "strict" }));
   const st = readSafetensors(DEFAULT), arch = archOf(st, DEFAULT, "unet24");
   const budget = 64 * 2 ** 20;
-  const run = (img: GrayImage) => denoiseTiled(arch, img, { engine, load: (m) => loadWeights(m, st, DEFAULT), tile: "auto", maxBytes: budget });
+  const run = (img: GrayImage) => denoiseTiled(arch, img, { engine, load: (m) => applyWeights(m, st, DEFAULT), tile: "auto", maxBytes: budget });
   const big = image(1500, 1100, 5);
   const [fh, fw] = paddedSize(arch, big.height, big.width);
   const t = autoTile(engine, arch, fh, fw, 1, 1, budget);

@@ -7,7 +7,7 @@ import { SEED } from "../host/core/arch.js";
 import { Model } from "../host/core/model.js";
 import { noiseSpec } from "../host/core/noise.js";
 import { Trainer } from "../host/core/train.js";
-import { loadEngineNode, nodePool } from "../host/node/engine.js";
+import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { makeData } from "./helpers.js";
 import { readImages } from "../host/node/files.js";
 import { mkdtempSync } from "node:fs";
@@ -18,8 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), "denoise-noise-"));
 const images = readImages(join(makeData(dir, 96, 8), "train-images-idx3-ubyte"));
 
 test("each image's training noise is the same for 1 and 2 threads, and is the sampler's output for its seed", async () => {
-  const single = await loadEngineNode({ build: "strict" });
-  const threaded = await loadEngineNode({ build: "strict", threads: true });
+  const single = await openNodeEngine({ build: "strict" });
+  const threaded = await openNodeEngine({ build: "strict", threads: true });
   const pool = await nodePool(threaded, 2);
   try {
     const noisy: Float32Array[] = [];

@@ -7,13 +7,13 @@
 import { denoiseImage, paddedSize } from "../host/core/denoise.js";
 import { type GrayImage } from "../host/core/image.js";
 import { PHOTO_CACHE_SAMPLES } from "../host/core/patches.js";
-import { loadEngine, type BuildName, type Engine } from "../host/core/engine.js";
+import { openEngine, type BuildName, type Engine } from "../host/core/engine.js";
 import { imagesFromIdx, parseIdx, type ImageSet } from "../host/core/idx.js";
 import { psnr, ssim } from "../host/core/metrics.js";
 import { Model } from "../host/core/model.js";
 import { applyNoise, DEFAULT_LEVELS, levelsFor, type NoiseKind } from "../host/core/noise.js";
 import { decodeSafetensors, type SafeTensors } from "../host/core/safetensors.js";
-import { archOf, encodeWeights, loadWeights } from "../host/core/weights.js";
+import { archOf, encodeWeights, applyWeights } from "../host/core/weights.js";
 import { grayOf, PhotoTool } from "./photos.js";
 import type { FromWorker, ToWorker, TrainData, TrainSetup } from "./protocol.js";
 import { $, asset, clearError, download, fetchBytes, showError } from "./ui.js";
@@ -68,7 +68,7 @@ class App {
 
   async start(): Promise<void> {
     const build = (new URLSearchParams(location.search).get("build") ?? "auto") as BuildName | "auto";
-    this.engine = await loadEngine(async (b) => fetchBytes(asset(`build/denoise-${b}.wasm`)), { build });
+    this.engine = await openEngine(async (b) => fetchBytes(asset(`build/denoise-${b}.wasm`)), { build });
     $("engine").textContent = `engine: ${this.engine.build} build — ${this.engine.reason}; ` +
       `${crossOriginIsolated ? "cross-origin isolated (SharedArrayBuffer available)" : "not cross-origin isolated"}`;
     const [weights, test, train] = await Promise.all([
@@ -101,7 +101,7 @@ class App {
       this.dropModel();
       const arch = archOf(this.st, "weights", "seed");
       const model = new Model(this.engine, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true, what: `an image of ${w}×${h} pixels` });
-      loadWeights(model, this.st, "weights");
+      applyWeights(model, this.st, "weights");
       this.current = { key, model };
     }
     return this.current.model;

@@ -1,15 +1,13 @@
 // The page's photo Worker: denoises one image at a time with host/core/denoise.ts's
 // denoiseWithWeights — the CLI's `denoise` code path, so the output is the CLI's — in tiles of
-// bounded memory on a pool of threads (module Workers on one shared memory). It runs off the main
+// bounded memory on the library's runtime (host/browser.ts: a pool of module Workers on one shared memory). It runs off the main
 // thread (a pool needs a thread that may Atomics.wait, and a 12 MP photo takes a minute); cancel
 // is the page terminating this Worker.
 import { denoiseWithWeights, imageSigma } from "../host/core/denoise.js";
-import { loadEngine, wasmFile, type Engine } from "../host/core/engine.js";
+import { loadEngine, type Runtime } from "../host/browser.js";
 import { luma, planesFromRgba, rgba8, type PlanarImage } from "../host/core/image.js";
 import { noisyPhoto, psnr8Planes, scorePhoto } from "../host/core/photoeval.js";
-import { ThreadPool } from "../host/core/pool.js";
 import { decodeSafetensors } from "../host/core/safetensors.js";
-import { spawnThread } from "./threads.js";
 import type { DenoiseJob, FromPhotoWorker, ToPhotoWorker } from "./protocol.js";
 
 const ctx = self as unknown as {
@@ -17,16 +15,15 @@ const ctx = self as unknown as {
   onmessage: ((ev: MessageEvent<ToPhotoWorker>) => void) | null;
 };
 
-let runtime: { key: string; engine: Engine; pool?: ThreadPool } | undefined;
+let runtime: { key: string; rt: Runtime } | undefined;
 
-/** The engine and pool for a build and thread count, kept while they stay the same. */
-async function runtimeFor(build: DenoiseJob["build"], threads: number): Promise<{ engine: Engine; pool?: ThreadPool }> {
-  const n = threads > 1 && crossOriginIsolated ? threads : 1, key = `${build}/${n}`;
-  if (runtime?.key === key) return runtime;
-  runtime?.pool?.close();
-  const engine = await loadEngine(async (b, t) => (await fetch(new URL(`../../build/${wasmFile(b, t)}`, import.meta.url))).arrayBuffer(), { build, threads: n > 1 });
-  runtime = { key, engine, pool: n > 1 ? await ThreadPool.create(engine, n, spawnThread) : undefined };
-  return runtime;
+/** The library's runtime for a build and thread count, kept while they stay the same. */
+async function runtimeFor(build: DenoiseJob["build"], threads: number): Promise<Runtime> {
+  const key = `${build}/${threads}`;
+  if (runtime?.key === key) return runtime.rt;
+  runtime?.rt.close();
+  runtime = { key, rt: await loadEngine({ build, threads }) };
+  return runtime.rt;
 }
 
 /** PSNR over every plane (8-bit) and SSIM of the luma, against the image. */

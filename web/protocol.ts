@@ -9,8 +9,8 @@ import type { NoiseKind } from "../host/core/noise.js";
 export type TrainData =
   /** MNIST digits (raw inflated IDX bytes); validation on the first test digits. */
   | { kind: "digits"; images: ArrayBuffer; val: ArrayBuffer }
-  /** Gray photos (luma), some held out for validation; patches of `patch` px, `perImage` per photo per epoch, noise σ (0–255) as `train --sigma`. */
-  | { kind: "photos"; photos: { name: string; width: number; height: number; pixels: Float32Array }[]; patch: number; perImage: number; sigma: string };
+  /** Gray photos (luma), some held out for validation; patches of `patch` px, `perImage` per photo per epoch, noise σ (0–255) as `train --sigma` (each absent: the recipe's default, host/core/recipe.ts). */
+  | { kind: "photos"; photos: { name: string; width: number; height: number; pixels: Float32Array }[]; patch?: number; perImage?: number; sigma?: string };
 
 export interface TrainSetup {
   build: BuildName | "auto";

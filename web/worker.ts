@@ -4,20 +4,18 @@
 // and measures validation PSNR on held-out data before training, every VALIDATE_EVERY steps and
 // at the end: the page adopts the new weights only if the end's beats the start's. It keeps its
 // model between `run` messages: stop pauses after the current chunk of steps, the next `run` resumes.
-import { patchArch } from "../host/core/arch.js";
-import { loadEngine, wasmFile } from "../host/core/engine.js";
+import { loadEngine, type Runtime } from "../host/browser.js";
 import { validateDigits } from "../host/core/eval.js";
 import { imagesFromIdx, parseIdx } from "../host/core/idx.js";
-import { Model, type LossKind } from "../host/core/model.js";
-import { levelsFor, photoLevels } from "../host/core/noise.js";
+import type { LossKind } from "../host/core/model.js";
 import { MemoryPhotos, PatchBatches, splitPhotos } from "../host/core/patches.js";
 import { photoValidator } from "../host/core/photoeval.js";
-import { ThreadPool } from "../host/core/pool.js";
+import { buildTraining, recipe, type Recipe } from "../host/core/recipe.js";
 import { decodeSafetensors } from "../host/core/safetensors.js";
-import { nextTask, Trainer } from "../host/core/train.js";
-import { archOf, encodeWeights, loadWeights, weightsDigest } from "../host/core/weights.js";
+import { nextTask, type Trainer } from "../host/core/train.js";
+import { archOf, encodeWeights, weightsDigest } from "../host/core/weights.js";
+import type { Model } from "../host/core/model.js";
 import type { FromWorker, ToWorker, TrainSetup } from "./protocol.js";
-import { spawnThread } from "./threads.js";
 
 const ctx = self as unknown as {
   postMessage(m: FromWorker, transfer?: Transferable[]): void;
@@ -28,8 +26,13 @@ const ctx = self as unknown as {
 const VALIDATE_EVERY = 50;
 /** Test digits the digit validation measures (each with the three noise kinds). */
 const VAL_DIGITS = 100;
-/** Share of the photos held out for validation (at least one). */
-const VAL_SHARE = 0.2;
+/**
+ * The page's recipe where it differs from the CLI's (host/core/recipe.ts): it fine-tunes a
+ * shipped model on the few photos a person drops on it, so it holds out a larger share of them
+ * for validation (at least one photo either way), and its learning rates (the form's) are the
+ * shipped models' final ones, not a fresh run's.
+ */
+const PAGE_RECIPE: Partial<Recipe> = { valSplit: 0.2 };
 
 let trainer: Trainer | undefined;
 let model: Model | undefined;
@@ -40,46 +43,42 @@ let stopRequested = false;
 let running = false;
 let losses: number[] = [];
 let baseline = NaN, valPsnr = NaN;
-let pool: ThreadPool | undefined;
+let rt: Runtime | undefined;
 
 async function init(setup: TrainSetup): Promise<void> {
-  const threads = setup.threads > 1 && crossOriginIsolated ? setup.threads : 1;
-  const engine = await loadEngine(async (b, t) => (await fetch(new URL(`../../build/${wasmFile(b, t)}`, import.meta.url))).arrayBuffer(), { build: setup.build, threads: threads > 1 });
-  pool?.close();
-  pool = threads > 1 ? await ThreadPool.create(engine, threads, spawnThread) : undefined;
-  const st = decodeSafetensors(new Uint8Array(setup.weights), "page weights"), arch = archOf(st, "page weights", "seed");
+  rt?.close();
+  rt = await loadEngine({ build: setup.build, threads: setup.threads });
+  const st = decodeSafetensors(new Uint8Array(setup.weights), "page weights");
+  const from = { tensors: st, name: "page weights", arch: archOf(st, "page weights", "seed") };
+  // The weights' own loss where they record it (the shipped digit model: MSE + 0.1·L1).
+  const own = { loss: st.metadata.loss as LossKind | undefined, l1Weight: st.metadata.l1_weight ? Number(st.metadata.l1_weight) : undefined };
+  const chosen = { ...PAGE_RECIPE, ...own, noise: setup.noise, batch: setup.batch, lr: setup.lr, seed: setup.seed };
   const d = setup.data;
   let what: string;
   if (d.kind === "digits") {
-    model = new Model(engine, arch, setup.batch, pool);
-    loadWeights(model, st, "page weights", true);
+    // The weights' own mix of kinds where they record it.
+    const r = recipe("images", { ...chosen, mix: setup.noise === "mixed" ? st.metadata.mix : undefined });
     const images = imagesFromIdx(parseIdx(new Uint8Array(d.images), "training digits"), "training digits");
     const val = imagesFromIdx(parseIdx(new Uint8Array(d.val), "test digits"), "test digits");
-    // The weights' own recipe where they record it (loss, the mix of kinds).
-    const mix = setup.noise === "mixed" ? st.metadata.mix : undefined;
-    trainer = new Trainer(model, images, { noise: setup.noise, levels: levelsFor(setup.noise, undefined, mix), batch: setup.batch, seed: setup.seed, shuffle: true });
+    ({ model, trainer } = buildTraining(rt, r, images, { from }));
     validate = () => validateDigits(model!, val, VAL_DIGITS);
     what = `${Math.min(VAL_DIGITS, val.count)} test digits × gaussian, salt-and-pepper, speckle`;
-    facts = { noise: setup.noise, ...(mix ? { mix } : {}) };
+    facts = { noise: r.noise, ...(r.mix ? { mix: r.mix } : {}) };
   } else {
+    const r = recipe("photos", { ...chosen, noise: "gaussian", patch: d.patch, patchesPerImage: d.perImage, sigma: d.sigma });
     const src = new MemoryPhotos(d.photos);
-    const { train, val } = splitPhotos(src, VAL_SHARE, setup.seed);
+    const { train, val } = splitPhotos(src, r.valSplit, r.seed);
     if (!val.length) throw new Error("photo training needs at least 2 photos (one is held out for validation)");
-    model = new Model(engine, patchArch(arch, d.patch), setup.batch, pool, { what: `a batch of ${setup.batch} patches of ${d.patch} px` });
-    loadWeights(model, st, "page weights", true);
-    const patches = new PatchBatches(src, train, d.patch, d.perImage, setup.seed);
-    trainer = new Trainer(model, patches, { noise: "gaussian", levels: photoLevels(d.sigma, true), batch: setup.batch, seed: setup.seed, shuffle: true });
-    const v = photoValidator(engine, pool, model, src, val, d.sigma);
+    const patches = new PatchBatches(src, train, r.patch, r.patchesPerImage, r.seed);
+    ({ model, trainer } = buildTraining(rt, r, patches, { from, what: `a batch of ${r.batch} patches of ${r.patch} px` }));
+    const v = photoValidator(rt.engine, rt.pool, model, src, val, r.sigma!);
     validate = v.validate;
     what = v.what;
-    facts = { noise: "gaussian", sigma: d.sigma, clip: "true", data: `${train.length} photos in the page` };
+    facts = { noise: r.noise, sigma: r.sigma!, clip: String(r.clip), data: `${train.length} photos in the page` };
   }
-  model.adam.lr = setup.lr;
-  model.loss = (st.metadata.loss as LossKind | undefined) ?? "mse";
-  if (st.metadata.l1_weight) model.l1Weight = Number(st.metadata.l1_weight);
   steps = 0;
   losses = [];
-  ctx.postMessage({ type: "ready", build: engine.build, reason: engine.reason, threads, validation: what });
+  ctx.postMessage({ type: "ready", build: rt.build, reason: rt.reason, threads: rt.threads, validation: what });
   baseline = valPsnr = validate();
   ctx.postMessage({ type: "validation", step: 0, psnr: baseline });
 }

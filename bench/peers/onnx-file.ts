@@ -6,11 +6,11 @@ import type { Arch } from "../../host/core/arch.js";
 import { Model } from "../../host/core/model.js";
 import { encodeOnnx } from "../../host/core/onnx.js";
 import type { Tensor } from "../../host/core/safetensors.js";
-import { loadEngineNode } from "../../host/node/engine.js";
+import { openNodeEngine } from "../../host/node/engine.js";
 
 /** Writes `<dir>/<arch>.onnx` and returns its path. */
 export async function exportOnnxFile(arch: Arch, dir: string): Promise<string> {
-  const engine = await loadEngineNode({ build: "strict" });
+  const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, arch, 1, undefined, { inference: true });
   model.init(1);
   const weights = new Map<string, Tensor>(model.tensors.map((t) => [t.name, { shape: t.shape, data: model.param(t.name).slice() }]));

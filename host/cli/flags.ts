@@ -6,6 +6,7 @@ import { ARCHS } from "../core/arch.js";
 import { DEFAULT_MAX_MEMORY_MIB } from "../core/denoise.js";
 import type { TrainSettings } from "../core/checkpoint.js";
 import { LOSS_KINDS, type LossKind } from "../core/model.js";
+import { RECIPE_DEFAULTS } from "../core/recipe.js";
 import { DEFAULT_PHOTO_SIGMA, levelDefaults, NOISE_KINDS, parseMix, parseNoise, parseSigma, type NoiseKind } from "../core/noise.js";
 import { MAX_THREADS } from "../core/pool.js";
 import { DEFAULT_DATA } from "../node/files.js";
@@ -112,8 +113,8 @@ export const maxMemoryOption = () =>
   new Option("--max-memory <MiB>", "most wasm memory the engine may hold in all (the tile model included), in MiB").argParser(intFlag(16, 3072)).default(DEFAULT_MAX_MEMORY_MIB);
 
 export const buildOption = () =>
-  new Option("--build <build>", "engine build: auto picks the best this runtime runs (relaxed → strict → scalar)")
-    .choices(["auto", "relaxed", "strict", "scalar"]).default("auto");
+  new Option("--build <build>", "engine build: auto picks the best this runtime runs, relaxed → strict → scalar (default: $DENOISE_BUILD, else auto)")
+    .choices(["auto", "relaxed", "strict", "scalar"]);
 
 /** Threads by default: one per core. */
 export const DEFAULT_THREADS = Math.max(1, Math.min(availableParallelism(), MAX_THREADS));
@@ -127,7 +128,7 @@ export const givenBy = (cmd: Command) => (key: string) => cmd.getOptionValueSour
 
 export interface TrainFlags {
   data: string; noise: NoiseKind; epochs: number; batch: number; lr: number; seed: number; shuffle: boolean;
-  init?: string; arch: string; out: string; limit?: number; build: string; quiet?: boolean; level?: number;
+  init?: string; arch: string; out: string; limit?: number; build?: string; quiet?: boolean; level?: number;
   adamState: boolean; resume?: string; checkpoint?: string;
   threads: number; schedule: "constant" | "cosine"; warmup: number; minLr: number; loss: LossKind; l1Weight: number;
   mix?: string; clip?: boolean | number; sigma?: string;
@@ -149,15 +150,20 @@ export const sigmaFlag = checked((v: string) => {
   return v.trim();
 });
 
-/** The flags of `train` and `start`. */
+/**
+ * The flags of `train` and `start`. Their defaults are the recipe's (host/core/recipe.ts): the
+ * digits' for every flag, the photos' where --images changes one (arch, noise, σ, clip), as the
+ * help says; a run takes the recipe's default for every flag not given.
+ */
 export function addTrainFlags(cmd: Command, outDefault: string): Command {
+  const D = RECIPE_DEFAULTS.images, P = RECIPE_DEFAULTS.photos;
   return cmd
     .option("--data <dir>", "directory with the MNIST-format IDX files (plain or .gz)", DEFAULT_DATA)
-    .option("--noise <type>", `training noise: ${NOISE_KINDS.join(" | ")}`, noiseFlag, "mixed" as NoiseKind)
+    .option("--noise <type>", `training noise: ${NOISE_KINDS.join(" | ")} (with --images: ${P.noise})`, noiseFlag, D.noise)
     .option("--level <x>", `${LEVEL_HELP}; photos: see --sigma`, posFloat)
     .option("--mix <g,sp,sk>", "mixed noise: relative weights of gaussian, salt-and-pepper and speckle images (default 1,1,1)",
       checked((v: string) => parseMix(v).join(",")))
-    .option("--sigma <s|lo-hi>", `gaussian σ on the 0–255 scale, fixed (25) or per image uniform in a range (0-55: a blind model); overrides --level (default with --images: ${DEFAULT_PHOTO_SIGMA})`, sigmaFlag)
+    .option("--sigma <s|lo-hi>", `gaussian σ on the 0–255 scale, fixed (25) or per image uniform in a range (0-55: a blind model); overrides --level (default with --images: ${P.sigma})`, sigmaFlag)
     .option("--clip [share]", "clip noisy inputs to [0, 1] and round them to 8 bits, as an image file holds them: every image, or a share of them (e.g. 0.5); default with --images", (v: string) => {
       const n = Number(v);
       if (v.trim() === "" || !(n > 0 && n <= 1)) throw new InvalidArgumentError("expected a share in (0, 1]");
@@ -166,16 +172,16 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--no-clip", "keep noisy inputs unclipped (default for the digits, as the notebook)")
     .option("--images <dir>", "train on a folder of photos (PNG / JPEG, recursive; colour as luma) instead of the digits: random patches, flips and rotations")
     .option("--val-images <dir>", "validate on the photos of this folder instead of holding out --val-split of the training photos")
-    .option("--patch <px>", "patch side for --images", intFlag(8, 1024), 48)
-    .option("--patches-per-image <n>", "random patches drawn from each photo per epoch (--images)", intFlag(1, 100000), 64)
-    .option("--val-split <fraction>", "share of the photos held out for validation PSNR each epoch (--images; at least one when there are two or more)", fraction, 0.1)
-    .option("--epochs <n>", "passes over the training images (with --resume: the new total)", intFlag(1, 100000), 5)
-    .option("--batch <n>", "images per Adam step", intFlag(1, 4096), 64)
-    .option("--lr <x>", "Adam learning rate", posFloat, 1e-3)
-    .option("--seed <n>", "seed for init, shuffling and noise", intFlag(0, 2 ** 53 - 1), 1)
+    .option("--patch <px>", "patch side for --images", intFlag(8, 1024), P.patch)
+    .option("--patches-per-image <n>", "random patches drawn from each photo per epoch (--images)", intFlag(1, 100000), P.patchesPerImage)
+    .option("--val-split <fraction>", "share of the photos held out for validation PSNR each epoch (--images; at least one when there are two or more)", fraction, P.valSplit)
+    .option("--epochs <n>", "passes over the training images (with --resume: the new total)", intFlag(1, 100000), D.epochs)
+    .option("--batch <n>", "images per Adam step", intFlag(1, 4096), D.batch)
+    .option("--lr <x>", "Adam learning rate", posFloat, D.lr)
+    .option("--seed <n>", "seed for init, shuffling and noise", intFlag(0, 2 ** 53 - 1), D.seed)
     .option("--no-shuffle", "keep the data set's order")
     .option("--init <weights>", "start from these weights (.safetensors; resumes Adam state when saved)")
-    .option("--arch <name>", `architecture: ${Object.keys(ARCHS).join(" | ")}`, archFlag, "seed")
+    .option("--arch <name>", `architecture: ${Object.keys(ARCHS).join(" | ")} (with --images: ${P.arch})`, archFlag, D.arch)
     .option("--limit <n>", "use only the first N training images", intFlag(1))
     .option("--out <path>", "where to write", outDefault)
     .option("--checkpoint <path>", "checkpoint file, written at every epoch end and on SIGINT/SIGTERM (default: <out>.ckpt.safetensors, removed once the run succeeds; other paths are kept)")
@@ -183,14 +189,14 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--loss <kind>", `training loss: ${LOSS_KINDS.join(" | ")} (MSE + λ·L1, λ = --l1-weight)`, (v: string) => {
       if (!LOSS_KINDS.includes(v as LossKind)) throw new InvalidArgumentError(`expected ${LOSS_KINDS.join(", ")}`);
       return v;
-    }, "mse")
-    .option("--l1-weight <x>", "λ of the mse+l1 loss", posFloat, 0.1)
+    }, D.loss)
+    .option("--l1-weight <x>", "λ of the mse+l1 loss", posFloat, D.l1Weight)
     .option("--schedule <kind>", "learning rate: constant, or cosine (linear warm-up, then cosine decay to --min-lr)", (v: string) => {
       if (v !== "constant" && v !== "cosine") throw new InvalidArgumentError("expected constant or cosine");
       return v;
-    }, "constant")
-    .option("--warmup <steps>", "warm-up steps of the cosine schedule", intFlag(0), 0)
-    .option("--min-lr <x>", "learning rate at the end of the cosine schedule", nonNegFloat, 0)
+    }, D.schedule)
+    .option("--warmup <steps>", "warm-up steps of the cosine schedule", intFlag(0), D.warmup)
+    .option("--min-lr <x>", "learning rate at the end of the cosine schedule", nonNegFloat, D.minLr)
     .addOption(threadsOption())
     .option("--no-adam-state", "save weights only, without Adam's m, v and step (smaller; cannot resume exactly)")
     .option("--quiet", "no progress output")

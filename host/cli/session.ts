@@ -3,22 +3,24 @@
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { DEFAULT_PHOTO_ARCH, getArch, patchArch, type Arch } from "../core/arch.js";
+import { getArch, patchArch } from "../core/arch.js";
 import { checkData, dataFacts, pathName, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
-import type { Engine } from "../core/engine.js";
 import { UserError } from "../core/errors.js";
+import { checkImageSize } from "../core/eval.js";
 import type { ImageSet } from "../core/idx.js";
 import { Model } from "../core/model.js";
-import { checkImageSize } from "../core/eval.js";
-import { DEFAULT_PHOTO_SIGMA, levelsFor, parseSigma, photoLevels } from "../core/noise.js";
+import { DEFAULT_PHOTO_SIGMA } from "../core/noise.js";
 import { PatchBatches, photoHash, splitPhotos } from "../core/patches.js";
 import { photoValidator } from "../core/photoeval.js";
-import { PhotoFolder } from "../node/photos.js";
+import { buildTraining, recipe, RECIPE_DEFAULTS, trainingArch, type DataKind, type Recipe, type Training } from "../core/recipe.js";
 import type { SafeTensors } from "../core/safetensors.js";
-import { newRun, Trainer, type TrainRun } from "../core/train.js";
-import { archOf, loadWeights } from "../core/weights.js";
+import { newRun, type Trainer, type TrainRun } from "../core/train.js";
+import { applyWeights, archOf } from "../core/weights.js";
+import { requestedBuild } from "../node/engine.js";
 import { DEFAULT_DATA, loadSplit, readCheckpoint, readSafetensors } from "../node/files.js";
-import { openRuntime, type Runtime } from "./engine.js";
+import type { Runtime } from "../node/index.js";
+import { PhotoFolder } from "../node/photos.js";
+import { openRuntime } from "./engine.js";
 import { givenBy, RUN_FLAGS, type TrainFlags } from "./flags.js";
 
 export interface Session extends Runtime {
@@ -90,13 +92,14 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   if (resolve(checkpoint) === resolve(settings.out)) throw new UserError(`--checkpoint ${checkpoint} is the output path too; give them different paths`);
   const rt = await runtimeFor(f, settings, resumed, given);
   settings.build = rt.engine.build;
+  const r = recipe(settings.images !== undefined ? "photos" : "images", settings);
   let images: ImageSet | PatchBatches, data: DataFacts, photos: { folder: PhotoFolder; val: number[] } | undefined;
   if (settings.images !== undefined) {
-    const P = settings.patch ?? 48, folder = new PhotoFolder(settings.images, P);
+    const P = r.patch, folder = new PhotoFolder(settings.images, P);
     const own = settings.valImages !== undefined ? new PhotoFolder(settings.valImages, 16) : undefined;
     if (!f.quiet) for (const w of [...folder.warnings(), ...(own?.warnings() ?? [])]) process.stderr.write(`denoise-wasm: warning: ${w}\n`);
-    const { train, val } = splitPhotos(folder, own ? 0 : settings.valSplit ?? 0, settings.seed);
-    images = new PatchBatches(folder, train, P, settings.patchesPerImage ?? 64, settings.seed);
+    const { train, val } = splitPhotos(folder, own ? 0 : r.valSplit, r.seed);
+    images = new PatchBatches(folder, train, P, r.patchesPerImage, r.seed);
     data = { count: images.count, rows: P, cols: P, hash: photoHash(folder, train) };
     photos = own ? { folder: own, val: Array.from({ length: own.count }, (_, i) => i) } : { folder, val };
   } else {
@@ -105,9 +108,8 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
     data = dataFacts(set, Math.min(settings.limit ?? set.count, set.count));
   }
   if (resumed) checkData(resumed.file, resumed.ckpt.data, data, settings.images ?? settings.data);
-  const { model, run } = runModel(rt, f, settings, resumed, given, images);
-  const trainer = runTrainer(model, images, settings);
-  const check = photos && photos.val.length ? photoCheck(rt, model, photos.folder, photos.val, settings) : undefined;
+  const { model, trainer, run } = runTraining(rt, f, r, settings, resumed, given, images);
+  const check = photos && photos.val.length ? photoCheck(rt, model, photos.folder, photos.val, r) : undefined;
   if (resumed) {
     trainer.restore(resumed.ckpt.state);
     if (!f.quiet) {
@@ -121,24 +123,37 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   };
 }
 
+/** The recipe fields a flag of the same name sets (host/core/recipe.ts). */
+const RECIPE_KEYS = Object.keys(RECIPE_DEFAULTS.photos) as (keyof Recipe)[];
+
+/** The recipe of a run: the defaults of its kind of data, overridden by the flags the user gave (not by commander's displayed defaults). */
+function flagRecipe(f: TrainFlags, given: (k: string) => boolean, kind: DataKind): Recipe {
+  const chosen: Partial<Recipe> = {};
+  for (const k of RECIPE_KEYS) if (k in f && given(k)) (chosen as Record<string, unknown>)[k] = f[k as keyof TrainFlags];
+  if (f.clip !== undefined) chosen.clip = f.clip; // --no-clip is given as clip = false
+  const r = recipe(kind, chosen);
+  if (kind === "photos") r.shuffle = true; // patches are drawn at random: there is no order to keep
+  return r;
+}
+
+/** The run's settings as checkpoints record them: the recipe (without the photo fields for digits) and where the run reads and writes. */
+function settingsOf(r: Recipe, f: TrainFlags, given: (k: string) => boolean): TrainSettings {
+  const photo = f.images !== undefined;
+  const { patch, patchesPerImage, valSplit, ...common } = r;
+  return {
+    ...common, data: photo ? f.images! : f.data, out: f.out, build: requestedBuild(f.build), limit: f.limit,
+    threads: requestedBuild(f.build) === "scalar" && !given("threads") ? 1 : f.threads,
+    ...(photo ? { images: f.images, patch, patchesPerImage, valSplit, ...(f.valImages !== undefined ? { valImages: f.valImages } : {}) } : {}),
+  };
+}
+
 /** The run's settings: the flags, or a checkpoint's (flags that define the run must then agree with it). */
 function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: TrainSettings; resumed?: Resumed } {
   if (!f.resume) {
     if (f.mix !== undefined && f.noise !== "mixed") throw new UserError(`--mix weighs the kinds of --noise mixed, not --noise ${f.noise}`);
     const photo = f.images !== undefined;
     if (photo && given("data")) throw new UserError("--images and --data exclude each other (photos or digits)");
-    const settings: TrainSettings = {
-      noise: photo && !given("noise") ? "gaussian" : f.noise, level: f.level, batch: f.batch, lr: f.lr, seed: f.seed, shuffle: f.shuffle, limit: f.limit,
-      data: f.data, epochs: f.epochs, arch: f.arch, build: f.build, out: f.out,
-      threads: f.build === "scalar" && !given("threads") ? 1 : f.threads, schedule: f.schedule, warmup: f.warmup, minLr: f.minLr, loss: f.loss,
-      ...(f.loss === "mse+l1" ? { l1Weight: f.l1Weight } : {}),
-      ...(f.mix !== undefined ? { mix: f.mix } : {}),
-      ...(f.clip !== undefined || photo ? { clip: f.clip ?? true } : {}),
-      ...(f.sigma !== undefined || photo ? { sigma: f.sigma ?? DEFAULT_PHOTO_SIGMA } : {}),
-      ...(photo && f.valImages !== undefined ? { valImages: f.valImages } : {}),
-      ...(photo ? { images: f.images, data: f.images!, patch: f.patch, patchesPerImage: f.patchesPerImage, valSplit: f.valSplit, shuffle: true, arch: given("arch") ? f.arch : DEFAULT_PHOTO_ARCH } : {}),
-    };
-    return { settings };
+    return { settings: settingsOf(flagRecipe(f, given, photo ? "photos" : "images"), f, given) };
   }
   if (f.init) throw new UserError("--init and --resume exclude each other (a checkpoint holds the weights)");
   const resumed = { file: f.resume, ...readCheckpoint(f.resume) };
@@ -200,57 +215,41 @@ export function modelFromWeights(rt: Runtime, path: string, batch: number, archN
   // Weights for other inputs (a photo model given to the digits) are refused before a model is built for them.
   if (opts.images) checkImageSize({ arch }, opts.images);
   const model = new Model(rt.engine, arch, batch, rt.pool, { inference: opts.inference, what: `${path}: a batch of ${batch}` });
-  return { model, resumed: loadWeights(model, st, path, !!opts.optimizer) };
+  return { model, resumed: applyWeights(model, st, path, !!opts.optimizer) };
 }
 
-/** The model and run history: from the checkpoint, from --init weights, or freshly initialised. */
-function runModel(rt: Runtime, f: TrainFlags, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean, images: ImageSet | PatchBatches): { model: Model; run: TrainRun } {
-  let model: Model, run: TrainRun;
+/** The model, trainer and run history: from the checkpoint, from --init weights, or freshly initialised (host/core/recipe.ts). */
+function runTraining(rt: Runtime, f: TrainFlags, r: Recipe, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean, images: ImageSet | PatchBatches): Training & { run: TrainRun } {
+  const limit = settings.limit;
   if (resumed) {
     const { file, st, ckpt } = resumed;
-    const arch = trainingArch(archOf(st, file, "seed"), settings);
-    if (given("arch") && JSON.stringify(trainingArch(getArch(f.arch), settings)) !== JSON.stringify(arch)) {
+    const from = { tensors: st, name: file, arch: archOf(st, file, "seed") };
+    const arch = trainingArch(r, images, from);
+    if (given("arch") && JSON.stringify(trainingArch(r, images, undefined, getArch(f.arch))) !== JSON.stringify(arch)) {
       throw new UserError(`${file}: checkpoint is for architecture ${arch.name}, not --arch ${f.arch}`);
     }
-    model = new Model(rt.engine, arch, settings.batch, rt.pool, { what: `${file}: a batch of ${settings.batch}` });
-    const hasAdam = loadWeights(model, st, file, true);
-    if (!hasAdam && (ckpt.state.epoch > 0 || ckpt.state.batch > 0)) throw new UserError(`${file}: checkpoint has no Adam state (optimizer.step)`);
-    run = ckpt.history;
-  } else if (f.init) {
-    let had: boolean;
-    ({ model, resumed: had } = modelFromWeights(rt, f.init, f.batch, f.arch, { optimizer: true, patch: settings.images !== undefined ? settings.patch : undefined, images: images instanceof PatchBatches ? undefined : images }));
-    if (!f.quiet) process.stderr.write(`init: ${f.init}${had ? ` (Adam state at step ${model.step} restored)` : " (fresh Adam state)"}\n`);
-    run = newRun();
-  } else {
-    model = new Model(rt.engine, trainingArch(getArch(settings.arch), settings), f.batch, rt.pool, { what: `--batch ${f.batch}` });
-    model.init(f.seed);
-    run = newRun();
+    const t = buildTraining(rt, r, images, { from, limit, what: `${file}: a batch of ${r.batch}` });
+    if (!t.resumedAdam && (ckpt.state.epoch > 0 || ckpt.state.batch > 0)) {
+      t.model.dispose();
+      throw new UserError(`${file}: checkpoint has no Adam state (optimizer.step)`);
+    }
+    settings.arch = t.model.arch.name;
+    return { ...t, run: ckpt.history };
   }
-  settings.arch = model.arch.name;
-  model.adam.lr = settings.lr;
-  model.loss = settings.loss ?? "mse";
-  if (settings.l1Weight !== undefined) model.l1Weight = settings.l1Weight;
-  return { model, run };
-}
-
-/** The architecture a run trains: as defined, or taking gray patches for --images. */
-function trainingArch(arch: Arch, settings: TrainSettings): Arch {
-  return settings.images !== undefined ? patchArch(arch, settings.patch ?? 48) : arch;
+  if (f.init) {
+    const st = readSafetensors(f.init);
+    const from = { tensors: st, name: f.init, arch: archOf(st, f.init, f.arch) };
+    const t = buildTraining(rt, r, images, { from, limit, what: `${f.init}: a batch of ${r.batch}` });
+    if (!f.quiet) process.stderr.write(`init: ${f.init}${t.resumedAdam ? ` (Adam state at step ${t.model.step} restored)` : " (fresh Adam state)"}\n`);
+    settings.arch = t.model.arch.name;
+    return { ...t, run: newRun() };
+  }
+  const t = buildTraining(rt, r, images, { limit, what: `--batch ${r.batch}` });
+  return { ...t, run: newRun() };
 }
 
 /** Validation of a photo run: an inference model of the crops' size that takes the training weights. */
-function photoCheck(rt: Runtime, model: Model, folder: PhotoFolder, val: number[], settings: TrainSettings): Pick<Session, "validate" | "validation"> {
-  const { validate, what } = photoValidator(rt.engine, rt.pool, model, folder, val, settings.sigma ?? DEFAULT_PHOTO_SIGMA);
+function photoCheck(rt: Runtime, model: Model, folder: PhotoFolder, val: number[], r: Recipe): Pick<Session, "validate" | "validation"> {
+  const { validate, what } = photoValidator(rt.engine, rt.pool, model, folder, val, r.sigma ?? DEFAULT_PHOTO_SIGMA);
   return { validate, validation: what };
-}
-
-function runTrainer(model: Model, images: ImageSet | PatchBatches, settings: TrainSettings): Trainer {
-  const trainer = new Trainer(model, images, {
-    noise: settings.noise, levels: { ...levelsFor(settings.noise, settings.level, settings.mix), ...photoLevels(settings.sigma, settings.clip) }, batch: settings.batch, seed: settings.seed,
-    shuffle: settings.shuffle, limit: settings.limit,
-  });
-  if (settings.schedule === "cosine") {
-    trainer.opts.schedule = { kind: "cosine", lr: settings.lr, warmup: settings.warmup ?? 0, minLr: settings.minLr ?? 0, total: settings.epochs * trainer.batchesPerEpoch };
-  }
-  return trainer;
 }

@@ -160,7 +160,7 @@ function json(file: string, meta: Record<string, string>, key: string): Record<s
 }
 
 /**
- * Reads and validates a checkpoint's trainer state (not its tensors: loadWeights checks those
+ * Reads and validates a checkpoint's trainer state (not its tensors: applyWeights checks those
  * against the architecture). Every problem is a one-line UserError naming the file.
  */
 export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {

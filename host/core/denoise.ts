@@ -13,7 +13,7 @@ import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import { transformImage } from "./symmetry.js";
 import { reachOf, tileGrid, type Reach } from "./tiles.js";
-import { archOf, loadWeights } from "./weights.js";
+import { archOf, applyWeights } from "./weights.js";
 
 /** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
 export function fitsSize(arch: Arch, h: number, w: number): boolean {
@@ -233,7 +233,7 @@ export function imageSigma(img: PlanarImage): number {
  */
 export function denoiseWithWeights(st: SafeTensors, name: string, img: PlanarImage, o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean }): PlanarImage {
   const arch = archOf(st, name, "seed");
-  return denoisePlanar(arch, img, { ...o, load: (m) => loadWeights(m, st, name), clamp: (o.clamp ?? true) && gaussianModel(st.metadata) });
+  return denoisePlanar(arch, img, { ...o, load: (m) => applyWeights(m, st, name), clamp: (o.clamp ?? true) && gaussianModel(st.metadata) });
 }
 
 /** Whether weights are of a gaussian-noise model, whose output clampChange should bound (their training noise in the metadata). */

@@ -2,6 +2,7 @@
 // probe; instantiation (which also reads the ABI, host/core/abi.ts). Nothing here touches `fs`:
 // the page fetches the bytes, host/node/engine.ts reads them from disk.
 import { readAbi, type Abi } from "./abi.js";
+import { UserError } from "./errors.js";
 
 /** The three binaries built from one source (asconfig.json targets). */
 export type BuildName = "relaxed" | "strict" | "scalar";
@@ -182,12 +183,13 @@ export async function instantiate(build: BuildName, bytes: BufferSource, reason:
 }
 
 /**
- * Loads the engine: the named build, or the best one this runtime validates (relaxed SIMD needs
+ * Instantiates the engine from a source of .wasm bytes: the named build, or the best one this runtime validates (relaxed SIMD needs
  * Chromium, or Node 20 started with --experimental-wasm-relaxed-simd).
  */
-export async function loadEngine(source: WasmSource, opts: LoadOptions = {}): Promise<Engine> {
+export async function openEngine(source: WasmSource, opts: LoadOptions = {}): Promise<Engine> {
   const wanted = opts.build ?? "auto", threads = !!opts.threads;
-  if (threads && wanted === "scalar") throw new Error("threads need a SIMD build (relaxed or strict), not scalar");
+  // The one statement of this rule: the scalar build has no threads variant.
+  if (threads && wanted === "scalar") throw new UserError("more than one thread needs a SIMD build (relaxed or strict), not the scalar build");
   if (wanted !== "auto") {
     if (!BUILDS.includes(wanted)) throw new Error(`unknown build '${wanted}' (use ${BUILDS.join(", ")} or auto)`);
     const bytes = await source(wanted, threads);

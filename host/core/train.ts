@@ -15,7 +15,8 @@ import { noiseSpec, type NoiseKind, type NoiseLevels } from "./noise.js";
 import type { NoiseSpec } from "./abi.js";
 import { SILENT, type ProgressFactory } from "./progress.js";
 
-export interface TrainOptions {
+/** Options of the training loop (trainModel) and, picked, of a Trainer. */
+export interface LoopOptions {
   /** Learning rate per step (default: the model's constant adam.lr). */
   schedule?: Schedule;
   noise: NoiseKind;
@@ -77,7 +78,7 @@ export class Trainer {
   epoch = 0;
   batch = 0;
 
-  constructor(readonly model: Model, images: TrainingImages | PatchBatches, readonly opts: Pick<TrainOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
+  constructor(readonly model: Model, images: TrainingImages | PatchBatches, readonly opts: Pick<LoopOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
     if (opts.batch > model.maxBatch) throw new Error(`batch ${opts.batch} > model's ${model.maxBatch}`);
     if (images instanceof PatchBatches) {
       checkPatchModel(model, images.patch);
@@ -261,7 +262,7 @@ export async function trainUntil(trainer: Trainer, epochs: number, run: TrainRun
   }
 }
 
-export function trainModel(model: Model, images: TrainingImages, opts: TrainOptions): TrainRun {
+export function trainModel(model: Model, images: TrainingImages, opts: LoopOptions): TrainRun {
   const trainer = new Trainer(model, images, opts);
   const it = trainLoop(trainer, opts.epochs, newRun(), opts);
   for (;;) {

@@ -119,7 +119,7 @@ export function checkParams(st: SafeTensors, tensors: readonly TensorInfo[], arc
  * Copies a file's tensors into the model. With `optimizer`, also Adam's m, v and step when the file
  * has them (returns whether it did); otherwise the optimizer starts fresh.
  */
-export function loadWeights(model: Model, st: SafeTensors, file: string, optimizer = false): boolean {
+export function applyWeights(model: Model, st: SafeTensors, file: string, optimizer = false): boolean {
   checkParams(st, model.tensors, model.arch.name, file);
   const params = model.paramsView();
   for (const t of model.tensors) params.set(st.tensors.get(t.name)!.data, t.offset);

@@ -162,7 +162,7 @@ export function saveCheckpoint(model: Model, path: string, c: Checkpoint, facts:
   writeFileAtomic(path, encodeCheckpoint(model, c, facts));
 }
 
-/** Reads a checkpoint: its tensors (for loadWeights) and its validated trainer state. */
+/** Reads a checkpoint: its tensors (for applyWeights) and its validated trainer state. */
 export function readCheckpoint(path: string): { st: SafeTensors; ckpt: Checkpoint } {
   const st = readSafetensors(path);
   return { st, ckpt: decodeCheckpoint(st, path) };

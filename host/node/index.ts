@@ -2,20 +2,22 @@
 // engine from the package's build/ with worker threads, weights from files or the shipped models,
 // PNG / JPEG files as images, and a folder of photos as training data.
 import { join } from "node:path";
-import { runtimeOf, weightsFromBytes, type EngineOptions, type PhotoSource, type PlanarImage, type Runtime, type ShippedModel, type Weights } from "../api.js";
+import { runtimeOf, threadCount, weightsFromBytes, type EngineOptions, type PhotoSource, type PlanarImage, type Runtime, type ShippedModel, type Weights } from "../api.js";
 import { isShipped, SHIPPED_MODELS } from "../core/weights.js";
-import { loadEngineNode, nodePool } from "./engine.js";
+import { openNodeEngine, nodePool } from "./engine.js";
 import { PACKAGE_ROOT, readFileChecked } from "./files.js";
 import { readImagePlanes, writeImagePlanes } from "./images.js";
 import { PhotoFolder } from "./photos.js";
 
 export * from "../api.js";
 
-/** Loads the engine from the package's build/ folder; threads > 1 start worker threads (the scalar build has none). */
+/**
+ * Loads the engine from the package's build/ folder (the build: opts.build, else $DENOISE_BUILD,
+ * else the best that validates); threads > 1 start worker threads.
+ */
 export async function loadEngine(opts: EngineOptions = {}): Promise<Runtime> {
-  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
-  if (threads > 1 && opts.build === "scalar") throw new Error("threads need a SIMD build (relaxed or strict), not scalar");
-  const engine = await loadEngineNode({ build: opts.build, threads: threads > 1 });
+  const threads = threadCount(opts.threads);
+  const engine = await openNodeEngine({ build: opts.build, threads: threads > 1 });
   return runtimeOf(engine, threads > 1 ? await nodePool(engine, threads) : undefined);
 }
 

@@ -1,5 +1,5 @@
 // Entry point of a pool worker thread in Node (worker_threads; the init comes as workerData).
-// The page has its own entry, web/thread-worker.ts. See host/core/pool.ts.
+// The browser's is host/browser-thread.ts. See host/core/pool.ts.
 import { workerData, parentPort } from "node:worker_threads";
 import { workerMain, type ThreadInit } from "../core/pool.js";
 
