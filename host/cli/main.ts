@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-// The command line: `denoise-wasm [start|train|eval|denoise|noise|export]`, one file per command beside
-// this one. With no command it runs `start`: train a blind model on MNIST, evaluate it against
-// baselines, write results/. Errors a user can cause print one line on stderr and exit 1; outputs
-// are written atomically. Training writes a checkpoint at every epoch end and on SIGINT / SIGTERM
+// The command line: `denoise-wasm <start|train|eval|denoise|noise|export>`, one file per command
+// beside this one; with no command it prints the help (`npm start` runs `start`). Errors a user
+// can cause print one line on stderr and exit 1; outputs are written atomically. Training writes a checkpoint at every epoch end and on SIGINT / SIGTERM
 // (then exits 130 / 143); `--resume CKPT` continues it bit-identically (host/core/checkpoint.ts).
 import { Command } from "commander";
 import { basename } from "node:path";

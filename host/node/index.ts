@@ -3,6 +3,7 @@
 // PNG / JPEG files as images, and a folder of photos as training data.
 import { join } from "node:path";
 import { runtimeOf, threadCount, weightsFromBytes, type EngineOptions, type PhotoSource, type PlanarImage, type Runtime, type ShippedModel, type Weights } from "../api.js";
+import { RECIPE_DEFAULTS } from "../core/recipe.js";
 import { isShipped, SHIPPED_MODELS } from "../core/weights.js";
 import { openNodeEngine, nodePool } from "./engine.js";
 import { PACKAGE_ROOT, readFileChecked } from "./files.js";
@@ -43,5 +44,5 @@ export function writeImage(path: string, image: PlanarImage): void {
 
 /** The PNG and JPEG photos under a folder (recursive) as training data for train(), read on demand within a bounded cache. */
 export function imageFolder(dir: string, opts: { patch?: number } = {}): PhotoSource {
-  return new PhotoFolder(dir, opts.patch ?? 48);
+  return new PhotoFolder(dir, opts.patch ?? RECIPE_DEFAULTS.photos.patch);
 }
