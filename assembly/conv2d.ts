@@ -17,7 +17,7 @@
 // strict and scalar builds keep im2col + GEMM, so they stay bit-identical to each other):
 // Winograd F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) in general, direct SIMD loops (direct3x3.ts) when one side
 // has a single channel (the GEMMs would have one row or column). 3×3 stride-2 padding-1 convs run their
-// forward by the stride-2 Winograd (winograd.ts winogradS2Forward, 25 products per 2×2 tile instead of
+// forward by the stride-2 Winograd (winograd_s2.ts winogradS2Forward, 25 products per 2×2 tile instead of
 // 36) where that is fewer products, their backward by im2col + GEMM. Same results up to f32
 // rounding (winograd.spec.ts measures it); the workspace formula is the path's own (the stride-2
 // path's: the larger of its forward's and the GEMM backward's).
@@ -27,15 +27,14 @@ import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
-import {
-  winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile, winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes,
-} from "./winograd";
+import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
+import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
 
 export const FAST_NONE: i32 = 0;      // im2col + GEMM
 export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
 export const FAST_DIRECT: i32 = 2;    // direct3x3.ts
-export const FAST_WINOGRAD_S2: i32 = 3; // winograd.ts winogradS2Forward; backward by im2col + GEMM
+export const FAST_WINOGRAD_S2: i32 = 3; // winograd_s2.ts winogradS2Forward; backward by im2col + GEMM
 
 /** The path conv2dForward / conv2dBackward take for B images of this shape in this build. */
 export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {

@@ -14,7 +14,7 @@
 // x[B, Cin] · W[Cin, Cout·kh·kw]: the GEMMs run on x, y, dx, dy directly, without col2im / im2col.
 //
 // Relaxed build only, the 3×3 stride-2 padding-1 forward (the U-Nets' upsampling) runs by a Winograd
-// variant (winograd.ts winogradS2Forward, transposed: 25 products per 2×2 input pixels and channel pair instead
+// variant (winograd_s2.ts winogradS2Forward, transposed: 25 products per 2×2 input pixels and channel pair instead
 // of 36, no col2im) where it does fewer products; its backward stays im2col + GEMM. Same results up to
 // f32 rounding (winograd.spec.ts); the workspace covers both.
 
@@ -23,9 +23,9 @@ import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
-import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd";
+import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 
-/** Whether convTranspose2dForward takes the Winograd path (winograd.ts winogradS2Forward, transposed) for B images of this shape in this build. */
+/** Whether convTranspose2dForward takes the Winograd path (winograd_s2.ts winogradS2Forward, transposed) for B images of this shape in this build. */
 export function convTranspose2dWinograd(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
   if (BUILD_MODE != MODE_RELAXED) return false;
   return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradS2Pays(B, H, W, true);

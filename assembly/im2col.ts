@@ -64,7 +64,7 @@ export function im2col(
 
 /**
  * n zero floats at p. Rows are short (7 to 28 floats in our networks): an inline loop, not
- * memory.fill, whose per-call cost was most of im2col's time on them (also winograd.ts padPlanes).
+ * memory.fill, whose per-call cost was most of im2col's time on them (also winograd_chunks.ts padPlanes).
  */
 // @ts-ignore: decorator
 @inline export function zeroRun(p: usize, n: i32): void {
