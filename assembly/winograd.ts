@@ -13,12 +13,13 @@
 // in f32 it differs from the im2col path by rounding only (the transforms add and halve; winograd.spec.ts
 // states the measured difference).
 //
-// U is packed as gemm.ts gemmPackedA reads it (no packing per chunk); dU stays plain [Cout, Cin].
+// U is packed as gemm_packed.ts gemmPackedA reads it (no packing per chunk); dU stays plain [Cout, Cin].
 // Workspace: [GEMM scratch | U: A·uStride | dU: A·uStride | pad: nb·Cmax·PH·PW + 32 |
 //             V: A·Cmax·Tp | M: A·Cmax·Tp | 576 bytes of tile scratch], each part 16-byte aligned;
 // PH = m·tH + 2, PW = m·tW + 2 for tH×tW tiles per image.
 
-import { gemm, gemmScratchBytes, packedIndex } from "./gemm";
+import { gemm } from "./gemm";
+import { gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { channelSumsAddSimd } from "./im2col";
 import { activateInPlace } from "./act";
 import {

@@ -1,9 +1,9 @@
 // What the two Winograd drivers share (winograd.ts: stride 1, winograd_s2.ts: stride 2): chunks of
 // whole images sized by their transformed operands (chunkTiles), the strides and parts of their
-// workspaces (U planes packed for gemm.ts gemmPackedA, V and M rows), the zero-padded copy of a
+// workspaces (U planes packed for gemm_packed.ts gemmPackedA, V and M rows), the zero-padded copy of a
 // chunk's planes (padPlanes; direct3x3.ts uses it too), and the point GEMMs M[ξ] = U[ξ] · V[ξ].
 
-import { gemmPackedA, gemmScratchBytes, packedIndex } from "./gemm";
+import { gemmPackedA, gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { copyRun, zeroRun } from "./im2col";
 import { align16 } from "./workspace";
 
@@ -93,7 +93,7 @@ export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i3
 }
 
 /**
- * Zeroes the padding rows R.. of U's A planes (R×K each, packed: gemm.ts packedIndex), so the point
+ * Zeroes the padding rows R.. of U's A planes (R×K each, packed: gemm_packed.ts packedIndex), so the point
  * GEMMs' edge strips multiply zeros rather than a previous layer's leftovers.
  */
 export function clearPadRows(u: usize, A: i32, R: i32, K: i32, xs: i32): void {

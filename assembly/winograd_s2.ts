@@ -6,7 +6,7 @@
 // tH×tW tiles of the output (S2: 2×2 pixels each, PH = 4tH + 1, PW = 4tW + 1) or of the input (T2:
 // 2×2 input pixels each, PH = 2tH + 2, PW = 2tW + 2).
 
-import { gemmScratchBytes, packedIndex } from "./gemm";
+import { gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { activateInPlace } from "./act";
 import {
   CHUNK_TILES, chunkImages, chunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64,

@@ -3,7 +3,7 @@
 // Each part starts 16-byte aligned. Sizes come from the layer's shape; `*WorkspaceBytes` exports
 // let the host plan the workspace for the largest layer once, before a model is built.
 
-import { gemmScratchBytes } from "./gemm";
+import { gemmScratchBytes } from "./gemm_packed";
 
 // @ts-ignore: decorator
 @inline export function align16(bytes: usize): usize {
