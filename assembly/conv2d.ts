@@ -3,7 +3,7 @@
 // https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
 //
 // Both passes are GEMMs over chunks of images (N = images·Ho·Wo columns, as many images as keep the
-// column matrix in L2: workspace.ts chunkImages) on im2col's column matrix:
+// column matrix in L2: workspace.ts im2colChunkImages) on im2col's column matrix:
 //   forward   tmp[Cout, N]  = W[Cout, K] · col[K, N]            (K = Cin·kh·kw), then y = tmp + bias (→ NCHW)
 //   backward  dW[Cout, K]  += dYc[Cout, N] · col[K, N]ᵀ          (dYc = dy channel-major)
 //             dcol[K, N]    = W[Cout, K]ᵀ · dYc[Cout, N],  dx += col2im(dcol)
@@ -25,7 +25,7 @@
 import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
-import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
+import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
 import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
@@ -51,12 +51,12 @@ export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32,
 }
 
 /**
- * Images per im2col + GEMM round: chunks whose column matrix stays in L2 (workspace.ts chunkImages);
+ * Images per im2col + GEMM round: chunks whose column matrix stays in L2 (workspace.ts im2colChunkImages);
  * the dense path runs the whole batch at once (it has no column matrix, and one image is one column).
  */
 // @ts-ignore: decorator
 @inline function gemmChunk(B: i32, colPerImage: i32, dense: bool): i32 {
-  return dense ? B : chunkImages(B, colPerImage);
+  return dense ? B : im2colChunkImages(B, colPerImage);
 }
 
 /** The kernel covers the whole unpadded input: one output pixel, the column matrix is xᵀ. */

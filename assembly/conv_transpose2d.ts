@@ -5,7 +5,7 @@
 // A transposed convolution is the adjoint of Conv2d(Cout → Cin, same kernel/stride/padding) whose
 // output grid is H×W, so it reuses im2col/col2im with y as the image and x's H×W as the grid:
 //   forward   col[Kc, N] = Wᵀ · xc[Cin, N]   (Kc = Cout·kh·kw, xc = x channel-major, N = n·H·W for
-//             chunks of n images whose column matrix stays in L2: workspace.ts chunkImages)
+//             chunks of n images whose column matrix stays in L2: workspace.ts im2colChunkImages)
 //             y = bias + col2im(col)
 //   backward  col = im2col(dy);   dW[Cin, Kc] += xc · colᵀ;   dxc[Cin, N] = W · col → dx += dxc
 // Backward adds into dx, dw, db (zero them first); dx = 0 skips the input gradient.
@@ -21,7 +21,7 @@
 import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
-import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
+import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 
@@ -57,7 +57,7 @@ function addChannelBias(y: usize, bias: usize, B: i32, C: i32, HW: i32): void {
 export function convTranspose2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32,
 ): f64 {
-  const Kc = Cout * kh * kw, n = <f64>chunkImages(B, Kc * H * W) * <f64>H * <f64>W;
+  const Kc = Cout * kh * kw, n = <f64>im2colChunkImages(B, Kc * H * W) * <f64>H * <f64>W;
   const gemmBytes = workspaceBytes(<f64>Kc * n, <f64>Cin * n);
   if (!convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
   return Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout, true));
@@ -98,7 +98,7 @@ export function convTranspose2dForwardGemm(
   oph: i32, opw: i32, ws: usize,
 ): void {
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
-  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = chunkImages(B, Kc * H * W);
+  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = im2colChunkImages(B, Kc * H * W);
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));
   if (isDense(H, W, ph, pw, oph, opw)) {
     gemm(0, 0, B, Kc, Cin, x, Cin, w, Kc, y, Kc, 0, ws); // y = x · W
@@ -128,7 +128,7 @@ export function convTranspose2dBackward(
   oph: i32, opw: i32, ws: usize,
 ): void {
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
-  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = chunkImages(B, Kc * H * W);
+  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = im2colChunkImages(B, Kc * H * W);
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));
   if (db) channelSumsAdd(db, dy, B, Cout, HWo);
   if (isDense(H, W, ph, pw, oph, opw)) {

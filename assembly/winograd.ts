@@ -3,7 +3,7 @@
 // (m = 4) of the direct path's multiply-adds. F(4×4) rounds more (its transforms scale by up to 8
 // and 1/24; ~5× F(2×2)'s difference from the GEMM path, winograd.spec.ts); winogradTile picks the side.
 // Tile transforms: winograd_tiles.ts (m = 2), winograd4_tiles.ts (m = 4). Per chunk of nb images
-// (about CHUNK_FLOATS of transformed operands, so they stay small and warm: winograd_chunks.ts chunkTiles), with A = (m+2)²:
+// (about WINOGRAD_CHUNK_FLOATS of transformed operands, so they stay small and warm: winograd_chunks.ts chunkTiles), with A = (m+2)²:
 //   forward  V = Bᵀ x B (pad first),  Mξ[Cout, T] = Uξ[Cout, Cin] · Vξ[Cin, T],  y = Aᵀ M A + bias
 //            Uξ = (G w Gᵀ)ξ once per call; m = 2: G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
 //   dW       D = A dy Aᵀ,  dUξ[Cout, Cin] += Dξ · Vξᵀ over the chunks,  then dw += Gᵀ dU G
@@ -23,7 +23,7 @@ import { gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { channelSumsAddSimd } from "./im2col";
 import { activateInPlace } from "./act";
 import {
-  chunkImages, chunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64, tiles,
+  winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64, tiles,
   uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradGradOut, winogradOutput } from "./winograd_tiles";
@@ -42,7 +42,7 @@ export function winogradTile(H: i32, W: i32): i32 {
 /** Workspace bytes of winogradForward / winogradBackward with tile side m (f64: hostile shapes do not wrap). */
 export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, m: i32): f64 {
   const tH = Math.ceil(<f64>H / m), tW = Math.ceil(<f64>W / m), P = tH * tW, A = <f64>((m + 2) * (m + 2));
-  const nb = chunkImagesF64(<f64>B, P, chunkTiles(<i32>A, Cin, Cout)), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * uStrideF64(<f64>Cin, <f64>Cout);
+  const nb = winogradChunkImagesF64(<f64>B, P, chunkTiles(<i32>A, Cin, Cout)), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * uStrideF64(<f64>Cin, <f64>Cout);
   return partBytes(<f64>gemmScratchBytes() / 4) + 2 * partBytes(u) + partBytes(nb * cmax * (m * tH + 2) * (m * tW + 2) + 32) +
     2 * partBytes(A * cmax * Tp) + 576;
 }
@@ -194,7 +194,7 @@ export function winogradForward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, act: i32 = 0, slope: f32 = 0,
 ): void {
   const A = (m + 2) * (m + 2), u = wsU(ws), pad = wsNext(wsNext(u, A * uStride(Cin, Cout)), A * uStride(Cin, Cout));
-  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
+  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
   const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
   const v = wsNext(pad, nbMax * cmax * PH * PW + 32), mm = wsNext(v, A * cmax * Tp), s = wsNext(mm, A * cmax * Tp);
   if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
@@ -217,7 +217,7 @@ export function winogradBackward(
 ): void {
   if (db) channelSumsAddSimd(db, dy, B, Cout, H * W);
   const A = (m + 2) * (m + 2), u = wsU(ws), du = wsNext(u, A * uStride(Cin, Cout)), pad = wsNext(du, A * uStride(Cin, Cout));
-  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = chunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
+  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
   const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
   const v = wsNext(pad, nbMax * cmax * PH * PW + 32), d = wsNext(v, A * cmax * Tp), s = wsNext(d, A * cmax * Tp);
   if (dx) {

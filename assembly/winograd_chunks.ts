@@ -20,12 +20,12 @@ export const CHUNK_TILES: i32 = 512;
  * faster than 512, 256 tiles enc2.1 (48 → 48) 1.06×, mid.0 and up2 (48 ⇄ 96, 25 points) 1.03×, while
  * the 24-channel layers kept 512 (128 ran them 0.95–1.01×).
  */
-const CHUNK_FLOATS: i64 = 512 * 36 * 48;
+const WINOGRAD_CHUNK_FLOATS: i64 = 512 * 36 * 48;
 
-/** Tiles a chunk aims at for A transform points and Cin + Cout channels: CHUNK_FLOATS, 32 to CHUNK_TILES. */
+/** Tiles a chunk aims at for A transform points and Cin + Cout channels: WINOGRAD_CHUNK_FLOATS, 32 to CHUNK_TILES. */
 // @ts-ignore: decorator
 @inline export function chunkTiles(A: i32, Cin: i32, Cout: i32): i32 {
-  return <i32>min(<i64>CHUNK_TILES, max(<i64>32, CHUNK_FLOATS / (<i64>A * max(<i64>Cin + <i64>Cout, 1))));
+  return <i32>min(<i64>CHUNK_TILES, max(<i64>32, WINOGRAD_CHUNK_FLOATS / (<i64>A * max(<i64>Cin + <i64>Cout, 1))));
 }
 
 // @ts-ignore: decorator
@@ -45,16 +45,16 @@ const CHUNK_FLOATS: i64 = 512 * 36 * 48;
 
 /** Images per chunk for B images of P tiles, aiming at `target` tiles. */
 // @ts-ignore: decorator
-@inline export function chunkImages(B: i32, P: i32, target: i32): i32 { return min(B, max(1, target / P)); }
+@inline export function winogradChunkImages(B: i32, P: i32, target: i32): i32 { return min(B, max(1, target / P)); }
 
 /** Row stride (floats) of V, M, D: a chunk's tiles plus ≥ 4 floats of slack, a multiple of 4. */
 // @ts-ignore: decorator
 @inline export function tileStride(nb: i32, P: i32): i32 { return (nb * P + 7) & ~3; }
 
 // The same three in f64, for the workspace formulas (hostile shapes do not wrap).
-/** chunkImages in f64. */
+/** winogradChunkImages in f64. */
 // @ts-ignore: decorator
-@inline export function chunkImagesF64(B: f64, P: f64, target: i32): f64 { return Math.min(B, Math.max(1, Math.floor(<f64>target / P))); }
+@inline export function winogradChunkImagesF64(B: f64, P: f64, target: i32): f64 { return Math.min(B, Math.max(1, Math.floor(<f64>target / P))); }
 /** tileStride in f64. */
 // @ts-ignore: decorator
 @inline export function tileStrideF64(nb: f64, P: f64): f64 { return Math.floor((nb * P + 7) / 4) * 4; }

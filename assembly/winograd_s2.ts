@@ -9,7 +9,7 @@
 import { gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { activateInPlace } from "./act";
 import {
-  CHUNK_TILES, chunkImages, chunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64,
+  CHUNK_TILES, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64,
   tiles, uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
 import { s2PadSide, winogradS2Input, winogradS2Output, winogradT2Input, winogradT2Output } from "./winograd_s2_tiles";
@@ -54,7 +54,7 @@ const MIN_SAVED: i64 = 64;
 /** Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap). */
 export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool): f64 {
   const tH = <f64>s2Tiles(H, transposed), tW = <f64>s2Tiles(W, transposed), P = tH * tW;
-  const nb = chunkImagesF64(<f64>B, P, chunkTiles(25, Cin, Cout)), Tp = tileStrideF64(nb, P);
+  const nb = winogradChunkImagesF64(<f64>B, P, chunkTiles(25, Cin, Cout)), Tp = tileStrideF64(nb, P);
   const PH = <f64>s2Pad(<i32>tH, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
   return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(25 * uStrideF64(<f64>Cin, <f64>Cout)) + partBytes(nb * <f64>Cin * PH * PW + 32) +
     partBytes(25 * <f64>Cin * Tp) + partBytes(25 * <f64>Cout * Tp);
@@ -100,7 +100,7 @@ export function winogradS2Forward(
   act: i32 = 0, slope: f32 = 0,
 ): void {
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
-  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = chunkImages(B, P, chunkTiles(25, Cin, Cout)), Tp = tileStride(nbMax, P);
+  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(25, Cin, Cout)), Tp = tileStride(nbMax, P);
   const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
   const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
   winogradS2Kernel(u, w, Cout, Cin, transposed);
