@@ -30,6 +30,7 @@ import { BUILD_MODE, MODE_RELAXED } from "./mode";
 import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
+import { assertAligned16, assertConvShape } from "./checks";
 
 export const FAST_NONE: i32 = 0;      // im2col + GEMM
 export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
@@ -104,6 +105,8 @@ export function conv2dForwardAct(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize, act: i32, slope: f32,
 ): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
   // A constant condition: the strict and scalar builds compile none of the fast paths (no SIMD in scalar).
   if (BUILD_MODE == MODE_RELAXED) {
     const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
@@ -120,6 +123,8 @@ export function conv2dForwardGemm(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize, act: i32 = 0, slope: f32 = 0,
 ): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw;
   const dense = isDense(H, W, kh, kw, ph, pw), nb = gemmChunk(B, K * Ho * Wo, dense);
   const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(nb * Ho * Wo));
@@ -144,6 +149,8 @@ export function conv2dBackward(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,
 ): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
   if (BUILD_MODE == MODE_RELAXED) {
     const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
     if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws, winogradTile(H, W));
@@ -158,6 +165,8 @@ export function conv2dBackwardGemm(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,
 ): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw, HoWo = Ho * Wo;
   const dense = isDense(H, W, kh, kw, ph, pw), nb = gemmChunk(B, K * HoWo, dense);
   const col = wsCol(ws), dyc = wsTmp(ws, <usize>K * <usize>(nb * HoWo));

@@ -23,6 +23,7 @@ import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
+import { assertAligned16, assertConvTransposeShape } from "./checks";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 
 /** Whether convTranspose2dForward takes the Winograd path (winograd_s2.ts winogradS2Forward, transposed) for B images of this shape in this build. */
@@ -81,6 +82,8 @@ export function convTranspose2dForwardAct(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize, act: i32, slope: f32,
 ): void {
+  assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
+  assertAligned16(ws);
   // A constant condition: the strict and scalar builds compile no fast path.
   if (BUILD_MODE == MODE_RELAXED) {
     if (convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
@@ -97,6 +100,8 @@ export function convTranspose2dForwardGemm(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize,
 ): void {
+  assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
+  assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
   const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = im2colChunkImages(B, Kc * H * W);
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));
@@ -127,6 +132,8 @@ export function convTranspose2dBackward(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize,
 ): void {
+  assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
+  assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
   const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = im2colChunkImages(B, Kc * H * W);
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));

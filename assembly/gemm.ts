@@ -17,6 +17,7 @@
 
 import { BUILD_MODE, MODE_RELAXED, MODE_SCALAR, madd } from "./mode";
 import { MR, gemmPacked } from "./gemm_packed";
+import { assertAligned16 } from "./checks";
 
 // Below this many multiply-adds, packing costs more than it saves: use the reference loop.
 const SMALL_GEMM: i64 = 4096;
@@ -30,6 +31,8 @@ export function gemmRef(
   a: usize, lda: i32, b: usize, ldb: i32,
   c: usize, ldc: i32, accumulate: i32,
 ): void {
+  assert(M >= 0 && N >= 0 && K >= 0, "gemmRef: negative dimension");
+  assert(lda >= (transA ? M : K) && ldb >= (transB ? K : N) && ldc >= N, "gemmRef: leading dimension shorter than a stored row");
   const sai: usize = transA ? 1 : <usize>lda, sak: usize = transA ? <usize>lda : 1;
   const sbk: usize = transB ? 1 : <usize>ldb, sbj: usize = transB ? <usize>ldb : 1;
   for (let i = 0; i < M; i++) {
@@ -57,6 +60,9 @@ export function gemm(
   a: usize, lda: i32, b: usize, ldb: i32,
   c: usize, ldc: i32, accumulate: i32, scratch: usize,
 ): void {
+  assert(M >= 0 && N >= 0 && K >= 0, "gemm: negative dimension");
+  assert(lda >= (transA ? M : K) && ldb >= (transB ? K : N) && ldc >= N, "gemm: leading dimension shorter than a stored row");
+  assertAligned16(scratch);
   if (M <= 0 || N <= 0) return;
   // A constant condition: the scalar build compiles only the first branch (no v128 code at all).
   if (BUILD_MODE == MODE_SCALAR) {

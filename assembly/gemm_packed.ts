@@ -9,6 +9,7 @@
 // Scratch: gemmScratchBytes() bytes, 16-byte aligned, laid out below.
 
 import { madd } from "./mode";
+import { assertAligned16 } from "./checks";
 
 export const MR: i32 = 4;      // rows of the register tile
 export const NR: i32 = 8;      // columns of the register tile (2 × f32x4)
@@ -42,6 +43,10 @@ export function gemmScratchBytes(): usize {
  * past N come out as junk). Rows past M are not written (an edge tile in `scratch`, gemmScratchBytes()).
  */
 export function gemmPackedA(M: i32, N: i32, K: i32, pa: usize, b: usize, ldb: i32, c: usize, ldc: i32, scratch: usize): void {
+  assert(M >= 0 && N >= 0 && K >= 0, "gemmPackedA: negative dimension");
+  // C's junk columns up to N rounded up to NR must not reach into its next row.
+  assert(ldb >= N && ldc >= ((N + NR - 1) & ~(NR - 1)), "gemmPackedA: ldb < N or ldc < N rounded up to NR");
+  assertAligned16(scratch);
   const ldcB = <usize>ldc << 2, ldbB = <usize>ldb << 2, m4 = M & ~(MR - 1), tile = scratch + PACK_A_BYTES + PACK_B_BYTES;
   for (let jr = 0; jr < N; jr += NR) {
     const pb = b + (<usize>jr << 2), cj = c + (<usize>jr << 2);

@@ -21,6 +21,7 @@
 import { gemm } from "./gemm";
 import { gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { channelSumsAddSimd } from "./im2col";
+import { assertAligned16 } from "./checks";
 import { activateInPlace } from "./act";
 import {
   winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64, tiles,
@@ -193,6 +194,9 @@ function convChunk(
 export function winogradForward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, act: i32 = 0, slope: f32 = 0,
 ): void {
+  assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
+  assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winograd: negative count or empty image");
+  assertAligned16(ws);
   const A = (m + 2) * (m + 2), u = wsU(ws), pad = wsNext(wsNext(u, A * uStride(Cin, Cout)), A * uStride(Cin, Cout));
   const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
   const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
@@ -215,6 +219,9 @@ export function winogradForward(
 export function winogradBackward(
   dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32,
 ): void {
+  assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
+  assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winograd: negative count or empty image");
+  assertAligned16(ws);
   if (db) channelSumsAddSimd(db, dy, B, Cout, H * W);
   const A = (m + 2) * (m + 2), u = wsU(ws), du = wsNext(u, A * uStride(Cin, Cout)), pad = wsNext(du, A * uStride(Cin, Cout));
   const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);

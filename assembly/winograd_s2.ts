@@ -8,6 +8,7 @@
 
 import { gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { activateInPlace } from "./act";
+import { assertAligned16 } from "./checks";
 import {
   CHUNK_TILES, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64,
   tiles, uStride, uStrideF64, wsNext, wsU,
@@ -99,6 +100,9 @@ export function winogradS2Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
   act: i32 = 0, slope: f32 = 0,
 ): void {
+  assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winogradS2: negative count or empty image");
+  assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
+  assertAligned16(ws);
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
   const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(25, Cin, Cout)), Tp = tileStride(nbMax, P);
   const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
