@@ -19,6 +19,7 @@ export function activateInPlace(y: usize, n: i32, act: i32, slope: f32): void {
 
 /** y = max(x, 0). */
 export function reluForward(y: usize, x: usize, n: i32): void {
+  assert(n >= 0, "reluForward: n < 0");
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     const zero = f32x4.splat(0);
@@ -37,6 +38,7 @@ export function reluForward(y: usize, x: usize, n: i32): void {
 
 /** dx += dy · [y > 0]. */
 export function reluBackward(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0, "reluBackward: n < 0");
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     const zero = f32x4.splat(0);
@@ -54,6 +56,7 @@ export function reluBackward(dx: usize, dy: usize, y: usize, n: i32): void {
 
 /** y = x > 0 ? x : slope·x. */
 export function leakyReluForward(y: usize, x: usize, n: i32, slope: f32): void {
+  assert(n >= 0, "leakyReluForward: n < 0");
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     const zero = f32x4.splat(0), k = f32x4.splat(slope);
@@ -72,6 +75,7 @@ export function leakyReluForward(y: usize, x: usize, n: i32, slope: f32): void {
 
 /** dx += dy · (x > 0 ? 1 : slope). */
 export function leakyReluBackward(dx: usize, dy: usize, x: usize, n: i32, slope: f32): void {
+  assert(n >= 0, "leakyReluBackward: n < 0");
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     const zero = f32x4.splat(0), k = f32x4.splat(slope);
@@ -91,6 +95,7 @@ export function leakyReluBackward(dx: usize, dy: usize, x: usize, n: i32, slope:
 
 /** y = 1 / (1 + e^(−x)). */
 export function sigmoidForward(y: usize, x: usize, n: i32): void {
+  assert(n >= 0, "sigmoidForward: n < 0");
   let i = 0;
   if (BUILD_MODE == MODE_RELAXED) {
     const one = f32x4.splat(1);
@@ -107,6 +112,7 @@ export function sigmoidForward(y: usize, x: usize, n: i32): void {
 
 /** dx += dy · y · (1 − y). */
 export function sigmoidBackward(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0, "sigmoidBackward: n < 0");
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     const one = f32x4.splat(1);

@@ -19,6 +19,7 @@ export function adamStep(
   p: usize, g: usize, m: usize, v: usize, n: i32,
   lr: f64, beta1: f64, beta2: f64, eps: f64, weightDecay: f64, step: i32,
 ): void {
+  assert(n >= 0 && step >= 1, "adamStep: n < 0 or step < 1 (the bias corrections divide by 1 − β^step)");
   const bc1 = 1.0 - Math.pow(beta1, <f64>step);
   const bc2 = 1.0 - Math.pow(beta2, <f64>step);
   const negStepSize = <f32>(-(lr / bc1));
@@ -75,6 +76,7 @@ export function adamStepShare(rec: usize, lo: i32, hi: i32): void {
 
 /** Clears n gradient floats (one call for the whole gradient arena before each backward pass). */
 export function zeroGrad(g: usize, n: i32): void {
+  assert(n >= 0, "zeroGrad: n < 0");
   memory.fill(g, 0, <usize>n << 2);
 }
 

@@ -5,6 +5,7 @@ import { BUILD_MODE, MODE_SCALAR } from "./mode";
 
 /** y = a + b. */
 export function addForward(y: usize, a: usize, b: usize, n: i32): void {
+  assert(n >= 0, "addForward: n < 0");
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     for (; i + 4 <= n; i += 4) {
@@ -20,12 +21,14 @@ export function addForward(y: usize, a: usize, b: usize, n: i32): void {
 
 /** da += dy, db += dy (either may be 0 to skip). */
 export function addBackward(da: usize, db: usize, dy: usize, n: i32): void {
+  assert(n >= 0, "addBackward: n < 0");
   if (da) addInto(da, dy, n);
   if (db) addInto(db, dy, n);
 }
 
 /** d += g over n floats (also col2im's stride-1 rows and the channel-major gradient adds). */
 export function addInto(d: usize, g: usize, n: i32): void {
+  assert(n >= 0, "addInto: n < 0");
   let i = 0;
   if (BUILD_MODE != MODE_SCALAR) {
     for (; i + 4 <= n; i += 4) {

@@ -3,7 +3,7 @@
 // https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
 //
 // Both passes are GEMMs over chunks of images (N = images·Ho·Wo columns, as many images as keep the
-// column matrix in L2: workspace.ts chunkImages) on im2col's column matrix:
+// column matrix in L2: workspace.ts im2colChunkImages) on im2col's column matrix:
 //   forward   tmp[Cout, N]  = W[Cout, K] · col[K, N]            (K = Cin·kh·kw), then y = tmp + bias (→ NCHW)
 //   backward  dW[Cout, K]  += dYc[Cout, N] · col[K, N]ᵀ          (dYc = dy channel-major)
 //             dcol[K, N]    = W[Cout, K]ᵀ · dYc[Cout, N],  dx += col2im(dcol)
@@ -17,7 +17,7 @@
 // strict and scalar builds keep im2col + GEMM, so they stay bit-identical to each other):
 // Winograd F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) in general, direct SIMD loops (direct3x3.ts) when one side
 // has a single channel (the GEMMs would have one row or column). 3×3 stride-2 padding-1 convs run their
-// forward by the stride-2 Winograd (winograd.ts winogradS2Forward, 25 products per 2×2 tile instead of
+// forward by the stride-2 Winograd (winograd_s2.ts winogradS2Forward, 25 products per 2×2 tile instead of
 // 36) where that is fewer products, their backward by im2col + GEMM. Same results up to f32
 // rounding (winograd.spec.ts measures it); the workspace formula is the path's own (the stride-2
 // path's: the larger of its forward's and the GEMM backward's).
@@ -25,17 +25,17 @@
 import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
-import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
+import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
-import {
-  winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile, winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes,
-} from "./winograd";
+import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
+import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
+import { assertAligned16, assertConvShape } from "./checks";
 
 export const FAST_NONE: i32 = 0;      // im2col + GEMM
 export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
 export const FAST_DIRECT: i32 = 2;    // direct3x3.ts
-export const FAST_WINOGRAD_S2: i32 = 3; // winograd.ts winogradS2Forward; backward by im2col + GEMM
+export const FAST_WINOGRAD_S2: i32 = 3; // winograd_s2.ts winogradS2Forward; backward by im2col + GEMM
 
 /** The path conv2dForward / conv2dBackward take for B images of this shape in this build. */
 export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
@@ -52,12 +52,12 @@ export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32,
 }
 
 /**
- * Images per im2col + GEMM round: chunks whose column matrix stays in L2 (workspace.ts chunkImages);
+ * Images per im2col + GEMM round: chunks whose column matrix stays in L2 (workspace.ts im2colChunkImages);
  * the dense path runs the whole batch at once (it has no column matrix, and one image is one column).
  */
 // @ts-ignore: decorator
 @inline function gemmChunk(B: i32, colPerImage: i32, dense: bool): i32 {
-  return dense ? B : chunkImages(B, colPerImage);
+  return dense ? B : im2colChunkImages(B, colPerImage);
 }
 
 /** The kernel covers the whole unpadded input: one output pixel, the column matrix is xᵀ. */
@@ -105,6 +105,8 @@ export function conv2dForwardAct(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize, act: i32, slope: f32,
 ): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
   // A constant condition: the strict and scalar builds compile none of the fast paths (no SIMD in scalar).
   if (BUILD_MODE == MODE_RELAXED) {
     const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
@@ -121,6 +123,8 @@ export function conv2dForwardGemm(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize, act: i32 = 0, slope: f32 = 0,
 ): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw;
   const dense = isDense(H, W, kh, kw, ph, pw), nb = gemmChunk(B, K * Ho * Wo, dense);
   const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(nb * Ho * Wo));
@@ -145,6 +149,8 @@ export function conv2dBackward(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,
 ): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
   if (BUILD_MODE == MODE_RELAXED) {
     const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
     if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws, winogradTile(H, W));
@@ -159,6 +165,8 @@ export function conv2dBackwardGemm(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   ws: usize,
 ): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw, HoWo = Ho * Wo;
   const dense = isDense(H, W, kh, kw, ph, pw), nb = gemmChunk(B, K * HoWo, dense);
   const col = wsCol(ws), dyc = wsTmp(ws, <usize>K * <usize>(nb * HoWo));

@@ -5,7 +5,7 @@
 // A transposed convolution is the adjoint of Conv2d(Cout → Cin, same kernel/stride/padding) whose
 // output grid is H×W, so it reuses im2col/col2im with y as the image and x's H×W as the grid:
 //   forward   col[Kc, N] = Wᵀ · xc[Cin, N]   (Kc = Cout·kh·kw, xc = x channel-major, N = n·H·W for
-//             chunks of n images whose column matrix stays in L2: workspace.ts chunkImages)
+//             chunks of n images whose column matrix stays in L2: workspace.ts im2colChunkImages)
 //             y = bias + col2im(col)
 //   backward  col = im2col(dy);   dW[Cin, Kc] += xc · colᵀ;   dxc[Cin, N] = W · col → dx += dxc
 // Backward adds into dx, dw, db (zero them first); dx = 0 skips the input gradient.
@@ -14,18 +14,19 @@
 // x[B, Cin] · W[Cin, Cout·kh·kw]: the GEMMs run on x, y, dx, dy directly, without col2im / im2col.
 //
 // Relaxed build only, the 3×3 stride-2 padding-1 forward (the U-Nets' upsampling) runs by a Winograd
-// variant (winograd.ts winogradS2Forward, transposed: 25 products per 2×2 input pixels and channel pair instead
+// variant (winograd_s2.ts winogradS2Forward, transposed: 25 products per 2×2 input pixels and channel pair instead
 // of 36, no col2im) where it does fewer products; its backward stays im2col + GEMM. Same results up to
 // f32 rounding (winograd.spec.ts); the workspace covers both.
 
 import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
-import { workspaceBytes, wsCol, wsTmp, chunkImages } from "./workspace";
+import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
 import { BUILD_MODE, MODE_RELAXED } from "./mode";
-import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd";
+import { assertAligned16, assertConvTransposeShape } from "./checks";
+import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 
-/** Whether convTranspose2dForward takes the Winograd path (winograd.ts winogradS2Forward, transposed) for B images of this shape in this build. */
+/** Whether convTranspose2dForward takes the Winograd path (winograd_s2.ts winogradS2Forward, transposed) for B images of this shape in this build. */
 export function convTranspose2dWinograd(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
   if (BUILD_MODE != MODE_RELAXED) return false;
   return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradS2Pays(B, H, W, true);
@@ -57,7 +58,7 @@ function addChannelBias(y: usize, bias: usize, B: i32, C: i32, HW: i32): void {
 export function convTranspose2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32,
 ): f64 {
-  const Kc = Cout * kh * kw, n = <f64>chunkImages(B, Kc * H * W) * <f64>H * <f64>W;
+  const Kc = Cout * kh * kw, n = <f64>im2colChunkImages(B, Kc * H * W) * <f64>H * <f64>W;
   const gemmBytes = workspaceBytes(<f64>Kc * n, <f64>Cin * n);
   if (!convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
   return Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout, true));
@@ -81,6 +82,8 @@ export function convTranspose2dForwardAct(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize, act: i32, slope: f32,
 ): void {
+  assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
+  assertAligned16(ws);
   // A constant condition: the strict and scalar builds compile no fast path.
   if (BUILD_MODE == MODE_RELAXED) {
     if (convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
@@ -97,8 +100,10 @@ export function convTranspose2dForwardGemm(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize,
 ): void {
+  assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
+  assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
-  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = chunkImages(B, Kc * H * W);
+  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = im2colChunkImages(B, Kc * H * W);
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));
   if (isDense(H, W, ph, pw, oph, opw)) {
     gemm(0, 0, B, Kc, Cin, x, Cin, w, Kc, y, Kc, 0, ws); // y = x · W
@@ -127,8 +132,10 @@ export function convTranspose2dBackward(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize,
 ): void {
+  assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
+  assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
-  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = chunkImages(B, Kc * H * W);
+  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = im2colChunkImages(B, Kc * H * W);
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));
   if (db) channelSumsAdd(db, dy, B, Cout, HWo);
   if (isDense(H, W, ph, pw, oph, opw)) {

@@ -1,6 +1,6 @@
 // Conv2d 3×3, stride 1, padding 1 by direct SIMD loops, for the thin layers where a GEMM has one
 // row or one column of useful work: one input channel (a network's first conv, K = 9) or one output
-// channel (its last). Per image, the planes are padded once (winograd.ts padPlanes: one zero row and
+// channel (its last). Per image, the planes are padded once (winograd_chunks.ts padPlanes: one zero row and
 // column in front, a row stride PW ≥ W + 4), so every tap is an unaligned 4-lane load with no edge tests.
 //   forward  y[co] = bias[co] + Σ_ci Σ_k w[co, ci, k] · shift_k(x[ci])        (8 pixels of 4 channels, or
 //            4 pixels of 3 rows of one channel, per step)
@@ -12,7 +12,7 @@
 import { activateInPlace } from "./act";
 import { channelSumsAddSimd } from "./im2col";
 import { madd } from "./mode";
-import { padPlanes } from "./winograd";
+import { padPlanes } from "./winograd_chunks";
 import { align16 } from "./workspace";
 import { putRow } from "./winograd_tiles";
 import { put4 } from "./winograd4_tiles";

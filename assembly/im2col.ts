@@ -16,6 +16,11 @@ export function im2col(
   col: usize, x: usize, B: i32, C: i32, H: i32, W: i32, cStride: i32, bStride: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32,
 ): void {
+  assert(B >= 0 && C >= 0 && cStride >= H * W && bStride >= C * cStride, "im2col/col2im: plane or image stride shorter than its data");
+  assert(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0 && H + 2 * ph >= kh && W + 2 * pw >= kw, "im2col/col2im: bad kernel, stride or padding");
+  // Ho = (H + 2ph − kh) / sh + 1 without a division (a division could trap, so the release build would keep it).
+  assert((Ho - 1) * sh <= H + 2 * ph - kh && H + 2 * ph - kh < Ho * sh && (Wo - 1) * sw <= W + 2 * pw - kw && W + 2 * pw - kw < Wo * sw,
+    "im2col/col2im: Ho, Wo are not the conv's output size");
   const ld = <usize>B * <usize>Ho * <usize>Wo;
   let row: usize = 0;
   for (let c = 0; c < C; c++) {
@@ -64,7 +69,7 @@ export function im2col(
 
 /**
  * n zero floats at p. Rows are short (7 to 28 floats in our networks): an inline loop, not
- * memory.fill, whose per-call cost was most of im2col's time on them (also winograd.ts padPlanes).
+ * memory.fill, whose per-call cost was most of im2col's time on them (also winograd_chunks.ts padPlanes).
  */
 // @ts-ignore: decorator
 @inline export function zeroRun(p: usize, n: i32): void {
@@ -91,6 +96,11 @@ export function col2im(
   x: usize, col: usize, B: i32, C: i32, H: i32, W: i32, cStride: i32, bStride: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32,
 ): void {
+  assert(B >= 0 && C >= 0 && cStride >= H * W && bStride >= C * cStride, "im2col/col2im: plane or image stride shorter than its data");
+  assert(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0 && H + 2 * ph >= kh && W + 2 * pw >= kw, "im2col/col2im: bad kernel, stride or padding");
+  // Ho = (H + 2ph − kh) / sh + 1 without a division (a division could trap, so the release build would keep it).
+  assert((Ho - 1) * sh <= H + 2 * ph - kh && H + 2 * ph - kh < Ho * sh && (Wo - 1) * sw <= W + 2 * pw - kw && W + 2 * pw - kw < Wo * sw,
+    "im2col/col2im: Ho, Wo are not the conv's output size");
   const ld = <usize>B * <usize>Ho * <usize>Wo;
   let row: usize = 0;
   for (let c = 0; c < C; c++) {

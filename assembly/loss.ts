@@ -4,6 +4,7 @@
 
 /** mean((pred − target)²) */
 export function mseForward(pred: usize, target: usize, n: i32): f32 {
+  assert(n >= 0, "mseForward: n < 0");
   let s: f64 = 0;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
@@ -18,6 +19,7 @@ export function mseForward(pred: usize, target: usize, n: i32): f32 {
  * loss; divisor = the whole batch's count, which exceeds n when a thread does one slice of it).
  */
 export function mseBackward(dpred: usize, pred: usize, target: usize, n: i32, divisor: i32, scale: f32): void {
+  assert(n >= 0 && divisor >= 1, "mseBackward: n < 0 or divisor < 1");
   const k = <f32>(2.0 / <f64>divisor) * scale;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
@@ -27,6 +29,7 @@ export function mseBackward(dpred: usize, pred: usize, target: usize, n: i32, di
 
 /** mean(|pred − target|) */
 export function l1Forward(pred: usize, target: usize, n: i32): f32 {
+  assert(n >= 0, "l1Forward: n < 0");
   let s: f64 = 0;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
@@ -37,6 +40,7 @@ export function l1Forward(pred: usize, target: usize, n: i32): f32 {
 
 /** dpred += scale · sign(pred − target)/divisor (0 where equal, as torch.sign); divisor as mseBackward. */
 export function l1Backward(dpred: usize, pred: usize, target: usize, n: i32, divisor: i32, scale: f32): void {
+  assert(n >= 0 && divisor >= 1, "l1Backward: n < 0 or divisor < 1");
   const k = <f32>(1.0 / <f64>divisor) * scale;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;

@@ -3,7 +3,7 @@
 // Each part starts 16-byte aligned. Sizes come from the layer's shape; `*WorkspaceBytes` exports
 // let the host plan the workspace for the largest layer once, before a model is built.
 
-import { gemmScratchBytes } from "./gemm";
+import { gemmScratchBytes } from "./gemm_packed";
 
 // @ts-ignore: decorator
 @inline export function align16(bytes: usize): usize {
@@ -32,9 +32,9 @@ export function workspaceBytes(colFloats: f64, tmpFloats: f64): f64 {
 }
 
 /** Column-matrix floats a chunk of images aims at: 256 KiB, so im2col's output is still in L2 when the GEMM packs it. */
-export const CHUNK_FLOATS: i32 = 65536;
+export const IM2COL_CHUNK_FLOATS: i32 = 65536;
 
 /** Images per chunk for B images of `perImage` column-matrix floats each (at least one). */
-export function chunkImages(B: i32, perImage: i32): i32 {
-  return min(B, max(1, CHUNK_FLOATS / max(1, perImage)));
+export function im2colChunkImages(B: i32, perImage: i32): i32 {
+  return min(B, max(1, IM2COL_CHUNK_FLOATS / max(1, perImage)));
 }

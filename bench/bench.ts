@@ -70,7 +70,7 @@ say();
 interface Shape { name: string; call: GemmCall }
 const SHAPES: Shape[] = [];
 {
-  const chunk = (B: number, perImage: number) => Object.values(engines)[0]!.exports.chunkImages(B, perImage);
+  const chunk = (B: number, perImage: number) => Object.values(engines)[0]!.exports.im2colChunkImages(B, perImage);
   const all = [SEED, getArch("unet24")].flatMap((arch) => stepGemms(arch, 64, chunk).map((g) => ({ ...g, name: `${arch.name} ${g.name}` })));
   for (const { names: [first, ...rest], call, count } of distinctGemms(all)) {
     const arch = first.split(" ")[0];

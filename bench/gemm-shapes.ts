@@ -23,7 +23,7 @@ export interface GemmCall {
 const call = (transA: number, transB: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, accumulate: number): GemmCall =>
   ({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
 
-/** Images per im2col round for B images of `perImage` column-matrix floats: the engine's `chunkImages` export. */
+/** Images per im2col round for B images of `perImage` column-matrix floats: the engine's `im2colChunkImages` export. */
 export type ChunkImages = (B: number, perImage: number) => number;
 
 /** B images in chunks of `images`, as the layer code walks them: `count` chunks of n images each. */

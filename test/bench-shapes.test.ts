@@ -40,7 +40,7 @@ function transpile(source: string): string {
   }).outputText;
 }
 
-/** assembly/workspace.ts itself: the layer files take their image chunks (chunkImages) from it. */
+/** assembly/workspace.ts itself: the layer files take their image chunks (im2colChunkImages) from it. */
 const workspace: Layer = {};
 new Function("require", "exports", "min", "max", transpile(readFileSync(join(PACKAGE_ROOT, "assembly/workspace.ts"), "utf8")))(
   () => ({ gemmScratchBytes: () => 0 }), workspace, Math.min, Math.max);
@@ -89,7 +89,7 @@ const sorted = (calls: GemmCall[]) => calls.map(gemmKey).sort();
 test("bench/gemm-shapes.ts lists exactly the gemm() calls the conv layers issue, every architecture, batch 64 and 1", () => {
   for (const arch of Object.values(ARCHS)) {
     for (const B of [64, 1]) {
-      const listed = stepGemms(arch, B, workspace.chunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call));
+      const listed = stepGemms(arch, B, workspace.im2colChunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call));
       assert.deepEqual(sorted(listed), sorted(engineGemms(arch, B)), `${arch.name} at batch ${B} (transA,transB,M,N,K,lda,ldb,ldc,accumulate)`);
     }
   }
@@ -101,7 +101,7 @@ test("the comparison sees each layer file's dense path (a changed transpose ther
     assert.ok(src.includes(from), `expected ${from} in the layer source`);
     return src.replace(from, to);
   };
-  const seed = ARCHS.seed, listed = sorted(stepGemms(seed, 64, workspace.chunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call)));
+  const seed = ARCHS.seed, listed = sorted(stepGemms(seed, 64, workspace.im2colChunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call)));
   const conv = swapped(conv2dSource, "gemm(0, 1, Cout, B, K,", "gemm(0, 0, Cout, B, K,");
   assert.notDeepEqual(sorted(engineGemms(seed, 64, conv)), listed);
   const convT = swapped(convT2dSource, "gemm(0, 1, B, Cin, Kc,", "gemm(0, 0, B, Cin, Kc,");

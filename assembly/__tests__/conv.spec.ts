@@ -16,7 +16,7 @@ import {
   convTranspose2dForward, convTranspose2dBackward, convTranspose2dWorkspaceBytes,
 } from "../conv_transpose2d";
 import { BUILD_MODE, MODE_RELAXED } from "../mode";
-import { chunkImages } from "../workspace";
+import { im2colChunkImages } from "../workspace";
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic data
@@ -372,7 +372,7 @@ const CONV_SHAPES: i32[] = [
   3, 6, 9, 7, 5, 3, 3, 1, 1, 1, 1,
   2, 1, 7, 10, 6, 3, 3, 1, 1, 1, 1,
   2, 7, 6, 9, 1, 3, 3, 1, 1, 1, 1,
-  // Column matrices over workspace.ts's CHUNK_FLOATS: chunks of images with a remainder (2 + 2 + 1;
+  // Column matrices over workspace.ts's IM2COL_CHUNK_FLOATS: chunks of images with a remainder (2 + 2 + 1;
   // one image per chunk), the stride-2 rows long enough for im2col's 4-wide gathers.
   5, 16, 28, 28, 8, 3, 3, 2, 2, 1, 1,
   2, 8, 20, 20, 3, 5, 5, 1, 1, 2, 2,
@@ -394,7 +394,7 @@ const CONVT_SHAPES: i32[] = [
   3, 3, 5, 5, 5, 5, 5, 2, 2, 2, 2, 1, 1,     // 5×5 kernel, padding 2, output_padding 1
   1, 5, 7, 5, 3, 3, 2, 3, 2, 2, 1, 2, 0,     // padding 2×1, output_padding 2 (< stride 3)
   3, 5, 11, 13, 7, 3, 3, 2, 2, 1, 1, 0, 1,   // large enough for the packed GEMM
-  // Column matrices over CHUNK_FLOATS: chunks of 2 images and a remainder of 1 (col2im's 4-wide adds).
+  // Column matrices over IM2COL_CHUNK_FLOATS: chunks of 2 images and a remainder of 1 (col2im's 4-wide adds).
   3, 8, 14, 14, 16, 3, 3, 2, 2, 1, 1, 1, 1,
   // The model's own layers, batch 2.
   2, 64, 1, 1, 32, 7, 7, 1, 1, 0, 0, 0, 0,
@@ -404,10 +404,10 @@ const CONVT_SHAPES: i32[] = [
 
 describe("image chunks of the im2col paths", () => {
   it("the chunk shapes above do run in chunks, with a remainder", () => {
-    expect(chunkImages(5, 16 * 9 * 14 * 14)).toBe(2); // conv 16→8 stride 2 on 28×28: 2 + 2 + 1
-    expect(chunkImages(2, 8 * 25 * 20 * 20)).toBe(1); // conv 5×5 on 20×20: one image per chunk
-    expect(chunkImages(3, 16 * 9 * 14 * 14)).toBe(2); // transposed conv 8→16 on 14×14: 2 + 1
-    expect(chunkImages(64, 1 << 30)).toBe(1);          // never less than one image
+    expect(im2colChunkImages(5, 16 * 9 * 14 * 14)).toBe(2); // conv 16→8 stride 2 on 28×28: 2 + 2 + 1
+    expect(im2colChunkImages(2, 8 * 25 * 20 * 20)).toBe(1); // conv 5×5 on 20×20: one image per chunk
+    expect(im2colChunkImages(3, 16 * 9 * 14 * 14)).toBe(2); // transposed conv 8→16 on 14×14: 2 + 1
+    expect(im2colChunkImages(64, 1 << 30)).toBe(1);          // never less than one image
   });
 });
 

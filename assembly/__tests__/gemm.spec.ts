@@ -1,7 +1,8 @@
 // The SIMD GEMM against the scalar reference on random and awkward shapes, every transpose
 // variant, overwrite and accumulate. Strict build: bit-identical (same summation order, one rounding
 // per mul and per add). Relaxed build: fused multiply-add, so within a few ulp of the sum's scale.
-import { gemm, gemmPackedA, gemmRef, gemmScratchBytes, packedIndex } from "../gemm";
+import { gemm, gemmRef } from "../gemm";
+import { gemmPackedA, gemmScratchBytes, packedIndex } from "../gemm_packed";
 import { BUILD_MODE, MODE_RELAXED } from "../mode";
 
 let seed: u32 = 12345;

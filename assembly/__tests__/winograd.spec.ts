@@ -18,9 +18,9 @@ import {
   conv2dForward, conv2dBackward, conv2dForwardGemm, conv2dBackwardGemm, conv2dGemmWorkspaceBytes, conv2dPath,
   conv2dWorkspaceBytes, FAST_NONE, FAST_WINOGRAD, FAST_DIRECT, FAST_WINOGRAD_S2,
 } from "../conv2d";
-import {
-  winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile, padPlanes, winogradS2Forward, winogradS2WorkspaceBytes,
-} from "../winograd";
+import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "../winograd";
+import { winogradS2Forward, winogradS2WorkspaceBytes } from "../winograd_s2";
+import { padPlanes } from "../winograd_chunks";
 import {
   convTranspose2dForward, convTranspose2dForwardGemm, convTranspose2dBackward, convTranspose2dWinograd, convTranspose2dWorkspaceBytes,
 } from "../conv_transpose2d";

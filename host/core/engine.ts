@@ -29,7 +29,7 @@ export interface EngineExports {
   col2im(x: Ptr, col: Ptr, B: number, C: number, H: number, W: number, cStride: number, bStride: number,
     kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, Ho: number, Wo: number): void;
   /** Images per im2col + GEMM round of a conv layer whose column matrix holds perImage floats per image. */
-  chunkImages(B: number, perImage: number): number;
+  im2colChunkImages(B: number, perImage: number): number;
   conv2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number, kw: number,
     sh: number, sw: number, ph: number, pw: number): number;
   conv2dForward(y: Ptr, x: Ptr, w: Ptr, bias: Ptr, B: number, Cin: number, H: number, W: number, Cout: number,

@@ -1,0 +1,117 @@
+// What the two Winograd drivers share (winograd.ts: stride 1, winograd_s2.ts: stride 2): chunks of
+// whole images sized by their transformed operands (chunkTiles), the strides and parts of their
+// workspaces (U planes packed for gemm_packed.ts gemmPackedA, V and M rows), the zero-padded copy of a
+// chunk's planes (padPlanes; direct3x3.ts uses it too), and the point GEMMs M[ξ] = U[ξ] · V[ξ].
+
+import { gemmPackedA, gemmScratchBytes, packedIndex } from "./gemm_packed";
+import { copyRun, zeroRun } from "./im2col";
+import { align16 } from "./workspace";
+
+/**
+ * Most tiles per chunk (at least one image per chunk). 512 measured 1.02× faster than 1024 on unet24
+ * inference at batch 256 and 1.04× on its training step at batch 64 (A/B in one process).
+ */
+export const CHUNK_TILES: i32 = 512;
+
+/**
+ * Floats of transformed operands (V and M: A points × (Cin + Cout) channels per tile) a chunk aims
+ * at, ~3.4 MiB: 512 tiles of a 24 → 24 channel F(4×4) layer. Chunks are sized by these bytes rather
+ * than by tiles: on unet24 at batch 256, 128 tiles (these bytes at 96 → 96 channels) ran mid.1 1.13×
+ * faster than 512, 256 tiles enc2.1 (48 → 48) 1.06×, mid.0 and up2 (48 ⇄ 96, 25 points) 1.03×, while
+ * the 24-channel layers kept 512 (128 ran them 0.95–1.01×).
+ */
+const WINOGRAD_CHUNK_FLOATS: i64 = 512 * 36 * 48;
+
+/** Tiles a chunk aims at for A transform points and Cin + Cout channels: WINOGRAD_CHUNK_FLOATS, 32 to CHUNK_TILES. */
+// @ts-ignore: decorator
+@inline export function chunkTiles(A: i32, Cin: i32, Cout: i32): i32 {
+  return <i32>min(<i64>CHUNK_TILES, max(<i64>32, WINOGRAD_CHUNK_FLOATS / (<i64>A * max(<i64>Cin + <i64>Cout, 1))));
+}
+
+// @ts-ignore: decorator
+@inline export function tiles(n: i32, m: i32): i32 { return (n + m - 1) / m; }
+
+/**
+ * Floats between two ξ planes of U and dU: a plane of U is packed for gemmPackedA (rows padded to a
+ * multiple of 4) and dU is [Cout, Cin]; 16 more floats so the A planes do not fall on one cache set
+ * (96·96 floats is 9 × 4 KiB: the per-pair transforms, which touch all A planes, ran 6× slower on that stride).
+ */
+// @ts-ignore: decorator
+@inline export function uStride(Cin: i32, Cout: i32): i32 { return ((Cin + 3) & ~3) * ((Cout + 3) & ~3) + 16; }
+
+/** uStride in f64. */
+// @ts-ignore: decorator
+@inline export function uStrideF64(Cin: f64, Cout: f64): f64 { return Math.ceil(Cin / 4) * 4 * Math.ceil(Cout / 4) * 4 + 16; }
+
+/** Images per chunk for B images of P tiles, aiming at `target` tiles. */
+// @ts-ignore: decorator
+@inline export function winogradChunkImages(B: i32, P: i32, target: i32): i32 { return min(B, max(1, target / P)); }
+
+/** Row stride (floats) of V, M, D: a chunk's tiles plus ≥ 4 floats of slack, a multiple of 4. */
+// @ts-ignore: decorator
+@inline export function tileStride(nb: i32, P: i32): i32 { return (nb * P + 7) & ~3; }
+
+// The same three in f64, for the workspace formulas (hostile shapes do not wrap).
+/** winogradChunkImages in f64. */
+// @ts-ignore: decorator
+@inline export function winogradChunkImagesF64(B: f64, P: f64, target: i32): f64 { return Math.min(B, Math.max(1, Math.floor(<f64>target / P))); }
+/** tileStride in f64. */
+// @ts-ignore: decorator
+@inline export function tileStrideF64(nb: f64, P: f64): f64 { return Math.floor((nb * P + 7) / 4) * 4; }
+/** Bytes of a workspace part of `floats`, 16-byte aligned. */
+// @ts-ignore: decorator
+@inline export function partBytes(floats: f64): f64 { return Math.ceil(floats / 4) * 16; }
+
+/** The workspace's parts, in order (see winograd.ts's and winograd_s2.ts's headers). */
+// @ts-ignore: decorator
+@inline export function wsU(ws: usize): usize { return ws + align16(gemmScratchBytes()); }
+// @ts-ignore: decorator
+@inline export function wsNext(p: usize, floats: i32): usize { return p + align16(<usize>floats << 2); }
+
+/**
+ * dst[bl, c] = the H×W planes src[bl, c] (NCHW, nb images of C channels) with one zero row and
+ * column in front and zeros up to PH×PW behind, then 32 zero floats. Rows are short (28 floats in
+ * unet24): 4-lane loops, not memory.copy / memory.fill, whose per-call cost dominated here.
+ */
+export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i32, PH: i32, PW: i32): void {
+  const rowB = <usize>PW << 2;
+  let d = dst, s = src;
+  for (let pl = 0; pl < nb * C; pl++) {
+    zeroRun(d, PW);
+    d += rowB;
+    for (let y = 0; y < H; y++) {
+      store<f32>(d, 0);
+      copyRun(d + 4, s, W);
+      zeroRun(d + (<usize>(W + 1) << 2), PW - W - 1);
+      d += rowB;
+      s += <usize>W << 2;
+    }
+    zeroRun(d, (PH - H - 1) * PW);
+    d += <usize>(PH - H - 1) * rowB;
+  }
+  zeroRun(d, 32);
+}
+
+/**
+ * Zeroes the padding rows R.. of U's A planes (R×K each, packed: gemm_packed.ts packedIndex), so the point
+ * GEMMs' edge strips multiply zeros rather than a previous layer's leftovers.
+ */
+export function clearPadRows(u: usize, A: i32, R: i32, K: i32, xs: i32): void {
+  for (let xi = 0; xi < A; xi++) for (let r = R; r < ((R + 3) & ~3); r++) for (let k = 0; k < K; k++) {
+    store<f32>(u + (<usize>(xi * xs + packedIndex(r, k, K)) << 2), 0);
+  }
+}
+
+/**
+ * M[ξ] = U[ξ] · V[ξ] for the A transform points of a chunk of T tiles: U [A, Co, Ci] (packed, uStride
+ * apart), V [A, Ci, Tp], M [A, Co, Tp]. gemmPackedA reads V's columns up to T rounded up to 8 (≤ Tp,
+ * tileStride): those past T are zeroed first, so the junk columns it writes into M are finite.
+ */
+export function pointGemms(A: i32, u: usize, v: usize, mm: usize, Ci: i32, Co: i32, T: i32, Tp: i32, ws: usize): void {
+  const t8 = (T + 7) & ~7;
+  for (let row = 0; row < A * Ci; row++) for (let t = T; t < t8; t++) store<f32>(v + ((<usize>row * <usize>Tp + <usize>t) << 2), 0);
+  for (let xi = 0; xi < A; xi++) {
+    gemmPackedA(Co, T, Ci, u + ((<usize>(xi * uStride(Ci, Co))) << 2), v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
+      mm + ((<usize>(xi * Co * Tp)) << 2), Tp, ws);
+  }
+}

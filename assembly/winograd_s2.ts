@@ -1,0 +1,122 @@
+// Conv2d 3×3, stride 2, padding 1 ("S2") and ConvTranspose2d 3×3, stride 2, padding 1, output padding
+// 0 or 1 ("T2"), forward only, by the tiles of winograd_s2_tiles.ts: 25 products per tile and channel
+// pair where the GEMM paths do 36. Same chunks and workspace shape as the stride-1 forward
+// (winograd.ts; both from winograd_chunks.ts):
+// [GEMM scratch | U: 25·uStride | pad: nb·Cin·PH·PW + 32 | V: 25·Cin·Tp | M: 25·Cout·Tp] for
+// tH×tW tiles of the output (S2: 2×2 pixels each, PH = 4tH + 1, PW = 4tW + 1) or of the input (T2:
+// 2×2 input pixels each, PH = 2tH + 2, PW = 2tW + 2).
+
+import { gemmScratchBytes, packedIndex } from "./gemm_packed";
+import { activateInPlace } from "./act";
+import { assertAligned16 } from "./checks";
+import {
+  CHUNK_TILES, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64,
+  tiles, uStride, uStrideF64, wsNext, wsU,
+} from "./winograd_chunks";
+import { s2PadSide, winogradS2Input, winogradS2Output, winogradT2Input, winogradT2Output } from "./winograd_s2_tiles";
+
+/** Output side of a stride-2 padding-1 3×3 conv of side n. */
+// @ts-ignore: decorator
+@inline function s2Out(n: i32): i32 { return (n - 1) / 2 + 1; }
+
+/** Tiles along a side of n pixels (S2: n input pixels, its output's tiles; T2: n input pixels). */
+// @ts-ignore: decorator
+@inline function s2Tiles(n: i32, transposed: bool): i32 { return tiles(transposed ? n : s2Out(n), 2); }
+
+/** Padded plane side for t tiles. */
+// @ts-ignore: decorator
+@inline function s2Pad(t: i32, transposed: bool): i32 { return transposed ? 2 * t + 2 : s2PadSide(t); }
+
+/**
+ * Whether a stride-2 path pays for B images of H×W: fewer products than the GEMM path (25 per tile
+ * against 9 per output pixel for S2, per input pixel for T2), by at least MIN_SAVED per channel pair
+ * over the batch (the kernel transform, ~25 stores a pair, is paid once a call), on an image whose
+ * tiles fit a chunk. Tiles overhang odd sides: a 7×7 output takes 4×4 tiles, 0.91 of the direct
+ * products (41 saved an image), and still measured 1.15× faster on unet24's mid.0 at batch 256 (the
+ * transposed up2 1.05–1.13×); on seed's encoder.2 (16 → 32, 7×7 output) 0.94× at batch 1, 1.05× at 2,
+ * 1.15× at 4 to 16.
+ */
+export function winogradS2Pays(B: i32, H: i32, W: i32, transposed: bool): bool {
+  const n = transposed ? H : s2Out(H), m = transposed ? W : s2Out(W);
+  return fitsChunk(n, m) && <i64>B * <i64>(9 * n * m - 25 * tiles(n, 2) * tiles(m, 2)) >= MIN_SAVED;
+}
+
+/** Products a stride-2 Winograd call must save per channel pair (winogradS2Pays). */
+const MIN_SAVED: i64 = 64;
+
+/**
+ * An image's 2×2 tiles fit in one chunk (CHUNK_TILES, e.g. a 16×32 grid): the stride-2 paths chunk by whole
+ * images, and on larger images their transformed operands (25·(Cin + Cout) floats per tile, ~1.7× the
+ * GEMM path's column matrix) would outgrow the workspace the memory plan budgets for photo tiles.
+ */
+// @ts-ignore: decorator
+@inline function fitsChunk(n: i32, m: i32): bool { return <i64>tiles(n, 2) * <i64>tiles(m, 2) <= <i64>CHUNK_TILES; }
+
+/** Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap). */
+export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool): f64 {
+  const tH = <f64>s2Tiles(H, transposed), tW = <f64>s2Tiles(W, transposed), P = tH * tW;
+  const nb = winogradChunkImagesF64(<f64>B, P, chunkTiles(25, Cin, Cout)), Tp = tileStrideF64(nb, P);
+  const PH = <f64>s2Pad(<i32>tH, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
+  return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(25 * uStrideF64(<f64>Cin, <f64>Cout)) + partBytes(nb * <f64>Cin * PH * PW + 32) +
+    partBytes(25 * <f64>Cin * Tp) + partBytes(25 * <f64>Cout * Tp);
+}
+
+/**
+ * U[5i + j, co, ci] = (G g Gᵀ)ij with G's rows (row 1, row 1, row e, row 0 + row 2, row 2 − e):
+ * S2 g = w[co, ci] (w: [Cout, Cin, 3, 3]), e = 0; T2 g = w[ci, co] (w: [Cin, Cout, 3, 3]), e = 2 (its
+ * kernel meets the tile mirrored). The rows of g combined (q_i), then q_i's columns.
+ */
+export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32, transposed: bool): void {
+  const xs = uStride(Cin, Cout), step = <usize>xs << 2, e: usize = transposed ? 8 : 0, f: usize = 8 - e;
+  clearPadRows(u, 25, Cout, Cin, xs);
+  for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
+    const g = w + ((<usize>(transposed ? ci * Cout + co : co * Cin + ci) * 9) << 2), at = packedIndex(co, ci, Cin);
+    for (let i = 0; i < 5; i++) {
+      // Row r of g starts at g + 12r bytes: q_i = row 1, row 1, row e, row 0 + row 2, row 2 − e.
+      let q0: f32, q1: f32, q2: f32;
+      if (i < 2) { q0 = load<f32>(g, 12); q1 = load<f32>(g, 16); q2 = load<f32>(g, 20); }
+      else if (i == 3) { q0 = load<f32>(g) + load<f32>(g, 24); q1 = load<f32>(g, 4) + load<f32>(g, 28); q2 = load<f32>(g, 8) + load<f32>(g, 32); }
+      else {
+        const r = g + 3 * (i == 2 ? e : f);
+        q0 = load<f32>(r); q1 = load<f32>(r, 4); q2 = load<f32>(r, 8);
+      }
+      // Columns the same way: (q1, q1, q_e, q0 + q2, q_{2−e}).
+      const o = u + (<usize>(5 * i * xs + at) << 2);
+      store<f32>(o, q1);
+      store<f32>(o + step, q1);
+      store<f32>(o + 2 * step, transposed ? q2 : q0);
+      store<f32>(o + 3 * step, q0 + q2);
+      store<f32>(o + 4 * step, transposed ? q0 : q2);
+    }
+  }
+}
+
+/**
+ * S2: y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 2, padding 1) + bias;
+ * T2: y[B, Cout, 2H − 1 + oph, 2W − 1 + opw] = conv_transpose2d(x, w[Cin, Cout, 3, 3], stride 2,
+ * padding 1, output padding oph, opw) + bias. bias may be 0.
+ */
+export function winogradS2Forward(
+  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
+  act: i32 = 0, slope: f32 = 0,
+): void {
+  assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winogradS2: negative count or empty image");
+  assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
+  assertAligned16(ws);
+  const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
+  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(25, Cin, Cout)), Tp = tileStride(nbMax, P);
+  const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
+  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
+  winogradS2Kernel(u, w, Cout, Cin, transposed);
+  for (let b0 = 0; b0 < B; b0 += nbMax) {
+    const nb = min(nbMax, B - b0);
+    padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
+    if (transposed) winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
+    else winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
+    pointGemms(25, u, v, mm, Cin, Cout, nb * P, Tp, ws);
+    const yb = y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2);
+    if (transposed) winogradT2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+    else winogradS2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+    activateInPlace(yb, nb * Cout * Ho * Wo, act, slope);
+  }
+}
