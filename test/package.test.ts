@@ -66,7 +66,7 @@ test("the tarball holds what a user needs and nothing else", () => {
     assert.ok(files.includes(f), `${f} missing from the tarball`);
   }
   assert.equal(files.filter((f) => /^build\/denoise-.*\.wasm$/.test(f)).length, 5, "the five engine builds");
-  const stray = files.filter((f) => /^(test|bench|dist\/(test|bench)|assembly|examples|host(?!\/node\/baselines\.py$))\/|\.map$|\.ts$(?<!\.d\.ts)/.test(f));
+  const stray = files.filter((f) => /^(test|bench|dist\/(test|bench|tools)|assembly|examples|host(?!\/node\/baselines\.py$))\/|\.map$|\.ts$(?<!\.d\.ts)/.test(f));
   assert.deepEqual(stray, [], "tests, benchmarks, sources or source maps in the tarball");
   assert.ok(statSync(tarball).size < 4e6, `tarball ${statSync(tarball).size} bytes`);
 });
