@@ -4,7 +4,7 @@
 //   node dist/bench/web-screenshot.js [out.png]      (needs /usr/bin/chromium, or CHROMIUM_PATH)
 import { chromium } from "playwright-core";
 import { PACKAGE_ROOT } from "../host/node/files.js";
-import { startServer } from "../web/server.js";
+import { startServer } from "../tools/server.js";
 
 const out = process.argv[2] ?? `${PACKAGE_ROOT}docs/web.png`;
 const { server, url } = await startServer(0);

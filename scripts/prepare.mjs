@@ -23,7 +23,7 @@ function stale() {
   const newerEngine = engineSrc.find((f) => mtime(f) > oldestWasm);
   if (newerEngine) return `${newerEngine} is newer than ${wasm.find((w) => mtime(w) === oldestWasm)}`;
   // The host: each .ts compiled by tsconfig.json against its .js in dist/ (and the configs against them all).
-  const host = ["host", "web", "test", "bench"].flatMap(files);
+  const host = ["host", "web", "tools", "test", "bench"].flatMap(files);
   const js = (f) => join("dist", f.replace(/\.ts$/, ".js"));
   const old = host.find((f) => mtime(js(f)) < Math.max(mtime(f), mtime("tsconfig.json"), mtime("tsconfig.browser.json")));
   return old ? `${js(old)} is missing or older than its sources` : undefined;

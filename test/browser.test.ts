@@ -24,7 +24,7 @@ import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { PACKAGE_ROOT, readSafetensors } from "../host/node/files.js";
 import { Trainer } from "../host/core/train.js";
 import { archOf, applyWeights, weightsDigest } from "../host/core/weights.js";
-import { startServer } from "../web/server.js";
+import { startServer } from "../tools/server.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUT = `${PACKAGE_ROOT}test-output/`;

@@ -62,11 +62,11 @@ after(() => {
 });
 
 test("the tarball holds what a user needs and nothing else", () => {
-  for (const f of ["package.json", "README.md", "bin/denoise-wasm.js", "dist/host/browser.js", "dist/host/browser.d.ts", "dist/host/node/index.js", "dist/host/node/index.d.ts", "dist/host/cli/main.js", "dist/host/browser-thread.js", "web/index.html", "data/digits-test.idx.gz", "data/digits-train.idx.gz", ...Object.values(SHIPPED_MODELS)]) {
+  for (const f of ["package.json", "README.md", "bin/denoise-wasm.js", "dist/host/browser.js", "dist/host/browser.d.ts", "dist/host/node/index.js", "dist/host/node/index.d.ts", "dist/host/cli/main.js", "host/node/baselines.py", "dist/host/browser-thread.js", "web/index.html", "data/digits-test.idx.gz", "data/digits-train.idx.gz", ...Object.values(SHIPPED_MODELS)]) {
     assert.ok(files.includes(f), `${f} missing from the tarball`);
   }
   assert.equal(files.filter((f) => /^build\/denoise-.*\.wasm$/.test(f)).length, 5, "the five engine builds");
-  const stray = files.filter((f) => /^(test|bench\/(?!photos\/baselines\.py)|dist\/(test|bench)|assembly|examples|host)\/|\.map$|\.ts$(?<!\.d\.ts)/.test(f));
+  const stray = files.filter((f) => /^(test|bench|dist\/(test|bench|tools)|assembly|examples|host(?!\/node\/baselines\.py$))\/|\.map$|\.ts$(?<!\.d\.ts)/.test(f));
   assert.deepEqual(stray, [], "tests, benchmarks, sources or source maps in the tarball");
   assert.ok(statSync(tarball).size < 4e6, `tarball ${statSync(tarball).size} bytes`);
 });

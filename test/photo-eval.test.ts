@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { luma } from "../host/core/image.js";
 import { noisyPhoto, photoSeed, psnr8, to8 } from "../host/core/photoeval.js";
 import { pixelsSha256 } from "../host/node/baselines.js";
+import { BASELINES_SCRIPT, PACKAGE_ROOT } from "../host/node/files.js";
 import { decodePngPlanes } from "../host/node/png.js";
 import { craftPng } from "./pngcraft.js";
 import { runCli } from "./helpers.js";
@@ -157,9 +158,15 @@ test("bad input: one line, exit 1, nothing written", () => {
   console.log(`# ${cases.length} bad inputs: one line each, exit 1, nothing written`);
 });
 
+test("the baselines script is where the compiled CLI looks for it (without it --baselines auto falls back to the cache silently)", () => {
+  assert.equal(BASELINES_SCRIPT, join(PACKAGE_ROOT, "host", "node", "baselines.py"));
+  assert.ok(existsSync(BASELINES_SCRIPT), `${BASELINES_SCRIPT} missing`);
+  assert.match(readFileSync(BASELINES_SCRIPT, "utf8"), /^#!\/usr\/bin\/python3\n/);
+});
+
 const skimage = spawnSync("/usr/bin/python3", ["-c", "import skimage.restoration, skimage.metrics, numpy, PIL"], { stdio: "ignore" }).status === 0;
 
-test("with scikit-image: --baselines auto runs bench/photos/baselines.py; --write-cache gives the same numbers through the cache", { skip: !skimage && "no scikit-image in /usr/bin/python3" }, () => {
+test("with scikit-image: --baselines auto runs host/node/baselines.py; --write-cache gives the same numbers through the cache", { skip: !skimage && "no scikit-image in /usr/bin/python3" }, () => {
   const cache = join(tmp, "written.json");
   const a = evalImages(photos, "--write-cache", "--cache", cache, "--json", "--per-image", "--sigma", "15,35");
   assert.equal(a.code, 0, a.err);

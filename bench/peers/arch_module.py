@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 
 class FromArch(nn.Module):
-    """Our architecture JSON (host/arch.ts) as a PyTorch module. A conv named "enc1.0" is stored at
+    """Our architecture JSON (host/core/arch.ts) as a PyTorch module. A conv named "enc1.0" is stored at
     self.enc1["0"], so its parameters are enc1.0.weight / enc1.0.bias as in our files. A layer with
     an `id` saves its output; {"type": "add", "with": id} adds that saved output ("input": the
     network input). For unet24 this is: 3x3 convs (padding 1, stride 2 going down), leaky ReLU 0.1,

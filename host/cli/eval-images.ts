@@ -2,7 +2,7 @@
 // folder of photos. Each photo (luma rounded to 8 bits) gets a seeded 8-bit noisy copy per σ
 // (host/core/photoeval.ts, seeded by its path relative to DIR), which the model denoises in tiles as
 // `denoise` does; PSNR / SSIM of the noisy input, the model and the classical baselines
-// (host/node/baselines.ts: scikit-image through bench/photos/baselines.py, or the cache) go into one
+// (host/node/baselines.ts: scikit-image through host/node/baselines.py, or the cache) go into one
 // table of means per σ. Everything a user can get wrong is checked before any work or output.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,7 +37,7 @@ const shown = (p: string) => {
   return r && !r.startsWith("..") && !isAbsolute(r) ? r : p;
 };
 
-/** The protocol's TV weights are given at these σ; the script interpolates others (bench/photos/baselines.py). */
+/** The protocol's TV weights are given at these σ; the script interpolates others (host/node/baselines.py). */
 const TV_SIGMAS = [15, 25, 50];
 
 export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Promise<void> {

@@ -36,7 +36,7 @@ export function evalCommand(prog: Command): void {
     .option("--sigma <list>", "--images: comma list of noise σ on the 0–255 scale", sigmaList, [15, 25, 50])
     .option("--per-image", "--images: also a row per photo and σ")
     .option("--save <dir>", "--images: write <name>_clean.png, <name>_s<σ>_noisy.png and <name>_s<σ>_ours.png (8-bit gray) here")
-    .addOption(new Option("--baselines <how>", "--images: nl-means / tv / wavelet computed by scikit-image (bench/photos/baselines.py) when python3 has it, else from --cache (auto); only from --cache (cache); none (off)")
+    .addOption(new Option("--baselines <how>", "--images: nl-means / tv / wavelet computed by scikit-image (host/node/baselines.py) when python3 has it, else from --cache (auto); only from --cache (cache); not at all, shown as – (off)")
       .choices(["auto", "cache", "off"]).default("auto"))
     .addOption(new Option("--cache <file>", "--images: baselines cache, used when its entry's noisy pixels hash as ours").default(DEFAULT_BASELINES, "data/photos/baselines.json"))
     .option("--write-cache", "--images: merge the baselines scikit-image computed into the --cache file")

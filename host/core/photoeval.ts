@@ -41,7 +41,7 @@ export function photoSeed(relPath: string): number {
 /**
  * PSNR (psnr8) and SSIM of an H×W result against the clean 8-bit photo, the result rounded and
  * clipped to 8 bits first. SSIM sees both as k/255 in f64 (an f32 k/255 is off by up to 3e-8), so it
- * equals scikit-image's structural_similarity(clean8, out8, data_range=255) to rounding (bench/photos/baselines.py).
+ * equals scikit-image's structural_similarity(clean8, out8, data_range=255) to rounding (host/node/baselines.py).
  */
 export function scorePhoto(out: ArrayLike<number>, clean: ArrayLike<number>, H: number, W: number): Score {
   const out8 = Float64Array.from(out, to8), clean8 = Float64Array.from(clean, to8);

@@ -1,6 +1,6 @@
 // The results of `eval --images` as a table: a row per σ (the mean over the photos) and, on request,
 // one per photo and σ; columns the noisy input, the model and the classical baselines
-// (bench/photos/baselines.py), each "PSNR dB / SSIM". A baseline that was not computed is "–" (null
+// (host/node/baselines.py), each "PSNR dB / SSIM". A baseline that was not computed is "–" (null
 // in JSON), and a mean is given only when every photo has the column: a mean over some of the photos
 // would not compare with the other columns.
 import type { Score } from "./eval.js";

@@ -1,5 +1,5 @@
 // The classical baselines of `eval --images` (non-local means, TV, wavelet): computed by
-// bench/photos/baselines.py with scikit-image when a Python here has it, else looked up in a cache
+// host/node/baselines.py with scikit-image when a Python here has it, else looked up in a cache
 // file holding the script's earlier output (data/photos/baselines.json: the shipped test photos).
 // Every entry carries the SHA-256 of the noisy 8-bit pixels it was computed on; eval takes a cached
 // entry only when its own noisy pixels hash the same, so a changed photo or noise generator can never

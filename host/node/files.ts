@@ -20,10 +20,10 @@ export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, SHIPPED_MODELS.digits);
 /** The shipped photo model (the default of `denoise`). */
 export const DEFAULT_PHOTO_WEIGHTS = join(PACKAGE_ROOT, SHIPPED_MODELS.photo);
 
-/** Classical baselines of the shipped test photos, as bench/photos/baselines.py printed them. */
+/** Classical baselines of the shipped test photos, as host/node/baselines.py printed them. */
 export const DEFAULT_BASELINES = join(PACKAGE_ROOT, "data", "photos", "baselines.json");
 /** The script that computes those baselines with scikit-image. */
-export const BASELINES_SCRIPT = join(PACKAGE_ROOT, "bench", "photos", "baselines.py");
+export const BASELINES_SCRIPT = join(PACKAGE_ROOT, "host", "node", "baselines.py");
 
 /** `path`, or the shipped model `dflt` when none is given (a one-line error if it is missing). */
 export function weightsOrDefault(path: string | undefined, dflt = DEFAULT_WEIGHTS): string {

@@ -24,7 +24,7 @@ which is the same number; "noisy" gives both programs' scores of the noisy input
 they agree. "noisy_sha256" is the SHA-256 of the noisy PNG's decoded 8-bit pixels (row-major, one
 byte each): eval uses a cached entry only when its own noisy pixels hash the same.
 
-    /usr/bin/python3 bench/photos/baselines.py DIR [--jobs 1|2] [--quiet]
+    /usr/bin/python3 host/node/baselines.py DIR [--jobs 1|2] [--quiet]
 """
 import argparse, hashlib, json, os, re, sys, time
 

