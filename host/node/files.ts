@@ -67,6 +67,23 @@ export function readFileChecked(path: string): Buffer {
   }
 }
 
+/** A file's first `bytes` bytes (fewer when it is shorter) and its size, with one-line errors. */
+export function readHeadChecked(path: string, bytes: number): { head: Buffer; size: number } {
+  const size = fileSize(path), head = Buffer.alloc(Math.min(size, bytes));
+  let off = 0;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      for (let got = 1; off < head.length && got > 0; off += got) got = readSync(fd, head, off, head.length - off, off);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    fileError(path, `cannot read (${why(e)})`);
+  }
+  return { head: head.subarray(0, off), size };
+}
+
 /**
  * Writes a file so that readers see the old content or the new one, never a part: the data goes to
  * a temporary file beside it, is flushed to disk (fsync), and is renamed over the target; the
