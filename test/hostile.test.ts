@@ -187,6 +187,10 @@ const cases: Case[] = [
   { kind: "bomb", args: D(file("truncated.jpg", goodJpeg.subarray(0, goodJpeg.length >> 1))), re: /truncated\.jpg: corrupt JPEG/, outputs: [p] },
   { kind: "bomb", args: D(file("truncated-head.jpg", goodJpeg.subarray(0, 40))), re: /truncated-head\.jpg: corrupt JPEG \(no frame header\)/, outputs: [p] },
   { kind: "bomb", args: ["denoise", digit, file("truncated-2.jpg", goodJpeg.subarray(0, goodJpeg.length - 200)), "-o", dir("two-out"), "--weights", weights, "--quiet"], re: /truncated-2\.jpg: corrupt JPEG/, outputs: [join(tmp, "cases", "two-out", "digit.png")] },
+  // several inputs, the last one bad: refused from its header before the model loads, or when its data is decoded after the first was denoised; either way no output of the first
+  { kind: "png", args: ["denoise", digit, file("later-depth.png", Buffer.concat([sig, ihdr(28, 28, 4, 2), chunk("IDAT", zeros(42, 28)), iend])), "-o", dir("later-out"), "--weights", weights, "--quiet"], re: /later-depth\.png: corrupt PNG \(bit depth 4 is not allowed for colour type 2\)$/m, outputs: [join(tmp, "cases", "later-out", "digit.png")] },
+  { kind: "png", args: ["denoise", digit, file("later-crc.png", badCrc), "-o", dir("later-out"), "--weights", weights, "--quiet"], re: /later-crc\.png: corrupt PNG \(CRC error in the IDAT chunk at byte 33\)/, outputs: [join(tmp, "cases", "later-out", "digit.png")] },
+  { kind: "png", args: ["denoise", digit, file("later/digit.png", good), "-o", dir("twin-out"), "--weights", weights, "--quiet"], re: /digit\.png and .*later[/\\]digit\.png would both be written to .*twin-out[/\\]digit\.png/, outputs: [join(tmp, "cases", "twin-out", "digit.png")] },
   { kind: "bomb", args: ["noise", file("noise-bomb.jpg", jpegSized(8000, 8000)), "-o", p, "--type", "gaussian"], re: /noise-bomb\.jpg: JPEG declares 8000×8000 pixels/, outputs: [p] },
   // photo folders: 10 000 tiny files; an unreadable file where every photo must be read (eval refuses)
   { kind: "photos", args: T("--images", tinyFolder), re: /many-tiny: no usable PNG or JPEG photos \(10000 skipped: .*is smaller than 48×48, …\)/ },
