@@ -154,7 +154,7 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
 
 test("--help marks required options and gives --level's defaults", () => {
   const noise = runCli(["noise", "--help"]).out.replace(/\s+/g, " ");
-  assert.match(noise, /-o, --out <path> output PNG \(required\)/);
+  assert.match(noise, /-o, --out <path> output file \(\.png, \.jpg\) \(required\)/);
   assert.match(noise, /--type <type> noise: .* \(required\)/);
   assert.match(noise, /--level <x> .*\(default: gaussian 0\.5, salt-pepper 0\.04, speckle 1, poisson 10\)/);
   assert.match(runCli(["denoise", "--help"]).out.replace(/\s+/g, " "), /-o, --out <path> .* \(required\)/);
