@@ -4,7 +4,7 @@
 // and channel, rounded and clipped to 8 bits; PSNR over all three channels of the 8-bit result.
 //   node --experimental-wasm-relaxed-simd dist/bench/colour.js [--sigma 15,25,50] [--weights W] [DIR]
 import { basename } from "node:path";
-import { DEFAULT_MAX_MEMORY_MIB, denoiseWithWeights } from "../host/core/denoise.js";
+import { DEFAULT_MAX_MEMORY_MIB, denoiseWeights, denoiseWith } from "../host/core/denoise.js";
 import { COLOUR_METHODS, type PlanarImage } from "../host/core/image.js";
 import { noisyPhoto, psnr8Planes, to8 } from "../host/core/photoeval.js";
 import { openNodeEngine, nodePool } from "../host/node/engine.js";
@@ -16,7 +16,7 @@ const args = process.argv.slice(2), opt = (k: string) => (args.includes(k) ? arg
 const sigmas = (opt("--sigma") ?? "15,25,50").split(",").map(Number);
 const weights = opt("--weights") ?? DEFAULT_PHOTO_WEIGHTS;
 const dir = args[0] ?? `${PACKAGE_ROOT}data/photos/test`;
-const st = readSafetensors(weights);
+const model = denoiseWeights(readSafetensors(weights), weights);
 const engine = await openNodeEngine({ threads: true }), pool = await nodePool(engine, 2);
 const photos = listImages(dir).map((f) => ({ name: basename(f), img: readImagePlanes(f) })).filter((p) => p.img.planes.length === 3);
 const sum: Record<string, number[]> = {};
@@ -29,7 +29,7 @@ try {
       const noisy: PlanarImage = { width: img.width, height: img.height, planes: clean.map((p, c) => noisyPhoto(p, s, 1000 * c + name.length)) };
       const row = [psnr8Planes(noisy.planes, clean)];
       for (const colour of COLOUR_METHODS) {
-        const out = denoiseWithWeights(st, weights, noisy, { engine, pool, tile: "auto", maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20, colour });
+        const out = denoiseWith(model, noisy, { engine, pool, tile: "auto", maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20, colour });
         row.push(psnr8Planes(out.planes, clean));
       }
       (sum[s] ??= row.map(() => 0)).forEach((_, i) => (sum[s][i] += row[i] / photos.length));

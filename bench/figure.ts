@@ -3,7 +3,7 @@
 // one PNG per σ in docs/.
 //   node --experimental-wasm-relaxed-simd dist/bench/figure.js [photo] [σ,σ,…]
 import { join } from "node:path";
-import { DEFAULT_MAX_MEMORY_MIB, denoiseWithWeights } from "../host/core/denoise.js";
+import { DEFAULT_MAX_MEMORY_MIB, denoiseWeights, denoiseWith } from "../host/core/denoise.js";
 import type { PlanarImage } from "../host/core/image.js";
 import { noisyPhoto, psnr8Planes, to8 } from "../host/core/photoeval.js";
 import { Canvas } from "../host/node/canvas.js";
@@ -22,12 +22,12 @@ const crop = (p: Float32Array) => {
   return out.map(to8);
 };
 const clean: PlanarImage = { width: CROP, height: CROP, planes: full.planes.map(crop) };
-const st = readSafetensors(DEFAULT_PHOTO_WEIGHTS);
+const model = denoiseWeights(readSafetensors(DEFAULT_PHOTO_WEIGHTS), DEFAULT_PHOTO_WEIGHTS);
 const engine = await openNodeEngine({ threads: true }), pool = await nodePool(engine, 2);
 try {
   for (const s of sigmas) {
     const noisy: PlanarImage = { ...clean, planes: clean.planes.map((p, c) => noisyPhoto(p, s, 7 + c)) };
-    const out = denoiseWithWeights(st, DEFAULT_PHOTO_WEIGHTS, noisy, { engine, pool, tile: "auto", maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20 });
+    const out = denoiseWith(model, noisy, { engine, pool, tile: "auto", maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20 });
     const panels: [string, PlanarImage][] = [
       [`NOISY S=${s}: ${psnr8Planes(noisy.planes, clean.planes).toFixed(2)} DB`, noisy],
       [`DENOISED: ${psnr8Planes(out.planes, clean.planes).toFixed(2)} DB`, out],

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodePng } from "../host/node/png.js";
+import { readImagePlanes } from "../host/node/images.js";
 import { readSafetensors } from "../host/node/files.js";
 import { editSafetensorsHeader, idxFile as idx, makeData, runCli } from "./helpers.js";
 import { craftPng } from "./pngcraft.js";
@@ -55,7 +55,7 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
   assert.doesNotMatch(r.err, /engine:/, "the engine line without --verbose");
   r = run("denoise", digit, "-o", out, "--weights", weights, "--verbose", "--quiet");
   assert.match(r.err, /^engine: (relaxed|strict|scalar) build \(.*\), \d+ threads?$/m);
-  const den = decodePng(readFileSync(out), out);
+  const den = readImagePlanes(out);
   assert.deepEqual([den.width, den.height], [37, 23]);
   r = run("denoise", digit, out, "-o", join(tmp, "many"), "--quiet");
   assert.equal(r.code, 0, r.err);
@@ -83,7 +83,7 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
   assert.match(r.err, /epoch 1\/2 \d+\/128 \d+ img\/s run ETA/, "the first epoch's ETA covers the run");
   assert.match(r.err, /epoch 1\/2: .*test PSNR \d/);
   assert.ok(metrics.train.every((e: { valPsnr: number }) => e.valPsnr > 5));
-  assert.ok(decodePng(readFileSync(join(res, "grid_gaussian.png")), "grid").width > 12 * 28);
+  assert.ok(readImagePlanes(join(res, "grid_gaussian.png")).width > 12 * 28);
 });
 
 test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
@@ -154,7 +154,7 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
 
 test("--help marks required options and gives --level's defaults", () => {
   const noise = runCli(["noise", "--help"]).out.replace(/\s+/g, " ");
-  assert.match(noise, /-o, --out <path> output PNG \(required\)/);
+  assert.match(noise, /-o, --out <path> output file \(\.png, \.jpg\) \(required\)/);
   assert.match(noise, /--type <type> noise: .* \(required\)/);
   assert.match(noise, /--level <x> .*\(default: gaussian 0\.5, salt-pepper 0\.04, speckle 1, poisson 10\)/);
   assert.match(runCli(["denoise", "--help"]).out.replace(/\s+/g, " "), /-o, --out <path> .* \(required\)/);

@@ -3,12 +3,12 @@
 // trained on such files too (--clip 0.5); one trained only on unclipped noise gets ~14.5 dB here.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { psnr } from "../host/core/metrics.js";
 import { PACKAGE_ROOT, readImages } from "../host/node/files.js";
-import { decodePng, writeGrayPng } from "../host/node/png.js";
+import { readImagePlanes, writeImagePlanes } from "../host/node/images.js";
 import { runCli } from "./helpers.js";
 
 test("noise → PNG → denoise --model digits: gaussian σ 0.5 digits come back above 19.5 dB", () => {
@@ -20,7 +20,7 @@ test("noise → PNG → denoise --model digits: gaussian σ 0.5 digits come back
     const c = Float32Array.from(set.pixels.subarray(i * P, (i + 1) * P), (v) => v / 255);
     clean.push(c);
     const p = join(dir, `d${i}.png`), q = join(dir, `n${i}.png`);
-    writeGrayPng(p, { width: set.cols, height: set.rows, data: c });
+    writeImagePlanes(p, { width: set.cols, height: set.rows, planes: [c] });
     const r = runCli(["noise", p, "-o", q, "--type", "gaussian", "--seed", String(i + 1), "--build", "strict"]);
     assert.equal(r.code, 0, r.err);
     noisy.push(q);
@@ -29,7 +29,7 @@ test("noise → PNG → denoise --model digits: gaussian σ 0.5 digits come back
   assert.equal(r.code, 0, r.err);
   let before = 0, after = 0;
   for (let i = 0; i < N; i++) {
-    const n = decodePng(readFileSync(noisy[i]), noisy[i]).data, d = decodePng(readFileSync(join(out, `n${i}.png`)), "out").data;
+    const n = readImagePlanes(noisy[i]).planes[0], d = readImagePlanes(join(out, `n${i}.png`)).planes[0];
     before += psnr(n, clean[i], P) / N;
     after += psnr(d, clean[i], P) / N;
   }

@@ -3,9 +3,10 @@
 // 10 000 tiny files or with unreadable files, a photo model given to the digits, malformed weights
 // files and checkpoints, bad flags, runs that diverge.
 // Every case must end with one line on stderr naming the problem, exit ≠ 0, no crash (no signal, no
-// stack trace), no output file (not even a partial or temporary one), and a peak RSS under a bound
-// (measured in the child by an --import hook). Valid but unusual PNGs (palette, 16-bit, alpha,
-// interlaced, sub-byte) must denoise, each equal to the plain 8-bit gray version of the same image.
+// stack trace), no output file (not even a partial or temporary one, nor that of a good input before
+// the bad one), and a peak RSS under a bound (measured in the child by an --import hook). Valid but
+// unusual PNGs (palette, 16-bit, alpha, interlaced, sub-byte) must denoise, each equal to the plain
+// 8-bit gray version of the same image; `noise` takes JPEG and colour PNG and writes colour.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -17,7 +18,7 @@ import jpeg from "jpeg-js";
 import { gzipSync, deflateSync } from "node:zlib";
 import { DEFAULT_DATA } from "../host/node/files.js";
 import { readIdx, readSafetensors } from "../host/node/files.js";
-import { decodePng } from "../host/node/png.js";
+import { readImagePlanes } from "../host/node/images.js";
 import { encodeSafetensors, type Tensor } from "../host/core/safetensors.js";
 import { CLI, editSafetensorsHeader, idxFile, makeData, runCli } from "./helpers.js";
 import { chunk, craftPng, type CraftOptions } from "./pngcraft.js";
@@ -186,6 +187,11 @@ const cases: Case[] = [
   { kind: "bomb", args: D(file("truncated.jpg", goodJpeg.subarray(0, goodJpeg.length >> 1))), re: /truncated\.jpg: corrupt JPEG/, outputs: [p] },
   { kind: "bomb", args: D(file("truncated-head.jpg", goodJpeg.subarray(0, 40))), re: /truncated-head\.jpg: corrupt JPEG \(no frame header\)/, outputs: [p] },
   { kind: "bomb", args: ["denoise", digit, file("truncated-2.jpg", goodJpeg.subarray(0, goodJpeg.length - 200)), "-o", dir("two-out"), "--weights", weights, "--quiet"], re: /truncated-2\.jpg: corrupt JPEG/, outputs: [join(tmp, "cases", "two-out", "digit.png")] },
+  // several inputs, the last one bad: refused from its header before the model loads, or when its data is decoded after the first was denoised; either way no output of the first
+  { kind: "png", args: ["denoise", digit, file("later-depth.png", Buffer.concat([sig, ihdr(28, 28, 4, 2), chunk("IDAT", zeros(42, 28)), iend])), "-o", dir("later-out"), "--weights", weights, "--quiet"], re: /later-depth\.png: corrupt PNG \(bit depth 4 is not allowed for colour type 2\)$/m, outputs: [join(tmp, "cases", "later-out", "digit.png")] },
+  { kind: "png", args: ["denoise", digit, file("later-crc.png", badCrc), "-o", dir("later-out"), "--weights", weights, "--quiet"], re: /later-crc\.png: corrupt PNG \(CRC error in the IDAT chunk at byte 33\)/, outputs: [join(tmp, "cases", "later-out", "digit.png")] },
+  { kind: "png", args: ["denoise", digit, file("later/digit.png", good), "-o", dir("twin-out"), "--weights", weights, "--quiet"], re: /digit\.png and .*later[/\\]digit\.png would both be written to .*twin-out[/\\]digit\.png/, outputs: [join(tmp, "cases", "twin-out", "digit.png")] },
+  { kind: "bomb", args: ["noise", file("noise-bomb.jpg", jpegSized(8000, 8000)), "-o", p, "--type", "gaussian"], re: /noise-bomb\.jpg: JPEG declares 8000×8000 pixels/, outputs: [p] },
   // photo folders: 10 000 tiny files; an unreadable file where every photo must be read (eval refuses)
   { kind: "photos", args: T("--images", tinyFolder), re: /many-tiny: no usable PNG or JPEG photos \(10000 skipped: .*is smaller than 48×48, …\)/ },
   { kind: "photos", args: ["eval", "--images", mixedFolder, "--weights", PHOTO_WEIGHTS, "--baselines", "off", "--quiet"], re: /mixed[/\\]c-truncated\.jpg: corrupt JPEG/ },
@@ -319,27 +325,46 @@ test("valid but unusual PNGs (palette, 16-bit, alpha, interlaced, sub-byte) deno
   ];
   const outDir = join(tmp, "unusual-out");
   const inputs = kinds.map(([name, opts, f]) => file(join("unusual", `${name}.png`), craftPng(opts, f)));
-  // A half-transparent RGBA image: alpha over black halves the gray levels.
+  // A half-transparent RGBA image: the gray plane denoises as gray8, alpha is kept.
   inputs.push(file(join("unusual", "rgba-half.png"), craftPng({ width: 28, height: 28, colorType: 6, bitDepth: 8 }, (x, y) => [at(x, y), at(x, y), at(x, y), 128])));
   const run = runCli(["denoise", ...inputs, "-o", outDir, "--weights", weights, "--quiet"]);
   assert.equal(run.code, 0, run.err);
-  const outs = new Map(readdirSync(outDir).map((f) => [f.replace(/\.png$/, ""), decodePng(readFileSync(join(outDir, f)), f)]));
+  const outs = new Map(readdirSync(outDir).map((f) => [f.replace(/\.png$/, ""), readImagePlanes(join(outDir, f))]));
   const ref = outs.get("gray8")!;
   let worst = 0;
   for (const [name] of kinds) {
     const img = outs.get(name);
     assert.ok(img, `${name}: no output`);
-    assert.deepEqual([img.width, img.height], [28, 28], name);
+    assert.deepEqual([img.width, img.height, img.planes.length, !!img.alpha], [28, 28, 1, false], name);
     let d = 0;
-    for (let i = 0; i < 784; i++) d = Math.max(d, Math.abs(img.data[i] - ref.data[i]) * 255);
+    for (let i = 0; i < 784; i++) d = Math.max(d, Math.abs(img.planes[0][i] - ref.planes[0][i]) * 255);
     worst = Math.max(worst, d);
     assert.ok(d <= 1.0001, `${name}: differs from the 8-bit gray result by ${d} gray levels`);
   }
   const half = outs.get("rgba-half")!;
-  let diff = 0;
-  for (let i = 0; i < 784; i++) diff += Math.abs(half.data[i] - ref.data[i]);
-  assert.ok(diff > 1, "alpha was ignored");
+  assert.ok(half.alpha?.every((a) => a === Math.fround(128 / 255)), "alpha not kept");
+  for (let i = 0; i < 784; i++) assert.ok(Math.abs(half.planes[0][i] - ref.planes[0][i]) * 255 <= 1.0001, "the gray plane of a half-transparent image differs");
   console.log(`# ${kinds.length + 1} unusual PNG encodings denoised through the CLI; ${kinds.length} equal the 8-bit gray result within ${worst.toFixed(0)} gray level(s)`);
+});
+
+test("noise takes what denoise takes: a colour PNG (alpha kept) and a JPEG, written in colour as PNG or JPEG", () => {
+  const colour = (x: number, y: number) => [(x * 9) % 256, (y * 11) % 256, ((x + y) * 5) % 256];
+  const rgba = file(join("noise", "rgba.png"), craftPng({ width: 40, height: 30, colorType: 6, bitDepth: 8 }, (x, y) => [...colour(x, y), 100 + x]));
+  const jpg = file(join("noise", "colour.jpg"), Buffer.from(jpeg.encode({ width: 40, height: 30, data: Uint8Array.from({ length: 4 * 1200 }, (_, i) => (i % 4 === 3 ? 255 : colour((i >> 2) % 40, Math.floor((i >> 2) / 40))[i % 4])) }, 95).data));
+  const runs: [string, string][] = [[rgba, "rgba-noisy.png"], [jpg, "jpg-noisy.png"], [jpg, "jpg-noisy.jpg"]];
+  for (const [input, name] of runs) {
+    const out = join(tmp, "noise-out", name);
+    const r = runCli(["noise", input, "-o", out, "--type", "gaussian", "--level", "0.2", "--seed", "5", "--build", "strict"]);
+    assert.equal(r.code, 0, r.err);
+    const src = readImagePlanes(input), img = readImagePlanes(out);
+    assert.deepEqual([img.width, img.height, img.planes.length], [40, 30, 3], name);
+    assert.equal(!!img.alpha, !!src.alpha && !name.endsWith(".jpg"), `${name}: alpha`);
+    if (img.alpha) assert.ok(img.alpha.every((a, i) => a === src.alpha![i]), `${name}: alpha changed`);
+    let moved = 0;
+    img.planes.forEach((p, c) => p.forEach((v, i) => (moved += Math.abs(v - src.planes[c][i]))));
+    assert.ok(moved / 3600 > 0.05, `${name}: mean change ${moved / 3600}, no noise added?`);
+  }
+  console.log(`# noise on a colour RGBA PNG and a colour JPEG: colour PNG (alpha kept) and JPEG outputs`);
 });
 
 test("images of 1 × 1, 1 × 100 000 and 100 000 × 1 pixels denoise to their own size; a photo folder with unreadable files among good ones trains on the good ones, one capped warning list", () => {
@@ -350,7 +375,7 @@ test("images of 1 × 1, 1 × 100 000 and 100 000 × 1 pixels denoise to their ow
   const run = runCli(["denoise", ...inputs, "-o", outDir, "--weights", weights, "--quiet"]);
   assert.equal(run.code, 0, run.err);
   for (const [w, h] of sizes) {
-    const img = decodePng(readFileSync(join(outDir, `e${w}x${h}.png`)), "out");
+    const img = readImagePlanes(join(outDir, `e${w}x${h}.png`));
     assert.deepEqual([img.width, img.height], [w, h]);
   }
   const denoiseS = (performance.now() - t0) / 1000;

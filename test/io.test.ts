@@ -13,7 +13,7 @@ import { median3, psnr, ssim } from "../host/core/metrics.js";
 import { Model } from "../host/core/model.js";
 import { openNodeEngine } from "../host/node/engine.js";
 import { readIdx, readImages, readSafetensors, saveWeights } from "../host/node/files.js";
-import { decodePng, encodeGrayPng, MAX_PIXELS } from "../host/node/png.js";
+import { decodePngPlanes, encodePngPlanes, MAX_PIXELS } from "../host/node/png.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "../host/core/safetensors.js";
 import { applyWeights } from "../host/core/weights.js";
 import { diff, GOLDEN, goldenF32, idxFile } from "./helpers.js";
@@ -64,26 +64,22 @@ test("IDX: bad files give one-line errors naming the problem", () => {
   assert.throws(() => readImages(join(tmp, "labels-as-images")), /has 3 dimensions \(count, rows, cols\), this one has 1/);
 });
 
-/** Expected gray value of a crafted pixel. */
-function luma(r: number, g: number, b: number, a: number, max: number): number {
-  return ((0.299 * r + 0.587 * g + 0.114 * b) / max) * (a / max);
-}
-
-test("PNG: every kind decodes to the right gray values (8/16-bit, sub-byte, palette, alpha, interlaced)", () => {
+test("PNG: every kind decodes to the right planes and alpha (8/16-bit, sub-byte, palette, alpha, interlaced)", () => {
   const W = 11, H = 7; // odd sizes exercise interlace passes and sub-byte row padding
   const v = (x: number, y: number, max: number) => Math.round((((x * 7 + y * 13) % 17) / 16) * max);
-  const kinds: { name: string; png: Buffer; expect: (x: number, y: number) => number }[] = [];
+  // expect: the pixel's samples in [0, 1], one per plane, then alpha (when the kind has any transparency)
+  const kinds: { name: string; png: Buffer; expect: (x: number, y: number) => number[] }[] = [];
   for (const interlace of [false, true]) {
     for (const depth of [1, 2, 4, 8, 16] as const) {
       const max = 2 ** depth - 1;
-      kinds.push({ name: `gray ${depth}-bit${interlace ? " interlaced" : ""}`, png: craftPng({ width: W, height: H, colorType: 0, bitDepth: depth, interlace }, (x, y) => [v(x, y, max)]), expect: (x, y) => v(x, y, max) / max });
+      kinds.push({ name: `gray ${depth}-bit${interlace ? " interlaced" : ""}`, png: craftPng({ width: W, height: H, colorType: 0, bitDepth: depth, interlace }, (x, y) => [v(x, y, max)]), expect: (x, y) => [v(x, y, max) / max] });
     }
     for (const depth of [8, 16] as const) {
       const max = 2 ** depth - 1;
       const rgb = (x: number, y: number) => [v(x, y, max), v(y, x, max), v(x + 3, y, max)];
-      kinds.push({ name: `rgb ${depth}${interlace ? " i" : ""}`, png: craftPng({ width: W, height: H, colorType: 2, bitDepth: depth, interlace }, rgb), expect: (x, y) => luma(...(rgb(x, y) as [number, number, number]), max, max) });
-      kinds.push({ name: `rgba ${depth}${interlace ? " i" : ""}`, png: craftPng({ width: W, height: H, colorType: 6, bitDepth: depth, interlace }, (x, y) => [...rgb(x, y), v(x, 2 * y, max)]), expect: (x, y) => luma(...(rgb(x, y) as [number, number, number]), v(x, 2 * y, max), max) });
-      kinds.push({ name: `gray+alpha ${depth}${interlace ? " i" : ""}`, png: craftPng({ width: W, height: H, colorType: 4, bitDepth: depth, interlace }, (x, y) => [v(x, y, max), v(y, x, max)]), expect: (x, y) => (v(x, y, max) / max) * (v(y, x, max) / max) });
+      kinds.push({ name: `rgb ${depth}${interlace ? " i" : ""}`, png: craftPng({ width: W, height: H, colorType: 2, bitDepth: depth, interlace }, rgb), expect: (x, y) => rgb(x, y).map((c) => c / max) });
+      kinds.push({ name: `rgba ${depth}${interlace ? " i" : ""}`, png: craftPng({ width: W, height: H, colorType: 6, bitDepth: depth, interlace }, (x, y) => [...rgb(x, y), v(x, 2 * y, max)]), expect: (x, y) => [...rgb(x, y), v(x, 2 * y, max)].map((c) => c / max) });
+      kinds.push({ name: `gray+alpha ${depth}${interlace ? " i" : ""}`, png: craftPng({ width: W, height: H, colorType: 4, bitDepth: depth, interlace }, (x, y) => [v(x, y, max), v(y, x, max)]), expect: (x, y) => [v(x, y, max) / max, v(y, x, max) / max] });
     }
     const palette: [number, number, number][] = Array.from({ length: 16 }, (_, i) => [i * 16, 255 - i * 16, (i * 40) % 256]);
     const alpha = Array.from({ length: 16 }, (_, i) => 255 - i * 10);
@@ -91,24 +87,34 @@ test("PNG: every kind decodes to the right gray values (8/16-bit, sub-byte, pale
       kinds.push({
         name: `palette ${depth}-bit + tRNS${interlace ? " i" : ""}`,
         png: craftPng({ width: W, height: H, colorType: 3, bitDepth: depth, interlace, palette, alpha }, (x, y) => [(x + y) % 16]),
-        expect: (x, y) => luma(...palette[(x + y) % 16], alpha[(x + y) % 16], 255),
+        expect: (x, y) => [...palette[(x + y) % 16], alpha[(x + y) % 16]].map((c) => c / 255),
       });
     }
   }
   for (const k of kinds) {
-    const img = decodePng(k.png, k.name);
-    assert.deepEqual([img.width, img.height], [W, H], k.name);
+    const img = decodePngPlanes(k.png, k.name), planes = img.alpha ? [...img.planes, img.alpha] : img.planes;
+    assert.deepEqual([img.width, img.height, planes.length], [W, H, k.expect(0, 0).length], k.name);
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      assert.ok(Math.abs(img.data[y * W + x] - k.expect(x, y)) < 1e-6, `${k.name} at ${x},${y}: ${img.data[y * W + x]} vs ${k.expect(x, y)}`);
+      const e = k.expect(x, y);
+      planes.forEach((p, c) => assert.ok(Math.abs(p[y * W + x] - e[c]) < 1e-6, `${k.name} plane ${c} at ${x},${y}: ${p[y * W + x]} vs ${e[c]}`));
     }
   }
   console.log(`# ${kinds.length} PNG kinds decoded exactly`);
 });
 
-test("PNG: 8-bit gray round trip, and bad files are refused before allocating", () => {
-  const img = { width: 9, height: 5, data: Float32Array.from({ length: 45 }, (_, i) => i / 44) };
-  const back = decodePng(encodeGrayPng(img), "rt");
-  for (let i = 0; i < 45; i++) assert.equal(back.data[i], Math.fround(Math.round(img.data[i] * 255) / 255));
+test("PNG: 8-bit round trip of every kind written, and bad files are refused before allocating", () => {
+  const ramp = (k: number) => Float32Array.from({ length: 45 }, (_, i) => ((i * (k + 1)) % 45) / 44);
+  for (const img of [
+    { width: 9, height: 5, planes: [ramp(0)] },
+    { width: 9, height: 5, planes: [ramp(0)], alpha: ramp(3) },
+    { width: 9, height: 5, planes: [ramp(0), ramp(1), ramp(2)] },
+    { width: 9, height: 5, planes: [ramp(0), ramp(1), ramp(2)], alpha: ramp(3) },
+  ]) {
+    const back = decodePngPlanes(encodePngPlanes(img), "rt");
+    const want = img.alpha ? [...img.planes, img.alpha] : img.planes, got = back.alpha ? [...back.planes, back.alpha] : back.planes;
+    assert.equal(got.length, want.length);
+    want.forEach((p, c) => { for (let i = 0; i < 45; i++) assert.equal(got[c][i], Math.fround(Math.round(p[i] * 255) / 255)); });
+  }
   const good = craftPng({ width: 4, height: 4, colorType: 0, bitDepth: 8 }, () => [1]);
   const huge = Buffer.from(good);
   huge.writeUInt32BE(100000, 16); huge.writeUInt32BE(100000, 20);
@@ -120,7 +126,7 @@ test("PNG: 8-bit gray round trip, and bad files are refused before allocating", 
     ["truncated", good.subarray(0, good.length - 20), /corrupt PNG/],
     ["bad CRC", badCrc, /corrupt PNG/],
   ];
-  for (const [name, bytes, re] of cases) assert.throws(() => decodePng(bytes, name), (e: Error) => re.test(e.message) && !e.message.includes("\n"), name);
+  for (const [name, bytes, re] of cases) assert.throws(() => decodePngPlanes(bytes, name), (e: Error) => re.test(e.message) && !e.message.includes("\n"), name);
 });
 
 test("safetensors: round trip, and malformed files are refused with the reason", () => {

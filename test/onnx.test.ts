@@ -297,7 +297,7 @@ test("export --onnx writes the encoder's bytes atomically; bad input is one line
   for (const [k, t] of seed.st.tensors) withAdam.set(`optimizer.exp_avg.${k}`, t).set(`optimizer.exp_avg_sq.${k}`, t);
   const adamFile = join(tmp, "adam.safetensors"), seedOut = join(tmp, "seed.onnx");
   writeFileSync(adamFile, encodeSafetensors(withAdam, { ...seed.st.metadata, "optimizer.step": "5" }));
-  r = runCli(["export", "--weights", adamFile, "--onnx", seedOut]);
+  r = runCli(["export", "--model", adamFile, "--onnx", seedOut]);
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(readFileSync(seedOut), Buffer.from(encodeOnnx(seed.arch, seed.st.tensors, { producerVersion: version })));
 
@@ -309,16 +309,17 @@ test("export --onnx writes the encoder's bytes atomically; bad input is one line
     if (file) assert.ok(!existsSync(file), `${file} written`);
   };
   const none = join(tmp, "none.onnx");
-  fails(["--weights", join(tmp, "missing.safetensors"), "--onnx", none], /missing\.safetensors: cannot read \(no such file\)/, none);
+  fails(["--model", join(tmp, "missing.safetensors"), "--onnx", none], /missing\.safetensors: cannot read \(no such file\)/, none);
   const junk = join(tmp, "junk.safetensors");
   writeFileSync(junk, "not a weights file");
-  fails(["--weights", junk, "--onnx", none], /junk\.safetensors: /, none);
+  fails(["--model", junk, "--onnx", none], /junk\.safetensors: /, none);
   const extra = join(tmp, "extra.safetensors");
   writeFileSync(extra, encodeSafetensors(new Map(seed.st.tensors).set("encoder.9.weight", { shape: [1], data: new Float32Array(1) }), seed.st.metadata));
-  fails(["--weights", extra, "--onnx", none], /unexpected tensor 'encoder\.9\.weight': architecture seed has no such parameter/, none);
+  fails(["--model", extra, "--onnx", none], /unexpected tensor 'encoder\.9\.weight': architecture seed has no such parameter/, none);
   mkdirSync(join(tmp, "adir"));
   fails(["--onnx", join(tmp, "adir")], /adir: cannot write \(EISDIR\)/);
   fails(["--onnx", join(tmp, "junk.safetensors", "x.onnx")], /x\.onnx: cannot write \((ENOTDIR|EEXIST)\)/);
   fails(["--onnx", " "], /--onnx needs a file path/);
+  fails(["--model", "photo", "--weights", adamFile, "--onnx", none], /give --model or --weights, not both/, none);
   fails([], /required option '--onnx <path>'/);
 });

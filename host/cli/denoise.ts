@@ -1,14 +1,15 @@
 // `denoise-wasm denoise`: PNG or JPEG images of any size through a model, in tiles of bounded memory (the
 // same output as one whole-image pass: host/core/tiles.ts), colour kept (each colour plane through
 // the model), alpha kept; written as 8-bit PNGs of the input's kind (gray, gray + alpha, RGB, RGBA).
+// Every input is checked from its header before the engine loads, read and decoded once when its
+// turn comes, and the outputs appear together at the end (StagedFiles): a bad input leaves none.
 import { Option, type Command } from "commander";
 import { UserError } from "../core/errors.js";
 import { basename, extname, join } from "node:path";
-import { denoiseWithWeights } from "../core/denoise.js";
+import { denoiseWeights, denoiseWith } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
-import { archOf } from "../core/weights.js";
-import { modelFile, readSafetensors } from "../node/files.js";
-import { readImagePlanes, writeImagePlanes } from "../node/images.js";
+import { modelFile, readSafetensors, StagedFiles } from "../node/files.js";
+import { encodeImagePlanes, readImageHeader, readImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
 import { buildOption, givenBy, requiredOption, ensembleOption, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
@@ -38,20 +39,22 @@ export function denoiseCommand(prog: Command): void {
         throw new UserError(`-o ${f.out}: ${inputs.length} inputs are written into a directory; give a directory path, not an image file name`);
       }
       if (f.weights && givenBy(cmd)("model")) throw new UserError("give --model or --weights, not both");
-      // All inputs valid before any output (each is decoded once more when its turn comes, so
-      // only one image is held at a time).
-      for (const p of inputs) readImagePlanes(p);
-      const weights = modelFile(f.weights ?? f.model);
-      const st = readSafetensors(weights);
-      archOf(st, weights, "seed"); // a bad architecture is refused before the engine loads
+      const targets = inputs.map((path) => (toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png")));
+      const twin = targets.findIndex((t, i) => targets.indexOf(t) !== i);
+      if (twin >= 0) throw new UserError(`${inputs[targets.indexOf(targets[twin])]} and ${inputs[twin]} would both be written to ${targets[twin]}`);
+      // Every input's header checked before anything is loaded or written.
+      for (const p of inputs) readImageHeader(p);
+      const file = modelFile(f.weights ?? f.model);
+      const weights = denoiseWeights(readSafetensors(file), file); // architecture and parameters checked before the engine loads
       const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: !f.verbose });
       const progress = stderrProgress(f.quiet, "tiles");
-      const written: string[] = [];
+      const staged = new StagedFiles();
+      let written: string[];
       try {
-        for (const path of inputs) {
+        inputs.forEach((path, i) => {
           const img = readImagePlanes(path);
           let bar: ReturnType<typeof progress> | undefined, label = "";
-          const out = denoiseWithWeights(st, weights, img, {
+          const out = denoiseWith(weights, img, {
             engine, pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, colour: f.colour, clamp: f.clamp, ensemble: f.ensemble,
             plane: (c, of) => {
               if (bar) bar.done(`${label}: done`);
@@ -61,10 +64,12 @@ export function denoiseCommand(prog: Command): void {
             progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
           });
           bar?.done(`${label}: ${img.width}×${img.height} denoised`);
-          const target = toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png");
-          writeImagePlanes(target, out);
-          written.push(target);
-        }
+          staged.stage(targets[i], encodeImagePlanes(targets[i], out));
+        });
+        written = staged.commit();
+      } catch (e) {
+        staged.discard();
+        throw e;
       } finally {
         pool?.close();
       }

@@ -7,16 +7,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
-import { denoiseWithWeights } from "../core/denoise.js";
+import { denoiseWith, denoiseWeights } from "../core/denoise.js";
 import { UserError } from "../core/errors.js";
 import { noisyPhoto, photoSeed, scorePhoto, to8 } from "../core/photoeval.js";
 import { BASELINES, formatPhotoTable, photoTableJson, type PhotoResult } from "../core/phototable.js";
-import { planLayers } from "../core/plan.js";
-import { archOf, checkParams } from "../core/weights.js";
 import { findPython, pixelsSha256, readBaselineCache, runBaselineScript, writeBaselineCache, type BaselineFile } from "../node/baselines.js";
 import { DEFAULT_PHOTO_WEIGHTS, readSafetensors, weightsOrDefault } from "../node/files.js";
 import { PhotoFolder } from "../node/photos.js";
-import { writeGrayPng } from "../node/png.js";
+import { writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
 
@@ -52,8 +50,7 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
     seen.set(p.name, p.rel);
   }
   for (const p of photos) folder.pixels(p.i); // decodes each once: a damaged photo is refused before any work
-  const weights = weightsOrDefault(f.weights, DEFAULT_PHOTO_WEIGHTS), st = readSafetensors(weights), arch = archOf(st, weights, "seed");
-  checkParams(st, planLayers(arch).tensors, arch.name, weights);
+  const weights = weightsOrDefault(f.weights, DEFAULT_PHOTO_WEIGHTS), model = denoiseWeights(readSafetensors(weights), weights), arch = model.arch;
   if (f.writeCache && f.baselines !== "auto") throw new UserError(`--write-cache needs --baselines auto (scikit-image computing them), not ${f.baselines}`);
   const python = f.baselines === "auto" ? findPython() : undefined;
   if (f.writeCache && !python) throw new UserError("--write-cache needs scikit-image, which no python3 here imports (apt-get install python3-skimage)");
@@ -72,7 +69,7 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
       for (const sigma of f.sigma) {
         const noisy = noisyPhoto(clean, sigma, seed), label = `${p.rel} σ ${sigma}`;
         let bar: ReturnType<typeof progress> | undefined;
-        const out = denoiseWithWeights(st, weights, { width: W, height: H, planes: [noisy] }, {
+        const out = denoiseWith(model, { width: W, height: H, planes: [noisy] }, {
           engine: rt.engine, pool: rt.pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, clamp: f.clamp, ensemble: f.ensemble,
           progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
         }).planes[0].map(to8);
@@ -83,8 +80,8 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
         bar?.done(`${label}: noisy ${r.scores.noisy!.psnr.toFixed(2)} dB → model ${r.scores.model!.psnr.toFixed(2)} dB (${W}×${H})`);
       }
       for (const [file, data] of files) {
-        if (f.save) writeGrayPng(join(f.save, file), { width: W, height: H, data });
-        if (tmp && !file.endsWith("_ours.png")) writeGrayPng(join(tmp, file), { width: W, height: H, data });
+        if (f.save) writeImagePlanes(join(f.save, file), { width: W, height: H, planes: [data] });
+        if (tmp && !file.endsWith("_ours.png")) writeImagePlanes(join(tmp, file), { width: W, height: H, planes: [data] });
       }
     }
     if (python) {

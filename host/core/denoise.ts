@@ -13,7 +13,7 @@ import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import { transformImage } from "./symmetry.js";
 import { reachOf, tileGrid, type Reach } from "./tiles.js";
-import { archOf, applyWeights } from "./weights.js";
+import { archOf, checkParams, applyWeights } from "./weights.js";
 
 /** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
 export function fitsSize(arch: Arch, h: number, w: number): boolean {
@@ -226,14 +226,33 @@ export function imageSigma(img: PlanarImage): number {
   return estimateSigma(toLumaChroma(img.planes)[0], img.width, img.height) / LUMA_CHROMA_SIGMA[0];
 }
 
-/**
- * Denoises an image with the weights of a .safetensors file as `denoise` does: the file's
- * architecture, tiles within o.maxBytes, the clamp for gaussian-noise models unless o.clamp is
- * false. The CLI and the page both call this, so their outputs are the same.
- */
-export function denoiseWithWeights(st: SafeTensors, name: string, img: PlanarImage, o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean }): PlanarImage {
+/** Weights ready to denoise with: their architecture (archOf) and parameters (checkParams) checked once. */
+export interface DenoiseWeights {
+  st: SafeTensors;
+  /** The file's name, for error messages. */
+  name: string;
+  arch: Arch;
+}
+
+/** Reads a weights file's architecture and checks its parameters against it: once per command, not once per image. */
+export function denoiseWeights(st: SafeTensors, name: string): DenoiseWeights {
   const arch = archOf(st, name, "seed");
-  return denoisePlanar(arch, img, { ...o, load: (m) => applyWeights(m, st, name), clamp: (o.clamp ?? true) && gaussianModel(st.metadata) });
+  checkParams(st, planLayers(arch).tensors, arch.name, name);
+  return { st, name, arch };
+}
+
+/**
+ * Denoises an image as `denoise` does: the weights' architecture, tiles within o.maxBytes, the
+ * clamp for gaussian-noise models unless o.clamp is false. The CLI and the page both call this
+ * (through denoiseWithWeights), so their outputs are the same.
+ */
+export function denoiseWith(w: DenoiseWeights, img: PlanarImage, o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean }): PlanarImage {
+  return denoisePlanar(w.arch, img, { ...o, load: (m) => applyWeights(m, w.st, w.name), clamp: (o.clamp ?? true) && gaussianModel(w.st.metadata) });
+}
+
+/** denoiseWith for one image, from a .safetensors file's contents (several images: denoiseWeights once, then denoiseWith). */
+export function denoiseWithWeights(st: SafeTensors, name: string, img: PlanarImage, o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean }): PlanarImage {
+  return denoiseWith(denoiseWeights(st, name), img, o);
 }
 
 /** Whether weights are of a gaussian-noise model, whose output clampChange should bound (their training noise in the metadata). */

@@ -67,14 +67,45 @@ export function readFileChecked(path: string): Buffer {
   }
 }
 
+/** A file's first `bytes` bytes (fewer when it is shorter) and its size, with one-line errors. */
+export function readHeadChecked(path: string, bytes: number): { head: Buffer; size: number } {
+  const size = fileSize(path), head = Buffer.alloc(Math.min(size, bytes));
+  let off = 0;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      for (let got = 1; off < head.length && got > 0; off += got) got = readSync(fd, head, off, head.length - off, off);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    fileError(path, `cannot read (${why(e)})`);
+  }
+  return { head: head.subarray(0, off), size };
+}
+
 /**
  * Writes a file so that readers see the old content or the new one, never a part: the data goes to
  * a temporary file beside it, is flushed to disk (fsync), and is renamed over the target; the
  * directory is then flushed too (where the platform allows), so the rename survives a power cut.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = writeTemp(path, data);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    removeQuietly(tmp);
+    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  syncDir(dirname(path));
+}
+
+let temps = 0;
+
+/** Writes `data` to a new temporary file beside `path`, flushed to disk; returns its path (a one-line error naming `path` if it cannot). */
+function writeTemp(path: string, data: Uint8Array | string): string {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${temps++}.tmp`);
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
   try {
     mkdirSync(dir, { recursive: true });
@@ -85,15 +116,22 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, path);
   } catch (e) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // the directory itself is the problem (not a directory, not writable): there is no temporary file
-    }
+    removeQuietly(tmp);
     throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  return tmp;
+}
+
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // the directory itself is the problem (not a directory, not writable): there is no temporary file
+  }
+}
+
+function syncDir(dir: string): void {
   try {
     const dfd = openSync(dir, "r");
     try {
@@ -103,6 +141,53 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     }
   } catch {
     // Directories cannot be opened or flushed on some platforms (Windows); the rename still happened.
+  }
+}
+
+/**
+ * Outputs written all or none: stage() writes each to a temporary file beside its target, commit()
+ * renames them all over their targets, discard() (or SIGINT / SIGTERM before commit) removes them.
+ * A command with several outputs (`denoise a.png b.jpg -o out/`) that fails at its last input
+ * leaves no output of the first.
+ */
+export class StagedFiles {
+  private staged: { tmp: string; path: string }[] = [];
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    this.discard();
+    process.kill(process.pid, sig); // the default action, now that the handler is gone
+  };
+
+  /** Writes `data` for `path`, not yet visible there. */
+  stage(path: string, data: Uint8Array | string): void {
+    if (!this.staged.length) for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, this.onSignal);
+    this.staged.push({ tmp: writeTemp(path, data), path });
+  }
+
+  /** Renames every staged file over its target; returns the targets. */
+  commit(): string[] {
+    const done = this.staged.map(({ tmp, path }) => {
+      try {
+        renameSync(tmp, path);
+      } catch (e) {
+        this.discard();
+        throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      return path;
+    });
+    for (const dir of new Set(done.map((p) => dirname(p)))) syncDir(dir);
+    this.release();
+    return done;
+  }
+
+  /** Removes every staged file (their targets are left as they were). */
+  discard(): void {
+    for (const { tmp } of this.staged) removeQuietly(tmp);
+    this.release();
+  }
+
+  private release(): void {
+    this.staged = [];
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.off(sig, this.onSignal);
   }
 }
 

@@ -1,60 +1,64 @@
-// PNG in and out. Any PNG (1/2/4/8/16-bit; gray, gray+alpha, RGB, RGBA, palette; interlaced or not)
-// decodes to gray f32 in [0, 1]: colour by ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B, as PIL's
-// convert("L")), alpha composited over black (MNIST's background). Output is 8-bit gray.
-// The header is checked before decoding, so a file claiming 100 000 × 100 000 pixels is refused
-// without allocating for it.
+// PNG in and out, as planes (host/core/image.ts PlanarImage). pngHeader checks a file's signature
+// and IHDR (size, bit depth, colour type, methods, the pixel limit) from its first 33 bytes, so a
+// file claiming 100 000 × 100 000 pixels is refused before anything is allocated for it;
+// decodePngPlanes then checks the chunk structure and image data (checkPngStructure: pngjs is
+// lenient) and decodes any PNG (1/2/4/8/16-bit; gray, gray + alpha, RGB, RGBA, palette; interlaced
+// or not) to one or three planes in [0, 1], and alpha when any pixel is not opaque.
+// encodePngPlanes writes 8-bit gray, gray + alpha, RGB or RGBA; encodeRgbPng 8-bit RGB (charts).
 import { PNG } from "pngjs";
-import { byte8, planesFromRgba, type GrayImage, type PlanarImage } from "../core/image.js";
+import { byte8, planesFromRgba, type PlanarImage } from "../core/image.js";
 import { fileError } from "../core/errors.js";
-import { closeSync, openSync, readSync } from "node:fs";
 import { inflateSync } from "node:zlib";
-import { readFileChecked, writeFileAtomic } from "./files.js";
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Largest image accepted: 64 megapixels. */
 export const MAX_PIXELS = 64 * 1024 * 1024;
+/** Bytes of a PNG that pngHeader reads: the signature and the IHDR chunk. */
+export const PNG_HEADER_BYTES = 33;
 
+/** What a PNG's IHDR says. */
+export interface PngHeader { width: number; height: number; depth: number; colorType: number; interlace: number }
 
-/** Checks the header's size and decodes with pngjs: RGBA samples at the stored depth, and their maximum. */
-function decodeRgba(buf: Uint8Array, name: string): { width: number; height: number; src: Uint8Array | Uint16Array; max: number; colorType: number } {
-  if (buf.length < 33 || SIGNATURE.some((b, i) => buf[i] !== b)) fileError(name, "not a PNG file (bad signature)");
+/**
+ * The IHDR of a PNG, from its first PNG_HEADER_BYTES bytes, checked against the PNG specification
+ * and MAX_PIXELS; a one-line error naming `name` otherwise. Reads nothing past the IHDR chunk.
+ */
+export function pngHeader(buf: Uint8Array, name: string): PngHeader {
+  if (buf.length < PNG_HEADER_BYTES || SIGNATURE.some((b, i) => buf[i] !== b)) fileError(name, "not a PNG file (bad signature)");
+  const bad = (why: string): never => fileError(name, `corrupt PNG (${why})`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const chunk = String.fromCharCode(...buf.subarray(12, 16));
-  if (chunk !== "IHDR") fileError(name, "not a PNG file (first chunk is not IHDR)");
-  const width = view.getUint32(16), height = view.getUint32(20);
-  if (width < 1 || height < 1) fileError(name, `PNG header says ${width}×${height} pixels`);
-  if (width * height > MAX_PIXELS) fileError(name, `PNG is ${width}×${height} pixels, over the ${MAX_PIXELS}-pixel limit`);
+  if (String.fromCharCode(...buf.subarray(12, 16)) !== "IHDR") bad("first chunk is not IHDR");
+  if (view.getUint32(8) !== 13) bad(`IHDR is ${view.getUint32(8)} bytes, not 13`);
+  const h = { width: view.getUint32(16), height: view.getUint32(20), depth: buf[24], colorType: buf[25], interlace: buf[28] };
+  if (!h.width || !h.height || h.width > 0x7fffffff || h.height > 0x7fffffff) bad(`IHDR says ${h.width}×${h.height} pixels`);
+  if (h.width * h.height > MAX_PIXELS) fileError(name, `PNG is ${h.width}×${h.height} pixels, over the ${MAX_PIXELS}-pixel limit`);
+  if (!PNG_DEPTHS[h.colorType]) bad(`colour type ${h.colorType} does not exist`);
+  if (!PNG_DEPTHS[h.colorType].includes(h.depth)) bad(`bit depth ${h.depth} is not allowed for colour type ${h.colorType}`);
+  if (buf[26] !== 0 || buf[27] !== 0) bad(`compression ${buf[26]} / filter method ${buf[27]} (only 0 exists)`);
+  if (h.interlace > 1) bad(`interlace method ${h.interlace} does not exist`);
+  if (crc32(buf, 12, 29) !== view.getUint32(29)) bad("CRC error in the IHDR chunk at byte 8");
+  return h;
+}
+
+/**
+ * Decodes PNG bytes to planes, colour kept: three planes when the image has colour (a gray image
+ * stored as RGB or palette gives one), and alpha when any pixel is not opaque. The header
+ * (pngHeader) and the chunk structure (checkPngStructure) are checked first; `name` is used in
+ * the one-line errors.
+ */
+export function decodePngPlanes(buf: Uint8Array, name: string): PlanarImage {
+  const header = pngHeader(buf, name), { width, height, depth, colorType } = header;
+  checkPngStructure(buf, header, name);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength), { skipRescale: true } as never);
   } catch (e) {
     fileError(name, `corrupt PNG (${(e as Error).message})`);
   }
-  // skipRescale keeps samples at their stored depth (palette entries are always 8-bit RGB).
+  // skipRescale keeps RGBA samples at their stored depth (palette entries are always 8-bit RGB).
   const src = png.data as unknown as Uint8Array | Uint16Array;
-  const depth = buf[24], colorType = buf[25];
-  if (src.length < 4 * width * height) fileError(name, "corrupt PNG (pixel data shorter than the header says)");
-  return { width, height, src, max: colorType === 3 ? 255 : 2 ** depth - 1, colorType };
-}
-
-/** Decodes PNG bytes to gray (luma, alpha over black: how the digit models see an image); `name` is used in error messages. */
-export function decodePng(buf: Uint8Array, name: string): GrayImage {
-  const { width, height, src, max } = decodeRgba(buf, name);
-  const n = width * height, data = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const r = src[4 * i], g = src[4 * i + 1], b = src[4 * i + 2], a = src[4 * i + 3];
-    data[i] = ((0.299 * r + 0.587 * g + 0.114 * b) / max) * (a / max);
-  }
-  return { width, height, data };
-}
-
-/**
- * Decodes PNG bytes to planes, colour kept: three planes when the image has colour (a gray image
- * stored as RGB or palette gives one), and alpha when any pixel is not opaque.
- */
-export function decodePngPlanes(buf: Uint8Array, name: string): PlanarImage {
-  const { width, height, src, max } = decodeRgba(buf, name);
-  return planesFromRgba(src, width, height, max);
+  if (png.width !== width || png.height !== height || src.length < 4 * width * height) fileError(name, "corrupt PNG (pixel data shorter than the header says)");
+  return planesFromRgba(src, width, height, colorType === 3 ? 255 : 2 ** depth - 1);
 }
 
 /** Encodes planes ([0, 1], clipped, rounded) as an 8-bit PNG: gray, gray + alpha, RGB or RGBA. */
@@ -82,24 +86,6 @@ export function encodePngPlanes(img: PlanarImage): Buffer {
   return PNG.sync.write(png, opts as never);
 }
 
-/** Reads a PNG with its colour planes and alpha, refusing damaged files like readPngChecked. */
-export function readPngPlanesChecked(path: string): PlanarImage {
-  return decodePngPlanes(readPngBytesChecked(path), path);
-}
-
-export function writePngPlanes(path: string, img: PlanarImage): void {
-  writeFileAtomic(path, encodePngPlanes(img));
-}
-
-/** Encodes gray [0, 1] (clipped, rounded) as an 8-bit grayscale PNG. */
-export function encodeGrayPng(img: GrayImage): Buffer {
-  const png = new PNG({ width: img.width, height: img.height, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false } as never);
-  const out = Buffer.alloc(img.width * img.height);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, img.data[i])) * 255);
-  png.data = out;
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false } as never);
-}
-
 /** Encodes 8-bit RGB pixels (width·height·3 bytes) as a colour PNG (charts). */
 export function encodeRgbPng(width: number, height: number, rgb: Uint8Array): Buffer {
   const png = new PNG({ width, height, colorType: 2, inputColorType: 2, inputHasAlpha: false } as never);
@@ -107,16 +93,12 @@ export function encodeRgbPng(width: number, height: number, rgb: Uint8Array): Bu
   return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false } as never);
 }
 
-export function writeGrayPng(path: string, img: GrayImage): void {
-  writeFileAtomic(path, encodeGrayPng(img));
-}
-
 // ---- PNG structure, checked before decoding ----
-// pngjs (host/png.ts) is lenient: a PNG without IDAT, with IDAT that is not zlib data, or with too
-// little pixel data decodes to a black image, and it takes bit depths the colour type forbids. The
-// CLI reads PNGs through readPngChecked, which walks every chunk (lengths, CRCs, order), checks the
-// IHDR fields against the PNG specification and inflates the image data to the exact size the header
-// implies, then decodes. 
+// pngjs is lenient: a PNG without IDAT, with IDAT that is not zlib data, or with too little pixel
+// data decodes to a black image, and it takes bit depths the colour type forbids. decodePngPlanes
+// therefore checks the IHDR fields against the PNG specification (pngHeader), walks every chunk
+// (lengths, CRCs, order) and inflates the image data to the exact size the header implies
+// (checkPngStructure) before pngjs decodes.
 const PNG_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
@@ -141,11 +123,10 @@ function pngRawBytes(width: number, height: number, bitsPerPixel: number, interl
 }
 
 /** Throws a one-line "corrupt PNG (…)" error unless the chunk structure and image data are sound. */
-function checkPngStructure(buf: Uint8Array, name: string): void {
+function checkPngStructure(buf: Uint8Array, ihdr: PngHeader, name: string): void {
   const bad = (why: string): never => fileError(name, `corrupt PNG (${why})`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let pos = 8, ihdr: { width: number; height: number; depth: number; color: number; interlace: number } | undefined;
-  let sawPlte = false, sawIend = false, idatDone = false;
+  let pos = 8, sawPlte = false, sawIend = false, idatDone = false;
   const idat: Uint8Array[] = [];
   while (pos < buf.length && !sawIend) {
     if (pos + 12 > buf.length) bad(`chunk at byte ${pos} is cut off`);
@@ -154,18 +135,8 @@ function checkPngStructure(buf: Uint8Array, name: string): void {
     if (len > 0x7fffffff || pos + 12 + len > buf.length) bad(`${type} chunk at byte ${pos} claims ${len} bytes, past the end of the file`);
     const data = buf.subarray(pos + 8, pos + 8 + len);
     if (crc32(buf, pos + 4, pos + 8 + len) !== dv.getUint32(pos + 8 + len)) bad(`CRC error in the ${type} chunk at byte ${pos}`);
-    if (!ihdr && type !== "IHDR") bad("first chunk is not IHDR");
-    if (type === "IHDR") {
-      if (ihdr) bad("two IHDR chunks");
-      if (len !== 13) bad(`IHDR is ${len} bytes, not 13`);
-      const h = { width: dv.getUint32(pos + 8), height: dv.getUint32(pos + 12), depth: data[8], color: data[9], interlace: data[12] };
-      if (!h.width || !h.height || h.width > 0x7fffffff || h.height > 0x7fffffff) bad(`IHDR says ${h.width}×${h.height} pixels`);
-      if (!PNG_DEPTHS[h.color]) bad(`colour type ${h.color} does not exist`);
-      if (!PNG_DEPTHS[h.color].includes(h.depth)) bad(`bit depth ${h.depth} is not allowed for colour type ${h.color}`);
-      if (data[10] !== 0 || data[11] !== 0) bad(`compression ${data[10]} / filter method ${data[11]} (only 0 exists)`);
-      if (h.interlace > 1) bad(`interlace method ${h.interlace} does not exist`);
-      ihdr = h;
-    } else if (type === "PLTE") {
+    if (type === "IHDR" && pos !== 8) bad("two IHDR chunks"); // the first one is pngHeader's
+    if (type === "PLTE") {
       if (sawPlte || idat.length) bad("PLTE after IDAT or repeated");
       if (len === 0 || len % 3 || len > 768) bad(`PLTE of ${len} bytes (1 to 256 RGB entries)`);
       sawPlte = true;
@@ -179,13 +150,11 @@ function checkPngStructure(buf: Uint8Array, name: string): void {
     }
     pos += 12 + len;
   }
-  if (!ihdr) return bad("no IHDR chunk");
-  if (ihdr.color === 3 && !sawPlte) bad("palette image without a PLTE chunk");
-  if ((ihdr.color === 0 || ihdr.color === 4) && sawPlte) bad(`PLTE in a colour type ${ihdr.color} image`);
+  if (ihdr.colorType === 3 && !sawPlte) bad("palette image without a PLTE chunk");
+  if ((ihdr.colorType === 0 || ihdr.colorType === 4) && sawPlte) bad(`PLTE in a colour type ${ihdr.colorType} image`);
   if (!idat.length) bad("no IDAT chunk");
   if (!sawIend) bad("no IEND chunk (file cut off?)");
-  if (ihdr.width * ihdr.height > MAX_PIXELS) return; // decodePng refuses it with the size
-  const expected = pngRawBytes(ihdr.width, ihdr.height, ihdr.depth * PNG_CHANNELS[ihdr.color], ihdr.interlace === 1);
+  const expected = pngRawBytes(ihdr.width, ihdr.height, ihdr.depth * PNG_CHANNELS[ihdr.colorType], ihdr.interlace === 1);
   let raw: Buffer;
   try {
     raw = inflateSync(Buffer.concat(idat), { maxOutputLength: expected });
@@ -195,37 +164,4 @@ function checkPngStructure(buf: Uint8Array, name: string): void {
     return bad(`image data is not a valid zlib stream: ${err.message}`);
   }
   if (raw.length < expected) bad(`image data inflates to ${raw.length} bytes, the header needs ${expected}`);
-}
-
-/** Width and height from a PNG's IHDR (its first 24 bytes), or undefined when it is not one (readPngChecked says why). */
-export function pngSize(path: string): { width: number; height: number } | undefined {
-  const head = Buffer.alloc(24);
-  try {
-    const fd = openSync(path, "r");
-    try {
-      if (readSync(fd, head, 0, 24, 0) < 24) return undefined;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-  if (head.readUInt32BE(0) !== 0x89504e47 || head.toString("latin1", 12, 16) !== "IHDR") return undefined;
-  const width = head.readUInt32BE(16), height = head.readUInt32BE(20);
-  return width > 0 && height > 0 ? { width, height } : undefined;
-}
-
-/** A PNG file's bytes, its structure checked (checkPngStructure) when it has a PNG signature; the decoders refuse the rest. */
-function readPngBytesChecked(path: string): Buffer {
-  const buf = readFileChecked(path);
-  if (buf.length >= 33 && buf.readUInt32BE(0) === 0x89504e47 && buf.readUInt32BE(4) === 0x0d0a1a0a) {
-    const w = buf.readUInt32BE(16), h = buf.readUInt32BE(20);
-    if (w * h <= MAX_PIXELS) checkPngStructure(buf, path);
-  }
-  return buf;
-}
-
-/** Reads and decodes a PNG to gray, refusing damaged files (see checkPngStructure) with one-line errors. */
-export function readPngChecked(path: string): GrayImage {
-  return decodePng(readPngBytesChecked(path), path);
 }
