@@ -14,7 +14,8 @@ import { Model } from "../host/core/model.js";
 import { applyNoise, DEFAULT_LEVELS, levelsFor, type NoiseKind } from "../host/core/noise.js";
 import { decodeSafetensors, type SafeTensors } from "../host/core/safetensors.js";
 import { archOf, encodeWeights, loadWeights } from "../host/core/weights.js";
-import { grayOf, PhotoTool } from "./photos.js";
+import { grayOf } from "./files.js";
+import { PhotoTool } from "./photos.js";
 import type { FromWorker, ToWorker, TrainData, TrainSetup } from "./protocol.js";
 import { $, asset, clearError, download, fetchBytes, showError } from "./ui.js";
 
