@@ -1,11 +1,13 @@
-// The page: the same engine and host core as Node, loaded as plain ES modules from a static server.
-// This module loads the engine, weights and digits and wires the page's sections together:
+// The page: the library's browser entry (host/browser.ts) and host core, the same as Node runs,
+// loaded as plain ES modules from a static server. This module loads the engine, weights and
+// digits and wires the page's sections together:
 //   - your photos (web/photos.ts): denoised as they are, in a Worker, downloadable;
 //   - digits (web/digits.ts): pick / draw one, add noise, see it denoised with PSNR and SSIM;
 //   - training (web/training.ts, its loss chart web/chart.ts): in a Web Worker (web/worker.ts) on
 //     digits or on your photos, from the current weights, stop / resume, the new weights adopted
 //     only when validation improved, reset to the shipped models, download the weights.
-import { loadEngine, type BuildName, type Engine } from "../host/core/engine.js";
+import { loadEngine, type BuildName, type Runtime } from "../host/browser.js";
+import type { Engine } from "../host/core/engine.js";
 import { imagesFromIdx, parseIdx } from "../host/core/idx.js";
 import type { NoiseKind } from "../host/core/noise.js";
 import { DigitDemo } from "./digits.js";
@@ -20,6 +22,7 @@ async function gunzip(buf: ArrayBuffer): Promise<ArrayBuffer> {
 }
 
 class App {
+  runtime!: Runtime;
   engine!: Engine;
   readonly photos = new PhotoTool();
   digits!: DigitDemo;
@@ -27,8 +30,9 @@ class App {
 
   async start(): Promise<void> {
     const build = (new URLSearchParams(location.search).get("build") ?? "auto") as BuildName | "auto";
-    this.engine = await loadEngine(async (b) => fetchBytes(asset(`build/denoise-${b}.wasm`)), { build });
-    $("engine").textContent = `engine: ${this.engine.build} build — ${this.engine.reason}; ` +
+    this.runtime = await loadEngine({ build });
+    this.engine = this.runtime.engine;
+    $("engine").textContent = `engine: ${this.runtime.build} build — ${this.runtime.reason}; ` +
       `${crossOriginIsolated ? "cross-origin isolated (SharedArrayBuffer available)" : "not cross-origin isolated"}`;
     const [weights, test, train] = await Promise.all([
       fetchBytes(asset("data/default.safetensors")),
@@ -39,7 +43,7 @@ class App {
     const testSet = imagesFromIdx(parseIdx(new Uint8Array(test), "digits-test"), "digits-test");
     // The photo section's "digits" choice is the digit section's model, whatever weights it has.
     this.digits = new DigitDemo(this.engine, testSet, new Uint8Array(weights), (bytes) => { this.photos.weights.digits = bytes; });
-    this.training = new TrainingPanel(this.engine.build, this.digits, this.photos, train, test);
+    this.training = new TrainingPanel(this.runtime.build, this.digits, this.photos, train, test);
   }
 
   // What tests and the curious use on window.denoiseApp.app: the sections' state and actions.
