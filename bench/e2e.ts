@@ -37,21 +37,46 @@ export function timeMs(fn: () => void, seconds: number): number {
   return samples[samples.length >> 1];
 }
 
-export interface Measure { median: number; min: number; max: number; samples: number[] }
+export interface Measure {
+  median: number;
+  min: number;
+  max: number;
+  samples: number[];
+}
 const measure = (samples: number[]): Measure => {
   const s = [...samples].sort((a, b) => a - b);
   return { median: s[Math.floor((s.length - 1) / 2)], min: s[0], max: s[s.length - 1], samples };
 };
-export const fmt = (m: Measure | undefined) => (m ? `${m.median.toFixed(0)} [${m.min.toFixed(0)}–${m.max.toFixed(0)}]` : "-");
+export const fmt = (m: Measure | undefined) =>
+  m ? `${m.median.toFixed(0)} [${m.min.toFixed(0)}–${m.max.toFixed(0)}]` : "-";
 
-export interface Run { arch: Arch; what: "train" | "infer"; batch: number; tfjs: boolean }
-export interface Row extends Run { threads: number; ours: Measure; peers: Map<string, Measure>; notes: Map<string, string> }
+export interface Run {
+  arch: Arch;
+  what: "train" | "infer";
+  batch: number;
+  tfjs: boolean;
+}
+export interface Row extends Run {
+  threads: number;
+  ours: Measure;
+  peers: Map<string, Measure>;
+  notes: Map<string, string>;
+}
 
 type PeerOut = { imagesPerSecond?: number; unsupported?: string; version?: string; error?: string; blas?: string };
 function child(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): PeerOut {
   try {
-    const out = execFileSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000, stdio: ["ignore", "pipe", "pipe"] });
-    const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+    const out = execFileSync(cmd, argv, {
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+      timeout: 300_000,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const line = out
+      .trim()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .pop();
     return line ? JSON.parse(line) : { error: "no JSON line" };
   } catch (e) {
     return { error: ((e as Error).message.split("\n")[0] ?? "failed").slice(0, 160) };
@@ -93,19 +118,50 @@ const archFile = (arch: Arch) => {
 /** The peers of a run at `threads`: name → images/s (or a note saying why not). */
 function peers(run: Run, threads: number, seconds: number, onnx: string | undefined): Map<string, PeerOut> {
   const out = new Map<string, PeerOut>();
-  const common = ["--mode", run.what, "--batch", String(run.batch), "--threads", String(threads), "--seconds", String(seconds)];
-  out.set("PyTorch", child("/usr/bin/python3", [join(PACKAGE_ROOT, "bench/peers/pytorch.py"), "--arch-json", archFile(run.arch), ...common], { OPENBLAS_NUM_THREADS: "1" }));
+  const common = [
+    "--mode",
+    run.what,
+    "--batch",
+    String(run.batch),
+    "--threads",
+    String(threads),
+    "--seconds",
+    String(seconds),
+  ];
+  out.set(
+    "PyTorch",
+    child(
+      "/usr/bin/python3",
+      [join(PACKAGE_ROOT, "bench/peers/pytorch.py"), "--arch-json", archFile(run.arch), ...common],
+      { OPENBLAS_NUM_THREADS: "1" },
+    ),
+  );
   if (run.what === "infer") {
     for (const runtime of ["web", "node"] as const) {
-      out.set(`ORT ${runtime}`, onnx
-        ? child(process.execPath, [join(PACKAGE_ROOT, "dist/bench/peers/ort.js"), "--runtime", runtime, "--model", onnx, "--shape", run.arch.input.join("x"), ...common])
-        : { unsupported: "no ONNX export" });
+      out.set(
+        `ORT ${runtime}`,
+        onnx
+          ? child(process.execPath, [
+              join(PACKAGE_ROOT, "dist/bench/peers/ort.js"),
+              "--runtime",
+              runtime,
+              "--model",
+              onnx,
+              "--shape",
+              run.arch.input.join("x"),
+              ...common,
+            ])
+          : { unsupported: "no ONNX export" },
+      );
     }
   }
   if (run.tfjs && threads === 1) {
     for (const backend of ["wasm", "cpu"]) {
       if (backend === "cpu" && run.what === "train" && run.batch !== 64) continue;
-      out.set(`TF.js ${backend}`, child(process.execPath, [join(PACKAGE_ROOT, "dist/bench/peers/tfjs.js"), "--backend", backend, ...common]));
+      out.set(
+        `TF.js ${backend}`,
+        child(process.execPath, [join(PACKAGE_ROOT, "dist/bench/peers/tfjs.js"), "--backend", backend, ...common]),
+      );
     }
   }
   return out;
@@ -116,18 +172,26 @@ export const versions = new Map<string, string>();
 
 /** Every run, ROUNDS rounds of ours and the peers in turn. */
 export async function endToEnd(o: E2EOptions): Promise<Row[]> {
-  const unet24 = getArch("unet24"), patches = photoNet(48), tiles = photoNet(128);
+  const unet24 = getArch("unet24"),
+    patches = photoNet(48),
+    tiles = photoNet(128);
   const runs: Run[] = [
-    { arch: SEED, what: "train", batch: 64, tfjs: true }, { arch: SEED, what: "infer", batch: 256, tfjs: true }, { arch: SEED, what: "infer", batch: 1, tfjs: true },
-    { arch: unet24, what: "train", batch: 64, tfjs: false }, { arch: unet24, what: "infer", batch: 256, tfjs: false },
-    { arch: patches, what: "train", batch: 64, tfjs: false }, { arch: tiles, what: "infer", batch: 8, tfjs: false },
+    { arch: SEED, what: "train", batch: 64, tfjs: true },
+    { arch: SEED, what: "infer", batch: 256, tfjs: true },
+    { arch: SEED, what: "infer", batch: 1, tfjs: true },
+    { arch: unet24, what: "train", batch: 64, tfjs: false },
+    { arch: unet24, what: "infer", batch: 256, tfjs: false },
+    { arch: patches, what: "train", batch: 64, tfjs: false },
+    { arch: tiles, what: "infer", batch: 8, tfjs: false },
   ];
   const onnxOf = new Map<string, string | undefined>();
   // One file a network: the exported model takes any batch, height and width.
   for (const a of [SEED, unet24, patches]) onnxOf.set(a.name, await exportOnnxFile(a, dir));
   const rows: Row[] = [];
   for (const run of runs) {
-    const samples = new Map<number, number[]>(), peerSamples = new Map<string, number[]>(), notes = new Map<string, string>();
+    const samples = new Map<number, number[]>(),
+      peerSamples = new Map<string, number[]>(),
+      notes = new Map<string, string>();
     for (let r = 0; r < o.rounds; r++) {
       for (const threads of [1, 2]) {
         // A small network's batch-1 step is too short to share across threads: one thread only.
@@ -135,7 +199,11 @@ export async function endToEnd(o: E2EOptions): Promise<Row[]> {
         samples.set(threads, [...(samples.get(threads) ?? []), await measureOurs(run, threads, o.build, o.seconds)]);
         for (const [name, res] of peers(run, threads, o.seconds, onnxOf.get(run.arch.name))) {
           const key = `${name}/${threads}`;
-          if (res.version) versions.set(name, res.version + (res.blas ? ` with ${res.blas === "openblas" ? "OpenBLAS" : `${res.blas} BLAS`}` : ""));
+          if (res.version)
+            versions.set(
+              name,
+              res.version + (res.blas ? ` with ${res.blas === "openblas" ? "OpenBLAS" : `${res.blas} BLAS`}` : ""),
+            );
           if (res.imagesPerSecond) peerSamples.set(key, [...(peerSamples.get(key) ?? []), res.imagesPerSecond]);
           else notes.set(key, res.unsupported ? `unsupported (${res.unsupported})` : `error: ${res.error}`);
         }
@@ -162,7 +230,9 @@ export function best(row: Row, peer: string): { m: Measure; threads: number } | 
 }
 
 /** What a CLI epoch trains on: MNIST (the first `limit` images) or the photo folder's patches. */
-export type EpochData = { kind: "mnist"; limit?: number } | { kind: "photos"; dir: string; patch: number; perImage: number };
+export type EpochData =
+  | { kind: "mnist"; limit?: number }
+  | { kind: "photos"; dir: string; patch: number; perImage: number };
 
 /**
  * One CLI training epoch (`train --epochs 1 --batch 64`) at `threads`: the items/s the CLI prints for
@@ -172,12 +242,44 @@ export type EpochData = { kind: "mnist"; limit?: number } | { kind: "photos"; di
  */
 export function cliEpoch(arch: string, threads: number, build: BuildName, data: EpochData): number | string {
   const out = join(dir, `cli-${arch}-${threads}.safetensors`);
-  const what = data.kind === "mnist"
-    ? (data.limit ? ["--limit", String(data.limit)] : [])
-    : ["--images", data.dir, "--patch", String(data.patch), "--patches-per-image", String(data.perImage), "--val-split", "0"];
-  const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", join(PACKAGE_ROOT, "dist/host/cli/main.js"), "train",
-    "--arch", arch, "--epochs", "1", "--batch", "64", "--threads", String(threads), "--build", build, "--no-adam-state", "--out", out, ...what],
-    { encoding: "utf8", timeout: 900_000 });
+  const what =
+    data.kind === "mnist"
+      ? data.limit
+        ? ["--limit", String(data.limit)]
+        : []
+      : [
+          "--images",
+          data.dir,
+          "--patch",
+          String(data.patch),
+          "--patches-per-image",
+          String(data.perImage),
+          "--val-split",
+          "0",
+        ];
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--experimental-wasm-relaxed-simd",
+      join(PACKAGE_ROOT, "dist/host/cli/main.js"),
+      "train",
+      "--arch",
+      arch,
+      "--epochs",
+      "1",
+      "--batch",
+      "64",
+      "--threads",
+      String(threads),
+      "--build",
+      build,
+      "--no-adam-state",
+      "--out",
+      out,
+      ...what,
+    ],
+    { encoding: "utf8", timeout: 900_000 },
+  );
   const m = /epoch 1\/1: .* ([\d.]+) (?:img|patches)\/s/.exec(r.stderr ?? "");
   return m ? Number(m[1]) : `failed: ${(r.stderr ?? "").trim().split("\n").pop()}`;
 }
@@ -187,8 +289,16 @@ export function cliEpoch(arch: string, threads: number, build: BuildName, data: 
  * `seconds` right before each epoch, so both see the machine in the same state): both measures, or a
  * note on why the epoch did not run.
  */
-export async function epochAgainstStep(run: Run, threads: number, build: BuildName, data: EpochData, rounds: number, seconds: number): Promise<{ epoch: Measure; step: Measure } | string> {
-  const epoch: number[] = [], step: number[] = [];
+export async function epochAgainstStep(
+  run: Run,
+  threads: number,
+  build: BuildName,
+  data: EpochData,
+  rounds: number,
+  seconds: number,
+): Promise<{ epoch: Measure; step: Measure } | string> {
+  const epoch: number[] = [],
+    step: number[] = [];
   for (let k = 0; k < rounds; k++) {
     step.push(await measureOurs(run, threads, build, seconds));
     const v = cliEpoch(run.arch.name, threads, build, data);

@@ -14,16 +14,22 @@ import { encodeRgbPng } from "../host/node/png.js";
 
 const photo = process.argv[2] ?? join(PACKAGE_ROOT, "data/photos/test/astronaut.png");
 const sigmas = (process.argv[3] ?? "15,25,50").split(",").map(Number);
-const CROP = 256, X0 = 128, Y0 = 32, GAP = 8, HEAD = 24;
+const CROP = 256,
+  X0 = 128,
+  Y0 = 32,
+  GAP = 8,
+  HEAD = 24;
 const full = readImagePlanes(photo);
 const crop = (p: Float32Array) => {
   const out = new Float32Array(CROP * CROP);
-  for (let y = 0; y < CROP; y++) out.set(p.subarray((Y0 + y) * full.width + X0, (Y0 + y) * full.width + X0 + CROP), y * CROP);
+  for (let y = 0; y < CROP; y++)
+    out.set(p.subarray((Y0 + y) * full.width + X0, (Y0 + y) * full.width + X0 + CROP), y * CROP);
   return out.map(to8);
 };
 const clean: PlanarImage = { width: CROP, height: CROP, planes: full.planes.map(crop) };
 const model = denoiseWeights(readSafetensors(DEFAULT_PHOTO_WEIGHTS), DEFAULT_PHOTO_WEIGHTS);
-const engine = await openNodeEngine({ threads: true }), pool = await nodePool(engine, 2);
+const engine = await openNodeEngine({ threads: true }),
+  pool = await nodePool(engine, 2);
 try {
   for (const s of sigmas) {
     const noisy: PlanarImage = { ...clean, planes: clean.planes.map((p, c) => noisyPhoto(p, s, 7 + c)) };
@@ -40,7 +46,10 @@ try {
       for (let y = 0; y < CROP; y++) {
         for (let x = 0; x < CROP; x++) {
           const o = 3 * ((HEAD + y) * c.width + x0 + x);
-          for (let ch = 0; ch < 3; ch++) c.data[o + ch] = Math.round(Math.min(1, Math.max(0, img.planes[img.planes.length === 3 ? ch : 0][y * CROP + x])) * 255);
+          for (let ch = 0; ch < 3; ch++)
+            c.data[o + ch] = Math.round(
+              Math.min(1, Math.max(0, img.planes[img.planes.length === 3 ? ch : 0][y * CROP + x])) * 255,
+            );
         }
       }
     });

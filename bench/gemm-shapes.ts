@@ -20,15 +20,25 @@ export interface GemmCall {
   accumulate: number;
 }
 
-const call = (transA: number, transB: number, M: number, N: number, K: number, lda: number, ldb: number, ldc: number, accumulate: number): GemmCall =>
-  ({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
+const call = (
+  transA: number,
+  transB: number,
+  M: number,
+  N: number,
+  K: number,
+  lda: number,
+  ldb: number,
+  ldc: number,
+  accumulate: number,
+): GemmCall => ({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
 
 /** Images per im2col round for B images of `perImage` column-matrix floats: the engine's `im2colChunkImages` export. */
 export type ChunkImages = (B: number, perImage: number) => number;
 
 /** B images in chunks of `images`, as the layer code walks them: `count` chunks of n images each. */
 function chunksOf(B: number, images: number): { n: number; count: number }[] {
-  const full = Math.floor(B / images), rest = B - full * images;
+  const full = Math.floor(B / images),
+    rest = B - full * images;
   return [{ n: images, count: full }, ...(rest ? [{ n: rest, count: 1 }] : [])];
 }
 
@@ -38,14 +48,21 @@ function chunksOf(B: number, images: number): { n: number; count: number }[] {
  * `count` times (the im2col paths run chunks of images: `chunk`, the engine's own rule).
  * `name` is "<layer> fwd|dW|dX".
  */
-export function stepGemms(arch: Arch, B: number, chunk: ChunkImages): { name: string; call: GemmCall; count: number }[] {
+export function stepGemms(
+  arch: Arch,
+  B: number,
+  chunk: ChunkImages,
+): { name: string; call: GemmCall; count: number }[] {
   const out: { name: string; call: GemmCall; count: number }[] = [];
   for (const l of planLayers(arch).layers) {
     if (!l.geom) continue;
-    const { kh, kw, ph, pw, oph, opw } = l.geom, name = "name" in l.spec ? l.spec.name : l.spec.type;
-    const [Cin, H, W] = l.inShape, [Cout, Ho, Wo] = l.outShape;
+    const { kh, kw, ph, pw, oph, opw } = l.geom,
+      name = "name" in l.spec ? l.spec.name : l.spec.type;
+    const [Cin, H, W] = l.inShape,
+      [Cout, Ho, Wo] = l.outShape;
     // [forward, dW, dX] for a chunk of n images (the dense paths: one chunk of the whole batch).
-    let calls: (n: number) => GemmCall[], images = B;
+    let calls: (n: number) => GemmCall[],
+      images = B;
     if (l.op === "conv2d") {
       const K = Cin * kh * kw;
       if (kh === H && kw === W && ph === 0 && pw === 0) {
@@ -96,7 +113,9 @@ export function stepGemms(arch: Arch, B: number, chunk: ChunkImages): { name: st
 }
 
 /** Equal calls once each, in first-use order, with the names that issue them and how often per step. */
-export function distinctGemms(calls: { name: string; call: GemmCall; count: number }[]): { names: string[]; call: GemmCall; count: number }[] {
+export function distinctGemms(
+  calls: { name: string; call: GemmCall; count: number }[],
+): { names: string[]; call: GemmCall; count: number }[] {
   const byKey = new Map<string, { names: string[]; call: GemmCall; count: number }>();
   for (const { name, call: c, count } of calls) {
     const key = gemmKey(c);

@@ -9,15 +9,17 @@ import { Model } from "../host/core/model.js";
 import { openNodeEngine } from "../host/node/engine.js";
 
 const [archName = "seed", batchArg = "1", build = "relaxed"] = process.argv.slice(2);
-const arch = getArch(archName), B = Number(batchArg);
+const arch = getArch(archName),
+  B = Number(batchArg);
 const engine = await openNodeEngine({ build: build as BuildName, threads: false });
 const model = new Model(engine, arch, B, undefined, { inference: true });
-const x = engine.exports, nf = engine.abi.layerFields;
+const x = engine.exports,
+  nf = engine.abi.layerFields;
 
 function fastest(fn: () => void, seconds: number): number {
   fn();
   let best = Infinity;
-  for (const end = performance.now() + seconds * 1000; performance.now() < end;) {
+  for (const end = performance.now() + seconds * 1000; performance.now() < end; ) {
     const t0 = performance.now();
     fn();
     best = Math.min(best, performance.now() - t0);
@@ -29,7 +31,9 @@ function fastest(fn: () => void, seconds: number): number {
 // wasm on its baseline compiler), and with each conv's activation fused as inference runs it.
 console.log(`| layer | forward, µs (fastest) | share |`);
 console.log(`|---|---|---|`);
-const times = model.layers.map((_, i) => fastest(() => x.modelForward(model.table + i * nf * 4, 1, B, model.workspace), 0.5));
+const times = model.layers.map((_, i) =>
+  fastest(() => x.modelForward(model.table + i * nf * 4, 1, B, model.workspace), 0.5),
+);
 const whole = fastest(() => model.forward(B), 2);
 const sum = times.reduce((a, b) => a + b, 0);
 model.layers.forEach((l, i) => {
@@ -37,4 +41,6 @@ model.layers.forEach((l, i) => {
   console.log(`| ${i} ${name} | ${(times[i] * 1000).toFixed(1)} | ${((100 * times[i]) / sum).toFixed(0)} % |`);
 });
 console.log(`| sum of layers | ${(sum * 1000).toFixed(1)} | |`);
-console.log(`\n${arch.name}, batch ${B}, ${engine.build} build, one thread: the whole forward ${(whole * 1000).toFixed(1)} µs at its fastest.`);
+console.log(
+  `\n${arch.name}, batch ${B}, ${engine.build} build, one thread: the whole forward ${(whole * 1000).toFixed(1)} µs at its fastest.`,
+);

@@ -27,18 +27,29 @@ const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
-const epochs = arg("--epochs", 5), threads = arg("--threads", 2), limit = arg("--limit", 0) || undefined;
+const epochs = arg("--epochs", 5),
+  threads = arg("--threads", 2),
+  limit = arg("--limit", 0) || undefined;
 
 const engine = await openNodeEngine({ threads: threads > 1 });
 const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
-const train = loadSplit(DEFAULT_DATA, "train"), test = loadSplit(DEFAULT_DATA, "test");
+const train = loadSplit(DEFAULT_DATA, "train"),
+  test = loadSplit(DEFAULT_DATA, "test");
 const tables: Record<string, EvalTable> = {};
 const seconds: Record<string, number> = {};
 const models: NoiseKind[] = ["gaussian", "salt-pepper", "speckle", "mixed"];
 for (const [k, noise] of models.entries()) {
   const model = new Model(engine, SEED, 64, pool);
   model.init(1000 + k);
-  const run = trainModel(model, train, { noise, epochs, batch: 64, seed: 1000 + k, shuffle: true, limit, progress: stderrProgress() });
+  const run = trainModel(model, train, {
+    noise,
+    epochs,
+    batch: 64,
+    seed: 1000 + k,
+    shuffle: true,
+    limit,
+    progress: stderrProgress(),
+  });
   seconds[noise] = run.seconds;
   tables[noise] = evaluate(model, test, { progress: stderrProgress() }).table;
 }
@@ -61,16 +72,27 @@ const lines = [
 let worst = 0;
 for (const m of models) {
   for (const n of EVAL_NOISES) {
-    const ours = tables[m][n].model, [pp, ps] = PYTORCH[m][n], d = ours.psnr - pp;
+    const ours = tables[m][n].model,
+      [pp, ps] = PYTORCH[m][n],
+      d = ours.psnr - pp;
     const parity = m === n || m === "mixed";
     if (parity) worst = Math.max(worst, Math.abs(d));
-    lines.push(`| ${m} (${seconds[m].toFixed(0)} s) | ${n} | ${ours.psnr.toFixed(2)} / ${ours.ssim.toFixed(4)} | ${pp.toFixed(2)} / ${ps.toFixed(4)} | ${d >= 0 ? "+" : ""}${d.toFixed(2)} | ${parity ? (Math.abs(d) <= 0.3 ? "yes" : "**no**") : "(not a parity cell)"} |`);
+    lines.push(
+      `| ${m} (${seconds[m].toFixed(0)} s) | ${n} | ${ours.psnr.toFixed(2)} / ${ours.ssim.toFixed(4)} | ${pp.toFixed(2)} / ${ps.toFixed(4)} | ${d >= 0 ? "+" : ""}${d.toFixed(2)} | ${parity ? (Math.abs(d) <= 0.3 ? "yes" : "**no**") : "(not a parity cell)"} |`,
+    );
   }
 }
 lines.push("", `Largest |Δ PSNR| over the parity cells: ${worst.toFixed(2)} dB.`, "");
-lines.push("Baselines on the same noisy copies (PSNR / SSIM):", "", "| method | gaussian | salt-pepper | speckle |", "|---|---|---|---|");
+lines.push(
+  "Baselines on the same noisy copies (PSNR / SSIM):",
+  "",
+  "| method | gaussian | salt-pepper | speckle |",
+  "|---|---|---|---|",
+);
 for (const method of ["noisy", "median3"] as const) {
-  lines.push(`| ${method} | ${EVAL_NOISES.map((n) => `${tables.mixed[n][method].psnr.toFixed(2)} / ${tables.mixed[n][method].ssim.toFixed(4)}`).join(" | ")} |`);
+  lines.push(
+    `| ${method} | ${EVAL_NOISES.map((n) => `${tables.mixed[n][method].psnr.toFixed(2)} / ${tables.mixed[n][method].ssim.toFixed(4)}`).join(" | ")} |`,
+  );
 }
 const text = lines.join("\n") + "\n";
 writeFileAtomic(join(PACKAGE_ROOT, "bench/QUALITY.md"), text);

@@ -7,7 +7,9 @@ try {
   ({ main } = await import("../dist/host/cli/main.js"));
 } catch (e) {
   if (e?.code !== "ERR_MODULE_NOT_FOUND") throw e;
-  process.stderr.write(`denoise-wasm: ${String(e.message).split("\n")[0]}: run 'npm install' in this clone first (it builds dist/)\n`);
+  process.stderr.write(
+    `denoise-wasm: ${String(e.message).split("\n")[0]}: run 'npm install' in this clone first (it builds dist/)\n`,
+  );
   process.exit(1);
 }
 process.exitCode = await main(process.argv);

@@ -15,7 +15,18 @@ import type { TrainingImages } from "./core/idx.js";
 import { newRun, nextTask, trainUntil, type EpochRecord } from "./core/train.js";
 import { archOf, encodeWeights, isShipped, applyWeights, SHIPPED_MODELS, type ShippedModel } from "./core/weights.js";
 
-export type { Arch, BuildName, ColourMethod, EpochRecord, GrayImage, NoiseKind, NoiseLevels, PhotoSource, PlanarImage, ShippedModel };
+export type {
+  Arch,
+  BuildName,
+  ColourMethod,
+  EpochRecord,
+  GrayImage,
+  NoiseKind,
+  NoiseLevels,
+  PhotoSource,
+  PlanarImage,
+  ShippedModel,
+};
 export { isShipped, SHIPPED_MODELS };
 
 /** How to load the engine. */
@@ -53,7 +64,14 @@ export function threadCount(threads?: number): number {
 
 /** A Runtime over an instantiated engine and its pool (what the entry points' loadEngine returns). */
 export function runtimeOf(engine: Engine, pool?: ThreadPool): Runtime {
-  return { build: engine.build, reason: engine.reason, threads: pool?.size ?? 1, engine, pool, close: () => pool?.close() };
+  return {
+    build: engine.build,
+    reason: engine.reason,
+    threads: pool?.size ?? 1,
+    engine,
+    pool,
+    close: () => pool?.close(),
+  };
 }
 
 /** A model's weights, decoded and checked: its architecture, metadata and tensors. */
@@ -99,20 +117,41 @@ export interface DenoiseOptions {
  * within `maxMemory`, the same output as one pass over the whole image. Returns the same kind of
  * image; alpha is kept as it is.
  */
-export function denoise<T extends GrayImage | PlanarImage>(rt: Runtime, weights: Weights, image: T, opts: DenoiseOptions = {}): T {
+export function denoise<T extends GrayImage | PlanarImage>(
+  rt: Runtime,
+  weights: Weights,
+  image: T,
+  opts: DenoiseOptions = {},
+): T {
   const gray = "data" in image;
   const { width, height } = image;
   const planes = gray ? [(image as GrayImage).data] : (image as PlanarImage).planes;
-  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) throw new Error(`image size ${width}×${height} is not a positive whole number of pixels`);
-  if (planes.length !== 1 && planes.length !== 3) throw new Error(`an image has 1 (gray) or 3 (RGB) planes, not ${planes.length}`);
-  for (const p of planes) if (!(p instanceof Float32Array) || p.length !== width * height) throw new Error(`each plane must be a Float32Array of ${width}×${height} = ${width * height} samples`);
-  if (weights.arch.input[0] !== 1) throw new Error(`${weights.name}: architecture ${weights.arch.name} takes ${weights.arch.input[0]} channels; denoise runs gray models`);
-  let plane = 0, of = 1;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
+    throw new Error(`image size ${width}×${height} is not a positive whole number of pixels`);
+  if (planes.length !== 1 && planes.length !== 3)
+    throw new Error(`an image has 1 (gray) or 3 (RGB) planes, not ${planes.length}`);
+  for (const p of planes)
+    if (!(p instanceof Float32Array) || p.length !== width * height)
+      throw new Error(`each plane must be a Float32Array of ${width}×${height} = ${width * height} samples`);
+  if (weights.arch.input[0] !== 1)
+    throw new Error(
+      `${weights.name}: architecture ${weights.arch.name} takes ${weights.arch.input[0]} channels; denoise runs gray models`,
+    );
+  let plane = 0,
+    of = 1;
   const out = denoisePlanar(weights.arch, gray ? { width, height, planes } : (image as PlanarImage), {
-    engine: rt.engine, pool: rt.pool, load: (m) => applyWeights(m, weights.tensors, weights.name),
-    tile: opts.tile ?? "auto", maxBytes: (opts.maxMemory ?? DEFAULT_MAX_MEMORY_MIB) * 2 ** 20,
-    colour: opts.colour, clamp: opts.clamp ?? gaussianModel(weights.metadata), ensemble: opts.ensemble,
-    plane: (c, n) => { plane = c; of = n; },
+    engine: rt.engine,
+    pool: rt.pool,
+    load: (m) => applyWeights(m, weights.tensors, weights.name),
+    tile: opts.tile ?? "auto",
+    maxBytes: (opts.maxMemory ?? DEFAULT_MAX_MEMORY_MIB) * 2 ** 20,
+    colour: opts.colour,
+    clamp: opts.clamp ?? gaussianModel(weights.metadata),
+    ensemble: opts.ensemble,
+    plane: (c, n) => {
+      plane = c;
+      of = n;
+    },
     progress: opts.onProgress && ((done, total) => opts.onProgress!(done, total, plane, of)),
   });
   return (gray ? { width, height, data: out.planes[0] } : out) as T;
@@ -124,7 +163,11 @@ export function fromRGBA(image: { width: number; height: number; data: ArrayLike
 }
 
 /** Planes (or a gray image) as 8-bit RGBA, e.g. `new ImageData(toRGBA(out).data, w, h)`. */
-export function toRGBA(image: GrayImage | PlanarImage): { width: number; height: number; data: Uint8ClampedArray<ArrayBuffer> } {
+export function toRGBA(image: GrayImage | PlanarImage): {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray<ArrayBuffer>;
+} {
   const planar = "data" in image ? { width: image.width, height: image.height, planes: [image.data] } : image;
   return { width: image.width, height: image.height, data: rgba8(planar) as Uint8ClampedArray<ArrayBuffer> };
 }
@@ -188,36 +231,79 @@ export interface TrainResult {
  * the eight flips and rotations. Noise is sampled in the engine from `seed`, so a run is
  * reproducible. Yields to the event loop every few milliseconds; in a page, run it in a Worker.
  */
-export async function train(rt: Runtime, data: ImageArrays | readonly (GrayImage | PlanarImage)[] | PhotoSource, opts: TrainOptions = {}): Promise<TrainResult> {
+export async function train(
+  rt: Runtime,
+  data: ImageArrays | readonly (GrayImage | PlanarImage)[] | PhotoSource,
+  opts: TrainOptions = {},
+): Promise<TrainResult> {
   const arrays = !Array.isArray(data) && "data" in data;
   const { arch: archOpt, from, onProgress, onEpoch, signal, ...choices } = opts;
-  const r = recipe(arrays ? "images" : "photos", { ...choices, ...(typeof archOpt === "string" ? { arch: archOpt } : {}) });
+  const r = recipe(arrays ? "images" : "photos", {
+    ...choices,
+    ...(typeof archOpt === "string" ? { arch: archOpt } : {}),
+  });
   const base = from?.arch ?? (typeof archOpt === "object" ? archOpt : getArch(r.arch));
-  let images: TrainingImages | PatchBatches, arch = base;
+  let images: TrainingImages | PatchBatches,
+    arch = base;
   if (arrays) {
     const a = data as ImageArrays;
     if (!(a.data instanceof Float32Array) || a.data.length !== a.count * a.width * a.height || !(a.count > 0)) {
-      throw new Error(`data must hold count × width × height = ${a.count}×${a.width}×${a.height} samples in a Float32Array`);
+      throw new Error(
+        `data must hold count × width × height = ${a.count}×${a.width}×${a.height} samples in a Float32Array`,
+      );
     }
-    if (!fitsSize(base, a.height, a.width)) throw new Error(`architecture ${base.name} does not map ${a.width}×${a.height} images onto themselves (give arch: "unet16", a U-Net, for any multiple of 4)`);
+    if (!fitsSize(base, a.height, a.width))
+      throw new Error(
+        `architecture ${base.name} does not map ${a.width}×${a.height} images onto themselves (give arch: "unet16", a U-Net, for any multiple of 4)`,
+      );
     arch = { ...base, input: [base.input[0], a.height, a.width] };
     images = { count: a.count, rows: a.height, cols: a.width, pixels: a.data, source: "training arrays" };
   } else {
     const photos = Array.isArray(data) ? photosFrom(data) : (data as PhotoSource);
-    images = new PatchBatches(photos, Array.from({ length: photos.count }, (_, i) => i), r.patch, r.patchesPerImage, r.seed);
+    images = new PatchBatches(
+      photos,
+      Array.from({ length: photos.count }, (_, i) => i),
+      r.patch,
+      r.patchesPerImage,
+      r.seed,
+    );
   }
   const start = from && { tensors: from.tensors, name: from.name, arch };
-  const { model, trainer } = buildTraining(rt, r, images, { from: start, arch, what: `training with a batch of ${r.batch}` });
+  const { model, trainer } = buildTraining(rt, r, images, {
+    from: start,
+    arch,
+    what: `training with a batch of ${r.batch}`,
+  });
   try {
-    const run = newRun(), steps = r.epochs * trainer.batchesPerEpoch;
+    const run = newRun(),
+      steps = r.epochs * trainer.batchesPerEpoch;
     const done = await trainUntil(trainer, r.epochs, run, {
       onEpoch,
-      onStep: onProgress && ((loss) => onProgress({ epoch: Math.ceil(trainer.stepsDone / trainer.batchesPerEpoch) || 1, epochs: r.epochs, step: trainer.stepsDone, steps, loss })),
+      onStep:
+        onProgress &&
+        ((loss) =>
+          onProgress({
+            epoch: Math.ceil(trainer.stepsDone / trainer.batchesPerEpoch) || 1,
+            epochs: r.epochs,
+            step: trainer.stepsDone,
+            steps,
+            loss,
+          })),
       pause: nextTask,
       shouldStop: () => !!signal?.aborted,
     });
-    const bytes = encodeWeights(model, { producer: "denoise-wasm library", noise: r.noise, epochs: trainer.epoch, seed: r.seed }, false);
-    return { weights: weightsFromBytes(bytes, "trained weights"), bytes, epochs: run.epochs, losses: run.batchLosses, stopped: !done };
+    const bytes = encodeWeights(
+      model,
+      { producer: "denoise-wasm library", noise: r.noise, epochs: trainer.epoch, seed: r.seed },
+      false,
+    );
+    return {
+      weights: weightsFromBytes(bytes, "trained weights"),
+      bytes,
+      epochs: run.epochs,
+      losses: run.batchLosses,
+      stopped: !done,
+    };
   } finally {
     model.dispose();
   }

@@ -3,7 +3,10 @@
 // See host/core/pool.ts.
 import { workerMain, type ThreadInit } from "./core/pool.js";
 
-const scope = self as unknown as { onmessage: ((ev: MessageEvent<ThreadInit>) => void) | null; postMessage(m: unknown): void };
+const scope = self as unknown as {
+  onmessage: ((ev: MessageEvent<ThreadInit>) => void) | null;
+  postMessage(m: unknown): void;
+};
 scope.onmessage = (ev) => {
   scope.onmessage = null;
   void workerMain(ev.data, () => scope.postMessage("ready"));

@@ -1,7 +1,14 @@
 // The library in a browser (the package's "browser" and "default" export): the shared API
 // (host/api.ts) plus loading the engine and weights by fetch, relative to this module's own URL,
 // so a plain static page can import it from node_modules/denoise-wasm/ without a bundler.
-import { runtimeOf, weightsFromBytes, type EngineOptions, type Runtime, type ShippedModel, type Weights } from "./api.js";
+import {
+  runtimeOf,
+  weightsFromBytes,
+  type EngineOptions,
+  type Runtime,
+  type ShippedModel,
+  type Weights,
+} from "./api.js";
 import { openEngine, wasmFile } from "./core/engine.js";
 import { ThreadPool, type ThreadInit } from "./core/pool.js";
 import { isShipped, SHIPPED_MODELS } from "./core/weights.js";
@@ -22,7 +29,8 @@ export interface AssetOptions {
   base?: string | URL;
 }
 
-const rootOf = (o: AssetOptions) => (o.base === undefined ? ROOT : new URL(String(o.base).replace(/\/?$/, "/"), globalThis.location?.href));
+const rootOf = (o: AssetOptions) =>
+  o.base === undefined ? ROOT : new URL(String(o.base).replace(/\/?$/, "/"), globalThis.location?.href);
 
 async function fetchBytes(url: URL | string): Promise<ArrayBuffer> {
   const res = await fetch(url);
@@ -41,7 +49,10 @@ export async function loadEngine(opts: EngineOptions & AssetOptions = {}): Promi
   const root = rootOf(opts);
   const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
   const threads = (opts.threads ?? 1) > 1 && inWorker && globalThis.crossOriginIsolated ? Math.floor(opts.threads!) : 1;
-  const engine = await openEngine((b, t) => fetchBytes(new URL(`build/${wasmFile(b, t)}`, root)), { build: opts.build, threads: threads > 1 });
+  const engine = await openEngine((b, t) => fetchBytes(new URL(`build/${wasmFile(b, t)}`, root)), {
+    build: opts.build,
+    threads: threads > 1,
+  });
   const pool = threads > 1 ? await ThreadPool.create(engine, threads, (init) => spawnThread(init, root)) : undefined;
   return runtimeOf(engine, pool);
 }
@@ -61,8 +72,13 @@ function spawnThread(init: ThreadInit, root: URL): Promise<{ terminate(): void }
  * 0–55; "digits": 28×28 MNIST digits, mixed noise), a URL (fetched; relative to the page), or
  * .safetensors bytes.
  */
-export async function loadWeights(source: ShippedModel | string | URL | Uint8Array | ArrayBuffer, opts: AssetOptions = {}): Promise<Weights> {
+export async function loadWeights(
+  source: ShippedModel | string | URL | Uint8Array | ArrayBuffer,
+  opts: AssetOptions = {},
+): Promise<Weights> {
   if (source instanceof Uint8Array || source instanceof ArrayBuffer) return weightsFromBytes(source);
-  const url = isShipped(source) ? new URL(SHIPPED_MODELS[source], rootOf(opts)) : new URL(source, globalThis.location?.href);
+  const url = isShipped(source)
+    ? new URL(SHIPPED_MODELS[source], rootOf(opts))
+    : new URL(source, globalThis.location?.href);
   return weightsFromBytes(await fetchBytes(url), isShipped(source) ? source : String(source));
 }

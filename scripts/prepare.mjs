@@ -10,14 +10,17 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const mtime = (p) => (existsSync(join(root, p)) ? statSync(join(root, p)).mtimeMs : -Infinity);
-const files = (dir) => readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
-  .filter((d) => d.isFile() && d.name.endsWith(".ts"))
-  .map((d) => relative(root, join(d.parentPath, d.name)));
+const files = (dir) =>
+  readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.endsWith(".ts"))
+    .map((d) => relative(root, join(d.parentPath, d.name)));
 
 /** Why a rebuild is needed, or undefined when build/ and dist/ are up to date. */
 function stale() {
   // The engine: every asconfig.json target's .wasm, against the engine's sources and the config.
-  const wasm = Object.values(JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8")).targets).map((t) => t.outFile);
+  const wasm = Object.values(JSON.parse(readFileSync(join(root, "asconfig.json"), "utf8")).targets).map(
+    (t) => t.outFile,
+  );
   const oldestWasm = Math.min(...wasm.map(mtime));
   const engineSrc = ["asconfig.json", ...files("assembly").filter((f) => !f.includes("__tests__"))];
   const newerEngine = engineSrc.find((f) => mtime(f) > oldestWasm);
@@ -25,7 +28,9 @@ function stale() {
   // The host: each .ts compiled by tsconfig.json against its .js in dist/ (and the configs against them all).
   const host = ["host", "web", "tools", "test", "bench"].flatMap(files);
   const js = (f) => join("dist", f.replace(/\.ts$/, ".js"));
-  const old = host.find((f) => mtime(js(f)) < Math.max(mtime(f), mtime("tsconfig.json"), mtime("tsconfig.browser.json")));
+  const old = host.find(
+    (f) => mtime(js(f)) < Math.max(mtime(f), mtime("tsconfig.json"), mtime("tsconfig.browser.json")),
+  );
   return old ? `${js(old)} is missing or older than its sources` : undefined;
 }
 

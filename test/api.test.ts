@@ -7,8 +7,14 @@ import assert from "node:assert/strict";
 import { denoise, fromRGBA, loadEngine, loadWeights, toRGBA, train, weightsFromBytes } from "../host/node/index.js";
 
 const rt = await loadEngine({ build: "strict" });
-const S = 28, count = 48;
-const arrays = { width: S, height: S, count, data: new Float32Array(count * S * S).map((_, i) => ((i * 7919) % 997) / 997) };
+const S = 28,
+  count = 48;
+const arrays = {
+  width: S,
+  height: S,
+  count,
+  data: new Float32Array(count * S * S).map((_, i) => ((i * 7919) % 997) / 997),
+};
 
 test("denoise: a gray Float32Array and the same pixels as one plane give the same output; colour keeps its kind", async () => {
   const w = await loadWeights("photo");
@@ -21,7 +27,10 @@ test("denoise: a gray Float32Array and the same pixels as one plane give the sam
   const out = denoise(rt, w, fromRGBA({ width: 6, height: 5, data: rgba }));
   assert.equal(out.planes.length, 3);
   assert.equal(toRGBA(out).data.length, rgba.length);
-  assert.throws(() => denoise(rt, w, { width: 45, height: 31, data: new Float32Array(10) }), /Float32Array of 45×31 = 1395 samples/);
+  assert.throws(
+    () => denoise(rt, w, { width: 45, height: 31, data: new Float32Array(10) }),
+    /Float32Array of 45×31 = 1395 samples/,
+  );
 });
 
 test("train on arrays: reproducible from the seed, progress per batch, stops on an AbortSignal, bytes load back", async () => {
@@ -41,5 +50,8 @@ test("train on arrays: reproducible from the seed, progress per batch, stops on 
   const c = await train(rt, arrays, { ...opts, signal: stop.signal, onProgress: (p) => p.step === 4 && stop.abort() });
   assert.equal(c.stopped, true);
   assert.equal(c.losses.length, 4);
-  await assert.rejects(train(rt, { ...arrays, width: 30, data: new Float32Array(count * 30 * S) }, opts), /does not map 30×28 images onto themselves/);
+  await assert.rejects(
+    train(rt, { ...arrays, width: 30, data: new Float32Array(count * 30 * S) }, opts),
+    /does not map 30×28 images onto themselves/,
+  );
 });

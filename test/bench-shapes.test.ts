@@ -42,21 +42,45 @@ function transpile(source: string): string {
 
 /** assembly/workspace.ts itself: the layer files take their image chunks (im2colChunkImages) from it. */
 const workspace: Layer = {};
-new Function("require", "exports", "min", "max", transpile(readFileSync(join(PACKAGE_ROOT, "assembly/workspace.ts"), "utf8")))(
-  () => ({ gemmScratchBytes: () => 0 }), workspace, Math.min, Math.max);
+new Function(
+  "require",
+  "exports",
+  "min",
+  "max",
+  transpile(readFileSync(join(PACKAGE_ROOT, "assembly/workspace.ts"), "utf8")),
+)(() => ({ gemmScratchBytes: () => 0 }), workspace, Math.min, Math.max);
 
 /** The exports of one assembly/ layer file as JavaScript; gemm() calls go to `record`. */
 function layerModule(source: string, record: (c: GemmCall) => void): Layer {
   const js = transpile(source);
-  const gemm = (transA: number, transB: number, M: number, N: number, K: number, _a: number, lda: number,
-    _b: number, ldb: number, _c: number, ldc: number, accumulate: number) =>
-    record({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
+  const gemm = (
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    _a: number,
+    lda: number,
+    _b: number,
+    ldb: number,
+    _c: number,
+    ldc: number,
+    accumulate: number,
+  ) => record({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
   const noop = new Proxy({}, { get: () => () => 0 });
-  const require = (path: string) => (path === "./gemm" ? { gemm, gemmScratchBytes: () => 0 } : path === "./workspace" ? workspace : noop);
+  const require = (path: string) =>
+    path === "./gemm" ? { gemm, gemmScratchBytes: () => 0 } : path === "./workspace" ? workspace : noop;
   const exports: Layer = {};
   // load/store: AssemblyScript builtins the transposed conv's bias fill uses; nothing reads memory here.
   // min/max: AssemblyScript builtins, Math's on i32s.
-  new Function("require", "exports", "load", "store", "min", "max", js)(require, exports, () => 0, () => {}, Math.min, Math.max);
+  new Function("require", "exports", "load", "store", "min", "max", js)(
+    require,
+    exports,
+    () => 0,
+    () => {},
+    Math.min,
+    Math.max,
+  );
   return exports;
 }
 
@@ -66,13 +90,23 @@ const convT2dSource = readFileSync(join(PACKAGE_ROOT, "assembly/conv_transpose2d
 /** The gemm() calls the engine's layer code makes for one training step of `arch` at batch B. */
 function engineGemms(arch: Arch, B: number, conv2d = conv2dSource, convT2d = convT2dSource): GemmCall[] {
   const calls: GemmCall[] = [];
-  const c = layerModule(conv2d, (g) => calls.push(g)), t = layerModule(convT2d, (g) => calls.push(g));
+  const c = layerModule(conv2d, (g) => calls.push(g)),
+    t = layerModule(convT2d, (g) => calls.push(g));
   // Pointers only need to be nonzero where the engine tests them (dx = 0: the first layer, no input gradient).
-  const y = 1, x = 2, w = 3, bias = 4, dw = 5, db = 6, dy = 7, ws = 8;
+  const y = 1,
+    x = 2,
+    w = 3,
+    bias = 4,
+    dw = 5,
+    db = 6,
+    dy = 7,
+    ws = 8;
   for (const l of planLayers(arch).layers) {
     if (!l.geom) continue;
     const { kh, kw, sh, sw, ph, pw, oph, opw } = l.geom;
-    const [Cin, H, W] = l.inShape, Cout = l.outShape[0], dx = l.from >= 0 ? 9 : 0;
+    const [Cin, H, W] = l.inShape,
+      Cout = l.outShape[0],
+      dx = l.from >= 0 ? 9 : 0;
     if (l.op === "conv2d") {
       c.conv2dForward(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
       c.conv2dBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
@@ -89,8 +123,14 @@ const sorted = (calls: GemmCall[]) => calls.map(gemmKey).sort();
 test("bench/gemm-shapes.ts lists exactly the gemm() calls the conv layers issue, every architecture, batch 64 and 1", () => {
   for (const arch of Object.values(ARCHS)) {
     for (const B of [64, 1]) {
-      const listed = stepGemms(arch, B, workspace.im2colChunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call));
-      assert.deepEqual(sorted(listed), sorted(engineGemms(arch, B)), `${arch.name} at batch ${B} (transA,transB,M,N,K,lda,ldb,ldc,accumulate)`);
+      const listed = stepGemms(arch, B, workspace.im2colChunkImages).flatMap((g) =>
+        Array<GemmCall>(g.count).fill(g.call),
+      );
+      assert.deepEqual(
+        sorted(listed),
+        sorted(engineGemms(arch, B)),
+        `${arch.name} at batch ${B} (transA,transB,M,N,K,lda,ldb,ldc,accumulate)`,
+      );
     }
   }
 });
@@ -101,7 +141,10 @@ test("the comparison sees each layer file's dense path (a changed transpose ther
     assert.ok(src.includes(from), `expected ${from} in the layer source`);
     return src.replace(from, to);
   };
-  const seed = ARCHS.seed, listed = sorted(stepGemms(seed, 64, workspace.im2colChunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call)));
+  const seed = ARCHS.seed,
+    listed = sorted(
+      stepGemms(seed, 64, workspace.im2colChunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call)),
+    );
   const conv = swapped(conv2dSource, "gemm(0, 1, Cout, B, K,", "gemm(0, 0, Cout, B, K,");
   assert.notDeepEqual(sorted(engineGemms(seed, 64, conv)), listed);
   const convT = swapped(convT2dSource, "gemm(0, 1, B, Cin, Kc,", "gemm(0, 0, B, Cin, Kc,");

@@ -37,7 +37,10 @@ const consoleErrors: string[] = [];
 // The app object the page exposes as window.denoiseApp (typed loosely: it lives in the page).
 type AppHandle = { app: any; ready: Promise<void> };
 const inPage = <T>(fn: (h: AppHandle, arg: any) => T | Promise<T>, arg?: unknown): Promise<T> =>
-  page.evaluate(([src, a]) => new Function("h", "a", `return (${src})(h, a)`)((window as any).denoiseApp, a), [fn.toString(), arg] as const) as Promise<T>;
+  page.evaluate(([src, a]) => new Function("h", "a", `return (${src})(h, a)`)((window as any).denoiseApp, a), [
+    fn.toString(),
+    arg,
+  ] as const) as Promise<T>;
 
 before(async () => {
   if (skip) return;
@@ -45,11 +48,22 @@ before(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     // expose-gc and precise memory info: the memory test reads the page's JS heap after a collection.
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-      "--js-flags=--expose-gc", "--enable-precise-memory-info"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--js-flags=--expose-gc",
+      "--enable-precise-memory-info",
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1100, height: 1100 } });
-  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(m.text());
+  });
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
   await page.goto(url);
   await page.evaluate(() => (window as any).denoiseApp.ready);
@@ -71,26 +85,38 @@ test("the page loads the engine, weights and digits with no console errors", { s
 test("denoising a noisy digit beats the noisy input's PSNR and SSIM for every noise type", { skip }, async () => {
   for (const kind of ["gaussian", "salt-pepper", "speckle"]) {
     for (const digit of [0, 7, 33]) {
-      const s = await inPage((h, a) => {
-        h.app.setNoiseKind(a.kind);
-        h.app.selectDigit(a.digit);
-        return { noisy: h.app.noisyScore, denoised: h.app.denoisedScore };
-      }, { kind, digit });
+      const s = await inPage(
+        (h, a) => {
+          h.app.setNoiseKind(a.kind);
+          h.app.selectDigit(a.digit);
+          return { noisy: h.app.noisyScore, denoised: h.app.denoisedScore };
+        },
+        { kind, digit },
+      );
       assert.ok(s.denoised.psnr > s.noisy.psnr + 2, `${kind} digit ${digit}: ${JSON.stringify(s)}`);
       assert.ok(s.denoised.ssim > s.noisy.ssim, `${kind} digit ${digit} SSIM`);
     }
   }
-  await inPage((h) => { h.app.setNoiseKind("gaussian"); h.app.selectDigit(0); });
+  await inPage((h) => {
+    h.app.setNoiseKind("gaussian");
+    h.app.selectDigit(0);
+  });
   // Denoising one 28×28 digit (the model's forward pass at batch 1) in the page's main thread.
   const ms = await inPage((h) => {
     const m = h.app.modelFor(28, 28);
     m.inputView(1).set(h.app.noisy);
     for (let i = 0; i < 20; i++) m.forward(1);
     const t: number[] = [];
-    for (let i = 0; i < 50; i++) { const t0 = performance.now(); m.forward(1); t.push(performance.now() - t0); }
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      m.forward(1);
+      t.push(performance.now() - t0);
+    }
     return t.sort((a, b) => a - b)[25];
   });
-  console.log(`# one 28×28 digit denoised in ${ms.toFixed(3)} ms (median, Chromium, ${await inPage((h) => h.app.engine.build)} build)`);
+  console.log(
+    `# one 28×28 digit denoised in ${ms.toFixed(3)} ms (median, Chromium, ${await inPage((h) => h.app.engine.build)} build)`,
+  );
   assert.ok(ms < 5, `denoising a digit took ${ms} ms`);
 });
 
@@ -101,15 +127,22 @@ test("drawing with the mouse gets denoised; Clear drops the digit highlight", { 
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.8, { steps: 12 });
   await page.mouse.up();
-  const drawn = await inPage((h) => ({ ink: h.app.clean.data.reduce((a: number, b: number) => a + b, 0), out: h.app.denoised.length }));
+  const drawn = await inPage((h) => ({
+    ink: h.app.clean.data.reduce((a: number, b: number) => a + b, 0),
+    out: h.app.denoised.length,
+  }));
   assert.ok(drawn.ink > 5, `no stroke drawn (${drawn.ink})`);
   assert.equal(await page.locator("#thumbs canvas.sel").count(), 0, "a digit is still highlighted after Clear");
   await inPage((h) => h.app.selectDigit(0));
 });
 
-test("training in the Worker lowers the loss, keeps the page responsive, stops, resumes and downloads", { skip }, async () => {
+test("training in the Worker lowers the loss, keeps the page responsive, stops, resumes and downloads", {
+  skip,
+}, async () => {
   // From a fresh init the loss falls fast; meanwhile the main thread must keep answering.
-  const started = inPage((h) => h.app.train({ ...h.app.setup(), weights: h.app.freshWeights(3), noise: "gaussian", batch: 16 }, 80));
+  const started = inPage((h) =>
+    h.app.train({ ...h.app.setup(), weights: h.app.freshWeights(3), noise: "gaussian", batch: 16 }, 80),
+  );
   const lags: number[] = [];
   for (let i = 0; i < 15; i++) {
     const t = Date.now();
@@ -121,7 +154,9 @@ test("training in the Worker lowers the loss, keeps the page responsive, stops, 
   assert.equal(done.type, "done");
   const l = done.losses as number[];
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  console.log(`# worker training: loss ${mean(l.slice(0, 10)).toFixed(4)} (first 10 steps) → ${mean(l.slice(-10)).toFixed(4)} (last 10); page round trip max ${Math.max(...lags)} ms`);
+  console.log(
+    `# worker training: loss ${mean(l.slice(0, 10)).toFixed(4)} (first 10 steps) → ${mean(l.slice(-10)).toFixed(4)} (last 10); page round trip max ${Math.max(...lags)} ms`,
+  );
   assert.ok(mean(l.slice(-10)) < 0.8 * mean(l.slice(0, 10)), "loss did not fall");
   assert.ok(Math.max(...lags) < 250, `page froze: ${lags}`);
 
@@ -152,13 +187,15 @@ test("training in the Worker lowers the loss, keeps the page responsive, stops, 
 
 // --- Photos (issue 15) ---
 
-const TEST_PHOTOS = `${PACKAGE_ROOT}data/photos/test/`, TRAIN_PHOTOS = `${PACKAGE_ROOT}data/photos/train/`;
+const TEST_PHOTOS = `${PACKAGE_ROOT}data/photos/test/`,
+  TRAIN_PHOTOS = `${PACKAGE_ROOT}data/photos/train/`;
 
 /** A w × h window of a photo from (x0, y0), wrapping around its edges (any size from any photo). */
 function crop(img: PlanarImage, w: number, h: number, x0 = 0, y0 = 0): PlanarImage {
   const planes = img.planes.map((p) => {
     const out = new Float32Array(w * h);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = p[((y0 + y) % img.height) * img.width + ((x0 + x) % img.width)];
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) out[y * w + x] = p[((y0 + y) % img.height) * img.width + ((x0 + x) % img.width)];
     return out;
   });
   return { width: w, height: h, planes };
@@ -166,21 +203,35 @@ function crop(img: PlanarImage, w: number, h: number, x0 = 0, y0 = 0): PlanarIma
 
 /** Waits for the photo section's result for the file `name` (or its error) and returns it. */
 async function photoResult(name: string, timeout = 120_000): Promise<any> {
-  await page.waitForFunction((n) => {
-    const p = (window as any).denoiseApp.app.photos;
-    const error = document.getElementById("error")!;
-    return (p.result && p.current?.file.name === n) || (!error.hidden && error.textContent!.includes(n));
-  }, name, { timeout, polling: 200 });
-  return inPage((h) => { const r = h.app.photos.result; return r && { ...r, rgba: undefined, noisy: undefined }; });
+  await page.waitForFunction(
+    (n) => {
+      const p = (window as any).denoiseApp.app.photos;
+      const error = document.getElementById("error")!;
+      return (p.result && p.current?.file.name === n) || (!error.hidden && error.textContent!.includes(n));
+    },
+    name,
+    { timeout, polling: 200 },
+  );
+  return inPage((h) => {
+    const r = h.app.photos.result;
+    return r && { ...r, rgba: undefined, noisy: undefined };
+  });
 }
 
 const allThreads = () => inPage(() => navigator.hardwareConcurrency || 1);
 
-test("photos: a colour PNG denoised as is (strict build) downloads as exactly the CLI's denoise output; compare mode scores it", { skip }, async () => {
+test("photos: a colour PNG denoised as is (strict build) downloads as exactly the CLI's denoise output; compare mode scores it", {
+  skip,
+}, async () => {
   mkdirSync(OUT, { recursive: true });
-  const input = `${OUT}page-colour.png`, fromCli = `${OUT}page-colour-cli.png`, fromPage = `${OUT}page-colour-page.png`;
+  const input = `${OUT}page-colour.png`,
+    fromCli = `${OUT}page-colour-cli.png`,
+    fromPage = `${OUT}page-colour-page.png`;
   writeFileSync(input, encodePngPlanes(crop(readImagePlanes(`${TEST_PHOTOS}astronaut.png`), 300, 200, 120, 40)));
-  await inPage((h) => { h.app.photos.clearPhotos(); h.app.photos.build = "strict"; });
+  await inPage((h) => {
+    h.app.photos.clearPhotos();
+    h.app.photos.build = "strict";
+  });
   const threads = Math.min(2, await allThreads());
   await page.selectOption("#threads", String(threads));
   await page.setInputFiles("#photos", input);
@@ -195,28 +246,48 @@ test("photos: a colour PNG denoised as is (strict build) downloads as exactly th
   await download.saveAs(fromPage);
   const cli = runCli(["denoise", input, "-o", fromCli, "--build", "strict", "--threads", "1", "--quiet"]);
   assert.equal(cli.code, 0, cli.err);
-  const a = decodePngPlanes(readFileSync(fromPage), fromPage), b = decodePngPlanes(readFileSync(fromCli), fromCli);
+  const a = decodePngPlanes(readFileSync(fromPage), fromPage),
+    b = decodePngPlanes(readFileSync(fromCli), fromCli);
   assert.equal(a.planes.length, 3, "colour kept");
   assert.equal(a.alpha, undefined);
-  for (let c = 0; c < 3; c++) assert.ok(Buffer.from(a.planes[c].buffer).equals(Buffer.from(b.planes[c].buffer)), `plane ${"RGB"[c]}: the page's PNG differs from the CLI's`);
+  for (let c = 0; c < 3; c++)
+    assert.ok(
+      Buffer.from(a.planes[c].buffer).equals(Buffer.from(b.planes[c].buffer)),
+      `plane ${"RGB"[c]}: the page's PNG differs from the CLI's`,
+    );
   const orig = decodePngPlanes(readFileSync(input), input);
-  assert.ok(a.planes[0].some((v, i) => v !== orig.planes[0][i]), "the download is the input unchanged");
-  console.log(`# page PNG == CLI PNG, bit for bit (strict build, 300×200 colour, page ${threads} thread(s) vs CLI 1; ${r.seconds.toFixed(2)} s in the page)`);
+  assert.ok(
+    a.planes[0].some((v, i) => v !== orig.planes[0][i]),
+    "the download is the input unchanged",
+  );
+  console.log(
+    `# page PNG == CLI PNG, bit for bit (strict build, 300×200 colour, page ${threads} thread(s) vs CLI 1; ${r.seconds.toFixed(2)} s in the page)`,
+  );
 
   // "add noise to compare": noisy and denoised scored against the picture as loaded.
   await page.selectOption("#photoMode", "compare");
   await page.waitForFunction(() => (window as any).denoiseApp.app.photos.result?.scores, null, { timeout: 120_000 });
   const s = await inPage((h) => h.app.photos.result.scores);
-  console.log(`# compare mode, σ 25: noisy ${s.noisy.psnr.toFixed(2)} dB / ${s.noisy.ssim.toFixed(3)} → denoised ${s.denoised.psnr.toFixed(2)} dB / ${s.denoised.ssim.toFixed(3)}`);
+  console.log(
+    `# compare mode, σ 25: noisy ${s.noisy.psnr.toFixed(2)} dB / ${s.noisy.ssim.toFixed(3)} → denoised ${s.denoised.psnr.toFixed(2)} dB / ${s.denoised.ssim.toFixed(3)}`,
+  );
   assert.ok(s.denoised.psnr > s.noisy.psnr + 3 && s.denoised.ssim > s.noisy.ssim, JSON.stringify(s));
   assert.match((await page.textContent("#photoScore"))!, /noisy: PSNR .* → denoised: PSNR/);
   await page.selectOption("#photoMode", "asis");
   await photoResult("page-colour.png");
-  await inPage((h) => { h.app.photos.build = "auto"; });
+  await inPage((h) => {
+    h.app.photos.build = "auto";
+  });
 });
 
-test("photos: a failed upload shows a red error, leaves nothing stale on screen, and the next success clears it", { skip }, async () => {
-  await page.setInputFiles("#photos", { name: "broken.png", mimeType: "image/png", buffer: Buffer.from("not an image at all") });
+test("photos: a failed upload shows a red error, leaves nothing stale on screen, and the next success clears it", {
+  skip,
+}, async () => {
+  await page.setInputFiles("#photos", {
+    name: "broken.png",
+    mimeType: "image/png",
+    buffer: Buffer.from("not an image at all"),
+  });
   await page.waitForFunction(() => !document.getElementById("error")!.hidden);
   assert.match((await page.textContent("#error"))!, /broken\.png: the browser cannot decode it/);
   assert.equal(await page.$eval("#error", (e) => getComputedStyle(e).color), "rgb(187, 0, 0)");
@@ -233,17 +304,30 @@ test("photos: a failed upload shows a red error, leaves nothing stale on screen,
   consoleErrors.splice(consoleErrors.indexOf(meant[0]), 1);
 });
 
-test("photos: a 12 MP JPEG denoises in the photo Worker on all threads (progress, cancel), the page responsive", { skip }, async () => {
+test("photos: a 12 MP JPEG denoises in the photo Worker on all threads (progress, cancel), the page responsive", {
+  skip,
+}, async () => {
   // 4000 × 3000, encoded by jpeg-js: a test photo enlarged (nearest) with a fixed dither so the JPEG is
   // not flat; gray (camera.png) unless PAGE_12MP_COLOUR=1 (astronaut.png: three planes, three times the work).
   const colour = process.env.PAGE_12MP_COLOUR === "1";
-  const src = readImagePlanes(`${TEST_PHOTOS}${colour ? "astronaut" : "camera"}.png`), W = 4000, H = 3000, rgba = new Uint8Array(4 * W * H);
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-    const i = Math.floor((y * src.height) / H) * src.width + Math.floor((x * src.width) / W), o = 4 * (y * W + x), n = ((x * 7919 + y * 104729) % 23) - 11;
-    for (let c = 0; c < 3; c++) rgba[o + c] = Math.max(0, Math.min(255, Math.round(src.planes[src.planes.length === 3 ? c : 0][i] * 255) + n));
-    rgba[o + 3] = 255;
-  }
-  const big = { name: "big-12mp.jpg", mimeType: "image/jpeg", buffer: Buffer.from(jpeg.encode({ width: W, height: H, data: rgba }, 90).data) };
+  const src = readImagePlanes(`${TEST_PHOTOS}${colour ? "astronaut" : "camera"}.png`),
+    W = 4000,
+    H = 3000,
+    rgba = new Uint8Array(4 * W * H);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const i = Math.floor((y * src.height) / H) * src.width + Math.floor((x * src.width) / W),
+        o = 4 * (y * W + x),
+        n = ((x * 7919 + y * 104729) % 23) - 11;
+      for (let c = 0; c < 3; c++)
+        rgba[o + c] = Math.max(0, Math.min(255, Math.round(src.planes[src.planes.length === 3 ? c : 0][i] * 255) + n));
+      rgba[o + 3] = 255;
+    }
+  const big = {
+    name: "big-12mp.jpg",
+    mimeType: "image/jpeg",
+    buffer: Buffer.from(jpeg.encode({ width: W, height: H, data: rgba }, 90).data),
+  };
   const all = await allThreads();
   const counts = (process.env.PAGE_12MP_THREADS ?? String(all)).split(",").map(Number);
   await inPage((h) => h.app.photos.clearPhotos());
@@ -252,23 +336,34 @@ test("photos: a 12 MP JPEG denoises in the photo Worker on all threads (progress
     const t0 = Date.now();
     await page.setInputFiles("#photos", big);
     // Meanwhile the page answers (the work is in Workers) and the bar moves.
-    await page.waitForFunction(() => (document.getElementById("photoProgress") as HTMLProgressElement).value > 0, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => (document.getElementById("photoProgress") as HTMLProgressElement).value > 0,
+      null,
+      { timeout: 120_000 },
+    );
     const lag = Date.now();
     await page.evaluate(() => 1);
     const roundTrip = Date.now() - lag;
     const r = await photoResult(big.name, 900_000);
     assert.ok(r, `no result: ${await page.textContent("#error")}`);
     const wall = (Date.now() - t0) / 1000;
-    console.log(`# 12 MP ${colour ? "colour" : "gray"} JPEG (4000×3000) in Chromium, ${r.build} build, ${r.threads} thread(s): ${r.seconds.toFixed(1)} s denoising (${(12 / r.seconds).toFixed(2)} MP/s), ${wall.toFixed(1)} s from upload to result; wasm memory ${(r.memoryBytes / 2 ** 20).toFixed(0)} MiB; page round trip ${roundTrip} ms during it`);
+    console.log(
+      `# 12 MP ${colour ? "colour" : "gray"} JPEG (4000×3000) in Chromium, ${r.build} build, ${r.threads} thread(s): ${r.seconds.toFixed(1)} s denoising (${(12 / r.seconds).toFixed(2)} MP/s), ${wall.toFixed(1)} s from upload to result; wasm memory ${(r.memoryBytes / 2 ** 20).toFixed(0)} MiB; page round trip ${roundTrip} ms during it`,
+    );
     assert.equal(r.threads, threads);
     assert.ok(r.memoryBytes <= 576 * 2 ** 20, `wasm memory ${r.memoryBytes}`);
     assert.ok(roundTrip < 500, `page froze: ${roundTrip} ms`);
-    assert.deepEqual(await inPage((h) => [h.app.photos.current.image.width, h.app.photos.current.image.height]), [W, H]);
+    assert.deepEqual(await inPage((h) => [h.app.photos.current.image.width, h.app.photos.current.image.height]), [
+      W,
+      H,
+    ]);
   }
   await page.screenshot({ path: `${OUT}browser-12mp.png` });
   // Cancel: a second run stops when asked; nothing half-done is shown.
   await page.click("#denoise");
-  await page.waitForFunction(() => (document.getElementById("photoProgress") as HTMLProgressElement).value > 0, null, { timeout: 120_000 });
+  await page.waitForFunction(() => (document.getElementById("photoProgress") as HTMLProgressElement).value > 0, null, {
+    timeout: 120_000,
+  });
   await page.click("#cancel");
   assert.equal((await page.textContent("#photoStatus"))!.trim(), "cancelled");
   assert.equal(await inPage((h) => h.app.photos.result), undefined);
@@ -276,17 +371,39 @@ test("photos: a 12 MP JPEG denoises in the photo Worker on all threads (progress
 });
 
 test("photos: memory stays flat over 10 uploads of different sizes", { skip }, async () => {
-  const sizes = [[640, 480], [97, 803], [900, 600], [333, 333], [800, 520], [50, 60], [600, 900], [512, 512], [256, 700], [880, 640]];
-  const photo = readImagePlanes(`${TEST_PHOTOS}coffee.png`), gray = readImagePlanes(`${TEST_PHOTOS}camera.png`);
+  const sizes = [
+    [640, 480],
+    [97, 803],
+    [900, 600],
+    [333, 333],
+    [800, 520],
+    [50, 60],
+    [600, 900],
+    [512, 512],
+    [256, 700],
+    [880, 640],
+  ];
+  const photo = readImagePlanes(`${TEST_PHOTOS}coffee.png`),
+    gray = readImagePlanes(`${TEST_PHOTOS}camera.png`);
   await inPage((h) => h.app.photos.clearPhotos());
-  const heap: number[] = [], wasm: number[] = [];
+  const heap: number[] = [],
+    wasm: number[] = [];
   for (const [k, [w, hgt]] of sizes.entries()) {
     const name = `size-${k}.png`;
-    await page.setInputFiles("#photos", { name, mimeType: "image/png", buffer: encodePngPlanes(crop(k % 3 ? gray : photo, w, hgt, 13 * k, 7 * k)) });
+    await page.setInputFiles("#photos", {
+      name,
+      mimeType: "image/png",
+      buffer: encodePngPlanes(crop(k % 3 ? gray : photo, w, hgt, 13 * k, 7 * k)),
+    });
     const r = await photoResult(name);
     assert.ok(r, `no result: ${await page.textContent("#error")}`);
     wasm.push(r.memoryBytes);
-    heap.push(await page.evaluate(() => { (window as any).gc(); return (performance as any).memory.usedJSHeapSize as number; }));
+    heap.push(
+      await page.evaluate(() => {
+        (window as any).gc();
+        return (performance as any).memory.usedJSHeapSize as number;
+      }),
+    );
   }
   const mib = (a: number[]) => a.map((b) => (b / 2 ** 20).toFixed(0)).join(" ");
   console.log(`# 10 uploads: page JS heap after each (MiB) ${mib(heap)}; photo Worker wasm memory ${mib(wasm)}`);
@@ -297,38 +414,66 @@ test("photos: memory stays flat over 10 uploads of different sizes", { skip }, a
 });
 
 const UPLOADS = 50;
-test(`photos: ${UPLOADS} uploads of random sizes, twice, in one page session: the photo Worker's allocator back at its start after every image, wasm memory flat on the second pass`, { skip }, async () => {
+test(`photos: ${UPLOADS} uploads of random sizes, twice, in one page session: the photo Worker's allocator back at its start after every image, wasm memory flat on the second pass`, {
+  skip,
+}, async () => {
   const r = (k: number) => ((k * 2654435761) >>> 0) / 2 ** 32;
-  const sizes = Array.from({ length: UPLOADS }, (_, k) => [8 + Math.floor(r(2 * k + 1) * 112), 8 + Math.floor(r(2 * k + 2) * 112)]);
-  const photo = readImagePlanes(`${TEST_PHOTOS}coffee.png`), gray = readImagePlanes(`${TEST_PHOTOS}camera.png`);
+  const sizes = Array.from({ length: UPLOADS }, (_, k) => [
+    8 + Math.floor(r(2 * k + 1) * 112),
+    8 + Math.floor(r(2 * k + 2) * 112),
+  ]);
+  const photo = readImagePlanes(`${TEST_PHOTOS}coffee.png`),
+    gray = readImagePlanes(`${TEST_PHOTOS}camera.png`);
   await inPage((h) => h.app.photos.clearPhotos());
-  const tops = new Set<number>(), wasm: number[][] = [[], []], heap: number[] = [];
+  const tops = new Set<number>(),
+    wasm: number[][] = [[], []],
+    heap: number[] = [];
   for (const pass of [0, 1]) {
     for (const [k, [w, hgt]] of sizes.entries()) {
       const name = `rand-${pass}-${k}.png`;
-      await page.setInputFiles("#photos", { name, mimeType: "image/png", buffer: encodePngPlanes(crop(k % 3 ? gray : photo, w, hgt, 11 * k, 5 * k)) });
+      await page.setInputFiles("#photos", {
+        name,
+        mimeType: "image/png",
+        buffer: encodePngPlanes(crop(k % 3 ? gray : photo, w, hgt, 11 * k, 5 * k)),
+      });
       const res = await photoResult(name);
       assert.ok(res, `no result for ${w}×${hgt}: ${await page.textContent("#error")}`);
       tops.add(res.heapTop);
       wasm[pass].push(res.memoryBytes);
     }
-    heap.push(await page.evaluate(() => { (window as any).gc(); return (performance as any).memory.usedJSHeapSize as number; }));
+    heap.push(
+      await page.evaluate(() => {
+        (window as any).gc();
+        return (performance as any).memory.usedJSHeapSize as number;
+      }),
+    );
   }
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-  console.log(`# page: ${2 * UPLOADS} photo uploads of 8–119 px sides: allocator top after each ${[...tops].join(", ")} (byte address); ` +
-    `photo Worker wasm ${mb(Math.max(...wasm[0]))} MiB (first pass) → ${mb(Math.max(...wasm[1]))} MiB (second); page JS heap ${mb(heap[0])} → ${mb(heap[1])} MiB`);
+  console.log(
+    `# page: ${2 * UPLOADS} photo uploads of 8–119 px sides: allocator top after each ${[...tops].join(", ")} (byte address); ` +
+      `photo Worker wasm ${mb(Math.max(...wasm[0]))} MiB (first pass) → ${mb(Math.max(...wasm[1]))} MiB (second); page JS heap ${mb(heap[0])} → ${mb(heap[1])} MiB`,
+  );
   assert.equal(tops.size, 1, "the photo Worker's allocator did not come back to the same top after every image");
   assert.equal(Math.max(...wasm[1]), Math.max(...wasm[0]), "wasm memory grew on a second pass over the same sizes");
-  assert.ok(Math.abs(heap[1] - heap[0]) < 4 * 2 ** 20, `page JS heap moved by ${mb(heap[1] - heap[0])} MB between passes`);
+  assert.ok(
+    Math.abs(heap[1] - heap[0]) < 4 * 2 ** 20,
+    `page JS heap moved by ${mb(heap[1] - heap[0])} MB between passes`,
+  );
   assert.deepEqual(consoleErrors, []);
 });
 
-test("photos: training on 20 photos in the page adopts the weights only if validation improved; reset brings the shipped models back", { skip }, async () => {
+test("photos: training on 20 photos in the page adopts the weights only if validation improved; reset brings the shipped models back", {
+  skip,
+}, async () => {
   // 20 photos: windows of the training and test photos, 160 × 128 (colour ones stay colour; training reads luma).
-  const filesIn = (dir: string) => readdirSync(dir, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => dir + d.name);
+  const filesIn = (dir: string) =>
+    readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => dir + d.name);
   const files = [...filesIn(TRAIN_PHOTOS), ...filesIn(TEST_PHOTOS)];
   const photos = Array.from({ length: 20 }, (_, k) => ({
-    name: `train-${String(k).padStart(2, "0")}.png`, mimeType: "image/png",
+    name: `train-${String(k).padStart(2, "0")}.png`,
+    mimeType: "image/png",
     buffer: encodePngPlanes(crop(readImagePlanes(files[k % files.length]), 160, 128, 40 * k, 24 * k)),
   }));
   await inPage((h) => h.app.photos.clearPhotos());
@@ -341,22 +486,35 @@ test("photos: training on 20 photos in the page adopts the weights only if valid
   const seconds = (Date.now() - t0) / 1000;
   assert.ok(m, `training failed: ${await page.textContent("#error")}`);
   assert.equal(m.type, "done");
-  const state = await inPage((h) => ({ adopted: h.app.photos.weights.photo === h.app.trained, shipped: h.app.photos.weights.photo === h.app.photos.shippedPhoto }));
+  const state = await inPage((h) => ({
+    adopted: h.app.photos.weights.photo === h.app.trained,
+    shipped: h.app.photos.weights.photo === h.app.photos.shippedPhoto,
+  }));
   const status = (await page.textContent("#trainStatus"))!;
-  console.log(`# photo training, 24 steps of 8 patches in ${seconds.toFixed(1)} s: validation ${m.baseline.toFixed(3)} → ${m.valPsnr.toFixed(3)} dB, ${state.adopted ? "adopted" : "kept the shipped model"} (${status.split(" — ")[1]})`);
+  console.log(
+    `# photo training, 24 steps of 8 patches in ${seconds.toFixed(1)} s: validation ${m.baseline.toFixed(3)} → ${m.valPsnr.toFixed(3)} dB, ${state.adopted ? "adopted" : "kept the shipped model"} (${status.split(" — ")[1]})`,
+  );
   assert.equal(state.adopted, m.valPsnr > m.baseline);
   assert.equal(state.shipped, !state.adopted);
-  assert.match(await page.textContent("#valStatus") ?? "", /validation PSNR: .* dB \(start\) → .* dB \(step 24\)/);
+  assert.match((await page.textContent("#valStatus")) ?? "", /validation PSNR: .* dB \(start\) → .* dB \(step 24\)/);
 
   // The trained weights download and the CLI denoises with them.
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
   const file = `${OUT}browser-photo-weights.safetensors`;
   await download.saveAs(file);
-  const cli = runCli(["denoise", `${OUT}page-colour.png`, "-o", `${OUT}page-colour-trained.png`, "--weights", file, "--quiet"], { nodeArgs: ["--experimental-wasm-relaxed-simd"] });
+  const cli = runCli(
+    ["denoise", `${OUT}page-colour.png`, "-o", `${OUT}page-colour-trained.png`, "--weights", file, "--quiet"],
+    { nodeArgs: ["--experimental-wasm-relaxed-simd"] },
+  );
   assert.equal(cli.code, 0, cli.err);
 
   await page.click("#reset");
-  assert.equal(await inPage((h) => h.app.photos.weights.photo === h.app.photos.shippedPhoto && h.app.weights === h.app.shippedDigits), true);
+  assert.equal(
+    await inPage(
+      (h) => h.app.photos.weights.photo === h.app.photos.shippedPhoto && h.app.weights === h.app.shippedDigits,
+    ),
+    true,
+  );
   await page.selectOption("#trainData", "digits");
   await page.screenshot({ path: `${OUT}browser-photos.png`, fullPage: true });
   console.log(`# screenshots: ${OUT}browser-12mp.png, ${OUT}browser-photos.png`);
@@ -364,9 +522,15 @@ test("photos: training on 20 photos in the page adopts the weights only if valid
 });
 
 for (const threads of [1, 2]) {
-  test(`strict build, ${threads} thread(s): N training steps in Chromium's Worker are bit-identical to Node's`, { skip }, async () => {
-    const steps = 100, setup = { noise: "mixed" as const, batch: 16, lr: 1e-3, seed: 7, threads };
-    const browserRun = await inPage((h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps), { setup, steps });
+  test(`strict build, ${threads} thread(s): N training steps in Chromium's Worker are bit-identical to Node's`, {
+    skip,
+  }, async () => {
+    const steps = 100,
+      setup = { noise: "mixed" as const, batch: 16, lr: 1e-3, seed: 7, threads };
+    const browserRun = await inPage(
+      (h, a) => h.app.train({ ...h.app.setup(), ...a.setup, build: "strict", weights: h.app.freshWeights(5) }, a.steps),
+      { setup, steps },
+    );
     assert.equal(await inPage((h) => h.app.trainThreads), threads, "the page did not train with the threads asked for");
 
     const engine = await openNodeEngine({ build: "strict", threads: threads > 1 });
@@ -376,12 +540,17 @@ for (const threads of [1, 2]) {
       const defaults = `${PACKAGE_ROOT}data/default.safetensors`;
       const model = new Model(engine, archOf(readSafetensors(defaults), defaults, "seed"), setup.batch, pool);
       model.init(5);
-      const images = imagesFromIdx(parseIdx(gunzipSync(readFileSync(`${PACKAGE_ROOT}data/digits-train.idx.gz`)), "digits"), "digits");
+      const images = imagesFromIdx(
+        parseIdx(gunzipSync(readFileSync(`${PACKAGE_ROOT}data/digits-train.idx.gz`)), "digits"),
+        "digits",
+      );
       const trainer = new Trainer(model, images, { ...setup, shuffle: true });
       const losses: number[] = [];
       model.adam.lr = setup.lr;
       for (let i = 0; i < steps; i++) losses.push(trainer.step());
-      console.log(`# ${threads} thread(s): Node ${weightsDigest(model)} vs Chromium ${browserRun.digest} after ${steps} steps`);
+      console.log(
+        `# ${threads} thread(s): Node ${weightsDigest(model)} vs Chromium ${browserRun.digest} after ${steps} steps`,
+      );
       assert.deepEqual(browserRun.losses, losses, "losses differ");
       assert.equal(browserRun.digest, weightsDigest(model));
     } finally {

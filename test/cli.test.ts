@@ -18,20 +18,52 @@ const data = makeData(join(tmp, "tiny"), 256, 64);
 const weights = join(tmp, "w.safetensors");
 const digit = join(tmp, "digit.png");
 // An RGB PNG of an odd size (not 28×28): the network runs fully convolutionally on it.
-writeFileSync(digit, craftPng({ width: 37, height: 23, colorType: 2, bitDepth: 8 }, (x, y) => {
-  const v = Math.abs(x - 18) < 3 || Math.abs(y - 11) < 2 ? 230 : 10;
-  return [v, v, v];
-}));
+writeFileSync(
+  digit,
+  craftPng({ width: 37, height: 23, colorType: 2, bitDepth: 8 }, (x, y) => {
+    const v = Math.abs(x - 18) < 3 || Math.abs(y - 11) < 2 ? 230 : 10;
+    return [v, v, v];
+  }),
+);
 
 test("train → resume → eval → denoise → noise → start, on a tiny IDX set", () => {
-  let r = run("train", "--data", data, "--epochs", "1", "--batch", "32", "--noise", "gaussian", "--out", weights, "--quiet", "--build", "strict");
+  let r = run(
+    "train",
+    "--data",
+    data,
+    "--epochs",
+    "1",
+    "--batch",
+    "32",
+    "--noise",
+    "gaussian",
+    "--out",
+    weights,
+    "--quiet",
+    "--build",
+    "strict",
+  );
   assert.equal(r.code, 0, r.err);
   const st = readSafetensors(weights);
   assert.equal(st.metadata.arch, "seed");
   assert.equal(st.metadata["optimizer.step"], "8");
   assert.equal(st.tensors.size, 36); // 12 parameters + Adam m and v
 
-  r = run("train", "--data", data, "--epochs", "1", "--batch", "32", "--init", weights, "--out", join(tmp, "w2.safetensors"), "--build", "strict");
+  r = run(
+    "train",
+    "--data",
+    data,
+    "--epochs",
+    "1",
+    "--batch",
+    "32",
+    "--init",
+    weights,
+    "--out",
+    join(tmp, "w2.safetensors"),
+    "--build",
+    "strict",
+  );
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /Adam state at step 8 restored/);
   assert.equal(readSafetensors(join(tmp, "w2.safetensors")).metadata["optimizer.step"], "16");
@@ -42,7 +74,8 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
   assert.deepEqual(Object.keys(table), ["gaussian", "gaussian-8bit", "salt-pepper", "speckle", "speckle-8bit"]);
   for (const n of Object.keys(table)) {
     assert.deepEqual(Object.keys(table[n]), ["noisy", "median3", "model"]);
-    for (const m of Object.values(table[n]) as { psnr: number; ssim: number }[]) assert.ok(m.psnr > 5 && m.ssim > 0 && m.ssim <= 1);
+    for (const m of Object.values(table[n]) as { psnr: number; ssim: number }[])
+      assert.ok(m.psnr > 5 && m.ssim > 0 && m.ssim <= 1);
   }
   r = run("eval", "--data", data, "--noise", "speckle", "--limit", "16");
   assert.equal(r.code, 0, r.err);
@@ -61,7 +94,8 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
   assert.equal(r.code, 0, r.err);
   assert.deepEqual(readdirSync(join(tmp, "many")).sort(), ["den.png", "digit.png"]);
 
-  const n1 = join(tmp, "n1.png"), n2 = join(tmp, "n2.png");
+  const n1 = join(tmp, "n1.png"),
+    n2 = join(tmp, "n2.png");
   assert.equal(run("noise", digit, "-o", n1, "--type", "salt-pepper", "--seed", "3").code, 0);
   assert.equal(run("noise", digit, "-o", n2, "--type", "salt-pepper", "--seed", "3").code, 0);
   assert.ok(readFileSync(n1).equals(readFileSync(n2)), "same seed, different noise");
@@ -69,15 +103,38 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
   assert.ok(!readFileSync(n1).equals(readFileSync(n2)));
 
   const res = join(tmp, "results");
-  r = run("start", "--data", data, "--epochs", "2", "--limit", "128", "--eval-limit", "32", "--out", res, "--build", "strict");
+  r = run(
+    "start",
+    "--data",
+    data,
+    "--epochs",
+    "2",
+    "--limit",
+    "128",
+    "--eval-limit",
+    "32",
+    "--out",
+    res,
+    "--build",
+    "strict",
+  );
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /method\s+gaussian PSNR/);
-  for (const f of ["grid_gaussian.png", "grid_salt-pepper.png", "grid_speckle.png", "training.png", "metrics.json", "report.md", "weights.safetensors"]) {
+  for (const f of [
+    "grid_gaussian.png",
+    "grid_salt-pepper.png",
+    "grid_speckle.png",
+    "training.png",
+    "metrics.json",
+    "report.md",
+    "weights.safetensors",
+  ]) {
     assert.ok(existsSync(join(res, f)), f);
   }
   const metrics = JSON.parse(readFileSync(join(res, "metrics.json"), "utf8"));
   assert.equal(metrics.train.length, 2);
-  for (const k of ["train_seconds", "eval_seconds", "epochs", "batch", "lr", "final_loss"]) assert.equal(typeof metrics[k], "number", `metrics.json ${k}: ${metrics[k]}`);
+  for (const k of ["train_seconds", "eval_seconds", "epochs", "batch", "lr", "final_loss"])
+    assert.equal(typeof metrics[k], "number", `metrics.json ${k}: ${metrics[k]}`);
   assert.equal(metrics.shuffle, true);
   assert.match(metrics.epoch_psnr, /test images/);
   assert.match(r.err, /epoch 1\/2 \d+\/128 \d+ img\/s run ETA/, "the first epoch's ETA covers the run");
@@ -90,21 +147,31 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
   const bad = (name: string) => join(tmp, "bad", name);
   mkdirSync(join(tmp, "bad"), { recursive: true });
   const truncated = makeData(bad("truncated"), 16, 16);
-  writeFileSync(join(truncated, "train-images-idx3-ubyte"), readFileSync(join(truncated, "train-images-idx3-ubyte")).subarray(0, 5000));
+  writeFileSync(
+    join(truncated, "train-images-idx3-ubyte"),
+    readFileSync(join(truncated, "train-images-idx3-ubyte")).subarray(0, 5000),
+  );
   const magic = makeData(bad("magic"), 16, 16);
-  writeFileSync(join(magic, "train-images-idx3-ubyte"), Buffer.concat([Buffer.from([1, 2, 8, 3]), readFileSync(join(magic, "train-images-idx3-ubyte")).subarray(4)]));
+  writeFileSync(
+    join(magic, "train-images-idx3-ubyte"),
+    Buffer.concat([Buffer.from([1, 2, 8, 3]), readFileSync(join(magic, "train-images-idx3-ubyte")).subarray(4)]),
+  );
   const big = bad("big");
   mkdirSync(big);
   writeFileSync(join(big, "train-images-idx3-ubyte"), idx([4, 32, 32], new Uint8Array(4 * 32 * 32)));
   writeFileSync(bad("not.png"), "I am text, not an image\n");
   const wrongShape = bad("wrong.safetensors");
   // Re-label encoder.0.weight's shape: same bytes, wrong shape for the architecture.
-  writeFileSync(wrongShape, editSafetensorsHeader(readFileSync(weights), (h) => {
-    h["encoder.0.weight"].shape = [16, 9, 1, 1];
-    delete h.__metadata__;
-  }));
+  writeFileSync(
+    wrongShape,
+    editSafetensorsHeader(readFileSync(weights), (h) => {
+      h["encoder.0.weight"].shape = [16, 9, 1, 1];
+      delete h.__metadata__;
+    }),
+  );
 
-  const o = bad("out.safetensors"), p = bad("out.png");
+  const o = bad("out.safetensors"),
+    p = bad("out.png");
   const cases: [string[], RegExp, string][] = [
     [["train", "--data", bad("nope"), "--out", o], /data directory does not exist/, o],
     [["train", "--data", truncated, "--out", o], /truncated IDX file/, o],
@@ -116,26 +183,68 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     [["train", "--data", data, "--batch", "-3", "--out", o], /argument '-3' is invalid/, o],
     [["train", "--data", data, "--batch", "1.5", "--out", o], /argument '1.5' is invalid/, o],
     [["train", "--data", data, "--lr", "fast", "--out", o], /argument 'fast' is invalid/, o],
-    [["train", "--data", data, "--init", bad("missing.safetensors"), "--out", o], /missing.safetensors: cannot read \(no such file\)/, o],
+    [
+      ["train", "--data", data, "--init", bad("missing.safetensors"), "--out", o],
+      /missing.safetensors: cannot read \(no such file\)/,
+      o,
+    ],
     [["train", "--data", data, "--frobnicate", "--out", o], /unknown option '--frobnicate'/, o],
     [["denoise", bad("not.png"), "-o", p], /not a PNG or JPEG file/, p],
-    [["denoise", digit, "-o", p, "--weights", wrongShape], /'encoder.0.weight' has shape 16×9×1×1, architecture seed needs 16×1×3×3/, p],
+    [
+      ["denoise", digit, "-o", p, "--weights", wrongShape],
+      /'encoder.0.weight' has shape 16×9×1×1, architecture seed needs 16×1×3×3/,
+      p,
+    ],
     [["denoise", digit, bad("nothere.png"), "-o", bad("dir")], /nothere.png: cannot read/, bad("dir")],
-    [["eval", "--weights", bad("not.png"), "--data", data], /not.png: not a safetensors file \(its header length \d+ is over the 104857600-byte limit\)/, ""],
+    [
+      ["eval", "--weights", bad("not.png"), "--data", data],
+      /not.png: not a safetensors file \(its header length \d+ is over the 104857600-byte limit\)/,
+      "",
+    ],
     [["noise", digit, "-o", p, "--type", "bogus"], /argument 'bogus' is invalid/, p],
     [["noise", digit, "-o", p, "--type", "gaussian", "--level", "-1"], /argument '-1' is invalid/, p],
     [["noise", digit, "-o", p], /required option '--type <type>' not specified/, p],
-    [["noise", digit, "-o", p, "--type", "salt-pepper", "--level", "2"], /--level 2: salt-and-pepper's level is the share of pixels hit, at most 1/, p],
-    [["denoise", digit, digit, "-o", bad("two.png"), "--model", "digits"], /-o .*two\.png: 2 inputs are written into a directory/, bad("two.png")],
-    [["denoise", digit, "-o", p, "--model", "digits", "--weights", wrongShape], /give --model or --weights, not both/, p],
+    [
+      ["noise", digit, "-o", p, "--type", "salt-pepper", "--level", "2"],
+      /--level 2: salt-and-pepper's level is the share of pixels hit, at most 1/,
+      p,
+    ],
+    [
+      ["denoise", digit, digit, "-o", bad("two.png"), "--model", "digits"],
+      /-o .*two\.png: 2 inputs are written into a directory/,
+      bad("two.png"),
+    ],
+    [
+      ["denoise", digit, "-o", p, "--model", "digits", "--weights", wrongShape],
+      /give --model or --weights, not both/,
+      p,
+    ],
     [["denoise", digit, "-o", p, "--model", bad("README.md")], /README\.md: cannot read \(no such file\)/, p],
     [["start", "--data", data, "--eval-limit", "x", "--out", bad("res")], /argument 'x' is invalid/, bad("res")],
     // A typo of a required option is reported as itself, not as the missing option.
     [["denoise", digit, "--ouput", p], /^error: unknown option '--ouput' \(Did you mean --out\?\)$/m, p],
     [["denoise", digit], /required option '-o, --out <path>' not specified/, ""],
-    [["frobnicate"], /^error: unknown command 'frobnicate' \(commands: start, train, eval, denoise, noise, export\)/, ""],
+    [
+      ["frobnicate"],
+      /^error: unknown command 'frobnicate' \(commands: start, train, eval, denoise, noise, export\)/,
+      "",
+    ],
     // Given on the command line, even when it equals the default (the core count): refused, not ignored.
-    [["train", "--data", data, "--build", "scalar", "--threads", String(Math.min(availableParallelism(), 64)), "--out", o], /more than one thread needs a SIMD build/, o],
+    [
+      [
+        "train",
+        "--data",
+        data,
+        "--build",
+        "scalar",
+        "--threads",
+        String(Math.min(availableParallelism(), 64)),
+        "--out",
+        o,
+      ],
+      /more than one thread needs a SIMD build/,
+      o,
+    ],
   ];
   let handled = 0;
   for (const [args, re, output] of cases) {
@@ -143,12 +252,18 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     const what = args.join(" ");
     assert.notEqual(r.code, 0, `${what}: exit 0`);
     assert.match(r.err, re, `${what}: ${r.err}`);
-    const lines = r.err.trim().split("\n").filter((l) => !l.startsWith("engine:"));
+    const lines = r.err
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("engine:"));
     assert.equal(lines.length, 1, `${what}: ${lines.length} lines on stderr:\n${r.err}`);
     if (output) assert.ok(!existsSync(output), `${what}: left ${output}`);
     handled++;
   }
-  assert.deepEqual(readdirSync(join(tmp, "bad")).filter((f) => f.includes(".tmp")), []);
+  assert.deepEqual(
+    readdirSync(join(tmp, "bad")).filter((f) => f.includes(".tmp")),
+    [],
+  );
   console.log(`# ${cases.length} bad inputs tried, ${handled} refused with one line, exit ≠ 0 and no output`);
 });
 

@@ -76,7 +76,9 @@ test("strict and scalar builds train bit-identically; relaxed stays within round
   if (relaxedHere) {
     const relaxed = await run("relaxed");
     const d = diff(relaxed.params, strict.params);
-    console.log(`# relaxed vs strict after 4 steps: max|Δw| ${d.maxAbs.toExponential(2)}, losses ${relaxed.losses.map((l) => l.toFixed(6))}`);
+    console.log(
+      `# relaxed vs strict after 4 steps: max|Δw| ${d.maxAbs.toExponential(2)}, losses ${relaxed.losses.map((l) => l.toFixed(6))}`,
+    );
     // Adam moves each weight by ≤ ~lr per step; rounding differences must stay far below one step.
     assert.ok(d.maxAbs < 1e-4, `relaxed drifted ${d.maxAbs}`);
   }
@@ -86,7 +88,10 @@ test("Adam matches torch.optim.Adam's formula over several steps, with weight de
   const engine = await openNodeEngine({ build: "strict" });
   const e = engine.exports;
   const n = 37;
-  const p = e.alloc(n * 4), g = e.alloc(n * 4), m = e.alloc(n * 4), v = e.alloc(n * 4);
+  const p = e.alloc(n * 4),
+    g = e.alloc(n * 4),
+    m = e.alloc(n * 4),
+    v = e.alloc(n * 4);
   const f32 = (ptr: number) => new Float32Array(e.memory.buffer, ptr, n);
   const r = testRandom(3);
   f32(p).set(Array.from({ length: n }, () => r()));
@@ -102,7 +107,7 @@ test("Adam matches torch.optim.Adam's formula over several steps, with weight de
       const gi = G[i] + wd * P[i];
       const mi = b1 * M[i] + (1 - b1) * gi;
       const vi = b2 * V[i] + (1 - b2) * gi * gi;
-      const pi = P[i] - (lr / (1 - b1 ** t)) * mi / (Math.sqrt(vi) / Math.sqrt(1 - b2 ** t) + eps);
+      const pi = P[i] - ((lr / (1 - b1 ** t)) * mi) / (Math.sqrt(vi) / Math.sqrt(1 - b2 ** t) + eps);
       assert.ok(Math.abs(M1[i] - mi) <= 1e-6 * Math.abs(mi) + 1e-30, `m[${i}] step ${t}`);
       assert.ok(Math.abs(V1[i] - vi) <= 1e-6 * Math.abs(vi) + 1e-30, `v[${i}] step ${t}`);
       worst = Math.max(worst, Math.abs(P1[i] - pi));
@@ -115,7 +120,9 @@ test("Adam matches torch.optim.Adam's formula over several steps, with weight de
 test("architectures come from descriptions: skip connections, leaky ReLU, shape errors", async () => {
   const engine = await openNodeEngine({ build: "strict" });
   const skip: Arch = {
-    name: "skip-test", description: "residual toy", input: [1, 12, 10],
+    name: "skip-test",
+    description: "residual toy",
+    input: [1, 12, 10],
     layers: [
       { type: "conv2d", name: "enc", out: 4, kernel: 3, stride: 2, padding: 1, id: "e" },
       { type: "leakyRelu", slope: 0.1 },
@@ -126,8 +133,10 @@ test("architectures come from descriptions: skip connections, leaky ReLU, shape 
     ],
   };
   const model = new Model(engine, skip, 3);
-  assert.deepEqual(model.tensors.map((t) => `${t.name}:${t.shape.join("x")}`),
-    ["enc.weight:4x1x3x3", "enc.bias:4", "mid.weight:4x4x3x1", "mid.bias:4", "dec.weight:4x1x3x3", "dec.bias:1"]);
+  assert.deepEqual(
+    model.tensors.map((t) => `${t.name}:${t.shape.join("x")}`),
+    ["enc.weight:4x1x3x3", "enc.bias:4", "mid.weight:4x4x3x1", "mid.bias:4", "dec.weight:4x1x3x3", "dec.bias:1"],
+  );
   model.init(5);
   seededBatch(model, 3, 9);
   applyNoise(engine.exports, "gaussian", model.input, model.target, 3, model.inputNumel);
@@ -136,10 +145,26 @@ test("architectures come from descriptions: skip connections, leaky ReLU, shape 
   const l1 = model.trainStep(3);
   assert.ok(l1 < l0, `skip model did not learn: ${l0} → ${l1}`);
 
-  assert.throws(() => planLayers({ ...skip, layers: [{ type: "conv2d", name: "c", out: 2, kernel: 3 }] }), /differs from input/);
-  assert.throws(() => planLayers({ ...skip, layers: [{ type: "add", with: "nope" }] }), /no earlier layer has id 'nope'/);
-  assert.throws(() => planLayers({ ...skip, layers: [{ type: "convTranspose2d", name: "t", out: 1, kernel: 3, stride: 2, outputPadding: 2 }] }), /output padding/);
-  assert.throws(() => planLayers({ ...skip, layers: [{ type: "conv2d", name: "c", out: 1, kernel: 30 }] }), /larger than padded input/);
+  assert.throws(
+    () => planLayers({ ...skip, layers: [{ type: "conv2d", name: "c", out: 2, kernel: 3 }] }),
+    /differs from input/,
+  );
+  assert.throws(
+    () => planLayers({ ...skip, layers: [{ type: "add", with: "nope" }] }),
+    /no earlier layer has id 'nope'/,
+  );
+  assert.throws(
+    () =>
+      planLayers({
+        ...skip,
+        layers: [{ type: "convTranspose2d", name: "t", out: 1, kernel: 3, stride: 2, outputPadding: 2 }],
+      }),
+    /output padding/,
+  );
+  assert.throws(
+    () => planLayers({ ...skip, layers: [{ type: "conv2d", name: "c", out: 1, kernel: 30 }] }),
+    /larger than padded input/,
+  );
   assert.throws(() => new Model(engine, SEED, 0), /batch size/);
   assert.throws(() => model.forward(4), /batch 4 outside 1\.\.3/);
 });
@@ -147,16 +172,37 @@ test("architectures come from descriptions: skip connections, leaky ReLU, shape 
 test("the seed model's layout table has PyTorch's state-dict names and init bounds", async () => {
   const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, SEED, 1);
-  assert.deepEqual(model.tensors.map((t) => t.name), [
-    "encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias", "encoder.4.weight", "encoder.4.bias",
-    "decoder.0.weight", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias", "decoder.4.weight", "decoder.4.bias",
-  ]);
-  assert.equal(model.tensors.reduce((a, t) => a + t.numel, 0), 210_369);
+  assert.deepEqual(
+    model.tensors.map((t) => t.name),
+    [
+      "encoder.0.weight",
+      "encoder.0.bias",
+      "encoder.2.weight",
+      "encoder.2.bias",
+      "encoder.4.weight",
+      "encoder.4.bias",
+      "decoder.0.weight",
+      "decoder.0.bias",
+      "decoder.2.weight",
+      "decoder.2.bias",
+      "decoder.4.weight",
+      "decoder.4.bias",
+    ],
+  );
+  assert.equal(
+    model.tensors.reduce((a, t) => a + t.numel, 0),
+    210_369,
+  );
   model.init(123);
   for (const t of model.tensors) {
-    const w = model.param(t.name), bound = Math.fround(1 / Math.sqrt(t.fanIn));
-    let lo = Infinity, hi = -Infinity;
-    for (const x of w) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+    const w = model.param(t.name),
+      bound = Math.fround(1 / Math.sqrt(t.fanIn));
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const x of w) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
     assert.ok(lo >= -bound && hi <= bound, `${t.name} outside ±${bound}`);
     if (t.numel > 1000) assert.ok(hi > 0.95 * bound && lo < -0.95 * bound, `${t.name} does not fill ±${bound}`);
   }
@@ -172,7 +218,13 @@ test("evaluation between training steps does not change the training run (RNG st
   const { makeNoisySet } = await import("../host/core/eval.js");
   const engine = await openNodeEngine({ build: "strict" });
   const r = testRandom(11);
-  const images = { count: 40, rows: 28, cols: 28, pixels: Uint8Array.from({ length: 40 * 784 }, () => (r() > 0.3 ? 0 : 255 * Math.abs(r()))), source: "synthetic" };
+  const images = {
+    count: 40,
+    rows: 28,
+    cols: 28,
+    pixels: Uint8Array.from({ length: 40 * 784 }, () => (r() > 0.3 ? 0 : 255 * Math.abs(r()))),
+    source: "synthetic",
+  };
   const run = (withEval: boolean) => {
     const model = new Model(engine, SEED, 8);
     model.init(3);
@@ -201,17 +253,27 @@ test("threads: forward is bit-identical to one thread; training is deterministic
       for (let s = 0; s < 3; s++) {
         seededBatch(model, 24, 50 + s);
         applyNoise(e.exports, "gaussian", model.input, model.target, 24, model.inputNumel);
-        if (s === 0) { model.forward(24); out.fwd = model.outputView(24).slice(); }
+        if (s === 0) {
+          model.forward(24);
+          out.fwd = model.outputView(24).slice();
+        }
         out.losses.push(model.trainStep(s === 2 ? 13 : 24)); // a short batch leaves thread 2 idle
       }
       assert.equal(e.memory.buffer.byteLength, before, "threaded steps grew memory");
       return { ...out, digest: weightsDigest(model), params: model.paramsView().slice() };
     };
-    const one = run(single), two = run(engine, pool), twoAgain = run(engine, pool);
-    assert.ok(Buffer.from(two.fwd.buffer).equals(Buffer.from(one.fwd.buffer)), "2-thread forward differs from 1 thread");
+    const one = run(single),
+      two = run(engine, pool),
+      twoAgain = run(engine, pool);
+    assert.ok(
+      Buffer.from(two.fwd.buffer).equals(Buffer.from(one.fwd.buffer)),
+      "2-thread forward differs from 1 thread",
+    );
     assert.equal(two.digest, twoAgain.digest, "2-thread training is not deterministic");
     const d = diff(two.params, one.params);
-    console.log(`# 2 threads vs 1 after 3 steps: max|Δw| ${d.maxAbs.toExponential(2)}; losses ${two.losses.map((l) => l.toFixed(6))} vs ${one.losses.map((l) => l.toFixed(6))}`);
+    console.log(
+      `# 2 threads vs 1 after 3 steps: max|Δw| ${d.maxAbs.toExponential(2)}; losses ${two.losses.map((l) => l.toFixed(6))} vs ${one.losses.map((l) => l.toFixed(6))}`,
+    );
     assert.ok(d.maxAbs < 1e-5, `threads drifted ${d.maxAbs}`);
   } finally {
     pool.close();
@@ -221,16 +283,29 @@ test("threads: forward is bit-identical to one thread; training is deterministic
 test("a threaded Adam step split into parameter ranges gives the bits of sum-then-step on one thread", async () => {
   for (const build of ["scalar", "strict", "relaxed"] as const) {
     if (!runnable(build)) continue;
-    const engine = await openNodeEngine({ build }), x = engine.exports;
-    const n = 1003, r = testRandom(7);
+    const engine = await openNodeEngine({ build }),
+      x = engine.exports;
+    const n = 1003,
+      r = testRandom(7);
     const fill = (ptr: number, scale: number) => {
       const v = new Float32Array(x.memory.buffer, ptr, n);
       for (let i = 0; i < n; i++) v[i] = scale * (r() - 0.5);
     };
     const [p, g, m, v, a1, a2] = Array.from({ length: 6 }, () => x.alloc(4 * n));
-    fill(p, 2); fill(g, 1e-2); fill(m, 1e-3); fill(v, 1e-6); fill(a1, 1e-2); fill(a2, 1e-2);
-    new Float32Array(x.memory.buffer, v, n).forEach((e, i, arr) => { arr[i] = Math.abs(e); });
-    const copy = (ptr: number) => { const c = x.alloc(4 * n); new Uint8Array(x.memory.buffer).copyWithin(c, ptr, ptr + 4 * n); return c; };
+    fill(p, 2);
+    fill(g, 1e-2);
+    fill(m, 1e-3);
+    fill(v, 1e-6);
+    fill(a1, 1e-2);
+    fill(a2, 1e-2);
+    new Float32Array(x.memory.buffer, v, n).forEach((e, i, arr) => {
+      arr[i] = Math.abs(e);
+    });
+    const copy = (ptr: number) => {
+      const c = x.alloc(4 * n);
+      new Uint8Array(x.memory.buffer).copyWithin(c, ptr, ptr + 4 * n);
+      return c;
+    };
     const [p2, g2, m2, v2] = [copy(p), copy(g), copy(m), copy(v)];
     const hyper = [1e-3, 0.9, 0.999, 1e-8, 0.01];
     // reference: arenas summed in thread order over everything, one Adam step
@@ -240,10 +315,35 @@ test("a threaded Adam step split into parameter ranges gives the bits of sum-the
     // split: three ranges, one of them not a multiple of 4 long
     const rec = x.alloc(stepRecordBytes(engine.abi, 2));
     const [lr, beta1, beta2, eps, weightDecay] = hyper;
-    writeStepRecord(engine.abi, x.memory.buffer, rec, { lr, beta1, beta2, eps, weightDecay, t: 3, params: p2, grads: g2, m: m2, v: v2, arenas: [a1, a2] });
-    for (const [lo, hi] of [[0, 400], [400, 701], [701, n]]) x.adamStepShare(rec, lo, hi);
-    for (const [name, a, b] of [["params", p, p2], ["grads", g, g2], ["m", m, m2], ["v", v, v2]] as const) {
-      assert.ok(Buffer.from(x.memory.buffer, a, 4 * n).equals(Buffer.from(x.memory.buffer, b, 4 * n)), `${build}: ${name} differ`);
+    writeStepRecord(engine.abi, x.memory.buffer, rec, {
+      lr,
+      beta1,
+      beta2,
+      eps,
+      weightDecay,
+      t: 3,
+      params: p2,
+      grads: g2,
+      m: m2,
+      v: v2,
+      arenas: [a1, a2],
+    });
+    for (const [lo, hi] of [
+      [0, 400],
+      [400, 701],
+      [701, n],
+    ])
+      x.adamStepShare(rec, lo, hi);
+    for (const [name, a, b] of [
+      ["params", p, p2],
+      ["grads", g, g2],
+      ["m", m, m2],
+      ["v", v, v2],
+    ] as const) {
+      assert.ok(
+        Buffer.from(x.memory.buffer, a, 4 * n).equals(Buffer.from(x.memory.buffer, b, 4 * n)),
+        `${build}: ${name} differ`,
+      );
     }
   }
 });
@@ -255,7 +355,8 @@ test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and a
   model.init(3);
   seededBatch(model, 6, 77);
   applyNoise(single.exports, "gaussian", model.input, model.target, 6, model.inputNumel);
-  const lambda = 0.25, start = model.paramsView().slice();
+  const lambda = 0.25,
+    start = model.paramsView().slice();
   // The training step from the same weights with each loss: its loss, and the gradient it leaves.
   const lossAndGrads = (kind: "mse" | "l1" | "mse+l1") => {
     model.loss = kind;
@@ -265,7 +366,9 @@ test("the mse+l1 loss is MSE + λ·L1 in value and gradient, on one thread and a
     const loss = model.trainStep(6);
     return { loss, grads: model.gradsView().slice() };
   };
-  const mse = lossAndGrads("mse"), l1 = lossAndGrads("l1"), mix = lossAndGrads("mse+l1");
+  const mse = lossAndGrads("mse"),
+    l1 = lossAndGrads("l1"),
+    mix = lossAndGrads("mse+l1");
   assert.equal(mix.loss, Math.fround(mse.loss + Math.fround(lambda * l1.loss)));
   const want = mse.grads.map((g, i) => g + lambda * l1.grads[i]);
   const d = diff(mix.grads, want);
@@ -297,20 +400,29 @@ test("an inference model fuses each conv and add with its ReLU / leaky ReLU: the
   // A conv read by a later add is not fused (its own output is needed); the others are, on every path
   // (stride 1, stride 2, transposed), and an add followed by its activation.
   const mixed: Arch = {
-    name: "fuse-test", description: "which pairs fuse", input: [1, 12, 10],
+    name: "fuse-test",
+    description: "which pairs fuse",
+    input: [1, 12, 10],
     layers: [
-      { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1, id: "e" }, { type: "leakyRelu", slope: 0.1 },
-      { type: "conv2d", name: "b", out: 4, kernel: 3, padding: 1 }, { type: "relu" },
-      { type: "add", with: "e" }, { type: "relu" },
-      { type: "conv2d", name: "c", out: 4, kernel: 3, stride: 2, padding: 1 }, { type: "leakyRelu", slope: 0.2 },
-      { type: "convTranspose2d", name: "d", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 }, { type: "relu" },
+      { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1, id: "e" },
+      { type: "leakyRelu", slope: 0.1 },
+      { type: "conv2d", name: "b", out: 4, kernel: 3, padding: 1 },
+      { type: "relu" },
+      { type: "add", with: "e" },
+      { type: "relu" },
+      { type: "conv2d", name: "c", out: 4, kernel: 3, stride: 2, padding: 1 },
+      { type: "leakyRelu", slope: 0.2 },
+      { type: "convTranspose2d", name: "d", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
+      { type: "relu" },
     ],
   };
   for (const b of BUILDS) {
     if (!runnable(b)) continue;
     const engine = await openNodeEngine({ build: b });
     for (const arch of [mixed, SEED, getArch("unet24")]) {
-      const B = 3, train = new Model(engine, arch, B), infer = new Model(engine, arch, B, undefined, { inference: true });
+      const B = 3,
+        train = new Model(engine, arch, B),
+        infer = new Model(engine, arch, B, undefined, { inference: true });
       train.init(4);
       infer.paramsView().set(train.paramsView());
       seededBatch(train, B, 7);
@@ -320,12 +432,18 @@ test("an inference model fuses each conv and add with its ReLU / leaky ReLU: the
       train.forward(B);
       infer.forward(B);
       const fused = infer.layers.map((_, i) => Number.isNaN(infer.activation(i, B)[0]));
-      const want = arch.layers.map((l, i) => ["conv2d", "convTranspose2d", "add"].includes(l.type) && l.id === undefined &&
-        ["relu", "leakyRelu"].includes(arch.layers[i + 1]?.type ?? ""));
+      const want = arch.layers.map(
+        (l, i) =>
+          ["conv2d", "convTranspose2d", "add"].includes(l.type) &&
+          l.id === undefined &&
+          ["relu", "leakyRelu"].includes(arch.layers[i + 1]?.type ?? ""),
+      );
       assert.deepEqual(fused, want, `${b} ${arch.name}: fused layers`);
       infer.layers.forEach((_, i) => {
         if (fused[i]) return;
-        const same = Buffer.from(infer.activation(i, B).slice().buffer).equals(Buffer.from(train.activation(i, B).slice().buffer));
+        const same = Buffer.from(infer.activation(i, B).slice().buffer).equals(
+          Buffer.from(train.activation(i, B).slice().buffer),
+        );
         assert.ok(same, `${b} ${arch.name}: layer ${i} (${arch.layers[i].type}) differs from the unfused forward`);
       });
     }

@@ -17,7 +17,9 @@ function plane(w: number, h: number, seed: number): Float32Array {
 }
 
 test("transformImage: the eight transforms are distinct, each inverts exactly, and on a square equals copyPatch", () => {
-  const w = 5, h = 3, x = { width: w, height: h, data: plane(w, h, 1) };
+  const w = 5,
+    h = 3,
+    x = { width: w, height: h, data: plane(w, h, 1) };
   const seen = new Set<string>();
   for (let t = 0; t < 8; t++) {
     const y = transformImage(x, t);
@@ -29,22 +31,33 @@ test("transformImage: the eight transforms are distinct, each inverts exactly, a
   const tr = transformImage(x, 4);
   assert.deepEqual([tr.width, tr.height], [h, w]);
   for (let r = 0; r < w; r++) for (let c = 0; c < h; c++) assert.equal(tr.data[r * h + c], x.data[c * w + r]);
-  const P = 4, sq = plane(P, P, 2);
+  const P = 4,
+    sq = plane(P, P, 2);
   for (let t = 0; t < 8; t++) {
     const patch = new Float32Array(P * P);
     copyPatch(patch, 0, sq, P, 0, 0, P, t);
-    assert.deepEqual(patch, transformImage({ width: P, height: P, data: sq }, t).data, `copyPatch and transformImage disagree on transform ${t}`);
+    assert.deepEqual(
+      patch,
+      transformImage({ width: P, height: P, data: sq }, t).data,
+      `copyPatch and transformImage disagree on transform ${t}`,
+    );
   }
 });
 
 test("self-ensemble: equivariant under each flip / rotation of the input, unlike one pass of the model", async () => {
   const arch = TINY_PHOTO_ARCH;
   const engine = await openNodeEngine({ build: "strict" });
-  const w = 37, h = 22, x = { width: w, height: h, data: plane(w, h, 3) };
+  const w = 37,
+    h = 22,
+    x = { width: w, height: h, data: plane(w, h, 3) };
   // Small tiles, so the ensemble goes through the tiled path with grids that differ when transposed.
   const opts = { engine, load: (m: { init(seed: number): void }) => m.init(1), tile: 24, maxBytes: 2 ** 28 };
-  const run = (img: GrayImage, ensemble: boolean): GrayImage =>
-    ({ width: img.width, height: img.height, data: denoisePlanar(arch, { width: img.width, height: img.height, planes: [img.data] }, { ...opts, ensemble }).planes[0] });
+  const run = (img: GrayImage, ensemble: boolean): GrayImage => ({
+    width: img.width,
+    height: img.height,
+    data: denoisePlanar(arch, { width: img.width, height: img.height, planes: [img.data] }, { ...opts, ensemble })
+      .planes[0],
+  });
   const ens = run(x, true);
   let plainWorst = 0;
   for (let t = 1; t < 8; t++) {
@@ -54,9 +67,20 @@ test("self-ensemble: equivariant under each flip / rotation of the input, unlike
     plainWorst = Math.max(plainWorst, diff(run(xt, false).data, transformImage(run(x, false), t).data).maxAbs);
   }
   assert.ok(plainWorst > 1e-3, `one pass of the model is already equivariant (${plainWorst}): the check cannot fail`);
-  let progress = -1, total = 0;
-  denoisePlanar(arch, { width: w, height: h, planes: [x.data] }, {
-    ...opts, ensemble: true, progress: (d, n) => { assert.ok(d >= progress && d <= n, `progress ${d} of ${n} after ${progress}`); progress = d; total = n; },
-  });
+  let progress = -1,
+    total = 0;
+  denoisePlanar(
+    arch,
+    { width: w, height: h, planes: [x.data] },
+    {
+      ...opts,
+      ensemble: true,
+      progress: (d, n) => {
+        assert.ok(d >= progress && d <= n, `progress ${d} of ${n} after ${progress}`);
+        progress = d;
+        total = n;
+      },
+    },
+  );
   assert.equal(progress, total, "the progress does not end at its total");
 });

@@ -36,7 +36,9 @@ test("default weights (unet24) give PyTorch's output for the golden noisy digits
   // The comparison catches a slip: dec2.0.weight [48,48,3,3] with its in/out axes swapped.
   const w = st.tensors.get("dec2.0.weight")!;
   const swapped = new Float32Array(w.data.length);
-  for (let o = 0; o < 48; o++) for (let i = 0; i < 48; i++) for (let k = 0; k < 9; k++) swapped[(i * 48 + o) * 9 + k] = w.data[(o * 48 + i) * 9 + k];
+  for (let o = 0; o < 48; o++)
+    for (let i = 0; i < 48; i++)
+      for (let k = 0; k < 9; k++) swapped[(i * 48 + o) * 9 + k] = w.data[(o * 48 + i) * 9 + k];
   const bad = run(new Map(st.tensors).set("dec2.0.weight", { shape: w.shape, data: swapped }));
   assert.ok(bad.maxAbs > 0.1, `swapped dec2.0.weight went unnoticed (max|Δ| ${bad.maxAbs})`);
 });
@@ -44,7 +46,8 @@ test("default weights (unet24) give PyTorch's output for the golden noisy digits
 test("photo weights (unet32) give PyTorch's output for the golden noisy digits", async () => {
   const engine = await openNodeEngine({ build: "strict" });
   const path = fileURLToPath(new URL("../../data/photo.safetensors", import.meta.url));
-  const st = readSafetensors(path), arch = archOf(st, path, "unet32");
+  const st = readSafetensors(path),
+    arch = archOf(st, path, "unet32");
   const model = new Model(engine, { ...arch, input: [1, 28, 28] }, 8, undefined, { inference: true }); // trained on 48-px patches; any size runs
   applyWeights(model, st, path);
   model.inputView(8).set(goldenF32("input_noisy.bin"));

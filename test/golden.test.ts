@@ -19,10 +19,15 @@ import { BUILDS } from "../host/core/engine.js";
 import { openNodeEngine } from "../host/node/engine.js";
 import { diff, goldenF32, goldenManifest, runnable } from "./helpers.js";
 
-const TOL_ACT = 1e-5, TOL_GRAD = 1e-5, TOL_LOSS = 1e-6, TOL_ADAM = 1e-6;
+const TOL_ACT = 1e-5,
+  TOL_GRAD = 1e-5,
+  TOL_LOSS = 1e-6,
+  TOL_ADAM = 1e-6;
 
 for (const build of BUILDS) {
-  test(`golden parity with PyTorch: ${build} build`, { skip: !runnable(build) && `${build} does not validate here (relaxed needs node --experimental-wasm-relaxed-simd)` }, async () => {
+  test(`golden parity with PyTorch: ${build} build`, {
+    skip: !runnable(build) && `${build} does not validate here (relaxed needs node --experimental-wasm-relaxed-simd)`,
+  }, async () => {
     const engine = await openNodeEngine({ build });
     const man = goldenManifest();
     const B = 8;
@@ -41,7 +46,9 @@ for (const build of BUILDS) {
     assert.equal(acts.length, model.layers.length);
     acts.forEach((a, i) => {
       const d = diff(model.activation(i, B), goldenF32(a.file));
-      rows.push(`  act ${a.file.replace("acts/act_", "").replace(".bin", "").padEnd(28)} max|Δ| ${d.maxAbs.toExponential(2)}  rel ${d.rel.toExponential(2)}`);
+      rows.push(
+        `  act ${a.file.replace("acts/act_", "").replace(".bin", "").padEnd(28)} max|Δ| ${d.maxAbs.toExponential(2)}  rel ${d.rel.toExponential(2)}`,
+      );
       assert.ok(d.rel <= TOL_ACT, `${a.file}: rel ${d.rel} > ${TOL_ACT}`);
     });
     const dLoss = Math.abs(loss - man.loss);

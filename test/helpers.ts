@@ -49,10 +49,15 @@ export interface Diff {
 
 export function diff(a: ArrayLike<number>, b: ArrayLike<number>): Diff {
   if (a.length !== b.length) throw new Error(`length ${a.length} ≠ ${b.length}`);
-  let maxAbs = 0, scale = 0, at = -1;
+  let maxAbs = 0,
+    scale = 0,
+    at = -1;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);
-    if (!(d <= maxAbs)) { maxAbs = d; at = i; } // NaN-safe: a NaN difference always wins
+    if (!(d <= maxAbs)) {
+      maxAbs = d;
+      at = i;
+    } // NaN-safe: a NaN difference always wins
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return { maxAbs, rel: scale > 0 ? maxAbs / scale : maxAbs, at };
@@ -62,7 +67,11 @@ export function diff(a: ArrayLike<number>, b: ArrayLike<number>): Diff {
 export function testRandom(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 2 ** 31 - 1;
   };
 }
@@ -78,9 +87,14 @@ export interface CliResult {
 }
 
 /** Runs the CLI in a child process; `nodeArgs` go to node itself (e.g. --import a hook). */
-export function runCli(args: string[], opts: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeout?: number } = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], {
-    encoding: "utf8", timeout: opts.timeout ?? 120_000, env: opts.env ?? process.env,
+    encoding: "utf8",
+    timeout: opts.timeout ?? 120_000,
+    env: opts.env ?? process.env,
   });
   return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
 }
@@ -93,7 +107,10 @@ export function idxFile(dims: number[], data: Uint8Array, dtype = 0x08): Buffer 
 /** A data directory with the four MNIST file names: the first nTrain / nTest real images. */
 export function makeData(dir: string, nTrain: number, nTest: number): string {
   mkdirSync(dir, { recursive: true });
-  for (const [split, n] of [["train", nTrain], ["t10k", nTest]] as const) {
+  for (const [split, n] of [
+    ["train", nTrain],
+    ["t10k", nTest],
+  ] as const) {
     const imgs = readIdx(join(DEFAULT_DATA, `${split}-images-idx3-ubyte`)).data.subarray(0, n * 784);
     const labels = readIdx(join(DEFAULT_DATA, `${split}-labels-idx1-ubyte`)).data.subarray(0, n);
     writeFileSync(join(dir, `${split}-images-idx3-ubyte`), idxFile([n, 28, 28], imgs));
@@ -120,10 +137,14 @@ export function editSafetensorsHeader(bytes: Uint8Array, edit: (header: Record<s
  * layer; its size keeps photo-sized tests quick), for tests that run images through an initialised model.
  */
 export const TINY_PHOTO_ARCH: Arch = {
-  name: "tiny", description: "test", input: [1, 16, 16],
+  name: "tiny",
+  description: "test",
+  input: [1, 16, 16],
   layers: [
-    { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1 }, { type: "relu" },
-    { type: "conv2d", name: "b", out: 4, kernel: 3, stride: 2, padding: 1 }, { type: "relu" },
+    { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1 },
+    { type: "relu" },
+    { type: "conv2d", name: "b", out: 4, kernel: 3, stride: 2, padding: 1 },
+    { type: "relu" },
     { type: "convTranspose2d", name: "c", out: 1, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
     { type: "add", with: "input" },
   ],

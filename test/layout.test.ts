@@ -23,7 +23,9 @@ function sources(dir: string): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(join(PACKAGE_ROOT, file), "utf8");
   const out: string[] = [];
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\("(\.{1,2}\/[^"]+)"\)/g)) {
+  for (const m of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\("(\.{1,2}\/[^"]+)"\)/g,
+  )) {
     const spec = m[1] ?? m[2];
     out.push(relative(PACKAGE_ROOT, resolve(PACKAGE_ROOT, dirname(file), spec)).replace(/\.js$/, ".ts"));
   }
@@ -31,7 +33,9 @@ function importsOf(file: string): string[] {
 }
 
 /** The page's own files: the web/ entries of tsconfig.browser.json, which compiles them without Node's types. */
-const PAGE = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "tsconfig.browser.json"), "utf8")).include as string[]).filter((f) => f.startsWith("web/"));
+const PAGE = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "tsconfig.browser.json"), "utf8")).include as string[]).filter(
+  (f) => f.startsWith("web/"),
+);
 const LIBRARY = ["host/api.ts", "host/browser.ts", "host/browser-thread.ts"];
 
 test("host/core and the library's browser entry import nothing Node-only; the page imports only host/core and the library's browser entry; no import cycles", () => {
@@ -42,7 +46,8 @@ test("host/core and the library's browser entry import nothing Node-only; the pa
     for (const d of deps) {
       if (f.startsWith("host/core/") && !d.startsWith("host/core/")) breaks.push(`${f} → ${d}`);
       if (f.startsWith("host/node/") && d.startsWith("host/cli/")) breaks.push(`${f} → ${d}`);
-      if (PAGE.includes(f) && !d.startsWith("host/core/") && !LIBRARY.includes(d) && !PAGE.includes(d)) breaks.push(`${f} → ${d}`);
+      if (PAGE.includes(f) && !d.startsWith("host/core/") && !LIBRARY.includes(d) && !PAGE.includes(d))
+        breaks.push(`${f} → ${d}`);
       if (LIBRARY.includes(f) && !d.startsWith("host/core/") && !LIBRARY.includes(d)) breaks.push(`${f} → ${d}`);
     }
   }
@@ -65,7 +70,9 @@ test("host/core and the library's browser entry import nothing Node-only; the pa
   };
   for (const f of graph.keys()) visit(f);
   assert.equal(cycle, undefined, `import cycle: ${cycle?.join(" → ")}`);
-  console.log(`# layout: ${files.length} files, ${[...graph.values()].reduce((a, d) => a + d.length, 0)} relative imports, no rule broken, no cycle`);
+  console.log(
+    `# layout: ${files.length} files, ${[...graph.values()].reduce((a, d) => a + d.length, 0)} relative imports, no rule broken, no cycle`,
+  );
 });
 
 test("one engine entry per platform: no page file instantiates wasm or starts pool threads itself; nothing in host/ names bench/", () => {
@@ -75,7 +82,10 @@ test("one engine entry per platform: no page file instantiates wasm or starts po
     [/WebAssembly\./, "uses WebAssembly itself"],
     [/\.wasm\b/, "names a .wasm file"],
     [/\b(openEngine|instantiate|ThreadPool|workerMain|nodePool)\b/, "starts an engine or pool threads itself"],
-    [/^import\s+(?!type\b)[^;]*from\s+"[./]*host\/core\/(engine|pool)\.js"/m, "imports the engine or the pool instead of the library"],
+    [
+      /^import\s+(?!type\b)[^;]*from\s+"[./]*host\/core\/(engine|pool)\.js"/m,
+      "imports the engine or the pool instead of the library",
+    ],
   ];
   for (const f of sources("web")) {
     const text = readFileSync(join(PACKAGE_ROOT, f), "utf8");

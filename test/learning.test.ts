@@ -17,11 +17,18 @@ test("2 000 images of gaussian training raise test PSNR by ≥ 5 dB over the noi
   model.init(1);
   model.adam.lr = 2e-3;
   const run = trainModel(model, loadSplit(DEFAULT_DATA, "train"), {
-    noise: "gaussian", epochs: 6, batch: 16, seed: 1, shuffle: true, limit: 2000,
+    noise: "gaussian",
+    epochs: 6,
+    batch: 16,
+    seed: 1,
+    shuffle: true,
+    limit: 2000,
   });
   const ev = evaluate(model, loadSplit(DEFAULT_DATA, "test"), { count: 500, noises: ["gaussian"] });
   const { noisy, model: ours } = ev.table.gaussian;
-  console.log(`# losses ${run.epochs.map((e) => e.loss.toFixed(4)).join(" ")}; PSNR noisy ${noisy.psnr.toFixed(2)} → model ${ours.psnr.toFixed(2)} dB (+${(ours.psnr - noisy.psnr).toFixed(2)}), SSIM ${noisy.ssim.toFixed(3)} → ${ours.ssim.toFixed(3)}`);
+  console.log(
+    `# losses ${run.epochs.map((e) => e.loss.toFixed(4)).join(" ")}; PSNR noisy ${noisy.psnr.toFixed(2)} → model ${ours.psnr.toFixed(2)} dB (+${(ours.psnr - noisy.psnr).toFixed(2)}), SSIM ${noisy.ssim.toFixed(3)} → ${ours.ssim.toFixed(3)}`,
+  );
   assert.ok(ours.psnr - noisy.psnr >= 5, `only +${ours.psnr - noisy.psnr} dB`);
   assert.ok(ours.ssim > noisy.ssim);
 });

@@ -37,9 +37,19 @@ test(`wasm memory constant, JS heap (< ${JS_SLACK_MB} MB) and RSS (< ${RSS_SLACK
   const model = new Model(engine, SEED, 32);
   model.init(1);
   const opts = { noise: "mixed" as const, batch: 32, seed: 1, shuffle: true };
-  const trainer = new Trainer(model, images, opts), run = newRun();
-  const settings = { ...opts, lr: 1e-3, data: "memory test", epochs: EPOCHS, arch: "seed", build: engine.build, out: join(tmp, "w.safetensors") };
-  const facts = dataFacts(images, 256), ckpt = join(tmp, "w.ckpt.safetensors");
+  const trainer = new Trainer(model, images, opts),
+    run = newRun();
+  const settings = {
+    ...opts,
+    lr: 1e-3,
+    data: "memory test",
+    epochs: EPOCHS,
+    arch: "seed",
+    build: engine.build,
+    out: join(tmp, "w.safetensors"),
+  };
+  const facts = dataFacts(images, 256),
+    ckpt = join(tmp, "w.ckpt.safetensors");
   const built = model.memoryBytes();
   const samples: { epoch: number; wasm: number; rss: number; js: number }[] = [];
   const it = trainLoop(trainer, EPOCHS, run, {
@@ -52,10 +62,15 @@ test(`wasm memory constant, JS heap (< ${JS_SLACK_MB} MB) and RSS (< ${RSS_SLACK
   });
   while (!it.next().done);
   const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-  console.log(`# epoch: wasm MB / RSS MB / JS heap + external MB — ${samples.map((s) => `${s.epoch}: ${mb(s.wasm)} / ${mb(s.rss)} / ${mb(s.js)}`).join(", ")}`);
-  for (const s of samples) assert.equal(s.wasm, built, `epoch ${s.epoch}: wasm memory ${s.wasm} ≠ ${built} after build`);
+  console.log(
+    `# epoch: wasm MB / RSS MB / JS heap + external MB — ${samples.map((s) => `${s.epoch}: ${mb(s.wasm)} / ${mb(s.rss)} / ${mb(s.js)}`).join(", ")}`,
+  );
+  for (const s of samples)
+    assert.equal(s.wasm, built, `epoch ${s.epoch}: wasm memory ${s.wasm} ≠ ${built} after build`);
   const growth = (k: "rss" | "js") => Math.max(...samples.slice(1).map((s) => s[k])) - samples[1][k];
-  console.log(`# wasm memory ${mb(built)} MB at every epoch; growth epochs 2→${EPOCHS}: RSS ${mb(growth("rss"))} MB (bound ${RSS_SLACK_MB}), JS heap + external ${(growth("js") / 1024).toFixed(0)} KB (bound ${JS_SLACK_MB} MB)`);
+  console.log(
+    `# wasm memory ${mb(built)} MB at every epoch; growth epochs 2→${EPOCHS}: RSS ${mb(growth("rss"))} MB (bound ${RSS_SLACK_MB}), JS heap + external ${(growth("js") / 1024).toFixed(0)} KB (bound ${JS_SLACK_MB} MB)`,
+  );
   assert.ok(growth("js") < JS_SLACK_MB * 2 ** 20, `JS heap + external grew by ${mb(growth("js"))} MB after epoch 2`);
   assert.ok(growth("rss") < RSS_SLACK_MB * 2 ** 20, `RSS grew by ${mb(growth("rss"))} MB after epoch 2`);
   assert.equal(run.epochs.length, EPOCHS);

@@ -40,7 +40,9 @@ function decode(b: Uint8Array): Message {
   const m: Message = new Map();
   let p = 0;
   const varint = () => {
-    let v = 0, scale = 1, byte: number;
+    let v = 0,
+      scale = 1,
+      byte: number;
     do {
       byte = b[p++];
       v += (byte & 0x7f) * scale;
@@ -49,7 +51,9 @@ function decode(b: Uint8Array): Message {
     return v;
   };
   while (p < b.length) {
-    const key = varint(), field = Math.floor(key / 8), wire = key & 7;
+    const key = varint(),
+      field = Math.floor(key / 8),
+      wire = key & 7;
     let v: Value;
     if (wire === 0) v = varint();
     else if (wire === 2) {
@@ -80,30 +84,45 @@ function valueShape(vi: Message): (number | string)[] {
   return msgs(msgs(tensorType, 2)[0], 1).map((d) => (d.has(1) ? nums(d, 1)[0] : str(d, 2)));
 }
 
-interface Node { op: string; name: string; inputs: string[]; output: string; attrs: Map<string, number | number[]> }
+interface Node {
+  op: string;
+  name: string;
+  inputs: string[];
+  output: string;
+  attrs: Map<string, number | number[]>;
+}
 
 function readModel(bytes: Uint8Array) {
   const model = decode(bytes);
   const graph = msgs(model, 7)[0];
   const nodes: Node[] = msgs(graph, 1).map((n) => ({
-    op: str(n, 4), name: str(n, 3), inputs: strs(n, 1), output: strs(n, 2)[0],
-    attrs: new Map(msgs(n, 5).map((a) => {
-      const type = nums(a, 20)[0];
-      return [str(a, 1), type === 7 ? nums(a, 8) : type === 2 ? nums(a, 3)[0] : nums(a, 2)[0]];
-    })),
+    op: str(n, 4),
+    name: str(n, 3),
+    inputs: strs(n, 1),
+    output: strs(n, 2)[0],
+    attrs: new Map(
+      msgs(n, 5).map((a) => {
+        const type = nums(a, 20)[0];
+        return [str(a, 1), type === 7 ? nums(a, 8) : type === 2 ? nums(a, 3)[0] : nums(a, 2)[0]];
+      }),
+    ),
   }));
-  const initializers = new Map(msgs(graph, 5).map((t) => {
-    const raw = all(t, 9)[0] as Uint8Array;
-    assert.deepEqual(nums(t, 2), [1], "data_type FLOAT");
-    return [str(t, 8), { shape: nums(t, 1), data: new Float32Array(raw.slice().buffer) }];
-  }));
+  const initializers = new Map(
+    msgs(graph, 5).map((t) => {
+      const raw = all(t, 9)[0] as Uint8Array;
+      assert.deepEqual(nums(t, 2), [1], "data_type FLOAT");
+      return [str(t, 8), { shape: nums(t, 1), data: new Float32Array(raw.slice().buffer) }];
+    }),
+  );
   return {
-    irVersion: nums(model, 1)[0], producer: str(model, 2),
+    irVersion: nums(model, 1)[0],
+    producer: str(model, 2),
     opsets: msgs(model, 8).map((o) => [str(o, 1) ?? "", nums(o, 2)[0]]),
     props: new Map(msgs(model, 14).map((e) => [str(e, 1), str(e, 2)])),
     inputs: msgs(graph, 11).map((v) => [str(v, 1), valueShape(v)]),
     outputs: msgs(graph, 12).map((v) => [str(v, 1), valueShape(v)]),
-    nodes, initializers,
+    nodes,
+    initializers,
   };
 }
 
@@ -127,7 +146,10 @@ test("the ONNX file holds the graph (opset 13, dynamic batch/height/width) and t
     assert.equal(m.nodes[0].inputs[0], "input");
     assert.equal(m.nodes.at(-1)!.output, "output");
     // Every parameter, and nothing else, with its exact shape and bits.
-    assert.deepEqual([...m.initializers.keys()], plan.tensors.map((t) => t.name));
+    assert.deepEqual(
+      [...m.initializers.keys()],
+      plan.tensors.map((t) => t.name),
+    );
     for (const t of plan.tensors) {
       const init = m.initializers.get(t.name)!;
       assert.deepEqual(init.shape, t.shape, t.name);
@@ -135,18 +157,47 @@ test("the ONNX file holds the graph (opset 13, dynamic batch/height/width) and t
     }
   }
   const seed = readModel(encodeOnnx(fileOf(SEED_FILE).arch, fileOf(SEED_FILE).st.tensors));
-  assert.deepEqual(seed.nodes.map((n) => n.op), ["Conv", "Relu", "Conv", "Relu", "Conv", "ConvTranspose", "Relu", "ConvTranspose", "Relu", "ConvTranspose", "Sigmoid"]);
+  assert.deepEqual(
+    seed.nodes.map((n) => n.op),
+    [
+      "Conv",
+      "Relu",
+      "Conv",
+      "Relu",
+      "Conv",
+      "ConvTranspose",
+      "Relu",
+      "ConvTranspose",
+      "Relu",
+      "ConvTranspose",
+      "Sigmoid",
+    ],
+  );
   const d2 = seed.nodes[7];
   assert.deepEqual([d2.name, d2.inputs.slice(1)], ["decoder.2", ["decoder.2.weight", "decoder.2.bias"]]);
   assert.deepEqual(Object.fromEntries(d2.attrs), {
-    kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, output_padding: [1, 1],
+    kernel_shape: [3, 3],
+    strides: [2, 2],
+    pads: [1, 1, 1, 1],
+    dilations: [1, 1],
+    group: 1,
+    output_padding: [1, 1],
   });
   const unet = readModel(encodeOnnx(fileOf(DEFAULT_FILE).arch, fileOf(DEFAULT_FILE).st.tensors));
   const adds = unet.nodes.filter((n) => n.op === "Add");
   // up2 + s2, up1 + s1 (the leaky ReLU outputs with those ids), out + the network input.
   const producer = (v: string) => unet.nodes.find((n) => n.output === v)!;
-  assert.deepEqual(adds.map((n) => [producer(n.inputs[0]).name, n.inputs[1] === "input" ? "input" : producer(producer(n.inputs[1]).inputs[0]).name]),
-    [["up2", "enc2.1"], ["up1", "enc1.1"], ["out", "input"]]);
+  assert.deepEqual(
+    adds.map((n) => [
+      producer(n.inputs[0]).name,
+      n.inputs[1] === "input" ? "input" : producer(producer(n.inputs[1]).inputs[0]).name,
+    ]),
+    [
+      ["up2", "enc2.1"],
+      ["up1", "enc1.1"],
+      ["out", "input"],
+    ],
+  );
   assert.equal(unet.nodes.find((n) => n.op === "LeakyRelu")!.attrs.get("alpha"), Math.fround(0.1));
 
   // A missing or misshapen parameter is refused.
@@ -155,18 +206,26 @@ test("the ONNX file holds the graph (opset 13, dynamic batch/height/width) and t
   missing.delete("decoder.4.bias");
   assert.throws(() => encodeOnnx(arch, missing), /missing tensor 'decoder.4.bias'/);
   const w = st.tensors.get("encoder.0.weight")!;
-  assert.throws(() => encodeOnnx(arch, new Map(st.tensors).set("encoder.0.weight", { shape: [16, 9], data: w.data })),
-    /tensor 'encoder.0.weight' has shape 16×9, architecture seed needs 16×1×3×3/);
+  assert.throws(
+    () => encodeOnnx(arch, new Map(st.tensors).set("encoder.0.weight", { shape: [16, 9], data: w.data })),
+    /tensor 'encoder.0.weight' has shape 16×9, architecture seed needs 16×1×3×3/,
+  );
 });
 
 // ---- ONNX Runtime, where installed.
 
-interface OrtTensor { data: Float32Array; dims: readonly number[] }
+interface OrtTensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
 interface Ort {
   env: { wasm?: { numThreads?: number } };
   Tensor: new (type: "float32", data: Float32Array, dims: number[]) => OrtTensor;
   InferenceSession: {
-    create(model: Uint8Array, options?: Record<string, unknown>): Promise<{
+    create(
+      model: Uint8Array,
+      options?: Record<string, unknown>,
+    ): Promise<{
       run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
       release(): Promise<void>;
     }>;
@@ -196,7 +255,13 @@ async function loadRuntime(name: RuntimeName): Promise<Ort | string> {
 }
 
 /** Runs bytes in the runtime on x [B, C, H, W]; returns the output, checked to have x's shape. */
-async function runOnnx(ort: Ort, name: RuntimeName, bytes: Uint8Array, x: Float32Array, dims: number[]): Promise<Float32Array> {
+async function runOnnx(
+  ort: Ort,
+  name: RuntimeName,
+  bytes: Uint8Array,
+  x: Float32Array,
+  dims: number[],
+): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes, { ...RUNTIMES[name].options });
   try {
     const out = (await session.run({ input: new ort.Tensor("float32", x, dims) })).output;
@@ -222,11 +287,15 @@ function engineForward(arch: Arch, tensors: Map<string, Tensor>, x: Float32Array
 
 /** B golden noisy digits centred on an H×W canvas of faint deterministic noise. */
 function canvas(B: number, H: number, W: number): Float32Array {
-  const digits = goldenF32("input_noisy.bin"), r = testRandom(40 * H + W), out = new Float32Array(B * H * W);
+  const digits = goldenF32("input_noisy.bin"),
+    r = testRandom(40 * H + W),
+    out = new Float32Array(B * H * W);
   for (let i = 0; i < out.length; i++) out[i] = 0.1 * (r() + 1);
-  const top = (H - 28) >> 1, left = (W - 28) >> 1;
+  const top = (H - 28) >> 1,
+    left = (W - 28) >> 1;
   for (let b = 0; b < B; b++) {
-    for (let y = 0; y < 28; y++) out.set(digits.subarray((b * 28 + y) * 28, (b * 28 + y + 1) * 28), (b * H + y + top) * W + left);
+    for (let y = 0; y < 28; y++)
+      out.set(digits.subarray((b * 28 + y) * 28, (b * 28 + y + 1) * 28), (b * H + y + top) * W + left);
   }
   return out;
 }
@@ -240,10 +309,16 @@ for (const name of Object.keys(RUNTIMES) as RuntimeName[]) {
   if (skip) console.log(`# SKIPPED: ${skip}`);
 
   test(`${name}: seed and the default unet24 give the engine's output, at 8×28×28 and 2×40×36`, { skip }, async () => {
-    for (const [label, path] of [["seed-mixed", SEED_FILE], ["default unet24", DEFAULT_FILE]]) {
+    for (const [label, path] of [
+      ["seed-mixed", SEED_FILE],
+      ["default unet24", DEFAULT_FILE],
+    ]) {
       const { st, arch } = fileOf(path);
       const bytes = encodeOnnx(arch, st.tensors);
-      for (const [B, H, W] of [[8, 28, 28], [2, 40, 36]]) {
+      for (const [B, H, W] of [
+        [8, 28, 28],
+        [2, 40, 36],
+      ]) {
         assert.deepEqual(paddedSize(arch, H, W), [H, W], `${arch.name} maps ${H}×${W} onto itself`);
         const x = H === 28 && W === 28 ? goldenF32("input_noisy.bin") : canvas(B, H, W);
         const ours = engineForward({ ...arch, input: [1, H, W] }, st.tensors, x, B);
@@ -255,28 +330,46 @@ for (const name of Object.keys(RUNTIMES) as RuntimeName[]) {
     }
   });
 
-  test(`${name}: every op, non-square kernels, strides, padding and output padding, a conv without bias`, { skip }, async () => {
+  test(`${name}: every op, non-square kernels, strides, padding and output padding, a conv without bias`, {
+    skip,
+  }, async () => {
     // Any swap of h and w (kernel_shape, strides, pads, output_padding) changes the output shape or values.
     const arch: Arch = {
-      name: "odd", description: "ONNX export test net", input: [2, 12, 10],
+      name: "odd",
+      description: "ONNX export test net",
+      input: [2, 12, 10],
       layers: [
         { type: "conv2d", name: "a", out: 3, kernel: [3, 5], stride: [1, 2], padding: [1, 2], bias: false, id: "s" }, // 3×12×5
         { type: "leakyRelu" }, // the default slope
         { type: "conv2d", name: "b", out: 3, kernel: [1, 3], padding: [0, 1] },
         { type: "add", with: "s" },
         { type: "relu" },
-        { type: "convTranspose2d", name: "c", out: 2, kernel: [3, 5], stride: [1, 2], padding: [1, 2], outputPadding: [0, 1] }, // 2×12×10
+        {
+          type: "convTranspose2d",
+          name: "c",
+          out: 2,
+          kernel: [3, 5],
+          stride: [1, 2],
+          padding: [1, 2],
+          outputPadding: [0, 1],
+        }, // 2×12×10
         { type: "identity" },
         { type: "add", with: "input" },
         { type: "sigmoid" },
       ],
     };
-    const plan = planLayers(arch), model = new Model(engine, arch, 1, undefined, { inference: true });
+    const plan = planLayers(arch),
+      model = new Model(engine, arch, 1, undefined, { inference: true });
     model.init(7);
     const tensors = new Map(plan.tensors.map((t) => [t.name, { shape: t.shape, data: model.param(t.name).slice() }]));
     model.dispose();
-    const B = 3, r = testRandom(11), x = new Float32Array(B * 2 * 12 * 10).map(() => r());
-    const d = diff(await runOnnx(ort as Ort, name, encodeOnnx(arch, tensors), x, [B, 2, 12, 10]), engineForward(arch, tensors, x, B));
+    const B = 3,
+      r = testRandom(11),
+      x = new Float32Array(B * 2 * 12 * 10).map(() => r());
+    const d = diff(
+      await runOnnx(ort as Ort, name, encodeOnnx(arch, tensors), x, [B, 2, 12, 10]),
+      engineForward(arch, tensors, x, B),
+    );
     console.log(`# ${name}, every-op net 3×2×12×10: max|Δ| ${d.maxAbs.toExponential(2)}`);
     assert.ok(d.maxAbs <= TOLERANCE, `off by ${d.maxAbs} at output ${d.at}`);
   });
@@ -293,13 +386,18 @@ test("export --onnx writes the encoder's bytes atomically; bad input is one line
   assert.deepEqual(readFileSync(out), Buffer.from(encodeOnnx(def.arch, def.st.tensors, { producerVersion: version })));
 
   // Weights saved by `train` carry Adam state: the export takes the parameters only.
-  const seed = fileOf(SEED_FILE), withAdam = new Map(seed.st.tensors);
+  const seed = fileOf(SEED_FILE),
+    withAdam = new Map(seed.st.tensors);
   for (const [k, t] of seed.st.tensors) withAdam.set(`optimizer.exp_avg.${k}`, t).set(`optimizer.exp_avg_sq.${k}`, t);
-  const adamFile = join(tmp, "adam.safetensors"), seedOut = join(tmp, "seed.onnx");
+  const adamFile = join(tmp, "adam.safetensors"),
+    seedOut = join(tmp, "seed.onnx");
   writeFileSync(adamFile, encodeSafetensors(withAdam, { ...seed.st.metadata, "optimizer.step": "5" }));
   r = runCli(["export", "--model", adamFile, "--onnx", seedOut]);
   assert.equal(r.code, 0, r.err);
-  assert.deepEqual(readFileSync(seedOut), Buffer.from(encodeOnnx(seed.arch, seed.st.tensors, { producerVersion: version })));
+  assert.deepEqual(
+    readFileSync(seedOut),
+    Buffer.from(encodeOnnx(seed.arch, seed.st.tensors, { producerVersion: version })),
+  );
 
   const fails = (args: string[], pattern: RegExp, file?: string) => {
     const res = runCli(["export", ...args]);
@@ -309,13 +407,27 @@ test("export --onnx writes the encoder's bytes atomically; bad input is one line
     if (file) assert.ok(!existsSync(file), `${file} written`);
   };
   const none = join(tmp, "none.onnx");
-  fails(["--model", join(tmp, "missing.safetensors"), "--onnx", none], /missing\.safetensors: cannot read \(no such file\)/, none);
+  fails(
+    ["--model", join(tmp, "missing.safetensors"), "--onnx", none],
+    /missing\.safetensors: cannot read \(no such file\)/,
+    none,
+  );
   const junk = join(tmp, "junk.safetensors");
   writeFileSync(junk, "not a weights file");
   fails(["--model", junk, "--onnx", none], /junk\.safetensors: /, none);
   const extra = join(tmp, "extra.safetensors");
-  writeFileSync(extra, encodeSafetensors(new Map(seed.st.tensors).set("encoder.9.weight", { shape: [1], data: new Float32Array(1) }), seed.st.metadata));
-  fails(["--model", extra, "--onnx", none], /unexpected tensor 'encoder\.9\.weight': architecture seed has no such parameter/, none);
+  writeFileSync(
+    extra,
+    encodeSafetensors(
+      new Map(seed.st.tensors).set("encoder.9.weight", { shape: [1], data: new Float32Array(1) }),
+      seed.st.metadata,
+    ),
+  );
+  fails(
+    ["--model", extra, "--onnx", none],
+    /unexpected tensor 'encoder\.9\.weight': architecture seed has no such parameter/,
+    none,
+  );
   mkdirSync(join(tmp, "adir"));
   fails(["--onnx", join(tmp, "adir")], /adir: cannot write \(EISDIR\)/);
   fails(["--onnx", join(tmp, "junk.safetensors", "x.onnx")], /x\.onnx: cannot write \((ENOTDIR|EEXIST)\)/);

@@ -6,7 +6,18 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, extname, join, normalize } from "node:path";
@@ -26,8 +37,17 @@ const EXAMPLES = join(PACKAGE_ROOT, "examples");
 const npm = (args: string[], cwd: string, timeout = 180_000): string => {
   const beside = join(dirname(process.execPath), "npm");
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-  env.PATH = (process.env.PATH ?? "").split(delimiter).filter((p) => !p.includes(join("node_modules", ".bin"))).join(delimiter);
-  return execFileSync(existsSync(beside) ? beside : "npm", args, { cwd, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout });
+  env.PATH = (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((p) => !p.includes(join("node_modules", ".bin")))
+    .join(delimiter);
+  return execFileSync(existsSync(beside) ? beside : "npm", args, {
+    cwd,
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout,
+  });
 };
 /** The temporary folder (the only thing `after` removes), the project in it, the tarball and its file list. */
 let tmp: string | undefined, dir: string, tarball: string, files: string[];
@@ -38,7 +58,9 @@ function noisyPng(): Buffer {
   const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 70;
   return craftPng({ width: 96, height: 64, colorType: 2, bitDepth: 8 }, (x, y) => {
     const disc = (x - 60) ** 2 + (y - 30) ** 2 < 400 ? 90 : 0;
-    return [40 + 2 * x + disc, 60 + 2 * y, 200 - x - disc].map((v) => Math.max(0, Math.min(255, Math.round(v + rnd()))));
+    return [40 + 2 * x + disc, 60 + 2 * y, 200 - x - disc].map((v) =>
+      Math.max(0, Math.min(255, Math.round(v + rnd()))),
+    );
   });
 }
 
@@ -50,7 +72,10 @@ before(() => {
   files = packed[0].files.map((f: { path: string }) => f.path);
   dir = join(tmp, "project");
   mkdirSync(dir);
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "uses-denoise-wasm", private: true, type: "module" }));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify({ name: "uses-denoise-wasm", private: true, type: "module" }),
+  );
   npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", tarball], dir);
   copyFileSync(join(EXAMPLES, "node.mjs"), join(dir, "node.mjs"));
   copyFileSync(join(EXAMPLES, "browser.html"), join(dir, "index.html"));
@@ -62,30 +87,57 @@ after(() => {
 });
 
 test("the tarball holds what a user needs and nothing else", () => {
-  for (const f of ["package.json", "README.md", "bin/denoise-wasm.js", "dist/host/browser.js", "dist/host/browser.d.ts", "dist/host/node/index.js", "dist/host/node/index.d.ts", "dist/host/cli/main.js", "host/node/baselines.py", "dist/host/browser-thread.js", "web/index.html", "data/digits-test.idx.gz", "data/digits-train.idx.gz", ...Object.values(SHIPPED_MODELS)]) {
+  for (const f of [
+    "package.json",
+    "README.md",
+    "bin/denoise-wasm.js",
+    "dist/host/browser.js",
+    "dist/host/browser.d.ts",
+    "dist/host/node/index.js",
+    "dist/host/node/index.d.ts",
+    "dist/host/cli/main.js",
+    "host/node/baselines.py",
+    "dist/host/browser-thread.js",
+    "web/index.html",
+    "data/digits-test.idx.gz",
+    "data/digits-train.idx.gz",
+    ...Object.values(SHIPPED_MODELS),
+  ]) {
     assert.ok(files.includes(f), `${f} missing from the tarball`);
   }
   assert.equal(files.filter((f) => /^build\/denoise-.*\.wasm$/.test(f)).length, 5, "the five engine builds");
-  const stray = files.filter((f) => /^(test|bench|dist\/(test|bench|tools)|assembly|examples|host(?!\/node\/baselines\.py$))\/|\.map$|\.ts$(?<!\.d\.ts)/.test(f));
+  const stray = files.filter((f) =>
+    /^(test|bench|dist\/(test|bench|tools)|assembly|examples|host(?!\/node\/baselines\.py$))\/|\.map$|\.ts$(?<!\.d\.ts)/.test(
+      f,
+    ),
+  );
   assert.deepEqual(stray, [], "tests, benchmarks, sources or source maps in the tarball");
   assert.ok(statSync(tarball).size < 4e6, `tarball ${statSync(tarball).size} bytes`);
 });
 
 test("the README shows the examples this test runs, verbatim", () => {
   const readme = readFileSync(join(PACKAGE_ROOT, "README.md"), "utf8");
-  for (const f of ["node.mjs", "browser.html"]) assert.ok(readme.includes(readFileSync(join(EXAMPLES, f), "utf8")), `README lacks examples/${f}`);
+  for (const f of ["node.mjs", "browser.html"])
+    assert.ok(readme.includes(readFileSync(join(EXAMPLES, f), "utf8")), `README lacks examples/${f}`);
 });
 
 test("installed: a copy outside the source tree, the bin runs without a rebuild", () => {
   const pkg = realpathSync(join(dir, "node_modules", "denoise-wasm"));
   assert.ok(pkg.startsWith(realpathSync(dir)) && !pkg.startsWith(realpathSync(PACKAGE_ROOT)), pkg);
   // The bin as npm linked it (its shebang and execute bit), as `npx denoise-wasm` runs it.
-  const help = execFileSync(join(dir, "node_modules", ".bin", "denoise-wasm"), ["--help"], { cwd: dir, encoding: "utf8" });
+  const help = execFileSync(join(dir, "node_modules", ".bin", "denoise-wasm"), ["--help"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   assert.match(help, /Usage: denoise-wasm <command>/);
 });
 
 test("the Node example runs in the installed project", () => {
-  const out = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", "node.mjs", "noisy.png"], { cwd: dir, encoding: "utf8", timeout: 300_000 });
+  const out = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", "node.mjs", "noisy.png"], {
+    cwd: dir,
+    encoding: "utf8",
+    timeout: 300_000,
+  });
   assert.match(out, /engine: relaxed build .*, 2 threads/);
   assert.match(out, /plane 3\/3 done/);
   assert.match(out, /epoch 2: loss \d/);
@@ -98,24 +150,37 @@ test("the Node example runs in the installed project", () => {
 
 test("the types resolve through the package's exports (Node and browser conditions)", () => {
   const tsc = join(PACKAGE_ROOT, "node_modules", "typescript", "bin", "tsc");
-  writeFileSync(join(dir, "check.ts"), [
-    'import { denoise, loadEngine, loadWeights, readImage, train, type Runtime, type Weights } from "denoise-wasm";',
-    "const rt: Runtime = await loadEngine({ build: 'auto', threads: 2 });",
-    "const w: Weights = await loadWeights('photo');",
-    "const g = denoise(rt, w, { width: 2, height: 2, data: new Float32Array(4) });",
-    "const x: number = g.data[0] + denoise(rt, w, readImage('noisy.png')).planes.length;",
-    "const r = await train(rt, { width: 28, height: 28, count: 1, data: new Float32Array(784) }, { epochs: 1, onProgress: (p) => p.loss });",
-    "export const out = [x, r.bytes.length];",
-  ].join("\n"));
-  writeFileSync(join(dir, "check-browser.ts"), [
-    'import { denoise, fromRGBA, loadEngine, loadWeights, toRGBA } from "denoise-wasm";',
-    "const rt = await loadEngine();",
-    "const w = await loadWeights(new URL('https://example.org/w.safetensors'));",
-    "export const out: Uint8ClampedArray = toRGBA(denoise(rt, w, fromRGBA({ width: 1, height: 1, data: [1, 2, 3, 255] }))).data;",
-  ].join("\n"));
+  writeFileSync(
+    join(dir, "check.ts"),
+    [
+      'import { denoise, loadEngine, loadWeights, readImage, train, type Runtime, type Weights } from "denoise-wasm";',
+      "const rt: Runtime = await loadEngine({ build: 'auto', threads: 2 });",
+      "const w: Weights = await loadWeights('photo');",
+      "const g = denoise(rt, w, { width: 2, height: 2, data: new Float32Array(4) });",
+      "const x: number = g.data[0] + denoise(rt, w, readImage('noisy.png')).planes.length;",
+      "const r = await train(rt, { width: 28, height: 28, count: 1, data: new Float32Array(784) }, { epochs: 1, onProgress: (p) => p.loss });",
+      "export const out = [x, r.bytes.length];",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(dir, "check-browser.ts"),
+    [
+      'import { denoise, fromRGBA, loadEngine, loadWeights, toRGBA } from "denoise-wasm";',
+      "const rt = await loadEngine();",
+      "const w = await loadWeights(new URL('https://example.org/w.safetensors'));",
+      "export const out: Uint8ClampedArray = toRGBA(denoise(rt, w, fromRGBA({ width: 1, height: 1, data: [1, 2, 3, 255] }))).data;",
+    ].join("\n"),
+  );
   // No @types/node in the project: the declarations must stand on their own.
   const check = (name: string, options: Record<string, unknown>, file: string) => {
-    const compilerOptions = { noEmit: true, strict: true, target: "es2022", lib: ["es2022", "dom"], types: [], ...options };
+    const compilerOptions = {
+      noEmit: true,
+      strict: true,
+      target: "es2022",
+      lib: ["es2022", "dom"],
+      types: [],
+      ...options,
+    };
     writeFileSync(join(dir, name), JSON.stringify({ compilerOptions, files: [file] }));
     try {
       execFileSync(process.execPath, [tsc, "-p", name], { cwd: dir, encoding: "utf8" });
@@ -124,14 +189,25 @@ test("the types resolve through the package's exports (Node and browser conditio
     }
   };
   check("tsconfig.node.json", { module: "nodenext", moduleResolution: "nodenext" }, "check.ts");
-  check("tsconfig.browser.json", { module: "esnext", moduleResolution: "bundler", customConditions: ["browser"] }, "check-browser.ts");
+  check(
+    "tsconfig.browser.json",
+    { module: "esnext", moduleResolution: "bundler", customConditions: ["browser"] },
+    "check-browser.ts",
+  );
 });
 
 /** A plain static server of the project folder (COOP/COEP set, as a page that wants threads would). */
 function serve(root: string): Promise<{ server: Server; url: string }> {
-  const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".png": "image/png" };
+  const types: Record<string, string> = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".wasm": "application/wasm",
+    ".png": "image/png",
+  };
   const server = createServer((req, res) => {
-    const rel = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^[/\\]+/, "") || "index.html";
+    const rel =
+      normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^[/\\]+/, "") ||
+      "index.html";
     const file = join(root, rel);
     const headers = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
     if (rel.split(/[/\\]/).includes("..") || !existsSync(file) || !statSync(file).isFile()) {
@@ -141,31 +217,57 @@ function serve(root: string): Promise<{ server: Server; url: string }> {
     res.writeHead(200, { ...headers, "Content-Type": types[extname(file)] ?? "application/octet-stream" });
     createReadStream(file).pipe(res);
   });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` }),
+    ),
+  );
 }
 
-test("the browser example runs in Chromium from a plain static page", { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found` }, async () => {
+test("the browser example runs in Chromium from a plain static page", {
+  skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not found`,
+}, async () => {
   const { server, url } = await serve(dir);
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
   });
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
-    page.on("console", (m) => { if (m.type() === "error" && !/status of 404/.test(m.text())) errors.push(m.text()); });
-    page.on("response", (r) => { if (r.status() >= 400 && !r.url().endsWith("/favicon.ico")) errors.push(`${r.status()} ${r.url()}`); });
+    page.on("console", (m) => {
+      if (m.type() === "error" && !/status of 404/.test(m.text())) errors.push(m.text());
+    });
+    page.on("response", (r) => {
+      if (r.status() >= 400 && !r.url().endsWith("/favicon.ico")) errors.push(`${r.status()} ${r.url()}`);
+    });
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(url);
-    await page.waitForFunction(() => /denoised in/.test(document.querySelector("#status")?.textContent ?? ""), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /denoised in/.test(document.querySelector("#status")?.textContent ?? ""), null, {
+      timeout: 120_000,
+    });
     assert.match((await page.textContent("#status"))!, /^96×64 denoised in [\d.]+ s \(relaxed build\)$/);
     // The canvas now holds the denoised image: smoother than the noisy input (less difference between neighbours).
     const rough = await page.evaluate(async () => {
-      const c = document.querySelector("canvas")!, d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
-      const n = await createImageBitmap(await (await fetch("noisy.png")).blob()), k = new OffscreenCanvas(n.width, n.height).getContext("2d")!;
+      const c = document.querySelector("canvas")!,
+        d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      const n = await createImageBitmap(await (await fetch("noisy.png")).blob()),
+        k = new OffscreenCanvas(n.width, n.height).getContext("2d")!;
       k.drawImage(n, 0, 0);
       const e = k.getImageData(0, 0, n.width, n.height).data;
-      const tv = (a: Uint8ClampedArray) => { let s = 0; for (let i = 4; i < a.length; i++) if (i % 4 !== 3) s += Math.abs(a[i] - a[i - 4]); return s; };
+      const tv = (a: Uint8ClampedArray) => {
+        let s = 0;
+        for (let i = 4; i < a.length; i++) if (i % 4 !== 3) s += Math.abs(a[i] - a[i - 4]);
+        return s;
+      };
       return { denoised: tv(d), noisy: tv(e) };
     });
     assert.ok(rough.denoised < 0.6 * rough.noisy, JSON.stringify(rough));

@@ -18,12 +18,26 @@ import { craftPng } from "./pngcraft.js";
 import { runCli } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "denoise-photo-eval-"));
-const W = 64, H = 48;
+const W = 64,
+  H = 48;
 const photos = join(tmp, "photos");
 mkdirSync(join(photos, "sub"), { recursive: true });
-const v = (x: number, y: number, c: number) => Math.min(255, Math.max(0, Math.round(120 + 90 * Math.sin((x + 5 * c) / 7) * Math.cos((y - 2 * c) / 5) + ((x * 13 + y * 7 + c) % 19) - 9)));
-writeFileSync(join(photos, "a.png"), craftPng({ width: W, height: H, colorType: 0, bitDepth: 8 }, (x, y) => [v(x, y, 0)]));
-writeFileSync(join(photos, "sub", "b.png"), craftPng({ width: W, height: H, colorType: 2, bitDepth: 8 }, (x, y) => [v(x, y, 0), v(x, y, 1), v(x, y, 2)]));
+const v = (x: number, y: number, c: number) =>
+  Math.min(
+    255,
+    Math.max(
+      0,
+      Math.round(120 + 90 * Math.sin((x + 5 * c) / 7) * Math.cos((y - 2 * c) / 5) + ((x * 13 + y * 7 + c) % 19) - 9),
+    ),
+  );
+writeFileSync(
+  join(photos, "a.png"),
+  craftPng({ width: W, height: H, colorType: 0, bitDepth: 8 }, (x, y) => [v(x, y, 0)]),
+);
+writeFileSync(
+  join(photos, "sub", "b.png"),
+  craftPng({ width: W, height: H, colorType: 2, bitDepth: 8 }, (x, y) => [v(x, y, 0), v(x, y, 1), v(x, y, 2)]),
+);
 
 const BASE = ["--weights", "data/default.safetensors", "--sigma", "15,25", "--build", "strict", "--threads", "1"];
 const evalImages = (dir: string, ...extra: string[]) => runCli(["eval", "--images", dir, ...BASE, ...extra]);
@@ -36,9 +50,15 @@ test("the table: noisy and model columns, – for baselines not cached, and one 
   assert.equal(r.code, 0, r.err);
   assert.equal(r.err, "");
   const lines = r.out.trimEnd().split("\n");
-  assert.match(lines[0], /^2 photos in .*photos, model data\/default\.safetensors \(unet24\), baselines: cache .*no-cache\.json; PSNR dB \/ SSIM/);
+  assert.match(
+    lines[0],
+    /^2 photos in .*photos, model data\/default\.safetensors \(unet24\), baselines: cache .*no-cache\.json; PSNR dB \/ SSIM/,
+  );
   assert.deepEqual(cells(lines[1]), ["σ", "noisy", "model", "nl-means", "tv", "wavelet"]);
-  for (const [k, s] of [[2, "15"], [3, "25"]] as const) {
+  for (const [k, s] of [
+    [2, "15"],
+    [3, "25"],
+  ] as const) {
     const c = cells(lines[k]);
     assert.equal(c[0], s);
     assert.match(c[1], CELL);
@@ -46,9 +66,13 @@ test("the table: noisy and model columns, – for baselines not cached, and one 
     assert.deepEqual(c.slice(3), ["–", "–", "–"]);
   }
   assert.equal(lines.length, 5);
-  assert.match(lines[4], /^note: baselines shown as – are not in .*no-cache\.json for these noisy pixels \(--baselines cache\); to compute them: apt-get install python3-skimage, then --baselines auto$/);
+  assert.match(
+    lines[4],
+    /^note: baselines shown as – are not in .*no-cache\.json for these noisy pixels \(--baselines cache\); to compute them: apt-get install python3-skimage, then --baselines auto$/,
+  );
   // σ 15 noise rounded to 8 bits: PSNR near 10·log10(255² / (15² + 1/12)) = 24.6 dB; σ 25 lower.
-  const p15 = Number(cells(lines[2])[1].split(" ")[0]), p25 = Number(cells(lines[3])[1].split(" ")[0]);
+  const p15 = Number(cells(lines[2])[1].split(" ")[0]),
+    p25 = Number(cells(lines[3])[1].split(" ")[0]);
   assert.ok(p15 > 24 && p15 < 25.5 && p25 < p15 - 3, `noisy PSNR ${p15} / ${p25}`);
   console.log(`# table: noisy ${p15} / ${p25} dB at σ 15 / 25, baselines – with the note`);
 });
@@ -68,12 +92,18 @@ test("--json: one object with numbers, null for missing baselines; --per-image a
     }
     for (const b of ["nl-means", "tv", "wavelet"]) assert.equal(o.mean[s][b], null);
   }
-  assert.deepEqual(o.perImage.map((p: { photo: string; sigma: number }) => `${p.photo}@${p.sigma}`), ["a.png@15", "a.png@25", "sub/b.png@15", "sub/b.png@25"]);
+  assert.deepEqual(
+    o.perImage.map((p: { photo: string; sigma: number }) => `${p.photo}@${p.sigma}`),
+    ["a.png@15", "a.png@25", "sub/b.png@15", "sub/b.png@25"],
+  );
   const mean15 = (o.perImage[0].noisy.psnr + o.perImage[2].noisy.psnr) / 2;
   assert.ok(Math.abs(mean15 - o.mean["15"].noisy.psnr) < 1e-9);
   // The text table shows the same numbers.
   const t = evalImages(photos, "--baselines", "off", "--quiet");
-  assert.equal(cells(t.out.split("\n")[2])[1], `${o.mean["15"].noisy.psnr.toFixed(2)} / ${o.mean["15"].noisy.ssim.toFixed(4)}`);
+  assert.equal(
+    cells(t.out.split("\n")[2])[1],
+    `${o.mean["15"].noisy.psnr.toFixed(2)} / ${o.mean["15"].noisy.ssim.toFixed(4)}`,
+  );
   assert.equal(t.out.split("\n").length, 5, "a note although --baselines off");
   console.log("# --json: numbers, null baselines, 4 per-image rows");
 });
@@ -82,7 +112,10 @@ test("--save writes clean, noisy and ours for every photo and σ; the noisy file
   const save = join(tmp, "saved");
   const r = evalImages(photos, "--baselines", "off", "--json", "--per-image", "--save", save);
   assert.equal(r.code, 0, r.err);
-  const names = ["a", "sub_b"].flatMap((n) => [`${n}_clean.png`, ...["15", "25"].flatMap((s) => [`${n}_s${s}_noisy.png`, `${n}_s${s}_ours.png`])]);
+  const names = ["a", "sub_b"].flatMap((n) => [
+    `${n}_clean.png`,
+    ...["15", "25"].flatMap((s) => [`${n}_s${s}_noisy.png`, `${n}_s${s}_ours.png`]),
+  ]);
   assert.deepEqual(readdirSync(save).sort(), names.sort());
   const o = JSON.parse(r.out);
   for (const [k, n] of ["a", "sub_b"].entries()) {
@@ -92,7 +125,11 @@ test("--save writes clean, noisy and ours for every photo and σ; the noisy file
     assert.deepEqual(clean.planes[0], src, `${n}: clean is not the luma rounded to 8 bits`);
     for (const [j, s] of [15, 25].entries()) {
       const noisy = gray(join(save, `${n}_s${s}_noisy.png`)).planes[0];
-      assert.deepEqual(noisy, noisyPhoto(src, s, photoSeed(k ? "sub/b.png" : "a.png")), `${n} σ ${s}: not the seeded noisy copy`);
+      assert.deepEqual(
+        noisy,
+        noisyPhoto(src, s, photoSeed(k ? "sub/b.png" : "a.png")),
+        `${n} σ ${s}: not the seeded noisy copy`,
+      );
       const ours = gray(join(save, `${n}_s${s}_ours.png`)).planes[0];
       const row = o.perImage[2 * k + j];
       assert.ok(Math.abs(psnr8(noisy, src) - row.noisy.psnr) < 1e-9);
@@ -106,7 +143,10 @@ test("a cached baseline is shown only when its noisy_sha256 is eval's own noisy 
   const src = luma(decodePngPlanes(readFileSync(join(photos, "a.png")), "a")).map(to8);
   const sha = pixelsSha256(noisyPhoto(src, 15, photoSeed("a.png")));
   const entry = (psnr: number, noisySha: string) => ({
-    "nl-means": { psnr, ssim: 0.9 }, tv: { psnr: psnr + 0.5, ssim: 0.91, weight: 0.05 }, wavelet: { psnr: psnr - 0.5, ssim: 0.89 }, noisy_sha256: noisySha,
+    "nl-means": { psnr, ssim: 0.9 },
+    tv: { psnr: psnr + 0.5, ssim: 0.91, weight: 0.05 },
+    wavelet: { psnr: psnr - 0.5, ssim: 0.89 },
+    noisy_sha256: noisySha,
   });
   const cache = join(tmp, "cache.json");
   writeFileSync(cache, JSON.stringify({ a: { "15": entry(31.11, sha) }, sub_b: { "15": entry(32.22, sha) } }));
@@ -140,9 +180,18 @@ test("bad input: one line, exit 1, nothing written", () => {
     [["eval", "--images", photos, ...BASE, "--sigma", "15,abc"], /argument '15,abc' is invalid/],
     [["eval", "--images", photos, ...BASE, "--sigma", "300"], /argument '300' is invalid/],
     [["eval", "--images", photos, ...BASE, "--sigma", "25,25"], /a σ is listed twice/],
-    [["eval", "--images", photos, ...BASE, "--baselines", "cache", "--cache", bad], /bad-cache\.json: a σ 15: expected/],
-    [["eval", "--images", photos, ...BASE, "--baselines", "cache", "--write-cache"], /--write-cache needs --baselines auto/],
-    [["eval", "--images", photos, ...BASE, "--noise", "gaussian"], /--noise is for the digits evaluation, not --images/],
+    [
+      ["eval", "--images", photos, ...BASE, "--baselines", "cache", "--cache", bad],
+      /bad-cache\.json: a σ 15: expected/,
+    ],
+    [
+      ["eval", "--images", photos, ...BASE, "--baselines", "cache", "--write-cache"],
+      /--write-cache needs --baselines auto/,
+    ],
+    [
+      ["eval", "--images", photos, ...BASE, "--noise", "gaussian"],
+      /--noise is for the digits evaluation, not --images/,
+    ],
     [["eval", "--sigma", "15", "--weights", "data/default.safetensors"], /--sigma needs --images/],
   ];
   for (const [k, [args, re]] of cases.entries()) {
@@ -164,9 +213,13 @@ test("the baselines script is where the compiled CLI looks for it (without it --
   assert.match(readFileSync(BASELINES_SCRIPT, "utf8"), /^#!\/usr\/bin\/python3\n/);
 });
 
-const skimage = spawnSync("/usr/bin/python3", ["-c", "import skimage.restoration, skimage.metrics, numpy, PIL"], { stdio: "ignore" }).status === 0;
+const skimage =
+  spawnSync("/usr/bin/python3", ["-c", "import skimage.restoration, skimage.metrics, numpy, PIL"], { stdio: "ignore" })
+    .status === 0;
 
-test("with scikit-image: --baselines auto runs host/node/baselines.py; --write-cache gives the same numbers through the cache", { skip: !skimage && "no scikit-image in /usr/bin/python3" }, () => {
+test("with scikit-image: --baselines auto runs host/node/baselines.py; --write-cache gives the same numbers through the cache", {
+  skip: !skimage && "no scikit-image in /usr/bin/python3",
+}, () => {
   const cache = join(tmp, "written.json");
   const a = evalImages(photos, "--write-cache", "--cache", cache, "--json", "--per-image", "--sigma", "15,35");
   assert.equal(a.code, 0, a.err);
@@ -181,5 +234,7 @@ test("with scikit-image: --baselines auto runs host/node/baselines.py; --write-c
   const oc = JSON.parse(c.out);
   assert.deepEqual(oc.mean, o.mean);
   assert.deepEqual(oc.perImage, o.perImage);
-  console.log(`# scikit-image at σ 15: nl-means ${o.mean["15"]["nl-means"].psnr.toFixed(2)}, tv ${o.mean["15"].tv.psnr.toFixed(2)}, wavelet ${o.mean["15"].wavelet.psnr.toFixed(2)} dB; the cache gives the same`);
+  console.log(
+    `# scikit-image at σ 15: nl-means ${o.mean["15"]["nl-means"].psnr.toFixed(2)}, tv ${o.mean["15"].tv.psnr.toFixed(2)}, wavelet ${o.mean["15"].wavelet.psnr.toFixed(2)} dB; the cache gives the same`,
+  );
 });

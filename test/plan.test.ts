@@ -17,18 +17,30 @@ test("building a model grows the engine's memory by exactly its plan, for every 
   const rows: string[] = [];
   try {
     for (const arch of Object.values(ARCHS)) {
-      for (const [engine, p] of [[single, undefined], [threaded, pool]] as const) {
+      for (const [engine, p] of [
+        [single, undefined],
+        [threaded, pool],
+      ] as const) {
         const totals: Record<string, number> = {};
         for (const inference of [false, true]) {
           const before = engine.heapTop();
           const plan = planModel(engine, arch, { batch: 24, threads: p?.size ?? 1, inference });
           const model = new Model(engine, arch, 24, p, { inference });
           const grown = engine.heapTop() - before;
-          assert.equal(grown, plan.total, `${arch.name}, ${p?.size ?? 1} thread(s), ${inference ? "inference" : "training"}: allocator grew ${grown}, plan says ${plan.total}`);
+          assert.equal(
+            grown,
+            plan.total,
+            `${arch.name}, ${p?.size ?? 1} thread(s), ${inference ? "inference" : "training"}: allocator grew ${grown}, plan says ${plan.total}`,
+          );
           assert.deepEqual(model.plan.arenas, plan.arenas);
           assert.ok(engine.memory.buffer.byteLength >= engine.heapTop(), "memory smaller than what was allocated");
           if (inference) {
-            assert.ok(!plan.arenas.some((a) => ["grads", "adamM", "adamV", "actGrads", "threadGrads", "stepRecord"].includes(a.kind)), "an inference plan holds training arenas");
+            assert.ok(
+              !plan.arenas.some((a) =>
+                ["grads", "adamM", "adamV", "actGrads", "threadGrads", "stepRecord"].includes(a.kind),
+              ),
+              "an inference plan holds training arenas",
+            );
             assert.throws(() => model.gradsView(), /built for inference only/);
             assert.throws(() => model.trainStep(1), /built for inference only/);
           }
@@ -37,7 +49,9 @@ test("building a model grows the engine's memory by exactly its plan, for every 
           totals[inference ? "inference" : "training"] = plan.total;
         }
         assert.ok(totals.inference < totals.training);
-        rows.push(`${arch.name} batch 24, ${p?.size ?? 1} thread(s): training ${(totals.training / 2 ** 20).toFixed(2)} MiB, inference ${(totals.inference / 2 ** 20).toFixed(2)} MiB`);
+        rows.push(
+          `${arch.name} batch 24, ${p?.size ?? 1} thread(s): training ${(totals.training / 2 ** 20).toFixed(2)} MiB, inference ${(totals.inference / 2 ** 20).toFixed(2)} MiB`,
+        );
       }
     }
   } finally {
@@ -48,7 +62,12 @@ test("building a model grows the engine's memory by exactly its plan, for every 
 
 test("models come and go without memory growing; the guard refuses a plan over the limit from the plan alone", async () => {
   const engine = await openNodeEngine({ build: "strict" });
-  const sizes = [[40, 60], [100, 28], [28, 28], [100, 100]];
+  const sizes = [
+    [40, 60],
+    [100, 28],
+    [28, 28],
+    [100, 100],
+  ];
   const run = () => {
     for (const [h, w] of sizes) {
       const m = new Model(engine, { ...SEED, input: [1, h, w] }, 1, undefined, { inference: true });
@@ -57,20 +76,28 @@ test("models come and go without memory growing; the guard refuses a plan over t
     }
   };
   run();
-  const bytes = engine.memory.buffer.byteLength, top = engine.heapTop();
+  const bytes = engine.memory.buffer.byteLength,
+    top = engine.heapTop();
   for (let i = 0; i < 5; i++) run();
   assert.equal(engine.memory.buffer.byteLength, bytes, "memory grew over repeated models");
   assert.equal(engine.heapTop(), top);
   // Disposal is a stack: the older of two live models cannot go first.
-  const a = new Model(engine, SEED, 2), b = new Model(engine, SEED, 2);
+  const a = new Model(engine, SEED, 2),
+    b = new Model(engine, SEED, 2);
   assert.throws(() => a.dispose(), /reverse order/);
   b.dispose();
   a.dispose();
   // A 5000 × 5000 image through seed: refused with one line, nothing allocated.
   const big = { ...SEED, input: [1, 5000, 5000] as [number, number, number] };
   const plan = planModel(engine, big, { batch: 1, inference: true });
-  assert.throws(() => checkMemory(engine, plan, big, "huge.png: 5000×5000 pixels"), (e: Error) =>
-    e instanceof UserError && /^huge\.png: 5000×5000 pixels would need \d+\.\d\d GiB of wasm memory with architecture seed \(limit: 3\.00 GiB\)$/.test(e.message));
+  assert.throws(
+    () => checkMemory(engine, plan, big, "huge.png: 5000×5000 pixels"),
+    (e: Error) =>
+      e instanceof UserError &&
+      /^huge\.png: 5000×5000 pixels would need \d+\.\d\d GiB of wasm memory with architecture seed \(limit: 3\.00 GiB\)$/.test(
+        e.message,
+      ),
+  );
   assert.throws(() => new Model(engine, big, 1, undefined, { inference: true }), UserError);
   assert.equal(engine.heapTop(), top);
 });

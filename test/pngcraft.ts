@@ -37,15 +37,28 @@ export interface CraftOptions {
 }
 
 const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as const;
-const PASSES = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+const PASSES = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
 
 /** samples(x, y) returns the pixel's channel values (palette index for type 3). */
 export function craftPng(o: CraftOptions, samples: (x: number, y: number) => number[]): Buffer {
-  const ch = CHANNELS[o.colorType], bpp = ch * o.bitDepth;
+  const ch = CHANNELS[o.colorType],
+    bpp = ch * o.bitDepth;
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(o.width, 0);
   ihdr.writeUInt32BE(o.height, 4);
-  ihdr[8] = o.bitDepth; ihdr[9] = o.colorType; ihdr[10] = 0; ihdr[11] = 0; ihdr[12] = o.interlace ? 1 : 0;
+  ihdr[8] = o.bitDepth;
+  ihdr[9] = o.colorType;
+  ihdr[10] = 0;
+  ihdr[11] = 0;
+  ihdr[12] = o.interlace ? 1 : 0;
   const rows: Buffer[] = [];
   const passes = o.interlace ? PASSES : [[0, 0, 1, 1]];
   for (const [x0, y0, dx, dy] of passes) {
@@ -57,9 +70,16 @@ export function craftPng(o: CraftOptions, samples: (x: number, y: number) => num
       let bit = 0;
       for (const x of xs) {
         for (const v of samples(x, y)) {
-          if (o.bitDepth === 16) { row.writeUInt16BE(v, 1 + bit / 8); bit += 16; }
-          else if (o.bitDepth === 8) { row[1 + bit / 8] = v; bit += 8; }
-          else { row[1 + (bit >> 3)] |= v << (8 - o.bitDepth - (bit & 7)); bit += o.bitDepth; }
+          if (o.bitDepth === 16) {
+            row.writeUInt16BE(v, 1 + bit / 8);
+            bit += 16;
+          } else if (o.bitDepth === 8) {
+            row[1 + bit / 8] = v;
+            bit += 8;
+          } else {
+            row[1 + (bit >> 3)] |= v << (8 - o.bitDepth - (bit & 7));
+            bit += o.bitDepth;
+          }
         }
       }
       rows.push(row);

@@ -33,17 +33,26 @@ const spawnUnready: Spawner = async (init) => {
 test(`thread pool: ${GENERATIONS} generations per pool size with random delays, failures and late workers lose no wake-up and skip no slice`, async () => {
   const single = await openNodeEngine({ build: "strict" });
   const engine = await openNodeEngine({ build: "strict", threads: true });
-  const signed = testRandom(17), r = () => (signed() + 1) / 2; // [0, 1)
+  const signed = testRandom(17),
+    r = () => (signed() + 1) / 2; // [0, 1)
   // One thread's outputs for MAX_B fixed images: a forward's image does not depend on its batch.
   const input = Float32Array.from({ length: MAX_B * 28 * 28 }, () => r());
   const ref = new Model(single, SEED, MAX_B);
   ref.init(5);
   new Float32Array(single.memory.buffer, ref.input, input.length).set(input);
   ref.forward(MAX_B);
-  const last = ref.layers.length - 1, want = ref.activation(last).slice();
+  const last = ref.layers.length - 1,
+    want = ref.activation(last).slice();
   const start = performance.now();
-  let generations = 0, failures = 0, forwards = 0;
-  for (const [size, spawn] of [[2, undefined], [3, undefined], [2, spawnUnready], [3, spawnUnready]] as const) {
+  let generations = 0,
+    failures = 0,
+    forwards = 0;
+  for (const [size, spawn] of [
+    [2, undefined],
+    [3, undefined],
+    [2, spawnUnready],
+    [3, spawnUnready],
+  ] as const) {
     const pool = spawn ? await ThreadPool.create(engine, size, spawn) : await nodePool(engine, size);
     const model = new Model(engine, SEED, MAX_B, pool);
     try {
@@ -58,11 +67,16 @@ test(`thread pool: ${GENERATIONS} generations per pool size with random delays, 
         if (kind < 0.4) {
           pool.run(Array.from({ length: size }, () => ({ kind: JOB.idle })));
         } else if (kind < 0.98) {
-          const B = 1 + Math.floor(r() * MAX_B), out = model.activation(last, B);
+          const B = 1 + Math.floor(r() * MAX_B),
+            out = model.activation(last, B);
           out.fill(NaN);
           model.forward(B);
           forwards++;
-          for (let k = 0; k < out.length; k++) if (out[k] !== want[k]) assert.fail(`generation ${i}, ${size} threads, batch ${B}: output ${k} is ${out[k]}, one thread gives ${want[k]}`);
+          for (let k = 0; k < out.length; k++)
+            if (out[k] !== want[k])
+              assert.fail(
+                `generation ${i}, ${size} threads, batch ${B}: output ${k} is ${out[k]}, one thread gives ${want[k]}`,
+              );
         } else {
           const t = Math.floor(r() * size); // thread t's slice traps (0: the caller)
           const jobs = Array.from({ length: size }, (_, j): SliceJob => (j === t ? bad : { kind: JOB.idle }));
@@ -77,5 +91,7 @@ test(`thread pool: ${GENERATIONS} generations per pool size with random delays, 
     assert.throws(() => pool.run([{ kind: JOB.idle }]), /closed/);
   }
   const s = (performance.now() - start) / 1000;
-  console.log(`# ${generations} generations (${forwards} checked forwards, ${failures} failing slices) on 2- and 3-thread pools, ${s.toFixed(1)} s (${(generations / s).toFixed(0)} /s)`);
+  console.log(
+    `# ${generations} generations (${forwards} checked forwards, ${failures} failing slices) on 2- and 3-thread pools, ${s.toFixed(1)} s (${(generations / s).toFixed(0)} /s)`,
+  );
 });

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { SEED, type Arch } from "../host/core/arch.js";
+import { type Arch } from "../host/core/arch.js";
 import { autoTile, denoiseImage, denoiseTiled, paddedSize } from "../host/core/denoise.js";
 import type { GrayImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
@@ -21,10 +21,15 @@ const SEED_W = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import
 
 /** A photo-like test image: smooth shapes plus noise, values in [0, 1]. */
 function image(width: number, height: number, seed: number): GrayImage {
-  const r = testRandom(seed), data = new Float32Array(width * height);
+  const r = testRandom(seed),
+    data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const v = 0.5 + 0.3 * Math.sin(x / 9) * Math.cos(y / 13) + (Math.hypot(x - width / 3, y - height / 2) < height / 4 ? 0.2 : 0) + 0.2 * (r() - 0.5);
+      const v =
+        0.5 +
+        0.3 * Math.sin(x / 9) * Math.cos(y / 13) +
+        (Math.hypot(x - width / 3, y - height / 2) < height / 4 ? 0.2 : 0) +
+        0.2 * (r() - 0.5);
       data[y * width + x] = Math.min(1, Math.max(0, v));
     }
   }
@@ -32,7 +37,12 @@ function image(width: number, height: number, seed: number): GrayImage {
 }
 
 test("reach: a 3×3 conv sees 1 pixel around, strides multiply it; unet24 needs tiles aligned to 4", () => {
-  const one: Arch = { name: "c", description: "", input: [1, 8, 8], layers: [{ type: "conv2d", name: "c", out: 1, kernel: 3, padding: 1 }] };
+  const one: Arch = {
+    name: "c",
+    description: "",
+    input: [1, 8, 8],
+    layers: [{ type: "conv2d", name: "c", out: 1, kernel: 3, padding: 1 }],
+  };
   assert.deepEqual(reachOf(one), { radius: 1, align: 1 });
   const r = reachOf(archOf(readSafetensors(DEFAULT), DEFAULT, "unet24"));
   assert.equal(r.align, 4);
@@ -46,7 +56,8 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
   const rows: string[] = [];
   try {
     for (const path of [SEED_W, DEFAULT]) {
-      const st = readSafetensors(path), arch = archOf(st, path, "seed");
+      const st = readSafetensors(path),
+        arch = archOf(st, path, "seed");
       // Tiles of 64 px for unet24 (radius ~20); seed's 7×7 bottleneck sees ~60 px around, so 160.
       const tile = arch.name === "seed" ? 160 : 64;
       const img = arch.name === "seed" ? image(331, 257, 3) : image(157, 123, 3);
@@ -55,12 +66,23 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
       applyWeights(whole, st, path);
       const ref = denoiseImage(whole, img, h, w);
       whole.dispose();
-      for (const [engine, p] of [[single, undefined], [threaded, pool]] as const) {
+      for (const [engine, p] of [
+        [single, undefined],
+        [threaded, pool],
+      ] as const) {
         const before = engine.heapTop();
-        const tiled = denoiseTiled(arch, img, { engine, pool: p, load: (m) => applyWeights(m, st, path), tile, maxBytes: 2 ** 30 });
+        const tiled = denoiseTiled(arch, img, {
+          engine,
+          pool: p,
+          load: (m) => applyWeights(m, st, path),
+          tile,
+          maxBytes: 2 ** 30,
+        });
         assert.equal(engine.heapTop(), before, "the tile model was not given back");
         const d = diff(tiled.data, ref.data);
-        rows.push(`${arch.name} (reach ${reachOf(arch).radius} px), ${img.width}×${img.height}, ${p ? 2 : 1} thread(s), ${tileGrid(h, w, tile, reachOf(arch)).tiles.length} tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`);
+        rows.push(
+          `${arch.name} (reach ${reachOf(arch).radius} px), ${img.width}×${img.height}, ${p ? 2 : 1} thread(s), ${tileGrid(h, w, tile, reachOf(arch)).tiles.length} tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`,
+        );
         assert.ok(d.maxAbs <= 1e-5, `${arch.name}: tiles differ from the whole image by ${d.maxAbs}`);
       }
       if (runnable("relaxed")) {
@@ -73,16 +95,28 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
         applyWeights(wr, st, path);
         const refR = denoiseImage(wr, img, h, w);
         wr.dispose();
-        const d = diff(denoiseTiled(arch, img, { engine: relaxed, load: (m) => applyWeights(m, st, path), tile, maxBytes: 2 ** 30 }).data, refR.data);
+        const d = diff(
+          denoiseTiled(arch, img, { engine: relaxed, load: (m) => applyWeights(m, st, path), tile, maxBytes: 2 ** 30 })
+            .data,
+          refR.data,
+        );
         rows.push(`${arch.name}, relaxed build, tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`);
         assert.ok(d.maxAbs <= 5e-5, `${arch.name} relaxed: tiles differ by ${d.maxAbs}`);
       }
       if (arch.name === "unet24") {
         // The same tiles with a halo a quarter of the receptive field: the seams between cores show.
         const r = reachOf(arch);
-        const short = denoiseTiled(arch, img, { engine: single, load: (m) => applyWeights(m, st, path), tile, maxBytes: 2 ** 30, reach: { ...r, radius: Math.floor(r.radius / 4) } });
+        const short = denoiseTiled(arch, img, {
+          engine: single,
+          load: (m) => applyWeights(m, st, path),
+          tile,
+          maxBytes: 2 ** 30,
+          reach: { ...r, radius: Math.floor(r.radius / 4) },
+        });
         const d = diff(short.data, ref.data);
-        rows.push(`${arch.name} with a halo of ${Math.floor(r.radius / 4)} px: max|Δ| ${d.maxAbs.toExponential(2)} (must fail)`);
+        rows.push(
+          `${arch.name} with a halo of ${Math.floor(r.radius / 4)} px: max|Δ| ${d.maxAbs.toExponential(2)} (must fail)`,
+        );
         assert.ok(d.maxAbs > 1e-3, `a short halo went unnoticed (${d.maxAbs})`);
       }
     }
@@ -94,25 +128,38 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
 
 test("a large image denoises in tiles within the memory budget, and memory stays flat over images of several sizes", async () => {
   const engine = await openNodeEngine({ build: "relaxed" }).catch(() => openNodeEngine({ build: "strict" }));
-  const st = readSafetensors(DEFAULT), arch = archOf(st, DEFAULT, "unet24");
+  const st = readSafetensors(DEFAULT),
+    arch = archOf(st, DEFAULT, "unet24");
   const budget = 64 * 2 ** 20;
-  const run = (img: GrayImage) => denoiseTiled(arch, img, { engine, load: (m) => applyWeights(m, st, DEFAULT), tile: "auto", maxBytes: budget });
+  const run = (img: GrayImage) =>
+    denoiseTiled(arch, img, { engine, load: (m) => applyWeights(m, st, DEFAULT), tile: "auto", maxBytes: budget });
   const big = image(1500, 1100, 5);
   const [fh, fw] = paddedSize(arch, big.height, big.width);
   const t = autoTile(engine, arch, fh, fw, 1, 1, budget);
-  const plan = planModel(engine, { ...arch, input: [1, Math.min(t, fh), Math.min(t, fw)] }, { batch: 1, inference: true });
+  const plan = planModel(
+    engine,
+    { ...arch, input: [1, Math.min(t, fh), Math.min(t, fw)] },
+    { batch: 1, inference: true },
+  );
   assert.ok(plan.total <= budget, `tile model ${plan.total} > budget ${budget}`);
   const top = engine.heapTop();
   const out = run(big);
   assert.equal(out.data.length, big.data.length);
   assert.ok(out.data.every(Number.isFinite));
   // Each image's tile model fits the budget; wasm memory grows to the largest of them once, then stays.
-  const sizes = [[300, 200], [1500, 1100], [77, 1300], [640, 480]];
+  const sizes = [
+    [300, 200],
+    [1500, 1100],
+    [77, 1300],
+    [640, 480],
+  ];
   for (const [w, h] of sizes) run(image(w, h, w));
   const bytes = engine.memory.buffer.byteLength;
   assert.ok(bytes <= top + budget + 65536, `wasm memory ${bytes} over the allocator's base ${top} + budget ${budget}`);
   for (const [w, h] of sizes) run(image(w, h, w + 1));
   assert.equal(engine.memory.buffer.byteLength, bytes, "memory grew on a second pass over the same sizes");
   assert.equal(engine.heapTop(), top);
-  console.log(`# 1500×1100 in tiles of ${t} px: tile model ${(plan.total / 2 ** 20).toFixed(1)} MiB (budget ${budget / 2 ** 20} MiB); wasm memory flat over 4 more images`);
+  console.log(
+    `# 1500×1100 in tiles of ${t} px: tile model ${(plan.total / 2 ** 20).toFixed(1)} MiB (budget ${budget / 2 ** 20} MiB); wasm memory flat over 4 more images`,
+  );
 });

@@ -23,7 +23,10 @@ test("each image's training noise is the same for 1 and 2 threads, and is the sa
   const pool = await nodePool(threaded, 2);
   try {
     const noisy: Float32Array[] = [];
-    for (const [engine, p] of [[single, undefined], [threaded, pool]] as const) {
+    for (const [engine, p] of [
+      [single, undefined],
+      [threaded, pool],
+    ] as const) {
       const model = new Model(engine, SEED, 32, p);
       model.init(5);
       const trainer = new Trainer(model, images, { noise: "mixed", batch: 32, seed: 9, shuffle: true });
@@ -31,13 +34,19 @@ test("each image's training noise is the same for 1 and 2 threads, and is the sa
       trainer.step(); // the second batch: seeds come after the first batch's draws
       noisy.push(model.inputView(32).slice());
     }
-    assert.ok(Buffer.from(noisy[0].buffer).equals(Buffer.from(noisy[1].buffer)), "the noisy batch depends on the thread count");
+    assert.ok(
+      Buffer.from(noisy[0].buffer).equals(Buffer.from(noisy[1].buffer)),
+      "the noisy batch depends on the thread count",
+    );
 
     // The same noise straight from the sampler: image b from seed b (a fresh engine, same seeds).
-    const e = single.exports, n = 784, B = 4;
+    const e = single.exports,
+      n = 784,
+      B = 4;
     const m = new Model(single, SEED, B);
     m.targetView(B).set(noisy[0].subarray(0, B * n).map((v) => Math.min(1, Math.max(0, v))));
-    const seeds = e.alloc(8 * B), rec = e.alloc(single.abi.noiseRecBytes);
+    const seeds = e.alloc(8 * B),
+      rec = e.alloc(single.abi.noiseRecBytes);
     new BigUint64Array(single.memory.buffer, seeds, B).set([1n, 2n, 3n, 4n]);
     const { writeNoiseRecord } = await import("../host/core/abi.js");
     writeNoiseRecord(single.abi, single.memory.buffer, rec, noiseSpec("gaussian", { gaussianSigma: 0.5 }));

@@ -8,8 +8,10 @@ import { DEFAULT_DATA } from "../host/node/files.js";
 import { encodeIdx } from "../host/core/idx.js";
 import { loadSplit, PACKAGE_ROOT, writeFileAtomic } from "../host/node/files.js";
 
-
-for (const [split, count, file] of [["test", 300, "digits-test.idx.gz"], ["train", 2000, "digits-train.idx.gz"]] as const) {
+for (const [split, count, file] of [
+  ["test", 300, "digits-test.idx.gz"],
+  ["train", 2000, "digits-train.idx.gz"],
+] as const) {
   const s = loadSplit(DEFAULT_DATA, split);
   const out = join(PACKAGE_ROOT, "data", file);
   const gz = gzipSync(encodeIdx([count, s.rows, s.cols], s.pixels.subarray(0, count * s.rows * s.cols)), { level: 9 });

@@ -8,9 +8,16 @@ import { extname, join, normalize, sep } from "node:path";
 import { PACKAGE_ROOT } from "../host/node/files.js";
 
 const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm", ".css": "text/css; charset=utf-8", ".png": "image/png", ".json": "application/json",
-  ".map": "application/json", ".gz": "application/octet-stream", ".safetensors": "application/octet-stream",
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".css": "text/css; charset=utf-8",
+  ".png": "image/png",
+  ".json": "application/json",
+  ".map": "application/json",
+  ".gz": "application/octet-stream",
+  ".safetensors": "application/octet-stream",
 };
 const ROOTS = ["web", "dist", "build", "data", "docs"];
 
@@ -25,7 +32,9 @@ export function startServer(port: number, host = "127.0.0.1"): Promise<{ server:
       "Cross-Origin-Resource-Policy": "same-origin",
       "Cache-Control": "no-cache",
     };
-    let ok = ROOTS.some((r) => rel === r || rel.startsWith(r + sep) || rel.startsWith(r + "/")) && !rel.split(/[/\\]/).includes("..");
+    let ok =
+      ROOTS.some((r) => rel === r || rel.startsWith(r + sep) || rel.startsWith(r + "/")) &&
+      !rel.split(/[/\\]/).includes("..");
     try {
       ok = ok && statSync(file).isFile();
     } catch {
@@ -50,7 +59,7 @@ export function startServer(port: number, host = "127.0.0.1"): Promise<{ server:
 
 function portFromArgs(): number {
   const i = process.argv.indexOf("--port");
-  const raw = i >= 0 ? process.argv[i + 1] : process.env.PORT ?? "8080";
+  const raw = i >= 0 ? process.argv[i + 1] : (process.env.PORT ?? "8080");
   const n = Number(raw);
   if (!/^\d+$/.test(raw ?? "") || n > 65535) {
     process.stderr.write(`denoise-wasm web: bad port '${raw}' (an integer 0–65535)\n`);

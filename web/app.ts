@@ -32,7 +32,8 @@ class App {
     const build = (new URLSearchParams(location.search).get("build") ?? "auto") as BuildName | "auto";
     this.runtime = await loadEngine({ build });
     this.engine = this.runtime.engine;
-    $("engine").textContent = `engine: ${this.runtime.build} build — ${this.runtime.reason}; ` +
+    $("engine").textContent =
+      `engine: ${this.runtime.build} build — ${this.runtime.reason}; ` +
       `${crossOriginIsolated ? "cross-origin isolated (SharedArrayBuffer available)" : "not cross-origin isolated"}`;
     const [weights, test, train] = await Promise.all([
       fetchBytes(asset("data/default.safetensors")),
@@ -42,28 +43,64 @@ class App {
     await this.photos.start(build);
     const testSet = imagesFromIdx(parseIdx(new Uint8Array(test), "digits-test"), "digits-test");
     // The photo section's "digits" choice is the digit section's model, whatever weights it has.
-    this.digits = new DigitDemo(this.engine, testSet, new Uint8Array(weights), (bytes) => { this.photos.weights.digits = bytes; });
+    this.digits = new DigitDemo(this.engine, testSet, new Uint8Array(weights), (bytes) => {
+      this.photos.weights.digits = bytes;
+    });
     this.training = new TrainingPanel(this.runtime.build, this.digits, this.photos, train, test);
   }
 
   // What tests and the curious use on window.denoiseApp.app: the sections' state and actions.
-  get weights(): Uint8Array { return this.digits.weights; }
-  get shippedDigits(): Uint8Array { return this.digits.shipped; }
-  get clean() { return this.digits.clean; }
-  get noisy(): Float32Array { return this.digits.noisy; }
-  get denoised(): Float32Array { return this.digits.denoised; }
-  get noisyScore() { return this.digits.noisyScore; }
-  get denoisedScore() { return this.digits.denoisedScore; }
-  get trained(): Uint8Array | undefined { return this.training.trained; }
-  get trainThreads(): number { return this.training.trainThreads; }
-  selectDigit(i: number): void { this.digits.selectDigit(i); }
-  setNoiseKind(kind: NoiseKind, level?: number): void { this.digits.setNoiseKind(kind, level); }
-  modelFor(h: number, w: number) { return this.digits.modelFor(h, w); }
-  freshWeights(seed: number): ArrayBuffer { return this.digits.freshWeights(seed); }
-  setup(): TrainSetup { return this.training.setup(); }
-  train(setup?: TrainSetup, steps?: number) { return this.training.train(setup, steps); }
-  trainFromPage(steps?: number) { return this.training.trainFromPage(steps); }
-  resume() { return this.training.resume(); }
+  get weights(): Uint8Array {
+    return this.digits.weights;
+  }
+  get shippedDigits(): Uint8Array {
+    return this.digits.shipped;
+  }
+  get clean() {
+    return this.digits.clean;
+  }
+  get noisy(): Float32Array {
+    return this.digits.noisy;
+  }
+  get denoised(): Float32Array {
+    return this.digits.denoised;
+  }
+  get noisyScore() {
+    return this.digits.noisyScore;
+  }
+  get denoisedScore() {
+    return this.digits.denoisedScore;
+  }
+  get trained(): Uint8Array | undefined {
+    return this.training.trained;
+  }
+  get trainThreads(): number {
+    return this.training.trainThreads;
+  }
+  selectDigit(i: number): void {
+    this.digits.selectDigit(i);
+  }
+  setNoiseKind(kind: NoiseKind, level?: number): void {
+    this.digits.setNoiseKind(kind, level);
+  }
+  modelFor(h: number, w: number) {
+    return this.digits.modelFor(h, w);
+  }
+  freshWeights(seed: number): ArrayBuffer {
+    return this.digits.freshWeights(seed);
+  }
+  setup(): TrainSetup {
+    return this.training.setup();
+  }
+  train(setup?: TrainSetup, steps?: number) {
+    return this.training.train(setup, steps);
+  }
+  trainFromPage(steps?: number) {
+    return this.training.trainFromPage(steps);
+  }
+  resume() {
+    return this.training.resume();
+  }
 }
 
 const app = new App();

@@ -18,17 +18,30 @@ export class LossChart {
 }
 
 function drawChart(c: HTMLCanvasElement, ys: number[]): void {
-  const g = c.getContext("2d")!, W = c.width, H = c.height, L = 50, B = 20;
-  g.fillStyle = "#fff"; g.fillRect(0, 0, W, H);
+  const g = c.getContext("2d")!,
+    W = c.width,
+    H = c.height,
+    L = 50,
+    B = 20;
+  g.fillStyle = "#fff";
+  g.fillRect(0, 0, W, H);
   if (ys.length < 2) return;
-  const lo = Math.min(...ys), hi = Math.max(...ys), span = hi - lo || 1;
-  g.fillStyle = "#555"; g.font = "11px sans-serif";
-  g.fillText(hi.toPrecision(3), 4, 12); g.fillText(lo.toPrecision(3), 4, H - B);
+  const lo = Math.min(...ys),
+    hi = Math.max(...ys),
+    span = hi - lo || 1;
+  g.fillStyle = "#555";
+  g.font = "11px sans-serif";
+  g.fillText(hi.toPrecision(3), 4, 12);
+  g.fillText(lo.toPrecision(3), 4, H - B);
   g.fillText("loss per 5 steps", L, H - 4);
-  g.strokeStyle = "#1f77b4"; g.lineWidth = 1.5; g.beginPath();
+  g.strokeStyle = "#1f77b4";
+  g.lineWidth = 1.5;
+  g.beginPath();
   ys.forEach((y, i) => {
-    const px = L + (i / (ys.length - 1)) * (W - L - 8), py = 6 + (1 - (y - lo) / span) * (H - B - 12);
-    if (i) g.lineTo(px, py); else g.moveTo(px, py);
+    const px = L + (i / (ys.length - 1)) * (W - L - 8),
+      py = 6 + (1 - (y - lo) / span) * (H - B - 12);
+    if (i) g.lineTo(px, py);
+    else g.moveTo(px, py);
   });
   g.stroke();
 }

@@ -4,7 +4,7 @@
 import { denoiseImage, paddedSize } from "../host/core/denoise.js";
 import type { Engine } from "../host/core/engine.js";
 import type { ImageSet } from "../host/core/idx.js";
-import { type GrayImage } from "../host/core/image.js";
+import type { GrayImage } from "../host/core/image.js";
 import { psnr, ssim } from "../host/core/metrics.js";
 import { Model } from "../host/core/model.js";
 import { applyNoise, DEFAULT_LEVELS, levelsFor, type NoiseKind } from "../host/core/noise.js";
@@ -22,7 +22,10 @@ const LEVELS: Record<NoiseKind, { min: number; max: number; step: number; value:
   none: { min: 0, max: 0, step: 1, value: 0 },
 };
 
-export interface Scores { psnr: number; ssim: number }
+export interface Scores {
+  psnr: number;
+  ssim: number;
+}
 
 export class DigitDemo {
   weights!: Uint8Array;
@@ -40,7 +43,12 @@ export class DigitDemo {
    * `shipped`: the shipped digit weights (what "reset" goes back to); `onWeights` hears of every
    * change of the digit model's weights (the photo section's "digits" choice follows them).
    */
-  constructor(private readonly engine: Engine, readonly test: ImageSet, readonly shipped: Uint8Array, private readonly onWeights: (bytes: Uint8Array) => void) {
+  constructor(
+    private readonly engine: Engine,
+    readonly test: ImageSet,
+    readonly shipped: Uint8Array,
+    private readonly onWeights: (bytes: Uint8Array) => void,
+  ) {
     this.setWeights(shipped);
     this.buildThumbs();
     this.bindControls();
@@ -61,7 +69,10 @@ export class DigitDemo {
     if (this.current?.key !== key) {
       this.dropModel();
       const arch = archOf(this.st, "weights", "seed");
-      const model = new Model(this.engine, { ...arch, input: [1, h, w] }, 1, undefined, { inference: true, what: `an image of ${w}×${h} pixels` });
+      const model = new Model(this.engine, { ...arch, input: [1, h, w] }, 1, undefined, {
+        inference: true,
+        what: `an image of ${w}×${h} pixels`,
+      });
       applyWeights(model, this.st, "weights");
       this.current = { key, model };
     }
@@ -78,7 +89,15 @@ export class DigitDemo {
     for (let i = 0; i < Math.min(60, this.test.count); i++) {
       const c = document.createElement("canvas");
       c.width = c.height = 28;
-      drawGray(c, { width: 28, height: 28, data: Float32Array.from(this.test.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255) }, false);
+      drawGray(
+        c,
+        {
+          width: 28,
+          height: 28,
+          data: Float32Array.from(this.test.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255),
+        },
+        false,
+      );
       c.title = `test digit ${i}`;
       c.onclick = () => this.selectDigit(i);
       box.appendChild(c);
@@ -87,7 +106,11 @@ export class DigitDemo {
 
   selectDigit(i: number): void {
     const P = this.test.rows * this.test.cols;
-    this.clean = { width: this.test.cols, height: this.test.rows, data: Float32Array.from(this.test.pixels.subarray(i * P, (i + 1) * P), (v) => v / 255) };
+    this.clean = {
+      width: this.test.cols,
+      height: this.test.rows,
+      data: Float32Array.from(this.test.pixels.subarray(i * P, (i + 1) * P), (v) => v / 255),
+    };
     document.querySelectorAll("#thumbs canvas").forEach((c, k) => c.classList.toggle("sel", k === i));
     this.update();
   }
@@ -98,8 +121,11 @@ export class DigitDemo {
 
   setNoiseKind(kind: NoiseKind, level?: number): void {
     ($("noise") as HTMLSelectElement).value = kind;
-    const r = LEVELS[kind], s = $("level") as HTMLInputElement;
-    s.min = String(r.min); s.max = String(r.max); s.step = String(r.step);
+    const r = LEVELS[kind],
+      s = $("level") as HTMLInputElement;
+    s.min = String(r.min);
+    s.max = String(r.max);
+    s.step = String(r.step);
     s.value = String(level ?? r.value);
     s.disabled = kind === "none";
     this.update();
@@ -107,7 +133,9 @@ export class DigitDemo {
 
   /** Noise (engine RNG, seeded) → denoise → scores → canvases. */
   update(): void {
-    const { width: W, height: H } = this.clean, n = W * H, e = this.engine.exports;
+    const { width: W, height: H } = this.clean,
+      n = W * H,
+      e = this.engine.exports;
     const [h, w] = paddedSize(archOf(this.st, "weights", "seed"), H, W);
     const model = this.modelFor(h, w);
     // The model's target and input buffers (h·w ≥ n floats each) stage the clean and noisy image.
@@ -119,7 +147,9 @@ export class DigitDemo {
     this.denoised = denoiseImage(model, { width: W, height: H, data: this.noisy }, h, w).data;
     // No scores without noise: the input is the clean image, so they would say nothing.
     const score = (img: Float32Array): Scores | undefined =>
-      kind !== "none" && H >= 7 && W >= 7 ? { psnr: psnr(img, this.clean.data, n), ssim: ssim(img, this.clean.data, H, W) } : undefined;
+      kind !== "none" && H >= 7 && W >= 7
+        ? { psnr: psnr(img, this.clean.data, n), ssim: ssim(img, this.clean.data, H, W) }
+        : undefined;
     this.noisyScore = score(this.noisy);
     this.denoisedScore = score(this.denoised);
     drawGray($("clean") as HTMLCanvasElement, this.clean);
@@ -134,7 +164,10 @@ export class DigitDemo {
   private bindControls(): void {
     $("noise").onchange = () => this.setNoiseKind(($("noise") as HTMLSelectElement).value as NoiseKind);
     $("level").oninput = () => this.update();
-    $("renoise").onclick = () => { this.noiseSeed++; this.update(); };
+    $("renoise").onclick = () => {
+      this.noiseSeed++;
+      this.update();
+    };
     $("clear").onclick = () => {
       this.clean = { width: 28, height: 28, data: new Float32Array(784) };
       document.querySelectorAll("#thumbs canvas").forEach((t) => t.classList.remove("sel"));
@@ -145,20 +178,37 @@ export class DigitDemo {
 
   /** Mouse drawing on the clean canvas: a soft round brush, white on black, like MNIST strokes. */
   private bindDrawing(canvas: HTMLCanvasElement): void {
-    let down = false, pending = false;
+    let down = false,
+      pending = false;
     const paint = (ev: MouseEvent) => {
-      const r = canvas.getBoundingClientRect(), { width: W, height: H, data } = this.clean;
-      const x = ((ev.clientX - r.left) / r.width) * W, y = ((ev.clientY - r.top) / r.height) * H;
-      for (let j = Math.floor(y - 2); j <= y + 2; j++) for (let i = Math.floor(x - 2); i <= x + 2; i++) {
-        if (i < 0 || j < 0 || i >= W || j >= H) continue;
-        const d = Math.hypot(i + 0.5 - x, j + 0.5 - y);
-        data[j * W + i] = Math.max(data[j * W + i], Math.min(1, Math.max(0, 1.6 - d)));
+      const r = canvas.getBoundingClientRect(),
+        { width: W, height: H, data } = this.clean;
+      const x = ((ev.clientX - r.left) / r.width) * W,
+        y = ((ev.clientY - r.top) / r.height) * H;
+      for (let j = Math.floor(y - 2); j <= y + 2; j++)
+        for (let i = Math.floor(x - 2); i <= x + 2; i++) {
+          if (i < 0 || j < 0 || i >= W || j >= H) continue;
+          const d = Math.hypot(i + 0.5 - x, j + 0.5 - y);
+          data[j * W + i] = Math.max(data[j * W + i], Math.min(1, Math.max(0, 1.6 - d)));
+        }
+      if (!pending) {
+        pending = true;
+        requestAnimationFrame(() => {
+          pending = false;
+          this.update();
+        });
       }
-      if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; this.update(); }); }
     };
-    canvas.onmousedown = (ev) => { down = true; paint(ev); };
-    canvas.onmousemove = (ev) => { if (down) paint(ev); };
-    window.addEventListener("mouseup", () => { down = false; });
+    canvas.onmousedown = (ev) => {
+      down = true;
+      paint(ev);
+    };
+    canvas.onmousemove = (ev) => {
+      if (down) paint(ev);
+    };
+    window.addEventListener("mouseup", () => {
+      down = false;
+    });
   }
 
   /** A freshly initialised model's weights (PyTorch's default init from the engine RNG, seeded). */
@@ -172,8 +222,10 @@ export class DigitDemo {
 }
 
 function drawGray(c: HTMLCanvasElement, img: GrayImage, fit = true): void {
-  c.width = img.width; c.height = img.height;
-  const g = c.getContext("2d")!, im = g.createImageData(img.width, img.height);
+  c.width = img.width;
+  c.height = img.height;
+  const g = c.getContext("2d")!,
+    im = g.createImageData(img.width, img.height);
   for (let i = 0; i < img.data.length; i++) {
     const v = Math.round(Math.min(1, Math.max(0, img.data[i])) * 255);
     im.data[4 * i] = im.data[4 * i + 1] = im.data[4 * i + 2] = v;

@@ -3,7 +3,11 @@
 import { luma, planesFromRgba } from "../host/core/image.js";
 
 /** A decoded file: 8-bit RGBA as the browser's decoder gives it. */
-export interface Decoded { width: number; height: number; rgba: Uint8ClampedArray }
+export interface Decoded {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+}
 
 /** Decodes any image file the browser can, without colour-space conversion or premultiplying. */
 export async function decodeFile(file: Blob): Promise<Decoded> {
@@ -14,7 +18,8 @@ export async function decodeFile(file: Blob): Promise<Decoded> {
     throw new Error("the browser cannot decode it as an image");
   }
   try {
-    const c = new OffscreenCanvas(bmp.width, bmp.height), g = c.getContext("2d", { willReadFrequently: true })!;
+    const c = new OffscreenCanvas(bmp.width, bmp.height),
+      g = c.getContext("2d", { willReadFrequently: true })!;
     g.drawImage(bmp, 0, 0);
     return { width: bmp.width, height: bmp.height, rgba: g.getImageData(0, 0, bmp.width, bmp.height).data };
   } finally {
@@ -23,14 +28,23 @@ export async function decodeFile(file: Blob): Promise<Decoded> {
 }
 
 /** A photo file as gray samples (luma of colour), as `train --images` reads one. */
-export async function grayOf(file: File): Promise<{ name: string; width: number; height: number; pixels: Float32Array }> {
+export async function grayOf(
+  file: File,
+): Promise<{ name: string; width: number; height: number; pixels: Float32Array }> {
   const d = await decodeFile(file);
-  return { name: file.webkitRelativePath || file.name, width: d.width, height: d.height, pixels: luma(planesFromRgba(d.rgba, d.width, d.height)) };
+  return {
+    name: file.webkitRelativePath || file.name,
+    width: d.width,
+    height: d.height,
+    pixels: luma(planesFromRgba(d.rgba, d.width, d.height)),
+  };
 }
 
 /** The files of a drop: plain files, and every file inside dropped folders. */
 export async function filesOf(dt: DataTransfer): Promise<File[]> {
-  const entries = Array.from(dt.items).map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
+  const entries = Array.from(dt.items)
+    .map((i) => i.webkitGetAsEntry?.())
+    .filter((e): e is FileSystemEntry => !!e);
   if (!entries.length) return Array.from(dt.files);
   const out: File[] = [];
   const walk = async (e: FileSystemEntry): Promise<void> => {

@@ -28,7 +28,10 @@ async function runtimeFor(build: DenoiseJob["build"], threads: number): Promise<
 
 /** PSNR over every plane (8-bit) and SSIM of the luma, against the image. */
 function scores(img: PlanarImage, clean: PlanarImage) {
-  return { psnr: psnr8Planes(img.planes, clean.planes), ssim: scorePhoto(luma(img), luma(clean), img.height, img.width).ssim };
+  return {
+    psnr: psnr8Planes(img.planes, clean.planes),
+    ssim: scorePhoto(luma(img), luma(clean), img.height, img.width).ssim,
+  };
 }
 
 async function denoise(job: DenoiseJob): Promise<void> {
@@ -38,21 +41,42 @@ async function denoise(job: DenoiseJob): Promise<void> {
   const input = job.compare
     ? { ...image, planes: image.planes.map((p, c) => noisyPhoto(p, job.compare!.sigma, job.compare!.seed + c)) }
     : image;
-  let plane = 0, planes = 1;
+  let plane = 0,
+    planes = 1;
   const t0 = performance.now();
   const out = denoiseWithWeights(st, job.weightsName, input, {
-    engine, pool, tile: "auto", maxBytes: job.maxBytes, colour: job.colour,
-    sigma: job.sigma === undefined ? undefined : job.sigma / 255, ensemble: job.ensemble,
-    plane: (c, of) => { plane = c; planes = of; },
+    engine,
+    pool,
+    tile: "auto",
+    maxBytes: job.maxBytes,
+    colour: job.colour,
+    sigma: job.sigma === undefined ? undefined : job.sigma / 255,
+    ensemble: job.ensemble,
+    plane: (c, of) => {
+      plane = c;
+      planes = of;
+    },
     progress: (done, total) => ctx.postMessage({ type: "progress", id: job.id, plane, planes, done, total }),
   });
   const seconds = (performance.now() - t0) / 1000;
-  const rgba = rgba8(out), noisy = job.compare ? rgba8(input) : undefined;
-  ctx.postMessage({
-    type: "result", id: job.id, rgba, noisy, seconds, build: engine.build, threads: pool?.size ?? 1,
-    sigmaEstimate: imageSigma(input) * 255, memoryBytes: engine.memory.buffer.byteLength, heapTop: engine.heapTop(),
-    ...(job.compare ? { scores: { noisy: scores(input, image), denoised: scores(out, image) } } : {}),
-  }, noisy ? [rgba.buffer, noisy.buffer] : [rgba.buffer]);
+  const rgba = rgba8(out),
+    noisy = job.compare ? rgba8(input) : undefined;
+  ctx.postMessage(
+    {
+      type: "result",
+      id: job.id,
+      rgba,
+      noisy,
+      seconds,
+      build: engine.build,
+      threads: pool?.size ?? 1,
+      sigmaEstimate: imageSigma(input) * 255,
+      memoryBytes: engine.memory.buffer.byteLength,
+      heapTop: engine.heapTop(),
+      ...(job.compare ? { scores: { noisy: scores(input, image), denoised: scores(out, image) } } : {}),
+    },
+    noisy ? [rgba.buffer, noisy.buffer] : [rgba.buffer],
+  );
 }
 
 ctx.onmessage = (ev) => {

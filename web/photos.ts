@@ -36,7 +36,8 @@ export class PhotoTool {
   async start(build: BuildName | "auto"): Promise<void> {
     this.build = build;
     this.weights.photo = this.shippedPhoto = new Uint8Array(await fetchBytes(asset("data/photo.safetensors")));
-    const threads = $("threads") as HTMLSelectElement, n = navigator.hardwareConcurrency || 1;
+    const threads = $("threads") as HTMLSelectElement,
+      n = navigator.hardwareConcurrency || 1;
     for (let t = 1; t <= Math.min(n, 16); t++) threads.add(new Option(`${t}`, `${t}`, t === n, t === n));
     this.bind();
   }
@@ -44,10 +45,15 @@ export class PhotoTool {
   private bind(): void {
     for (const id of ["photos", "photoFolder"]) {
       const pick = $(id) as HTMLInputElement;
-      pick.onchange = () => { if (pick.files?.length) void this.add(Array.from(pick.files)); };
+      pick.onchange = () => {
+        if (pick.files?.length) void this.add(Array.from(pick.files));
+      };
     }
     const drop = $("drop");
-    drop.ondragover = (e) => { e.preventDefault(); drop.classList.add("over"); };
+    drop.ondragover = (e) => {
+      e.preventDefault();
+      drop.classList.add("over");
+    };
     drop.ondragleave = () => drop.classList.remove("over");
     drop.ondrop = (e) => {
       e.preventDefault();
@@ -71,14 +77,20 @@ export class PhotoTool {
       $("weightsName").textContent = f.name;
       void this.denoise().catch(() => undefined);
     };
-    const mode = $("photoMode") as HTMLSelectElement, sigma = $("sigma") as HTMLInputElement, auto = $("sigmaAuto") as HTMLInputElement;
+    const mode = $("photoMode") as HTMLSelectElement,
+      sigma = $("sigma") as HTMLInputElement,
+      auto = $("sigmaAuto") as HTMLInputElement;
     const labels = () => {
       $("addSigmaBox").hidden = mode.value !== "compare";
       sigma.disabled = auto.checked;
       $("sigmaValue").textContent = auto.checked ? "auto" : sigma.value;
       $("addSigmaValue").textContent = ($("addSigma") as HTMLInputElement).value;
     };
-    for (const el of [mode, auto]) el.addEventListener("change", () => { labels(); void this.denoise().catch(() => undefined); });
+    for (const el of [mode, auto])
+      el.addEventListener("change", () => {
+        labels();
+        void this.denoise().catch(() => undefined);
+      });
     for (const el of [sigma, $("addSigma")]) {
       el.addEventListener("input", labels);
       el.addEventListener("change", () => void this.denoise().catch(() => undefined));
@@ -154,16 +166,25 @@ export class PhotoTool {
 
   /** The job for the shown image with the section's settings (tests override fields). */
   jobFor(over: Partial<DenoiseJob> = {}): DenoiseJob {
-    const { image } = this.current!, w = this.chosenWeights();
+    const { image } = this.current!,
+      w = this.chosenWeights();
     const compare = ($("photoMode") as HTMLSelectElement).value === "compare";
     const auto = ($("sigmaAuto") as HTMLInputElement).checked;
     return {
-      id: ++this.job, build: this.build, threads: Number(($("threads") as HTMLSelectElement).value),
-      weights: w.bytes.slice().buffer, weightsName: w.name, width: image.width, height: image.height, rgba: image.rgba.slice(),
-      colour: "luma-chroma", sigma: auto ? undefined : Number(($("sigma") as HTMLInputElement).value),
+      id: ++this.job,
+      build: this.build,
+      threads: Number(($("threads") as HTMLSelectElement).value),
+      weights: w.bytes.slice().buffer,
+      weightsName: w.name,
+      width: image.width,
+      height: image.height,
+      rgba: image.rgba.slice(),
+      colour: "luma-chroma",
+      sigma: auto ? undefined : Number(($("sigma") as HTMLInputElement).value),
       ensemble: ($("ensemble") as HTMLInputElement).checked,
       compare: compare ? { sigma: Number(($("addSigma") as HTMLInputElement).value), seed: this.noiseSeed } : undefined,
-      maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20, ...over,
+      maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20,
+      ...over,
     };
   }
 
@@ -197,7 +218,8 @@ export class PhotoTool {
         if (m.id !== job.id) return;
         if (m.type === "progress") {
           bar.value = (m.plane + m.done / m.total) / m.planes;
-          $("photoStatus").textContent = `denoising ${file.name}: ${m.planes > 1 ? `plane ${m.plane + 1} of ${m.planes}, ` : ""}tile ${m.done} of ${m.total}`;
+          $("photoStatus").textContent =
+            `denoising ${file.name}: ${m.planes > 1 ? `plane ${m.plane + 1} of ${m.planes}, ` : ""}tile ${m.done} of ${m.total}`;
           return;
         }
         this.pending = undefined;
@@ -214,8 +236,11 @@ export class PhotoTool {
         if (m.noisy) this.view.setBefore(m.noisy, image.width, image.height);
         this.view.setAfter(m.rgba, image.width, image.height);
         const fmt = (s: { psnr: number; ssim: number }) => `PSNR ${s.psnr.toFixed(2)} dB · SSIM ${s.ssim.toFixed(3)}`;
-        $("photoScore").textContent = m.scores ? `noisy: ${fmt(m.scores.noisy)} → denoised: ${fmt(m.scores.denoised)}` : "";
-        $("photoStatus").textContent = `${file.name}: ${image.width} × ${image.height} denoised in ${m.seconds.toFixed(1)} s ` +
+        $("photoScore").textContent = m.scores
+          ? `noisy: ${fmt(m.scores.noisy)} → denoised: ${fmt(m.scores.denoised)}`
+          : "";
+        $("photoStatus").textContent =
+          `${file.name}: ${image.width} × ${image.height} denoised in ${m.seconds.toFixed(1)} s ` +
           `(${m.build} build, ${m.threads} thread${m.threads > 1 ? "s" : ""}; ${((performance.now() - t0) / 1000).toFixed(1)} s with decoding and engine start; estimated noise σ ≈ ${m.sigmaEstimate.toFixed(1)})`;
         this.setDownloads();
         resolve(m);
@@ -243,7 +268,8 @@ export class PhotoTool {
   }
 
   private setDownloads(): void {
-    const ok = !!this.result, ext = this.current ? ENCODABLE[this.current.file.type] : undefined;
+    const ok = !!this.result,
+      ext = this.current ? ENCODABLE[this.current.file.type] : undefined;
     ($("downloadPng") as HTMLButtonElement).disabled = !ok;
     const same = $("downloadSame") as HTMLButtonElement;
     same.hidden = !ext;

@@ -10,7 +10,13 @@ export type TrainData =
   /** MNIST digits (raw inflated IDX bytes); validation on the first test digits. */
   | { kind: "digits"; images: ArrayBuffer; val: ArrayBuffer }
   /** Gray photos (luma), some held out for validation; patches of `patch` px, `perImage` per photo per epoch, noise σ (0–255) as `train --sigma` (each absent: the recipe's default, host/core/recipe.ts). */
-  | { kind: "photos"; photos: { name: string; width: number; height: number; pixels: Float32Array }[]; patch?: number; perImage?: number; sigma?: string };
+  | {
+      kind: "photos";
+      photos: { name: string; width: number; height: number; pixels: Float32Array }[];
+      patch?: number;
+      perImage?: number;
+      sigma?: string;
+    };
 
 export interface TrainSetup {
   build: BuildName | "auto";
@@ -25,10 +31,7 @@ export interface TrainSetup {
   threads: number;
 }
 
-export type ToWorker =
-  | { type: "init"; setup: TrainSetup }
-  | { type: "run"; steps: number }
-  | { type: "stop" };
+export type ToWorker = { type: "init"; setup: TrainSetup } | { type: "run"; steps: number } | { type: "stop" };
 
 export type FromWorker =
   | { type: "ready"; build: string; reason: string; threads: number; validation: string }
@@ -36,7 +39,15 @@ export type FromWorker =
   /** Validation PSNR (dB) of the weights after `step` steps (step 0: the starting weights). */
   | { type: "validation"; step: number; psnr: number }
   /** Training paused (stop) or finished (done): the weights so far, with Adam state, their digest and validation PSNR. */
-  | { type: "stopped" | "done"; step: number; weights: Uint8Array; digest: string; losses: number[]; valPsnr: number; baseline: number }
+  | {
+      type: "stopped" | "done";
+      step: number;
+      weights: Uint8Array;
+      digest: string;
+      losses: number[];
+      valPsnr: number;
+      baseline: number;
+    }
   | { type: "error"; message: string };
 
 /** One image for the photo Worker to denoise as `denoise` does. */
@@ -67,10 +78,18 @@ export type ToPhotoWorker = { type: "denoise"; job: DenoiseJob };
 export type FromPhotoWorker =
   | { type: "progress"; id: number; plane: number; planes: number; done: number; total: number }
   | {
-    type: "result"; id: number; rgba: Uint8ClampedArray; noisy?: Uint8ClampedArray; scores?: { noisy: Score; denoised: Score };
-    /** σ (0–255) the clamp estimates for the image the model saw. */
-    sigmaEstimate: number; seconds: number; build: string; threads: number; memoryBytes: number;
-    /** The engine allocator's top after the job (every model of the job given back): the same after every image. */
-    heapTop: number;
-  }
+      type: "result";
+      id: number;
+      rgba: Uint8ClampedArray;
+      noisy?: Uint8ClampedArray;
+      scores?: { noisy: Score; denoised: Score };
+      /** σ (0–255) the clamp estimates for the image the model saw. */
+      sigmaEstimate: number;
+      seconds: number;
+      build: string;
+      threads: number;
+      memoryBytes: number;
+      /** The engine allocator's top after the job (every model of the job given back): the same after every image. */
+      heapTop: number;
+    }
   | { type: "error"; id: number; message: string };

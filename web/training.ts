@@ -35,8 +35,13 @@ export class TrainingPanel {
    * `build`: the engine build the Workers load (the page's own); `trainDigits` / `testDigits`: the
    * digit training and validation sets, as .idx bytes.
    */
-  constructor(private readonly build: BuildName, private readonly digits: DigitDemo, private readonly photos: PhotoTool,
-    private readonly trainDigits: ArrayBuffer, private readonly testDigits: ArrayBuffer) {
+  constructor(
+    private readonly build: BuildName,
+    private readonly digits: DigitDemo,
+    private readonly photos: PhotoTool,
+    private readonly trainDigits: ArrayBuffer,
+    private readonly testDigits: ArrayBuffer,
+  ) {
     this.bindControls();
   }
 
@@ -45,7 +50,10 @@ export class TrainingPanel {
     $("stop").onclick = () => this.post({ type: "stop" });
     $("resume").onclick = () => this.resume();
     $("download").onclick = () => {
-      download(new Blob([this.trained as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }), `denoise-wasm-${this.training === "photos" ? "photo" : "digits"}-weights.safetensors`);
+      download(
+        new Blob([this.trained as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }),
+        `denoise-wasm-${this.training === "photos" ? "photo" : "digits"}-weights.safetensors`,
+      );
     };
     $("reset").onclick = () => this.reset();
     $("trainData").onchange = () => this.trainDefaults();
@@ -82,19 +90,31 @@ export class TrainingPanel {
   /** Photo training: the photo section's photos (as luma), from its photo model's weights. */
   async photoSetup(): Promise<TrainSetup> {
     const files = this.photos.files;
-    if (files.length < 2) throw new Error("add at least 2 photos in the section above (one is held out for validation)");
+    if (files.length < 2)
+      throw new Error("add at least 2 photos in the section above (one is held out for validation)");
     $("trainStatus").textContent = `reading ${files.length} photos…`;
     const photos = [];
-    let samples = 0, skipped = 0;
+    let samples = 0,
+      skipped = 0;
     for (const f of files) {
       // As `train --images`: files that do not decode or are smaller than a patch are left out.
       const g = await grayOf(f).catch(() => undefined);
-      if (!g || g.width < PHOTO_PATCH || g.height < PHOTO_PATCH) { skipped++; continue; }
-      if ((samples += g.pixels.length) > PHOTO_CACHE_SAMPLES) throw new Error(`the photos hold over ${PHOTO_CACHE_SAMPLES / 2 ** 20} M pixels: train on fewer or smaller ones`);
+      if (!g || g.width < PHOTO_PATCH || g.height < PHOTO_PATCH) {
+        skipped++;
+        continue;
+      }
+      if ((samples += g.pixels.length) > PHOTO_CACHE_SAMPLES)
+        throw new Error(
+          `the photos hold over ${PHOTO_CACHE_SAMPLES / 2 ** 20} M pixels: train on fewer or smaller ones`,
+        );
       photos.push(g);
     }
-    if (photos.length < 2) throw new Error(`only ${photos.length} of the photos decodes and is at least ${PHOTO_PATCH} × ${PHOTO_PATCH} pixels`);
-    if (skipped) $("trainStatus").textContent = `${skipped} of the photos left out (unreadable or smaller than ${PHOTO_PATCH} px)`;
+    if (photos.length < 2)
+      throw new Error(
+        `only ${photos.length} of the photos decodes and is at least ${PHOTO_PATCH} × ${PHOTO_PATCH} pixels`,
+      );
+    if (skipped)
+      $("trainStatus").textContent = `${skipped} of the photos left out (unreadable or smaller than ${PHOTO_PATCH} px)`;
     return {
       ...this.setup(),
       weights: this.photos.weights.photo.slice().buffer,
@@ -141,7 +161,8 @@ export class TrainingPanel {
           this.post({ type: "run", steps: this.remaining });
         } else if (m.type === "validation") {
           vals.push(`${m.psnr.toFixed(2)} dB${m.step ? ` (step ${m.step})` : " (start)"}`);
-          $("valStatus").textContent = `validation PSNR: ${vals.slice(0, 1).concat(vals.slice(1).slice(-4)).join(" → ")}`;
+          $("valStatus").textContent =
+            `validation PSNR: ${vals.slice(0, 1).concat(vals.slice(1).slice(-4)).join(" → ")}`;
         } else if (m.type === "progress") {
           line = `step ${m.step} · epoch ${m.epoch} · loss ${m.loss.toFixed(5)} · ${Math.round(m.imagesPerSecond)} ${setup.data.kind === "photos" ? "patches" : "img"}/s (${this.build} build, worker, ${this.trainThreads} thread${this.trainThreads > 1 ? "s" : ""})`;
           $("trainStatus").textContent = line;
@@ -167,7 +188,11 @@ export class TrainingPanel {
           reject(new Error(m.message));
         }
       };
-      worker.onerror = (ev) => { showError(`worker: ${ev.message}`); setButtons(false, false); reject(new Error(ev.message)); };
+      worker.onerror = (ev) => {
+        showError(`worker: ${ev.message}`);
+        setButtons(false, false);
+        reject(new Error(ev.message));
+      };
       this.post({ type: "init", setup });
     });
   }
@@ -175,7 +200,8 @@ export class TrainingPanel {
   /** The validation gate: the new weights replace the model they started from only if validation improved. */
   private adopt(kind: TrainData["kind"], m: TrainEnd): string {
     const what = kind === "photos" ? "the photo model" : "the digit model";
-    if (!(m.valPsnr > m.baseline)) return `validation ${m.valPsnr.toFixed(2)} dB is not above the starting ${m.baseline.toFixed(2)} dB: ${what} is kept as it was`;
+    if (!(m.valPsnr > m.baseline))
+      return `validation ${m.valPsnr.toFixed(2)} dB is not above the starting ${m.baseline.toFixed(2)} dB: ${what} is kept as it was`;
     if (kind === "photos") this.photos.weights.photo = m.weights;
     else {
       this.digits.setWeights(m.weights);
@@ -198,7 +224,8 @@ export class TrainingPanel {
 
   /** Denoises the shown photo again if the photo section uses one of these models (their weights changed). */
   private redenoise(changed: string[]): void {
-    if (changed.includes(($("photoModel") as HTMLSelectElement).value)) void this.photos.denoise().catch(() => undefined);
+    if (changed.includes(($("photoModel") as HTMLSelectElement).value))
+      void this.photos.denoise().catch(() => undefined);
   }
 
   resume(): Promise<TrainEnd> {

@@ -18,14 +18,18 @@ export class BeforeAfter {
 
   /** Nothing shown (a new file is being read, or it failed). */
   clear(): void {
-    for (const c of [this.before, this.after]) { c.width = 0; c.height = 0; }
+    for (const c of [this.before, this.after]) {
+      c.width = 0;
+      c.height = 0;
+    }
     $("viewer").hidden = true;
   }
 
   /** Shows `rgba` (w × h) as the before image; the after image is cleared until setAfter. */
   setBefore(rgba: Uint8ClampedArray, w: number, h: number): void {
     put(this.before, rgba, w, h);
-    this.after.width = w; this.after.height = h; // cleared: transparent until the result comes
+    this.after.width = w;
+    this.after.height = h; // cleared: transparent until the result comes
     $("viewer").hidden = false;
     this.layout();
   }
@@ -36,7 +40,9 @@ export class BeforeAfter {
   }
 
   private layout(): void {
-    const w = this.before.width, h = this.before.height, one = this.zoom.value === "1:1";
+    const w = this.before.width,
+      h = this.before.height,
+      one = this.zoom.value === "1:1";
     const box = $("viewer").clientWidth || 1000;
     const s = one ? 1 : Math.min(1, box / Math.max(1, w));
     for (const c of [this.before, this.after]) {
@@ -48,6 +54,7 @@ export class BeforeAfter {
 }
 
 function put(c: HTMLCanvasElement, rgba: Uint8ClampedArray, w: number, h: number): void {
-  c.width = w; c.height = h;
+  c.width = w;
+  c.height = h;
   c.getContext("2d")!.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, w, h), 0, 0);
 }

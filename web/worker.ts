@@ -42,7 +42,8 @@ let steps = 0;
 let stopRequested = false;
 let running = false;
 let losses: number[] = [];
-let baseline = NaN, valPsnr = NaN;
+let baseline = NaN,
+  valPsnr = NaN;
 let rt: Runtime | undefined;
 
 async function init(setup: TrainSetup): Promise<void> {
@@ -51,7 +52,10 @@ async function init(setup: TrainSetup): Promise<void> {
   const st = decodeSafetensors(new Uint8Array(setup.weights), "page weights");
   const from = { tensors: st, name: "page weights", arch: archOf(st, "page weights", "seed") };
   // The weights' own loss where they record it (the shipped digit model: MSE + 0.1·L1).
-  const own = { loss: st.metadata.loss as LossKind | undefined, l1Weight: st.metadata.l1_weight ? Number(st.metadata.l1_weight) : undefined };
+  const own = {
+    loss: st.metadata.loss as LossKind | undefined,
+    l1Weight: st.metadata.l1_weight ? Number(st.metadata.l1_weight) : undefined,
+  };
   const chosen = { ...PAGE_RECIPE, ...own, noise: setup.noise, batch: setup.batch, lr: setup.lr, seed: setup.seed };
   const d = setup.data;
   let what: string;
@@ -65,12 +69,21 @@ async function init(setup: TrainSetup): Promise<void> {
     what = `${Math.min(VAL_DIGITS, val.count)} test digits × gaussian, salt-and-pepper, speckle`;
     facts = { noise: r.noise, ...(r.mix ? { mix: r.mix } : {}) };
   } else {
-    const r = recipe("photos", { ...chosen, noise: "gaussian", patch: d.patch, patchesPerImage: d.perImage, sigma: d.sigma });
+    const r = recipe("photos", {
+      ...chosen,
+      noise: "gaussian",
+      patch: d.patch,
+      patchesPerImage: d.perImage,
+      sigma: d.sigma,
+    });
     const src = new MemoryPhotos(d.photos);
     const { train, val } = splitPhotos(src, r.valSplit, r.seed);
     if (!val.length) throw new Error("photo training needs at least 2 photos (one is held out for validation)");
     const patches = new PatchBatches(src, train, r.patch, r.patchesPerImage, r.seed);
-    ({ model, trainer } = buildTraining(rt, r, patches, { from, what: `a batch of ${r.batch} patches of ${r.patch} px` }));
+    ({ model, trainer } = buildTraining(rt, r, patches, {
+      from,
+      what: `a batch of ${r.batch} patches of ${r.patch} px`,
+    }));
     const v = photoValidator(rt.engine, rt.pool, model, src, val, r.sigma!);
     validate = v.validate;
     what = v.what;
@@ -84,8 +97,15 @@ async function init(setup: TrainSetup): Promise<void> {
 }
 
 function snapshot(type: "stopped" | "done"): void {
-  const weights = encodeWeights(model!, { ...facts, trained_in: "browser worker", steps, val_psnr: valPsnr.toFixed(3) });
-  ctx.postMessage({ type, step: steps, weights, digest: weightsDigest(model!), losses, valPsnr, baseline }, [weights.buffer]);
+  const weights = encodeWeights(model!, {
+    ...facts,
+    trained_in: "browser worker",
+    steps,
+    val_psnr: valPsnr.toFixed(3),
+  });
+  ctx.postMessage({ type, step: steps, weights, digest: weightsDigest(model!), losses, valPsnr, baseline }, [
+    weights.buffer,
+  ]);
 }
 
 function measure(): void {
@@ -97,8 +117,10 @@ async function run(n: number): Promise<void> {
   if (!trainer || running) return;
   running = true;
   stopRequested = false;
-  const end = steps + n, B = trainer.opts.batch;
-  let t0 = performance.now(), since = 0;
+  const end = steps + n,
+    B = trainer.opts.batch;
+  let t0 = performance.now(),
+    since = 0;
   while (steps < end && !stopRequested) {
     const chunk = Math.min(5, end - steps);
     let sum = 0;
@@ -111,8 +133,17 @@ async function run(n: number): Promise<void> {
     since += chunk;
     const dt = (performance.now() - t0) / 1000;
     // The epoch under way, 1-based (trainer.epoch counts completed ones).
-    ctx.postMessage({ type: "progress", step: steps, epoch: trainer.epoch + (trainer.batch > 0 ? 1 : 0), loss: sum / chunk, imagesPerSecond: (since * B) / Math.max(dt, 1e-6) });
-    if (dt > 2) { t0 = performance.now(); since = 0; }
+    ctx.postMessage({
+      type: "progress",
+      step: steps,
+      epoch: trainer.epoch + (trainer.batch > 0 ? 1 : 0),
+      loss: sum / chunk,
+      imagesPerSecond: (since * B) / Math.max(dt, 1e-6),
+    });
+    if (dt > 2) {
+      t0 = performance.now();
+      since = 0;
+    }
     if (steps % VALIDATE_EVERY < chunk && steps < end) measure();
     await nextTask(); // let a `stop` message in
   }

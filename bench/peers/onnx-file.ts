@@ -13,7 +13,9 @@ export async function exportOnnxFile(arch: Arch, dir: string): Promise<string> {
   const engine = await openNodeEngine({ build: "strict" });
   const model = new Model(engine, arch, 1, undefined, { inference: true });
   model.init(1);
-  const weights = new Map<string, Tensor>(model.tensors.map((t) => [t.name, { shape: t.shape, data: model.param(t.name).slice() }]));
+  const weights = new Map<string, Tensor>(
+    model.tensors.map((t) => [t.name, { shape: t.shape, data: model.param(t.name).slice() }]),
+  );
   model.dispose();
   const path = join(dir, `${arch.name}.onnx`);
   writeFileSync(path, encodeOnnx(arch, weights));

@@ -17,34 +17,54 @@ const arg = (name: string, dflt?: string) => {
   }
   return v;
 };
-const runtime = arg("runtime"), mode = arg("mode"), batch = Number(arg("batch")), threads = Number(arg("threads", "1"));
-const seconds = Number(arg("seconds", "2")), shape = arg("shape").split("x").map(Number), model = arg("model");
-const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify({ peer: `ort-${runtime}`, mode, batch, threads, ...o }) + "\n");
+const runtime = arg("runtime"),
+  mode = arg("mode"),
+  batch = Number(arg("batch")),
+  threads = Number(arg("threads", "1"));
+const seconds = Number(arg("seconds", "2")),
+  shape = arg("shape").split("x").map(Number),
+  model = arg("model");
+const emit = (o: Record<string, unknown>) =>
+  process.stdout.write(JSON.stringify({ peer: `ort-${runtime}`, mode, batch, threads, ...o }) + "\n");
 
 interface Ort {
   env: { wasm?: { numThreads?: number }; versions?: Record<string, string> };
   Tensor: new (type: "float32", data: Float32Array, dims: number[]) => unknown;
-  InferenceSession: { create(bytes: Uint8Array, options: Record<string, unknown>): Promise<{ run(feeds: Record<string, unknown>): Promise<unknown> }> };
+  InferenceSession: {
+    create(
+      bytes: Uint8Array,
+      options: Record<string, unknown>,
+    ): Promise<{ run(feeds: Record<string, unknown>): Promise<unknown> }>;
+  };
 }
 
 if (mode !== "infer") {
   emit({ unsupported: "ONNX Runtime runs inference only" });
 } else {
-  let ort: Ort | undefined, version = "";
+  let ort: Ort | undefined,
+    version = "";
   try {
     const name = runtime === "web" ? "onnxruntime-web" : "onnxruntime-node";
     ort = (await import(name)) as unknown as Ort;
     version = ort.env.versions?.[runtime] ?? ort.env.versions?.common ?? "";
   } catch (e) {
-    emit({ unsupported: runtime === "web" ? `onnxruntime-web missing (${(e as Error).message.split("\n")[0]})` : "onnxruntime-node missing (a devDependency: npm ci installs it)" });
+    emit({
+      unsupported:
+        runtime === "web"
+          ? `onnxruntime-web missing (${(e as Error).message.split("\n")[0]})`
+          : "onnxruntime-node missing (a devDependency: npm ci installs it)",
+    });
   }
   if (ort) {
-    const options: Record<string, unknown> = runtime === "web"
-      ? { executionProviders: ["wasm"] }
-      : { executionProviders: ["cpu"], intraOpNumThreads: threads, interOpNumThreads: 1 };
+    const options: Record<string, unknown> =
+      runtime === "web"
+        ? { executionProviders: ["wasm"] }
+        : { executionProviders: ["cpu"], intraOpNumThreads: threads, interOpNumThreads: 1 };
     if (runtime === "web" && ort.env.wasm) ort.env.wasm.numThreads = threads;
     const session = await ort.InferenceSession.create(readFileSync(model), options);
-    const x = new Float32Array(batch * shape[0] * shape[1] * shape[2]).map((_, i) => ((i * 7919) % 13 < 3 ? (i % 255) / 255 : 0));
+    const x = new Float32Array(batch * shape[0] * shape[1] * shape[2]).map((_, i) =>
+      (i * 7919) % 13 < 3 ? (i % 255) / 255 : 0,
+    );
     const feeds = { input: new ort.Tensor("float32", x, [batch, ...shape]) };
     for (let i = 0; i < 3; i++) await session.run(feeds);
     const times: number[] = [];

@@ -96,7 +96,16 @@ function parseArgs(argv: string[]): Options {
  */
 function buildModel(tf: TF) {
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 3, strides: 2, padding: "same", activation: "relu" }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [28, 28, 1],
+      filters: 16,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      activation: "relu",
+    }),
+  );
   m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: "same", activation: "relu" }));
   m.add(tf.layers.conv2d({ filters: 64, kernelSize: 7, padding: "valid" }));
   m.add(tf.layers.conv2dTranspose({ filters: 32, kernelSize: 7, padding: "valid", activation: "relu" }));
@@ -106,7 +115,12 @@ function buildModel(tf: TF) {
 }
 
 function oneLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : typeof e === "object" && e && "message" in e ? String((e as { message: unknown }).message) : String(e);
+  const msg =
+    e instanceof Error
+      ? e.message
+      : typeof e === "object" && e && "message" in e
+        ? String((e as { message: unknown }).message)
+        : String(e);
   return msg.replace(/\s+/g, " ").trim();
 }
 
@@ -176,7 +190,11 @@ async function main(): Promise<void> {
     const vars = model.trainableWeights.map((w) => w.read() as import("@tensorflow/tfjs").Variable);
     step = () => {
       const cost = opt.minimize(
-        () => tf.losses.meanSquaredError(clean, model.apply(noisy, { training: true }) as import("@tensorflow/tfjs").Tensor) as import("@tensorflow/tfjs").Scalar,
+        () =>
+          tf.losses.meanSquaredError(
+            clean,
+            model.apply(noisy, { training: true }) as import("@tensorflow/tfjs").Tensor,
+          ) as import("@tensorflow/tfjs").Scalar,
         true,
         vars,
       );
@@ -199,7 +217,11 @@ async function main(): Promise<void> {
   }
   const warmMs = Math.min(500, o.seconds * 250);
   let warmup = 1;
-  for (let el = performance.now() - w0; (warmup < o.warmup || el < warmMs) && el < o.seconds * 1000; el = performance.now() - w0) {
+  for (
+    let el = performance.now() - w0;
+    (warmup < o.warmup || el < warmMs) && el < o.seconds * 1000;
+    el = performance.now() - w0
+  ) {
     step();
     warmup++;
   }
@@ -227,7 +249,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (e) => {
-    process.stderr.write(`tfjs peer: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.stderr.write(`tfjs peer: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(1);
   },
 );

@@ -32,7 +32,10 @@ export function benchContext(args: string[]): Bench {
     rounds: quick ? 1 : 3,
     patchEpoch: { patch: 48, perImage: quick ? 64 : 640 },
     lines,
-    say: (s = "") => { lines.push(s); console.log(s); },
+    say: (s = "") => {
+      lines.push(s);
+      console.log(s);
+    },
     timeMs: (fn, s = seconds) => timeMsFor(fn, s),
   };
 }

@@ -16,9 +16,15 @@ export function machineSection(bench: Bench): void {
   const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8"));
   say(`# denoise-wasm benchmark`);
   say();
-  say(`Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ` +
-    `assemblyscript ${pkg.devDependencies.assemblyscript}; ${new Date().toISOString().slice(0, 16)} UTC. Command: \`npm run bench\`` + (bench.quick ? " (--quick)" : "") + ".");
-  say(`Every figure is a median of repeated runs in this one process run; peers ran in the same run as child processes, each right after ours on the same configuration.`);
+  say(
+    `Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ` +
+      `assemblyscript ${pkg.devDependencies.assemblyscript}; ${new Date().toISOString().slice(0, 16)} UTC. Command: \`npm run bench\`` +
+      (bench.quick ? " (--quick)" : "") +
+      ".",
+  );
+  say(
+    `Every figure is a median of repeated runs in this one process run; peers ran in the same run as child processes, each right after ours on the same configuration.`,
+  );
   say();
 }
 
@@ -37,7 +43,8 @@ export async function loadEngines(bench: Bench): Promise<Engines> {
 
 /** The peak kernel's GFLOP/s on build b now (this machine's speed drifts: each GEMM is compared with a peak taken next to it). */
 export function peakNow(bench: Bench, engines: Engines, b: BuildName, seconds = bench.seconds): number {
-  const iters = 2e6, flops = (b === "scalar" ? 8 : 96) * iters;
+  const iters = 2e6,
+    flops = (b === "scalar" ? 8 : 96) * iters;
   return flops / bench.timeMs(() => engines[b]!.exports.peakMadd(iters, 0.999, 0.001), seconds) / 1e6;
 }
 

@@ -12,18 +12,54 @@ import { modelFile, readSafetensors, StagedFiles } from "../node/files.js";
 import { encodeImagePlanes, readImageHeader, readImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
-import { buildOption, givenBy, requiredOption, ensembleOption, limitOption, maxMemoryOption, threadsOption, tileOption } from "./flags.js";
+import {
+  buildOption,
+  givenBy,
+  requiredOption,
+  ensembleOption,
+  limitOption,
+  maxMemoryOption,
+  threadsOption,
+  tileOption,
+} from "./flags.js";
 
-interface DenoiseFlags { out: string; weights?: string; model: string; colour: ColourMethod; clamp: boolean; ensemble?: boolean; quiet?: boolean; verbose?: boolean; build: string; threads: number; tile: number | "auto"; maxMemory: number }
+interface DenoiseFlags {
+  out: string;
+  weights?: string;
+  model: string;
+  colour: ColourMethod;
+  clamp: boolean;
+  ensemble?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  build: string;
+  threads: number;
+  tile: number | "auto";
+  maxMemory: number;
+}
 
 export function denoiseCommand(prog: Command): void {
-  prog.command("denoise")
-    .description("denoise PNG or JPEG images of any size, in tiles of bounded memory, colour and alpha kept; writes 8-bit PNGs (or JPEG for a .jpg output)")
+  prog
+    .command("denoise")
+    .description(
+      "denoise PNG or JPEG images of any size, in tiles of bounded memory, colour and alpha kept; writes 8-bit PNGs (or JPEG for a .jpg output)",
+    )
     .argument("<inputs...>", "PNG or JPEG files")
     .addOption(requiredOption("-o, --out <path>", "output file (one input: .png, .jpg) or directory (PNGs)"))
-    .option("--model <digits|photo|file>", "the shipped photo or digit model, or a weights file (.safetensors)", "photo")
+    .option(
+      "--model <digits|photo|file>",
+      "the shipped photo or digit model, or a weights file (.safetensors)",
+      "photo",
+    )
     .option("--weights <path>", "weights file (.safetensors): the same as --model <file>")
-    .addOption(new Option("--colour <method>", "colour photos: denoise luma and chroma planes (luma-chroma) or R, G and B (rgb) with the gray model").choices([...COLOUR_METHODS]).default("luma-chroma"))
+    .addOption(
+      new Option(
+        "--colour <method>",
+        "colour photos: denoise luma and chroma planes (luma-chroma) or R, G and B (rgb) with the gray model",
+      )
+        .choices([...COLOUR_METHODS])
+        .default("luma-chroma"),
+    )
     .addOption(limitOption())
     .addOption(ensembleOption())
     .addOption(tileOption())
@@ -36,26 +72,43 @@ export function denoiseCommand(prog: Command): void {
       if (f.tile !== "auto" && !Number.isInteger(f.tile)) throw new UserError("--tile: expected auto or an integer");
       const toFile = inputs.length === 1 && /^\.(png|jpe?g)$/i.test(extname(f.out));
       if (inputs.length > 1 && /^\.(png|jpe?g)$/i.test(extname(f.out))) {
-        throw new UserError(`-o ${f.out}: ${inputs.length} inputs are written into a directory; give a directory path, not an image file name`);
+        throw new UserError(
+          `-o ${f.out}: ${inputs.length} inputs are written into a directory; give a directory path, not an image file name`,
+        );
       }
       if (f.weights && givenBy(cmd)("model")) throw new UserError("give --model or --weights, not both");
       const targets = inputs.map((path) => (toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png")));
       const twin = targets.findIndex((t, i) => targets.indexOf(t) !== i);
-      if (twin >= 0) throw new UserError(`${inputs[targets.indexOf(targets[twin])]} and ${inputs[twin]} would both be written to ${targets[twin]}`);
+      if (twin >= 0)
+        throw new UserError(
+          `${inputs[targets.indexOf(targets[twin])]} and ${inputs[twin]} would both be written to ${targets[twin]}`,
+        );
       // Every input's header checked before anything is loaded or written.
       for (const p of inputs) readImageHeader(p);
       const file = modelFile(f.weights ?? f.model);
       const weights = denoiseWeights(readSafetensors(file), file); // architecture and parameters checked before the engine loads
-      const { engine, pool } = await openRuntime({ build: f.build, threads: f.threads, threadsGiven: givenBy(cmd)("threads"), quiet: !f.verbose });
+      const { engine, pool } = await openRuntime({
+        build: f.build,
+        threads: f.threads,
+        threadsGiven: givenBy(cmd)("threads"),
+        quiet: !f.verbose,
+      });
       const progress = stderrProgress(f.quiet, "tiles");
       const staged = new StagedFiles();
       let written: string[];
       try {
         inputs.forEach((path, i) => {
           const img = readImagePlanes(path);
-          let bar: ReturnType<typeof progress> | undefined, label = "";
+          let bar: ReturnType<typeof progress> | undefined,
+            label = "";
           const out = denoiseWith(weights, img, {
-            engine, pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, colour: f.colour, clamp: f.clamp, ensemble: f.ensemble,
+            engine,
+            pool,
+            tile: f.tile,
+            maxBytes: f.maxMemory * 2 ** 20,
+            colour: f.colour,
+            clamp: f.clamp,
+            ensemble: f.ensemble,
             plane: (c, of) => {
               if (bar) bar.done(`${label}: done`);
               bar = undefined;

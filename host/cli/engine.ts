@@ -9,10 +9,18 @@ import type { BuildName } from "../core/engine.js";
  * Loads the engine for a command's --build and --threads. `threadsGiven`: the user asked for that
  * many threads (with the scalar build that is an error; the default count just becomes one).
  */
-export async function openRuntime(opts: { build?: string; threads?: number; threadsGiven?: boolean; quiet?: boolean }): Promise<Runtime> {
+export async function openRuntime(opts: {
+  build?: string;
+  threads?: number;
+  threadsGiven?: boolean;
+  quiet?: boolean;
+}): Promise<Runtime> {
   const build = requestedBuild(opts.build);
-  const threads = build === "scalar" && !opts.threadsGiven ? 1 : opts.threads ?? 1;
+  const threads = build === "scalar" && !opts.threadsGiven ? 1 : (opts.threads ?? 1);
   const rt = await loadEngine({ build: build as BuildName | "auto", threads });
-  if (!opts.quiet) process.stderr.write(`engine: ${rt.build} build (${rt.reason}), ${rt.threads} thread${rt.threads > 1 ? "s" : ""}\n`);
+  if (!opts.quiet)
+    process.stderr.write(
+      `engine: ${rt.build} build (${rt.reason}), ${rt.threads} thread${rt.threads > 1 ? "s" : ""}\n`,
+    );
   return rt;
 }

@@ -11,7 +11,14 @@ import { denoiseWith, denoiseWeights } from "../core/denoise.js";
 import { UserError } from "../core/errors.js";
 import { noisyPhoto, photoSeed, scorePhoto, to8 } from "../core/photoeval.js";
 import { BASELINES, formatPhotoTable, photoTableJson, type PhotoResult } from "../core/phototable.js";
-import { findPython, pixelsSha256, readBaselineCache, runBaselineScript, writeBaselineCache, type BaselineFile } from "../node/baselines.js";
+import {
+  findPython,
+  pixelsSha256,
+  readBaselineCache,
+  runBaselineScript,
+  writeBaselineCache,
+  type BaselineFile,
+} from "../node/baselines.js";
 import { DEFAULT_PHOTO_WEIGHTS, readSafetensors, weightsOrDefault } from "../node/files.js";
 import { PhotoFolder } from "../node/photos.js";
 import { writeImagePlanes } from "../node/images.js";
@@ -21,13 +28,30 @@ import { openRuntime } from "./engine.js";
 export type BaselineMode = "auto" | "cache" | "off";
 
 export interface PhotoEvalFlags {
-  images: string; sigma: number[]; weights?: string; perImage?: boolean; json?: boolean; save?: string;
-  baselines: BaselineMode; cache: string; writeCache?: boolean; quiet?: boolean;
-  build: string; threads: number; tile: number | "auto"; maxMemory: number; clamp: boolean; ensemble?: boolean;
+  images: string;
+  sigma: number[];
+  weights?: string;
+  perImage?: boolean;
+  json?: boolean;
+  save?: string;
+  baselines: BaselineMode;
+  cache: string;
+  writeCache?: boolean;
+  quiet?: boolean;
+  build: string;
+  threads: number;
+  tile: number | "auto";
+  maxMemory: number;
+  clamp: boolean;
+  ensemble?: boolean;
 }
 
 /** The name a photo's files take in --save and in the baselines: its relative path without the extension, "/" → "_". */
-const fileName = (rel: string) => rel.replace(/\.[^./]*$/, "").split("/").join("_");
+const fileName = (rel: string) =>
+  rel
+    .replace(/\.[^./]*$/, "")
+    .split("/")
+    .join("_");
 
 /** A path as printed: relative to the working directory when it lies under it. */
 const shown = (p: string) => {
@@ -50,46 +74,73 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
     seen.set(p.name, p.rel);
   }
   for (const p of photos) folder.pixels(p.i); // decodes each once: a damaged photo is refused before any work
-  const weights = weightsOrDefault(f.weights, DEFAULT_PHOTO_WEIGHTS), model = denoiseWeights(readSafetensors(weights), weights), arch = model.arch;
-  if (f.writeCache && f.baselines !== "auto") throw new UserError(`--write-cache needs --baselines auto (scikit-image computing them), not ${f.baselines}`);
+  const weights = weightsOrDefault(f.weights, DEFAULT_PHOTO_WEIGHTS),
+    model = denoiseWeights(readSafetensors(weights), weights),
+    arch = model.arch;
+  if (f.writeCache && f.baselines !== "auto")
+    throw new UserError(`--write-cache needs --baselines auto (scikit-image computing them), not ${f.baselines}`);
   const python = f.baselines === "auto" ? findPython() : undefined;
-  if (f.writeCache && !python) throw new UserError("--write-cache needs scikit-image, which no python3 here imports (apt-get install python3-skimage)");
+  if (f.writeCache && !python)
+    throw new UserError(
+      "--write-cache needs scikit-image, which no python3 here imports (apt-get install python3-skimage)",
+    );
   const cache: BaselineFile | undefined = f.baselines !== "off" && !python ? readBaselineCache(f.cache) : undefined;
 
   const rt = await openRuntime({ build: f.build, quiet, threads: f.threads, threadsGiven });
   const tmp = python ? mkdtempSync(join(tmpdir(), "denoise-wasm-baselines-")) : undefined;
   const progress = stderrProgress(quiet, "tiles");
-  const results: PhotoResult[] = [], keys: { name: string; sha: string }[] = [];
+  const results: PhotoResult[] = [],
+    keys: { name: string; sha: string }[] = [];
   const notes: string[] = [];
   try {
     for (const p of photos) {
       const { width: W, height: H } = folder.size(p.i);
-      const clean = folder.pixels(p.i).map(to8), seed = photoSeed(p.rel);
+      const clean = folder.pixels(p.i).map(to8),
+        seed = photoSeed(p.rel);
       const files: [string, Float32Array][] = [[`${p.name}_clean.png`, clean]];
       for (const sigma of f.sigma) {
-        const noisy = noisyPhoto(clean, sigma, seed), label = `${p.rel} σ ${sigma}`;
+        const noisy = noisyPhoto(clean, sigma, seed),
+          label = `${p.rel} σ ${sigma}`;
         let bar: ReturnType<typeof progress> | undefined;
-        const out = denoiseWith(model, { width: W, height: H, planes: [noisy] }, {
-          engine: rt.engine, pool: rt.pool, tile: f.tile, maxBytes: f.maxMemory * 2 ** 20, clamp: f.clamp, ensemble: f.ensemble,
-          progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
-        }).planes[0].map(to8);
-        const r: PhotoResult = { photo: p.rel, sigma, scores: { noisy: scorePhoto(noisy, clean, H, W), model: scorePhoto(out, clean, H, W) } };
+        const out = denoiseWith(
+          model,
+          { width: W, height: H, planes: [noisy] },
+          {
+            engine: rt.engine,
+            pool: rt.pool,
+            tile: f.tile,
+            maxBytes: f.maxMemory * 2 ** 20,
+            clamp: f.clamp,
+            ensemble: f.ensemble,
+            progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
+          },
+        ).planes[0].map(to8);
+        const r: PhotoResult = {
+          photo: p.rel,
+          sigma,
+          scores: { noisy: scorePhoto(noisy, clean, H, W), model: scorePhoto(out, clean, H, W) },
+        };
         results.push(r);
         keys.push({ name: p.name, sha: pixelsSha256(noisy) });
         files.push([`${p.name}_s${sigma}_noisy.png`, noisy], [`${p.name}_s${sigma}_ours.png`, out]);
-        bar?.done(`${label}: noisy ${r.scores.noisy!.psnr.toFixed(2)} dB → model ${r.scores.model!.psnr.toFixed(2)} dB (${W}×${H})`);
+        bar?.done(
+          `${label}: noisy ${r.scores.noisy!.psnr.toFixed(2)} dB → model ${r.scores.model!.psnr.toFixed(2)} dB (${W}×${H})`,
+        );
       }
       for (const [file, data] of files) {
         if (f.save) writeImagePlanes(join(f.save, file), { width: W, height: H, planes: [data] });
-        if (tmp && !file.endsWith("_ours.png")) writeImagePlanes(join(tmp, file), { width: W, height: H, planes: [data] });
+        if (tmp && !file.endsWith("_ours.png"))
+          writeImagePlanes(join(tmp, file), { width: W, height: H, planes: [data] });
       }
     }
     if (python) {
       const got = runBaselineScript(python, tmp!, Math.min(2, f.threads), quiet);
-      let dPsnr = 0, dSsim = 0;
+      let dPsnr = 0,
+        dSsim = 0;
       results.forEach((r, k) => {
         const e = got[keys[k].name]?.[String(r.sigma)];
-        if (!e || e.noisy_sha256 !== keys[k].sha) throw new Error(`baselines script: ${e ? "other noisy pixels" : "no result"} for ${r.photo} σ ${r.sigma}`);
+        if (!e || e.noisy_sha256 !== keys[k].sha)
+          throw new Error(`baselines script: ${e ? "other noisy pixels" : "no result"} for ${r.photo} σ ${r.sigma}`);
         for (const b of BASELINES) r.scores[b] = { psnr: e[b].psnr, ssim: e[b].ssim };
         if (e.noisy) {
           dPsnr = Math.max(dPsnr, Math.abs(e.noisy.psnr - r.scores.noisy!.psnr));
@@ -107,7 +158,8 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
     } else if (cache) {
       results.forEach((r, k) => {
         const e = cache[keys[k].name]?.[String(r.sigma)];
-        if (e && e.noisy_sha256 === keys[k].sha) for (const b of BASELINES) r.scores[b] = { psnr: e[b].psnr, ssim: e[b].ssim };
+        if (e && e.noisy_sha256 === keys[k].sha)
+          for (const b of BASELINES) r.scores[b] = { psnr: e[b].psnr, ssim: e[b].ssim };
       });
     }
   } finally {
@@ -117,19 +169,33 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
 
   const missing = f.baselines !== "off" && results.some((r) => BASELINES.some((b) => !r.scores[b]));
   if (missing) {
-    notes.push(`baselines shown as – are not in ${shown(f.cache)} for these noisy pixels${f.baselines === "cache" ? " (--baselines cache)" : ", and no python3 here imports scikit-image"}; ` +
-      `to compute them: apt-get install python3-skimage, then --baselines auto`);
+    notes.push(
+      `baselines shown as – are not in ${shown(f.cache)} for these noisy pixels${f.baselines === "cache" ? " (--baselines cache)" : ", and no python3 here imports scikit-image"}; ` +
+        `to compute them: apt-get install python3-skimage, then --baselines auto`,
+    );
   }
   const odd = f.sigma.filter((s) => !TV_SIGMAS.includes(s));
   if (odd.length && results.some((r) => r.scores.tv)) {
-    notes.push(`tv weight at σ ${odd.join(", ")} interpolated linearly in σ from the protocol's 0.05 / 0.08 / 0.15 at σ 15 / 25 / 50 (continued past the ends)`);
+    notes.push(
+      `tv weight at σ ${odd.join(", ")} interpolated linearly in σ from the protocol's 0.05 / 0.08 / 0.15 at σ 15 / 25 / 50 (continued past the ends)`,
+    );
   }
   const source = python ? "scikit-image" : cache ? `cache ${shown(f.cache)}` : "off";
   if (f.json) {
-    const o = { images: f.images, photos: photos.length, weights, arch: arch.name, baselines: source, ...photoTableJson(results, f.sigma, f.perImage), notes };
+    const o = {
+      images: f.images,
+      photos: photos.length,
+      weights,
+      arch: arch.name,
+      baselines: source,
+      ...photoTableJson(results, f.sigma, f.perImage),
+      notes,
+    };
     process.stdout.write(JSON.stringify(o) + "\n");
     return;
   }
   const caption = `${photos.length} photo${photos.length > 1 ? "s" : ""} in ${f.images}, model ${weights} (${arch.name}), baselines: ${source}; PSNR dB / SSIM, mean over the photos`;
-  process.stdout.write([caption, formatPhotoTable(results, f.sigma, f.perImage), ...notes.map((n) => `note: ${n}`)].join("\n") + "\n");
+  process.stdout.write(
+    [caption, formatPhotoTable(results, f.sigma, f.perImage), ...notes.map((n) => `note: ${n}`)].join("\n") + "\n",
+  );
 }

@@ -11,34 +11,88 @@ import { stderrProgress } from "../node/progress.js";
 import { gridPng } from "../node/report.js";
 import { openRuntime } from "./engine.js";
 import { evalImages, type PhotoEvalFlags } from "./eval-images.js";
-import { buildOption, givenBy, ensembleOption, intFlag, limitOption, maxMemoryOption, noiseList, sigmaList, threadsOption, tileOption } from "./flags.js";
+import {
+  buildOption,
+  givenBy,
+  ensembleOption,
+  intFlag,
+  limitOption,
+  maxMemoryOption,
+  noiseList,
+  sigmaList,
+  threadsOption,
+  tileOption,
+} from "./flags.js";
 import { dataDir, modelFromWeights } from "./session.js";
 
 interface EvalFlags extends Omit<PhotoEvalFlags, "images"> {
-  images?: string; data: string; noise: NoiseKind[]; limit?: number; grids?: string;
+  images?: string;
+  data: string;
+  noise: NoiseKind[];
+  limit?: number;
+  grids?: string;
 }
 
 /** Flags of one evaluation only: given with the other, they are an error. */
 const DIGITS_ONLY = ["data", "noise", "limit", "grids"];
-const PHOTOS_ONLY = ["sigma", "perImage", "save", "baselines", "cache", "writeCache", "tile", "maxMemory", "clamp", "ensemble"];
+const PHOTOS_ONLY = [
+  "sigma",
+  "perImage",
+  "save",
+  "baselines",
+  "cache",
+  "writeCache",
+  "tile",
+  "maxMemory",
+  "clamp",
+  "ensemble",
+];
 
 export function evalCommand(prog: Command): void {
-  prog.command("eval")
-    .description("PSNR / SSIM of the noisy input, a 3×3 median filter and the model on the test images; " +
-      "with --images: of the noisy input, the model and classical baselines on a folder of photos")
-    .option("--weights <path>", "weights (.safetensors); default: the shipped default weights (with --images: the photo model, data/photo.safetensors)")
+  prog
+    .command("eval")
+    .description(
+      "PSNR / SSIM of the noisy input, a 3×3 median filter and the model on the test images; " +
+        "with --images: of the noisy input, the model and classical baselines on a folder of photos",
+    )
+    .option(
+      "--weights <path>",
+      "weights (.safetensors); default: the shipped default weights (with --images: the photo model, data/photo.safetensors)",
+    )
     .option("--data <dir>", "directory with the MNIST-format IDX files", DEFAULT_DATA)
-    .option("--noise <types>", `comma list of test noises (${NOISE_KINDS.join(", ")})`, noiseList, [...EVAL_NOISES] as NoiseKind[])
+    .option("--noise <types>", `comma list of test noises (${NOISE_KINDS.join(", ")})`, noiseList, [
+      ...EVAL_NOISES,
+    ] as NoiseKind[])
     .option("--limit <n>", "evaluate on the first N test images only", intFlag(1))
-    .option("--json", "print one JSON object {noise: {method: {psnr, ssim}}} on stdout (--images: {mean: {σ: {method: {psnr, ssim} | null}}, …})")
+    .option(
+      "--json",
+      "print one JSON object {noise: {method: {psnr, ssim}}} on stdout (--images: {mean: {σ: {method: {psnr, ssim} | null}}, …})",
+    )
     .option("--grids <dir>", "also write grid_<noise>.png (rows clean / noisy / denoised) into this directory")
-    .option("--images <dir>", "evaluate on a folder of photos instead (PNG / JPEG, recursive; colour as luma, rounded to 8 bits): gaussian noise of each --sigma, rounded and clipped to 8 bits, seeded by the photo's path in the folder")
+    .option(
+      "--images <dir>",
+      "evaluate on a folder of photos instead (PNG / JPEG, recursive; colour as luma, rounded to 8 bits): gaussian noise of each --sigma, rounded and clipped to 8 bits, seeded by the photo's path in the folder",
+    )
     .option("--sigma <list>", "--images: comma list of noise σ on the 0–255 scale", sigmaList, [15, 25, 50])
     .option("--per-image", "--images: also a row per photo and σ")
-    .option("--save <dir>", "--images: write <name>_clean.png, <name>_s<σ>_noisy.png and <name>_s<σ>_ours.png (8-bit gray) here")
-    .addOption(new Option("--baselines <how>", "--images: nl-means / tv / wavelet computed by scikit-image (host/node/baselines.py) when python3 has it, else from --cache (auto); only from --cache (cache); not at all, shown as – (off)")
-      .choices(["auto", "cache", "off"]).default("auto"))
-    .addOption(new Option("--cache <file>", "--images: baselines cache, used when its entry's noisy pixels hash as ours").default(DEFAULT_BASELINES, "data/photos/baselines.json"))
+    .option(
+      "--save <dir>",
+      "--images: write <name>_clean.png, <name>_s<σ>_noisy.png and <name>_s<σ>_ours.png (8-bit gray) here",
+    )
+    .addOption(
+      new Option(
+        "--baselines <how>",
+        "--images: nl-means / tv / wavelet computed by scikit-image (host/node/baselines.py) when python3 has it, else from --cache (auto); only from --cache (cache); not at all, shown as – (off)",
+      )
+        .choices(["auto", "cache", "off"])
+        .default("auto"),
+    )
+    .addOption(
+      new Option(
+        "--cache <file>",
+        "--images: baselines cache, used when its entry's noisy pixels hash as ours",
+      ).default(DEFAULT_BASELINES, "data/photos/baselines.json"),
+    )
     .option("--write-cache", "--images: merge the baselines scikit-image computed into the --cache file")
     .addOption(limitOption())
     .addOption(ensembleOption())
@@ -48,17 +102,25 @@ export function evalCommand(prog: Command): void {
     .addOption(buildOption())
     .addOption(threadsOption())
     .action(async (f: EvalFlags, cmd: Command) => {
-      const given = givenBy(cmd), flag = (k: string) => cmd.options.find((o) => o.attributeName() === k)!.long;
+      const given = givenBy(cmd),
+        flag = (k: string) => cmd.options.find((o) => o.attributeName() === k)!.long;
       const wrong = (f.images ? DIGITS_ONLY : PHOTOS_ONLY).find(given);
-      if (wrong) throw new UserError(f.images ? `${flag(wrong)} is for the digits evaluation, not --images` : `${flag(wrong)} needs --images`);
+      if (wrong)
+        throw new UserError(
+          f.images ? `${flag(wrong)} is for the digits evaluation, not --images` : `${flag(wrong)} needs --images`,
+        );
       if (f.images) return evalImages({ ...f, images: f.images }, given("threads"));
       const quiet = f.quiet || f.json;
       const rt = await openRuntime({ build: f.build, quiet, threads: f.threads, threadsGiven: given("threads") });
       try {
         const test = loadSplit(dataDir(f.data), "test");
-        const { model } = modelFromWeights(rt, weightsOrDefault(f.weights), 256, "seed", { inference: true, images: test });
+        const { model } = modelFromWeights(rt, weightsOrDefault(f.weights), 256, "seed", {
+          inference: true,
+          images: test,
+        });
         const run = evaluate(model, test, { count: f.limit, noises: f.noise, progress: stderrProgress(quiet) });
-        if (f.grids) run.sets.forEach((set, i) => writeFileAtomic(join(f.grids!, `grid_${set.label}.png`), gridPng(run, i)));
+        if (f.grids)
+          run.sets.forEach((set, i) => writeFileAtomic(join(f.grids!, `grid_${set.label}.png`), gridPng(run, i)));
         process.stdout.write(f.json ? JSON.stringify(run.table) + "\n" : formatTable(run.table) + "\n");
       } finally {
         rt.pool?.close();

@@ -12,10 +12,15 @@ import { modelFile, PACKAGE_ROOT, readSafetensors, writeFileAtomic } from "../no
 import { givenBy, requiredOption } from "./flags.js";
 
 export function exportCommand(prog: Command): void {
-  prog.command("export")
+  prog
+    .command("export")
     .description("write weights as an ONNX model (opset 13; dynamic batch, height and width)")
     .addOption(requiredOption("--onnx <path>", "output .onnx file"))
-    .option("--model <digits|photo|file>", "the shipped digit or photo model, or a weights file (.safetensors)", "digits")
+    .option(
+      "--model <digits|photo|file>",
+      "the shipped digit or photo model, or a weights file (.safetensors)",
+      "digits",
+    )
     .addOption(new Option("--weights <path>", "deprecated: --model <file>").hideHelp())
     .action((f: { onnx: string; model: string; weights?: string }, cmd: Command) => {
       if (!f.onnx.trim()) throw new UserError("--onnx needs a file path");

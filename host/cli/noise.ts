@@ -8,8 +8,11 @@ import { openRuntime } from "./engine.js";
 import { buildOption, intFlag, LEVEL_HELP, noiseFlag, posFloat, requiredOption } from "./flags.js";
 
 export function noiseCommand(prog: Command): void {
-  prog.command("noise")
-    .description("add noise to a PNG or JPEG (the samplers training uses), colour and alpha kept; writes an 8-bit PNG (or JPEG for a .jpg output)")
+  prog
+    .command("noise")
+    .description(
+      "add noise to a PNG or JPEG (the samplers training uses), colour and alpha kept; writes an 8-bit PNG (or JPEG for a .jpg output)",
+    )
     .argument("<input>", "PNG or JPEG file")
     .addOption(requiredOption("-o, --out <path>", "output file (.png, .jpg)"))
     .addOption(requiredOption("--type <type>", `noise: ${NOISE_KINDS.join(" | ")}`, noiseFlag))
@@ -20,8 +23,11 @@ export function noiseCommand(prog: Command): void {
       const img = readImagePlanes(input);
       const { engine } = await openRuntime({ build: f.build, quiet: true });
       // The colour planes as one image of C·n samples: one noise draw (one kind, for mixed) over all of them.
-      const e = engine.exports, n = img.width * img.height, cn = img.planes.length * n;
-      const src = e.alloc(cn * 4), dst = e.alloc(cn * 4);
+      const e = engine.exports,
+        n = img.width * img.height,
+        cn = img.planes.length * n;
+      const src = e.alloc(cn * 4),
+        dst = e.alloc(cn * 4);
       img.planes.forEach((p, c) => engine.f32().set(p, src / 4 + c * n));
       e.rngSeed(f.seed >>> 0, Math.floor(f.seed / 2 ** 32) >>> 0);
       applyNoise(e, f.type, dst, src, 1, cn, levelsFor(f.type, f.level));

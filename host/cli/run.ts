@@ -16,36 +16,69 @@ export const round1 = (x: number): number => Math.round(x * 10) / 10;
 export function runFacts(s: Session): Record<string, string | number | boolean> {
   const st = s.settings;
   return {
-    noise: st.noise, ...(st.level !== undefined ? { level: st.level } : {}), ...(st.mix !== undefined ? { mix: st.mix } : {}),
-    ...(st.sigma !== undefined ? { sigma: st.sigma } : {}), ...(st.clip !== undefined ? { clip: st.clip } : {}), epochs: st.epochs, batch: st.batch, lr: st.lr, seed: st.seed,
-    shuffle: st.shuffle, train_images: s.data.count, data: recordedSettings(st).data, build: s.engine.build,
-    final_loss: s.run.epochs.at(-1)?.loss ?? NaN, train_seconds: round1(s.run.seconds), ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
+    noise: st.noise,
+    ...(st.level !== undefined ? { level: st.level } : {}),
+    ...(st.mix !== undefined ? { mix: st.mix } : {}),
+    ...(st.sigma !== undefined ? { sigma: st.sigma } : {}),
+    ...(st.clip !== undefined ? { clip: st.clip } : {}),
+    epochs: st.epochs,
+    batch: st.batch,
+    lr: st.lr,
+    seed: st.seed,
+    shuffle: st.shuffle,
+    train_images: s.data.count,
+    data: recordedSettings(st).data,
+    build: s.engine.build,
+    final_loss: s.run.epochs.at(-1)?.loss ?? NaN,
+    train_seconds: round1(s.run.seconds),
+    ...(s.resumedFrom ? { resumed_from: s.resumedFrom } : {}),
     created: new Date().toISOString(),
   };
 }
 
 function writeCheckpoint(s: Session): void {
-  saveCheckpoint(s.model, s.checkpoint, {
-    settings: recordedSettings(s.settings),
-    state: s.trainer.state(), data: s.data, history: s.run,
-  }, runFacts(s));
+  saveCheckpoint(
+    s.model,
+    s.checkpoint,
+    {
+      settings: recordedSettings(s.settings),
+      state: s.trainer.state(),
+      data: s.data,
+      history: s.run,
+    },
+    runFacts(s),
+  );
 }
 
 /** Where a trainer stands, for messages: "epoch 3, batch 2 of 8, step 18". */
 function position(t: Trainer): string {
   if (t.stepsDone === 0) return "start of training, step 0";
-  return t.batch === 0 ? `end of epoch ${t.epoch}, step ${t.stepsDone}` : `epoch ${t.epoch + 1}, batch ${t.batch} of ${t.batchesPerEpoch}, step ${t.stepsDone}`;
+  return t.batch === 0
+    ? `end of epoch ${t.epoch}, step ${t.stepsDone}`
+    : `epoch ${t.epoch + 1}, batch ${t.batch} of ${t.batchesPerEpoch}, step ${t.stepsDone}`;
 }
 
 /** Trains the session to its last epoch (see the file's header); `command` names it in the resume hint. */
-export async function trainSession(s: Session, stop: StopSignals, command: string, quiet: boolean | undefined, onEpoch?: (rec: EpochRecord) => void, valLabel?: string): Promise<void> {
+export async function trainSession(
+  s: Session,
+  stop: StopSignals,
+  command: string,
+  quiet: boolean | undefined,
+  onEpoch?: (rec: EpochRecord) => void,
+  valLabel?: string,
+): Promise<void> {
   let last = { path: s.checkpoint, where: position(s.trainer) };
   writeCheckpoint(s);
   if (!quiet) process.stderr.write(`checkpoint: ${s.checkpoint} (at every epoch end and on SIGINT / SIGTERM)\n`);
   let finished: boolean;
   try {
     finished = await trainUntil(s.trainer, s.settings.epochs, s.run, {
-      progress: stderrProgress(quiet, s.unit), onEpoch, valLabel, unit: s.unit, pause: nextTask, shouldStop: () => stop.signal !== undefined,
+      progress: stderrProgress(quiet, s.unit),
+      onEpoch,
+      valLabel,
+      unit: s.unit,
+      pause: nextTask,
+      shouldStop: () => stop.signal !== undefined,
       onEpochEnd: () => {
         writeCheckpoint(s);
         last = { path: s.checkpoint, where: position(s.trainer) };
@@ -58,7 +91,9 @@ export async function trainSession(s: Session, stop: StopSignals, command: strin
   } catch (e) {
     if (!quiet && process.stderr.isTTY) process.stderr.write("\n"); // end the progress bar's line
     if (e instanceof DivergedError) {
-      throw new UserError(`${e.message}; no weights written; last good checkpoint: ${last.path} (${last.where}); try a lower --lr`);
+      throw new UserError(
+        `${e.message}; no weights written; last good checkpoint: ${last.path} (${last.where}); try a lower --lr`,
+      );
     }
     throw e;
   }
@@ -66,7 +101,10 @@ export async function trainSession(s: Session, stop: StopSignals, command: strin
     const sig = stop.signal!;
     if (!quiet && process.stderr.isTTY) process.stderr.write("\n");
     writeCheckpoint(s);
-    throw new ExitError(`interrupted by ${sig} at ${position(s.trainer)}: checkpoint written to ${s.checkpoint}; continue with: denoise-wasm ${command} ${resumeArgs(s)}`, STOP_CODES[sig]);
+    throw new ExitError(
+      `interrupted by ${sig} at ${position(s.trainer)}: checkpoint written to ${s.checkpoint}; continue with: denoise-wasm ${command} ${resumeArgs(s)}`,
+      STOP_CODES[sig],
+    );
   }
   stop.dispose();
 }

@@ -4,7 +4,14 @@ import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { getArch, patchArch } from "../core/arch.js";
-import { checkData, dataFacts, pathName, type Checkpoint, type DataFacts, type TrainSettings } from "../core/checkpoint.js";
+import {
+  checkData,
+  dataFacts,
+  pathName,
+  type Checkpoint,
+  type DataFacts,
+  type TrainSettings,
+} from "../core/checkpoint.js";
 import { UserError } from "../core/errors.js";
 import { checkImageSize } from "../core/eval.js";
 import type { ImageSet } from "../core/idx.js";
@@ -12,7 +19,15 @@ import { Model } from "../core/model.js";
 import { DEFAULT_PHOTO_SIGMA } from "../core/noise.js";
 import { PatchBatches, photoHash, splitPhotos } from "../core/patches.js";
 import { photoValidator } from "../core/photoeval.js";
-import { buildTraining, recipe, RECIPE_DEFAULTS, trainingArch, type DataKind, type Recipe, type Training } from "../core/recipe.js";
+import {
+  buildTraining,
+  recipe,
+  RECIPE_DEFAULTS,
+  trainingArch,
+  type DataKind,
+  type Recipe,
+  type Training,
+} from "../core/recipe.js";
 import type { SafeTensors } from "../core/safetensors.js";
 import { newRun, type Trainer, type TrainRun } from "../core/train.js";
 import { applyWeights, archOf } from "../core/weights.js";
@@ -54,7 +69,9 @@ export function defaultCheckpoint(out: string): string {
 /** The settings as weights and checkpoints record them: the default data by its tag, every other path by its name. */
 export function recordedSettings(st: TrainSettings): TrainSettings {
   return {
-    ...st, data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : pathName(st.data), out: pathName(st.out),
+    ...st,
+    data: st.data === DEFAULT_DATA ? DEFAULT_DATA_TAG : pathName(st.data),
+    out: pathName(st.out),
     ...(st.images !== undefined ? { images: pathName(st.images) } : {}),
     ...(st.valImages !== undefined ? { valImages: pathName(st.valImages) } : {}),
   };
@@ -67,7 +84,8 @@ function besideCheckpoint(checkpoint: string, out: string): string {
 
 /** The arguments that continue a session from its checkpoint: --resume, and the paths its files record by name only. */
 export function resumeArgs(s: Session): string {
-  const st = s.settings, args = ["--resume", s.checkpoint];
+  const st = s.settings,
+    args = ["--resume", s.checkpoint];
   if (st.images !== undefined) {
     args.push("--images", st.images);
     if (st.valImages !== undefined) args.push("--val-images", st.valImages);
@@ -89,15 +107,19 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   const { settings, resumed } = runSettings(f, given);
   const checkpoint = f.checkpoint ?? f.resume ?? defaultCheckpoint(settings.out);
   if (!checkpoint.trim()) throw new UserError("--checkpoint needs a file path");
-  if (resolve(checkpoint) === resolve(settings.out)) throw new UserError(`--checkpoint ${checkpoint} is the output path too; give them different paths`);
+  if (resolve(checkpoint) === resolve(settings.out))
+    throw new UserError(`--checkpoint ${checkpoint} is the output path too; give them different paths`);
   const rt = await runtimeFor(f, settings, resumed, given);
   settings.build = rt.engine.build;
   const r = recipe(settings.images !== undefined ? "photos" : "images", settings);
   let images: ImageSet | PatchBatches, data: DataFacts, photos: { folder: PhotoFolder; val: number[] } | undefined;
   if (settings.images !== undefined) {
-    const P = r.patch, folder = new PhotoFolder(settings.images, P);
+    const P = r.patch,
+      folder = new PhotoFolder(settings.images, P);
     const own = settings.valImages !== undefined ? new PhotoFolder(settings.valImages, 16) : undefined;
-    if (!f.quiet) for (const w of [...folder.warnings(), ...(own?.warnings() ?? [])]) process.stderr.write(`denoise-wasm: warning: ${w}\n`);
+    if (!f.quiet)
+      for (const w of [...folder.warnings(), ...(own?.warnings() ?? [])])
+        process.stderr.write(`denoise-wasm: warning: ${w}\n`);
     const { train, val } = splitPhotos(folder, own ? 0 : r.valSplit, r.seed);
     images = new PatchBatches(folder, train, P, r.patchesPerImage, r.seed);
     data = { count: images.count, rows: P, cols: P, hash: photoHash(folder, train) };
@@ -114,12 +136,24 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
     trainer.restore(resumed.ckpt.state);
     if (!f.quiet) {
       const s = resumed.ckpt.state;
-      process.stderr.write(`resume: ${resumed.file} (epoch ${s.epoch + (s.batch ? 1 : 0)}${s.batch ? `, batch ${s.batch} of ${trainer.batchesPerEpoch} done` : " done"}, step ${trainer.stepsDone})\n`);
+      process.stderr.write(
+        `resume: ${resumed.file} (epoch ${s.epoch + (s.batch ? 1 : 0)}${s.batch ? `, batch ${s.batch} of ${trainer.batchesPerEpoch} done` : " done"}, step ${trainer.stepsDone})\n`,
+      );
     }
   }
   return {
-    ...rt, model, trainer, run, settings, data, images, checkpoint, unit: photos ? "patches" : "img", ...check,
-    keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)), resumedFrom: f.resume === undefined ? undefined : pathName(f.resume),
+    ...rt,
+    model,
+    trainer,
+    run,
+    settings,
+    data,
+    images,
+    checkpoint,
+    unit: photos ? "patches" : "img",
+    ...check,
+    keepCheckpoint: resolve(checkpoint) !== resolve(defaultCheckpoint(settings.out)),
+    resumedFrom: f.resume === undefined ? undefined : pathName(f.resume),
   };
 }
 
@@ -129,7 +163,8 @@ const RECIPE_KEYS = Object.keys(RECIPE_DEFAULTS.photos) as (keyof Recipe)[];
 /** The recipe of a run: the defaults of its kind of data, overridden by the flags the user gave (not by commander's displayed defaults). */
 function flagRecipe(f: TrainFlags, given: (k: string) => boolean, kind: DataKind): Recipe {
   const chosen: Partial<Recipe> = {};
-  for (const k of RECIPE_KEYS) if (k in f && given(k)) (chosen as Record<string, unknown>)[k] = f[k as keyof TrainFlags];
+  for (const k of RECIPE_KEYS)
+    if (k in f && given(k)) (chosen as Record<string, unknown>)[k] = f[k as keyof TrainFlags];
   if (f.clip !== undefined) chosen.clip = f.clip; // --no-clip is given as clip = false
   const r = recipe(kind, chosen);
   if (kind === "photos") r.shuffle = true; // patches are drawn at random: there is no order to keep
@@ -141,16 +176,29 @@ function settingsOf(r: Recipe, f: TrainFlags, given: (k: string) => boolean): Tr
   const photo = f.images !== undefined;
   const { patch, patchesPerImage, valSplit, ...common } = r;
   return {
-    ...common, data: photo ? f.images! : f.data, out: f.out, build: requestedBuild(f.build), limit: f.limit,
+    ...common,
+    data: photo ? f.images! : f.data,
+    out: f.out,
+    build: requestedBuild(f.build),
+    limit: f.limit,
     threads: requestedBuild(f.build) === "scalar" && !given("threads") ? 1 : f.threads,
-    ...(photo ? { images: f.images, patch, patchesPerImage, valSplit, ...(f.valImages !== undefined ? { valImages: f.valImages } : {}) } : {}),
+    ...(photo
+      ? {
+          images: f.images,
+          patch,
+          patchesPerImage,
+          valSplit,
+          ...(f.valImages !== undefined ? { valImages: f.valImages } : {}),
+        }
+      : {}),
   };
 }
 
 /** The run's settings: the flags, or a checkpoint's (flags that define the run must then agree with it). */
 function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: TrainSettings; resumed?: Resumed } {
   if (!f.resume) {
-    if (f.mix !== undefined && f.noise !== "mixed") throw new UserError(`--mix weighs the kinds of --noise mixed, not --noise ${f.noise}`);
+    if (f.mix !== undefined && f.noise !== "mixed")
+      throw new UserError(`--mix weighs the kinds of --noise mixed, not --noise ${f.noise}`);
     const photo = f.images !== undefined;
     if (photo && given("data")) throw new UserError("--images and --data exclude each other (photos or digits)");
     return { settings: settingsOf(flagRecipe(f, given, photo ? "photos" : "images"), f, given) };
@@ -160,16 +208,21 @@ function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: 
   const c = resumed.ckpt.settings;
   for (const [key, flag] of RUN_FLAGS) {
     if (given(key) && f[key] !== c[key]) {
-      throw new UserError(`${flag}${key === "shuffle" ? "" : " " + f[key]} differs from the checkpoint's ${key} ${c[key] ?? "(default)"}: a resumed run keeps its options (start a new run with --init ${f.resume} to change them)`);
+      throw new UserError(
+        `${flag}${key === "shuffle" ? "" : " " + f[key]} differs from the checkpoint's ${key} ${c[key] ?? "(default)"}: a resumed run keeps its options (start a new run with --init ${f.resume} to change them)`,
+      );
     }
   }
   const done = resumed.ckpt.state.epoch;
-  if (given("epochs") && f.epochs < done) throw new UserError(`--epochs ${f.epochs}: the checkpoint has already trained ${done} epochs`);
+  if (given("epochs") && f.epochs < done)
+    throw new UserError(`--epochs ${f.epochs}: the checkpoint has already trained ${done} epochs`);
   const settings = {
     ...c,
     epochs: given("epochs") ? f.epochs : c.epochs,
     data: given("data") ? f.data : c.data === DEFAULT_DATA_TAG ? DEFAULT_DATA : c.data,
-    ...(c.images !== undefined ? { images: given("images") ? f.images : c.images, data: given("images") ? f.images! : c.data } : {}),
+    ...(c.images !== undefined
+      ? { images: given("images") ? f.images : c.images, data: given("images") ? f.images! : c.data }
+      : {}),
     ...(c.valImages !== undefined ? { valImages: given("valImages") ? f.valImages : c.valImages } : {}),
     out: given("out") ? f.out : besideCheckpoint(f.resume, c.out),
   };
@@ -179,7 +232,9 @@ function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: 
     const dir = settings[key];
     if (dir !== undefined && !given(key) && !existsSync(dir)) {
       const flag = `--${key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
-      throw new UserError(`${f.resume}: the checkpoint's ${key} folder '${dir}' is not here (checkpoints record names, not paths): give it with ${flag} <dir>`);
+      throw new UserError(
+        `${f.resume}: the checkpoint's ${key} folder '${dir}' is not here (checkpoints record names, not paths): give it with ${flag} <dir>`,
+      );
     }
   }
   return { settings, resumed };
@@ -189,37 +244,64 @@ function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: 
  * The engine: a resumed run takes the checkpoint's build unless told otherwise (another build is
  * not bit-identical: the relaxed build fuses multiply-adds), and its thread count.
  */
-async function runtimeFor(f: TrainFlags, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean): Promise<Runtime> {
-  const threads = settings.threads ?? 1, threadsGiven = given("threads");
+async function runtimeFor(
+  f: TrainFlags,
+  settings: TrainSettings,
+  resumed: Resumed | undefined,
+  given: (k: string) => boolean,
+): Promise<Runtime> {
+  const threads = settings.threads ?? 1,
+    threadsGiven = given("threads");
   const was = resumed?.ckpt.settings.build;
   let rt: Runtime | undefined;
   if (was && !given("build")) {
     try {
       rt = await openRuntime({ build: was, quiet: f.quiet, threads, threadsGiven });
     } catch {
-      process.stderr.write(`denoise-wasm: warning: the checkpoint's ${was} build does not run here; resuming with the best that does\n`);
+      process.stderr.write(
+        `denoise-wasm: warning: the checkpoint's ${was} build does not run here; resuming with the best that does\n`,
+      );
     }
   }
   rt ??= await openRuntime({ build: f.build, quiet: f.quiet, threads, threadsGiven });
   if (was && rt.engine.build !== was) {
-    process.stderr.write(`denoise-wasm: warning: the checkpoint was trained with the ${was} build, resuming with ${rt.engine.build}: not bit-identical to an uninterrupted run\n`);
+    process.stderr.write(
+      `denoise-wasm: warning: the checkpoint was trained with the ${was} build, resuming with ${rt.engine.build}: not bit-identical to an uninterrupted run\n`,
+    );
   }
   return rt;
 }
 
 /** Builds a training model of `path`'s architecture (else `archName`) with its weights; `resumed`: Adam state restored. */
-export function modelFromWeights(rt: Runtime, path: string, batch: number, archName: string, opts: { optimizer?: boolean; inference?: boolean; patch?: number; images?: ImageSet } = {}): { model: Model; resumed: boolean } {
+export function modelFromWeights(
+  rt: Runtime,
+  path: string,
+  batch: number,
+  archName: string,
+  opts: { optimizer?: boolean; inference?: boolean; patch?: number; images?: ImageSet } = {},
+): { model: Model; resumed: boolean } {
   const st = readSafetensors(path);
   const stored = archOf(st, path, archName);
   const arch = opts.patch ? patchArch(stored, opts.patch) : stored;
   // Weights for other inputs (a photo model given to the digits) are refused before a model is built for them.
   if (opts.images) checkImageSize({ arch }, opts.images);
-  const model = new Model(rt.engine, arch, batch, rt.pool, { inference: opts.inference, what: `${path}: a batch of ${batch}` });
+  const model = new Model(rt.engine, arch, batch, rt.pool, {
+    inference: opts.inference,
+    what: `${path}: a batch of ${batch}`,
+  });
   return { model, resumed: applyWeights(model, st, path, !!opts.optimizer) };
 }
 
 /** The model, trainer and run history: from the checkpoint, from --init weights, or freshly initialised (host/core/recipe.ts). */
-function runTraining(rt: Runtime, f: TrainFlags, r: Recipe, settings: TrainSettings, resumed: Resumed | undefined, given: (k: string) => boolean, images: ImageSet | PatchBatches): Training & { run: TrainRun } {
+function runTraining(
+  rt: Runtime,
+  f: TrainFlags,
+  r: Recipe,
+  settings: TrainSettings,
+  resumed: Resumed | undefined,
+  given: (k: string) => boolean,
+  images: ImageSet | PatchBatches,
+): Training & { run: TrainRun } {
   const limit = settings.limit;
   if (resumed) {
     const { file, st, ckpt } = resumed;
@@ -240,7 +322,10 @@ function runTraining(rt: Runtime, f: TrainFlags, r: Recipe, settings: TrainSetti
     const st = readSafetensors(f.init);
     const from = { tensors: st, name: f.init, arch: archOf(st, f.init, f.arch) };
     const t = buildTraining(rt, r, images, { from, limit, what: `${f.init}: a batch of ${r.batch}` });
-    if (!f.quiet) process.stderr.write(`init: ${f.init}${t.resumedAdam ? ` (Adam state at step ${t.model.step} restored)` : " (fresh Adam state)"}\n`);
+    if (!f.quiet)
+      process.stderr.write(
+        `init: ${f.init}${t.resumedAdam ? ` (Adam state at step ${t.model.step} restored)` : " (fresh Adam state)"}\n`,
+      );
     settings.arch = t.model.arch.name;
     return { ...t, run: newRun() };
   }
@@ -249,7 +334,13 @@ function runTraining(rt: Runtime, f: TrainFlags, r: Recipe, settings: TrainSetti
 }
 
 /** Validation of a photo run: an inference model of the crops' size that takes the training weights. */
-function photoCheck(rt: Runtime, model: Model, folder: PhotoFolder, val: number[], r: Recipe): Pick<Session, "validate" | "validation"> {
+function photoCheck(
+  rt: Runtime,
+  model: Model,
+  folder: PhotoFolder,
+  val: number[],
+  r: Recipe,
+): Pick<Session, "validate" | "validation"> {
   const { validate, what } = photoValidator(rt.engine, rt.pool, model, folder, val, r.sigma ?? DEFAULT_PHOTO_SIGMA);
   return { validate, validation: what };
 }

@@ -13,12 +13,18 @@ export interface StopSignals {
 export function catchStopSignals(): StopSignals {
   let got: StopSignal | undefined;
   const handlers = (Object.keys(STOP_CODES) as StopSignal[]).map((sig) => {
-    const h = () => { got ??= sig; };
+    const h = () => {
+      got ??= sig;
+    };
     process.on(sig, h);
     return [sig, h] as const;
   });
   return {
-    get signal() { return got; },
-    dispose() { for (const [sig, h] of handlers) process.off(sig, h); },
+    get signal() {
+      return got;
+    },
+    dispose() {
+      for (const [sig, h] of handlers) process.off(sig, h);
+    },
   };
 }

@@ -21,10 +21,13 @@ export function startCommand(prog: Command): void {
       const stop = catchStopSignals();
       try {
         const s = await openSession(f, cmd);
-        const out = s.settings.out, model = s.model;
+        const out = s.settings.out,
+          model = s.model;
         if (!f.quiet) {
-          process.stderr.write(`start: a short schedule — ${s.settings.arch}, ${s.settings.epochs} epochs of ${s.settings.noise} noise, ` +
-            `then the full test set (the shipped default weights are a longer run; see README)\n`);
+          process.stderr.write(
+            `start: a short schedule — ${s.settings.arch}, ${s.settings.epochs} epochs of ${s.settings.noise} noise, ` +
+              `then the full test set (the shipped default weights are a longer run; see README)\n`,
+          );
         }
         const test = loadSplit(dataDir(s.settings.data), "test");
         const valCount = Math.min(1000, test.count);
@@ -32,19 +35,39 @@ export function startCommand(prog: Command): void {
         const val = { title: "test psnr (db) per epoch", legend: `mean of 3 noises, first ${valCount} test images` };
         const valNote = `PSNR after each epoch (train[].valPsnr) is on the first ${valCount} MNIST test images (fixed noisy copies, mean of gaussian, salt-pepper and speckle), not a held-out share of the training images`;
         let valSets: ReturnType<typeof makeNoisySet>[] | undefined;
-        await trainSession(s, stop, "start", f.quiet, (rec) => {
-          // PSNR after each epoch: fixed noisy copies of the first test images.
-          valSets ??= EVAL_NOISES.map((n, k) => makeNoisySet(model, test, n, valCount, 777 + k));
-          const ps = valSets.map((v) => score(runModel(model, v.noisy, v.count), v.clean, v.count, v.H, v.W).psnr);
-          rec.valPsnr = ps.reduce((a, b) => a + b, 0) / ps.length;
-        }, "test PSNR");
+        await trainSession(
+          s,
+          stop,
+          "start",
+          f.quiet,
+          (rec) => {
+            // PSNR after each epoch: fixed noisy copies of the first test images.
+            valSets ??= EVAL_NOISES.map((n, k) => makeNoisySet(model, test, n, valCount, 777 + k));
+            const ps = valSets.map((v) => score(runModel(model, v.noisy, v.count), v.clean, v.count, v.H, v.W).psnr);
+            rec.valPsnr = ps.reduce((a, b) => a + b, 0) / ps.length;
+          },
+          "test PSNR",
+        );
         const evalRun = evaluate(model, test, { count: f.evalLimit, progress: stderrProgress(f.quiet) });
         const facts = runFacts(s);
         mkdirSync(out, { recursive: true });
         saveWeights(model, join(out, "weights.safetensors"), facts, f.adamState);
-        const files = writeReport(out, { ...facts, eval_images: evalRun.sets[0].count, eval_seconds: round1(evalRun.seconds), arch: model.arch.name, epoch_psnr: valNote }, { run: s.run, loss: model.loss, val }, evalRun);
+        const files = writeReport(
+          out,
+          {
+            ...facts,
+            eval_images: evalRun.sets[0].count,
+            eval_seconds: round1(evalRun.seconds),
+            arch: model.arch.name,
+            epoch_psnr: valNote,
+          },
+          { run: s.run, loss: model.loss, val },
+          evalRun,
+        );
         dropCheckpoint(s);
-        process.stdout.write(`\n${formatTable(evalRun.table)}\n\nwrote ${[join(out, "weights.safetensors"), ...files].join(", ")}\n`);
+        process.stdout.write(
+          `\n${formatTable(evalRun.table)}\n\nwrote ${[join(out, "weights.safetensors"), ...files].join(", ")}\n`,
+        );
       } finally {
         stop.dispose();
       }

@@ -17,7 +17,9 @@ export function trainCommand(prog: Command): void {
         await trainSession(s, stop, "train", f.quiet, s.validate && ((rec) => (rec.valPsnr = s.validate!())));
         saveWeights(s.model, s.settings.out, runFacts(s), f.adamState);
         dropCheckpoint(s);
-        process.stdout.write(`trained ${s.settings.epochs} epoch(s): loss ${s.run.epochs.at(-1)!.loss.toFixed(6)}; wrote ${s.settings.out}\n`);
+        process.stdout.write(
+          `trained ${s.settings.epochs} epoch(s): loss ${s.run.epochs.at(-1)!.loss.toFixed(6)}; wrote ${s.settings.out}\n`,
+        );
       } finally {
         stop.dispose();
       }

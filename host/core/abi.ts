@@ -3,13 +3,50 @@
 // the .wasm and the host were built from different sources: instantiation fails, naming it.
 /** Fields of a layer record (i32 indices), host names → assembly/abi.ts `LAYER_*` globals. */
 const LAYER = [
-  "op", "inC", "inH", "inW", "outC", "outH", "outW", "kh", "kw", "sh", "sw", "ph", "pw", "oph", "opw",
-  "w", "bias", "dw", "dbias", "x", "y", "dx", "dy", "x2", "dx2", "alpha",
+  "op",
+  "inC",
+  "inH",
+  "inW",
+  "outC",
+  "outH",
+  "outW",
+  "kh",
+  "kw",
+  "sh",
+  "sw",
+  "ph",
+  "pw",
+  "oph",
+  "opw",
+  "w",
+  "bias",
+  "dw",
+  "dbias",
+  "x",
+  "y",
+  "dx",
+  "dy",
+  "x2",
+  "dx2",
+  "alpha",
 ] as const;
 /** Layer types of host/core/arch.ts that are one engine op each → `OP_*`. */
 const OPS = ["conv2d", "convTranspose2d", "relu", "leakyRelu", "sigmoid", "add", "identity"] as const;
 /** Fields of the threaded Adam step record (byte offsets) → `STEP_*`. */
-const STEP = ["lr", "beta1", "beta2", "eps", "weightDecay", "t", "params", "grads", "m", "v", "arenaCount", "arenas"] as const;
+const STEP = [
+  "lr",
+  "beta1",
+  "beta2",
+  "eps",
+  "weightDecay",
+  "t",
+  "params",
+  "grads",
+  "m",
+  "v",
+  "arenaCount",
+  "arenas",
+] as const;
 /** Loss kinds (as flags and files name them) → `LOSS_*`. */
 const LOSSES = { mse: "LOSS_MSE", l1: "LOSS_L1", "mse+l1": "LOSS_MSE_L1" } as const;
 
@@ -20,7 +57,20 @@ export const LOSS_KINDS = Object.keys(LOSSES) as readonly LossKind[];
 export const NOISE_KINDS = ["gaussian", "salt-pepper", "speckle", "poisson", "mixed", "none"] as const;
 export type NoiseKind = (typeof NOISE_KINDS)[number];
 /** Fields of the noise record (kind i32, then f64 parameters; byte offsets) → `NOISE_REC_*`. */
-const NOISE_REC = ["kind", "gaussianSigma", "amount", "saltVsPepper", "speckleSigma", "poissonPeak", "mixGaussian", "mixSaltPepper", "mixSpeckle", "gaussianSigmaMax", "quantize", "quantizeShare"] as const;
+const NOISE_REC = [
+  "kind",
+  "gaussianSigma",
+  "amount",
+  "saltVsPepper",
+  "speckleSigma",
+  "poissonPeak",
+  "mixGaussian",
+  "mixSaltPepper",
+  "mixSpeckle",
+  "gaussianSigmaMax",
+  "quantize",
+  "quantizeShare",
+] as const;
 
 export type LayerField = (typeof LAYER)[number];
 export type NoiseRecField = (typeof NOISE_REC)[number];
@@ -43,13 +93,18 @@ export interface Abi {
 }
 
 /** camelCase → SNAKE_CASE: "inC" → "IN_C", "convTranspose2d" → "CONV_TRANSPOSE2D", "salt-pepper" → "SALT_PEPPER". */
-const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/-/g, "_").toUpperCase();
+const snake = (s: string) =>
+  s
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/-/g, "_")
+    .toUpperCase();
 
 /** Reads the ABI from an instance's exports. */
 export function readAbi(exports: Record<string, unknown>): Abi {
   const get = (name: string): number => {
     const g = exports[name];
-    if (!(g instanceof WebAssembly.Global)) throw new Error(`engine does not export ${name}: the .wasm and the host are from different builds`);
+    if (!(g instanceof WebAssembly.Global))
+      throw new Error(`engine does not export ${name}: the .wasm and the host are from different builds`);
     return g.value as number;
   };
   const table = <K extends string>(names: readonly K[], prefix: string) =>
@@ -88,7 +143,8 @@ export function stepRecordBytes(abi: Abi, arenas: number): number {
 
 /** Writes a step record at `rec` (it must hold stepRecordBytes for r.arenas.length). */
 export function writeStepRecord(abi: Abi, buffer: ArrayBufferLike, rec: number, r: StepRecord): void {
-  const dv = new DataView(buffer), s = abi.step;
+  const dv = new DataView(buffer),
+    s = abi.step;
   for (const k of ["lr", "beta1", "beta2", "eps", "weightDecay"] as const) dv.setFloat64(rec + s[k], r[k], true);
   for (const k of ["t", "params", "grads", "m", "v"] as const) dv.setInt32(rec + s[k], r[k], true);
   dv.setInt32(rec + s.arenaCount, r.arenas.length, true);
@@ -124,13 +180,22 @@ export interface NoiseSpec extends NoiseLevels {
 
 /** Writes a noise record at `rec` (abi.noiseRecBytes). */
 export function writeNoiseRecord(abi: Abi, buffer: ArrayBufferLike, rec: number, n: NoiseSpec): void {
-  const dv = new DataView(buffer), f = abi.noiseRec;
+  const dv = new DataView(buffer),
+    f = abi.noiseRec;
   dv.setInt32(rec + f.kind, abi.noise[n.kind], true);
   const [g, sp, sk] = n.mix;
   const values: Record<Exclude<NoiseRecField, "kind">, number> = {
-    gaussianSigma: n.gaussianSigma, amount: n.amount, saltVsPepper: n.saltVsPepper, speckleSigma: n.speckleSigma,
-    poissonPeak: n.poissonPeak, mixGaussian: g, mixSaltPepper: sp, mixSpeckle: sk,
-    gaussianSigmaMax: n.gaussianSigmaMax, quantize: n.quantize, quantizeShare: n.quantizeShare,
+    gaussianSigma: n.gaussianSigma,
+    amount: n.amount,
+    saltVsPepper: n.saltVsPepper,
+    speckleSigma: n.speckleSigma,
+    poissonPeak: n.poissonPeak,
+    mixGaussian: g,
+    mixSaltPepper: sp,
+    mixSpeckle: sk,
+    gaussianSigmaMax: n.gaussianSigmaMax,
+    quantize: n.quantize,
+    quantizeShare: n.quantizeShare,
   };
   for (const [k, v] of Object.entries(values)) dv.setFloat64(rec + f[k as NoiseRecField], v, true);
 }

@@ -63,7 +63,8 @@ export interface Arch {
 /** The notebook's ConvAutoencoder, exactly (../shared/reference/pytorch/common.py). */
 export const SEED: Arch = {
   name: "seed",
-  description: "the notebook's conv autoencoder: 1→16→32 stride-2 convs, 7×7 conv to a 64-d code, mirrored decoder, sigmoid",
+  description:
+    "the notebook's conv autoencoder: 1→16→32 stride-2 convs, 7×7 conv to a 64-d code, mirrored decoder, sigmoid",
   input: [1, 28, 28],
   layers: [
     { type: "conv2d", name: "encoder.0", out: 16, kernel: 3, stride: 2, padding: 1 },
@@ -87,25 +88,42 @@ export const SEED: Arch = {
  * to the noisy input; values are clipped for display and metrics). Width `c` channels at 28×28.
  */
 export function unet(c: number, name = `unet${c}`): Arch {
-  const conv = (n: string, out: number, extra: Partial<Conv2dSpec> = {}): Conv2dSpec => ({ type: "conv2d", name: n, out, kernel: 3, padding: 1, ...extra });
+  const conv = (n: string, out: number, extra: Partial<Conv2dSpec> = {}): Conv2dSpec => ({
+    type: "conv2d",
+    name: n,
+    out,
+    kernel: 3,
+    padding: 1,
+    ...extra,
+  });
   const act: LeakyReluSpec = { type: "leakyRelu", slope: 0.1 };
   return {
     name,
     description: `U-Net, ${c}/${2 * c}/${4 * c} channels at 28/14/7, additive skips, leaky ReLU, residual linear output`,
     input: [1, 28, 28],
     layers: [
-      conv("enc1.0", c), act,
-      conv("enc1.1", c), { ...act, id: "s1" },
-      conv("enc2.0", 2 * c, { stride: 2 }), act,
-      conv("enc2.1", 2 * c), { ...act, id: "s2" },
-      conv("mid.0", 4 * c, { stride: 2 }), act,
-      conv("mid.1", 4 * c), act,
+      conv("enc1.0", c),
+      act,
+      conv("enc1.1", c),
+      { ...act, id: "s1" },
+      conv("enc2.0", 2 * c, { stride: 2 }),
+      act,
+      conv("enc2.1", 2 * c),
+      { ...act, id: "s2" },
+      conv("mid.0", 4 * c, { stride: 2 }),
+      act,
+      conv("mid.1", 4 * c),
+      act,
       { type: "convTranspose2d", name: "up2", out: 2 * c, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
-      { type: "add", with: "s2" }, act,
-      conv("dec2.0", 2 * c), act,
+      { type: "add", with: "s2" },
+      act,
+      conv("dec2.0", 2 * c),
+      act,
       { type: "convTranspose2d", name: "up1", out: c, kernel: 3, stride: 2, padding: 1, outputPadding: 1 },
-      { type: "add", with: "s1" }, act,
-      conv("dec1.0", c), act,
+      { type: "add", with: "s1" },
+      act,
+      conv("dec1.0", c),
+      act,
       conv("out", 1),
       { type: "add", with: "input" },
     ],
@@ -130,6 +148,7 @@ export function pair(v: Pair | undefined, dflt: number): [number, number] {
 
 /** A gray P×P version of an architecture: what photo training feeds it. */
 export function patchArch(arch: Arch, P: number): Arch {
-  if (arch.input[0] !== 1) throw new UserError(`architecture ${arch.name} takes ${arch.input[0]} channels; photo training feeds gray patches`);
+  if (arch.input[0] !== 1)
+    throw new UserError(`architecture ${arch.name} takes ${arch.input[0]} channels; photo training feeds gray patches`);
   return { ...arch, input: [1, P, P] };
 }

@@ -10,7 +10,10 @@ export class Batches {
   readonly order: Uint32Array;
   readonly pixels: number;
 
-  constructor(readonly images: TrainingImages, readonly count = images.count) {
+  constructor(
+    readonly images: TrainingImages,
+    readonly count = images.count,
+  ) {
     if (count < 1 || count > images.count) throw new Error(`cannot take ${count} of ${images.count} images`);
     this.order = new Uint32Array(count).map((_, i) => i);
     this.pixels = images.rows * images.cols;
@@ -21,7 +24,9 @@ export class Batches {
     const o = this.order;
     for (let i = o.length - 1; i > 0; i--) {
       const j = e.below(i + 1);
-      const t = o[i]; o[i] = o[j]; o[j] = t;
+      const t = o[i];
+      o[i] = o[j];
+      o[j] = t;
     }
   }
 
@@ -32,9 +37,12 @@ export class Batches {
 
   /** Writes images order[start .. start+B) as f32 in [0, 1] into dst; returns how many were written (the epoch is in the order). */
   fill(dst: Float32Array, _epoch: number, start: number, B: number): number {
-    const n = Math.min(B, this.order.length - start), P = this.pixels, src = this.images.pixels;
+    const n = Math.min(B, this.order.length - start),
+      P = this.pixels,
+      src = this.images.pixels;
     for (let b = 0; b < n; b++) {
-      const s = this.order[start + b] * P, d = b * P;
+      const s = this.order[start + b] * P,
+        d = b * P;
       if (src instanceof Float32Array) dst.set(src.subarray(s, s + P), d);
       else for (let i = 0; i < P; i++) dst[d + i] = src[s + i] / 255;
     }

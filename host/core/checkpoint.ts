@@ -76,7 +76,12 @@ export interface TrainSettings {
  * carry the author's directory layout; the data's count, size and hash (DataFacts) detect other data.
  */
 export function pathName(path: string): string {
-  return path.split(/[/\\]+/).filter((p) => p !== "").at(-1) ?? path;
+  return (
+    path
+      .split(/[/\\]+/)
+      .filter((p) => p !== "")
+      .at(-1) ?? path
+  );
 }
 
 /** What the training images were: a resumed run refuses other data. */
@@ -96,7 +101,8 @@ export interface Checkpoint {
 
 /** FNV-1a (32-bit) over the first `count` images' bytes, as 8 hex digits. */
 export function dataFacts(images: ImageSet, count: number): DataFacts {
-  const n = count * images.rows * images.cols, px = images.pixels;
+  const n = count * images.rows * images.cols,
+    px = images.pixels;
   let h = 0x811c9dc5;
   for (let i = 0; i < n; i++) h = Math.imul(h ^ px[i], 0x01000193);
   return { count, rows: images.rows, cols: images.cols, hash: (h >>> 0).toString(16).padStart(8, "0") };
@@ -123,7 +129,11 @@ function fromBase64(s: string): Uint8Array | undefined {
 }
 
 /** The model (weights + Adam state) and the trainer's state as checkpoint bytes. */
-export function encodeCheckpoint(model: Model, c: Checkpoint, facts: Record<string, string | number | boolean> = {}): Uint8Array {
+export function encodeCheckpoint(
+  model: Model,
+  c: Checkpoint,
+  facts: Record<string, string | number | boolean> = {},
+): Uint8Array {
   const meta: Record<string, string | number | boolean> = {
     ...facts,
     checkpoint: CHECKPOINT_VERSION,
@@ -132,10 +142,17 @@ export function encodeCheckpoint(model: Model, c: Checkpoint, facts: Record<stri
     "checkpoint.rng": toHex(c.state.rng),
     "checkpoint.options": JSON.stringify(c.settings),
     "checkpoint.data": JSON.stringify(c.data),
-    "checkpoint.history": JSON.stringify({ epochs: c.history.epochs, batchLosses: c.history.batchLosses, seconds: c.history.seconds, partialSeconds: c.history.partialSeconds ?? 0 }),
+    "checkpoint.history": JSON.stringify({
+      epochs: c.history.epochs,
+      batchLosses: c.history.batchLosses,
+      seconds: c.history.seconds,
+      partialSeconds: c.history.partialSeconds ?? 0,
+    }),
   };
   if (c.state.order) {
-    const o = c.state.order, bytes = new Uint8Array(o.length * 4), dv = new DataView(bytes.buffer);
+    const o = c.state.order,
+      bytes = new Uint8Array(o.length * 4),
+      dv = new DataView(bytes.buffer);
     for (let i = 0; i < o.length; i++) dv.setUint32(4 * i, o[i], true);
     meta["checkpoint.order"] = toBase64(bytes);
   }
@@ -155,7 +172,8 @@ function json(file: string, meta: Record<string, string>, key: string): Record<s
   } catch {
     fileError(file, `checkpoint metadata '${key}' is not valid JSON`);
   }
-  if (!v || typeof v !== "object" || Array.isArray(v)) fileError(file, `checkpoint metadata '${key}' is not a JSON object`);
+  if (!v || typeof v !== "object" || Array.isArray(v))
+    fileError(file, `checkpoint metadata '${key}' is not a JSON object`);
   return v as Record<string, unknown>;
 }
 
@@ -166,9 +184,16 @@ function json(file: string, meta: Record<string, string>, key: string): Record<s
 export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   const m = st.metadata;
   if (m.checkpoint === undefined) {
-    fileError(file, "not a checkpoint (no trainer state in its metadata): pass weights files to --init, checkpoints to --resume");
+    fileError(
+      file,
+      "not a checkpoint (no trainer state in its metadata): pass weights files to --init, checkpoints to --resume",
+    );
   }
-  if (m.checkpoint !== CHECKPOINT_VERSION) fileError(file, `checkpoint format '${m.checkpoint}' is not supported (this version reads '${CHECKPOINT_VERSION}')`);
+  if (m.checkpoint !== CHECKPOINT_VERSION)
+    fileError(
+      file,
+      `checkpoint format '${m.checkpoint}' is not supported (this version reads '${CHECKPOINT_VERSION}')`,
+    );
   const bad = (what: string): never => fileError(file, `checkpoint ${what}`);
 
   const o = json(file, m, "checkpoint.options");
@@ -181,14 +206,20 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   if (o.limit !== undefined && !isInt(o.limit, 1)) bad("options: limit must be an integer ≥ 1");
   if (!isInt(o.epochs, 1, 100000)) bad("options: epochs must be an integer from 1 to 100000");
   for (const k of ["data", "arch", "build", "out"]) if (typeof o[k] !== "string") bad(`options: ${k} must be a string`);
-  if (o.threads !== undefined && !isInt(o.threads, 1, MAX_THREADS)) bad(`options: threads must be an integer from 1 to ${MAX_THREADS}`);
-  if (o.schedule !== undefined && o.schedule !== "constant" && o.schedule !== "cosine") bad("options: schedule must be constant or cosine");
+  if (o.threads !== undefined && !isInt(o.threads, 1, MAX_THREADS))
+    bad(`options: threads must be an integer from 1 to ${MAX_THREADS}`);
+  if (o.schedule !== undefined && o.schedule !== "constant" && o.schedule !== "cosine")
+    bad("options: schedule must be constant or cosine");
   if (o.warmup !== undefined && !isInt(o.warmup, 0)) bad("options: warmup must be an integer ≥ 0");
-  if (o.minLr !== undefined && !(typeof o.minLr === "number" && o.minLr >= 0)) bad("options: minLr must be a number ≥ 0");
-  if (o.loss !== undefined && !LOSS_KINDS.includes(o.loss as LossKind)) bad(`options: loss must be ${LOSS_KINDS.join(", ")}`);
+  if (o.minLr !== undefined && !(typeof o.minLr === "number" && o.minLr >= 0))
+    bad("options: minLr must be a number ≥ 0");
+  if (o.loss !== undefined && !LOSS_KINDS.includes(o.loss as LossKind))
+    bad(`options: loss must be ${LOSS_KINDS.join(", ")}`);
   if (o.l1Weight !== undefined && !isPos(o.l1Weight)) bad("options: l1Weight must be a positive number");
-  if (o.mix !== undefined && (typeof o.mix !== "string" || !mixWeights(o.mix))) bad("options: mix must be three weights \"g,sp,sk\" ≥ 0, not all 0");
-  if (o.clip !== undefined && typeof o.clip !== "boolean" && !(typeof o.clip === "number" && o.clip > 0 && o.clip <= 1)) bad("options: clip must be true, false or a share in (0, 1]");
+  if (o.mix !== undefined && (typeof o.mix !== "string" || !mixWeights(o.mix)))
+    bad('options: mix must be three weights "g,sp,sk" ≥ 0, not all 0');
+  if (o.clip !== undefined && typeof o.clip !== "boolean" && !(typeof o.clip === "number" && o.clip > 0 && o.clip <= 1))
+    bad("options: clip must be true, false or a share in (0, 1]");
   if (o.sigma !== undefined) {
     try {
       parseSigma(String(o.sigma));
@@ -198,19 +229,26 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   }
   if (o.images !== undefined && typeof o.images !== "string") bad("options: images must be a string");
   if (o.patch !== undefined && !isInt(o.patch, 8, 1024)) bad("options: patch must be an integer from 8 to 1024");
-  if (o.patchesPerImage !== undefined && !isInt(o.patchesPerImage, 1)) bad("options: patchesPerImage must be an integer ≥ 1");
-  if (o.valSplit !== undefined && !(typeof o.valSplit === "number" && o.valSplit >= 0 && o.valSplit < 1)) bad("options: valSplit must be a fraction below 1");
+  if (o.patchesPerImage !== undefined && !isInt(o.patchesPerImage, 1))
+    bad("options: patchesPerImage must be an integer ≥ 1");
+  if (o.valSplit !== undefined && !(typeof o.valSplit === "number" && o.valSplit >= 0 && o.valSplit < 1))
+    bad("options: valSplit must be a fraction below 1");
   const settings = o as unknown as TrainSettings;
 
   const d = json(file, m, "checkpoint.data");
-  if (!isInt(d.count, 1) || !isInt(d.rows, 1) || !isInt(d.cols, 1) || typeof d.hash !== "string") bad("data: count, rows, cols and hash are required");
+  if (!isInt(d.count, 1) || !isInt(d.rows, 1) || !isInt(d.cols, 1) || typeof d.hash !== "string")
+    bad("data: count, rows, cols and hash are required");
   const data = d as unknown as DataFacts;
 
-  const epoch = Number(m["checkpoint.epoch"]), batch = Number(m["checkpoint.batch"]);
-  if (!isInt(epoch, 0, 100000) || !/^\d+$/.test(m["checkpoint.epoch"] ?? "")) bad(`epoch '${m["checkpoint.epoch"]}' is not an integer ≥ 0`);
-  if (!isInt(batch, 0) || !/^\d+$/.test(m["checkpoint.batch"] ?? "")) bad(`batch '${m["checkpoint.batch"]}' is not an integer ≥ 0`);
+  const epoch = Number(m["checkpoint.epoch"]),
+    batch = Number(m["checkpoint.batch"]);
+  if (!isInt(epoch, 0, 100000) || !/^\d+$/.test(m["checkpoint.epoch"] ?? ""))
+    bad(`epoch '${m["checkpoint.epoch"]}' is not an integer ≥ 0`);
+  if (!isInt(batch, 0) || !/^\d+$/.test(m["checkpoint.batch"] ?? ""))
+    bad(`batch '${m["checkpoint.batch"]}' is not an integer ≥ 0`);
   const nb = Math.ceil(data.count / settings.batch);
-  if (batch >= nb) bad(`batch ${batch} is past the end of an epoch (${nb} batches of ${settings.batch} from ${data.count} images)`);
+  if (batch >= nb)
+    bad(`batch ${batch} is past the end of an epoch (${nb} batches of ${settings.batch} from ${data.count} images)`);
 
   const rngHex = m["checkpoint.rng"] ?? "";
   if (!/^[0-9a-f]{64}$/.test(rngHex) || /^0+$/.test(rngHex)) bad("RNG state must be 64 hex digits, not all zero");
@@ -218,28 +256,45 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
 
   let order: Uint32Array | undefined;
   if (settings.shuffle && settings.images === undefined) {
-    const bytes = m["checkpoint.order"] === undefined ? bad("order is missing (the run shuffles)") : fromBase64(m["checkpoint.order"]);
-    if (!bytes || bytes.length !== 4 * data.count) return bad(`order must be base64 of ${data.count} u32 image indices`);
+    const bytes =
+      m["checkpoint.order"] === undefined
+        ? bad("order is missing (the run shuffles)")
+        : fromBase64(m["checkpoint.order"]);
+    if (!bytes || bytes.length !== 4 * data.count)
+      return bad(`order must be base64 of ${data.count} u32 image indices`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     order = new Uint32Array(data.count);
     const seen = new Uint8Array(data.count);
     for (let i = 0; i < data.count; i++) {
       const v = dv.getUint32(4 * i, true);
-      if (v >= data.count || seen[v]) bad(`order is not a permutation of the ${data.count} images (index ${v} at ${i})`);
+      if (v >= data.count || seen[v])
+        bad(`order is not a permutation of the ${data.count} images (index ${v} at ${i})`);
       seen[v] = 1;
       order[i] = v;
     }
   }
 
   const h = json(file, m, "checkpoint.history");
-  const losses = h.batchLosses, epochs = h.epochs;
-  if (!Array.isArray(losses) || losses.length !== epoch * nb + batch || losses.some((x) => typeof x !== "number" || !Number.isFinite(x))) {
-    bad(`history must hold ${epoch * nb + batch} finite batch losses (epoch ${epoch}, batch ${batch}, ${nb} batches per epoch)`);
+  const losses = h.batchLosses,
+    epochs = h.epochs;
+  if (
+    !Array.isArray(losses) ||
+    losses.length !== epoch * nb + batch ||
+    losses.some((x) => typeof x !== "number" || !Number.isFinite(x))
+  ) {
+    bad(
+      `history must hold ${epoch * nb + batch} finite batch losses (epoch ${epoch}, batch ${batch}, ${nb} batches per epoch)`,
+    );
   }
-  if (!Array.isArray(epochs) || epochs.length !== epoch || epochs.some((r) => !r || typeof r !== "object" || typeof (r as EpochRecord).loss !== "number")) {
+  if (
+    !Array.isArray(epochs) ||
+    epochs.length !== epoch ||
+    epochs.some((r) => !r || typeof r !== "object" || typeof (r as EpochRecord).loss !== "number")
+  ) {
     bad(`history must hold ${epoch} epoch records`);
   }
-  const seconds = Number(h.seconds), partialSeconds = Number(h.partialSeconds ?? 0);
+  const seconds = Number(h.seconds),
+    partialSeconds = Number(h.partialSeconds ?? 0);
   const history: TrainRun = {
     epochs: epochs as EpochRecord[],
     batchLosses: losses as number[],
@@ -252,9 +307,13 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
 /** Refuses a checkpoint made on other data: a different count or image size, or other pixels. */
 export function checkData(file: string, expected: DataFacts, actual: DataFacts, dataDir: string): void {
   if (expected.count !== actual.count || expected.rows !== actual.rows || expected.cols !== actual.cols) {
-    throw new UserError(`${file}: checkpoint was trained on ${expected.count} images of ${expected.rows}×${expected.cols}, ${dataDir} gives ${actual.count} of ${actual.rows}×${actual.cols}`);
+    throw new UserError(
+      `${file}: checkpoint was trained on ${expected.count} images of ${expected.rows}×${expected.cols}, ${dataDir} gives ${actual.count} of ${actual.rows}×${actual.cols}`,
+    );
   }
   if (expected.hash !== actual.hash) {
-    throw new UserError(`${file}: checkpoint was trained on other images (hash ${expected.hash}) than ${dataDir} holds (hash ${actual.hash})`);
+    throw new UserError(
+      `${file}: checkpoint was trained on other images (hash ${expected.hash}) than ${dataDir} holds (hash ${actual.hash})`,
+    );
   }
 }

@@ -39,13 +39,17 @@ export function paddedSize(arch: Arch, H: number, W: number): [number, number] {
 
 /** Pads img (black) to h×w, centred, runs the model, crops back. */
 export function denoiseImage(model: Model, img: GrayImage, h: number, w: number): GrayImage {
-  const top = Math.floor((h - img.height) / 2), left = Math.floor((w - img.width) / 2);
+  const top = Math.floor((h - img.height) / 2),
+    left = Math.floor((w - img.width) / 2);
   const input = model.inputView(1);
   input.fill(0);
-  for (let y = 0; y < img.height; y++) input.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + top) * w + left);
+  for (let y = 0; y < img.height; y++)
+    input.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + top) * w + left);
   model.forward(1);
-  const out = model.outputView(1), data = new Float32Array(img.width * img.height);
-  for (let y = 0; y < img.height; y++) data.set(out.subarray((y + top) * w + left, (y + top) * w + left + img.width), y * img.width);
+  const out = model.outputView(1),
+    data = new Float32Array(img.width * img.height);
+  for (let y = 0; y < img.height; y++)
+    data.set(out.subarray((y + top) * w + left, (y + top) * w + left + img.width), y * img.width);
   return { width: img.width, height: img.height, data };
 }
 
@@ -71,10 +75,20 @@ export interface TiledOptions {
  * The tile side an "auto" run uses: the whole frame when the engine's memory stays within
  * `maxBytes` with it, else the largest tile for which it does.
  */
-export function autoTile(engine: Engine, arch: Arch, fh: number, fw: number, batch: number, threads: number, maxBytes: number): number {
-  const reach = reachOf(arch), a = reach.align;
+export function autoTile(
+  engine: Engine,
+  arch: Arch,
+  fh: number,
+  fw: number,
+  batch: number,
+  threads: number,
+  maxBytes: number,
+): number {
+  const reach = reachOf(arch),
+    a = reach.align;
   const bytes = (t: number) => {
-    const th = Math.min(t, fh), tw = Math.min(t, fw);
+    const th = Math.min(t, fh),
+      tw = Math.min(t, fw);
     return planModel(engine, { ...arch, input: [arch.input[0], th, tw] }, { batch, threads, inference: true }).total;
   };
   // The budget is the engine's whole memory: what it holds already (the engine's own data, other models) counts.
@@ -82,9 +96,12 @@ export function autoTile(engine: Engine, arch: Arch, fh: number, fw: number, bat
   const whole = Math.max(fh, fw);
   if (bytes(whole) <= maxBytes) return whole;
   const halo = Math.ceil(reach.radius / a) * a;
-  let lo = 2 * halo + 4 * a, hi = whole;
+  let lo = 2 * halo + 4 * a,
+    hi = whole;
   if (bytes(lo) > maxBytes) {
-    throw new UserError(`${arch.name} needs ${(bytes(lo) / 2 ** 20).toFixed(0)} MiB for its smallest tile (${lo} pixels), over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB allowed`);
+    throw new UserError(
+      `${arch.name} needs ${(bytes(lo) / 2 ** 20).toFixed(0)} MiB for its smallest tile (${lo} pixels), over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB allowed`,
+    );
   }
   while (hi - lo > a) {
     const mid = Math.floor((lo + hi) / 2 / a) * a;
@@ -101,11 +118,16 @@ export function autoTile(engine: Engine, arch: Arch, fh: number, fw: number, bat
  */
 export function denoiseTiled(arch: Arch, img: GrayImage, o: TiledOptions): GrayImage {
   const [fh, fw] = paddedSize(arch, img.height, img.width);
-  const top = Math.floor((fh - img.height) / 2), left = Math.floor((fw - img.width) / 2);
-  const threads = o.pool?.size ?? 1, B = threads;
+  const top = Math.floor((fh - img.height) / 2),
+    left = Math.floor((fw - img.width) / 2);
+  const threads = o.pool?.size ?? 1,
+    B = threads;
   const tile = o.tile === "auto" ? autoTile(o.engine, arch, fh, fw, B, threads, o.maxBytes) : o.tile;
   const { th, tw, tiles } = tileGrid(fh, fw, tile, o.reach ?? reachOf(arch));
-  const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, { inference: true, what: `${img.width}×${img.height} pixels in tiles of ${th}×${tw}` });
+  const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, {
+    inference: true,
+    what: `${img.width}×${img.height} pixels in tiles of ${th}×${tw}`,
+  });
   const out = new Float32Array(img.width * img.height);
   try {
     o.load(model);
@@ -120,16 +142,23 @@ export function denoiseTiled(arch: Arch, img: GrayImage, o: TiledOptions): GrayI
         for (let y = 0; y < th; y++) {
           const iy = t.y + y - top;
           if (iy < 0 || iy >= img.height) continue;
-          const x0 = Math.max(0, left - t.x), x1 = Math.min(tw, left + img.width - t.x);
-          if (x1 > x0) input.set(img.data.subarray(iy * img.width + t.x + x0 - left, iy * img.width + t.x + x1 - left), b * P + y * tw + x0);
+          const x0 = Math.max(0, left - t.x),
+            x1 = Math.min(tw, left + img.width - t.x);
+          if (x1 > x0)
+            input.set(
+              img.data.subarray(iy * img.width + t.x + x0 - left, iy * img.width + t.x + x1 - left),
+              b * P + y * tw + x0,
+            );
         }
       });
       model.forward(group.length);
       const y = model.outputView(group.length);
       group.forEach((t, b) => {
         // The core, cropped to the image.
-        const ys = Math.max(t.cy, top), ye = Math.min(t.cy + t.ch, top + img.height);
-        const xs = Math.max(t.cx, left), xe = Math.min(t.cx + t.cw, left + img.width);
+        const ys = Math.max(t.cy, top),
+          ye = Math.min(t.cy + t.ch, top + img.height);
+        const xs = Math.max(t.cx, left),
+          xe = Math.min(t.cx + t.cw, left + img.width);
         for (let fy = ys; fy < ye; fy++) {
           const src = b * P + (fy - t.y) * tw;
           out.set(y.subarray(src + xs - t.x, src + xe - t.x), (fy - top) * img.width + xs - left);
@@ -149,7 +178,8 @@ export function denoiseTiled(arch: Arch, img: GrayImage, o: TiledOptions): GrayI
  * (Donoho & Johnstone): edges and texture touch few of those coefficients, so the median sees noise.
  */
 export function estimateSigma(data: Float32Array, width: number, height: number): number {
-  const w = width >> 1, h = height >> 1;
+  const w = width >> 1,
+    h = height >> 1;
   if (w < 1 || h < 1) return 0;
   const hh = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -169,8 +199,16 @@ export function estimateSigma(data: Float32Array, width: number, height: number)
  * out 1.7 dB worse than its noisy input). Measured on the test photos (README, Photos): +0.7 dB at σ 5,
  * +0.2 at σ 10, ±0.05 from σ 15 to 50. `sigma` given: that σ instead of the estimate.
  */
-export function clampChange(out: Float32Array, noisy: Float32Array, width: number, height: number, sigma?: number): void {
-  const s = sigma ?? estimateSigma(noisy, width, height), k = Math.min(3, Math.max(2, 2 + (s * 255 - 15) / 15)), lim = k * s;
+export function clampChange(
+  out: Float32Array,
+  noisy: Float32Array,
+  width: number,
+  height: number,
+  sigma?: number,
+): void {
+  const s = sigma ?? estimateSigma(noisy, width, height),
+    k = Math.min(3, Math.max(2, 2 + (s * 255 - 15) / 15)),
+    lim = k * s;
   for (let i = 0; i < out.length; i++) out[i] = noisy[i] + Math.min(lim, Math.max(-lim, out[i] - noisy[i]));
 }
 
@@ -203,10 +241,12 @@ function denoisePlane(arch: Arch, img: GrayImage, o: PlanarOptions): Float32Arra
   const sum = new Float32Array(img.width * img.height);
   let first = 0; // the first pass's tile count: the bar's unit for all eight
   for (let t = 0; t < 8; t++) {
-    const progress = o.progress && ((done: number, total: number) => {
-      first ||= total;
-      o.progress!(Math.round((t + done / total) * first), 8 * first);
-    });
+    const progress =
+      o.progress &&
+      ((done: number, total: number) => {
+        first ||= total;
+        o.progress!(Math.round((t + done / total) * first), 8 * first);
+      });
     const back = transformImage(denoiseTiled(arch, transformImage(img, t), { ...o, progress }), t, true).data;
     for (let i = 0; i < sum.length; i++) sum[i] += back[i];
   }
@@ -246,12 +286,25 @@ export function denoiseWeights(st: SafeTensors, name: string): DenoiseWeights {
  * clamp for gaussian-noise models unless o.clamp is false. The CLI and the page both call this
  * (through denoiseWithWeights), so their outputs are the same.
  */
-export function denoiseWith(w: DenoiseWeights, img: PlanarImage, o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean }): PlanarImage {
-  return denoisePlanar(w.arch, img, { ...o, load: (m) => applyWeights(m, w.st, w.name), clamp: (o.clamp ?? true) && gaussianModel(w.st.metadata) });
+export function denoiseWith(
+  w: DenoiseWeights,
+  img: PlanarImage,
+  o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean },
+): PlanarImage {
+  return denoisePlanar(w.arch, img, {
+    ...o,
+    load: (m) => applyWeights(m, w.st, w.name),
+    clamp: (o.clamp ?? true) && gaussianModel(w.st.metadata),
+  });
 }
 
 /** denoiseWith for one image, from a .safetensors file's contents (several images: denoiseWeights once, then denoiseWith). */
-export function denoiseWithWeights(st: SafeTensors, name: string, img: PlanarImage, o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean }): PlanarImage {
+export function denoiseWithWeights(
+  st: SafeTensors,
+  name: string,
+  img: PlanarImage,
+  o: Omit<PlanarOptions, "load" | "clamp"> & { clamp?: boolean },
+): PlanarImage {
   return denoiseWith(denoiseWeights(st, name), img, o);
 }
 
@@ -262,13 +315,25 @@ export function gaussianModel(metadata: Record<string, string>): boolean {
 
 /** Denoises a gray or colour image plane by plane in tiles (see PlanarOptions); alpha is kept as it is. */
 export function denoisePlanar(arch: Arch, img: PlanarImage, o: PlanarOptions): PlanarImage {
-  const colour = img.planes.length === 3 ? o.colour ?? "luma-chroma" : "rgb";
+  const colour = img.planes.length === 3 ? (o.colour ?? "luma-chroma") : "rgb";
   const planes = colour === "luma-chroma" ? toLumaChroma(img.planes) : img.planes;
   const out = planes.map((data, c) => {
     o.plane?.(c, planes.length);
     const y = denoisePlane(arch, { width: img.width, height: img.height, data }, o);
-    if (o.clamp) clampChange(y, data, img.width, img.height, o.sigma === undefined ? undefined : o.sigma * (colour === "luma-chroma" ? LUMA_CHROMA_SIGMA[c] : 1));
+    if (o.clamp)
+      clampChange(
+        y,
+        data,
+        img.width,
+        img.height,
+        o.sigma === undefined ? undefined : o.sigma * (colour === "luma-chroma" ? LUMA_CHROMA_SIGMA[c] : 1),
+      );
     return y;
   });
-  return { width: img.width, height: img.height, planes: colour === "luma-chroma" ? fromLumaChroma(out) : out, ...(img.alpha ? { alpha: img.alpha } : {}) };
+  return {
+    width: img.width,
+    height: img.height,
+    planes: colour === "luma-chroma" ? fromLumaChroma(out) : out,
+    ...(img.alpha ? { alpha: img.alpha } : {}),
+  };
 }

@@ -19,31 +19,182 @@ export interface EngineExports {
   heapTop(): Ptr;
   release(mark: Ptr): void;
   zero(ptr: Ptr, bytes: number): void;
-  gemm(transA: number, transB: number, M: number, N: number, K: number, a: Ptr, lda: number,
-    b: Ptr, ldb: number, c: Ptr, ldc: number, accumulate: number, scratch: Ptr): void;
-  gemmRef(transA: number, transB: number, M: number, N: number, K: number, a: Ptr, lda: number,
-    b: Ptr, ldb: number, c: Ptr, ldc: number, accumulate: number): void;
+  gemm(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    a: Ptr,
+    lda: number,
+    b: Ptr,
+    ldb: number,
+    c: Ptr,
+    ldc: number,
+    accumulate: number,
+    scratch: Ptr,
+  ): void;
+  gemmRef(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    a: Ptr,
+    lda: number,
+    b: Ptr,
+    ldb: number,
+    c: Ptr,
+    ldc: number,
+    accumulate: number,
+  ): void;
   gemmScratchBytes(): number;
-  im2col(col: Ptr, x: Ptr, B: number, C: number, H: number, W: number, cStride: number, bStride: number,
-    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, Ho: number, Wo: number): void;
-  col2im(x: Ptr, col: Ptr, B: number, C: number, H: number, W: number, cStride: number, bStride: number,
-    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, Ho: number, Wo: number): void;
+  im2col(
+    col: Ptr,
+    x: Ptr,
+    B: number,
+    C: number,
+    H: number,
+    W: number,
+    cStride: number,
+    bStride: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    Ho: number,
+    Wo: number,
+  ): void;
+  col2im(
+    x: Ptr,
+    col: Ptr,
+    B: number,
+    C: number,
+    H: number,
+    W: number,
+    cStride: number,
+    bStride: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    Ho: number,
+    Wo: number,
+  ): void;
   /** Images per im2col + GEMM round of a conv layer whose column matrix holds perImage floats per image. */
   im2colChunkImages(B: number, perImage: number): number;
-  conv2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number, kw: number,
-    sh: number, sw: number, ph: number, pw: number): number;
-  conv2dForward(y: Ptr, x: Ptr, w: Ptr, bias: Ptr, B: number, Cin: number, H: number, W: number, Cout: number,
-    kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ws: Ptr): void;
-  conv2dBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, B: number, Cin: number, H: number,
-    W: number, Cout: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ws: Ptr): void;
-  convTranspose2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number,
-    kw: number, sh: number, sw: number, ph: number, pw: number, oph: number, opw: number): number;
-  convTranspose2dForward(y: Ptr, x: Ptr, w: Ptr, bias: Ptr, B: number, Cin: number, H: number, W: number,
-    Cout: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oph: number,
-    opw: number, ws: Ptr): void;
-  convTranspose2dBackward(dx: Ptr, dw: Ptr, db: Ptr, dy: Ptr, x: Ptr, w: Ptr, B: number, Cin: number,
-    H: number, W: number, Cout: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number,
-    oph: number, opw: number, ws: Ptr): void;
+  conv2dWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+  ): number;
+  conv2dForward(
+    y: Ptr,
+    x: Ptr,
+    w: Ptr,
+    bias: Ptr,
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    ws: Ptr,
+  ): void;
+  conv2dBackward(
+    dx: Ptr,
+    dw: Ptr,
+    db: Ptr,
+    dy: Ptr,
+    x: Ptr,
+    w: Ptr,
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    ws: Ptr,
+  ): void;
+  convTranspose2dWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+  ): number;
+  convTranspose2dForward(
+    y: Ptr,
+    x: Ptr,
+    w: Ptr,
+    bias: Ptr,
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+    ws: Ptr,
+  ): void;
+  convTranspose2dBackward(
+    dx: Ptr,
+    dw: Ptr,
+    db: Ptr,
+    dy: Ptr,
+    x: Ptr,
+    w: Ptr,
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+    ws: Ptr,
+  ): void;
   reluForward(y: Ptr, x: Ptr, n: number): void;
   reluBackward(dx: Ptr, dy: Ptr, y: Ptr, n: number): void;
   leakyReluForward(y: Ptr, x: Ptr, n: number, slope: number): void;
@@ -56,8 +207,19 @@ export interface EngineExports {
   mseBackward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, divisor: number, scale: number): void;
   l1Forward(pred: Ptr, target: Ptr, n: number): number;
   l1Backward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, divisor: number, scale: number): void;
-  adamStep(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, step: number): void;
+  adamStep(
+    p: Ptr,
+    g: Ptr,
+    m: Ptr,
+    v: Ptr,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+  ): void;
   adamStepShare(rec: Ptr, lo: number, hi: number): void;
   zeroGrad(g: Ptr, n: number): void;
   rngSeed(lo: number, hi: number): void;
@@ -72,14 +234,38 @@ export interface EngineExports {
   noiseSaltPepper(dst: Ptr, src: Ptr, B: number, n: number, amount: number, saltVsPepper: number): void;
   noiseSpeckle(dst: Ptr, src: Ptr, B: number, n: number, sigma: number): void;
   noisePoisson(dst: Ptr, src: Ptr, B: number, n: number, peak: number): void;
-  noiseMixed(dst: Ptr, src: Ptr, B: number, n: number, gaussianSigma: number, amount: number,
-    saltVsPepper: number, speckleSigma: number, wGaussian: number, wSaltPepper: number, wSpeckle: number): void;
+  noiseMixed(
+    dst: Ptr,
+    src: Ptr,
+    B: number,
+    n: number,
+    gaussianSigma: number,
+    amount: number,
+    saltVsPepper: number,
+    speckleSigma: number,
+    wGaussian: number,
+    wSaltPepper: number,
+    wSpeckle: number,
+  ): void;
   poisson(lam: number): number;
   modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;
   modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
   peakMadd(iters: number, x: number, y: number): number;
-  modelTrainSlice(table: Ptr, n: number, B: number, ws: Ptr, out: Ptr, target: Ptr, dOut: Ptr, count: number,
-    divisor: number, lossKind: number, l1Weight: number, noiseRec: Ptr, seeds: Ptr): number;
+  modelTrainSlice(
+    table: Ptr,
+    n: number,
+    B: number,
+    ws: Ptr,
+    out: Ptr,
+    target: Ptr,
+    dOut: Ptr,
+    count: number,
+    divisor: number,
+    lossKind: number,
+    l1Weight: number,
+    noiseRec: Ptr,
+    seeds: Ptr,
+  ): number;
   noiseImages(rec: Ptr, seeds: Ptr, dst: Ptr, src: Ptr, count: number, n: number): void;
   fillSeeds(ptr: Ptr, count: number): void;
   firstNonFinite(p: Ptr, n: number): number;
@@ -142,8 +328,16 @@ function readAsString(memory: WebAssembly.Memory, ptr: number): string {
  * Instantiates one build's bytes. A threads build imports `shared` (or a new shared memory): worker
  * threads pass the main thread's memory here, so every instance sees the same arenas.
  */
-export async function instantiate(build: BuildName, bytes: BufferSource, reason: string, threads = false, shared?: WebAssembly.Memory): Promise<Engine> {
-  let memory: WebAssembly.Memory | undefined = threads ? shared ?? new WebAssembly.Memory({ ...THREADS_MEMORY, shared: true }) : undefined;
+export async function instantiate(
+  build: BuildName,
+  bytes: BufferSource,
+  reason: string,
+  threads = false,
+  shared?: WebAssembly.Memory,
+): Promise<Engine> {
+  let memory: WebAssembly.Memory | undefined = threads
+    ? (shared ?? new WebAssembly.Memory({ ...THREADS_MEMORY, shared: true }))
+    : undefined;
   const imports = {
     env: {
       ...(memory ? { memory } : {}),
@@ -187,9 +381,11 @@ export async function instantiate(build: BuildName, bytes: BufferSource, reason:
  * Chromium, or Node 20 started with --experimental-wasm-relaxed-simd).
  */
 export async function openEngine(source: WasmSource, opts: LoadOptions = {}): Promise<Engine> {
-  const wanted = opts.build ?? "auto", threads = !!opts.threads;
+  const wanted = opts.build ?? "auto",
+    threads = !!opts.threads;
   // The one statement of this rule: the scalar build has no threads variant.
-  if (threads && wanted === "scalar") throw new UserError("more than one thread needs a SIMD build (relaxed or strict), not the scalar build");
+  if (threads && wanted === "scalar")
+    throw new UserError("more than one thread needs a SIMD build (relaxed or strict), not the scalar build");
   if (wanted !== "auto") {
     if (!BUILDS.includes(wanted)) throw new Error(`unknown build '${wanted}' (use ${BUILDS.join(", ")} or auto)`);
     const bytes = await source(wanted, threads);

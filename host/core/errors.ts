@@ -7,7 +7,10 @@ export class UserError extends Error {
 /** A UserError that ends the CLI with a given exit code (130 after SIGINT, 143 after SIGTERM). */
 export class ExitError extends UserError {
   override name = "ExitError";
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }

@@ -36,10 +36,15 @@ export interface NoisySet {
 }
 
 /** Checks that a data set's images have the input size of a model (or of an architecture, before a model is built for it). */
-export function checkImageSize(model: Model | { arch: Arch }, images: Pick<ImageSet, "rows" | "cols" | "source">): void {
+export function checkImageSize(
+  model: Model | { arch: Arch },
+  images: Pick<ImageSet, "rows" | "cols" | "source">,
+): void {
   const [C, H, W] = model.arch.input;
   if (C !== 1 || images.rows !== H || images.cols !== W) {
-    throw new UserError(`${images.source}: images are ${images.rows}×${images.cols}, architecture ${model.arch.name} takes ${C > 1 ? `${C} channels of ` : ""}${H}×${W}`);
+    throw new UserError(
+      `${images.source}: images are ${images.rows}×${images.cols}, architecture ${model.arch.name} takes ${C > 1 ? `${C} channels of ` : ""}${H}×${W}`,
+    );
   }
 }
 
@@ -48,10 +53,19 @@ export function checkImageSize(model: Model | { arch: Arch }, images: Pick<Image
  * the staging area). The engine RNG's state is restored afterwards, so a training run's random
  * stream is the same with or without evaluation in between.
  */
-export function makeNoisySet(model: Model, images: ImageSet, noise: NoiseKind, count: number, seed: number, levels: Partial<NoiseLevels> = {}): NoisySet {
+export function makeNoisySet(
+  model: Model,
+  images: ImageSet,
+  noise: NoiseKind,
+  count: number,
+  seed: number,
+  levels: Partial<NoiseLevels> = {},
+): NoisySet {
   checkImageSize(model, images);
-  const P = images.rows * images.cols, e = model.engine.exports;
-  const clean = new Float32Array(count * P), noisy = new Float32Array(count * P);
+  const P = images.rows * images.cols,
+    e = model.engine.exports;
+  const clean = new Float32Array(count * P),
+    noisy = new Float32Array(count * P);
   for (let i = 0; i < count * P; i++) clean[i] = images.pixels[i] / 255;
   const saved = model.rngState();
   e.rngSeed(seed >>> 0, 0x4556414c); // "EVAL": a stream of its own
@@ -67,7 +81,8 @@ export function makeNoisySet(model: Model, images: ImageSet, noise: NoiseKind, c
 
 /** Runs the model over `count` images (batches of its maxBatch); returns the outputs, unclipped. */
 export function runModel(model: Model, input: Float32Array, count: number, progress?: ProgressSink): Float32Array {
-  const P = model.inputNumel, out = new Float32Array(count * P);
+  const P = model.inputNumel,
+    out = new Float32Array(count * P);
   for (let s = 0; s < count; s += model.maxBatch) {
     const B = Math.min(model.maxBatch, count - s);
     model.inputView(B).set(input.subarray(s * P, (s + B) * P));
@@ -80,8 +95,10 @@ export function runModel(model: Model, input: Float32Array, count: number, progr
 
 /** Mean PSNR and SSIM of `out` against `clean` over count images of H × W. */
 export function score(out: Float32Array, clean: Float32Array, count: number, H: number, W: number): Score {
-  const P = H * W, scratch = new SsimScratch();
-  let p = 0, s = 0;
+  const P = H * W,
+    scratch = new SsimScratch();
+  let p = 0,
+    s = 0;
   for (let i = 0; i < count; i++) {
     p += psnr(out, clean, P, i * P, i * P);
     s += ssim(out, clean, H, W, i * P, i * P, scratch);
@@ -110,16 +127,32 @@ export interface EvalRun {
  * and rounded to 8 bits, as `noise` writes it and `denoise` reads it).
  */
 export function evaluate(
-  model: Model, images: ImageSet,
-  opts: { count?: number; noises?: readonly NoiseKind[]; levels?: Partial<NoiseLevels>; progress?: ProgressFactory; eightBit?: boolean } = {},
+  model: Model,
+  images: ImageSet,
+  opts: {
+    count?: number;
+    noises?: readonly NoiseKind[];
+    levels?: Partial<NoiseLevels>;
+    progress?: ProgressFactory;
+    eightBit?: boolean;
+  } = {},
 ): EvalRun {
   const count = Math.min(opts.count ?? images.count, images.count);
   const noises = opts.noises ?? EVAL_NOISES;
   const t0 = performance.now();
-  const table: EvalTable = {}, sets: NoisySet[] = [], outputs: Float32Array[] = [];
+  const table: EvalTable = {},
+    sets: NoisySet[] = [],
+    outputs: Float32Array[] = [];
   noises.forEach((noise) => {
     const k = EVAL_NOISES.indexOf(noise as (typeof EVAL_NOISES)[number]);
-    const set = makeNoisySet(model, images, noise, count, EVAL_SEED + (k >= 0 ? k : 100 + NOISE_KINDS.indexOf(noise)), opts.levels);
+    const set = makeNoisySet(
+      model,
+      images,
+      noise,
+      count,
+      EVAL_SEED + (k >= 0 ? k : 100 + NOISE_KINDS.indexOf(noise)),
+      opts.levels,
+    );
     const bar = (opts.progress ?? SILENT)(`eval ${noise}`, count);
     const out = runModel(model, set.noisy, count, bar);
     table[noise] = {
@@ -127,19 +160,25 @@ export function evaluate(
       median3: score(medianSet(set.noisy, count, set.H, set.W), set.clean, count, set.H, set.W),
       model: score(out, set.clean, count, set.H, set.W),
     };
-    bar.done(`eval ${noise}: model ${table[noise].model.psnr.toFixed(2)} dB / ${table[noise].model.ssim.toFixed(4)} on ${count} images`);
+    bar.done(
+      `eval ${noise}: model ${table[noise].model.psnr.toFixed(2)} dB / ${table[noise].model.ssim.toFixed(4)} on ${count} images`,
+    );
     sets.push(set);
     outputs.push(out);
     if (opts.eightBit === false || noise === "salt-pepper" || noise === "none") return;
     // The same noisy images as a file holds them (clipped, 8-bit: what `noise` writes and `denoise` reads).
-    const name = `${noise}-8bit`, noisy8 = set.noisy.map(to8);
-    const bar8 = (opts.progress ?? SILENT)(`eval ${name}`, count), out8 = runModel(model, noisy8, count, bar8);
+    const name = `${noise}-8bit`,
+      noisy8 = set.noisy.map(to8);
+    const bar8 = (opts.progress ?? SILENT)(`eval ${name}`, count),
+      out8 = runModel(model, noisy8, count, bar8);
     table[name] = {
       noisy: score(noisy8, set.clean, count, set.H, set.W),
       median3: score(medianSet(noisy8, count, set.H, set.W), set.clean, count, set.H, set.W),
       model: score(out8, set.clean, count, set.H, set.W),
     };
-    bar8.done(`eval ${name}: model ${table[name].model.psnr.toFixed(2)} dB / ${table[name].model.ssim.toFixed(4)} on ${count} images`);
+    bar8.done(
+      `eval ${name}: model ${table[name].model.psnr.toFixed(2)} dB / ${table[name].model.ssim.toFixed(4)} on ${count} images`,
+    );
     sets.push({ ...set, label: name, noisy: noisy8 });
     outputs.push(out8);
   });
@@ -150,7 +189,8 @@ export function evaluate(
 export function formatTable(table: EvalTable): string {
   const noises = Object.keys(table);
   const rows = [["method", ...noises.map((n) => `${n} PSNR / SSIM`)]];
-  for (const m of METHODS) rows.push([m, ...noises.map((n) => `${table[n][m].psnr.toFixed(2)} dB / ${table[n][m].ssim.toFixed(4)}`)]);
+  for (const m of METHODS)
+    rows.push([m, ...noises.map((n) => `${table[n][m].psnr.toFixed(2)} dB / ${table[n][m].ssim.toFixed(4)}`)]);
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((x, c) => x.padEnd(w[c])).join("  ")).join("\n");
 }

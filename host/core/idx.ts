@@ -20,10 +20,13 @@ export interface IdxArray {
  */
 export function idxHeader(head: Uint8Array, size: number, name: string): { dims: number[]; headerBytes: number } {
   if (size < 4) fileError(name, `not an IDX file (${size} bytes, shorter than the 4-byte magic)`);
-  if (head[0] !== 0 || head[1] !== 0) fileError(name, `not an IDX file (magic ${hex(head, 4)} does not start with 00 00)`);
-  const dtype = head[2], ndim = head[3];
+  if (head[0] !== 0 || head[1] !== 0)
+    fileError(name, `not an IDX file (magic ${hex(head, 4)} does not start with 00 00)`);
+  const dtype = head[2],
+    ndim = head[3];
   if (!(dtype in DTYPES)) fileError(name, `not an IDX file (unknown data type 0x${dtype.toString(16)})`);
-  if (dtype !== 0x08) fileError(name, `IDX data type ${DTYPES[dtype]} is not supported (only unsigned bytes, as MNIST)`);
+  if (dtype !== 0x08)
+    fileError(name, `IDX data type ${DTYPES[dtype]} is not supported (only unsigned bytes, as MNIST)`);
   if (ndim < 1 || ndim > 4) fileError(name, `IDX with ${ndim} dimensions is not supported`);
   const headerBytes = 4 + 4 * ndim;
   if (size < headerBytes) fileError(name, `truncated IDX header (${size} of ${headerBytes} bytes)`);
@@ -36,8 +39,10 @@ export function idxHeader(head: Uint8Array, size: number, name: string): { dims:
   }
   if (count > MAX_BYTES) fileError(name, `IDX dimensions ${dims.join("×")} claim ${count} bytes (limit ${MAX_BYTES})`);
   const expected = headerBytes + count;
-  if (size < expected) fileError(name, `truncated IDX file: dimensions ${dims.join("×")} need ${expected} bytes, file has ${size}`);
-  if (size > expected) fileError(name, `IDX file has ${size - expected} bytes after the data its dimensions ${dims.join("×")} describe`);
+  if (size < expected)
+    fileError(name, `truncated IDX file: dimensions ${dims.join("×")} need ${expected} bytes, file has ${size}`);
+  if (size > expected)
+    fileError(name, `IDX file has ${size - expected} bytes after the data its dimensions ${dims.join("×")} describe`);
   return { dims, headerBytes };
 }
 
@@ -76,7 +81,8 @@ export type TrainingImages = Omit<ImageSet, "pixels"> & { pixels: Uint8Array | F
 
 /** Checks an IDX array is an image set (count × rows × cols). */
 export function imagesFromIdx(a: IdxArray, source: string): ImageSet {
-  if (a.dims.length !== 3) fileError(source, `an image IDX file has 3 dimensions (count, rows, cols), this one has ${a.dims.length}`);
+  if (a.dims.length !== 3)
+    fileError(source, `an image IDX file has 3 dimensions (count, rows, cols), this one has ${a.dims.length}`);
   const [count, rows, cols] = a.dims;
   if (count < 1 || rows < 1 || cols < 1) fileError(source, `empty image set (${a.dims.join("×")})`);
   return { count, rows, cols, pixels: a.data, source };

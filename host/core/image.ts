@@ -27,7 +27,8 @@ export function to8(x: number): number {
 /** The gray version of an image: its one plane, or ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B) of three. */
 export function luma(img: PlanarImage): Float32Array {
   if (img.planes.length === 1) return img.planes[0];
-  const [r, g, b] = img.planes, out = new Float32Array(r.length);
+  const [r, g, b] = img.planes,
+    out = new Float32Array(r.length);
   for (let i = 0; i < r.length; i++) out[i] = 0.299 * r[i] + 0.587 * g[i] + 0.114 * b[i];
   return out;
 }
@@ -43,7 +44,10 @@ export type ColourMethod = (typeof COLOUR_METHODS)[number];
 
 /** R, G, B → Y, C1, C2 (see ColourMethod). */
 export function toLumaChroma([r, g, b]: Float32Array[]): Float32Array[] {
-  const n = r.length, y = new Float32Array(n), c1 = new Float32Array(n), c2 = new Float32Array(n);
+  const n = r.length,
+    y = new Float32Array(n),
+    c1 = new Float32Array(n),
+    c2 = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     y[i] = (r[i] + g[i] + b[i]) / 3;
     c1[i] = (r[i] - b[i]) / 2 + 0.5;
@@ -54,9 +58,13 @@ export function toLumaChroma([r, g, b]: Float32Array[]): Float32Array[] {
 
 /** Y, C1, C2 → R, G, B: the exact inverse of toLumaChroma. */
 export function fromLumaChroma([y, c1, c2]: Float32Array[]): Float32Array[] {
-  const n = y.length, r = new Float32Array(n), g = new Float32Array(n), b = new Float32Array(n);
+  const n = y.length,
+    r = new Float32Array(n),
+    g = new Float32Array(n),
+    b = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const a = c1[i] - 0.5, q = (2 * (c2[i] - 0.5)) / 3;
+    const a = c1[i] - 0.5,
+      q = (2 * (c2[i] - 0.5)) / 3;
     r[i] = y[i] + q + a;
     g[i] = y[i] - 2 * q;
     b[i] = y[i] + q - a;
@@ -77,7 +85,8 @@ export function byte8(x: number): number {
 export function planesFromRgba(src: ArrayLike<number>, width: number, height: number, max = 255): PlanarImage {
   const n = width * height;
   if (src.length < 4 * n) throw new Error(`${width}×${height} RGBA needs ${4 * n} samples, got ${src.length}`);
-  let colour = false, transparent = false;
+  let colour = false,
+    transparent = false;
   for (let i = 0; i < n && !(colour && transparent); i++) {
     if (src[4 * i] !== src[4 * i + 1] || src[4 * i] !== src[4 * i + 2]) colour = true;
     if (src[4 * i + 3] !== max) transparent = true;
@@ -87,12 +96,20 @@ export function planesFromRgba(src: ArrayLike<number>, width: number, height: nu
     for (let i = 0; i < n; i++) p[i] = src[4 * i + c] / max;
     return p;
   };
-  return { width, height, planes: colour ? [plane(0), plane(1), plane(2)] : [plane(0)], ...(transparent ? { alpha: plane(3) } : {}) };
+  return {
+    width,
+    height,
+    planes: colour ? [plane(0), plane(1), plane(2)] : [plane(0)],
+    ...(transparent ? { alpha: plane(3) } : {}),
+  };
 }
 
 /** Planes as 8-bit RGBA (gray replicated, alpha 255 where there is none): what a file or a canvas takes. */
 export function rgba8(img: PlanarImage): Uint8ClampedArray {
-  const n = img.width * img.height, out = new Uint8ClampedArray(4 * n), p = img.planes, k = p.length === 3;
+  const n = img.width * img.height,
+    out = new Uint8ClampedArray(4 * n),
+    p = img.planes,
+    k = p.length === 3;
   for (let i = 0; i < n; i++) {
     out[4 * i] = byte8(p[0][i]);
     out[4 * i + 1] = byte8(p[k ? 1 : 0][i]);

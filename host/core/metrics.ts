@@ -17,7 +17,9 @@ export function psnr(out: ArrayLike<number>, clean: ArrayLike<number>, n: number
   return 10 * Math.log10(1 / Math.max(s / n, 1e-10));
 }
 
-const WIN = 7, K1 = 0.01, K2 = 0.03;
+const WIN = 7,
+  K1 = 0.01,
+  K2 = 0.03;
 
 /** Reusable scratch for ssim(): five integral images of (H+1)×(W+1). */
 export class SsimScratch {
@@ -37,7 +39,12 @@ const defaultScratch = new SsimScratch();
 
 /** SSIM of one H×W image `out` against `clean` (skimage defaults, see the header). */
 export function ssim(
-  out: ArrayLike<number>, clean: ArrayLike<number>, H: number, W: number, offOut = 0, offClean = 0,
+  out: ArrayLike<number>,
+  clean: ArrayLike<number>,
+  H: number,
+  W: number,
+  offOut = 0,
+  offClean = 0,
   scratch: SsimScratch = defaultScratch,
 ): number {
   if (H < WIN || W < WIN) throw new Error(`SSIM needs images of at least ${WIN}×${WIN}, got ${H}×${W}`);
@@ -45,22 +52,41 @@ export function ssim(
   const W1 = W + 1;
   for (let j = 0; j <= W; j++) sx[j] = sy[j] = sxx[j] = syy[j] = sxy[j] = 0;
   for (let i = 1; i <= H; i++) {
-    let rx = 0, ry = 0, rxx = 0, ryy = 0, rxy = 0;
+    let rx = 0,
+      ry = 0,
+      rxx = 0,
+      ryy = 0,
+      rxy = 0;
     sx[i * W1] = sy[i * W1] = sxx[i * W1] = syy[i * W1] = sxy[i * W1] = 0;
     for (let j = 1; j <= W; j++) {
-      const x = clip01(clean[offClean + (i - 1) * W + j - 1]), y = clip01(out[offOut + (i - 1) * W + j - 1]);
-      rx += x; ry += y; rxx += x * x; ryy += y * y; rxy += x * y;
-      const k = i * W1 + j, u = k - W1;
-      sx[k] = sx[u] + rx; sy[k] = sy[u] + ry; sxx[k] = sxx[u] + rxx; syy[k] = syy[u] + ryy; sxy[k] = sxy[u] + rxy;
+      const x = clip01(clean[offClean + (i - 1) * W + j - 1]),
+        y = clip01(out[offOut + (i - 1) * W + j - 1]);
+      rx += x;
+      ry += y;
+      rxx += x * x;
+      ryy += y * y;
+      rxy += x * y;
+      const k = i * W1 + j,
+        u = k - W1;
+      sx[k] = sx[u] + rx;
+      sy[k] = sy[u] + ry;
+      sxx[k] = sxx[u] + rxx;
+      syy[k] = syy[u] + ryy;
+      sxy[k] = sxy[u] + rxy;
     }
   }
-  const NP = WIN * WIN, covNorm = NP / (NP - 1), C1 = K1 * K1, C2 = K2 * K2;
+  const NP = WIN * WIN,
+    covNorm = NP / (NP - 1),
+    C1 = K1 * K1,
+    C2 = K2 * K2;
   const box = (s: Float64Array, i: number, j: number) =>
     (s[(i + WIN) * W1 + j + WIN] - s[i * W1 + j + WIN] - s[(i + WIN) * W1 + j] + s[i * W1 + j]) / NP;
-  let total = 0, count = 0;
+  let total = 0,
+    count = 0;
   for (let i = 0; i + WIN <= H; i++) {
     for (let j = 0; j + WIN <= W; j++) {
-      const ux = box(sx, i, j), uy = box(sy, i, j);
+      const ux = box(sx, i, j),
+        uy = box(sy, i, j);
       const vx = covNorm * (box(sxx, i, j) - ux * ux);
       const vy = covNorm * (box(syy, i, j) - uy * uy);
       const vxy = covNorm * (box(sxy, i, j) - ux * uy);

@@ -24,7 +24,15 @@
 import type { Arch } from "./arch.js";
 import { writeNoiseRecord, writeStepRecord, type Abi, type LossKind, type NoiseSpec } from "./abi.js";
 import type { Engine, EngineExports } from "./engine.js";
-import { checkMemory, macsPerImage, numel, planModel, type LayerInfo, type MemoryPlan, type TensorInfo } from "./plan.js";
+import {
+  checkMemory,
+  macsPerImage,
+  numel,
+  planModel,
+  type LayerInfo,
+  type MemoryPlan,
+  type TensorInfo,
+} from "./plan.js";
 import { JOB, runJob, type SliceJob, type ThreadPool } from "./pool.js";
 import { writeLayerTable } from "./table.js";
 
@@ -95,11 +103,21 @@ export class Model {
   private readonly e: EngineExports;
   private readonly abi: Abi;
 
-  constructor(readonly engine: Engine, readonly arch: Arch, readonly maxBatch: number, readonly pool?: ThreadPool, opts: ModelOptions = {}) {
+  constructor(
+    readonly engine: Engine,
+    readonly arch: Arch,
+    readonly maxBatch: number,
+    readonly pool?: ThreadPool,
+    opts: ModelOptions = {},
+  ) {
     if (pool && pool.engine !== engine) throw new Error("the thread pool runs another engine instance");
     const e = (this.e = engine.exports);
     this.abi = engine.abi;
-    const plan = (this.plan = planModel(engine, arch, { batch: maxBatch, threads: pool?.size ?? 1, inference: opts.inference }));
+    const plan = (this.plan = planModel(engine, arch, {
+      batch: maxBatch,
+      threads: pool?.size ?? 1,
+      inference: opts.inference,
+    }));
     checkMemory(engine, plan, arch, opts.what ?? `a model for batches of ${maxBatch}`);
     this.inference = plan.inference;
     this.threads = plan.threads;
@@ -132,7 +150,8 @@ export class Model {
     this.target = at.acts + plan.ioFloats * 4;
     this.outputs = [];
     this.outputGrads = [];
-    let a = this.target + plan.ioFloats * 4, g = this.grads ? at.actGrads : 0;
+    let a = this.target + plan.ioFloats * 4,
+      g = this.grads ? at.actGrads : 0;
     for (const floats of plan.layerFloats) {
       this.outputs.push(a);
       this.outputGrads.push(g);
@@ -141,7 +160,11 @@ export class Model {
     }
     for (let t = 0; t < this.threads; t++) {
       writeLayerTable(this.abi, this.e.memory.buffer, this.tables[t], plan, arch.input, {
-        params: this.params, grads: this.gradArenas[t] ?? 0, input: this.input, outputs: this.outputs, outputGrads: this.outputGrads,
+        params: this.params,
+        grads: this.gradArenas[t] ?? 0,
+        input: this.input,
+        outputs: this.outputs,
+        outputGrads: this.outputGrads,
         firstImage: t * this.sliceSize,
       });
     }
@@ -152,7 +175,8 @@ export class Model {
   /** Gives this model's arenas back to the engine; the model must be the last one built still alive. */
   dispose(): void {
     if (this.disposed) return;
-    if (this.engine.heapTop() !== this.end) throw new Error("models are disposed in reverse order of building (a later model still holds memory)");
+    if (this.engine.heapTop() !== this.end)
+      throw new Error("models are disposed in reverse order of building (a later model still holds memory)");
     this.e.release(this.mark);
     this.disposed = true;
   }
@@ -186,15 +210,26 @@ export class Model {
 
   /** An arena only a training model has (0 in an inference model): refused there with a clear error. */
   private trainingArena(ptr: number, what: string): number {
-    if (this.inference) throw new Error(`${what}: this ${this.arch.name} model was built for inference only (no gradients or Adam state)`);
+    if (this.inference)
+      throw new Error(
+        `${what}: this ${this.arch.name} model was built for inference only (no gradients or Adam state)`,
+      );
     return ptr;
   }
 
   /** The whole parameter arena (views are rebuilt on every call: memory may have grown). */
-  paramsView(): Float32Array { return this.view(this.params, this.paramFloats); }
-  gradsView(): Float32Array { return this.view(this.trainingArena(this.grads, "gradients"), this.paramFloats); }
-  adamMView(): Float32Array { return this.view(this.trainingArena(this.adamM, "Adam state"), this.paramFloats); }
-  adamVView(): Float32Array { return this.view(this.trainingArena(this.adamV, "Adam state"), this.paramFloats); }
+  paramsView(): Float32Array {
+    return this.view(this.params, this.paramFloats);
+  }
+  gradsView(): Float32Array {
+    return this.view(this.trainingArena(this.grads, "gradients"), this.paramFloats);
+  }
+  adamMView(): Float32Array {
+    return this.view(this.trainingArena(this.adamM, "Adam state"), this.paramFloats);
+  }
+  adamVView(): Float32Array {
+    return this.view(this.trainingArena(this.adamV, "Adam state"), this.paramFloats);
+  }
 
   tensor(name: string): TensorInfo {
     const t = this.tensors.find((x) => x.name === name);
@@ -211,15 +246,23 @@ export class Model {
   }
 
   /** The (noisy) input batch [B, C, H, W]: write images here. */
-  inputView(B = this.maxBatch): Float32Array { return this.view(this.input, B * this.inputNumel); }
+  inputView(B = this.maxBatch): Float32Array {
+    return this.view(this.input, B * this.inputNumel);
+  }
   /** The clean target batch [B, C, H, W]. */
-  targetView(B = this.maxBatch): Float32Array { return this.view(this.target, B * this.inputNumel); }
+  targetView(B = this.maxBatch): Float32Array {
+    return this.view(this.target, B * this.inputNumel);
+  }
   /** Output of layer i for a batch of B (the last layer's is the denoised batch). */
   activation(i: number, B = this.maxBatch): Float32Array {
     return this.view(this.outputs[i], B * numel(this.layers[i].outShape));
   }
-  outputView(B = this.maxBatch): Float32Array { return this.activation(this.layers.length - 1, B); }
-  get output(): number { return this.outputs[this.outputs.length - 1]; }
+  outputView(B = this.maxBatch): Float32Array {
+    return this.activation(this.layers.length - 1, B);
+  }
+  get output(): number {
+    return this.outputs[this.outputs.length - 1];
+  }
 
   /**
    * PyTorch's default init for Conv2d / ConvTranspose2d (kaiming_uniform_ with a = √5, i.e.
@@ -265,7 +308,13 @@ export class Model {
    */
   forward(B = this.maxBatch): void {
     this.checkBatch(B);
-    this.runJobs(B, (t, _first, count) => ({ kind: JOB.forward, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t] }));
+    this.runJobs(B, (t, _first, count) => ({
+      kind: JOB.forward,
+      table: this.tables[t],
+      layers: this.layers.length,
+      B: count,
+      ws: this.workspaces[t],
+    }));
   }
 
   /**
@@ -280,7 +329,8 @@ export class Model {
   trainStep(B = this.maxBatch, noise?: NoiseSpec): number {
     this.checkBatch(B);
     this.trainingArena(this.grads, "trainStep");
-    const P = this.inputNumel, last = this.layers.length - 1;
+    const P = this.inputNumel,
+      last = this.layers.length - 1;
     if (noise) {
       writeNoiseRecord(this.abi, this.e.memory.buffer, this.noiseRec, noise);
       this.e.fillSeeds(this.seeds, B);
@@ -289,21 +339,45 @@ export class Model {
     const losses = this.runJobs(B, (t, first, count) => {
       counts[t] = count * P;
       return {
-        kind: JOB.train, table: this.tables[t], layers: this.layers.length, B: count, ws: this.workspaces[t],
-        out: this.output + first * P * 4, target: this.target + first * P * 4, dOut: this.outputGrads[last] + first * P * 4,
-        count: count * P, divisor: B * P, lossKind: this.abi.loss[this.loss], l1Weight: this.l1Weight,
-        noiseRec: noise ? this.noiseRec : 0, seeds: this.seeds + first * 8,
+        kind: JOB.train,
+        table: this.tables[t],
+        layers: this.layers.length,
+        B: count,
+        ws: this.workspaces[t],
+        out: this.output + first * P * 4,
+        target: this.target + first * P * 4,
+        dOut: this.outputGrads[last] + first * P * 4,
+        count: count * P,
+        divisor: B * P,
+        lossKind: this.abi.loss[this.loss],
+        l1Weight: this.l1Weight,
+        noiseRec: noise ? this.noiseRec : 0,
+        seeds: this.seeds + first * 8,
       };
     });
     this.step++;
     const o = this.adam;
     if (this.threads === 1) {
-      this.e.adamStep(this.params, this.grads, this.adamM, this.adamV, this.paramFloats, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, this.step);
+      this.e.adamStep(
+        this.params,
+        this.grads,
+        this.adamM,
+        this.adamV,
+        this.paramFloats,
+        o.lr,
+        o.beta1,
+        o.beta2,
+        o.eps,
+        o.weightDecay,
+        this.step,
+      );
       return losses[0];
     }
     this.threadedAdamStep(counts);
     let sum = 0;
-    losses.forEach((l, t) => { sum += counts[t] ? l * counts[t] : 0; });
+    losses.forEach((l, t) => {
+      sum += counts[t] ? l * counts[t] : 0;
+    });
     return sum / (B * P);
   }
 
@@ -311,12 +385,19 @@ export class Model {
   private threadedAdamStep(counts: number[]): void {
     const arenas = this.gradArenas.filter((_, t) => t > 0 && counts[t]);
     writeStepRecord(this.abi, this.e.memory.buffer, this.stepRecord, {
-      ...this.adam, t: this.step, params: this.params, grads: this.grads, m: this.adamM, v: this.adamV, arenas,
+      ...this.adam,
+      t: this.step,
+      params: this.params,
+      grads: this.grads,
+      m: this.adamM,
+      v: this.adamV,
+      arenas,
     });
     const share = Math.ceil(Math.ceil(this.paramFloats / this.threads) / 4) * 4;
     const jobs: SliceJob[] = [];
     for (let t = 0; t < this.threads; t++) {
-      const lo = Math.min(t * share, this.paramFloats), hi = Math.min(lo + share, this.paramFloats);
+      const lo = Math.min(t * share, this.paramFloats),
+        hi = Math.min(lo + share, this.paramFloats);
       jobs.push({ kind: JOB.adam, table: this.stepRecord, lo, hi });
     }
     this.pool!.run(jobs);
@@ -326,7 +407,8 @@ export class Model {
   firstNonFinite(): string | undefined {
     const i = this.e.firstNonFinite(this.params, this.paramFloats);
     if (i < 0) return undefined;
-    const v = this.paramsView()[i], t = this.tensors.find((x) => i >= x.offset && i < x.offset + x.numel);
+    const v = this.paramsView()[i],
+      t = this.tensors.find((x) => i >= x.offset && i < x.offset + x.numel);
     return t ? `${t.name}[${i - t.offset}] = ${v}` : `parameter ${i} = ${v}`;
   }
 

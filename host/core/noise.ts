@@ -12,25 +12,39 @@ export const EVAL_NOISES = ["gaussian", "salt-pepper", "speckle"] as const;
 
 /** The notebook's parameters (poisson has none there: 10 photons at full intensity). */
 export const DEFAULT_LEVELS: NoiseLevels = {
-  gaussianSigma: 0.5, amount: 0.04, saltVsPepper: 0.5, speckleSigma: 1, poissonPeak: 10, mix: [1, 1, 1],
-  gaussianSigmaMax: 0, quantize: 0, quantizeShare: 1,
+  gaussianSigma: 0.5,
+  amount: 0.04,
+  saltVsPepper: 0.5,
+  speckleSigma: 1,
+  poissonPeak: 10,
+  mix: [1, 1, 1],
+  gaussianSigmaMax: 0,
+  quantize: 0,
+  quantizeShare: 1,
 };
 
 /** Each kind's main parameter, the one a single "level" sets (none has no parameter). */
 export const LEVEL_KEY: Record<NoiseKind, keyof NoiseLevels | undefined> = {
-  gaussian: "gaussianSigma", "salt-pepper": "amount", speckle: "speckleSigma", poisson: "poissonPeak",
-  mixed: "gaussianSigma", none: undefined,
+  gaussian: "gaussianSigma",
+  "salt-pepper": "amount",
+  speckle: "speckleSigma",
+  poisson: "poissonPeak",
+  mixed: "gaussianSigma",
+  none: undefined,
 };
 
 /** Each kind's default level in words, from DEFAULT_LEVELS (for help texts): "gaussian 0.5, salt-pepper 0.04, …". */
 export function levelDefaults(): string {
-  return NOISE_KINDS.filter((k) => LEVEL_KEY[k] && k !== "mixed").map((k) => `${k} ${DEFAULT_LEVELS[LEVEL_KEY[k]!]}`).join(", ");
+  return NOISE_KINDS.filter((k) => LEVEL_KEY[k] && k !== "mixed")
+    .map((k) => `${k} ${DEFAULT_LEVELS[LEVEL_KEY[k]!]}`)
+    .join(", ");
 }
 
 /** A level for `kind` as the NoiseLevels it overrides ({} when no level is given or the kind has none). */
 export function levelsFor(kind: NoiseKind, level: number | undefined, mix?: string): Partial<NoiseLevels> {
   const key = LEVEL_KEY[kind];
-  if (kind === "salt-pepper" && level !== undefined && level > 1) throw new UserError(`--level ${level}: salt-and-pepper's level is the share of pixels hit, at most 1`);
+  if (kind === "salt-pepper" && level !== undefined && level > 1)
+    throw new UserError(`--level ${level}: salt-and-pepper's level is the share of pixels hit, at most 1`);
   const out: Partial<NoiseLevels> = level === undefined || !key ? {} : { [key]: level };
   if (mix !== undefined && kind === "mixed") out.mix = parseMix(mix);
   return out;
@@ -46,7 +60,8 @@ export function mixWeights(s: string): [number, number, number] | undefined {
 /** mixWeights, or an error naming the problem. */
 export function parseMix(s: string): [number, number, number] {
   const w = mixWeights(s);
-  if (!w) throw new Error(`mix '${s}' must be three weights ≥ 0 for gaussian,salt-pepper,speckle, not all 0 (e.g. 2,1,1)`);
+  if (!w)
+    throw new Error(`mix '${s}' must be three weights ≥ 0 for gaussian,salt-pepper,speckle, not all 0 (e.g. 2,1,1)`);
   return w;
 }
 
@@ -63,17 +78,28 @@ export function parseNoise(s: string): NoiseKind {
  * main parameter (σ, amount or peak).
  */
 export function applyNoise(
-  e: EngineExports, kind: NoiseKind, dst: number, src: number, B: number, n: number,
+  e: EngineExports,
+  kind: NoiseKind,
+  dst: number,
+  src: number,
+  B: number,
+  n: number,
   levels: Partial<NoiseLevels> = {},
 ): void {
   const L = { ...DEFAULT_LEVELS, ...levels };
   switch (kind) {
-    case "none": return e.noiseNone(dst, src, B, n);
-    case "gaussian": return e.noiseGaussian(dst, src, B, n, L.gaussianSigma);
-    case "salt-pepper": return e.noiseSaltPepper(dst, src, B, n, L.amount, L.saltVsPepper);
-    case "speckle": return e.noiseSpeckle(dst, src, B, n, L.speckleSigma);
-    case "poisson": return e.noisePoisson(dst, src, B, n, L.poissonPeak);
-    case "mixed": return e.noiseMixed(dst, src, B, n, L.gaussianSigma, L.amount, L.saltVsPepper, L.speckleSigma, ...L.mix);
+    case "none":
+      return e.noiseNone(dst, src, B, n);
+    case "gaussian":
+      return e.noiseGaussian(dst, src, B, n, L.gaussianSigma);
+    case "salt-pepper":
+      return e.noiseSaltPepper(dst, src, B, n, L.amount, L.saltVsPepper);
+    case "speckle":
+      return e.noiseSpeckle(dst, src, B, n, L.speckleSigma);
+    case "poisson":
+      return e.noisePoisson(dst, src, B, n, L.poissonPeak);
+    case "mixed":
+      return e.noiseMixed(dst, src, B, n, L.gaussianSigma, L.amount, L.saltVsPepper, L.speckleSigma, ...L.mix);
   }
 }
 
@@ -88,8 +114,12 @@ export const DEFAULT_PHOTO_SIGMA = "0-55";
 /** σ as the 0–255 scale writes it: "25" (fixed) or "0-55" (per image uniform in the range, a blind model). */
 export function parseSigma(s: string): { lo: number; hi: number } {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?$/.exec(s);
-  const lo = m ? Number(m[1]) : NaN, hi = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!(lo >= 0 && hi >= lo && hi > 0 && hi <= 255)) throw new Error(`σ '${s}' must be a number or a range lo-hi on the 0–255 scale (e.g. 25 or 0-55), above 0 and at most 255`);
+  const lo = m ? Number(m[1]) : NaN,
+    hi = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(lo >= 0 && hi >= lo && hi > 0 && hi <= 255))
+    throw new Error(
+      `σ '${s}' must be a number or a range lo-hi on the 0–255 scale (e.g. 25 or 0-55), above 0 and at most 255`,
+    );
   return { lo, hi };
 }
 

@@ -23,7 +23,9 @@ export const ONNX_DIMS = ["batch", "height", "width"] as const;
 
 // onnx.proto enums.
 const FLOAT = 1; // TensorProto.DataType.FLOAT (also TypeProto.Tensor.elem_type)
-const ATTR_FLOAT = 1, ATTR_INT = 2, ATTR_INTS = 7; // AttributeProto.AttributeType
+const ATTR_FLOAT = 1,
+  ATTR_INT = 2,
+  ATTR_INTS = 7; // AttributeProto.AttributeType
 
 /**
  * A protobuf message under construction: fields are appended in order, a nested message is
@@ -50,7 +52,8 @@ class ProtoWriter {
   }
 
   private rawVarint(v: number): void {
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`protobuf varint must be a non-negative safe integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new Error(`protobuf varint must be a non-negative safe integer, got ${v}`);
     this.need(10);
     while (v >= 0x80) {
       this.cur[this.pos++] = (v % 0x80) | 0x80;
@@ -132,7 +135,8 @@ function node(opType: string, name: string, inputs: string[], output: string, at
 
 /** TensorProto: dims 1, data_type 2, name 8, raw_data 9 (f32 little-endian). */
 function initializer(t: TensorInfo, data: Float32Array): ProtoWriter {
-  const raw = new Uint8Array(data.length * 4), dv = new DataView(raw.buffer);
+  const raw = new Uint8Array(data.length * 4),
+    dv = new DataView(raw.buffer);
   for (let i = 0; i < data.length; i++) dv.setFloat32(i * 4, data[i], true);
   return proto().varints(1, t.shape).varint(2, FLOAT).string(8, t.name).bytes(9, raw);
 }
@@ -168,11 +172,16 @@ function layerNode(l: LayerInfo, i: number, x: string, x2: string | undefined, y
   }
   const name = `${s.type}_${i}`;
   switch (s.type) {
-    case "relu": return node("Relu", name, [x], y);
-    case "leakyRelu": return node("LeakyRelu", name, [x], y, [floatAttr("alpha", s.slope ?? DEFAULT_SLOPE)]);
-    case "sigmoid": return node("Sigmoid", name, [x], y);
-    case "identity": return node("Identity", name, [x], y);
-    case "add": return node("Add", name, [x, x2!], y);
+    case "relu":
+      return node("Relu", name, [x], y);
+    case "leakyRelu":
+      return node("LeakyRelu", name, [x], y, [floatAttr("alpha", s.slope ?? DEFAULT_SLOPE)]);
+    case "sigmoid":
+      return node("Sigmoid", name, [x], y);
+    case "identity":
+      return node("Identity", name, [x], y);
+    case "add":
+      return node("Add", name, [x, x2!], y);
   }
 }
 
@@ -193,9 +202,13 @@ export function encodeOnnx(arch: Arch, weights: ReadonlyMap<string, Tensor>, inf
   const graph = proto();
   // Value names: the network input, each layer's output (the last one is the graph's output).
   const last = plan.layers.length - 1;
-  const valueOf = (i: number) => (i < 0 ? ONNX_INPUT : i === last ? ONNX_OUTPUT : `${plan.layers[i].spec.type}_${i}_out`);
+  const valueName = (i: number) =>
+    i < 0 ? ONNX_INPUT : i === last ? ONNX_OUTPUT : `${plan.layers[i].spec.type}_${i}_out`;
   plan.layers.forEach((l, i) => {
-    graph.message(1, layerNode(l, i, valueOf(l.from), l.from2 === undefined ? undefined : valueOf(l.from2), valueOf(i)));
+    graph.message(
+      1,
+      layerNode(l, i, valueName(l.from), l.from2 === undefined ? undefined : valueName(l.from2), valueName(i)),
+    );
   });
   // A network without layers is the identity.
   if (last < 0) graph.message(1, node("Identity", "identity", [ONNX_INPUT], ONNX_OUTPUT));
@@ -204,7 +217,9 @@ export function encodeOnnx(arch: Arch, weights: ReadonlyMap<string, Tensor>, inf
     const w = weights.get(t.name);
     if (!w) throw new Error(`missing tensor '${t.name}' (architecture ${arch.name} needs ${t.shape.join("×")})`);
     if (w.shape.join() !== t.shape.join() || w.data.length !== t.numel) {
-      throw new Error(`tensor '${t.name}' has shape ${w.shape.join("×")}, architecture ${arch.name} needs ${t.shape.join("×")}`);
+      throw new Error(
+        `tensor '${t.name}' has shape ${w.shape.join("×")}, architecture ${arch.name} needs ${t.shape.join("×")}`,
+      );
     }
     graph.message(5, initializer(t, w.data));
   }
@@ -212,12 +227,13 @@ export function encodeOnnx(arch: Arch, weights: ReadonlyMap<string, Tensor>, inf
   graph.message(11, imageValue(ONNX_INPUT, arch.input[0]));
   graph.message(12, imageValue(ONNX_OUTPUT, arch.input[0]));
 
-  const model = proto()
-    .varint(1, ONNX_IR_VERSION)
-    .string(2, "denoise-wasm");
+  const model = proto().varint(1, ONNX_IR_VERSION).string(2, "denoise-wasm");
   if (info.producerVersion) model.string(3, info.producerVersion);
-  model.string(6, `Denoiser ${arch.name}, trained at ${arch.input.join("×")} (C×H×W); fully convolutional: ` +
-    `other heights and widths run where the architecture maps the size onto itself`);
+  model.string(
+    6,
+    `Denoiser ${arch.name}, trained at ${arch.input.join("×")} (C×H×W); fully convolutional: ` +
+      `other heights and widths run where the architecture maps the size onto itself`,
+  );
   model.message(7, graph);
   model.message(8, proto().string(1, "").varint(2, ONNX_OPSET)); // OperatorSetIdProto: domain 1, version 2
   const props: Record<string, string> = { arch: arch.name, arch_json: JSON.stringify(arch), ...info.metadata };

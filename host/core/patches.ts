@@ -30,7 +30,7 @@ export interface PhotoSource {
 /** A small seeded generator (mulberry32) for plans: the same numbers in Node and the browser. */
 export function planRng(...seeds: number[]): () => number {
   let a = 0x9e3779b9;
-  for (const s of seeds) a = Math.imul(a ^ (s >>> 0) ^ Math.floor(s / 2 ** 32), 0x85ebca6b) + 0x6a09e667 | 0;
+  for (const s of seeds) a = (Math.imul(a ^ (s >>> 0) ^ Math.floor(s / 2 ** 32), 0x85ebca6b) + 0x6a09e667) | 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
@@ -42,13 +42,17 @@ export function planRng(...seeds: number[]): () => number {
 function shuffle<T>(a: T[] | Int32Array, rnd: () => number): void {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
-    const t = a[i]; a[i] = a[j]; a[j] = t;
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
   }
 }
 
 /** The photos (indices into a source) held out for validation: `share` of them, at least one of two or more. */
 export function splitPhotos(src: PhotoSource, share: number, seed: number): { train: number[]; val: number[] } {
-  const idx = Array.from({ length: src.count }, (_, i) => i).sort((a, b) => (src.name(a) < src.name(b) ? -1 : src.name(a) > src.name(b) ? 1 : 0));
+  const idx = Array.from({ length: src.count }, (_, i) => i).sort((a, b) =>
+    src.name(a) < src.name(b) ? -1 : src.name(a) > src.name(b) ? 1 : 0,
+  );
   shuffle(idx, planRng(seed, 0x56414c)); // "VAL"
   const nVal = share > 0 && src.count >= 2 ? Math.min(src.count - 1, Math.max(1, Math.round(share * src.count))) : 0;
   return { val: idx.slice(0, nVal).sort((a, b) => a - b), train: idx.slice(nVal).sort((a, b) => a - b) };
@@ -75,11 +79,18 @@ export class PatchBatches {
   /** The epoch's patches: photo, x, y, transform (4 i32 each). */
   private readonly plan: Int32Array;
 
-  constructor(readonly src: PhotoSource, readonly photos: number[], readonly patch: number, readonly perImage: number, readonly seed: number) {
+  constructor(
+    readonly src: PhotoSource,
+    readonly photos: number[],
+    readonly patch: number,
+    readonly perImage: number,
+    readonly seed: number,
+  ) {
     if (photos.length === 0) throw new Error("no training photos");
     for (const i of photos) {
       const { width, height } = src.size(i);
-      if (width < patch || height < patch) throw new Error(`${src.name(i)}: ${width}×${height} is smaller than the ${patch}-pixel patch`);
+      if (width < patch || height < patch)
+        throw new Error(`${src.name(i)}: ${width}×${height} is smaller than the ${patch}-pixel patch`);
     }
     this.count = photos.length * perImage;
     this.plan = new Int32Array(4 * this.count);
@@ -95,11 +106,15 @@ export class PatchBatches {
     const rnd = planRng(this.seed, 0x50415443, epoch); // "PATC"
     const order = this.photos.slice();
     shuffle(order, rnd);
-    const P = this.patch, K = this.perImage, plan = this.plan, groupMax = this.src.budget / 2;
+    const P = this.patch,
+      K = this.perImage,
+      plan = this.plan,
+      groupMax = this.src.budget / 2;
     let at = 0;
-    for (let g = 0; g < order.length;) {
+    for (let g = 0; g < order.length; ) {
       // A group: photos in plan order while their samples fit half the budget (always at least one).
-      let samples = 0, end = g;
+      let samples = 0,
+        end = g;
       while (end < order.length) {
         const { width, height } = this.src.size(order[end]);
         if (end > g && samples + width * height > groupMax) break;
@@ -108,7 +123,8 @@ export class PatchBatches {
       }
       const start = at;
       for (let k = g; k < end; k++) {
-        const i = order[k], { width, height } = this.src.size(i);
+        const i = order[k],
+          { width, height } = this.src.size(i);
         for (let r = 0; r < K; r++, at++) {
           plan[4 * at] = i;
           plan[4 * at + 1] = Math.floor(rnd() * (width - P + 1));
@@ -120,7 +136,9 @@ export class PatchBatches {
       for (let a = at - 1; a > start; a--) {
         const b = start + Math.floor(rnd() * (a - start + 1));
         for (let f = 0; f < 4; f++) {
-          const t = plan[4 * a + f]; plan[4 * a + f] = plan[4 * b + f]; plan[4 * b + f] = t;
+          const t = plan[4 * a + f];
+          plan[4 * a + f] = plan[4 * b + f];
+          plan[4 * b + f] = t;
         }
       }
       g = end;
@@ -131,10 +149,17 @@ export class PatchBatches {
   /** Writes patches start .. start+B of epoch `epoch` into dst (P×P each); returns how many. */
   fill(dst: Float32Array, epoch: number, start: number, B: number): number {
     this.prepare(epoch);
-    const n = Math.min(B, this.count - start), P = this.patch, plan = this.plan;
+    const n = Math.min(B, this.count - start),
+      P = this.patch,
+      plan = this.plan;
     for (let b = 0; b < n; b++) {
-      const q = 4 * (start + b), i = plan[q], x0 = plan[q + 1], y0 = plan[q + 2], t = plan[q + 3];
-      const img = this.src.pixels(i), W = this.src.size(i).width;
+      const q = 4 * (start + b),
+        i = plan[q],
+        x0 = plan[q + 1],
+        y0 = plan[q + 2],
+        t = plan[q + 3];
+      const img = this.src.pixels(i),
+        W = this.src.size(i).width;
       copyPatch(dst, b * P * P, img, W, x0, y0, P, t);
     }
     return n;
@@ -145,7 +170,16 @@ export class PatchBatches {
  * dst[off + r·P + c] = the P×P patch at (x0, y0) of img (width W) under transform t (one of the
  * eight symmetries of the square: symmetry.ts).
  */
-export function copyPatch(dst: Float32Array, off: number, img: Float32Array, W: number, x0: number, y0: number, P: number, t: number): void {
+export function copyPatch(
+  dst: Float32Array,
+  off: number,
+  img: Float32Array,
+  W: number,
+  x0: number,
+  y0: number,
+  P: number,
+  t: number,
+): void {
   for (let r = 0; r < P; r++) {
     for (let c = 0; c < P; c++) dst[off + r * P + c] = img[symmetryOffset(r, c, t, P, P, W, x0, y0)];
   }
@@ -154,15 +188,24 @@ export function copyPatch(dst: Float32Array, off: number, img: Float32Array, W: 
 /** Checks a model takes gray P×P patches. */
 export function checkPatchModel(model: Model, patch: number): void {
   const [C, H, W] = model.arch.input;
-  if (C !== 1 || H !== patch || W !== patch) throw new Error(`model ${model.arch.name} takes ${C}×${H}×${W} inputs, not gray ${patch}×${patch} patches`);
+  if (C !== 1 || H !== patch || W !== patch)
+    throw new Error(`model ${model.arch.name} takes ${C}×${H}×${W} inputs, not gray ${patch}×${patch} patches`);
 }
 
 /** Photos held in memory (the page's uploads): gray samples, all resident. */
 export class MemoryPhotos implements PhotoSource {
   readonly budget = Infinity;
   constructor(private readonly photos: { name: string; width: number; height: number; pixels: Float32Array }[]) {}
-  get count(): number { return this.photos.length; }
-  name(i: number): string { return this.photos[i].name; }
-  size(i: number): { width: number; height: number } { return this.photos[i]; }
-  pixels(i: number): Float32Array { return this.photos[i].pixels; }
+  get count(): number {
+    return this.photos.length;
+  }
+  name(i: number): string {
+    return this.photos[i].name;
+  }
+  size(i: number): { width: number; height: number } {
+    return this.photos[i];
+  }
+  pixels(i: number): Float32Array {
+    return this.photos[i].pixels;
+  }
 }

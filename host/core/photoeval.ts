@@ -19,9 +19,13 @@ import { to8 } from "./image.js";
 
 /** clean + σ/255·N(0,1) per sample, rounded and clipped to 8 bits ([0, 1] in steps of 1/255); seeded. */
 export function noisyPhoto(clean: Float32Array, sigma: number, seed: number): Float32Array {
-  const rnd = planRng(seed, Math.round(sigma * 1000), 0x4e4f4953), out = new Float32Array(clean.length), s = sigma / 255;
+  const rnd = planRng(seed, Math.round(sigma * 1000), 0x4e4f4953),
+    out = new Float32Array(clean.length),
+    s = sigma / 255;
   for (let i = 0; i < clean.length; i += 2) {
-    const u = 1 - rnd(), v = rnd(), r = Math.sqrt(-2 * Math.log(u));
+    const u = 1 - rnd(),
+      v = rnd(),
+      r = Math.sqrt(-2 * Math.log(u));
     out[i] = to8(clean[i] + s * r * Math.cos(2 * Math.PI * v));
     if (i + 1 < clean.length) out[i + 1] = to8(clean[i + 1] + s * r * Math.sin(2 * Math.PI * v));
   }
@@ -44,14 +48,21 @@ export function photoSeed(relPath: string): number {
  * equals scikit-image's structural_similarity(clean8, out8, data_range=255) to rounding (host/node/baselines.py).
  */
 export function scorePhoto(out: ArrayLike<number>, clean: ArrayLike<number>, H: number, W: number): Score {
-  const out8 = Float64Array.from(out, to8), clean8 = Float64Array.from(clean, to8);
+  const out8 = Float64Array.from(out, to8),
+    clean8 = Float64Array.from(clean, to8);
   return { psnr: psnr8(out8, clean8), ssim: ssim(out8, clean8, H, W) };
 }
 
 export { to8 };
 
 /** PSNR (dB) of `out` rounded to 8 bits against `clean`, peak 255. */
-export function psnr8(out: ArrayLike<number>, clean: ArrayLike<number>, n = clean.length, offOut = 0, offClean = 0): number {
+export function psnr8(
+  out: ArrayLike<number>,
+  clean: ArrayLike<number>,
+  n = clean.length,
+  offOut = 0,
+  offClean = 0,
+): number {
   let se = 0;
   for (let i = 0; i < n; i++) {
     const d = Math.min(255, Math.max(0, Math.round(out[offOut + i] * 255))) - Math.round(clean[offClean + i] * 255);
@@ -87,17 +98,28 @@ export function fittingSide(arch: Arch, max: number): number {
 }
 
 /** Centred crops (side ≤ crop, fitting the architecture) of `photos`, with fixed noise of σ (0–255). */
-export function photoValidation(src: PhotoSource, photos: number[], arch: Arch, sigma: number, crop = 256): PhotoValidation {
+export function photoValidation(
+  src: PhotoSource,
+  photos: number[],
+  arch: Arch,
+  sigma: number,
+  crop = 256,
+): PhotoValidation {
   const minSide = Math.min(...photos.map((i) => Math.min(src.size(i).width, src.size(i).height)));
-  const S = fittingSide(arch, Math.min(crop, minSide)), n = photos.length;
+  const S = fittingSide(arch, Math.min(crop, minSide)),
+    n = photos.length;
   const clean = new Float32Array(n * S * S);
   photos.forEach((p, k) => {
-    const { width, height } = src.size(p), img = src.pixels(p);
-    const x0 = (width - S) >> 1, y0 = (height - S) >> 1;
-    for (let y = 0; y < S; y++) clean.set(img.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + S), (k * S + y) * S);
+    const { width, height } = src.size(p),
+      img = src.pixels(p);
+    const x0 = (width - S) >> 1,
+      y0 = (height - S) >> 1;
+    for (let y = 0; y < S; y++)
+      clean.set(img.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + S), (k * S + y) * S);
   });
   const noisy = new Float32Array(clean.length);
-  for (let k = 0; k < n; k++) noisy.set(noisyPhoto(clean.subarray(k * S * S, (k + 1) * S * S), sigma, 0x56414c + k), k * S * S);
+  for (let k = 0; k < n; k++)
+    noisy.set(noisyPhoto(clean.subarray(k * S * S, (k + 1) * S * S), sigma, 0x56414c + k), k * S * S);
   return { S, count: n, sigma, clean, noisy };
 }
 
@@ -120,10 +142,22 @@ export function validatePhotos(model: Model, v: PhotoValidation): number {
  * the training σ range, and an inference model of the crops' size on the training model's engine
  * and pool that takes its current weights. The CLI's `train --images` and the page's Worker use it.
  */
-export function photoValidator(engine: Engine, pool: ThreadPool | undefined, model: Model, src: PhotoSource, val: number[], sigma: string, crop = 256): { validate: () => number; what: string; dispose: () => void } {
-  const { lo, hi } = parseSigma(sigma), mid = (lo + hi) / 2;
+export function photoValidator(
+  engine: Engine,
+  pool: ThreadPool | undefined,
+  model: Model,
+  src: PhotoSource,
+  val: number[],
+  sigma: string,
+  crop = 256,
+): { validate: () => number; what: string; dispose: () => void } {
+  const { lo, hi } = parseSigma(sigma),
+    mid = (lo + hi) / 2;
   const v = photoValidation(src, val, model.arch, mid, crop);
-  const vm = new Model(engine, { ...model.arch, input: [1, v.S, v.S] }, 1, pool, { inference: true, what: `validation on ${v.S}×${v.S} crops` });
+  const vm = new Model(engine, { ...model.arch, input: [1, v.S, v.S] }, 1, pool, {
+    inference: true,
+    what: `validation on ${v.S}×${v.S} crops`,
+  });
   return {
     validate: () => {
       vm.paramsView().set(model.paramsView());

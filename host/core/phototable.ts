@@ -20,7 +20,8 @@ export interface PhotoResult {
 
 /** The mean over the photos at σ of each column that every photo has. */
 export function meanScores(results: PhotoResult[], sigma: number): PhotoScores {
-  const at = results.filter((r) => r.sigma === sigma), out: PhotoScores = {};
+  const at = results.filter((r) => r.sigma === sigma),
+    out: PhotoScores = {};
   for (const c of PHOTO_COLUMNS) {
     if (at.length === 0 || at.some((r) => !r.scores[c])) continue;
     const mean = (k: keyof Score) => at.reduce((s, r) => s + r.scores[c]![k], 0) / at.length;
@@ -37,10 +38,19 @@ export function formatPhotoTable(results: PhotoResult[], sigmas: number[], perIm
   for (const s of sigmas) {
     const mean = meanScores(results, s);
     rows.push([String(s), ...(perImage ? ["mean"] : []), ...PHOTO_COLUMNS.map((c) => cell(mean[c]))]);
-    if (perImage) for (const r of results.filter((r) => r.sigma === s)) rows.push([String(s), r.photo, ...PHOTO_COLUMNS.map((c) => cell(r.scores[c]))]);
+    if (perImage)
+      for (const r of results.filter((r) => r.sigma === s))
+        rows.push([String(s), r.photo, ...PHOTO_COLUMNS.map((c) => cell(r.scores[c]))]);
   }
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((x, c) => x.padEnd(w[c])).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((x, c) => x.padEnd(w[c]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** Columns as JSON: each column's score, null where it was not computed. */
@@ -49,5 +59,7 @@ const columns = (s: PhotoScores) => Object.fromEntries(PHOTO_COLUMNS.map((c) => 
 /** The table as JSON-ready data: {mean: {σ: {column: {psnr, ssim} | null}}, perImage?: [{photo, sigma, column…}]}. */
 export function photoTableJson(results: PhotoResult[], sigmas: number[], perImage = false): Record<string, unknown> {
   const mean = Object.fromEntries(sigmas.map((s) => [String(s), columns(meanScores(results, s))]));
-  return perImage ? { mean, perImage: results.map((r) => ({ photo: r.photo, sigma: r.sigma, ...columns(r.scores) })) } : { mean };
+  return perImage
+    ? { mean, perImage: results.map((r) => ({ photo: r.photo, sigma: r.sigma, ...columns(r.scores) })) }
+    : { mean };
 }

@@ -24,7 +24,14 @@ export type Shape3 = [number, number, number];
 
 /** A convolution's kernel, stride, padding and output padding (0 for conv2d), each [h, w]. */
 export interface Geometry {
-  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; oph: number; opw: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oph: number;
+  opw: number;
 }
 
 export interface LayerInfo {
@@ -73,23 +80,31 @@ export function planLayers(arch: Arch): LayerPlan {
     let out: Shape3;
     const info: Partial<LayerInfo> = { spec, inShape, from: i - 1 };
     if (spec.type === "conv2d" || spec.type === "convTranspose2d") {
-      const [kh, kw] = pair(spec.kernel, 1), [sh, sw] = pair(spec.stride, 1), [ph, pw] = pair(spec.padding, 0);
+      const [kh, kw] = pair(spec.kernel, 1),
+        [sh, sw] = pair(spec.stride, 1),
+        [ph, pw] = pair(spec.padding, 0);
       const [oph, opw] = spec.type === "convTranspose2d" ? pair(spec.outputPadding, 0) : [0, 0];
       const ints = [spec.out, kh, kw, sh, sw];
-      if (ints.some((v) => !Number.isInteger(v) || v < 1) || [ph, pw, oph, opw].some((v) => !Number.isInteger(v) || v < 0)) {
+      if (
+        ints.some((v) => !Number.isInteger(v) || v < 1) ||
+        [ph, pw, oph, opw].some((v) => !Number.isInteger(v) || v < 0)
+      ) {
         throw new Error(`${where}: out channels, kernel and stride must be integers ≥ 1, padding ≥ 0`);
       }
       info.geom = { kh, kw, sh, sw, ph, pw, oph, opw };
       info.op = spec.type;
       if (spec.type === "conv2d") {
-        const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1, Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
-        if (H + 2 * ph < kh || W + 2 * pw < kw) throw new Error(`${where}: kernel ${kh}×${kw} larger than padded input ${H}×${W}`);
+        const Ho = Math.floor((H + 2 * ph - kh) / sh) + 1,
+          Wo = Math.floor((W + 2 * pw - kw) / sw) + 1;
+        if (H + 2 * ph < kh || W + 2 * pw < kw)
+          throw new Error(`${where}: kernel ${kh}×${kw} larger than padded input ${H}×${W}`);
         out = [spec.out, Ho, Wo];
         info.weight = addTensor(`${spec.name}.weight`, [spec.out, C, kh, kw], C * kh * kw);
         if (spec.bias !== false) info.bias = addTensor(`${spec.name}.bias`, [spec.out], C * kh * kw);
       } else {
         if (oph >= sh || opw >= sw) throw new Error(`${where}: output padding must be ≥ 0 and smaller than the stride`);
-        const Ho = (H - 1) * sh - 2 * ph + kh + oph, Wo = (W - 1) * sw - 2 * pw + kw + opw;
+        const Ho = (H - 1) * sh - 2 * ph + kh + oph,
+          Wo = (W - 1) * sw - 2 * pw + kw + opw;
         if (Ho < 1 || Wo < 1) throw new Error(`${where}: output would be ${Ho}×${Wo}`);
         out = [spec.out, Ho, Wo];
         // PyTorch's fan_in for ConvTranspose2d comes from weight.size(1) = out channels.
@@ -100,11 +115,17 @@ export function planLayers(arch: Arch): LayerPlan {
       const from2 = ids.get(spec.with);
       if (from2 === undefined) throw new Error(`${where}: no earlier layer has id '${spec.with}'`);
       const other = from2 < 0 ? arch.input : layers[from2].outShape;
-      if (other.join() !== inShape.join()) throw new Error(`${where}: cannot add ${other.join("×")} to ${inShape.join("×")}`);
+      if (other.join() !== inShape.join())
+        throw new Error(`${where}: cannot add ${other.join("×")} to ${inShape.join("×")}`);
       info.op = "add";
       info.from2 = from2;
       out = inShape;
-    } else if (spec.type === "relu" || spec.type === "leakyRelu" || spec.type === "sigmoid" || spec.type === "identity") {
+    } else if (
+      spec.type === "relu" ||
+      spec.type === "leakyRelu" ||
+      spec.type === "sigmoid" ||
+      spec.type === "identity"
+    ) {
       info.op = spec.type;
       out = inShape;
     } else {
@@ -119,7 +140,9 @@ export function planLayers(arch: Arch): LayerPlan {
     shape = out;
   });
   if (shape.join() !== arch.input.join()) {
-    throw new Error(`${arch.name}: output ${shape.join("×")} differs from input ${arch.input.join("×")}; a denoiser maps an image to an image`);
+    throw new Error(
+      `${arch.name}: output ${shape.join("×")} differs from input ${arch.input.join("×")}; a denoiser maps an image to an image`,
+    );
   }
   return { layers, tensors, paramFloats: offset };
 }
@@ -129,7 +152,9 @@ export function macsPerImage(plan: LayerPlan): number {
   let macs = 0;
   for (const l of plan.layers) {
     if (!l.geom) continue;
-    const k = l.geom.kh * l.geom.kw, [Ci, Hi, Wi] = l.inShape, [Co, Ho, Wo] = l.outShape;
+    const k = l.geom.kh * l.geom.kw,
+      [Ci, Hi, Wi] = l.inShape,
+      [Co, Ho, Wo] = l.outShape;
     macs += l.op === "conv2d" ? Co * Ho * Wo * Ci * k : Ci * Hi * Wi * Co * k;
   }
   return macs;
@@ -137,10 +162,34 @@ export function macsPerImage(plan: LayerPlan): number {
 
 /** The engine's workspace formulas (assembly/conv2d.ts, conv_transpose2d.ts; f64, so hostile shapes do not wrap). */
 export interface WorkspaceSizer {
-  conv2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number, kw: number,
-    sh: number, sw: number, ph: number, pw: number): number;
-  convTranspose2dWorkspaceBytes(B: number, Cin: number, H: number, W: number, Cout: number, kh: number, kw: number,
-    sh: number, sw: number, ph: number, pw: number, oph: number, opw: number): number;
+  conv2dWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+  ): number;
+  convTranspose2dWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+  ): number;
 }
 
 export interface MemoryOptions {
@@ -153,8 +202,20 @@ export interface MemoryOptions {
 }
 
 /** Arena kinds a Model reserves; per-thread ones carry the thread index. */
-export type ArenaKind = "params" | "grads" | "adamM" | "adamV" | "acts" | "actGrads" | "rng" | "stepRecord" | "noiseRec" | "seeds"
-  | "workspace" | "table" | "threadGrads";
+export type ArenaKind =
+  | "params"
+  | "grads"
+  | "adamM"
+  | "adamV"
+  | "acts"
+  | "actGrads"
+  | "rng"
+  | "stepRecord"
+  | "noiseRec"
+  | "seeds"
+  | "workspace"
+  | "table"
+  | "threadGrads";
 
 export interface Arena {
   kind: ArenaKind;
@@ -184,7 +245,9 @@ const bytes16 = (floats: number) => Math.max(16, Math.ceil((floats * 4) / 16) * 
  * formulas), `abi` its record layouts (host/core/abi.ts).
  */
 export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSizer, abi: Abi): MemoryPlan {
-  const batch = opts.batch, threads = opts.threads ?? 1, inference = !!opts.inference;
+  const batch = opts.batch,
+    threads = opts.threads ?? 1,
+    inference = !!opts.inference;
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch size must be an integer ≥ 1, got ${batch}`);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`thread count must be an integer ≥ 1, got ${threads}`);
   const lp = planLayers(arch);
@@ -195,10 +258,29 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   let ws = 0;
   for (const l of lp.layers) {
     if (!l.geom) continue;
-    const [C, H, W] = l.inShape, outC = l.outShape[0], g = l.geom;
-    ws = Math.max(ws, l.op === "conv2d"
-      ? sizer.conv2dWorkspaceBytes(sliceSize, C, H, W, outC, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw)
-      : sizer.convTranspose2dWorkspaceBytes(sliceSize, C, H, W, outC, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw));
+    const [C, H, W] = l.inShape,
+      outC = l.outShape[0],
+      g = l.geom;
+    ws = Math.max(
+      ws,
+      l.op === "conv2d"
+        ? sizer.conv2dWorkspaceBytes(sliceSize, C, H, W, outC, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw)
+        : sizer.convTranspose2dWorkspaceBytes(
+            sliceSize,
+            C,
+            H,
+            W,
+            outC,
+            g.kh,
+            g.kw,
+            g.sh,
+            g.sw,
+            g.ph,
+            g.pw,
+            g.oph,
+            g.opw,
+          ),
+    );
   }
   const P = bytes16(lp.paramFloats);
   const arenas: Arena[] = [{ kind: "params", bytes: P }];
@@ -212,7 +294,11 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   }
   arenas.push({ kind: "rng", bytes: 32 });
   if (!inference && threads > 1) arenas.push({ kind: "stepRecord", bytes: bytes16(stepRecordBytes(abi, threads) / 4) });
-  if (!inference) arenas.push({ kind: "noiseRec", bytes: bytes16(abi.noiseRecBytes / 4) }, { kind: "seeds", bytes: bytes16(2 * batch) });
+  if (!inference)
+    arenas.push(
+      { kind: "noiseRec", bytes: bytes16(abi.noiseRecBytes / 4) },
+      { kind: "seeds", bytes: bytes16(2 * batch) },
+    );
   const total = arenas.reduce((a, r) => a + r.bytes, 0);
   return { ...lp, batch, threads, inference, sliceSize, ioFloats, layerFloats, arenas, total };
 }
@@ -227,9 +313,12 @@ export function planModel(engine: Engine, arch: Arch, opts: MemoryOptions): Memo
  * allocator already holds plus the plan's total, against the memory's limit (engine.maxBytes).
  */
 export function checkMemory(engine: Engine, plan: MemoryPlan, arch: Arch, what: string): void {
-  const used = engine.heapTop(), limit = engine.maxBytes;
+  const used = engine.heapTop(),
+    limit = engine.maxBytes;
   if (used + plan.total <= limit) return;
   const gib = (n: number) => (n / 2 ** 30).toFixed(2);
-  throw new UserError(`${what} would need ${gib(plan.total)} GiB of wasm memory with architecture ${arch.name}` +
-    ` (limit: ${gib(limit)} GiB${engine.threaded ? " for the threads build's shared memory" : ""})`);
+  throw new UserError(
+    `${what} would need ${gib(plan.total)} GiB of wasm memory with architecture ${arch.name}` +
+      ` (limit: ${gib(limit)} GiB${engine.threaded ? " for the threads build's shared memory" : ""})`,
+  );
 }

@@ -32,12 +32,33 @@ export const JOB = { idle: 0, forward: 1, train: 2, adam: 3, exit: -1 } as const
  * The per-thread job block in the control buffer: one i32 (or f32, for the F32 fields) per field,
  * in this order. writeJob and the worker's readJob both go through this one list.
  */
-const JOB_FIELDS = ["kind", "table", "layers", "B", "ws", "out", "target", "dOut", "count", "divisor", "lossKind", "l1Weight", "noiseRec", "seeds", "loss", "lo", "hi"] as const;
+const JOB_FIELDS = [
+  "kind",
+  "table",
+  "layers",
+  "B",
+  "ws",
+  "out",
+  "target",
+  "dOut",
+  "count",
+  "divisor",
+  "lossKind",
+  "l1Weight",
+  "noiseRec",
+  "seeds",
+  "loss",
+  "lo",
+  "hi",
+] as const;
 type JobField = (typeof JOB_FIELDS)[number];
 const F32_FIELDS: ReadonlySet<JobField> = new Set(["l1Weight", "loss"]);
 const AT = Object.fromEntries(JOB_FIELDS.map((k, i) => [k, i])) as Record<JobField, number>;
 /** After the job fields, each block has the thread's own words: DONE (last generation finished) and FAILED. */
-const DONE = JOB_FIELDS.length, FAILED = DONE + 1, BLOCK = FAILED + 1, HEAD = 1;
+const DONE = JOB_FIELDS.length,
+  FAILED = DONE + 1,
+  BLOCK = FAILED + 1,
+  HEAD = 1;
 const GEN = 0;
 /** DONE of a thread that has left its loop. */
 const GONE = -1;
@@ -82,18 +103,28 @@ export class ThreadPool {
   /** The last generation posted (GEN's value; only this thread writes it). */
   private gen = 0;
   private closed = false;
-  private constructor(readonly engine: Engine, readonly size: number, private readonly sab: SharedArrayBuffer, private readonly workers: { terminate(): void }[]) {
+  private constructor(
+    readonly engine: Engine,
+    readonly size: number,
+    private readonly sab: SharedArrayBuffer,
+    private readonly workers: { terminate(): void }[],
+  ) {
     this.ctl = new Int32Array(sab);
     this.f32 = new Float32Array(sab);
   }
 
   /** A pool of `size` threads: the caller is thread 0, size − 1 workers are spawned. */
   static async create(engine: Engine, size: number, spawn: Spawner): Promise<ThreadPool> {
-    if (!Number.isInteger(size) || size < 1 || size > MAX_THREADS) throw new Error(`thread count must be an integer from 1 to ${MAX_THREADS}, got ${size}`);
-    if (size > 1 && !engine.threaded) throw new Error("threads need the engine's threads build (load it with { threads: true })");
+    if (!Number.isInteger(size) || size < 1 || size > MAX_THREADS)
+      throw new Error(`thread count must be an integer from 1 to ${MAX_THREADS}, got ${size}`);
+    if (size > 1 && !engine.threaded)
+      throw new Error("threads need the engine's threads build (load it with { threads: true })");
     const sab = new SharedArrayBuffer(4 * (HEAD + BLOCK * size));
-    const workers = await Promise.all(Array.from({ length: size - 1 }, (_, i) =>
-      spawn({ build: engine.build, bytes: engine.bytes, memory: engine.memory, ctl: sab, id: i + 1 })));
+    const workers = await Promise.all(
+      Array.from({ length: size - 1 }, (_, i) =>
+        spawn({ build: engine.build, bytes: engine.bytes, memory: engine.memory, ctl: sab, id: i + 1 }),
+      ),
+    );
     return new ThreadPool(engine, size, sab, workers);
   }
 
@@ -104,7 +135,8 @@ export class ThreadPool {
   run(jobs: SliceJob[]): number[] {
     if (jobs.length > this.size) throw new Error(`${jobs.length} jobs for ${this.size} threads`);
     if (this.closed) throw new Error("the thread pool is closed");
-    const c = this.ctl, g = ++this.gen;
+    const c = this.ctl,
+      g = ++this.gen;
     for (let t = 1; t < this.size; t++) {
       writeJob(c, this.f32, t, jobs[t] ?? { kind: JOB.idle });
       c[HEAD + t * BLOCK + FAILED] = 0;
@@ -122,7 +154,10 @@ export class ThreadPool {
     for (let t = 1; t < this.size; t++) {
       const at = HEAD + t * BLOCK + DONE;
       for (let d = Atomics.load(c, at); d !== g; d = Atomics.load(c, at)) {
-        if (d === GONE) { gone = true; break; }
+        if (d === GONE) {
+          gone = true;
+          break;
+        }
         Atomics.wait(c, at, d);
       }
     }
@@ -131,7 +166,8 @@ export class ThreadPool {
       this.closed = true;
       throw new Error("a worker thread has stopped: the thread pool is closed");
     }
-    for (let t = 1; t < this.size; t++) if (c[HEAD + t * BLOCK + FAILED]) throw new Error("a worker thread failed while running its slice");
+    for (let t = 1; t < this.size; t++)
+      if (c[HEAD + t * BLOCK + FAILED]) throw new Error("a worker thread failed while running its slice");
     for (let t = 1; t < jobs.length; t++) losses[t] = this.f32[HEAD + t * BLOCK + AT.loss];
     return losses;
   }
@@ -151,14 +187,15 @@ export class ThreadPool {
 function writeJob(c: Int32Array, f: Float32Array, t: number, j: SliceJob): void {
   const o = HEAD + t * BLOCK;
   for (const k of JOB_FIELDS) {
-    const v = k === "loss" ? 0 : j[k] ?? 0;
+    const v = k === "loss" ? 0 : (j[k] ?? 0);
     if (F32_FIELDS.has(k)) f[o + AT[k]] = v;
     else c[o + AT[k]] = v;
   }
 }
 
 function readJob(c: Int32Array, f: Float32Array, t: number): SliceJob {
-  const o = HEAD + t * BLOCK, j: Record<string, number> = {};
+  const o = HEAD + t * BLOCK,
+    j: Record<string, number> = {};
   for (const k of JOB_FIELDS) j[k] = F32_FIELDS.has(k) ? f[o + AT[k]] : c[o + AT[k]];
   return j as unknown as SliceJob;
 }
@@ -167,20 +204,38 @@ function readJob(c: Int32Array, f: Float32Array, t: number): SliceJob {
 export function runJob(engine: Engine, j: SliceJob): number {
   const e = engine.exports;
   if (j.kind === JOB.forward) e.modelForward(j.table!, j.layers!, j.B!, j.ws!);
-  else if (j.kind === JOB.train) return e.modelTrainSlice(j.table!, j.layers!, j.B!, j.ws!, j.out!, j.target!, j.dOut!, j.count!, j.divisor!, j.lossKind!, j.l1Weight!, j.noiseRec ?? 0, j.seeds ?? 0);
+  else if (j.kind === JOB.train)
+    return e.modelTrainSlice(
+      j.table!,
+      j.layers!,
+      j.B!,
+      j.ws!,
+      j.out!,
+      j.target!,
+      j.dOut!,
+      j.count!,
+      j.divisor!,
+      j.lossKind!,
+      j.l1Weight!,
+      j.noiseRec ?? 0,
+      j.seeds ?? 0,
+    );
   else if (j.kind === JOB.adam) e.adamStepShare(j.table!, j.lo!, j.hi!);
   return 0;
 }
 
 /** The worker side: join the shared memory, then run jobs until told to exit (never returns early). */
 export async function workerMain(init: ThreadInit, ready: () => void): Promise<void> {
-  const c = new Int32Array(init.ctl), f = new Float32Array(init.ctl), o = HEAD + init.id * BLOCK;
+  const c = new Int32Array(init.ctl),
+    f = new Float32Array(init.ctl),
+    o = HEAD + init.id * BLOCK;
   try {
     const engine = await instantiate(init.build, init.bytes, "worker thread", true, init.memory);
     ready();
-    for (let done = Atomics.load(c, o + DONE); ;) {
+    for (let done = Atomics.load(c, o + DONE); ; ) {
       for (let g = Atomics.load(c, GEN); g === done; g = Atomics.load(c, GEN)) Atomics.wait(c, GEN, done);
-      const g = Atomics.load(c, GEN), job = readJob(c, f, init.id);
+      const g = Atomics.load(c, GEN),
+        job = readJob(c, f, init.id);
       if (job.kind === JOB.exit) return;
       try {
         f[o + AT.loss] = runJob(engine, job);

@@ -49,8 +49,19 @@ export interface Recipe {
 }
 
 const COMMON = {
-  batch: 64, epochs: 5, lr: 1e-3, seed: 1, shuffle: true, schedule: "constant", warmup: 0, minLr: 0, loss: "mse", l1Weight: 0.1,
-  patch: 48, patchesPerImage: 64, valSplit: 0.1,
+  batch: 64,
+  epochs: 5,
+  lr: 1e-3,
+  seed: 1,
+  shuffle: true,
+  schedule: "constant",
+  warmup: 0,
+  minLr: 0,
+  loss: "mse",
+  l1Weight: 0.1,
+  patch: 48,
+  patchesPerImage: 64,
+  valSplit: 0.1,
 } as const;
 
 /**
@@ -82,7 +93,12 @@ export interface StartingWeights {
  * The architecture a recipe trains on its data: the starting weights' (else the recipe's, or
  * `arch` when given as a description); photos train on gray patches of the recipe's side.
  */
-export function trainingArch(r: Recipe, images: TrainingImages | PatchBatches, from?: StartingWeights, arch?: Arch): Arch {
+export function trainingArch(
+  r: Recipe,
+  images: TrainingImages | PatchBatches,
+  from?: StartingWeights,
+  arch?: Arch,
+): Arch {
   const base = from?.arch ?? arch ?? getArch(r.arch);
   return images instanceof PatchBatches ? patchArch(base, r.patch) : base;
 }
@@ -125,7 +141,13 @@ export function buildTraining(
       limit: opts.limit,
     });
     if (r.schedule === "cosine") {
-      trainer.opts.schedule = { kind: "cosine", lr: r.lr, warmup: r.warmup, minLr: r.minLr, total: r.epochs * trainer.batchesPerEpoch };
+      trainer.opts.schedule = {
+        kind: "cosine",
+        lr: r.lr,
+        warmup: r.warmup,
+        minLr: r.minLr,
+        total: r.epochs * trainer.batchesPerEpoch,
+      };
     }
     return { model, trainer, resumedAdam };
   } catch (e) {

@@ -51,8 +51,10 @@ export function decodeSafetensors(buf: Uint8Array, name: string): SafeTensors {
   if (buf.length < 8) fileError(name, `not a safetensors file (${buf.length} bytes)`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const hlen = dv.getBigUint64(0, true);
-  if (hlen > BigInt(MAX_HEADER)) fileError(name, `not a safetensors file (its header length ${hlen} is over the ${MAX_HEADER}-byte limit)`);
-  if (hlen > BigInt(buf.length - 8)) fileError(name, `safetensors header length ${hlen} runs past the end of the file (${buf.length} bytes)`);
+  if (hlen > BigInt(MAX_HEADER))
+    fileError(name, `not a safetensors file (its header length ${hlen} is over the ${MAX_HEADER}-byte limit)`);
+  if (hlen > BigInt(buf.length - 8))
+    fileError(name, `safetensors header length ${hlen} runs past the end of the file (${buf.length} bytes)`);
   const h = Number(hlen);
   let header: Record<string, unknown>;
   try {
@@ -60,8 +62,10 @@ export function decodeSafetensors(buf: Uint8Array, name: string): SafeTensors {
   } catch (e) {
     fileError(name, `safetensors header is not valid JSON (${(e as Error).message})`);
   }
-  if (!header || typeof header !== "object" || Array.isArray(header)) fileError(name, "safetensors header is not a JSON object");
-  const dataStart = 8 + h, dataLen = buf.length - dataStart;
+  if (!header || typeof header !== "object" || Array.isArray(header))
+    fileError(name, "safetensors header is not a JSON object");
+  const dataStart = 8 + h,
+    dataLen = buf.length - dataStart;
   const metadata: Record<string, string> = {};
   const tensors = new Map<string, Tensor>();
   const spans: [number, number, string][] = [];
@@ -75,15 +79,25 @@ export function decodeSafetensors(buf: Uint8Array, name: string): SafeTensors {
     const dtype = String(t.dtype);
     if (!(dtype in BYTES)) fileError(name, `tensor '${key}' has dtype ${dtype}; only F32, F64, F16 and BF16 are read`);
     const shape = t.shape;
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fileError(name, `tensor '${key}' has a bad shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+      fileError(name, `tensor '${key}' has a bad shape ${JSON.stringify(shape)}`);
     const offs = t.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || offs.some((d) => !Number.isSafeInteger(d) || d < 0) || offs[0] > offs[1]) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      offs.some((d) => !Number.isSafeInteger(d) || d < 0) ||
+      offs[0] > offs[1]
+    ) {
       fileError(name, `tensor '${key}' has bad data_offsets ${JSON.stringify(offs)}`);
     }
     const [b, e] = offs as [number, number];
     if (e > dataLen) fileError(name, `tensor '${key}' data [${b}, ${e}) is out of range (${dataLen} data bytes)`);
     const n = (shape as number[]).reduce((a, x) => a * x, 1);
-    if (e - b !== n * BYTES[dtype]) fileError(name, `tensor '${key}' of shape ${JSON.stringify(shape)} ${dtype} needs ${n * BYTES[dtype]} bytes, data_offsets give ${e - b}`);
+    if (e - b !== n * BYTES[dtype])
+      fileError(
+        name,
+        `tensor '${key}' of shape ${JSON.stringify(shape)} ${dtype} needs ${n * BYTES[dtype]} bytes, data_offsets give ${e - b}`,
+      );
     spans.push([b, e, key]);
     tensors.set(key, { shape: shape as number[], data: toF32(buf.subarray(dataStart + b, dataStart + e), dtype, n) });
   }
@@ -100,14 +114,20 @@ function toF32(bytes: Uint8Array, dtype: string, n: number): Float32Array {
   if (dtype === "F32") for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
   else if (dtype === "F64") for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
   else if (dtype === "BF16") {
-    const u = new Uint32Array(1), f = new Float32Array(u.buffer);
-    for (let i = 0; i < n; i++) { u[0] = dv.getUint16(2 * i, true) << 16; out[i] = f[0]; }
+    const u = new Uint32Array(1),
+      f = new Float32Array(u.buffer);
+    for (let i = 0; i < n; i++) {
+      u[0] = dv.getUint16(2 * i, true) << 16;
+      out[i] = f[0];
+    }
   } else for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true));
   return out;
 }
 
 function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const s = h & 0x8000 ? -1 : 1,
+    e = (h >> 10) & 0x1f,
+    m = h & 0x3ff;
   if (e === 0) return s * m * 2 ** -24;
   if (e === 31) return m ? NaN : s * Infinity;
   return s * (1 + m / 1024) * 2 ** (e - 15);

@@ -8,8 +8,18 @@ import type { GrayImage } from "./image.js";
  * from under transform t: the window's sample (i, j), i = t&4 ? c : r, j = t&4 ? r : c, then
  * flipped (i → h−1−i for bit 1, j → w−1−j for bit 0). The output is w×h when t transposes.
  */
-export function symmetryOffset(r: number, c: number, t: number, h: number, w: number, stride: number, x0 = 0, y0 = 0): number {
-  let i = t & 4 ? c : r, j = t & 4 ? r : c;
+export function symmetryOffset(
+  r: number,
+  c: number,
+  t: number,
+  h: number,
+  w: number,
+  stride: number,
+  x0 = 0,
+  y0 = 0,
+): number {
+  let i = t & 4 ? c : r,
+    j = t & 4 ? r : c;
   if (t & 2) i = h - 1 - i;
   if (t & 1) j = w - 1 - j;
   return (y0 + i) * stride + x0 + j;
@@ -20,13 +30,15 @@ export function symmetryOffset(r: number, c: number, t: number, h: number, w: nu
  * Width and height swap when t transposes, either way.
  */
 export function transformImage(img: GrayImage, t: number, inverse = false): GrayImage {
-  const width = t & 4 ? img.height : img.width, height = t & 4 ? img.width : img.height;
+  const width = t & 4 ? img.height : img.width,
+    height = t & 4 ? img.width : img.height;
   const result = { width, height, data: new Float32Array(width * height) };
   // symmetryOffset indexes the plain image from the transformed one's coordinates.
   const [plain, moved] = inverse ? [result, img] : [img, result];
   for (let r = 0; r < moved.height; r++) {
     for (let c = 0; c < moved.width; c++) {
-      const s = symmetryOffset(r, c, t, plain.height, plain.width, plain.width), m = r * moved.width + c;
+      const s = symmetryOffset(r, c, t, plain.height, plain.width, plain.width),
+        m = r * moved.width + c;
       if (inverse) plain.data[s] = moved.data[m];
       else moved.data[m] = plain.data[s];
     }

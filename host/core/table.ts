@@ -18,11 +18,19 @@ export interface TablePointers {
 }
 
 /** Writes the table of `plan`'s layers at byte address `at` in `buffer`. */
-export function writeLayerTable(abi: Abi, buffer: ArrayBufferLike, at: number, plan: LayerPlan, input: Shape3, p: TablePointers): void {
+export function writeLayerTable(
+  abi: Abi,
+  buffer: ArrayBufferLike,
+  at: number,
+  plan: LayerPlan,
+  input: Shape3,
+  p: TablePointers,
+): void {
   const { layer: F, layerFields: nf, op: OP } = abi;
   const layers = plan.layers;
   const rec = new Int32Array(buffer, at, layers.length * nf);
-  const f32bits = new Float32Array(1), i32bits = new Int32Array(f32bits.buffer);
+  const f32bits = new Float32Array(1),
+    i32bits = new Int32Array(f32bits.buffer);
   const tp = (x: TensorInfo | undefined, base: number) => (x && base ? base + x.offset * 4 : 0);
   const shape = (from: number) => (from < 0 ? input : layers[from].outShape);
   const skip = (from: number) => p.firstImage * numel(shape(from)) * 4;
@@ -36,7 +44,16 @@ export function writeLayerTable(abi: Abi, buffer: ArrayBufferLike, at: number, p
     [r[F.outC], r[F.outH], r[F.outW]] = l.outShape;
     if (l.geom) {
       const g = l.geom;
-      [r[F.kh], r[F.kw], r[F.sh], r[F.sw], r[F.ph], r[F.pw], r[F.oph], r[F.opw]] = [g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw];
+      [r[F.kh], r[F.kw], r[F.sh], r[F.sw], r[F.ph], r[F.pw], r[F.oph], r[F.opw]] = [
+        g.kh,
+        g.kw,
+        g.sh,
+        g.sw,
+        g.ph,
+        g.pw,
+        g.oph,
+        g.opw,
+      ];
       r[F.w] = tp(l.weight, p.params);
       r[F.bias] = tp(l.bias, p.params);
       r[F.dw] = tp(l.weight, p.grads);

@@ -24,14 +24,18 @@ export interface Reach {
  */
 export function reachOf(arch: Arch): Reach {
   const { layers } = planLayers(arch);
-  const radius: number[] = [], jump: number[] = [];
+  const radius: number[] = [],
+    jump: number[] = [];
   let align = 1;
   const at = (from: number) => (from < 0 ? { r: 0, j: 1 } : { r: radius[from], j: jump[from] });
   layers.forEach((l, i) => {
     const src = at(l.from);
-    let r = src.r, j = src.j;
+    let r = src.r,
+      j = src.j;
     if (l.geom) {
-      const g = l.geom, half = Math.ceil((Math.max(g.kh, g.kw) - 1) / 2), pad = Math.max(g.ph, g.pw);
+      const g = l.geom,
+        half = Math.ceil((Math.max(g.kh, g.kw) - 1) / 2),
+        pad = Math.max(g.ph, g.pw);
       if (l.op === "conv2d") {
         r += Math.max(half, Math.max(g.kh, g.kw) - 1 - pad) * j;
         j *= Math.max(g.sh, g.sw);
@@ -50,9 +54,15 @@ export function reachOf(arch: Arch): Reach {
 
 /** One tile: the input window [y, y + h) × [x, x + w) of the frame, and the core it owns within it. */
 export interface Tile {
-  y: number; x: number; h: number; w: number;
+  y: number;
+  x: number;
+  h: number;
+  w: number;
   /** The owned core, in frame coordinates. */
-  cy: number; cx: number; ch: number; cw: number;
+  cy: number;
+  cx: number;
+  ch: number;
+  cw: number;
 }
 
 const ceilTo = (v: number, a: number) => Math.ceil(v / a) * a;
@@ -63,31 +73,49 @@ const ceilTo = (v: number, a: number) => Math.ceil(v / a) * a;
  * `reach.align`, lies inside the frame, and owns a core whose halo is at least `reach.radius` on
  * every side that is not the frame's edge.
  */
-export function tileGrid(fh: number, fw: number, tile: number, reach: Reach): { th: number; tw: number; tiles: Tile[] } {
+export function tileGrid(
+  fh: number,
+  fw: number,
+  tile: number,
+  reach: Reach,
+): { th: number; tw: number; tiles: Tile[] } {
   const halo = ceilTo(reach.radius, reach.align);
   const axis = (n: number) => {
     const size = Math.min(n, Math.floor(tile / reach.align) * reach.align);
     const core = size - 2 * halo;
     if (size < n && core < reach.align) {
-      throw new UserError(`tiles of ${tile} pixels are too small for this network: its receptive field needs a halo of ${halo} pixels on each side (use a tile of at least ${2 * halo + 4 * reach.align})`);
+      throw new UserError(
+        `tiles of ${tile} pixels are too small for this network: its receptive field needs a halo of ${halo} pixels on each side (use a tile of at least ${2 * halo + 4 * reach.align})`,
+      );
     }
     // Cores [c0, c1) cover [0, n). A tile starts a halo before its core (clamped into the frame) and
     // its core ends a halo before the tile does, unless the tile ends at the frame's edge.
     const spans: { start: number; c0: number; c1: number }[] = [];
     if (size >= n) return { size: n, spans: [{ start: 0, c0: 0, c1: n }] };
     for (let c0 = 0; c0 < n; ) {
-      const start = Math.min(Math.max(0, c0 - halo), n - size), end = start + size;
+      const start = Math.min(Math.max(0, c0 - halo), n - size),
+        end = start + size;
       const c1 = end === n ? n : end - halo; // > c0: the core is at least `align` wide
       spans.push({ start, c0, c1 });
       c0 = c1;
     }
     return { size, spans };
   };
-  const ya = axis(fh), xa = axis(fw);
+  const ya = axis(fh),
+    xa = axis(fw);
   const tiles: Tile[] = [];
   for (const ys of ya.spans) {
     for (const xs of xa.spans) {
-      tiles.push({ y: ys.start, x: xs.start, h: ya.size, w: xa.size, cy: ys.c0, cx: xs.c0, ch: ys.c1 - ys.c0, cw: xs.c1 - xs.c0 });
+      tiles.push({
+        y: ys.start,
+        x: xs.start,
+        h: ya.size,
+        w: xa.size,
+        cy: ys.c0,
+        cx: xs.c0,
+        ch: ys.c1 - ys.c0,
+        cw: xs.c1 - xs.c0,
+      });
     }
   }
   return { th: ya.size, tw: xa.size, tiles };

@@ -65,7 +65,13 @@ export interface TrainerState {
 /** A non-finite loss or weights: training stops; `step` counts batches from the run's start (1-based). */
 export class DivergedError extends UserError {
   override name = "DivergedError";
-  constructor(readonly step: number, readonly epoch: number, readonly batch: number, batches: number, readonly what: string) {
+  constructor(
+    readonly step: number,
+    readonly epoch: number,
+    readonly batch: number,
+    batches: number,
+    readonly what: string,
+  ) {
     super(`training diverged at step ${step} (epoch ${epoch}, batch ${batch} of ${batches}): ${what}`);
   }
 }
@@ -78,7 +84,11 @@ export class Trainer {
   epoch = 0;
   batch = 0;
 
-  constructor(readonly model: Model, images: TrainingImages | PatchBatches, readonly opts: Pick<LoopOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">) {
+  constructor(
+    readonly model: Model,
+    images: TrainingImages | PatchBatches,
+    readonly opts: Pick<LoopOptions, "noise" | "levels" | "batch" | "seed" | "shuffle" | "limit" | "schedule">,
+  ) {
     if (opts.batch > model.maxBatch) throw new Error(`batch ${opts.batch} > model's ${model.maxBatch}`);
     if (images instanceof PatchBatches) {
       checkPatchModel(model, images.patch);
@@ -108,12 +118,14 @@ export class Trainer {
    * DivergedError, the trainer's position unchanged, when the loss or the weights turn non-finite.
    */
   step(): number {
-    const { model, data, opts } = this, e = model.engine.exports;
+    const { model, data, opts } = this,
+      e = model.engine.exports;
     if (this.batch === 0 && opts.shuffle && data instanceof Batches) data.shuffle(e);
     const n = data.fill(model.targetView(opts.batch), this.epoch, this.batch * opts.batch, opts.batch);
     if (opts.schedule) model.adam.lr = lrAt(opts.schedule, this.stepsDone);
     const loss = model.trainStep(n, this.noise); // each thread samples its slice's noise
-    const diverged = (what: string) => new DivergedError(this.stepsDone + 1, this.epoch + 1, this.batch + 1, this.batchesPerEpoch, what);
+    const diverged = (what: string) =>
+      new DivergedError(this.stepsDone + 1, this.epoch + 1, this.batch + 1, this.batchesPerEpoch, what);
     if (!Number.isFinite(loss)) throw diverged(`loss ${loss}`);
     // A finite loss does not prove finite weights (ReLU masks NaN, a saturated sigmoid hides Inf):
     // check them too, every step (~0.15 ms for the seed network's 210 k parameters), here where
@@ -139,13 +151,21 @@ export class Trainer {
 
   /** Continues from a state taken by state() on the same data and options. */
   restore(s: TrainerState): void {
-    const nb = this.batchesPerEpoch, data = this.data;
-    if (!Number.isSafeInteger(s.epoch) || s.epoch < 0 || !Number.isSafeInteger(s.batch) || s.batch < 0 || s.batch >= nb) {
+    const nb = this.batchesPerEpoch,
+      data = this.data;
+    if (
+      !Number.isSafeInteger(s.epoch) ||
+      s.epoch < 0 ||
+      !Number.isSafeInteger(s.batch) ||
+      s.batch < 0 ||
+      s.batch >= nb
+    ) {
       throw new Error(`trainer state epoch ${s.epoch}, batch ${s.batch} is outside ${nb} batches per epoch`);
     }
     if (this.opts.shuffle && data instanceof Batches) {
       const order = data.order;
-      if (!s.order || s.order.length !== order.length) throw new Error(`trainer state has no image order for ${order.length} images`);
+      if (!s.order || s.order.length !== order.length)
+        throw new Error(`trainer state has no image order for ${order.length} images`);
       const seen = new Uint8Array(order.length);
       for (const v of s.order) {
         if (v >= order.length || seen[v]) throw new Error("trainer state's image order is not a permutation");
@@ -184,16 +204,28 @@ export function newRun(): TrainRun {
  * resumed run's history (its losses of the epoch under way count towards that epoch's mean).
  * A non-finite loss or weights after any step throw (Trainer.step) a DivergedError naming the step.
  */
-export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hooks: LoopHooks = {}): Generator<void, TrainRun, void> {
-  const B = trainer.opts.batch, nb = trainer.batchesPerEpoch, count = trainer.data.count;
-  const sessionStart = performance.now(), secondsBefore = run.seconds;
+export function* trainLoop(
+  trainer: Trainer,
+  epochs: number,
+  run: TrainRun,
+  hooks: LoopHooks = {},
+): Generator<void, TrainRun, void> {
+  const B = trainer.opts.batch,
+    nb = trainer.batchesPerEpoch,
+    count = trainer.data.count;
+  const sessionStart = performance.now(),
+    secondsBefore = run.seconds;
   while (trainer.epoch < epochs) {
-    const ep = trainer.epoch + 1, first = trainer.batch;
+    const ep = trainer.epoch + 1,
+      first = trainer.batch;
     // The bar counts the whole epoch (a resumed one starts at its first batch not done) and its ETA the whole run.
-    const bar = (hooks.progress ?? SILENT)(`epoch ${ep}/${epochs}`, count, { start: first * B, after: (epochs - ep) * count });
+    const bar = (hooks.progress ?? SILENT)(`epoch ${ep}/${epochs}`, count, {
+      start: first * B,
+      after: (epochs - ep) * count,
+    });
     let sum = 0;
     for (let k = 0; k < first; k++) sum += run.batchLosses[(ep - 1) * nb + k];
-    const te = performance.now() - (first > 0 ? run.partialSeconds ?? 0 : 0) * 1000;
+    const te = performance.now() - (first > 0 ? (run.partialSeconds ?? 0) : 0) * 1000;
     for (let k = first; k < nb; k++) {
       yield;
       const loss = trainer.step();
@@ -208,8 +240,10 @@ export function* trainLoop(trainer: Trainer, epochs: number, run: TrainRun, hook
     const secs = (performance.now() - te) / 1000;
     const rec: EpochRecord = { epoch: ep, loss: sum / nb, seconds: secs, imagesPerSecond: count / secs };
     hooks.onEpoch?.(rec);
-    bar.done(`epoch ${ep}/${epochs}: loss ${rec.loss.toFixed(6)}, ${secs.toFixed(1)} s, ${Math.round(rec.imagesPerSecond)} ${hooks.unit ?? "img"}/s` +
-      (rec.valPsnr !== undefined ? `, ${hooks.valLabel ?? "validation"} ${rec.valPsnr.toFixed(2)} dB` : ""));
+    bar.done(
+      `epoch ${ep}/${epochs}: loss ${rec.loss.toFixed(6)}, ${secs.toFixed(1)} s, ${Math.round(rec.imagesPerSecond)} ${hooks.unit ?? "img"}/s` +
+        (rec.valPsnr !== undefined ? `, ${hooks.valLabel ?? "validation"} ${rec.valPsnr.toFixed(2)} dB` : ""),
+    );
     run.epochs.push(rec);
     run.partialSeconds = 0;
     run.seconds = secondsBefore + (performance.now() - sessionStart) / 1000;
@@ -246,7 +280,12 @@ export const PAUSE_EVERY_MS = 25;
  * its throughput); when `shouldStop` says so, it stops at that batch boundary. Returns true when all
  * epochs are done, false when stopped.
  */
-export async function trainUntil(trainer: Trainer, epochs: number, run: TrainRun, hooks: LoopHooks & { pause: () => Promise<void>; shouldStop: () => boolean }): Promise<boolean> {
+export async function trainUntil(
+  trainer: Trainer,
+  epochs: number,
+  run: TrainRun,
+  hooks: LoopHooks & { pause: () => Promise<void>; shouldStop: () => boolean },
+): Promise<boolean> {
   const it = trainLoop(trainer, epochs, run, hooks);
   let paused = performance.now();
   for (;;) {

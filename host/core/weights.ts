@@ -21,7 +21,11 @@ const V_PREFIX = "optimizer.exp_avg_sq.";
 const STEP_KEY = "optimizer.step";
 
 /** The model's weights, Adam state (unless withOptimizer is false) and metadata as .safetensors bytes. */
-export function encodeWeights(model: Model, facts: Record<string, string | number | boolean> = {}, withOptimizer = true): Uint8Array {
+export function encodeWeights(
+  model: Model,
+  facts: Record<string, string | number | boolean> = {},
+  withOptimizer = true,
+): Uint8Array {
   const bad = firstNonFinite(model);
   if (bad) throw new Error(`refusing to save non-finite weights (${bad})`);
   const tensors = new Map<string, Tensor>();
@@ -39,7 +43,8 @@ export function encodeWeights(model: Model, facts: Record<string, string | numbe
   };
   for (const [k, val] of Object.entries(facts)) metadata[k] = String(val);
   if (withOptimizer && model.step > 0) {
-    const m = model.adamMView(), v = model.adamVView();
+    const m = model.adamMView(),
+      v = model.adamVView();
     for (const t of model.tensors) tensors.set(M_PREFIX + t.name, { shape: t.shape, data: slice(m, t) });
     for (const t of model.tensors) tensors.set(V_PREFIX + t.name, { shape: t.shape, data: slice(v, t) });
     metadata[STEP_KEY] = String(model.step);
@@ -69,7 +74,15 @@ export function archOf(st: SafeTensors, file: string, fallback: string): Arch {
       fileError(file, "metadata arch_json is not valid JSON");
     }
     const o = a as Partial<Arch> | null;
-    if (!o || typeof o !== "object" || typeof o.name !== "string" || !Array.isArray(o.input) || o.input.length !== 3 || !Array.isArray(o.layers) || o.layers.some((l) => !l || typeof l !== "object")) {
+    if (
+      !o ||
+      typeof o !== "object" ||
+      typeof o.name !== "string" ||
+      !Array.isArray(o.input) ||
+      o.input.length !== 3 ||
+      !Array.isArray(o.layers) ||
+      o.layers.some((l) => !l || typeof l !== "object")
+    ) {
       fileError(file, "metadata arch_json is not an architecture ({name, input: [C, H, W], layers: [...]})");
     }
     arch = o as Arch;
@@ -103,13 +116,21 @@ export function firstNonFinite(model: Model): string | undefined {
 export function checkParams(st: SafeTensors, tensors: readonly TensorInfo[], archName: string, file: string): void {
   const names = new Set(tensors.map((t) => t.name));
   for (const key of st.tensors.keys()) {
-    const base = key.startsWith(M_PREFIX) ? key.slice(M_PREFIX.length) : key.startsWith(V_PREFIX) ? key.slice(V_PREFIX.length) : key;
+    const base = key.startsWith(M_PREFIX)
+      ? key.slice(M_PREFIX.length)
+      : key.startsWith(V_PREFIX)
+        ? key.slice(V_PREFIX.length)
+        : key;
     if (!names.has(base)) fileError(file, `unexpected tensor '${key}': architecture ${archName} has no such parameter`);
   }
   for (const t of tensors) {
     const s = st.tensors.get(t.name);
     if (!s) fileError(file, `missing tensor '${t.name}' (architecture ${archName} needs ${t.shape.join("×")})`);
-    if (s.shape.join() !== t.shape.join()) fileError(file, `tensor '${t.name}' has shape ${s.shape.join("×")}, architecture ${archName} needs ${t.shape.join("×")}`);
+    if (s.shape.join() !== t.shape.join())
+      fileError(
+        file,
+        `tensor '${t.name}' has shape ${s.shape.join("×")}, architecture ${archName} needs ${t.shape.join("×")}`,
+      );
     const bad = s.data.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) fileError(file, `tensor '${t.name}' holds a non-finite value (${s.data[bad]}) at index ${bad}`);
   }
@@ -126,11 +147,14 @@ export function applyWeights(model: Model, st: SafeTensors, file: string, optimi
   model.resetOptimizer();
   const step = Number(st.metadata[STEP_KEY]);
   if (!optimizer || !(step > 0)) return false;
-  const m = model.adamMView(), v = model.adamVView();
+  const m = model.adamMView(),
+    v = model.adamVView();
   for (const t of model.tensors) {
-    const mt = st.tensors.get(M_PREFIX + t.name), vt = st.tensors.get(V_PREFIX + t.name);
+    const mt = st.tensors.get(M_PREFIX + t.name),
+      vt = st.tensors.get(V_PREFIX + t.name);
     if (!mt || !vt) fileError(file, `optimizer state for '${t.name}' is missing (file says step ${step})`);
-    if (mt.shape.join() !== t.shape.join() || vt.shape.join() !== t.shape.join()) fileError(file, `optimizer state for '${t.name}' has the wrong shape`);
+    if (mt.shape.join() !== t.shape.join() || vt.shape.join() !== t.shape.join())
+      fileError(file, `optimizer state for '${t.name}' has the wrong shape`);
     m.set(mt.data, t.offset);
     v.set(vt.data, t.offset);
   }
@@ -143,7 +167,8 @@ export function weightsDigest(model: Model): string {
   const p = model.paramsView();
   const bytes = new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
   let h = 0xcbf29ce484222325n;
-  const prime = 0x100000001b3n, mask = (1n << 64n) - 1n;
+  const prime = 0x100000001b3n,
+    mask = (1n << 64n) - 1n;
   // Fold 8 bytes at a time into BigInt arithmetic: fast enough for ~1 MB, exact everywhere.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let i = 0;

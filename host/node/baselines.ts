@@ -56,7 +56,18 @@ export function readBaselineCache(path: string): BaselineFile {
 export function writeBaselineCache(path: string, add: BaselineFile): void {
   const all = readBaselineCache(path);
   for (const [name, bySigma] of Object.entries(add)) all[name] = { ...all[name], ...bySigma };
-  const sorted = Object.fromEntries(Object.keys(all).sort().map((n) => [n, Object.fromEntries(Object.keys(all[n]).sort((a, b) => Number(a) - Number(b)).map((s) => [s, all[n][s]]))]));
+  const sorted = Object.fromEntries(
+    Object.keys(all)
+      .sort()
+      .map((n) => [
+        n,
+        Object.fromEntries(
+          Object.keys(all[n])
+            .sort((a, b) => Number(a) - Number(b))
+            .map((s) => [s, all[n][s]]),
+        ),
+      ]),
+  );
   writeFileAtomic(path, JSON.stringify(sorted, null, 1) + "\n");
 }
 
@@ -64,7 +75,10 @@ export function writeBaselineCache(path: string, add: BaselineFile): void {
 export function findPython(): string | undefined {
   if (!existsSync(BASELINES_SCRIPT)) return undefined;
   for (const py of ["/usr/bin/python3", "python3"]) {
-    const r = spawnSync(py, ["-c", "import skimage.restoration, skimage.metrics, numpy, PIL"], { stdio: "ignore", timeout: 120_000 });
+    const r = spawnSync(py, ["-c", "import skimage.restoration, skimage.metrics, numpy, PIL"], {
+      stdio: "ignore",
+      timeout: 120_000,
+    });
     if (r.status === 0) return py;
   }
   return undefined;
@@ -73,11 +87,15 @@ export function findPython(): string | undefined {
 /** Runs the script on a folder of <name>_clean.png and <name>_s<σ>_noisy.png files (its progress on stderr unless quiet). */
 export function runBaselineScript(python: string, dir: string, jobs: number, quiet: boolean): BaselineFile {
   const r = spawnSync(python, [BASELINES_SCRIPT, dir, "--jobs", String(jobs), ...(quiet ? ["--quiet"] : [])], {
-    encoding: "utf8", stdio: ["ignore", "pipe", quiet ? "pipe" : "inherit"], maxBuffer: 256 * 2 ** 20,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", quiet ? "pipe" : "inherit"],
+    maxBuffer: 256 * 2 ** 20,
   });
   if (r.status !== 0) {
     const last = (r.stderr ?? "").trim().split("\n").pop();
-    throw new UserError(`${BASELINES_SCRIPT} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}${last ? `: ${last}` : ""})`);
+    throw new UserError(
+      `${BASELINES_SCRIPT} failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}${last ? `: ${last}` : ""})`,
+    );
   }
   return parseBaselines(r.stdout, BASELINES_SCRIPT);
 }

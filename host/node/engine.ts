@@ -18,25 +18,33 @@ export function requestedBuild(build?: string): BuildName | "auto" {
 
 /** Loads the engine from disk: the build from opts, else $DENOISE_BUILD, else the best that validates. */
 export async function openNodeEngine(opts: LoadOptions = {}): Promise<Engine> {
-  return openEngine(async (b, threads) => {
-    try {
-      return await readFile(wasmPath(b, threads));
-    } catch {
-      throw new Error(`${wasmPath(b, threads)} is missing: run 'npm run build' (or 'npm install') first`);
-    }
-  }, { ...opts, build: requestedBuild(opts.build) });
+  return openEngine(
+    async (b, threads) => {
+      try {
+        return await readFile(wasmPath(b, threads));
+      } catch {
+        throw new Error(`${wasmPath(b, threads)} is missing: run 'npm run build' (or 'npm install') first`);
+      }
+    },
+    { ...opts, build: requestedBuild(opts.build) },
+  );
 }
 
 /** Starts a pool of `threads` (the caller + threads − 1 worker_threads) on a threads-build engine. */
 export async function nodePool(engine: Engine, threads: number): Promise<ThreadPool> {
   const { Worker } = await import("node:worker_threads");
-  return ThreadPool.create(engine, threads, (init) => new Promise((resolve, reject) => {
-    const w = new Worker(new URL("./thread-worker.js", import.meta.url), { workerData: init });
-    w.once("message", () => {
-      w.unref(); // a blocked worker must not keep the process alive
-      resolve({ terminate: () => void w.terminate() });
-    });
-    w.once("error", reject);
-    w.once("exit", (code) => reject(new Error(`worker thread exited (${code}) before it was ready`)));
-  }));
+  return ThreadPool.create(
+    engine,
+    threads,
+    (init) =>
+      new Promise((resolve, reject) => {
+        const w = new Worker(new URL("./thread-worker.js", import.meta.url), { workerData: init });
+        w.once("message", () => {
+          w.unref(); // a blocked worker must not keep the process alive
+          resolve({ terminate: () => void w.terminate() });
+        });
+        w.once("error", reject);
+        w.once("exit", (code) => reject(new Error(`worker thread exited (${code}) before it was ready`)));
+      }),
+  );
 }

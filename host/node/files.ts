@@ -1,11 +1,32 @@
 // Files in Node: reading and writing the formats the core parses and encodes (IDX, safetensors,
 // weights, checkpoints), atomically, with one-line errors; and where the package's own files are.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, existsSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+  existsSync,
+  type Stats,
+} from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { fileError, UserError } from "../core/errors.js";
-import { idxHeader, imagesFromIdx, MAX_BYTES, MNIST_FILES, parseIdx, type IdxArray, type ImageSet } from "../core/idx.js";
+import {
+  idxHeader,
+  imagesFromIdx,
+  MAX_BYTES,
+  MNIST_FILES,
+  parseIdx,
+  type IdxArray,
+  type ImageSet,
+} from "../core/idx.js";
 import type { Model } from "../core/model.js";
 import { decodeSafetensors, type SafeTensors } from "../core/safetensors.js";
 import { encodeWeights, isShipped, SHIPPED_MODELS } from "../core/weights.js";
@@ -41,13 +62,19 @@ export function modelFile(choice: string): string {
 /** Why a file operation failed, in words ("no such file"), else the error's code or message. */
 function why(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
-  const words: Record<string, string> = { ENOENT: "no such file", EACCES: "permission denied", EPERM: "permission denied", EISDIR: "is a directory", ENOTDIR: "a part of the path is not a directory" };
+  const words: Record<string, string> = {
+    ENOENT: "no such file",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EISDIR: "is a directory",
+    ENOTDIR: "a part of the path is not a directory",
+  };
   return (code && words[code]) ?? code ?? (e as Error).message;
 }
 
 /** The size of a regular file, or a one-line UserError naming why it cannot be read. */
 function fileSize(path: string): number {
-  let st;
+  let st: Stats;
   try {
     st = statSync(path);
   } catch (e) {
@@ -69,7 +96,8 @@ export function readFileChecked(path: string): Buffer {
 
 /** A file's first `bytes` bytes (fewer when it is shorter) and its size, with one-line errors. */
 export function readHeadChecked(path: string, bytes: number): { head: Buffer; size: number } {
-  const size = fileSize(path), head = Buffer.alloc(Math.min(size, bytes));
+  const size = fileSize(path),
+    head = Buffer.alloc(Math.min(size, bytes));
   let off = 0;
   try {
     const fd = openSync(path, "r");
@@ -238,12 +266,22 @@ export function readSafetensors(path: string): SafeTensors {
 }
 
 /** Writes the model's weights (and Adam state unless withOptimizer is false) atomically. */
-export function saveWeights(model: Model, path: string, facts: Record<string, string | number | boolean> = {}, withOptimizer = true): void {
+export function saveWeights(
+  model: Model,
+  path: string,
+  facts: Record<string, string | number | boolean> = {},
+  withOptimizer = true,
+): void {
   writeFileAtomic(path, encodeWeights(model, facts, withOptimizer));
 }
 
 /** Writes a training checkpoint (weights, Adam state, trainer state) atomically. */
-export function saveCheckpoint(model: Model, path: string, c: Checkpoint, facts: Record<string, string | number | boolean> = {}): void {
+export function saveCheckpoint(
+  model: Model,
+  path: string,
+  c: Checkpoint,
+  facts: Record<string, string | number | boolean> = {},
+): void {
   writeFileAtomic(path, encodeCheckpoint(model, c, facts));
 }
 
@@ -252,4 +290,3 @@ export function readCheckpoint(path: string): { st: SafeTensors; ckpt: Checkpoin
   const st = readSafetensors(path);
   return { st, ckpt: decodeCheckpoint(st, path) };
 }
-

@@ -23,19 +23,30 @@ export const MAX_JPEG_PIXELS_PER_BYTE = 1024;
 /** Width and height from a JPEG's first start-of-frame marker (C0–CF but C4, C8, CC) within `b`; undefined if not there. */
 export function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
   if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
-  for (let pos = 2; pos + 9 <= b.length;) {
+  for (let pos = 2; pos + 9 <= b.length; ) {
     if (b[pos] !== 0xff) return undefined;
     const m = b[pos + 1];
-    if (m === 0xff) { pos++; continue; }
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) return { height: (b[pos + 5] << 8) | b[pos + 6], width: (b[pos + 7] << 8) | b[pos + 8] };
-    if (m === 0xd8 || (m >= 0xd0 && m <= 0xd7)) { pos += 2; continue; }
+    if (m === 0xff) {
+      pos++;
+      continue;
+    }
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc)
+      return { height: (b[pos + 5] << 8) | b[pos + 6], width: (b[pos + 7] << 8) | b[pos + 8] };
+    if (m === 0xd8 || (m >= 0xd0 && m <= 0xd7)) {
+      pos += 2;
+      continue;
+    }
     pos += 2 + ((b[pos + 2] << 8) | b[pos + 3]);
   }
   return undefined;
 }
 
 /** What an image file's header says: its format, and its size (undefined when a JPEG's frame header lies past the bytes read). */
-export interface ImageHeader { format: "png" | "jpeg"; width?: number; height?: number }
+export interface ImageHeader {
+  format: "png" | "jpeg";
+  width?: number;
+  height?: number;
+}
 
 /**
  * Checks an image from its first bytes (`head`) and its file size: a PNG's signature and IHDR
@@ -57,7 +68,10 @@ export function imageHeader(head: Uint8Array, fileBytes: number, name: string): 
   if (!(w > 0 && h > 0)) fileError(name, `JPEG header says ${w}×${h} pixels`);
   if (w * h > MAX_PIXELS) fileError(name, `JPEG is ${w}×${h} pixels, over the ${MAX_PIXELS}-pixel limit`);
   if (w * h > MAX_JPEG_PIXELS_PER_BYTE * fileBytes) {
-    fileError(name, `JPEG declares ${w}×${h} pixels in ${fileBytes} bytes (over ${MAX_JPEG_PIXELS_PER_BYTE} a byte): truncated, or a decompression bomb`);
+    fileError(
+      name,
+      `JPEG declares ${w}×${h} pixels in ${fileBytes} bytes (over ${MAX_JPEG_PIXELS_PER_BYTE} a byte): truncated, or a decompression bomb`,
+    );
   }
   return { format: "jpeg", width: w, height: h };
 }
@@ -80,7 +94,12 @@ export function decodeJpegPlanes(buf: Uint8Array, name: string): PlanarImage {
   imageHeader(buf, buf.length, name);
   let raw: { width: number; height: number; data: Uint8Array };
   try {
-    raw = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 2048 });
+    raw = jpeg.decode(buf, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: MAX_PIXELS / 1e6,
+      maxMemoryUsageInMB: 2048,
+    });
   } catch (e) {
     fileError(name, `corrupt JPEG (${String((e as Error).message ?? e).split("\n")[0]})`);
   }

@@ -2,7 +2,17 @@
 // engine from the package's build/ with worker threads, weights from files or the shipped models,
 // PNG / JPEG files as images, and a folder of photos as training data.
 import { join } from "node:path";
-import { runtimeOf, threadCount, weightsFromBytes, type EngineOptions, type PhotoSource, type PlanarImage, type Runtime, type ShippedModel, type Weights } from "../api.js";
+import {
+  runtimeOf,
+  threadCount,
+  weightsFromBytes,
+  type EngineOptions,
+  type PhotoSource,
+  type PlanarImage,
+  type Runtime,
+  type ShippedModel,
+  type Weights,
+} from "../api.js";
 import { RECIPE_DEFAULTS } from "../core/recipe.js";
 import { isShipped, SHIPPED_MODELS } from "../core/weights.js";
 import { openNodeEngine, nodePool } from "./engine.js";

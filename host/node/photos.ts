@@ -1,7 +1,7 @@
 // A folder of photos for training (host/core/patches.ts): every PNG and JPEG under it, recursively,
 // in name order; sizes read from the file headers up front, pixels decoded on demand (as luma) and
 // kept in a cache of bounded size, so memory does not grow with the folder.
-import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from "node:fs";
 import { join, relative } from "node:path";
 import { UserError } from "../core/errors.js";
 import { luma } from "../core/image.js";
@@ -13,7 +13,7 @@ const IMAGE_FILE = /\.(png|jpe?g)$/i;
 
 /** Every PNG / JPEG file under dir (recursive, hidden entries skipped), sorted. */
 export function listImages(dir: string): string[] {
-  let st;
+  let st: Stats;
   try {
     st = statSync(dir);
   } catch {
@@ -22,7 +22,9 @@ export function listImages(dir: string): string[] {
   if (!st.isDirectory()) throw new UserError(`${dir}: not a folder (--images takes a folder of PNG / JPEG photos)`);
   const out: string[] = [];
   const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    )) {
       if (e.name.startsWith(".")) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) walk(p);
@@ -43,7 +45,8 @@ export function imageSize(path: string): { width: number; height: number } | und
   }
   try {
     const head = Buffer.alloc(65536);
-    const got = readSync(fd, head, 0, head.length, 0), b = head.subarray(0, got);
+    const got = readSync(fd, head, 0, head.length, 0),
+      b = head.subarray(0, got);
     if (got >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString("latin1", 12, 16) === "IHDR") {
       return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
     }
@@ -60,7 +63,8 @@ export function imageSize(path: string): { width: number; height: number } | und
 /** A photo's luma samples, refused when the decoded size is not the one its header gave. */
 function decodeLuma(file: string, s: { width: number; height: number }): Float32Array {
   const img = readImagePlanes(file);
-  if (img.width !== s.width || img.height !== s.height) throw new UserError(`${file}: decodes to ${img.width}×${img.height}, its header says ${s.width}×${s.height}`);
+  if (img.width !== s.width || img.height !== s.height)
+    throw new UserError(`${file}: decodes to ${img.width}×${img.height}, its header says ${s.width}×${s.height}`);
   return luma(img);
 }
 
@@ -76,12 +80,18 @@ export class PhotoFolder implements PhotoSource {
   private readonly cache = new Map<number, Float32Array>();
   private resident = 0;
 
-  constructor(readonly dir: string, minSide: number, readonly budget = PHOTO_CACHE_SAMPLES) {
+  constructor(
+    readonly dir: string,
+    minSide: number,
+    readonly budget = PHOTO_CACHE_SAMPLES,
+  ) {
     for (const f of listImages(dir)) {
       const s = imageSize(f);
       if (!s || !(s.width > 0 && s.height > 0)) this.skipped.push(`${f}: not a readable PNG or JPEG header`);
-      else if (s.width * s.height > MAX_PIXELS) this.skipped.push(`${f}: ${s.width}×${s.height} is over the ${MAX_PIXELS}-pixel limit`);
-      else if (s.width < minSide || s.height < minSide) this.skipped.push(`${f}: ${s.width}×${s.height} is smaller than ${minSide}×${minSide}`);
+      else if (s.width * s.height > MAX_PIXELS)
+        this.skipped.push(`${f}: ${s.width}×${s.height} is over the ${MAX_PIXELS}-pixel limit`);
+      else if (s.width < minSide || s.height < minSide)
+        this.skipped.push(`${f}: ${s.width}×${s.height} is smaller than ${minSide}×${minSide}`);
       else {
         // Decoded once here, so a file that cannot be read is left out now, not found mid-training
         // (the patch plan is fixed by the list of photos: leaving one out later would change it).
@@ -98,7 +108,9 @@ export class PhotoFolder implements PhotoSource {
       }
     }
     if (this.files.length === 0) {
-      throw new UserError(`${dir}: no usable PNG or JPEG photos${this.skipped.length ? ` (${this.skipped.length} skipped: ${this.skipped[0]}${this.skipped.length > 1 ? ", …" : ""})` : ""}`);
+      throw new UserError(
+        `${dir}: no usable PNG or JPEG photos${this.skipped.length ? ` (${this.skipped.length} skipped: ${this.skipped[0]}${this.skipped.length > 1 ? ", …" : ""})` : ""}`,
+      );
     }
   }
 
@@ -140,7 +152,8 @@ export class PhotoFolder implements PhotoSource {
   /** The skipped files as warning lines: the first `most`, then how many more. */
   warnings(most = 10): string[] {
     const lines = this.skipped.slice(0, most).map((w) => `skipped ${w}`);
-    if (this.skipped.length > most) lines.push(`skipped ${this.skipped.length - most} more files of ${this.dir} (${this.skipped.length} in all)`);
+    if (this.skipped.length > most)
+      lines.push(`skipped ${this.skipped.length - most} more files of ${this.dir} (${this.skipped.length} in all)`);
     return lines;
   }
 }

@@ -17,23 +17,39 @@ export const MAX_PIXELS = 64 * 1024 * 1024;
 export const PNG_HEADER_BYTES = 33;
 
 /** What a PNG's IHDR says. */
-export interface PngHeader { width: number; height: number; depth: number; colorType: number; interlace: number }
+export interface PngHeader {
+  width: number;
+  height: number;
+  depth: number;
+  colorType: number;
+  interlace: number;
+}
 
 /**
  * The IHDR of a PNG, from its first PNG_HEADER_BYTES bytes, checked against the PNG specification
  * and MAX_PIXELS; a one-line error naming `name` otherwise. Reads nothing past the IHDR chunk.
  */
 export function pngHeader(buf: Uint8Array, name: string): PngHeader {
-  if (buf.length < PNG_HEADER_BYTES || SIGNATURE.some((b, i) => buf[i] !== b)) fileError(name, "not a PNG file (bad signature)");
+  if (buf.length < PNG_HEADER_BYTES || SIGNATURE.some((b, i) => buf[i] !== b))
+    fileError(name, "not a PNG file (bad signature)");
   const bad = (why: string): never => fileError(name, `corrupt PNG (${why})`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (String.fromCharCode(...buf.subarray(12, 16)) !== "IHDR") bad("first chunk is not IHDR");
   if (view.getUint32(8) !== 13) bad(`IHDR is ${view.getUint32(8)} bytes, not 13`);
-  const h = { width: view.getUint32(16), height: view.getUint32(20), depth: buf[24], colorType: buf[25], interlace: buf[28] };
-  if (!h.width || !h.height || h.width > 0x7fffffff || h.height > 0x7fffffff) bad(`IHDR says ${h.width}×${h.height} pixels`);
-  if (h.width * h.height > MAX_PIXELS) fileError(name, `PNG is ${h.width}×${h.height} pixels, over the ${MAX_PIXELS}-pixel limit`);
+  const h = {
+    width: view.getUint32(16),
+    height: view.getUint32(20),
+    depth: buf[24],
+    colorType: buf[25],
+    interlace: buf[28],
+  };
+  if (!h.width || !h.height || h.width > 0x7fffffff || h.height > 0x7fffffff)
+    bad(`IHDR says ${h.width}×${h.height} pixels`);
+  if (h.width * h.height > MAX_PIXELS)
+    fileError(name, `PNG is ${h.width}×${h.height} pixels, over the ${MAX_PIXELS}-pixel limit`);
   if (!PNG_DEPTHS[h.colorType]) bad(`colour type ${h.colorType} does not exist`);
-  if (!PNG_DEPTHS[h.colorType].includes(h.depth)) bad(`bit depth ${h.depth} is not allowed for colour type ${h.colorType}`);
+  if (!PNG_DEPTHS[h.colorType].includes(h.depth))
+    bad(`bit depth ${h.depth} is not allowed for colour type ${h.colorType}`);
   if (buf[26] !== 0 || buf[27] !== 0) bad(`compression ${buf[26]} / filter method ${buf[27]} (only 0 exists)`);
   if (h.interlace > 1) bad(`interlace method ${h.interlace} does not exist`);
   if (crc32(buf, 12, 29) !== view.getUint32(29)) bad("CRC error in the IHDR chunk at byte 8");
@@ -47,7 +63,8 @@ export function pngHeader(buf: Uint8Array, name: string): PngHeader {
  * the one-line errors.
  */
 export function decodePngPlanes(buf: Uint8Array, name: string): PlanarImage {
-  const header = pngHeader(buf, name), { width, height, depth, colorType } = header;
+  const header = pngHeader(buf, name),
+    { width, height, depth, colorType } = header;
   checkPngStructure(buf, header, name);
   let png: PNG;
   try {
@@ -57,13 +74,16 @@ export function decodePngPlanes(buf: Uint8Array, name: string): PlanarImage {
   }
   // skipRescale keeps RGBA samples at their stored depth (palette entries are always 8-bit RGB).
   const src = png.data as unknown as Uint8Array | Uint16Array;
-  if (png.width !== width || png.height !== height || src.length < 4 * width * height) fileError(name, "corrupt PNG (pixel data shorter than the header says)");
+  if (png.width !== width || png.height !== height || src.length < 4 * width * height)
+    fileError(name, "corrupt PNG (pixel data shorter than the header says)");
   return planesFromRgba(src, width, height, colorType === 3 ? 255 : 2 ** depth - 1);
 }
 
 /** Encodes planes ([0, 1], clipped, rounded) as an 8-bit PNG: gray, gray + alpha, RGB or RGBA. */
 export function encodePngPlanes(img: PlanarImage): Buffer {
-  const planes = img.alpha ? [...img.planes, img.alpha] : img.planes, k = planes.length, n = img.width * img.height;
+  const planes = img.alpha ? [...img.planes, img.alpha] : img.planes,
+    k = planes.length,
+    n = img.width * img.height;
   const colorType = img.planes.length === 3 ? (img.alpha ? 6 : 2) : img.alpha ? 4 : 0;
   // pngjs takes gray (no alpha) or RGB(A) input; gray + alpha goes in as RGBA.
   const inRgba = colorType === 4;
@@ -80,7 +100,14 @@ export function encodePngPlanes(img: PlanarImage): Buffer {
     }
   }
   const inputColorType = inRgba ? 6 : colorType;
-  const opts = { width: img.width, height: img.height, colorType, inputColorType, bitDepth: 8, inputHasAlpha: inputColorType === 6 };
+  const opts = {
+    width: img.width,
+    height: img.height,
+    colorType,
+    inputColorType,
+    bitDepth: 8,
+    inputHasAlpha: inputColorType === 6,
+  };
   const png = new PNG(opts as never);
   png.data = data;
   return PNG.sync.write(png, opts as never);
@@ -99,9 +126,23 @@ export function encodeRgbPng(width: number, height: number, rgb: Uint8Array): Bu
 // therefore checks the IHDR fields against the PNG specification (pngHeader), walks every chunk
 // (lengths, CRCs, order) and inflates the image data to the exact size the header implies
 // (checkPngStructure) before pngjs decodes.
-const PNG_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+const PNG_DEPTHS: Record<number, number[]> = {
+  0: [1, 2, 4, 8, 16],
+  2: [8, 16],
+  3: [1, 2, 4, 8],
+  4: [8, 16],
+  6: [8, 16],
+};
 const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]];
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
 
 let crcTable: Uint32Array | undefined;
 function crc32(b: Uint8Array, start: number, end: number): number {
@@ -119,22 +160,31 @@ function crc32(b: Uint8Array, start: number, end: number): number {
 function pngRawBytes(width: number, height: number, bitsPerPixel: number, interlaced: boolean): number {
   const rows = (w: number, h: number) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0);
   if (!interlaced) return rows(width, height);
-  return ADAM7.reduce((sum, [x0, y0, dx, dy]) => sum + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)), 0);
+  return ADAM7.reduce(
+    (sum, [x0, y0, dx, dy]) => sum + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)),
+    0,
+  );
 }
 
 /** Throws a one-line "corrupt PNG (…)" error unless the chunk structure and image data are sound. */
 function checkPngStructure(buf: Uint8Array, ihdr: PngHeader, name: string): void {
   const bad = (why: string): never => fileError(name, `corrupt PNG (${why})`);
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let pos = 8, sawPlte = false, sawIend = false, idatDone = false;
+  let pos = 8,
+    sawPlte = false,
+    sawIend = false,
+    idatDone = false;
   const idat: Uint8Array[] = [];
   while (pos < buf.length && !sawIend) {
     if (pos + 12 > buf.length) bad(`chunk at byte ${pos} is cut off`);
-    const len = dv.getUint32(pos), type = String.fromCharCode(...buf.subarray(pos + 4, pos + 8));
+    const len = dv.getUint32(pos),
+      type = String.fromCharCode(...buf.subarray(pos + 4, pos + 8));
     if (!/^[A-Za-z]{4}$/.test(type)) bad(`chunk at byte ${pos} has an invalid type`);
-    if (len > 0x7fffffff || pos + 12 + len > buf.length) bad(`${type} chunk at byte ${pos} claims ${len} bytes, past the end of the file`);
+    if (len > 0x7fffffff || pos + 12 + len > buf.length)
+      bad(`${type} chunk at byte ${pos} claims ${len} bytes, past the end of the file`);
     const data = buf.subarray(pos + 8, pos + 8 + len);
-    if (crc32(buf, pos + 4, pos + 8 + len) !== dv.getUint32(pos + 8 + len)) bad(`CRC error in the ${type} chunk at byte ${pos}`);
+    if (crc32(buf, pos + 4, pos + 8 + len) !== dv.getUint32(pos + 8 + len))
+      bad(`CRC error in the ${type} chunk at byte ${pos}`);
     if (type === "IHDR" && pos !== 8) bad("two IHDR chunks"); // the first one is pngHeader's
     if (type === "PLTE") {
       if (sawPlte || idat.length) bad("PLTE after IDAT or repeated");
@@ -154,7 +204,12 @@ function checkPngStructure(buf: Uint8Array, ihdr: PngHeader, name: string): void
   if ((ihdr.colorType === 0 || ihdr.colorType === 4) && sawPlte) bad(`PLTE in a colour type ${ihdr.colorType} image`);
   if (!idat.length) bad("no IDAT chunk");
   if (!sawIend) bad("no IEND chunk (file cut off?)");
-  const expected = pngRawBytes(ihdr.width, ihdr.height, ihdr.depth * PNG_CHANNELS[ihdr.colorType], ihdr.interlace === 1);
+  const expected = pngRawBytes(
+    ihdr.width,
+    ihdr.height,
+    ihdr.depth * PNG_CHANNELS[ihdr.colorType],
+    ihdr.interlace === 1,
+  );
   let raw: Buffer;
   try {
     raw = inflateSync(Buffer.concat(idat), { maxOutputLength: expected });

@@ -13,18 +13,26 @@ export class Progress implements ProgressSink {
   private lastPct = -1;
   private readonly tty: boolean;
 
-  constructor(private readonly label: string, private readonly total: number, private readonly unit = "img", private readonly span: ProgressSpan = {}) {
+  constructor(
+    private readonly label: string,
+    private readonly total: number,
+    private readonly unit = "img",
+    private readonly span: ProgressSpan = {},
+  ) {
     this.tty = !!process.stderr.isTTY;
   }
 
   update(done: number, extra = ""): void {
-    const secs = (performance.now() - this.start) / 1000, from = this.span.start ?? 0, after = this.span.after ?? 0;
+    const secs = (performance.now() - this.start) / 1000,
+      from = this.span.start ?? 0,
+      after = this.span.after ?? 0;
     const rate = (done - from) / Math.max(secs, 1e-9);
     const eta = rate > 0 ? (this.total - done + after) / rate : 0;
     const pct = Math.floor((100 * done) / this.total);
     const text = `${this.label} ${done}/${this.total} ${Math.round(rate)} ${this.unit}/s ${after ? "run " : ""}ETA ${fmtTime(eta)}${extra ? " " + extra : ""}`;
     if (this.tty) {
-      const width = 24, fill = Math.round((width * done) / this.total);
+      const width = 24,
+        fill = Math.round((width * done) / this.total);
       process.stderr.write(`\r[${"#".repeat(fill)}${"-".repeat(width - fill)}] ${text}\x1b[K`);
     } else if (Math.floor(pct / 10) !== Math.floor(this.lastPct / 10) || done === this.total) {
       process.stderr.write(`${text}\n`);
@@ -40,6 +48,9 @@ export class Progress implements ProgressSink {
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return "?";
-  const t = Math.round(s), h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), r = t % 60;
+  const t = Math.round(s),
+    h = Math.floor(t / 3600),
+    m = Math.floor((t % 3600) / 60),
+    r = t % 60;
   return h ? `${h}h${String(m).padStart(2, "0")}m` : m ? `${m}m${String(r).padStart(2, "0")}s` : `${r}s`;
 }
