@@ -32,10 +32,8 @@ function importsOf(file: string): string[] {
   return out;
 }
 
-/** The page's own files: the web/ entries of tsconfig.browser.json, which compiles them without Node's types. */
-const PAGE = (JSON.parse(readFileSync(join(PACKAGE_ROOT, "tsconfig.browser.json"), "utf8")).include as string[]).filter(
-  (f) => f.startsWith("web/"),
-);
+/** The page's own files: every .ts under web/ (tsconfig.browser.json compiles them all without Node's types). */
+const PAGE = sources("web");
 const LIBRARY = ["host/api.ts", "host/browser.ts", "host/browser-thread.ts"];
 
 test("host/core and the library's browser entry import nothing Node-only; the page imports only host/core and the library's browser entry; no import cycles", () => {
@@ -73,6 +71,12 @@ test("host/core and the library's browser entry import nothing Node-only; the pa
   console.log(
     `# layout: ${files.length} files, ${[...graph.values()].reduce((a, d) => a + d.length, 0)} relative imports, no rule broken, no cycle`,
   );
+});
+
+test("tsconfig.browser.json compiles every page file and the library's browser entry", () => {
+  const include = JSON.parse(readFileSync(join(PACKAGE_ROOT, "tsconfig.browser.json"), "utf8")).include as string[];
+  for (const f of ["web/**/*.ts", ...LIBRARY])
+    assert.ok(include.includes(f), `tsconfig.browser.json's include lacks ${f}`);
 });
 
 test("one engine entry per platform: no page file instantiates wasm or starts pool threads itself; nothing in host/ names bench/", () => {

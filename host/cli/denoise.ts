@@ -17,7 +17,7 @@ import {
   givenBy,
   requiredOption,
   ensembleOption,
-  limitOption,
+  clampOption,
   maxMemoryOption,
   threadsOption,
   tileOption,
@@ -60,7 +60,7 @@ export function denoiseCommand(prog: Command): void {
         .choices([...COLOUR_METHODS])
         .default("luma-chroma"),
     )
-    .addOption(limitOption())
+    .addOption(clampOption())
     .addOption(ensembleOption())
     .addOption(tileOption())
     .addOption(maxMemoryOption())

@@ -16,7 +16,7 @@ import {
   givenBy,
   ensembleOption,
   intFlag,
-  limitOption,
+  clampOption,
   maxMemoryOption,
   noiseList,
   sigmaList,
@@ -94,7 +94,7 @@ export function evalCommand(prog: Command): void {
       ).default(DEFAULT_BASELINES, "data/photos/baselines.json"),
     )
     .option("--write-cache", "--images: merge the baselines scikit-image computed into the --cache file")
-    .addOption(limitOption())
+    .addOption(clampOption())
     .addOption(ensembleOption())
     .addOption(tileOption())
     .addOption(maxMemoryOption())

@@ -110,7 +110,7 @@ export const tileOption = () =>
     .default("auto");
 
 /** --no-clamp: leave a gaussian model's output as it is (host/core/denoise.ts clampChange). */
-export const limitOption = () =>
+export const clampOption = () =>
   new Option(
     "--no-clamp",
     "do not clamp a gaussian-noise model's change of each pixel to ~2–3× the noise σ estimated from the image (a blind model's guard against smoothing texture away at low noise)",
