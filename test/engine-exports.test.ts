@@ -1,4 +1,4 @@
-// The engine boundary, typed by hand in host/core/engine.ts (EngineExports), against what each built
+// The engine boundary, typed by hand in host/core/exports.ts (EngineExports), against what each built
 // .wasm really exports: the same function names, each with the declared number of parameters; the
 // non-function exports (memory, the ABI globals host/core/abi.ts reads) all accounted for; and the
 // threads builds' shared memory (THREADS_MEMORY) equal to asconfig.json's. Every build asconfig.json
@@ -72,7 +72,7 @@ function interfaceMembers(source: string, name: string): { methods: Map<string, 
   return { methods, properties };
 }
 
-const declared = interfaceMembers(readFileSync(join(PACKAGE_ROOT, "host/core/engine.ts"), "utf8"), "EngineExports");
+const declared = interfaceMembers(readFileSync(join(PACKAGE_ROOT, "host/core/exports.ts"), "utf8"), "EngineExports");
 
 test("the EngineExports parser reads the interface (a sanity floor, so an empty parse cannot pass)", () => {
   assert.ok(declared.methods.size >= 50, `only ${declared.methods.size} methods read from EngineExports`);

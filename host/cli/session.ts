@@ -1,5 +1,6 @@
 // A training run from the flags of `train` or `start`: fresh (optionally from --init weights) or
-// resumed from a --resume checkpoint, with its settings, engine, data, model and trainer.
+// resumed from a --resume checkpoint, with its settings, engine, data, model and trainer. Over 300
+// lines since the formatter wrapped it: the resume rules (flags vs. checkpoint) are one concern.
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

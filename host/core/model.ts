@@ -1,4 +1,6 @@
-// A network built from an architecture description, living in wasm memory.
+// A network built from an architecture description, living in wasm memory. One file of ~400
+// lines: its arenas, forward pass, training step and thread slicing share the model's private
+// layout (offsets into one table), which a split would have to expose.
 //
 // The constructor reserves exactly the arenas host/core/plan.ts lists for (architecture, batch,
 // threads, training or inference), llm.c style flat arenas:

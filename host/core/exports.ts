@@ -1,0 +1,264 @@
+// The engine boundary: the exports of assembly/index.ts, typed. test/engine-exports.test.ts checks
+// this interface against every built .wasm (each function's name and parameter count, and that
+// nothing else is exported), so it cannot drift from the engine unnoticed.
+export type Ptr = number;
+
+/** Exports of assembly/index.ts. Every pointer is a byte address in `memory`. */
+export interface EngineExports {
+  memory: WebAssembly.Memory;
+  buildMode(): number;
+  alloc(bytes: number): Ptr;
+  heapTop(): Ptr;
+  release(mark: Ptr): void;
+  zero(ptr: Ptr, bytes: number): void;
+  gemm(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    a: Ptr,
+    lda: number,
+    b: Ptr,
+    ldb: number,
+    c: Ptr,
+    ldc: number,
+    accumulate: number,
+    scratch: Ptr,
+  ): void;
+  gemmRef(
+    transA: number,
+    transB: number,
+    M: number,
+    N: number,
+    K: number,
+    a: Ptr,
+    lda: number,
+    b: Ptr,
+    ldb: number,
+    c: Ptr,
+    ldc: number,
+    accumulate: number,
+  ): void;
+  gemmScratchBytes(): number;
+  im2col(
+    col: Ptr,
+    x: Ptr,
+    B: number,
+    C: number,
+    H: number,
+    W: number,
+    cStride: number,
+    bStride: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    Ho: number,
+    Wo: number,
+  ): void;
+  col2im(
+    x: Ptr,
+    col: Ptr,
+    B: number,
+    C: number,
+    H: number,
+    W: number,
+    cStride: number,
+    bStride: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    Ho: number,
+    Wo: number,
+  ): void;
+  /** Images per im2col + GEMM round of a conv layer whose column matrix holds perImage floats per image. */
+  im2colChunkImages(B: number, perImage: number): number;
+  conv2dWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+  ): number;
+  conv2dForward(
+    y: Ptr,
+    x: Ptr,
+    w: Ptr,
+    bias: Ptr,
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    ws: Ptr,
+  ): void;
+  conv2dBackward(
+    dx: Ptr,
+    dw: Ptr,
+    db: Ptr,
+    dy: Ptr,
+    x: Ptr,
+    w: Ptr,
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    ws: Ptr,
+  ): void;
+  convTranspose2dWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+  ): number;
+  convTranspose2dForward(
+    y: Ptr,
+    x: Ptr,
+    w: Ptr,
+    bias: Ptr,
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+    ws: Ptr,
+  ): void;
+  convTranspose2dBackward(
+    dx: Ptr,
+    dw: Ptr,
+    db: Ptr,
+    dy: Ptr,
+    x: Ptr,
+    w: Ptr,
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+    ws: Ptr,
+  ): void;
+  reluForward(y: Ptr, x: Ptr, n: number): void;
+  reluBackward(dx: Ptr, dy: Ptr, y: Ptr, n: number): void;
+  leakyReluForward(y: Ptr, x: Ptr, n: number, slope: number): void;
+  leakyReluBackward(dx: Ptr, dy: Ptr, x: Ptr, n: number, slope: number): void;
+  sigmoidForward(y: Ptr, x: Ptr, n: number): void;
+  sigmoidBackward(dx: Ptr, dy: Ptr, y: Ptr, n: number): void;
+  addForward(y: Ptr, a: Ptr, b: Ptr, n: number): void;
+  addBackward(da: Ptr, db: Ptr, dy: Ptr, n: number): void;
+  mseForward(pred: Ptr, target: Ptr, n: number): number;
+  mseBackward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, divisor: number, scale: number): void;
+  l1Forward(pred: Ptr, target: Ptr, n: number): number;
+  l1Backward(dpred: Ptr, pred: Ptr, target: Ptr, n: number, divisor: number, scale: number): void;
+  adamStep(
+    p: Ptr,
+    g: Ptr,
+    m: Ptr,
+    v: Ptr,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+  ): void;
+  adamStepShare(rec: Ptr, lo: number, hi: number): void;
+  zeroGrad(g: Ptr, n: number): void;
+  rngSeed(lo: number, hi: number): void;
+  rngGetState(ptr: Ptr): void;
+  rngSetState(ptr: Ptr): void;
+  uniform(): number;
+  below(n: number): number;
+  fillUniform(ptr: Ptr, n: number, lo: number, hi: number): void;
+  fillNormal(ptr: Ptr, n: number): void;
+  noiseNone(dst: Ptr, src: Ptr, B: number, n: number): void;
+  noiseGaussian(dst: Ptr, src: Ptr, B: number, n: number, sigma: number): void;
+  noiseSaltPepper(dst: Ptr, src: Ptr, B: number, n: number, amount: number, saltVsPepper: number): void;
+  noiseSpeckle(dst: Ptr, src: Ptr, B: number, n: number, sigma: number): void;
+  noisePoisson(dst: Ptr, src: Ptr, B: number, n: number, peak: number): void;
+  noiseMixed(
+    dst: Ptr,
+    src: Ptr,
+    B: number,
+    n: number,
+    gaussianSigma: number,
+    amount: number,
+    saltVsPepper: number,
+    speckleSigma: number,
+    wGaussian: number,
+    wSaltPepper: number,
+    wSpeckle: number,
+  ): void;
+  poisson(lam: number): number;
+  modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;
+  modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
+  peakMadd(iters: number, x: number, y: number): number;
+  modelTrainSlice(
+    table: Ptr,
+    n: number,
+    B: number,
+    ws: Ptr,
+    out: Ptr,
+    target: Ptr,
+    dOut: Ptr,
+    count: number,
+    divisor: number,
+    lossKind: number,
+    l1Weight: number,
+    noiseRec: Ptr,
+    seeds: Ptr,
+  ): number;
+  noiseImages(rec: Ptr, seeds: Ptr, dst: Ptr, src: Ptr, count: number, n: number): void;
+  fillSeeds(ptr: Ptr, count: number): void;
+  firstNonFinite(p: Ptr, n: number): number;
+}
