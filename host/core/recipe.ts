@@ -5,6 +5,7 @@
 // everywhere, and a consumer that needs another says why where it overrides it.
 import { DEFAULT_PHOTO_ARCH, getArch, patchArch, type Arch } from "./arch.js";
 import type { Engine } from "./engine.js";
+import { checkImageSize } from "./eval.js";
 import type { TrainingImages } from "./idx.js";
 import { Model, type LossKind } from "./model.js";
 import { DEFAULT_PHOTO_SIGMA, levelsFor, photoLevels, type NoiseKind } from "./noise.js";
@@ -124,6 +125,8 @@ export function buildTraining(
   opts: { from?: StartingWeights; arch?: Arch; limit?: number; what?: string } = {},
 ): Training {
   const arch = trainingArch(r, images, opts.from, opts.arch);
+  // Weights for other inputs (a photo model given to the digits) are refused before a model is built for them.
+  if (!(images instanceof PatchBatches)) checkImageSize({ arch }, images);
   const model = new Model(rt.engine, arch, r.batch, rt.pool, { what: opts.what ?? `a batch of ${r.batch}` });
   let resumedAdam = false;
   try {
