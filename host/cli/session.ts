@@ -111,7 +111,9 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   if (resolve(checkpoint) === resolve(settings.out))
     throw new UserError(`--checkpoint ${checkpoint} is the output path too; give them different paths`);
   const rt = await runtimeFor(f, settings, resumed, given);
+  // What runs is what the run records (the CLI's scalar build runs one thread unless told otherwise: host/cli/engine.ts).
   settings.build = rt.engine.build;
+  settings.threads = rt.threads;
   const r = recipe(settings.images !== undefined ? "photos" : "images", settings);
   let images: ImageSet | PatchBatches, data: DataFacts, photos: { folder: PhotoFolder; val: number[] } | undefined;
   if (settings.images !== undefined) {
@@ -173,7 +175,7 @@ function flagRecipe(f: TrainFlags, given: (k: string) => boolean, kind: DataKind
 }
 
 /** The run's settings as checkpoints record them: the recipe (without the photo fields for digits) and where the run reads and writes. */
-function settingsOf(r: Recipe, f: TrainFlags, given: (k: string) => boolean): TrainSettings {
+function settingsOf(r: Recipe, f: TrainFlags): TrainSettings {
   const photo = f.images !== undefined;
   const { patch, patchesPerImage, valSplit, ...common } = r;
   return {
@@ -182,7 +184,7 @@ function settingsOf(r: Recipe, f: TrainFlags, given: (k: string) => boolean): Tr
     out: f.out,
     build: requestedBuild(f.build),
     limit: f.limit,
-    threads: requestedBuild(f.build) === "scalar" && !given("threads") ? 1 : f.threads,
+    threads: f.threads,
     ...(photo
       ? {
           images: f.images,
@@ -202,7 +204,7 @@ function runSettings(f: TrainFlags, given: (k: string) => boolean): { settings: 
       throw new UserError(`--mix weighs the kinds of --noise mixed, not --noise ${f.noise}`);
     const photo = f.images !== undefined;
     if (photo && given("data")) throw new UserError("--images and --data exclude each other (photos or digits)");
-    return { settings: settingsOf(flagRecipe(f, given, photo ? "photos" : "images"), f, given) };
+    return { settings: settingsOf(flagRecipe(f, given, photo ? "photos" : "images"), f) };
   }
   if (f.init) throw new UserError("--init and --resume exclude each other (a checkpoint holds the weights)");
   const resumed = { file: f.resume, ...readCheckpoint(f.resume) };
