@@ -41,3 +41,32 @@ export function addInto(d: usize, g: usize, n: i32): void {
     store<f32>(d + o, load<f32>(d + o) + load<f32>(g + o));
   }
 }
+
+/**
+ * y = x + x2[:, :C] per image (PyTorch `x + t[:, :C]`): B images of n floats in x and y, of n2 ≥ n
+ * in x2 (a tensor with more channels of the same size, e.g. a network input holding a noise-level
+ * map after the image's channels). n2 == n is addForward over the whole batch.
+ */
+export function addSlicedForward(y: usize, x: usize, x2: usize, B: i32, n: i32, n2: i32): void {
+  assert(n2 >= n, "addSlicedForward: x2 smaller than x");
+  if (n2 == n) {
+    addForward(y, x, x2, B * n);
+    return;
+  }
+  for (let b = 0; b < B; b++) {
+    const o = (<usize>b * <usize>n) << 2;
+    addForward(y + o, x + o, x2 + ((<usize>b * <usize>n2) << 2), n);
+  }
+}
+
+/** The gradients of addSlicedForward: dx += dy, dx2[:, :C] += dy (either 0 to skip). */
+export function addSlicedBackward(dx: usize, dx2: usize, dy: usize, B: i32, n: i32, n2: i32): void {
+  assert(n2 >= n, "addSlicedBackward: x2 smaller than x");
+  if (dx) addInto(dx, dy, B * n);
+  if (!dx2) return;
+  if (n2 == n) {
+    addInto(dx2, dy, B * n);
+    return;
+  }
+  for (let b = 0; b < B; b++) addInto(dx2 + ((<usize>b * <usize>n2) << 2), dy + ((<usize>b * <usize>n) << 2), n);
+}

@@ -19,5 +19,6 @@ export { rngSeed, rngGetState, rngSetState, uniform, below, fillUniform, fillNor
 export {
   noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, noiseImages, poisson,
 } from "./noise";
+export { noiseLevel, fillNoiseMap } from "./noise_level";
 export { modelForward, modelBackward, modelTrainSlice } from "./model";
 export { peakMadd } from "./peak";

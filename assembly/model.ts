@@ -12,13 +12,14 @@ import { convTranspose2dForwardAct, convTranspose2dBackward } from "./conv_trans
 import {
   activateInPlace, reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
 } from "./act";
-import { addForward, addBackward } from "./add";
+import { addForward, addBackward, addSlicedForward, addSlicedBackward } from "./add";
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
 import { noiseImages } from "./noise";
+import { fillNoiseMap } from "./noise_level";
 import {
   LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
-  LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA,
+  LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA, LAYER_X2_C,
   OP_CONV2D, OP_CONV_TRANSPOSE2D, OP_RELU, OP_LEAKY_RELU, OP_SIGMOID, OP_ADD, OP_IDENTITY, LOSS_L1, LOSS_MSE_L1,
 } from "./abi";
 
@@ -77,7 +78,12 @@ const ADD_ACT_BLOCK: i32 = 4096;
 
 /** An add record's forward into y with activation act fused, block by block. */
 function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32): void {
-  const count = B * f(r, LAYER_OUT_C) * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), x = p(r, LAYER_X), x2 = p(r, LAYER_X2);
+  const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), count = B * f(r, LAYER_OUT_C) * hw, x = p(r, LAYER_X), x2 = p(r, LAYER_X2);
+  if (f(r, LAYER_X2_C) != f(r, LAYER_OUT_C)) {
+    addSlicedForward(y, x, x2, B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
+    activateInPlace(y, count, act, slope);
+    return;
+  }
   for (let i = 0; i < count; i += ADD_ACT_BLOCK) {
     const n = min(ADD_ACT_BLOCK, count - i), o = <usize>i << 2;
     addForward(y + o, x + o, x2 + o, n);
@@ -113,7 +119,7 @@ export function modelTrainSlice(
   count: i32, divisor: i32, lossKind: i32, l1Weight: f32, noiseRec: usize, seeds: usize,
 ): f32 {
   // The slice's noisy input from its clean target (layer 0 reads the input), one seed per image.
-  if (noiseRec) noiseImages(noiseRec, seeds, p(table, LAYER_X), target, B, f(table, LAYER_IN_C) * f(table, LAYER_IN_H) * f(table, LAYER_IN_W));
+  if (noiseRec) sampleInputs(table, n, B, ws, target, noiseRec, seeds);
   zeroSliceGrads(table, n, B);
   modelForward(table, n, B, ws);
   let loss: f32;
@@ -130,6 +136,26 @@ export function modelTrainSlice(
   }
   modelBackward(table, n, B, ws);
   return loss;
+}
+
+/**
+ * The noisy inputs of B images from their clean targets. A network whose input has one channel more
+ * than its output takes a noise-level map there (host/core/arch.ts noiseMap): each image's noise
+ * goes into its first C channels, then the map is filled with the level measured on them
+ * (noise_level.ts; ws is free before the forward pass and holds at least its scratch).
+ */
+function sampleInputs(table: usize, n: i32, B: i32, ws: usize, target: usize, noiseRec: usize, seeds: usize): void {
+  const x = p(table, LAYER_X), inC = f(table, LAYER_IN_C), H = f(table, LAYER_IN_H), W = f(table, LAYER_IN_W);
+  const C = f(rec(table, n - 1), LAYER_OUT_C);
+  if (inC == C) {
+    noiseImages(noiseRec, seeds, x, target, B, C * H * W);
+    return;
+  }
+  const img = C * H * W, inp = inC * H * W;
+  for (let b = 0; b < B; b++) {
+    noiseImages(noiseRec, seeds + (<usize>b << 3), x + ((<usize>b * <usize>inp) << 2), target + ((<usize>b * <usize>img) << 2), 1, img);
+  }
+  fillNoiseMap(x, B, C, H, W, ws);
 }
 
 /** Zeroes every layer's output gradient for B images and its parameter gradients (dw, dbias). */
@@ -157,7 +183,8 @@ function layerForward(r: usize, B: i32, ws: usize): void {
   } else if (op == OP_SIGMOID) {
     sigmoidForward(p(r, LAYER_Y), p(r, LAYER_X), count);
   } else if (op == OP_ADD) {
-    addForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_X2), count);
+    const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
+    addSlicedForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_X2), B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
   } else if (op == OP_IDENTITY) {
     memory.copy(p(r, LAYER_Y), p(r, LAYER_X), <usize>count << 2);
   } else {
@@ -184,7 +211,8 @@ function layerBackward(r: usize, B: i32, ws: usize): void {
   } else if (op == OP_SIGMOID) {
     sigmoidBackward(dx, dy, p(r, LAYER_Y), count);
   } else if (op == OP_ADD) {
-    addBackward(dx, p(r, LAYER_DX2), dy, count);
+    const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
+    addSlicedBackward(dx, p(r, LAYER_DX2), dy, B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
   } else if (op == OP_IDENTITY) {
     addBackward(dx, 0, dy, count);
   } else {

@@ -2,7 +2,7 @@
 // any size (tiled, colour kept) and train a model on arrays or on a set of photos, on an engine
 // and weights the entry points load (host/browser.ts fetches them, host/node/index.ts reads files).
 // Browser-safe: compiled without Node's types (tsconfig.browser.json).
-import { getArch, type Arch } from "./core/arch.js";
+import { getArch, imageShape, type Arch } from "./core/arch.js";
 import { DEFAULT_MAX_MEMORY_MIB, denoisePlanar, fitsSize, gaussianModel } from "./core/denoise.js";
 import type { BuildName, Engine } from "./core/engine.js";
 import { luma, planesFromRgba, rgba8, type ColourMethod, type GrayImage, type PlanarImage } from "./core/image.js";
@@ -259,13 +259,14 @@ export async function train(
     arch = { ...base, input: [base.input[0], a.height, a.width] };
     images = { count: a.count, rows: a.height, cols: a.width, pixels: a.data, source: "training arrays" };
   } else {
-    const photos = Array.isArray(data) ? photosFrom(data) : (data as PhotoSource);
+    const photos = Array.isArray(data) ? photosFrom(data, imageShape(base)[0]) : (data as PhotoSource);
     images = new PatchBatches(
       photos,
       Array.from({ length: photos.count }, (_, i) => i),
       r.patch,
       r.patchesPerImage,
       r.seed,
+      r.grayShare,
     );
   }
   const start = from && { tensors: from.tensors, name: from.name, arch };
@@ -309,11 +310,19 @@ export async function train(
   }
 }
 
-/** Images in memory as a PhotoSource (colour as luma). */
-function photosFrom(images: readonly (GrayImage | PlanarImage)[]): PhotoSource {
-  const gray = images.map((img) => ("data" in img ? img.data : luma(img)));
+/** Images in memory as a PhotoSource of `channels` planes (1: colour as luma; 3: gray as three equal planes). */
+function photosFrom(images: readonly (GrayImage | PlanarImage)[], channels: number): PhotoSource {
+  const gray = images.map((img) => {
+    const planes = "data" in img ? [img.data] : img.planes;
+    if (channels === 1) return planes.length === 1 ? planes[0] : luma(img as PlanarImage);
+    const n = img.width * img.height,
+      out = new Float32Array(3 * n);
+    for (let c = 0; c < 3; c++) out.set(planes[planes.length === 3 ? c : 0], c * n);
+    return out;
+  });
   return {
     count: images.length,
+    channels,
     name: (i) => `image ${i}`,
     size: (i) => ({ width: images[i].width, height: images[i].height }),
     pixels: (i) => gray[i],

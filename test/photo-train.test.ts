@@ -60,6 +60,7 @@ function memorySource(sizes: [number, number][], budget = Infinity): PhotoSource
   const imgs = sizes.map(([w, h], k) => Float32Array.from({ length: w * h }, (_, i) => ((i * 7 + k * 13) % 256) / 255));
   return {
     count: sizes.length,
+    channels: 1,
     budget,
     decodes: 0,
     name: (i) => `p${i}.png`,

@@ -10,7 +10,7 @@ class FromArch(nn.Module):
     """Our architecture JSON (host/core/arch.ts) as a PyTorch module. A conv named "enc1.0" is stored at
     self.enc1["0"], so its parameters are enc1.0.weight / enc1.0.bias as in our files. A layer with
     an `id` saves its output; {"type": "add", "with": id} adds that saved output ("input": the
-    network input). For unet24 this is: 3x3 convs (padding 1, stride 2 going down), leaky ReLU 0.1,
+    network input; of a tensor with more channels, its first ones). For unet24 this is: 3x3 convs (padding 1, stride 2 going down), leaky ReLU 0.1,
     ConvTranspose2d(k3, s2, p1, output_padding 1) going up, additive skips, `+ input` at the end."""
 
     def __init__(self, arch):
@@ -44,7 +44,7 @@ class FromArch(nn.Module):
             elif t == "relu": x = F.relu(x)
             elif t == "leakyRelu": x = F.leaky_relu(x, l.get("slope", 0.01))
             elif t == "sigmoid": x = torch.sigmoid(x)
-            elif t == "add": x = x + saved[l["with"]]
+            elif t == "add": x = x + saved[l["with"]][:, :x.shape[1]]  # the input's first C channels (a noise-level map follows them)
             elif t != "identity": raise ValueError(f"layer {i}: unknown type {t}")
             if "id" in l:
                 saved[l["id"]] = x

@@ -177,6 +177,7 @@ export interface TrainFlags {
   patch: number;
   patchesPerImage: number;
   valSplit: number;
+  grayShare: number;
 }
 
 /** Flags that define a run: a resumed run keeps the checkpoint's (giving one that differs is an error). */
@@ -201,6 +202,7 @@ export const RUN_FLAGS: [keyof TrainFlags & keyof TrainSettings, string][] = [
   ["patch", "--patch"],
   ["patchesPerImage", "--patches-per-image"],
   ["valSplit", "--val-split"],
+  ["grayShare", "--gray-share"],
 ];
 
 /** "s" or "lo-hi" on the 0–255 scale (0 ≤ lo ≤ hi ≤ 255, hi > 0), as given (checked). */
@@ -248,7 +250,7 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--no-clip", "keep noisy inputs unclipped (default for the digits, as the notebook)")
     .option(
       "--images <dir>",
-      "train on a folder of photos (PNG / JPEG, recursive; colour as luma) instead of the digits: random patches, flips and rotations",
+      "train on a folder of photos (PNG / JPEG, recursive; luma for a gray model, R, G, B for a colour one) instead of the digits: random patches, flips and rotations",
     )
     .option(
       "--val-images <dir>",
@@ -266,6 +268,12 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
       "share of the photos held out for validation PSNR each epoch (--images; at least one when there are two or more)",
       fraction,
       P.valSplit,
+    )
+    .option(
+      "--gray-share <fraction>",
+      "colour models (--images): share of the patches made gray, so gray photos are learnt too",
+      fraction,
+      P.grayShare,
     )
     .option(
       "--epochs <n>",

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { getArch, patchArch } from "../core/arch.js";
+import { getArch, imageShape, patchArch, type Arch } from "../core/arch.js";
 import {
   checkData,
   dataFacts,
@@ -118,13 +118,15 @@ export async function openSession(f: TrainFlags, cmd: Command): Promise<Session>
   let images: ImageSet | PatchBatches, data: DataFacts, photos: { folder: PhotoFolder; val: number[] } | undefined;
   if (settings.images !== undefined) {
     const P = r.patch,
-      folder = new PhotoFolder(settings.images, P);
-    const own = settings.valImages !== undefined ? new PhotoFolder(settings.valImages, 16) : undefined;
+      channels = imageShape(startArch(f, r, resumed))[0],
+      folder = new PhotoFolder(settings.images, P, undefined, channels);
+    const own =
+      settings.valImages !== undefined ? new PhotoFolder(settings.valImages, 16, undefined, channels) : undefined;
     if (!f.quiet)
       for (const w of [...folder.warnings(), ...(own?.warnings() ?? [])])
         process.stderr.write(`denoise-wasm: warning: ${w}\n`);
     const { train, val } = splitPhotos(folder, own ? 0 : r.valSplit, r.seed);
-    images = new PatchBatches(folder, train, P, r.patchesPerImage, r.seed);
+    images = new PatchBatches(folder, train, P, r.patchesPerImage, r.seed, r.grayShare);
     data = { count: images.count, rows: P, cols: P, hash: photoHash(folder, train) };
     photos = own ? { folder: own, val: Array.from({ length: own.count }, (_, i) => i) } : { folder, val };
   } else {
@@ -177,7 +179,7 @@ function flagRecipe(f: TrainFlags, given: (k: string) => boolean, kind: DataKind
 /** The run's settings as checkpoints record them: the recipe (without the photo fields for digits) and where the run reads and writes. */
 function settingsOf(r: Recipe, f: TrainFlags): TrainSettings {
   const photo = f.images !== undefined;
-  const { patch, patchesPerImage, valSplit, ...common } = r;
+  const { patch, patchesPerImage, valSplit, grayShare, ...common } = r;
   return {
     ...common,
     data: photo ? f.images! : f.data,
@@ -191,6 +193,7 @@ function settingsOf(r: Recipe, f: TrainFlags): TrainSettings {
           patch,
           patchesPerImage,
           valSplit,
+          grayShare,
           ...(f.valImages !== undefined ? { valImages: f.valImages } : {}),
         }
       : {}),
@@ -334,6 +337,13 @@ function runTraining(
   }
   const t = buildTraining(rt, r, images, { limit, what: `--batch ${r.batch}` });
   return { ...t, run: newRun() };
+}
+
+/** The architecture a run trains (before its data is read): the checkpoint's, --init's, or the recipe's. */
+function startArch(f: TrainFlags, r: Recipe, resumed: Resumed | undefined): Arch {
+  if (resumed) return archOf(resumed.st, resumed.file, "seed");
+  if (f.init) return archOf(readSafetensors(f.init), f.init, r.arch);
+  return getArch(r.arch);
 }
 
 /** Validation of a photo run: an inference model of the crops' size that takes the training weights. */

@@ -29,6 +29,7 @@ const LAYER = [
   "x2",
   "dx2",
   "alpha",
+  "x2C",
 ] as const;
 /** Layer types of host/core/arch.ts that are one engine op each → `OP_*`. */
 const OPS = ["conv2d", "convTranspose2d", "relu", "leakyRelu", "sigmoid", "add", "identity"] as const;

@@ -69,6 +69,7 @@ export interface TrainSettings {
   patch?: number;
   patchesPerImage?: number;
   valSplit?: number;
+  grayShare?: number;
 }
 
 /**
@@ -233,6 +234,8 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
     bad("options: patchesPerImage must be an integer ≥ 1");
   if (o.valSplit !== undefined && !(typeof o.valSplit === "number" && o.valSplit >= 0 && o.valSplit < 1))
     bad("options: valSplit must be a fraction below 1");
+  if (o.grayShare !== undefined && !(typeof o.grayShare === "number" && o.grayShare >= 0 && o.grayShare <= 1))
+    bad("options: grayShare must be a fraction");
   const settings = o as unknown as TrainSettings;
 
   const d = json(file, m, "checkpoint.data");

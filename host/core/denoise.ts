@@ -3,11 +3,12 @@
 // (denoiseImage, a model of the padded size) or in tiles of bounded size (denoiseTiled, one
 // tile-sized inference model, host/core/tiles.ts), which gives the same output. Pure: the CLI's
 // `denoise` and the web page share it.
-import type { Arch } from "./arch.js";
+import { imageShape, type Arch } from "./arch.js";
 import type { Engine } from "./engine.js";
 import { UserError } from "./errors.js";
 import { fromLumaChroma, toLumaChroma, type ColourMethod, type GrayImage, type PlanarImage } from "./image.js";
 import { Model } from "./model.js";
+import { noiseLevel, planeNoiseSigma } from "./noise-level.js";
 import { planLayers, planModel } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
@@ -114,24 +115,43 @@ export function autoTile(
 /**
  * Denoises img in tiles: the padded frame is cut by tileGrid, a batch of tiles (one per thread)
  * runs at a time through one inference model of the tile's size, and each tile's core is copied out.
- * The model is disposed before returning, so memory stays flat over many images.
+ * The model is disposed before returning, so memory stays flat over many images. A gray image
+ * (denoiseTiles for the planes of a colour model).
  */
 export function denoiseTiled(arch: Arch, img: GrayImage, o: TiledOptions): GrayImage {
-  const [fh, fw] = paddedSize(arch, img.height, img.width);
-  const top = Math.floor((fh - img.height) / 2),
-    left = Math.floor((fw - img.width) / 2);
+  return { width: img.width, height: img.height, data: denoiseTiles(arch, img.width, img.height, [img.data], o)[0] };
+}
+
+/**
+ * denoiseTiled for the planes of an image (as many as the architecture's image has); a network with
+ * a noise-level map gets `level` there, over the whole tile.
+ */
+export function denoiseTiles(
+  arch: Arch,
+  width: number,
+  height: number,
+  planes: readonly Float32Array[],
+  o: TiledOptions,
+  level = 0,
+): Float32Array[] {
+  const C = imageShape(arch)[0];
+  if (planes.length !== C) throw new Error(`${arch.name} denoises ${C} planes, not ${planes.length}`);
+  const [fh, fw] = paddedSize(arch, height, width);
+  const top = Math.floor((fh - height) / 2),
+    left = Math.floor((fw - width) / 2);
   const threads = o.pool?.size ?? 1,
     B = threads;
   const tile = o.tile === "auto" ? autoTile(o.engine, arch, fh, fw, B, threads, o.maxBytes) : o.tile;
   const { th, tw, tiles } = tileGrid(fh, fw, tile, o.reach ?? reachOf(arch));
   const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, {
     inference: true,
-    what: `${img.width}×${img.height} pixels in tiles of ${th}×${tw}`,
+    what: `${width}×${height} pixels in tiles of ${th}×${tw}`,
   });
-  const out = new Float32Array(img.width * img.height);
+  const out = planes.map(() => new Float32Array(width * height));
   try {
     o.load(model);
-    const P = th * tw;
+    const P = th * tw,
+      inC = arch.input[0];
     o.progress?.(0, tiles.length); // the bar starts its clock now, not after the first batch
     for (let t0 = 0; t0 < tiles.length; t0 += B) {
       const group = tiles.slice(t0, t0 + B);
@@ -141,59 +161,43 @@ export function denoiseTiled(arch: Arch, img: GrayImage, o: TiledOptions): GrayI
         // The tile's window of the frame: image pixels where the frame holds the image, black elsewhere.
         for (let y = 0; y < th; y++) {
           const iy = t.y + y - top;
-          if (iy < 0 || iy >= img.height) continue;
+          if (iy < 0 || iy >= height) continue;
           const x0 = Math.max(0, left - t.x),
-            x1 = Math.min(tw, left + img.width - t.x);
+            x1 = Math.min(tw, left + width - t.x);
           if (x1 > x0)
-            input.set(
-              img.data.subarray(iy * img.width + t.x + x0 - left, iy * img.width + t.x + x1 - left),
-              b * P + y * tw + x0,
+            planes.forEach((data, c) =>
+              input.set(
+                data.subarray(iy * width + t.x + x0 - left, iy * width + t.x + x1 - left),
+                (b * inC + c) * P + y * tw + x0,
+              ),
             );
         }
+        if (arch.noiseMap) input.fill(level, (b * inC + C) * P, (b * inC + C + 1) * P);
       });
       model.forward(group.length);
       const y = model.outputView(group.length);
       group.forEach((t, b) => {
         // The core, cropped to the image.
         const ys = Math.max(t.cy, top),
-          ye = Math.min(t.cy + t.ch, top + img.height);
+          ye = Math.min(t.cy + t.ch, top + height);
         const xs = Math.max(t.cx, left),
-          xe = Math.min(t.cx + t.cw, left + img.width);
-        for (let fy = ys; fy < ye; fy++) {
-          const src = b * P + (fy - t.y) * tw;
-          out.set(y.subarray(src + xs - t.x, src + xe - t.x), (fy - top) * img.width + xs - left);
-        }
+          xe = Math.min(t.cx + t.cw, left + width);
+        for (let c = 0; c < C; c++)
+          for (let fy = ys; fy < ye; fy++) {
+            const src = (b * C + c) * P + (fy - t.y) * tw;
+            out[c].set(y.subarray(src + xs - t.x, src + xe - t.x), (fy - top) * width + xs - left);
+          }
       });
       o.progress?.(Math.min(t0 + B, tiles.length), tiles.length);
     }
   } finally {
     model.dispose();
   }
-  return { width: img.width, height: img.height, data: out };
+  return out;
 }
 
 /**
- * The σ of white gaussian noise in a plane ([0, 1] units), estimated as the median absolute value
- * of its finest diagonal Haar wavelet coefficients ((a − b − c + d) / 2 over 2×2 blocks) / 0.6745
- * (Donoho & Johnstone): edges and texture touch few of those coefficients, so the median sees noise.
- */
-export function estimateSigma(data: Float32Array, width: number, height: number): number {
-  const w = width >> 1,
-    h = height >> 1;
-  if (w < 1 || h < 1) return 0;
-  const hh = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = 2 * y * width + 2 * x;
-      hh[y * w + x] = Math.abs(data[i] - data[i + 1] - data[i + width] + data[i + width + 1]) / 2;
-    }
-  }
-  hh.sort();
-  return hh[hh.length >> 1] / 0.6745;
-}
-
-/**
- * Limits every sample's change to k·σ̂, σ̂ = estimateSigma of the noisy plane, k from 2 (σ̂ ≤ 15/255)
+ * Limits every sample's change to k·σ̂, σ̂ = planeNoiseSigma of the noisy plane, k from 2 (σ̂ ≤ 15/255)
  * to 3 (σ̂ ≥ 30/255): gaussian noise of σ̂ hardly ever moves a sample further, so a larger change is
  * texture the model took for noise (a blind model's failure at low σ: camera.png's grass at σ 5 came
  * out 1.7 dB worse than its noisy input). Measured on the test photos (README, Photos): +0.7 dB at σ 5,
@@ -206,7 +210,7 @@ export function clampChange(
   height: number,
   sigma?: number,
 ): void {
-  const s = sigma ?? estimateSigma(noisy, width, height),
+  const s = sigma ?? planeNoiseSigma(noisy, width, height),
     k = Math.min(3, Math.max(2, 2 + (s * 255 - 15) / 15)),
     lim = k * s;
   for (let i = 0; i < out.length; i++) out[i] = noisy[i] + Math.min(lim, Math.max(-lim, out[i] - noisy[i]));
@@ -219,10 +223,15 @@ export interface PlanarOptions extends TiledOptions {
   /** clampChange on every plane: for models of gaussian noise (gaussianModel tells). */
   clamp?: boolean;
   /**
-   * The noise σ of the image's gray or R, G, B planes ([0, 1] units) for the clamp, when known;
-   * default: estimated from each plane it denoises (estimateSigma).
+   * The noise σ of the image's gray or R, G, B planes ([0, 1] units), when known: a noise-level
+   * map's level, or the clamp's σ; default: measured (noiseLevel, planeNoiseSigma per plane).
    */
   sigma?: number;
+  /**
+   * Models with a noise-level map: the measured level is multiplied by this (default 1; above 1
+   * denoises harder, below gentler). o.sigma, when given, is the level instead.
+   */
+  strength?: number;
   /** Told which plane runs (0-based, of how many) before its tiles, for progress labels. */
   plane?: (c: number, of: number) => void;
   /**
@@ -233,12 +242,19 @@ export interface PlanarOptions extends TiledOptions {
 }
 
 /**
- * One plane through the model in tiles (denoiseTiled), or with o.ensemble the mean of the eight
- * outputs for its flips / rotations (symmetry.ts), each mapped back, summed in t order.
+ * An image's planes through the model in tiles (denoiseTiles), or with o.ensemble the mean of the
+ * eight outputs for its flips / rotations (symmetry.ts), each mapped back, summed in t order.
  */
-function denoisePlane(arch: Arch, img: GrayImage, o: PlanarOptions): Float32Array {
-  if (!o.ensemble) return denoiseTiled(arch, img, o).data;
-  const sum = new Float32Array(img.width * img.height);
+function denoisePlanes(
+  arch: Arch,
+  width: number,
+  height: number,
+  planes: Float32Array[],
+  o: PlanarOptions,
+  level = 0,
+): Float32Array[] {
+  if (!o.ensemble) return denoiseTiles(arch, width, height, planes, o, level);
+  const sum = planes.map(() => new Float32Array(width * height));
   let first = 0; // the first pass's tile count: the bar's unit for all eight
   for (let t = 0; t < 8; t++) {
     const progress =
@@ -247,10 +263,22 @@ function denoisePlane(arch: Arch, img: GrayImage, o: PlanarOptions): Float32Arra
         first ||= total;
         o.progress!(Math.round((t + done / total) * first), 8 * first);
       });
-    const back = transformImage(denoiseTiled(arch, transformImage(img, t), { ...o, progress }), t, true).data;
-    for (let i = 0; i < sum.length; i++) sum[i] += back[i];
+    const moved = planes.map((data) => transformImage({ width, height, data }, t));
+    const { width: mw, height: mh } = moved[0];
+    const outs = denoiseTiles(
+      arch,
+      mw,
+      mh,
+      moved.map((m) => m.data),
+      { ...o, progress },
+      level,
+    );
+    outs.forEach((data, c) => {
+      const back = transformImage({ width: mw, height: mh, data }, t, true).data;
+      for (let i = 0; i < back.length; i++) sum[c][i] += back[i];
+    });
   }
-  for (let i = 0; i < sum.length; i++) sum[i] /= 8;
+  for (const p of sum) for (let i = 0; i < p.length; i++) p[i] /= 8;
   return sum;
 }
 
@@ -262,8 +290,8 @@ const LUMA_CHROMA_SIGMA = [1 / Math.sqrt(3), 1 / Math.sqrt(2), Math.sqrt(6) / 4]
  * its one plane, or from Y (σ/√3) of a colour image.
  */
 export function imageSigma(img: PlanarImage): number {
-  if (img.planes.length !== 3) return estimateSigma(img.planes[0], img.width, img.height);
-  return estimateSigma(toLumaChroma(img.planes)[0], img.width, img.height) / LUMA_CHROMA_SIGMA[0];
+  if (img.planes.length !== 3) return planeNoiseSigma(img.planes[0], img.width, img.height);
+  return planeNoiseSigma(toLumaChroma(img.planes)[0], img.width, img.height) / LUMA_CHROMA_SIGMA[0];
 }
 
 /** Weights ready to denoise with: their architecture (archOf) and parameters (checkParams) checked once. */
@@ -313,13 +341,19 @@ export function gaussianModel(metadata: Record<string, string>): boolean {
   return metadata.noise === "gaussian";
 }
 
-/** Denoises a gray or colour image plane by plane in tiles (see PlanarOptions); alpha is kept as it is. */
+/**
+ * Denoises a gray or colour image in tiles; alpha is kept as it is. A colour model with a
+ * noise-level map takes R, G, B at once (a gray image as three equal planes, the output's mean
+ * kept) and the level o.sigma, else the image's noiseLevel × o.strength; a gray model takes the
+ * planes one by one (see PlanarOptions).
+ */
 export function denoisePlanar(arch: Arch, img: PlanarImage, o: PlanarOptions): PlanarImage {
+  if (arch.noiseMap) return denoiseWithMap(arch, img, o);
   const colour = img.planes.length === 3 ? (o.colour ?? "luma-chroma") : "rgb";
   const planes = colour === "luma-chroma" ? toLumaChroma(img.planes) : img.planes;
   const out = planes.map((data, c) => {
     o.plane?.(c, planes.length);
-    const y = denoisePlane(arch, { width: img.width, height: img.height, data }, o);
+    const [y] = denoisePlanes(arch, img.width, img.height, [data], o);
     if (o.clamp)
       clampChange(
         y,
@@ -336,4 +370,25 @@ export function denoisePlanar(arch: Arch, img: PlanarImage, o: PlanarOptions): P
     planes: colour === "luma-chroma" ? fromLumaChroma(out) : out,
     ...(img.alpha ? { alpha: img.alpha } : {}),
   };
+}
+
+/** The noise level a model with a noise-level map is given for an image: o.sigma, else its measured level × o.strength. */
+export function levelFor(img: PlanarImage, o: Pick<PlanarOptions, "sigma" | "strength">): number {
+  return o.sigma ?? noiseLevel(img.planes, img.width, img.height) * (o.strength ?? 1);
+}
+
+function denoiseWithMap(arch: Arch, img: PlanarImage, o: PlanarOptions): PlanarImage {
+  const C = imageShape(arch)[0],
+    n = img.planes.length;
+  if (C !== 3 && C !== n) throw new UserError(`${arch.name} denoises ${C}-plane images, not ${n}-plane ones`);
+  const level = levelFor(img, o);
+  o.plane?.(0, 1);
+  const planes = n === 1 && C === 3 ? [img.planes[0], img.planes[0], img.planes[0]] : img.planes;
+  let out = denoisePlanes(arch, img.width, img.height, planes, o, level);
+  if (n === 1 && C === 3) {
+    const m = new Float32Array(img.width * img.height);
+    for (let i = 0; i < m.length; i++) m[i] = (out[0][i] + out[1][i] + out[2][i]) / 3;
+    out = [m];
+  }
+  return { width: img.width, height: img.height, planes: out, ...(img.alpha ? { alpha: img.alpha } : {}) };
 }

@@ -260,5 +260,7 @@ export interface EngineExports {
   ): number;
   noiseImages(rec: Ptr, seeds: Ptr, dst: Ptr, src: Ptr, count: number, n: number): void;
   fillSeeds(ptr: Ptr, count: number): void;
+  noiseLevel(x: Ptr, C: number, H: number, W: number, scratch: Ptr): number;
+  fillNoiseMap(x: Ptr, B: number, C: number, H: number, W: number, scratch: Ptr): void;
   firstNonFinite(p: Ptr, n: number): number;
 }

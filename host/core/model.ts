@@ -23,7 +23,8 @@
 // (About 330 lines: the arenas, the slice jobs and the one training step belong together; the
 // memory plan, the layer table and the ABI already live in plan.ts, table.ts and abi.ts.)
 
-import type { Arch } from "./arch.js";
+import { imageShape, type Arch } from "./arch.js";
+import { noiseLevel } from "./noise-level.js";
 import { writeNoiseRecord, writeStepRecord, type Abi, type LossKind, type NoiseSpec } from "./abi.js";
 import type { Engine, EngineExports } from "./engine.js";
 import {
@@ -65,6 +66,8 @@ export class Model {
   readonly tensors: TensorInfo[];
   readonly paramFloats: number;
   readonly inputNumel: number;
+  /** Floats per image of the output and the target: the image's (the input without a noise-level map). */
+  readonly imageNumel: number;
   readonly inference: boolean;
   /** Arena pointers (0 for those an inference model lacks). */
   readonly params: number;
@@ -128,6 +131,7 @@ export class Model {
     this.tensors = plan.tensors;
     this.paramFloats = plan.paramFloats;
     this.inputNumel = numel(arch.input);
+    this.imageNumel = numel(imageShape(arch));
     // Allocate exactly the plan, in its order.
     this.mark = engine.heapTop();
     const at: Record<string, number> = {};
@@ -251,9 +255,25 @@ export class Model {
   inputView(B = this.maxBatch): Float32Array {
     return this.view(this.input, B * this.inputNumel);
   }
-  /** The clean target batch [B, C, H, W]. */
+  /**
+   * Writes image b of the input batch: its planes (the image's C·H·W samples) and, for a network
+   * with a noise-level map, the map filled with `level` (default: noiseLevel of the planes).
+   */
+  writeImage(b: number, planes: Float32Array, level?: number): void {
+    const n = this.imageNumel,
+      at = b * this.inputNumel,
+      input = this.inputView(b + 1);
+    if (planes.length !== n) throw new Error(`an image of ${planes.length} samples for a model of ${n}`);
+    input.set(planes, at);
+    if (!this.arch.noiseMap) return;
+    const [C, H, W] = imageShape(this.arch);
+    const planeList = Array.from({ length: C }, (_, c) => planes.subarray(c * H * W, (c + 1) * H * W));
+    input.fill(level ?? noiseLevel(planeList, W, H), at + n, at + this.inputNumel);
+  }
+
+  /** The clean target batch [B, C, H, W] (C: the image's channels). */
   targetView(B = this.maxBatch): Float32Array {
-    return this.view(this.target, B * this.inputNumel);
+    return this.view(this.target, B * this.imageNumel);
   }
   /** Output of layer i for a batch of B (the last layer's is the denoised batch). */
   activation(i: number, B = this.maxBatch): Float32Array {
@@ -331,7 +351,7 @@ export class Model {
   trainStep(B = this.maxBatch, noise?: NoiseSpec): number {
     this.checkBatch(B);
     this.trainingArena(this.grads, "trainStep");
-    const P = this.inputNumel,
+    const P = this.imageNumel,
       last = this.layers.length - 1;
     if (noise) {
       writeNoiseRecord(this.abi, this.e.memory.buffer, this.noiseRec, noise);

@@ -9,19 +9,22 @@
 // number resident: the plan visits them in groups that fit half the source's budget, shuffling
 // patches within a group, so a batch touches at most two groups (memory does not grow with the
 // folder).
+import { imageShape } from "./arch.js";
 import type { Model } from "./model.js";
 import { symmetryOffset } from "./symmetry.js";
 
 /** Default bound for decoded photos held for training: 64 M samples (256 MiB). */
 export const PHOTO_CACHE_SAMPLES = 64 * 2 ** 20;
 
-/** A set of gray photos: their sizes up front, their pixels on demand. */
+/** A set of photos, gray or colour: their sizes up front, their pixels on demand. */
 export interface PhotoSource {
   readonly count: number;
+  /** Planes per photo: 1 (gray) or 3 (R, G, B; gray photos as three equal planes). */
+  readonly channels: number;
   /** Display names (relative paths), for messages and the data hash. */
   name(i: number): string;
   size(i: number): { width: number; height: number };
-  /** Photo i as row-major gray samples in [0, 1]. */
+  /** Photo i as `channels` row-major planes of samples in [0, 1], one after the other. */
   pixels(i: number): Float32Array;
   /** Samples the source keeps resident at most (Infinity: all). */
   readonly budget: number;
@@ -85,6 +88,8 @@ export class PatchBatches {
     readonly patch: number,
     readonly perImage: number,
     readonly seed: number,
+    /** Colour sources: the share of patches made gray (three equal planes of their luma), so a colour model learns gray photos too. */
+    readonly grayShare = 0,
   ) {
     if (photos.length === 0) throw new Error("no training photos");
     for (const i of photos) {
@@ -117,8 +122,9 @@ export class PatchBatches {
         end = g;
       while (end < order.length) {
         const { width, height } = this.src.size(order[end]);
-        if (end > g && samples + width * height > groupMax) break;
-        samples += width * height;
+        const photo = width * height * this.src.channels;
+        if (end > g && samples + photo > groupMax) break;
+        samples += photo;
         end++;
       }
       const start = at;
@@ -129,7 +135,8 @@ export class PatchBatches {
           plan[4 * at] = i;
           plan[4 * at + 1] = Math.floor(rnd() * (width - P + 1));
           plan[4 * at + 2] = Math.floor(rnd() * (height - P + 1));
-          plan[4 * at + 3] = Math.floor(rnd() * 8);
+          // The transform (0–7), + 8 for a gray patch (drawn only with a gray share, so gray plans stay as they were).
+          plan[4 * at + 3] = Math.floor(rnd() * 8) + (this.grayShare > 0 && rnd() < this.grayShare ? 8 : 0);
         }
       }
       // Shuffle the group's patches (as whole 4-field records).
@@ -146,21 +153,23 @@ export class PatchBatches {
     this.planned = epoch;
   }
 
-  /** Writes patches start .. start+B of epoch `epoch` into dst (P×P each); returns how many. */
+  /** Writes patches start .. start+B of epoch `epoch` into dst (C×P×P each); returns how many. */
   fill(dst: Float32Array, epoch: number, start: number, B: number): number {
     this.prepare(epoch);
     const n = Math.min(B, this.count - start),
       P = this.patch,
+      C = this.src.channels,
       plan = this.plan;
     for (let b = 0; b < n; b++) {
       const q = 4 * (start + b),
         i = plan[q],
         x0 = plan[q + 1],
         y0 = plan[q + 2],
-        t = plan[q + 3];
+        t = plan[q + 3] & 7;
       const img = this.src.pixels(i),
-        W = this.src.size(i).width;
-      copyPatch(dst, b * P * P, img, W, x0, y0, P, t);
+        { width: W, height: H } = this.src.size(i);
+      for (let c = 0; c < C; c++) copyPatch(dst, (b * C + c) * P * P, img.subarray(c * W * H), W, x0, y0, P, t);
+      if (C === 3 && plan[q + 3] & 8) grayPatch(dst, b * C * P * P, P * P);
     }
     return n;
   }
@@ -185,17 +194,30 @@ export function copyPatch(
   }
 }
 
-/** Checks a model takes gray P×P patches. */
-export function checkPatchModel(model: Model, patch: number): void {
-  const [C, H, W] = model.arch.input;
-  if (C !== 1 || H !== patch || W !== patch)
-    throw new Error(`model ${model.arch.name} takes ${C}×${H}×${W} inputs, not gray ${patch}×${patch} patches`);
+/** Three planes of n samples at off → three copies of their luma (BT.601, as image.ts luma). */
+function grayPatch(dst: Float32Array, off: number, n: number): void {
+  for (let k = 0; k < n; k++) {
+    const y = 0.299 * dst[off + k] + 0.587 * dst[off + n + k] + 0.114 * dst[off + 2 * n + k];
+    dst[off + k] = dst[off + n + k] = dst[off + 2 * n + k] = y;
+  }
 }
 
-/** Photos held in memory (the page's uploads): gray samples, all resident. */
+/** Checks a model denoises P×P patches of the source's channels. */
+export function checkPatchModel(model: Model, patch: number, channels: number): void {
+  const [C, H, W] = imageShape(model.arch);
+  if (C !== channels || H !== patch || W !== patch)
+    throw new Error(
+      `model ${model.arch.name} denoises ${C}×${H}×${W} images, not ${channels === 1 ? "gray" : "colour"} ${patch}×${patch} patches`,
+    );
+}
+
+/** Photos held in memory (the page's uploads): `channels` planes each, all resident. */
 export class MemoryPhotos implements PhotoSource {
   readonly budget = Infinity;
-  constructor(private readonly photos: { name: string; width: number; height: number; pixels: Float32Array }[]) {}
+  constructor(
+    private readonly photos: { name: string; width: number; height: number; pixels: Float32Array }[],
+    readonly channels = 1,
+  ) {}
   get count(): number {
     return this.photos.length;
   }

@@ -15,6 +15,7 @@ import { parseSigma } from "./noise.js";
 import type { ThreadPool } from "./pool.js";
 import { planRng, type PhotoSource } from "./patches.js";
 import { fitsSize } from "./denoise.js";
+import { planModel } from "./plan.js";
 import { to8 } from "./image.js";
 
 /** clean + σ/255·N(0,1) per sample, rounded and clipped to 8 bits ([0, 1] in steps of 1/255); seeded. */
@@ -97,7 +98,7 @@ export function fittingSide(arch: Arch, max: number): number {
   throw new Error(`no input size up to ${max} fits architecture ${arch.name}`);
 }
 
-/** Centred crops (side ≤ crop, fitting the architecture) of `photos`, with fixed noise of σ (0–255). */
+/** Centred crops (side ≤ crop, fitting the architecture) of `photos`, all their planes, with fixed noise of σ (0–255). */
 export function photoValidation(
   src: PhotoSource,
   photos: number[],
@@ -107,32 +108,36 @@ export function photoValidation(
 ): PhotoValidation {
   const minSide = Math.min(...photos.map((i) => Math.min(src.size(i).width, src.size(i).height)));
   const S = fittingSide(arch, Math.min(crop, minSide)),
-    n = photos.length;
-  const clean = new Float32Array(n * S * S);
+    n = photos.length,
+    C = src.channels,
+    N = C * S * S;
+  const clean = new Float32Array(n * N);
   photos.forEach((p, k) => {
     const { width, height } = src.size(p),
       img = src.pixels(p);
     const x0 = (width - S) >> 1,
       y0 = (height - S) >> 1;
-    for (let y = 0; y < S; y++)
-      clean.set(img.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + S), (k * S + y) * S);
+    for (let c = 0; c < C; c++)
+      for (let y = 0; y < S; y++) {
+        const row = c * width * height + (y0 + y) * width + x0;
+        clean.set(img.subarray(row, row + S), k * N + (c * S + y) * S);
+      }
   });
   const noisy = new Float32Array(clean.length);
-  for (let k = 0; k < n; k++)
-    noisy.set(noisyPhoto(clean.subarray(k * S * S, (k + 1) * S * S), sigma, 0x56414c + k), k * S * S);
+  for (let k = 0; k < n; k++) noisy.set(noisyPhoto(clean.subarray(k * N, (k + 1) * N), sigma, 0x56414c + k), k * N);
   return { S, count: n, sigma, clean, noisy };
 }
 
-/** Mean PSNR of an inference model of input [1, S, S] over the validation crops. */
+/** Mean PSNR of an inference model of S×S images over the validation crops (a noise-level map: the crop's measured level). */
 export function validatePhotos(model: Model, v: PhotoValidation): number {
-  const P = v.S * v.S;
+  const N = model.imageNumel;
   let sum = 0;
   for (let s = 0; s < v.count; s += model.maxBatch) {
     const B = Math.min(model.maxBatch, v.count - s);
-    model.inputView(B).set(v.noisy.subarray(s * P, (s + B) * P));
+    for (let b = 0; b < B; b++) model.writeImage(b, v.noisy.subarray((s + b) * N, (s + b + 1) * N));
     model.forward(B);
     const out = model.outputView(B);
-    for (let b = 0; b < B; b++) sum += psnr8(out, v.clean, P, b * P, (s + b) * P);
+    for (let b = 0; b < B; b++) sum += psnr8(out, v.clean, N, b * N, (s + b) * N);
   }
   return sum / v.count;
 }
@@ -153,8 +158,19 @@ export function photoValidator(
 ): { validate: () => number; what: string; dispose: () => void } {
   const { lo, hi } = parseSigma(sigma),
     mid = (lo + hi) / 2;
+  // The largest crop (down to 64) whose inference model fits beside the training model.
+  const fits = (c: number) => {
+    const S = fittingSide(model.arch, c),
+      p = planModel(
+        engine,
+        { ...model.arch, input: [model.arch.input[0], S, S] },
+        { batch: 1, threads: pool?.size ?? 1, inference: true },
+      );
+    return engine.heapTop() + p.total <= engine.maxBytes;
+  };
+  while (crop > 64 && !fits(crop)) crop = Math.max(64, crop >> 1);
   const v = photoValidation(src, val, model.arch, mid, crop);
-  const vm = new Model(engine, { ...model.arch, input: [1, v.S, v.S] }, 1, pool, {
+  const vm = new Model(engine, { ...model.arch, input: [model.arch.input[0], v.S, v.S] }, 1, pool, {
     inference: true,
     what: `validation on ${v.S}×${v.S} crops`,
   });

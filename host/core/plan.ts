@@ -4,7 +4,7 @@
 // inference). The Model allocates exactly this list; every memory guard (CLI, page) sums it; the
 // engine's allocator (assembly/memory.ts) moves its top by exactly an arena's bytes, so the sum is
 // the model's real footprint (test/engine.test.ts checks it for every named architecture).
-import { pair, type Arch, type LayerSpec } from "./arch.js";
+import { imageShape, pair, type Arch, type LayerSpec } from "./arch.js";
 import { stepRecordBytes, type Abi, type OpName } from "./abi.js";
 import type { Engine } from "./engine.js";
 import { UserError } from "./errors.js";
@@ -115,7 +115,8 @@ export function planLayers(arch: Arch): LayerPlan {
       const from2 = ids.get(spec.with);
       if (from2 === undefined) throw new Error(`${where}: no earlier layer has id '${spec.with}'`);
       const other = from2 < 0 ? arch.input : layers[from2].outShape;
-      if (other.join() !== inShape.join())
+      // The other tensor may hold more channels (the network input with its noise-level map): its first C are added.
+      if (other[1] !== H || other[2] !== W || other[0] < C)
         throw new Error(`${where}: cannot add ${other.join("×")} to ${inShape.join("×")}`);
       info.op = "add";
       info.from2 = from2;
@@ -139,9 +140,10 @@ export function planLayers(arch: Arch): LayerPlan {
     layers.push(info as LayerInfo);
     shape = out;
   });
-  if (shape.join() !== arch.input.join()) {
+  const image = imageShape(arch);
+  if (shape.join() !== image.join()) {
     throw new Error(
-      `${arch.name}: output ${shape.join("×")} differs from input ${arch.input.join("×")}; a denoiser maps an image to an image`,
+      `${arch.name}: output ${shape.join("×")} differs from its image ${image.join("×")}; a denoiser maps an image to an image`,
     );
   }
   return { layers, tensors, paramFloats: offset };
@@ -282,6 +284,8 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
           ),
     );
   }
+  // A training step measures each noisy input's level for its noise-level map in the workspace (assembly/noise_level.ts).
+  if (arch.noiseMap && !inference) ws = Math.max(ws, 4 * (arch.input[1] >> 1) * (arch.input[2] >> 1));
   const P = bytes16(lp.paramFloats);
   const arenas: Arena[] = [{ kind: "params", bytes: P }];
   if (!inference) arenas.push({ kind: "grads", bytes: P }, { kind: "adamM", bytes: P }, { kind: "adamV", bytes: P });

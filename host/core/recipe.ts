@@ -47,6 +47,8 @@ export interface Recipe {
   patch: number;
   patchesPerImage: number;
   valSplit: number;
+  /** Colour models: the share of patches made gray (three equal planes), so gray photos are learnt too. */
+  grayShare: number;
 }
 
 const COMMON = {
@@ -63,6 +65,7 @@ const COMMON = {
   patch: 48,
   patchesPerImage: 64,
   valSplit: 0.1,
+  grayShare: 0.15,
 } as const;
 
 /**

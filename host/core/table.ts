@@ -70,6 +70,7 @@ export function writeLayerTable(
     if (l.from2 !== undefined) {
       r[F.x2] = act(l.from2);
       r[F.dx2] = grad(l.from2);
+      r[F.x2C] = shape(l.from2)[0];
     }
   });
 }

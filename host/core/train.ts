@@ -91,7 +91,7 @@ export class Trainer {
   ) {
     if (opts.batch > model.maxBatch) throw new Error(`batch ${opts.batch} > model's ${model.maxBatch}`);
     if (images instanceof PatchBatches) {
-      checkPatchModel(model, images.patch);
+      checkPatchModel(model, images.patch, images.src.channels);
       this.data = images;
     } else {
       checkImageSize(model, images);

@@ -1,5 +1,5 @@
 // A folder of photos for training (host/core/patches.ts): every PNG and JPEG under it, recursively,
-// in name order; sizes read from the file headers up front, pixels decoded on demand (as luma) and
+// in name order; sizes read from the file headers up front, pixels decoded on demand (as luma, or R, G, B for a colour model) and
 // kept in a cache of bounded size, so memory does not grow with the folder.
 import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from "node:fs";
 import { join, relative } from "node:path";
@@ -60,12 +60,19 @@ export function imageSize(path: string): { width: number; height: number } | und
   }
 }
 
-/** A photo's luma samples, refused when the decoded size is not the one its header gave. */
-function decodeLuma(file: string, s: { width: number; height: number }): Float32Array {
+/**
+ * A photo's samples as `channels` planes (1: luma; 3: R, G, B, a gray photo's plane three times),
+ * refused when the decoded size is not the one its header gave.
+ */
+function decodePhoto(file: string, s: { width: number; height: number }, channels: number): Float32Array {
   const img = readImagePlanes(file);
   if (img.width !== s.width || img.height !== s.height)
     throw new UserError(`${file}: decodes to ${img.width}×${img.height}, its header says ${s.width}×${s.height}`);
-  return luma(img);
+  if (channels === 1) return luma(img);
+  const n = img.width * img.height,
+    out = new Float32Array(3 * n);
+  for (let c = 0; c < 3; c++) out.set(img.planes[img.planes.length === 3 ? c : 0], c * n);
+  return out;
 }
 
 /**
@@ -84,6 +91,8 @@ export class PhotoFolder implements PhotoSource {
     readonly dir: string,
     minSide: number,
     readonly budget = PHOTO_CACHE_SAMPLES,
+    /** 1: luma (a gray model's); 3: R, G, B (a colour model's). */
+    readonly channels = 1,
   ) {
     for (const f of listImages(dir)) {
       const s = imageSize(f);
@@ -97,7 +106,7 @@ export class PhotoFolder implements PhotoSource {
         // (the patch plan is fixed by the list of photos: leaving one out later would change it).
         let g: Float32Array;
         try {
-          g = decodeLuma(f, s);
+          g = decodePhoto(f, s, channels);
         } catch (e) {
           this.skipped.push((e as Error).message);
           continue;
@@ -133,7 +142,7 @@ export class PhotoFolder implements PhotoSource {
       this.cache.set(i, hit);
       return hit;
     }
-    const g = decodeLuma(this.files[i], this.sizes[i]);
+    const g = decodePhoto(this.files[i], this.sizes[i], this.channels);
     this.keep(i, g);
     return g;
   }
