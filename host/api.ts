@@ -102,6 +102,13 @@ export interface DenoiseOptions {
   clamp?: boolean;
   /** Self-ensemble: average the outputs for the image's eight flips / 90° rotations (8× the time, a little more quality). */
   ensemble?: boolean;
+  /**
+   * Models that take a noise level (the photo model): the image's noise σ on the 0–255 scale.
+   * Default: measured from the image (host/core/noise-level.ts).
+   */
+  sigma?: number;
+  /** Models that take a noise level: multiply the measured level by this (default 1; above 1 denoises harder). Ignored with `sigma`. */
+  strength?: number;
   /** Largest tile side in pixels, or "auto" (default): the whole image when it fits maxMemory, else the largest tile that does. */
   tile?: number | "auto";
   /** Most wasm memory the engine may hold in all, in MiB (default 512). */
@@ -133,10 +140,13 @@ export function denoise<T extends GrayImage | PlanarImage>(
   for (const p of planes)
     if (!(p instanceof Float32Array) || p.length !== width * height)
       throw new Error(`each plane must be a Float32Array of ${width}×${height} = ${width * height} samples`);
-  if (weights.arch.input[0] !== 1)
-    throw new Error(
-      `${weights.name}: architecture ${weights.arch.name} takes ${weights.arch.input[0]} channels; denoise runs gray models`,
-    );
+  const C = imageShape(weights.arch)[0];
+  if (C !== 1 && C !== 3)
+    throw new Error(`${weights.name}: architecture ${weights.arch.name} denoises ${C}-channel images`);
+  if (opts.sigma !== undefined && !(opts.sigma >= 0 && opts.sigma <= 255))
+    throw new Error(`sigma ${opts.sigma}: expected a σ from 0 to 255`);
+  if (opts.strength !== undefined && !(opts.strength >= 0 && opts.strength <= 10))
+    throw new Error(`strength ${opts.strength}: expected a factor from 0 to 10`);
   let plane = 0,
     of = 1;
   const out = denoisePlanar(weights.arch, gray ? { width, height, planes } : (image as PlanarImage), {
@@ -148,6 +158,8 @@ export function denoise<T extends GrayImage | PlanarImage>(
     colour: opts.colour,
     clamp: opts.clamp ?? gaussianModel(weights.metadata),
     ensemble: opts.ensemble,
+    sigma: opts.sigma === undefined ? undefined : opts.sigma / 255,
+    strength: opts.strength,
     plane: (c, n) => {
       plane = c;
       of = n;

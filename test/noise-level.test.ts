@@ -67,7 +67,11 @@ test("a training step fills the noise-level map with the level of each noisy inp
   try {
     model.init(1);
     const target = model.targetView(B);
-    for (let b = 0; b < B; b++) target.set(noisyImage(3, 16, 16, 0, b).map((v) => Math.min(1, Math.max(0, v))), b * n);
+    for (let b = 0; b < B; b++)
+      target.set(
+        noisyImage(3, 16, 16, 0, b).map((v) => Math.min(1, Math.max(0, v))),
+        b * n,
+      );
     model.trainStep(B, noiseSpec("gaussian", { gaussianSigma: 0.05 * 2 }));
     const input = model.inputView(B);
     for (let b = 0; b < B; b++) {

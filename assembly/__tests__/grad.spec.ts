@@ -22,7 +22,7 @@ import {
 import {
   reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
 } from "../act";
-import { addForward, addBackward } from "../add";
+import { addForward, addBackward, addSlicedForward, addSlicedBackward } from "../add";
 import { mseForward, mseBackward, l1Forward, l1Backward } from "../loss";
 import { BUILD_MODE, MODE_RELAXED } from "../mode";
 
@@ -373,6 +373,25 @@ describe("add backward vs finite differences", () => {
     gradCheck("add db (da = 0)", eb, db2, en, H_LIN, linearAtol(1, 6, H_LIN), 0, objAdd);
     heap.free(da); heap.free(db); heap.free(da2); heap.free(db2);
     elemFree();
+  });
+});
+
+// The sliced add y = x + t[:, :C] of B images: x and y of n floats per image, t of n2 ≥ n.
+let sB: i32 = 0, sn: i32 = 0, sn2: i32 = 0, sx: usize = 0, st2: usize = 0, sy: usize = 0, sr: usize = 0;
+function objAddSliced(): f64 { addSlicedForward(sy, sx, st2, sB, sn, sn2); return weighted(sy, sr, sB * sn); }
+
+describe("sliced add (a noise-level map's input) backward vs finite differences", () => {
+  it("both inputs; the extra channels of the wider one get no gradient", () => {
+    sB = 3; sn = 12; sn2 = 16; // per image: 3 channels of 4 pixels, added to the first 3 of 4
+    sx = newBuf(sB * sn); st2 = newBuf(sB * sn2); sy = newBuf(sB * sn); sr = newBuf(sB * sn);
+    fillRandom(sx, sB * sn, 3); fillRandom(st2, sB * sn2, 3); fillRandom(sr, sB * sn, 1);
+    const dx = newGrad(sB * sn), dt = newGrad(sB * sn2);
+    addSlicedBackward(dx, dt, sr, sB, sn, sn2);
+    added(dx, sB * sn); added(dt, sB * sn2);
+    gradCheck("sliced add dx", sx, dx, sB * sn, H_LIN, linearAtol(1, 6, H_LIN), 0, objAddSliced);
+    gradCheck("sliced add dt", st2, dt, sB * sn2, H_LIN, linearAtol(1, 6, H_LIN), 0, objAddSliced);
+    for (let b = 0; b < sB; b++) for (let i = sn; i < sn2; i++) expect(ld(dt, b * sn2 + i)).toBe(0, "map channel gradient");
+    heap.free(sx); heap.free(st2); heap.free(sy); heap.free(sr); heap.free(dx); heap.free(dt);
   });
 });
 

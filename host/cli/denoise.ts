@@ -18,6 +18,8 @@ import {
   requiredOption,
   ensembleOption,
   clampOption,
+  sigmaOption,
+  strengthOption,
   maxMemoryOption,
   threadsOption,
   tileOption,
@@ -30,6 +32,8 @@ interface DenoiseFlags {
   colour: ColourMethod;
   clamp: boolean;
   ensemble?: boolean;
+  sigma?: number;
+  strength?: number;
   quiet?: boolean;
   verbose?: boolean;
   build: string;
@@ -60,6 +64,8 @@ export function denoiseCommand(prog: Command): void {
         .choices([...COLOUR_METHODS])
         .default("luma-chroma"),
     )
+    .addOption(sigmaOption())
+    .addOption(strengthOption())
     .addOption(clampOption())
     .addOption(ensembleOption())
     .addOption(tileOption())
@@ -109,6 +115,8 @@ export function denoiseCommand(prog: Command): void {
             colour: f.colour,
             clamp: f.clamp,
             ensemble: f.ensemble,
+            sigma: f.sigma === undefined ? undefined : f.sigma / 255,
+            strength: f.strength,
             plane: (c, of) => {
               if (bar) bar.done(`${label}: done`);
               bar = undefined;

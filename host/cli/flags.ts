@@ -116,6 +116,31 @@ export const clampOption = () =>
     "do not clamp a gaussian-noise model's change of each pixel to ~2–3× the noise σ estimated from the image (a blind model's guard against smoothing texture away at low noise)",
   );
 
+/** --sigma / --strength: the noise level a model with a noise-level map is given (host/core/denoise.ts levelFor). */
+export const sigmaOption = () =>
+  new Option(
+    "--sigma <s>",
+    "the image's noise σ on the 0–255 scale, for a model that takes a noise level (the photo model); default: measured from the image",
+  ).argParser(
+    checked((v: string) => {
+      const n = Number(v);
+      if (v.trim() === "" || !(n >= 0 && n <= 255)) throw new Error("expected a σ from 0 to 255");
+      return n;
+    }),
+  );
+
+export const strengthOption = () =>
+  new Option(
+    "--strength <x>",
+    "multiply the measured noise level by x (above 1 denoises harder, below 1 gentler; default 1); ignored with --sigma",
+  ).argParser(
+    checked((v: string) => {
+      const n = Number(v);
+      if (v.trim() === "" || !(n >= 0 && n <= 10)) throw new Error("expected a factor from 0 to 10");
+      return n;
+    }),
+  );
+
 /** --ensemble: the self-ensemble of eight flips / rotations (host/core/denoise.ts denoisePlane). */
 export const ensembleOption = () =>
   new Option(
