@@ -147,7 +147,7 @@ test("architectures come from descriptions: skip connections, leaky ReLU, shape 
 
   assert.throws(
     () => planLayers({ ...skip, layers: [{ type: "conv2d", name: "c", out: 2, kernel: 3 }] }),
-    /differs from input/,
+    /differs from its image/,
   );
   assert.throws(
     () => planLayers({ ...skip, layers: [{ type: "add", with: "nope" }] }),
