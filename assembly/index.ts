@@ -19,5 +19,8 @@ export { rngSeed, rngGetState, rngSetState, uniform, below, fillUniform, fillNor
 export {
   noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, noiseImages, poisson,
 } from "./noise";
+export {
+  noiseCamera, noiseCameraRandom, noiseCameraRaw, cameraParams, cameraMosaic, cameraDemosaic, jpegRoundTrip,
+} from "./camera";
 export { modelForward, modelBackward, modelTrainSlice } from "./model";
 export { peakMadd } from "./peak";

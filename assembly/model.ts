@@ -113,7 +113,7 @@ export function modelTrainSlice(
   count: i32, divisor: i32, lossKind: i32, l1Weight: f32, noiseRec: usize, seeds: usize,
 ): f32 {
   // The slice's noisy input from its clean target (layer 0 reads the input), one seed per image.
-  if (noiseRec) noiseImages(noiseRec, seeds, p(table, LAYER_X), target, B, f(table, LAYER_IN_C) * f(table, LAYER_IN_H) * f(table, LAYER_IN_W));
+  if (noiseRec) noiseImages(noiseRec, seeds, p(table, LAYER_X), target, B, f(table, LAYER_IN_C), f(table, LAYER_IN_H), f(table, LAYER_IN_W));
   zeroSliceGrads(table, n, B);
   modelForward(table, n, B, ws);
   let loss: f32;
