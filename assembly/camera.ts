@@ -199,7 +199,7 @@ export function noiseCamera(
   cameraDemosaic(dst, H, W, pattern);
   // Develop: white balance, tone curve, 8 bits (the JPEG stage rounds for itself).
   const gR = <f32>gainR, gB = <f32>gainB;
-  const jpeg = jpegQuality > 0 && HW >= JPEG_MIN_PIXELS;
+  const jpeg = jpegQuality > 0 && jpegFits(H, W);
   for (let i = 0; i < HW; i++) {
     const oR = dst + (<usize>i << 2), oG = oR + (<usize>HW << 2), oB = oG + (<usize>HW << 2);
     let r = linearToSrgb(load<f32>(oR) * gR), g = linearToSrgb(load<f32>(oG)), bl = linearToSrgb(load<f32>(oB) * gB);
@@ -235,8 +235,14 @@ export function noiseCameraRandom(
 
 // ---- JPEG (baseline, as libjpeg-turbo's cjpeg/djpeg do it, without the entropy coding) --------
 
-/** Images under this many pixels skip the JPEG stage: its byte planes and block buffer need 8·H·W + 256 bytes of dst's 12·H·W. */
-export const JPEG_MIN_PIXELS: i32 = 64;
+/**
+ * Images under 8 pixels high or wide skip the JPEG stage: its byte planes and block buffer need
+ * 8·H·W + 256 bytes of dst's 12·H·W, and the in-place chroma downsampling a width of 8.
+ */
+// @ts-ignore: decorator
+@inline function jpegFits(H: i32, W: i32): bool {
+  return H >= 8 && W >= 8;
+}
 
 // IJG's standard tables (ITU-T T.81 Annex K), natural (row-major) order.
 const LUMA_Q = memory.data<u8>([
@@ -249,42 +255,76 @@ const CHROMA_Q = memory.data<u8>([
   47, 66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
   99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
 ]);
-// T[u][x] = C(u)/2 · cos((2x + 1)uπ/16), C(0) = 1/√2: the orthonormal 8-point DCT-II.
-const DCT = memory.data<f32>([
-  0.353553391, 0.353553391, 0.353553391, 0.353553391, 0.353553391, 0.353553391, 0.353553391, 0.353553391,
-  0.49039264, 0.415734806, 0.277785117, 0.097545161, -0.097545161, -0.277785117, -0.415734806, -0.49039264,
-  0.461939766, 0.191341716, -0.191341716, -0.461939766, -0.461939766, -0.191341716, 0.191341716, 0.461939766,
-  0.415734806, -0.097545161, -0.49039264, -0.277785117, 0.277785117, 0.49039264, 0.097545161, -0.415734806,
-  0.353553391, -0.353553391, -0.353553391, 0.353553391, 0.353553391, -0.353553391, -0.353553391, 0.353553391,
-  0.277785117, -0.49039264, 0.097545161, 0.415734806, -0.415734806, -0.097545161, 0.49039264, -0.277785117,
-  0.191341716, -0.461939766, 0.461939766, -0.191341716, -0.191341716, 0.461939766, -0.461939766, 0.191341716,
-  0.097545161, -0.277785117, 0.415734806, -0.49039264, 0.49039264, -0.415734806, 0.277785117, -0.097545161,
-]);
-
 /** libjpeg's jpeg_quality_scaling + jpeg_add_quant_table (force_baseline, as cjpeg): the quantizer of base value `base`. */
 // @ts-ignore: decorator
-@inline function quantStep(base: i32, scale: i32): f32 {
-  return <f32>min(max((base * scale + 50) / 100, 1), 255);
+@inline function quantStep(base: i32, scale: i32): i32 {
+  return min(max((base * scale + 50) / 100, 1), 255);
 }
 
-/** 1-D DCT (inverse: its transpose) of 8 floats at p, stride s bytes, in place. */
+// libjpeg's "ISLOW" integer DCT (jfdctint.c, jidctint.c: the Loeffler–Ligtenberg–Moschytz
+// factorisation, 13-bit constants), the default of cjpeg and djpeg, so the simulation gives their bits.
+const CONST_BITS = 13, PASS1_BITS = 2;
+const F_0_298 = 2446, F_0_390 = 3196, F_0_541 = 4433, F_0_765 = 6270, F_0_899 = 7373, F_1_175 = 9633;
+const F_1_501 = 12299, F_1_847 = 15137, F_1_961 = 16069, F_2_053 = 16819, F_2_562 = 20995, F_3_072 = 25172;
+
 // @ts-ignore: decorator
-@inline function dct8(p: usize, s: usize, inverse: bool): void {
-  const x0 = load<f32>(p), x1 = load<f32>(p + s), x2 = load<f32>(p + 2 * s), x3 = load<f32>(p + 3 * s);
-  const x4 = load<f32>(p + 4 * s), x5 = load<f32>(p + 5 * s), x6 = load<f32>(p + 6 * s), x7 = load<f32>(p + 7 * s);
-  for (let k = 0; k < 8; k++) {
-    // forward: out[k] = Σ_x T[k][x]·in[x]; inverse: out[k] = Σ_u T[u][k]·in[u]
-    const t = DCT + (inverse ? <usize>k << 2 : <usize>k << 5), ts: usize = inverse ? 32 : 4;
-    const v = x0 * load<f32>(t) + x1 * load<f32>(t + ts) + x2 * load<f32>(t + 2 * ts) + x3 * load<f32>(t + 3 * ts)
-      + x4 * load<f32>(t + 4 * ts) + x5 * load<f32>(t + 5 * ts) + x6 * load<f32>(t + 6 * ts) + x7 * load<f32>(t + 7 * ts);
-    store<f32>(p + <usize>k * s, v);
-  }
+@inline function descale(x: i32, n: i32): i32 {
+  return (x + (1 << (n - 1))) >> n;
+}
+
+/** jpeg_fdct_islow's pass over 8 i32 at p (stride s bytes), in place: pass 1 (rows) or 2 (columns). */
+// @ts-ignore: decorator
+@inline function fdct8(p: usize, s: usize, pass1: bool): void {
+  const d0 = load<i32>(p), d1 = load<i32>(p + s), d2 = load<i32>(p + 2 * s), d3 = load<i32>(p + 3 * s);
+  const d4 = load<i32>(p + 4 * s), d5 = load<i32>(p + 5 * s), d6 = load<i32>(p + 6 * s), d7 = load<i32>(p + 7 * s);
+  const tmp0 = d0 + d7, tmp7 = d0 - d7, tmp1 = d1 + d6, tmp6 = d1 - d6;
+  const tmp2 = d2 + d5, tmp5 = d2 - d5, tmp3 = d3 + d4, tmp4 = d3 - d4;
+  const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3, tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+  const n = pass1 ? CONST_BITS - PASS1_BITS : CONST_BITS + PASS1_BITS;
+  store<i32>(p, pass1 ? (tmp10 + tmp11) << PASS1_BITS : descale(tmp10 + tmp11, PASS1_BITS));
+  store<i32>(p + 4 * s, pass1 ? (tmp10 - tmp11) << PASS1_BITS : descale(tmp10 - tmp11, PASS1_BITS));
+  const z1 = (tmp12 + tmp13) * F_0_541;
+  store<i32>(p + 2 * s, descale(z1 + tmp13 * F_0_765, n));
+  store<i32>(p + 6 * s, descale(z1 - tmp12 * F_1_847, n));
+  const z5 = (tmp4 + tmp6 + tmp5 + tmp7) * F_1_175;
+  const y1 = -(tmp4 + tmp7) * F_0_899, y2 = -(tmp5 + tmp6) * F_2_562;
+  const y3 = z5 - (tmp4 + tmp6) * F_1_961, y4 = z5 - (tmp5 + tmp7) * F_0_390;
+  store<i32>(p + 7 * s, descale(tmp4 * F_0_298 + y1 + y3, n));
+  store<i32>(p + 5 * s, descale(tmp5 * F_2_053 + y2 + y4, n));
+  store<i32>(p + 3 * s, descale(tmp6 * F_3_072 + y2 + y3, n));
+  store<i32>(p + s, descale(tmp7 * F_1_501 + y1 + y4, n));
+}
+
+/** jpeg_idct_islow's pass over 8 i32 at p (stride s bytes), in place: pass 1 (columns, dequantized) or 2 (rows). */
+// @ts-ignore: decorator
+@inline function idct8(p: usize, s: usize, pass1: bool): void {
+  const i0 = load<i32>(p), i1 = load<i32>(p + s), i2 = load<i32>(p + 2 * s), i3 = load<i32>(p + 3 * s);
+  const i4 = load<i32>(p + 4 * s), i5 = load<i32>(p + 5 * s), i6 = load<i32>(p + 6 * s), i7 = load<i32>(p + 7 * s);
+  const z1 = (i2 + i6) * F_0_541;
+  const t2 = z1 - i6 * F_1_847, t3 = z1 + i2 * F_0_765;
+  const t0 = (i0 + i4) << CONST_BITS, t1 = (i0 - i4) << CONST_BITS;
+  const tmp10 = t0 + t3, tmp13 = t0 - t3, tmp11 = t1 + t2, tmp12 = t1 - t2;
+  const z5 = (i7 + i3 + i5 + i1) * F_1_175;
+  const y1 = -(i7 + i1) * F_0_899, y2 = -(i5 + i3) * F_2_562;
+  const y3 = z5 - (i7 + i3) * F_1_961, y4 = z5 - (i5 + i1) * F_0_390;
+  const o0 = i7 * F_0_298 + y1 + y3, o1 = i5 * F_2_053 + y2 + y4;
+  const o2 = i3 * F_3_072 + y2 + y3, o3 = i1 * F_1_501 + y1 + y4;
+  const n = pass1 ? CONST_BITS - PASS1_BITS : CONST_BITS + PASS1_BITS + 3;
+  store<i32>(p, descale(tmp10 + o3, n));
+  store<i32>(p + 7 * s, descale(tmp10 - o3, n));
+  store<i32>(p + s, descale(tmp11 + o2, n));
+  store<i32>(p + 6 * s, descale(tmp11 - o2, n));
+  store<i32>(p + 2 * s, descale(tmp12 + o1, n));
+  store<i32>(p + 5 * s, descale(tmp12 - o1, n));
+  store<i32>(p + 3 * s, descale(tmp13 + o0, n));
+  store<i32>(p + 4 * s, descale(tmp13 - o0, n));
 }
 
 /**
  * DCT → quantize → dequantize → IDCT of one component: a byte plane at p of cw × ch samples, in
  * blocks of 8×8 padded by replicating the last row and column (as libjpeg pads the image), blk a
- * 64-float buffer. Rounding as libjpeg: coefficients half away from zero, samples half up, clamped.
+ * 64-i32 buffer. libjpeg's integer arithmetic throughout: coefficients rounded half away from zero,
+ * samples clamped to 0..255.
  */
 function jpegPlane(p: usize, cw: i32, ch: i32, base: usize, scale: i32, blk: usize): void {
   for (let by = 0; by < ch; by += 8) {
@@ -292,40 +332,50 @@ function jpegPlane(p: usize, cw: i32, ch: i32, base: usize, scale: i32, blk: usi
       for (let y = 0; y < 8; y++) {
         const row = p + <usize>(min(by + y, ch - 1) * cw);
         for (let x = 0; x < 8; x++) {
-          store<f32>(blk + (<usize>(y * 8 + x) << 2), <f32>load<u8>(row + <usize>min(bx + x, cw - 1)) - <f32>128);
+          store<i32>(blk + (<usize>(y * 8 + x) << 2), <i32>load<u8>(row + <usize>min(bx + x, cw - 1)) - 128);
         }
       }
-      for (let y = 0; y < 8; y++) dct8(blk + (<usize>y << 5), 4, false);
-      for (let x = 0; x < 8; x++) dct8(blk + (<usize>x << 2), 32, false);
+      for (let y = 0; y < 8; y++) fdct8(blk + (<usize>y << 5), 4, true);
+      for (let x = 0; x < 8; x++) fdct8(blk + (<usize>x << 2), 32, false);
       for (let k = 0; k < 64; k++) {
+        // jcdctmgr.c quantize: the DCT comes scaled by 8, so the divisor is 8q.
         const o = blk + (<usize>k << 2), q = quantStep(<i32>load<u8>(base + <usize>k), scale);
-        const v = load<f32>(o) / q;
-        store<f32>(o, copysign<f32>(Mathf.floor(Mathf.abs(v) + <f32>0.5), v) * q);
+        const t = load<i32>(o), c = (abs(t) + (q << 2)) / (q << 3);
+        store<i32>(o, (t < 0 ? -c : c) * q);
       }
-      for (let x = 0; x < 8; x++) dct8(blk + (<usize>x << 2), 32, true);
-      for (let y = 0; y < 8; y++) dct8(blk + (<usize>y << 5), 4, true);
+      for (let x = 0; x < 8; x++) idct8(blk + (<usize>x << 2), 32, true);
+      for (let y = 0; y < 8; y++) idct8(blk + (<usize>y << 5), 4, false);
       const ny = min(8, ch - by), nx = min(8, cw - bx);
       for (let y = 0; y < ny; y++) {
         const row = p + <usize>((by + y) * cw + bx);
         for (let x = 0; x < nx; x++) {
-          const v = Mathf.floor(load<f32>(blk + (<usize>(y * 8 + x) << 2)) + <f32>128.5);
-          store<u8>(row + <usize>x, <u8>min(max(<i32>v, 0), 255));
+          store<u8>(row + <usize>x, <u8>min(max(load<i32>(blk + (<usize>(y * 8 + x) << 2)) + 128, 0), 255));
         }
       }
     }
   }
 }
 
-/** libjpeg's h2v2_downsample, in place on a byte plane: 2×2 sums + bias 1, 2, 1, 2… along a row, >> 2 (odd sizes replicate the edge). */
+/** The stride of a 4:2:0 chroma plane: libjpeg's padded width, 8·⌈W/16⌉ (the chroma blocks of whole MCUs). */
+// @ts-ignore: decorator
+@inline function chromaStride(W: i32): i32 {
+  return ((W + 15) >> 4) << 3;
+}
+
+/**
+ * libjpeg's h2v2_downsample, in place on a byte plane of W × H: 2×2 sums + bias 1, 2, 1, 2… along a
+ * row, >> 2, into rows of chromaStride(W), the columns past ⌈W/2⌉ too, from the image's last column
+ * replicated (expand_right_edge); an odd H repeats the last row. Needs W ≥ 8 (writes trail reads).
+ */
 function downsample(p: usize, W: i32, H: i32): void {
-  const cw = (W + 1) >> 1, ch = (H + 1) >> 1;
+  const cs = chromaStride(W), ch = (H + 1) >> 1;
   for (let y = 0; y < ch; y++) {
     const r0 = p + <usize>(2 * y * W), r1 = p + <usize>(min(2 * y + 1, H - 1) * W);
     let bias = 1;
-    for (let x = 0; x < cw; x++) {
-      const x0 = 2 * x, x1 = min(2 * x + 1, W - 1);
+    for (let x = 0; x < cs; x++) {
+      const x0 = min(2 * x, W - 1), x1 = min(2 * x + 1, W - 1);
       const s = <i32>load<u8>(r0 + <usize>x0) + <i32>load<u8>(r0 + <usize>x1) + <i32>load<u8>(r1 + <usize>x0) + <i32>load<u8>(r1 + <usize>x1);
-      store<u8>(p + <usize>(y * cw + x), <u8>((s + bias) >> 2)); // writes trail the reads
+      store<u8>(p + <usize>(y * cs + x), <u8>((s + bias) >> 2));
       bias ^= 3;
     }
   }
@@ -335,14 +385,14 @@ function downsample(p: usize, W: i32, H: i32): void {
  * libjpeg-turbo's h2v2_fancy_upsample (the decoder's default): each output sample is 9/16 of its
  * nearest input sample, 3/16 of each next one along the two axes and 1/16 of the diagonal one (edges
  * replicated), in integers with libjpeg's rounding; from cw × ch at src to W × H at dst. Under 3
- * input columns libjpeg replicates instead (h2v2_upsample), and so does this.
+ * input columns libjpeg replicates instead (h2v2_upsample), and so does this. src rows are chromaStride(W) apart.
  */
 function upsample(dst: usize, src: usize, W: i32, H: i32): void {
-  const cw = (W + 1) >> 1, ch = (H + 1) >> 1;
+  const cw = (W + 1) >> 1, ch = (H + 1) >> 1, st = chromaStride(W);
   for (let y = 0; y < H; y++) {
     const iy = y >> 1;
     const ny = min(max((y & 1) == 0 ? iy - 1 : iy + 1, 0), ch - 1);
-    const a = src + <usize>(iy * cw), b = src + <usize>(ny * cw), out = dst + <usize>(y * W);
+    const a = src + <usize>(iy * st), b = src + <usize>(ny * st), out = dst + <usize>(y * W);
     for (let x = 0; x < W; x++) {
       const j = x >> 1;
       if (cw <= 2) {
@@ -376,10 +426,10 @@ function upsample(dst: usize, src: usize, W: i32, H: i32): void {
 /**
  * JPEG compression and decompression of a planar RGB image in dst (values rounded to 8 bits first),
  * in place: libjpeg's integer RGB → YCbCr (JFIF), 4:2:0 (subsample) or 4:4:4 chroma, level shift,
- * 8×8 float DCT, the IJG tables scaled for quality (1..100) and rounded as libjpeg does, the inverse,
+ * 8×8 integer DCT (libjpeg's ISLOW), the IJG tables scaled for quality (1..100) and rounded as libjpeg does, the inverse,
  * fancy upsampling and integer YCbCr → RGB; the result is 8-bit levels / 255. Byte layout in dst
  * (12·H·W bytes): [0, 3HW) RGB interleaved, then Y, Cb, Cr, Cb↑, Cr↑ planes of HW bytes, then the
- * block buffer. Needs H·W ≥ JPEG_MIN_PIXELS (smaller images are left as 8-bit levels).
+ * block buffer. Needs jpegFits(H, W).
  */
 function jpegInPlace(dst: usize, H: i32, W: i32, quality: i32, sub: bool): void {
   const HW = H * W;
@@ -406,9 +456,9 @@ function jpegInPlace(dst: usize, H: i32, W: i32, quality: i32, sub: bool): void 
   if (sub) {
     downsample(pCb, W, H);
     downsample(pCr, W, H);
-    const cw = (W + 1) >> 1, ch = (H + 1) >> 1;
-    jpegPlane(pCb, cw, ch, CHROMA_Q, scale, blk);
-    jpegPlane(pCr, cw, ch, CHROMA_Q, scale, blk);
+    const cs = chromaStride(W), ch = (H + 1) >> 1;
+    jpegPlane(pCb, cs, ch, CHROMA_Q, scale, blk);
+    jpegPlane(pCr, cs, ch, CHROMA_Q, scale, blk);
     upsample(pCbU, pCb, W, H);
     upsample(pCrU, pCr, W, H);
     cb = pCbU; cr = pCrU;
@@ -438,13 +488,13 @@ function jpegInPlace(dst: usize, H: i32, W: i32, quality: i32, sub: bool): void 
 /**
  * A JPEG round trip of a planar RGB image (src, dst: [3, H, W] in [0, 1]; dst may equal src):
  * quality 1..100 (libjpeg's scale), subsample 1 for 4:2:0 (cjpeg's default), 0 for 4:4:4. The
- * result is what djpeg decodes from cjpeg's file, up to the float DCT (libjpeg's is integer).
- * Images under JPEG_MIN_PIXELS pixels come back rounded to 8 bits only.
+ * result is what djpeg decodes from cjpeg's file (libjpeg-turbo's defaults: ISLOW DCT, fancy upsampling).
+ * Images under 8 pixels high or wide come back rounded to 8 bits only.
  */
 export function jpegRoundTrip(dst: usize, src: usize, H: i32, W: i32, quality: i32, subsample: i32): void {
   const HW = H * W;
   if (dst != src) memory.copy(dst, src, <usize>(3 * HW) << 2);
-  if (HW >= JPEG_MIN_PIXELS) {
+  if (jpegFits(H, W)) {
     jpegInPlace(dst, H, W, quality, subsample != 0);
     return;
   }
