@@ -81,7 +81,15 @@ export const NOISE_REC_GAUSSIAN_SIGMA_MAX: i32 = 72;
 export const NOISE_REC_QUANTIZE: i32 = 80;
 /** With QUANTIZE, the share of images quantized (each drawn from its seed; 1: all, no draw). */
 export const NOISE_REC_QUANTIZE_SHARE: i32 = 88;
-export const NOISE_REC_BYTES: i32 = 96;
+/** CAMERA: the share of images given camera noise (camera.ts), each drawn; the others get GAUSSIAN's noise (σ range, QUANTIZE). */
+export const NOISE_REC_CAMERA_SHARE: i32 = 96;
+/** CAMERA: the share of camera-noise images JPEG-compressed, at a quality uniform in [JPEG_QUALITY_MIN, JPEG_QUALITY_MAX]. */
+export const NOISE_REC_JPEG_SHARE: i32 = 104;
+export const NOISE_REC_JPEG_QUALITY_MIN: i32 = 112;
+export const NOISE_REC_JPEG_QUALITY_MAX: i32 = 120;
+/** CAMERA: the share of those JPEGs with full-resolution chroma (4:4:4); the rest are 4:2:0. */
+export const NOISE_REC_JPEG444_SHARE: i32 = 128;
+export const NOISE_REC_BYTES: i32 = 136;
 
 // ---- Noise kinds (NOISE_REC_KIND).
 export const NOISE_NONE: i32 = 0;
@@ -90,3 +98,5 @@ export const NOISE_SALT_PEPPER: i32 = 2;
 export const NOISE_SPECKLE: i32 = 3;
 export const NOISE_POISSON: i32 = 4;
 export const NOISE_MIXED: i32 = 5;
+/** Synthetic camera noise (camera.ts) on a CAMERA_SHARE of the images, gaussian on the rest. */
+export const NOISE_CAMERA: i32 = 6;

@@ -20,5 +20,8 @@ export {
   noiseNone, noiseGaussian, noiseSaltPepper, noiseSpeckle, noisePoisson, noiseMixed, noiseImages, poisson,
 } from "./noise";
 export { noiseLevel, fillNoiseMap } from "./noise_level";
+export {
+  noiseCamera, noiseCameraRandom, noiseCameraRaw, cameraParams, cameraMosaic, cameraDemosaic, jpegRoundTrip,
+} from "./camera";
 export { modelForward, modelBackward, modelTrainSlice } from "./model";
 export { peakMadd } from "./peak";

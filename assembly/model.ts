@@ -148,14 +148,26 @@ function sampleInputs(table: usize, n: i32, B: i32, ws: usize, target: usize, no
   const x = p(table, LAYER_X), inC = f(table, LAYER_IN_C), H = f(table, LAYER_IN_H), W = f(table, LAYER_IN_W);
   const C = f(rec(table, n - 1), LAYER_OUT_C);
   if (inC == C) {
-    noiseImages(noiseRec, seeds, x, target, B, C * H * W);
+    noiseImages(noiseRec, seeds, x, target, B, C, H, W);
     return;
   }
-  const img = C * H * W, inp = inC * H * W;
+  const plane = H * W, img = C * plane, inp = inC * plane;
   for (let b = 0; b < B; b++) {
-    noiseImages(noiseRec, seeds + (<usize>b << 3), x + ((<usize>b * <usize>inp) << 2), target + ((<usize>b * <usize>img) << 2), 1, img);
+    const d = x + ((<usize>b * <usize>inp) << 2), s = target + ((<usize>b * <usize>img) << 2);
+    if (C == 3 && samePlanes(s, plane)) {
+      // a gray patch (luma in every channel) gets gray noise: one plane's, copied
+      noiseImages(noiseRec, seeds + (<usize>b << 3), d, s, 1, 1, H, W);
+      memory.copy(d + (<usize>plane << 2), d, <usize>plane << 2);
+      memory.copy(d + (<usize>plane << 3), d, <usize>plane << 2);
+    } else noiseImages(noiseRec, seeds + (<usize>b << 3), d, s, 1, C, H, W);
   }
   fillNoiseMap(x, B, C, H, W, ws);
+}
+
+/** Whether an image's three planes of `plane` floats are equal (a gray patch). */
+function samePlanes(s: usize, plane: i32): bool {
+  const bytes = <usize>plane << 2;
+  return memory.compare(s, s + bytes, bytes) == 0 && memory.compare(s, s + (bytes << 1), bytes) == 0;
 }
 
 /** Zeroes every layer's output gradient for B images and its parameter gradients (dw, dbias). */

@@ -7,8 +7,11 @@ import {
   NOISE_REC_KIND, NOISE_REC_GAUSSIAN_SIGMA, NOISE_REC_AMOUNT, NOISE_REC_SALT_VS_PEPPER, NOISE_REC_SPECKLE_SIGMA,
   NOISE_REC_POISSON_PEAK, NOISE_REC_MIX_GAUSSIAN, NOISE_REC_MIX_SALT_PEPPER, NOISE_REC_MIX_SPECKLE,
   NOISE_REC_GAUSSIAN_SIGMA_MAX, NOISE_REC_QUANTIZE, NOISE_REC_QUANTIZE_SHARE,
-  NOISE_GAUSSIAN, NOISE_SALT_PEPPER, NOISE_SPECKLE, NOISE_POISSON, NOISE_MIXED,
+  NOISE_REC_CAMERA_SHARE, NOISE_REC_JPEG_SHARE, NOISE_REC_JPEG_QUALITY_MIN, NOISE_REC_JPEG_QUALITY_MAX,
+  NOISE_REC_JPEG444_SHARE,
+  NOISE_GAUSSIAN, NOISE_SALT_PEPPER, NOISE_SPECKLE, NOISE_POISSON, NOISE_MIXED, NOISE_CAMERA,
 } from "./abi";
+import { noiseCameraRandom } from "./camera";
 
 /**
  * x + σ·N(0,1) when mul = 0, x + σ·x·N(0,1) when mul = 1 (speckle), for n floats.
@@ -185,8 +188,16 @@ export function quantize(dst: usize, n: i32, q: f32): void {
  * With a σ range (GAUSSIAN_SIGMA_MAX above GAUSSIAN_SIGMA) each image first draws its σ from its
  * seed; with QUANTIZE the result (of all images, or a QUANTIZE_SHARE of them, drawn per image next)
  * is clipped and rounded as an image file would hold it.
+ * Images are [C, H, W] (n = C·H·W floats each; only CAMERA uses the shape). CAMERA draws per image,
+ * after the above, whether it is a camera image (CAMERA_SHARE; 1: all, no draw): those get
+ * camera.ts's pipeline (already 8-bit, QUANTIZE does not apply), the others GAUSSIAN's noise. Camera
+ * noise needs C = 3; other channel counts get GAUSSIAN's noise instead (a gray image has no room in
+ * dst for the three planes the pipeline works in).
  */
-export function noiseImages(rec: usize, seeds: usize, dst: usize, src: usize, count: i32, n: i32): void {
+export function noiseImages(
+  rec: usize, seeds: usize, dst: usize, src: usize, count: i32, C: i32, H: i32, W: i32,
+): void {
+  const n = C * H * W;
   const kind = load<i32>(rec + NOISE_REC_KIND);
   const amount = load<f64>(rec + NOISE_REC_AMOUNT);
   const svp = load<f64>(rec + NOISE_REC_SALT_VS_PEPPER), ss = <f32>load<f64>(rec + NOISE_REC_SPECKLE_SIGMA);
@@ -206,6 +217,15 @@ export function noiseImages(rec: usize, seeds: usize, dst: usize, src: usize, co
     else if (kind == NOISE_MIXED) {
       noiseMixed(d, x, 1, n, gs, amount, svp, ss,
         load<f64>(rec + NOISE_REC_MIX_GAUSSIAN), load<f64>(rec + NOISE_REC_MIX_SALT_PEPPER), load<f64>(rec + NOISE_REC_MIX_SPECKLE));
+    } else if (kind == NOISE_CAMERA) {
+      const camShare = load<f64>(rec + NOISE_REC_CAMERA_SHARE);
+      if (C == 3 && (camShare >= 1 || uniform() < camShare)) {
+        noiseCameraRandom(d, x, H, W, load<f64>(rec + NOISE_REC_JPEG_SHARE),
+          <i32>load<f64>(rec + NOISE_REC_JPEG_QUALITY_MIN), <i32>load<f64>(rec + NOISE_REC_JPEG_QUALITY_MAX),
+          load<f64>(rec + NOISE_REC_JPEG444_SHARE));
+        continue; // 8-bit already
+      }
+      noiseGaussian(d, x, 1, n, gs);
     } else noiseNone(d, x, 1, n);
     if (quantized) quantize(d, n, q);
   }

@@ -30,7 +30,7 @@ test("8-bit noise: values on the 1/255 grid in [0, 1]; a σ range gives each ima
     Array.from({ length: B }, (_, i) => (BigInt(i + 1) * 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn),
   );
   writeNoiseRecord(eng.abi, eng.memory.buffer, rec, noiseSpec("gaussian", photoLevels("10-50", true)));
-  e.noiseImages(rec, seeds, noisy, clean, B, n);
+  e.noiseImages(rec, seeds, noisy, clean, B, 1, 64, 64); // n = 4096
   const y = new Float32Array(eng.memory.buffer, noisy, B * n);
   const sds: number[] = [];
   for (let b = 0; b < B; b++) {

@@ -51,7 +51,7 @@ test("each image's training noise is the same for 1 and 2 threads, and is the sa
     const { writeNoiseRecord } = await import("../host/core/abi.js");
     writeNoiseRecord(single.abi, single.memory.buffer, rec, noiseSpec("gaussian", { gaussianSigma: 0.5 }));
     const before = m.rngState();
-    e.noiseImages(rec, seeds, m.input, m.target, B, n);
+    e.noiseImages(rec, seeds, m.input, m.target, B, 1, 28, 28); // n = 784
     assert.deepEqual(m.rngState(), before, "noiseImages left the main stream moved");
     const viaSeeds = m.inputView(B).slice();
     for (let b = 0; b < B; b++) {

@@ -57,6 +57,13 @@ export const LOSS_KINDS = Object.keys(LOSSES) as readonly LossKind[];
 /** Noise kinds (flags and files name them so; their order is the CLI's) → `NOISE_*`. */
 export const NOISE_KINDS = ["gaussian", "salt-pepper", "speckle", "poisson", "mixed", "none"] as const;
 export type NoiseKind = (typeof NOISE_KINDS)[number];
+/**
+ * Every kind a training step can sample (noiseImages): NOISE_KINDS and "camera" (assembly/camera.ts,
+ * synthetic camera noise of [3, H, W] colour images), which needs the images' shape and so is not a
+ * kind applyNoise or the flags of digit training, `noise` and `eval` offer.
+ */
+export const TRAINING_NOISE_KINDS = [...NOISE_KINDS, "camera"] as const;
+export type TrainingNoiseKind = (typeof TRAINING_NOISE_KINDS)[number];
 /** Fields of the noise record (kind i32, then f64 parameters; byte offsets) → `NOISE_REC_*`. */
 const NOISE_REC = [
   "kind",
@@ -71,6 +78,11 @@ const NOISE_REC = [
   "gaussianSigmaMax",
   "quantize",
   "quantizeShare",
+  "cameraShare",
+  "jpegShare",
+  "jpegQualityMin",
+  "jpegQualityMax",
+  "jpeg444Share",
 ] as const;
 
 export type LayerField = (typeof LAYER)[number];
@@ -87,7 +99,7 @@ export interface Abi {
   loss: Record<LossKind, number>;
   /** Byte offset of each field in the step record; `arenas` is where the arena pointers start. */
   step: Record<StepField, number>;
-  noise: Record<NoiseKind, number>;
+  noise: Record<TrainingNoiseKind, number>;
   /** Byte offset of each field in the noise record, and its size. */
   noiseRec: Record<NoiseRecField, number>;
   noiseRecBytes: number;
@@ -116,7 +128,7 @@ export function readAbi(exports: Record<string, unknown>): Abi {
     op: table(OPS, "OP_"),
     loss: Object.fromEntries(Object.entries(LOSSES).map(([k, g]) => [k, get(g)])) as Record<LossKind, number>,
     step: table(STEP, "STEP_"),
-    noise: table(NOISE_KINDS, "NOISE_"),
+    noise: table(TRAINING_NOISE_KINDS, "NOISE_"),
     noiseRec: table(NOISE_REC, "NOISE_REC_"),
     noiseRecBytes: get("NOISE_REC_BYTES"),
   };
@@ -172,11 +184,20 @@ export interface NoiseLevels {
   quantize: number;
   /** with quantize: the share of images quantized, each drawn (1: all) */
   quantizeShare: number;
+  /** camera: the share of images given synthetic camera noise, each drawn (1: all); the rest get gaussian's noise */
+  cameraShare: number;
+  /** camera: the share of camera-noise images JPEG-compressed */
+  jpegShare: number;
+  /** camera: each JPEG's quality is uniform in [jpegQualityMin, jpegQualityMax] (libjpeg's 1–100 scale) */
+  jpegQualityMin: number;
+  jpegQualityMax: number;
+  /** camera: the share of JPEGs with full-resolution chroma (4:4:4); the rest are 4:2:0 */
+  jpeg444Share: number;
 }
 
 /** The noise a training step samples per image: a kind and all its parameters (defaults are the caller's). */
 export interface NoiseSpec extends NoiseLevels {
-  kind: NoiseKind;
+  kind: TrainingNoiseKind;
 }
 
 /** Writes a noise record at `rec` (abi.noiseRecBytes). */
@@ -197,6 +218,11 @@ export function writeNoiseRecord(abi: Abi, buffer: ArrayBufferLike, rec: number,
     gaussianSigmaMax: n.gaussianSigmaMax,
     quantize: n.quantize,
     quantizeShare: n.quantizeShare,
+    cameraShare: n.cameraShare,
+    jpegShare: n.jpegShare,
+    jpegQualityMin: n.jpegQualityMin,
+    jpegQualityMax: n.jpegQualityMax,
+    jpeg444Share: n.jpeg444Share,
   };
   for (const [k, v] of Object.entries(values)) dv.setFloat64(rec + f[k as NoiseRecField], v, true);
 }

@@ -258,7 +258,43 @@ export interface EngineExports {
     noiseRec: Ptr,
     seeds: Ptr,
   ): number;
-  noiseImages(rec: Ptr, seeds: Ptr, dst: Ptr, src: Ptr, count: number, n: number): void;
+  /** The training step's noise for `count` images of [C, H, W] from a noise record, image b from seed b. */
+  noiseImages(rec: Ptr, seeds: Ptr, dst: Ptr, src: Ptr, count: number, C: number, H: number, W: number): void;
+  /** Camera noise of one planar RGB image with explicit parameters (jpegQuality 0: no JPEG; subsample 1: 4:2:0). */
+  noiseCamera(
+    dst: Ptr,
+    src: Ptr,
+    H: number,
+    W: number,
+    a: number,
+    b: number,
+    pattern: number,
+    gainR: number,
+    gainB: number,
+    jpegQuality: number,
+    subsample: number,
+  ): void;
+  /** Camera noise of one planar RGB image with its parameters drawn from the engine RNG (the fitted (a, b)). */
+  noiseCameraRandom(
+    dst: Ptr,
+    src: Ptr,
+    H: number,
+    W: number,
+    jpegShare: number,
+    qMin: number,
+    qMax: number,
+    share444: number,
+  ): void;
+  /** dst = src + √(a·max(src, 0) + b)·N(0, 1) over n floats: the raw (linear) sensor noise alone. */
+  noiseCameraRaw(dst: Ptr, src: Ptr, n: number, a: number, b: number): void;
+  /** `count` draws of the fitted (a, b) distribution, as f64 pairs at ptr. */
+  cameraParams(ptr: Ptr, count: number): void;
+  /** Planar RGB → each site's own channel kept, the others zeroed (pattern 0..3: RGGB, GRBG, GBRG, BGGR). */
+  cameraMosaic(dst: Ptr, src: Ptr, H: number, W: number, pattern: number): void;
+  /** Malvar–He–Cutler demosaicing in place of what cameraMosaic leaves. */
+  cameraDemosaic(dst: Ptr, H: number, W: number, pattern: number): void;
+  /** A simulated JPEG compression + decompression of a planar RGB image (quality 1..100; subsample 1: 4:2:0). */
+  jpegRoundTrip(dst: Ptr, src: Ptr, H: number, W: number, quality: number, subsample: number): void;
   fillSeeds(ptr: Ptr, count: number): void;
   noiseLevel(x: Ptr, C: number, H: number, W: number, scratch: Ptr): number;
   fillNoiseMap(x: Ptr, B: number, C: number, H: number, W: number, scratch: Ptr): void;

@@ -1,7 +1,7 @@
 // Noise kinds as the host names them, their notebook defaults, and the call that samples one into
 // a batch (in wasm, from the engine's seeded RNG).
 
-import { NOISE_KINDS, type NoiseKind, type NoiseLevels, type NoiseSpec } from "./abi.js";
+import { NOISE_KINDS, type NoiseKind, type NoiseLevels, type NoiseSpec, type TrainingNoiseKind } from "./abi.js";
 import type { EngineExports } from "./engine.js";
 import { UserError } from "./errors.js";
 
@@ -21,6 +21,11 @@ export const DEFAULT_LEVELS: NoiseLevels = {
   gaussianSigmaMax: 0,
   quantize: 0,
   quantizeShare: 1,
+  cameraShare: 1,
+  jpegShare: 0.7,
+  jpegQualityMin: 60,
+  jpegQualityMax: 95,
+  jpeg444Share: 0.25,
 };
 
 /** Each kind's main parameter, the one a single "level" sets (none has no parameter). */
@@ -104,7 +109,7 @@ export function applyNoise(
 }
 
 /** A kind with its levels filled in from the defaults: what a training step samples (host/core/abi.ts). */
-export function noiseSpec(kind: NoiseKind, levels: Partial<NoiseLevels> = {}): NoiseSpec {
+export function noiseSpec(kind: TrainingNoiseKind, levels: Partial<NoiseLevels> = {}): NoiseSpec {
   return { kind, ...DEFAULT_LEVELS, ...levels };
 }
 
