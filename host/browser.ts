@@ -10,10 +10,20 @@ import {
   type Weights,
 } from "./api.js";
 import { openEngine, wasmFile } from "./core/engine.js";
+import {
+  decodeJpegWith,
+  JPEG_CODEC_GLUE,
+  JPEG_CODEC_WASM,
+  type JpegCodec,
+  type JpegCodecFactory,
+  jpegCodecOptions,
+  type JpegRgba,
+} from "./core/jpeg.js";
 import { ThreadPool, type ThreadInit } from "./core/pool.js";
 import { isShipped, SHIPPED_MODELS } from "./core/weights.js";
 
 export * from "./api.js";
+export type { JpegRgba } from "./core/jpeg.js";
 
 /** The package root: dist/host/browser.js → ../../ (build/, data/ and dist/host/ are found from it). */
 const ROOT = new URL("../../", import.meta.url);
@@ -81,4 +91,52 @@ export async function loadWeights(
     ? new URL(SHIPPED_MODELS[source], rootOf(opts))
     : new URL(source, globalThis.location?.href);
   return weightsFromBytes(await fetchBytes(url), isShipped(source) ? source : String(source));
+}
+
+/** Where the JPEG decoder's package (@jsquash/jpeg, a dependency) is served. */
+export interface JpegOptions {
+  /**
+   * The URL of @jsquash/jpeg's folder as served, e.g. "/node_modules/@jsquash/jpeg/". Default: tried
+   * beside the package's root as npm installs it: <root>/node_modules/@jsquash/jpeg/, then
+   * <root>/../@jsquash/jpeg/ (hoisted next to denoise-wasm in node_modules).
+   */
+  jpegBase?: string | URL;
+}
+
+let jpegDecoder: Promise<{ factory: JpegCodecFactory; module: WebAssembly.Module }> | undefined;
+
+async function loadJpegDecoder(bases: URL[]): Promise<{ factory: JpegCodecFactory; module: WebAssembly.Module }> {
+  const tried: string[] = [];
+  for (const base of bases) {
+    try {
+      const glue = (await import(new URL(JPEG_CODEC_GLUE, base).href)) as { default: JpegCodecFactory };
+      const module = await WebAssembly.compile(await fetchBytes(new URL(JPEG_CODEC_WASM, base)));
+      return { factory: glue.default, module };
+    } catch (e) {
+      tried.push(`${base} (${(e as Error).message})`);
+    }
+  }
+  throw new Error(`the JPEG decoder (@jsquash/jpeg) is not served at ${tried.join(" nor ")}`);
+}
+
+/**
+ * Decodes JPEG bytes to RGBA exactly as Node's readImagePlanes does (libjpeg-turbo's decoder:
+ * host/core/jpeg.ts), instead of the browser's own decoder, so a file gives the same pixels on a
+ * page as in the CLI. The decoder's wasm is fetched once. Throws an Error saying what is wrong
+ * (the size checks of the CLI, or libjpeg's message) for a bad file.
+ */
+export async function decodeJpeg(bytes: Uint8Array, opts: JpegOptions & AssetOptions = {}): Promise<JpegRgba> {
+  const root = rootOf(opts);
+  const bases =
+    opts.jpegBase === undefined
+      ? [new URL("node_modules/@jsquash/jpeg/", root), new URL("../@jsquash/jpeg/", root)]
+      : [new URL(String(opts.jpegBase).replace(/\/?$/, "/"), globalThis.location?.href)];
+  const loading = (jpegDecoder ??= loadJpegDecoder(bases));
+  loading.catch(() => {
+    if (jpegDecoder === loading) jpegDecoder = undefined; // a later call tries again
+  });
+  const { factory, module } = await loading;
+  const messages: string[] = [];
+  const codec: JpegCodec = await factory(jpegCodecOptions(module, false, messages));
+  return decodeJpegWith(codec, bytes, messages);
 }

@@ -1,10 +1,13 @@
 // `npm run web`: a small static server on 127.0.0.1 for the page. It serves the package's web/,
-// dist/, build/ and data/ folders as they are (no bundler at run time), with application/wasm for
+// dist/, build/ and data/ folders as they are (no bundler at run time), and the JPEG decoder's
+// package (@jsquash/jpeg, wherever npm put it) at node_modules/@jsquash/jpeg/, where the library's
+// decodeJpeg looks first, with application/wasm for
 // the engine and the COOP/COEP headers that make the page cross-origin isolated (SharedArrayBuffer
 // for threads). Port: --port N, else $PORT, else 8080 (0 = any free port).
 import { createReadStream, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer, type Server } from "node:http";
-import { extname, join, normalize, sep } from "node:path";
+import { dirname, extname, join, normalize, sep } from "node:path";
 import { PACKAGE_ROOT } from "../host/node/files.js";
 
 const TYPES: Record<string, string> = {
@@ -20,12 +23,17 @@ const TYPES: Record<string, string> = {
   ".safetensors": "application/octet-stream",
 };
 const ROOTS = ["web", "dist", "build", "data", "docs"];
+/** Packages the page loads, by the URL path they are served at: their folder on disk. */
+const PACKAGES: Record<string, string> = {
+  "node_modules/@jsquash/jpeg/": dirname(createRequire(import.meta.url).resolve("@jsquash/jpeg/package.json")),
+};
 
 export function startServer(port: number, host = "127.0.0.1"): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     const rel = path === "/" ? "web/index.html" : normalize(path).replace(/^[/\\]+/, "");
-    const file = join(PACKAGE_ROOT, rel);
+    const pkg = Object.keys(PACKAGES).find((p) => rel.replaceAll("\\", "/").startsWith(p));
+    const file = pkg ? join(PACKAGES[pkg], rel.slice(pkg.length)) : join(PACKAGE_ROOT, rel);
     const headers = {
       "Cross-Origin-Opener-Policy": "same-origin",
       "Cross-Origin-Embedder-Policy": "require-corp",
@@ -33,7 +41,7 @@ export function startServer(port: number, host = "127.0.0.1"): Promise<{ server:
       "Cache-Control": "no-cache",
     };
     let ok =
-      ROOTS.some((r) => rel === r || rel.startsWith(r + sep) || rel.startsWith(r + "/")) &&
+      (!!pkg || ROOTS.some((r) => rel === r || rel.startsWith(r + sep) || rel.startsWith(r + "/"))) &&
       !rel.split(/[/\\]/).includes("..");
     try {
       ok = ok && statSync(file).isFile();

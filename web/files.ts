@@ -1,5 +1,8 @@
-// Reading the user's files in the page: decoding an image file with the browser's own decoder (as
-// it is, or as gray samples for training), and the files of a drag-and-drop, dropped folders walked.
+// Reading the user's files in the page: decoding an image file (as it is, or as gray samples for
+// training): a JPEG with the library's decoder (libjpeg-turbo's, the CLI's: the same pixels as
+// `denoise-wasm denoise` reads), anything else with the browser's own; and the files of a
+// drag-and-drop, dropped folders walked.
+import { decodeJpeg } from "../host/browser.js";
 import { luma, planesFromRgba } from "../host/core/image.js";
 
 /** A decoded file: 8-bit RGBA as the browser's decoder gives it. */
@@ -9,8 +12,17 @@ export interface Decoded {
   rgba: Uint8ClampedArray;
 }
 
-/** Decodes any image file the browser can, without colour-space conversion or premultiplying. */
+/**
+ * Decodes a JPEG as the CLI does (decodeJpeg: libjpeg-turbo's pixels, EXIF orientation not applied,
+ * the CLI's size limits), and any other image file the browser can, without colour-space conversion
+ * or premultiplying.
+ */
 export async function decodeFile(file: Blob): Promise<Decoded> {
+  const head = new Uint8Array(await file.slice(0, 3).arrayBuffer());
+  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) {
+    const d = await decodeJpeg(new Uint8Array(await file.arrayBuffer())); // its errors say what is wrong
+    return { width: d.width, height: d.height, rgba: d.data };
+  }
   let bmp: ImageBitmap;
   try {
     bmp = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none" });

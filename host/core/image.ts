@@ -1,5 +1,8 @@
 // Images as the core handles them: f32 samples in [0, 1], row-major.
 
+/** Largest image accepted from a file (PNG or JPEG, Node or the page): 64 megapixels. */
+export const MAX_PIXELS = 64 * 1024 * 1024;
+
 /** One gray image. */
 export interface GrayImage {
   width: number;

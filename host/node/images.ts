@@ -1,6 +1,7 @@
 // Image files in and out for every command, as planes (host/core/image.ts PlanarImage): PNG (pngjs,
-// structure-checked: host/node/png.ts) and JPEG (jpeg-js, pure JS), told apart by their first bytes;
-// written as PNG, or as JPEG when the output path ends in .jpg / .jpeg. readImageHeader checks a
+// structure-checked: host/node/png.ts) and JPEG (read as libjpeg-turbo decodes it: host/node/jpeg.ts;
+// written by jpeg-js, pure JS), told apart by their first bytes; written as PNG, or as JPEG when the
+// output path ends in .jpg / .jpeg. readImageHeader checks a
 // file from its header alone (format, size, limits), so a command can refuse a bad input before it
 // writes anything; readImagePlanes reads a file once and decodes it once. Every problem is a
 // one-line error naming the file.
@@ -8,38 +9,14 @@ import jpeg from "jpeg-js";
 import { fileError } from "../core/errors.js";
 import { planesFromRgba, rgba8, type PlanarImage } from "../core/image.js";
 import { readFileChecked, readHeadChecked, writeFileAtomic } from "./files.js";
-import { decodePngPlanes, encodePngPlanes, MAX_PIXELS, PNG_HEADER_BYTES, pngHeader } from "./png.js";
+import { jpegSize, jpegSizeProblem } from "../core/jpeg.js";
+import { decodeJpegRgba } from "./jpeg.js";
+
+export { jpegSize, MAX_JPEG_PIXELS_PER_BYTE } from "../core/jpeg.js";
+import { decodePngPlanes, encodePngPlanes, PNG_HEADER_BYTES, pngHeader } from "./png.js";
 
 const isJpeg = (b: Uint8Array) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 const isPng = (b: Uint8Array) => b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
-
-/**
- * Most pixels a JPEG may declare per byte of file. A flat baseline JPEG needs a few bits per 8×8
- * block (under 256 pixels a byte); a 2.5 KB file declaring 8000×8000 made jpeg-js spend 37 s and
- * 1.9 GB before it failed. Checked from the frame header, before decoding.
- */
-export const MAX_JPEG_PIXELS_PER_BYTE = 1024;
-
-/** Width and height from a JPEG's first start-of-frame marker (C0–CF but C4, C8, CC) within `b`; undefined if not there. */
-export function jpegSize(b: Uint8Array): { width: number; height: number } | undefined {
-  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
-  for (let pos = 2; pos + 9 <= b.length; ) {
-    if (b[pos] !== 0xff) return undefined;
-    const m = b[pos + 1];
-    if (m === 0xff) {
-      pos++;
-      continue;
-    }
-    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc)
-      return { height: (b[pos + 5] << 8) | b[pos + 6], width: (b[pos + 7] << 8) | b[pos + 8] };
-    if (m === 0xd8 || (m >= 0xd0 && m <= 0xd7)) {
-      pos += 2;
-      continue;
-    }
-    pos += 2 + ((b[pos + 2] << 8) | b[pos + 3]);
-  }
-  return undefined;
-}
 
 /** What an image file's header says: its format, and its size (undefined when a JPEG's frame header lies past the bytes read). */
 export interface ImageHeader {
@@ -64,15 +41,9 @@ export function imageHeader(head: Uint8Array, fileBytes: number, name: string): 
     if (head.length >= fileBytes) fileError(name, "corrupt JPEG (no frame header)");
     return { format: "jpeg" }; // past the bytes read (large EXIF / ICC segments): decodeJpegPlanes checks it
   }
+  const problem = jpegSizeProblem(size, fileBytes);
+  if (problem) fileError(name, problem);
   const { width: w, height: h } = size;
-  if (!(w > 0 && h > 0)) fileError(name, `JPEG header says ${w}×${h} pixels`);
-  if (w * h > MAX_PIXELS) fileError(name, `JPEG is ${w}×${h} pixels, over the ${MAX_PIXELS}-pixel limit`);
-  if (w * h > MAX_JPEG_PIXELS_PER_BYTE * fileBytes) {
-    fileError(
-      name,
-      `JPEG declares ${w}×${h} pixels in ${fileBytes} bytes (over ${MAX_JPEG_PIXELS_PER_BYTE} a byte): truncated, or a decompression bomb`,
-    );
-  }
   return { format: "jpeg", width: w, height: h };
 }
 
@@ -89,24 +60,20 @@ export function readImageHeader(path: string): ImageHeader {
   return imageHeader(head, size, path);
 }
 
-/** JPEG bytes to planes (gray when every pixel is gray, else RGB; JPEG has no alpha), its header checked first (imageHeader). */
+/**
+ * JPEG bytes to planes (gray when every pixel is gray, else RGB; JPEG has no alpha), its header
+ * checked first (imageHeader), decoded as libjpeg-turbo does (decodeJpegRgba).
+ */
 export function decodeJpegPlanes(buf: Uint8Array, name: string): PlanarImage {
   imageHeader(buf, buf.length, name);
-  let raw: { width: number; height: number; data: Uint8Array };
+  let raw: { width: number; height: number; data: Uint8ClampedArray };
   try {
-    raw = jpeg.decode(buf, {
-      useTArray: true,
-      formatAsRGBA: true,
-      maxResolutionInMP: MAX_PIXELS / 1e6,
-      maxMemoryUsageInMB: 2048,
-    });
+    raw = decodeJpegRgba(buf);
   } catch (e) {
-    fileError(name, `corrupt JPEG (${String((e as Error).message ?? e).split("\n")[0]})`);
+    fileError(name, (e as Error).message); // "corrupt JPEG (<libjpeg's message>)"
   }
   const { width, height, data } = raw;
-  const n = width * height;
-  if (!(width > 0 && height > 0) || data.length < 4 * n) fileError(name, "corrupt JPEG (no image data)");
-  return planesFromRgba(data, width, height); // jpeg-js gives alpha 255: no alpha plane
+  return planesFromRgba(data, width, height); // alpha is 255: no alpha plane
 }
 
 /** PNG or JPEG bytes as planes (decodePngPlanes, decodeJpegPlanes), with one-line errors naming `name`. */

@@ -6,13 +6,13 @@
 // or not) to one or three planes in [0, 1], and alpha when any pixel is not opaque.
 // encodePngPlanes writes 8-bit gray, gray + alpha, RGB or RGBA; encodeRgbPng 8-bit RGB (charts).
 import { PNG } from "pngjs";
-import { byte8, planesFromRgba, type PlanarImage } from "../core/image.js";
+import { byte8, MAX_PIXELS, planesFromRgba, type PlanarImage } from "../core/image.js";
 import { fileError } from "../core/errors.js";
 import { inflateSync } from "node:zlib";
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-/** Largest image accepted: 64 megapixels. */
-export const MAX_PIXELS = 64 * 1024 * 1024;
+/** Largest image accepted: 64 megapixels (host/core/image.ts, shared with the page). */
+export { MAX_PIXELS };
 /** Bytes of a PNG that pngHeader reads: the signature and the IHDR chunk. */
 export const PNG_HEADER_BYTES = 33;
 
