@@ -7,7 +7,16 @@ import { DEFAULT_MAX_MEMORY_MIB } from "../core/denoise.js";
 import type { TrainSettings } from "../core/checkpoint.js";
 import { LOSS_KINDS, type LossKind } from "../core/model.js";
 import { RECIPE_DEFAULTS } from "../core/recipe.js";
-import { levelDefaults, NOISE_KINDS, parseMix, parseNoise, parseSigma, type NoiseKind } from "../core/noise.js";
+import {
+  levelDefaults,
+  parseMix,
+  parseNoise,
+  parseSigma,
+  parseTrainingNoise,
+  TRAINING_NOISE_KINDS,
+  type NoiseKind,
+  type TrainingNoiseKind,
+} from "../core/noise.js";
 import { MAX_THREADS } from "../core/pool.js";
 import { DEFAULT_DATA } from "../node/files.js";
 
@@ -117,11 +126,11 @@ export const clampOption = () =>
   );
 
 /** --sigma / --strength: the noise level a model with a noise-level map is given (host/core/denoise.ts levelFor). */
-export const sigmaOption = () =>
-  new Option(
-    "--sigma <s>",
-    "the image's noise σ on the 0–255 scale, for a model that takes a noise level (the photo model); default: measured from the image",
-  ).argParser(
+export const sigmaOption = (
+  flags = "--sigma <s>",
+  help = "the image's noise σ on the 0–255 scale, for a model that takes a noise level (the photo model); default: measured from the image",
+) =>
+  new Option(flags, help).argParser(
     checked((v: string) => {
       const n = Number(v);
       if (v.trim() === "" || !(n >= 0 && n <= 255)) throw new Error("expected a σ from 0 to 255");
@@ -172,7 +181,8 @@ export const givenBy = (cmd: Command) => (key: string) => cmd.getOptionValueSour
 
 export interface TrainFlags {
   data: string;
-  noise: NoiseKind;
+  noise: TrainingNoiseKind;
+  cameraShare: number;
   epochs: number;
   batch: number;
   lr: number;
@@ -228,6 +238,7 @@ export const RUN_FLAGS: [keyof TrainFlags & keyof TrainSettings, string][] = [
   ["patchesPerImage", "--patches-per-image"],
   ["valSplit", "--val-split"],
   ["grayShare", "--gray-share"],
+  ["cameraShare", "--camera-share"],
 ];
 
 /** "s" or "lo-hi" on the 0–255 scale (0 ≤ lo ≤ hi ≤ 255, hi > 0), as given (checked). */
@@ -248,8 +259,8 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
     .option("--data <dir>", "directory with the MNIST-format IDX files (plain or .gz)", DEFAULT_DATA)
     .option(
       "--noise <type>",
-      `training noise: ${NOISE_KINDS.join(" | ")} (with --images: ${P.noise})`,
-      noiseFlag,
+      `training noise: ${TRAINING_NOISE_KINDS.join(" | ")}; camera: synthetic camera noise (raw sensor noise, demosaicing, JPEG) for --camera-share of colour patches, gaussian of --sigma for the rest (with --images: ${P.noise})`,
+      checked(parseTrainingNoise),
       D.noise,
     )
     .option("--level <x>", `${LEVEL_HELP}; photos: see --sigma`, posFloat)
@@ -293,6 +304,12 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
       "share of the photos held out for validation PSNR each epoch (--images; at least one when there are two or more)",
       fraction,
       P.valSplit,
+    )
+    .option(
+      "--camera-share <fraction>",
+      "--noise camera: share of the colour patches given camera noise (the rest: gaussian)",
+      fraction,
+      P.cameraShare,
     )
     .option(
       "--gray-share <fraction>",

@@ -234,7 +234,7 @@ export const ARCHS: Record<string, Arch> = {
 };
 
 /** The architecture photo training builds by default (the shipped photo model's). */
-export const DEFAULT_PHOTO_ARCH = "unet32";
+export const DEFAULT_PHOTO_ARCH = "cunet32";
 
 export function getArch(name: string): Arch {
   const a = ARCHS[name];

@@ -22,7 +22,7 @@
 import { UserError, fileError } from "./errors.js";
 import type { ImageSet } from "./idx.js";
 import { LOSS_KINDS, type LossKind, type Model } from "./model.js";
-import { mixWeights, NOISE_KINDS, parseSigma, type NoiseKind } from "./noise.js";
+import { mixWeights, parseSigma, TRAINING_NOISE_KINDS, type TrainingNoiseKind } from "./noise.js";
 import { MAX_THREADS } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import type { EpochRecord, TrainerState, TrainRun } from "./train.js";
@@ -32,7 +32,9 @@ export const CHECKPOINT_VERSION = "1";
 
 /** The options a run was started with: a resumed run keeps them. */
 export interface TrainSettings {
-  noise: NoiseKind;
+  noise: TrainingNoiseKind;
+  /** camera noise: the share of colour patches given it. */
+  cameraShare?: number;
   level?: number;
   batch: number;
   lr: number;
@@ -198,7 +200,8 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
   const bad = (what: string): never => fileError(file, `checkpoint ${what}`);
 
   const o = json(file, m, "checkpoint.options");
-  if (!NOISE_KINDS.includes(o.noise as NoiseKind)) bad(`options: unknown noise ${JSON.stringify(o.noise)}`);
+  if (!TRAINING_NOISE_KINDS.includes(o.noise as TrainingNoiseKind))
+    bad(`options: unknown noise ${JSON.stringify(o.noise)}`);
   if (o.level !== undefined && !isPos(o.level)) bad("options: level must be a positive number");
   if (!isInt(o.batch, 1, 4096)) bad("options: batch must be an integer from 1 to 4096");
   if (!isPos(o.lr)) bad("options: lr must be a positive number");
@@ -234,6 +237,8 @@ export function decodeCheckpoint(st: SafeTensors, file: string): Checkpoint {
     bad("options: patchesPerImage must be an integer ≥ 1");
   if (o.valSplit !== undefined && !(typeof o.valSplit === "number" && o.valSplit >= 0 && o.valSplit < 1))
     bad("options: valSplit must be a fraction below 1");
+  if (o.cameraShare !== undefined && !(typeof o.cameraShare === "number" && o.cameraShare >= 0 && o.cameraShare <= 1))
+    bad("options: cameraShare must be a fraction");
   if (o.grayShare !== undefined && !(typeof o.grayShare === "number" && o.grayShare >= 0 && o.grayShare <= 1))
     bad("options: grayShare must be a fraction");
   const settings = o as unknown as TrainSettings;

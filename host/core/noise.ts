@@ -1,11 +1,18 @@
 // Noise kinds as the host names them, their notebook defaults, and the call that samples one into
 // a batch (in wasm, from the engine's seeded RNG).
 
-import { NOISE_KINDS, type NoiseKind, type NoiseLevels, type NoiseSpec, type TrainingNoiseKind } from "./abi.js";
+import {
+  NOISE_KINDS,
+  TRAINING_NOISE_KINDS,
+  type NoiseKind,
+  type NoiseLevels,
+  type NoiseSpec,
+  type TrainingNoiseKind,
+} from "./abi.js";
 import type { EngineExports } from "./engine.js";
 import { UserError } from "./errors.js";
 
-export { NOISE_KINDS, type NoiseKind, type NoiseLevels } from "./abi.js";
+export { NOISE_KINDS, TRAINING_NOISE_KINDS, type NoiseKind, type NoiseLevels, type TrainingNoiseKind } from "./abi.js";
 
 /** The three kinds the notebook denoises, evaluated separately. */
 export const EVAL_NOISES = ["gaussian", "salt-pepper", "speckle"] as const;
@@ -46,8 +53,8 @@ export function levelDefaults(): string {
 }
 
 /** A level for `kind` as the NoiseLevels it overrides ({} when no level is given or the kind has none). */
-export function levelsFor(kind: NoiseKind, level: number | undefined, mix?: string): Partial<NoiseLevels> {
-  const key = LEVEL_KEY[kind];
+export function levelsFor(kind: TrainingNoiseKind, level: number | undefined, mix?: string): Partial<NoiseLevels> {
+  const key = kind === "camera" ? undefined : LEVEL_KEY[kind];
   if (kind === "salt-pepper" && level !== undefined && level > 1)
     throw new UserError(`--level ${level}: salt-and-pepper's level is the share of pixels hit, at most 1`);
   const out: Partial<NoiseLevels> = level === undefined || !key ? {} : { [key]: level };
@@ -68,6 +75,16 @@ export function parseMix(s: string): [number, number, number] {
   if (!w)
     throw new Error(`mix '${s}' must be three weights ≥ 0 for gaussian,salt-pepper,speckle, not all 0 (e.g. 2,1,1)`);
   return w;
+}
+
+/** A kind a training run can sample: parseNoise's, or "camera" (synthetic camera noise of colour photos). */
+export function parseTrainingNoise(s: string): TrainingNoiseKind {
+  if (s === "camera") return s;
+  try {
+    return parseNoise(s);
+  } catch {
+    throw new Error(`unknown noise type '${s}' (use ${TRAINING_NOISE_KINDS.join(", ")})`);
+  }
 }
 
 export function parseNoise(s: string): NoiseKind {
@@ -113,7 +130,7 @@ export function noiseSpec(kind: TrainingNoiseKind, levels: Partial<NoiseLevels> 
   return { kind, ...DEFAULT_LEVELS, ...levels };
 }
 
-/** Photo training's default σ (0–255 scale): a blind model for σ up to 55. */
+/** Photo training's default σ (0–255 scale): a blind model for σ up to 55 (camera noise: for the images given white noise). */
 export const DEFAULT_PHOTO_SIGMA = "0-55";
 
 /** σ as the 0–255 scale writes it: "25" (fixed) or "0-55" (per image uniform in the range, a blind model). */

@@ -8,7 +8,7 @@ import type { Engine } from "./engine.js";
 import { checkImageSize } from "./eval.js";
 import type { TrainingImages } from "./idx.js";
 import { Model, type LossKind } from "./model.js";
-import { DEFAULT_PHOTO_SIGMA, levelsFor, photoLevels, type NoiseKind } from "./noise.js";
+import { DEFAULT_PHOTO_SIGMA, levelsFor, photoLevels, type TrainingNoiseKind } from "./noise.js";
 import { PatchBatches } from "./patches.js";
 import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
@@ -22,7 +22,10 @@ export type DataKind = "images" | "photos";
 export interface Recipe {
   /** A named architecture (host/core/arch.ts ARCHS). */
   arch: string;
-  noise: NoiseKind;
+  /** The noise kind; "camera" (colour photos): synthetic camera noise for a share of the patches, gaussian for the rest. */
+  noise: TrainingNoiseKind;
+  /** camera noise: the share of colour patches given camera noise (the rest: gaussian of `sigma`). */
+  cameraShare: number;
   /** The noise's main parameter on the [0, 1] scale (absent: the kind's default, host/core/noise.ts). */
   level?: number;
   /** Mixed noise: "g,sp,sk" weights (absent: equal). */
@@ -66,6 +69,7 @@ const COMMON = {
   patchesPerImage: 64,
   valSplit: 0.1,
   grayShare: 0.15,
+  cameraShare: 0.65,
 } as const;
 
 /**
@@ -75,7 +79,7 @@ const COMMON = {
  */
 export const RECIPE_DEFAULTS: Record<DataKind, Readonly<Recipe>> = {
   images: { ...COMMON, arch: "seed", noise: "mixed" },
-  photos: { ...COMMON, arch: DEFAULT_PHOTO_ARCH, noise: "gaussian", sigma: DEFAULT_PHOTO_SIGMA, clip: true },
+  photos: { ...COMMON, arch: DEFAULT_PHOTO_ARCH, noise: "camera", sigma: DEFAULT_PHOTO_SIGMA, clip: 0.5 },
 };
 
 /** A recipe: the kind's defaults, overridden by the choices given (undefined values keep the default). */
@@ -140,7 +144,11 @@ export function buildTraining(
     model.l1Weight = r.l1Weight;
     const trainer = new Trainer(model, images, {
       noise: r.noise,
-      levels: { ...levelsFor(r.noise, r.level, r.mix), ...photoLevels(r.sigma, r.clip) },
+      levels: {
+        ...levelsFor(r.noise, r.level, r.mix),
+        ...photoLevels(r.sigma, r.clip),
+        ...(r.noise === "camera" ? { cameraShare: r.cameraShare } : {}),
+      },
       batch: r.batch,
       seed: r.seed,
       shuffle: r.shuffle,

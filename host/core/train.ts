@@ -11,7 +11,7 @@ import { checkPatchModel, PatchBatches } from "./patches.js";
 import type { TrainingImages } from "./idx.js";
 import type { Model } from "./model.js";
 import { lrAt, type Schedule } from "./schedule.js";
-import { noiseSpec, type NoiseKind, type NoiseLevels } from "./noise.js";
+import { noiseSpec, type NoiseLevels, type TrainingNoiseKind } from "./noise.js";
 import type { NoiseSpec } from "./abi.js";
 import { SILENT, type ProgressFactory } from "./progress.js";
 
@@ -19,7 +19,7 @@ import { SILENT, type ProgressFactory } from "./progress.js";
 export interface LoopOptions {
   /** Learning rate per step (default: the model's constant adam.lr). */
   schedule?: Schedule;
-  noise: NoiseKind;
+  noise: TrainingNoiseKind;
   levels?: Partial<NoiseLevels>;
   epochs: number;
   batch: number;
