@@ -54,7 +54,7 @@ test("the table: noisy and model columns, – for baselines not cached, and one 
     lines[0],
     /^2 photos in .*photos, model data\/default\.safetensors \(unet24\), baselines: cache .*no-cache\.json; PSNR dB \/ SSIM/,
   );
-  assert.deepEqual(cells(lines[1]), ["σ", "noisy", "model", "nl-means", "tv", "wavelet"]);
+  assert.deepEqual(cells(lines[1]), ["σ", "noisy", "model", "papers", "nl-means", "tv", "wavelet"]);
   for (const [k, s] of [
     [2, "15"],
     [3, "25"],
@@ -63,7 +63,8 @@ test("the table: noisy and model columns, – for baselines not cached, and one 
     assert.equal(c[0], s);
     assert.match(c[1], CELL);
     assert.match(c[2], CELL);
-    assert.deepEqual(c.slice(3), ["–", "–", "–"]);
+    assert.match(c[3], CELL);
+    assert.deepEqual(c.slice(4), ["–", "–", "–"]);
   }
   assert.equal(lines.length, 5);
   assert.match(
@@ -86,7 +87,7 @@ test("--json: one object with numbers, null for missing baselines; --per-image a
   assert.deepEqual(o.notes, []);
   assert.deepEqual(Object.keys(o.mean), ["15", "25"]);
   for (const s of ["15", "25"]) {
-    for (const m of ["noisy", "model"]) {
+    for (const m of ["noisy", "model", "papers"]) {
       assert.equal(typeof o.mean[s][m].psnr, "number");
       assert.ok(o.mean[s][m].ssim > 0 && o.mean[s][m].ssim < 1);
     }
@@ -157,9 +158,9 @@ test("a cached baseline is shown only when its noisy_sha256 is eval's own noisy 
   assert.equal(r.code, 0, r.err);
   const rows = r.out.split("\n").map(cells);
   const row = (s: string, photo: string) => rows.find((c) => c[0] === s && c[1] === photo)!;
-  assert.deepEqual(row("15", "a.png").slice(4), ["31.11 / 0.9000", "31.61 / 0.9100", "30.61 / 0.8900"]);
-  assert.deepEqual(row("15", "sub/b.png").slice(4), ["–", "–", "–"], "an entry for other noisy pixels was used");
-  assert.deepEqual(row("15", "mean").slice(4), ["–", "–", "–"], "a mean over some of the photos");
+  assert.deepEqual(row("15", "a.png").slice(5), ["31.11 / 0.9000", "31.61 / 0.9100", "30.61 / 0.8900"]);
+  assert.deepEqual(row("15", "sub/b.png").slice(5), ["–", "–", "–"], "an entry for other noisy pixels was used");
+  assert.deepEqual(row("15", "mean").slice(5), ["–", "–", "–"], "a mean over some of the photos");
   assert.ok(!r.out.includes("32.22"));
   assert.match(r.out, /^note: baselines shown as – /m);
   const j = JSON.parse(evalImages(moved, "--baselines", "cache", "--cache", cache, "--per-image", "--json").out);
@@ -236,5 +237,107 @@ test("with scikit-image: --baselines auto runs host/node/baselines.py; --write-c
   assert.deepEqual(oc.perImage, o.perImage);
   console.log(
     `# scikit-image at σ 15: nl-means ${o.mean["15"]["nl-means"].psnr.toFixed(2)}, tv ${o.mean["15"].tv.psnr.toFixed(2)}, wavelet ${o.mean["15"].wavelet.psnr.toFixed(2)} dB; the cache gives the same`,
+  );
+});
+
+test("--colour scores R, G, B of colour photos (the papers' column on float noise); --pairs scores noisy / clean pairs and counts the worse ones", () => {
+  // --colour: the colour photo keeps its three planes, the gray one its one; papers' ≠ file protocol.
+  const c = JSON.parse(
+    runCli(["eval", "--images", photos, ...BASE, "--colour", "--json", "--per-image", "--baselines", "off"]).out,
+  );
+  const b15 = c.perImage.find((p: { photo: string; sigma: number }) => p.photo === "sub/b.png" && p.sigma === 15);
+  const g = JSON.parse(
+    runCli(["eval", "--images", photos, ...BASE, "--json", "--per-image", "--baselines", "off"]).out,
+  );
+  const bGray = g.perImage.find((p: { photo: string; sigma: number }) => p.photo === "sub/b.png" && p.sigma === 15);
+  assert.notEqual(b15.noisy.psnr, bGray.noisy.psnr, "--colour scored the luma");
+  assert.equal(c.perImage[0].noisy.psnr, g.perImage[0].noisy.psnr, "a gray photo is scored the same either way");
+  assert.notEqual(b15.papers.psnr, b15.model.psnr);
+
+  // --pairs: <name>_real / <name>_mean in one folder; the "model" here is a copy of the clean photo
+  // for one pair (0 worse is not forced: the digit model on photos is what it is).
+  const dir = join(tmp, "pairs");
+  mkdirSync(dir, { recursive: true });
+  const noisyOf = (x: number, y: number, c: number) =>
+    Math.max(0, Math.min(255, v(x, y, c) + (((x * 7 + y * 13 + c) % 11) - 5) * 3));
+  for (const n of ["p1", "p2"]) {
+    writeFileSync(
+      join(dir, `${n}_mean.png`),
+      craftPng({ width: W, height: H, colorType: 2, bitDepth: 8 }, (x, y) => [0, 1, 2].map((c) => v(x, y, c))),
+    );
+    writeFileSync(
+      join(dir, `${n}_real.png`),
+      craftPng({ width: W, height: H, colorType: 2, bitDepth: 8 }, (x, y) => [0, 1, 2].map((c) => noisyOf(x, y, c))),
+    );
+  }
+  const r = runCli([
+    "eval",
+    "--pairs",
+    dir,
+    "--weights",
+    "data/default.safetensors",
+    "--build",
+    "strict",
+    "--threads",
+    "1",
+    "--json",
+    "--per-image",
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const o = JSON.parse(r.out);
+  assert.equal(o.count, 2);
+  assert.deepEqual(
+    o.images.map((i: { name: string }) => i.name),
+    ["p1_real.png", "p2_real.png"],
+  );
+  assert.equal(
+    o.worse,
+    o.images.filter((i: { noisy: { psnr: number }; model: { psnr: number } }) => i.model.psnr < i.noisy.psnr).length,
+  );
+  assert.ok(Math.abs(o.gain - (o.mean.model.psnr - o.mean.noisy.psnr)) < 1e-9);
+  assert.ok(o.mean.noisy.psnr > 20 && o.mean.noisy.psnr < 40, `noisy ${o.mean.noisy.psnr}`);
+  // The same pairs as two folders (--clean), and the errors.
+  const noisyDir = join(tmp, "pairs-noisy"),
+    cleanDir = join(tmp, "pairs-clean");
+  mkdirSync(noisyDir, { recursive: true });
+  mkdirSync(cleanDir, { recursive: true });
+  for (const n of ["p1", "p2"]) {
+    cpSync(join(dir, `${n}_real.png`), join(noisyDir, `${n}.png`));
+    cpSync(join(dir, `${n}_mean.png`), join(cleanDir, `${n}.png`));
+  }
+  const two = JSON.parse(
+    runCli([
+      "eval",
+      "--pairs",
+      noisyDir,
+      "--clean",
+      cleanDir,
+      "--weights",
+      "data/default.safetensors",
+      "--build",
+      "strict",
+      "--threads",
+      "1",
+      "--json",
+    ]).out,
+  );
+  assert.ok(Math.abs(two.mean.model.psnr - o.mean.model.psnr) < 1e-9, "two folders differ from one");
+  const lonely = join(tmp, "lonely");
+  mkdirSync(lonely, { recursive: true });
+  cpSync(join(dir, "p1_real.png"), join(lonely, "p1_real.png"));
+  for (const [args, re] of [
+    [["--pairs", lonely], /p1_real\.png: no clean photo beside it/],
+    [["--pairs", cleanDir], /no noisy \/ clean pairs/],
+    [["--pairs", dir, "--sigma", "15"], /--sigma is not for --pairs/],
+    [["--pairs", dir, "--images", photos], /give --images or --pairs, not both/],
+    [["--clean", cleanDir], /--clean needs --pairs$/],
+  ] as const) {
+    const e = runCli(["eval", ...args, "--weights", "data/default.safetensors"]);
+    assert.equal(e.code, 1, e.err);
+    assert.match(e.err.trim(), re);
+    assert.equal(e.err.trim().split("\n").length, 1, e.err);
+  }
+  console.log(
+    `# --colour: 3 planes scored; --pairs: noisy ${o.mean.noisy.psnr.toFixed(2)} → ${o.mean.model.psnr.toFixed(2)} dB, ${o.worse} of 2 worse`,
   );
 });

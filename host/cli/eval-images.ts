@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
 import { denoiseWith, denoiseWeights } from "../core/denoise.js";
 import { UserError } from "../core/errors.js";
-import { noisyPhoto, photoSeed, scorePhoto, to8 } from "../core/photoeval.js";
+import { noisyPhoto, photoSeed, planeSeed, scorePlanes, to8 } from "../core/photoeval.js";
 import { BASELINES, formatPhotoTable, photoTableJson, type PhotoResult } from "../core/phototable.js";
 import {
   findPython,
@@ -21,7 +21,7 @@ import {
 } from "../node/baselines.js";
 import { DEFAULT_PHOTO_WEIGHTS, readSafetensors, weightsOrDefault } from "../node/files.js";
 import { PhotoFolder } from "../node/photos.js";
-import { writeImagePlanes } from "../node/images.js";
+import { readImagePlanes, writeImagePlanes } from "../node/images.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
 
@@ -44,6 +44,7 @@ export interface PhotoEvalFlags {
   maxMemory: number;
   clamp: boolean;
   ensemble?: boolean;
+  colour?: boolean;
 }
 
 /** The name a photo's files take in --save and in the baselines: its relative path without the extension, "/" → "_". */
@@ -79,12 +80,15 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
     arch = model.arch;
   if (f.writeCache && f.baselines !== "auto")
     throw new UserError(`--write-cache needs --baselines auto (scikit-image computing them), not ${f.baselines}`);
-  const python = f.baselines === "auto" ? findPython() : undefined;
+  if (f.colour && f.writeCache)
+    throw new UserError("--write-cache: the baselines are computed on gray (luma) photos only, not with --colour");
+  const baselines = f.colour ? "off" : f.baselines;
+  const python = baselines === "auto" ? findPython() : undefined;
   if (f.writeCache && !python)
     throw new UserError(
       "--write-cache needs scikit-image, which no python3 here imports (apt-get install python3-skimage)",
     );
-  const cache: BaselineFile | undefined = f.baselines !== "off" && !python ? readBaselineCache(f.cache) : undefined;
+  const cache: BaselineFile | undefined = baselines !== "off" && !python ? readBaselineCache(f.cache) : undefined;
 
   const rt = await openRuntime({ build: f.build, quiet, threads: f.threads, threadsGiven });
   const tmp = python ? mkdtempSync(join(tmpdir(), "denoise-wasm-baselines-")) : undefined;
@@ -95,42 +99,55 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
   try {
     for (const p of photos) {
       const { width: W, height: H } = folder.size(p.i);
-      const clean = folder.pixels(p.i).map(to8),
+      // Gray: the luma rounded to 8 bits; --colour: the photo's own planes (R, G, B, or its one gray plane).
+      const clean = f.colour ? readImagePlanes(folder.files[p.i]).planes : [folder.pixels(p.i)],
         seed = photoSeed(p.rel);
-      const files: [string, Float32Array][] = [[`${p.name}_clean.png`, clean]];
+      clean.forEach((c, k) => (clean[k] = c.map(to8)));
+      const files: [string, Float32Array[]][] = [[`${p.name}_clean.png`, clean]];
       for (const sigma of f.sigma) {
-        const noisy = noisyPhoto(clean, sigma, seed),
+        const noise = (file: boolean) => clean.map((c, k) => noisyPhoto(c, sigma, planeSeed(seed, k), file)),
+          noisy = noise(true),
           label = `${p.rel} σ ${sigma}`;
         let bar: ReturnType<typeof progress> | undefined;
-        const out = denoiseWith(
-          model,
-          { width: W, height: H, planes: [noisy] },
-          {
-            engine: rt.engine,
-            pool: rt.pool,
-            tile: f.tile,
-            maxBytes: f.maxMemory * 2 ** 20,
-            clamp: f.clamp,
-            ensemble: f.ensemble,
-            progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
-          },
-        ).planes[0].map(to8);
+        const run = (planes: Float32Array[], what: string) => {
+          bar?.done(`${label}: done`);
+          bar = undefined;
+          return denoiseWith(
+            model,
+            { width: W, height: H, planes },
+            {
+              engine: rt.engine,
+              pool: rt.pool,
+              tile: f.tile,
+              maxBytes: f.maxMemory * 2 ** 20,
+              clamp: f.clamp,
+              ensemble: f.ensemble,
+              progress: (done, total) => (bar ??= progress(`${label}${what}: tiles`, total)).update(done),
+            },
+          ).planes.map((o) => o.map(to8));
+        };
+        const out = run(noisy, "");
+        const papers = run(noise(false), " (papers')");
         const r: PhotoResult = {
           photo: p.rel,
           sigma,
-          scores: { noisy: scorePhoto(noisy, clean, H, W), model: scorePhoto(out, clean, H, W) },
+          scores: {
+            noisy: scorePlanes(noisy, clean, H, W),
+            model: scorePlanes(out, clean, H, W),
+            papers: scorePlanes(papers, clean, H, W),
+          },
         };
         results.push(r);
-        keys.push({ name: p.name, sha: pixelsSha256(noisy) });
+        keys.push({ name: p.name, sha: pixelsSha256(noisy[0]) });
         files.push([`${p.name}_s${sigma}_noisy.png`, noisy], [`${p.name}_s${sigma}_ours.png`, out]);
         bar?.done(
-          `${label}: noisy ${r.scores.noisy!.psnr.toFixed(2)} dB → model ${r.scores.model!.psnr.toFixed(2)} dB (${W}×${H})`,
+          `${label}: noisy ${r.scores.noisy!.psnr.toFixed(2)} dB → model ${r.scores.model!.psnr.toFixed(2)} dB (papers' protocol ${r.scores.papers!.psnr.toFixed(2)} dB; ${W}×${H})`,
         );
       }
       for (const [file, data] of files) {
-        if (f.save) writeImagePlanes(join(f.save, file), { width: W, height: H, planes: [data] });
+        if (f.save) writeImagePlanes(join(f.save, file), { width: W, height: H, planes: data });
         if (tmp && !file.endsWith("_ours.png"))
-          writeImagePlanes(join(tmp, file), { width: W, height: H, planes: [data] });
+          writeImagePlanes(join(tmp, file), { width: W, height: H, planes: data });
       }
     }
     if (python) {
@@ -167,10 +184,12 @@ export async function evalImages(f: PhotoEvalFlags, threadsGiven: boolean): Prom
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 
-  const missing = f.baselines !== "off" && results.some((r) => BASELINES.some((b) => !r.scores[b]));
+  if (f.colour && f.baselines !== "off")
+    notes.push("baselines are computed on gray (luma) photos only: – with --colour");
+  const missing = baselines !== "off" && results.some((r) => BASELINES.some((b) => !r.scores[b]));
   if (missing) {
     notes.push(
-      `baselines shown as – are not in ${shown(f.cache)} for these noisy pixels${f.baselines === "cache" ? " (--baselines cache)" : ", and no python3 here imports scikit-image"}; ` +
+      `baselines shown as – are not in ${shown(f.cache)} for these noisy pixels${baselines === "cache" ? " (--baselines cache)" : ", and no python3 here imports scikit-image"}; ` +
         `to compute them: apt-get install python3-skimage, then --baselines auto`,
     );
   }

@@ -11,6 +11,7 @@ import { stderrProgress } from "../node/progress.js";
 import { gridPng } from "../node/report.js";
 import { openRuntime } from "./engine.js";
 import { evalImages, type PhotoEvalFlags } from "./eval-images.js";
+import { evalPairs } from "./eval-pairs.js";
 import {
   buildOption,
   givenBy,
@@ -18,6 +19,8 @@ import {
   intFlag,
   clampOption,
   maxMemoryOption,
+  strengthOption,
+  sigmaOption,
   noiseList,
   sigmaList,
   threadsOption,
@@ -27,16 +30,25 @@ import { dataDir, modelFromWeights } from "./session.js";
 
 interface EvalFlags extends Omit<PhotoEvalFlags, "images"> {
   images?: string;
+  pairs?: string;
+  clean?: string;
+  noiseSigma?: number;
+  strength?: number;
   data: string;
   noise: NoiseKind[];
   limit?: number;
   grids?: string;
 }
 
-/** Flags of one evaluation only: given with the other, they are an error. */
+/** Flags of one evaluation only: given with another, they are an error. */
 const DIGITS_ONLY = ["data", "noise", "limit", "grids"];
 const PHOTOS_ONLY = [
   "sigma",
+  "colour",
+  "pairs",
+  "clean",
+  "noiseSigma",
+  "strength",
   "perImage",
   "save",
   "baselines",
@@ -47,6 +59,9 @@ const PHOTOS_ONLY = [
   "clamp",
   "ensemble",
 ];
+const COMMON_PHOTO = ["perImage", "save", "tile", "maxMemory", "clamp", "ensemble"];
+const IMAGES_ONLY = [...COMMON_PHOTO, "colour", "sigma", "baselines", "cache", "writeCache"];
+const PAIRS_ONLY = [...COMMON_PHOTO, "pairs", "clean", "noiseSigma", "strength"];
 
 export function evalCommand(prog: Command): void {
   prog
@@ -74,6 +89,22 @@ export function evalCommand(prog: Command): void {
       "evaluate on a folder of photos instead (PNG / JPEG, recursive; colour as luma, rounded to 8 bits): gaussian noise of each --sigma, rounded and clipped to 8 bits, seeded by the photo's path in the folder",
     )
     .option("--sigma <list>", "--images: comma list of noise σ on the 0–255 scale", sigmaList, [15, 25, 50])
+    .option(
+      "--pairs <dir>",
+      "evaluate on real noisy photos instead: <name>_real.<ext> / <name>_mean.<ext> pairs in DIR (or noisy photos in DIR, clean ones of the same names in --clean), denoised as `denoise` does; PSNR / SSIM over all channels, and how many the model made worse",
+    )
+    .option("--clean <dir>", "--pairs: the clean photos' folder (same relative paths as the noisy ones in DIR)")
+    .addOption(
+      sigmaOption(
+        "--noise-sigma <s>",
+        "--pairs: the noise σ (0–255 scale) the photo model is given; default: measured per photo",
+      ),
+    )
+    .addOption(strengthOption())
+    .option(
+      "--colour",
+      "--images: colour photos in R, G, B (the colour protocol: PSNR over all channels, SSIM their mean) instead of their luma; the baselines are gray-only",
+    )
     .option("--per-image", "--images: also a row per photo and σ")
     .option(
       "--save <dir>",
@@ -104,12 +135,20 @@ export function evalCommand(prog: Command): void {
     .action(async (f: EvalFlags, cmd: Command) => {
       const given = givenBy(cmd),
         flag = (k: string) => cmd.options.find((o) => o.attributeName() === k)!.long;
-      const wrong = (f.images ? DIGITS_ONLY : PHOTOS_ONLY).find(given);
+      if (f.images && f.pairs) throw new UserError("give --images or --pairs, not both");
+      const mode = f.images ? "--images" : f.pairs ? "--pairs" : undefined;
+      const only = mode === "--images" ? IMAGES_ONLY : mode === "--pairs" ? PAIRS_ONLY : [];
+      const wrong = (mode ? [...DIGITS_ONLY, ...PHOTOS_ONLY.filter((k) => !only.includes(k))] : PHOTOS_ONLY).find(
+        given,
+      );
       if (wrong)
         throw new UserError(
-          f.images ? `${flag(wrong)} is for the digits evaluation, not --images` : `${flag(wrong)} needs --images`,
+          mode
+            ? `${flag(wrong)} is ${DIGITS_ONLY.includes(wrong) ? "for the digits evaluation, not" : "not for"} ${mode}`
+            : `${flag(wrong)} needs ${[IMAGES_ONLY.includes(wrong) && "--images", PAIRS_ONLY.includes(wrong) && "--pairs"].filter(Boolean).join(" or ")}`,
         );
       if (f.images) return evalImages({ ...f, images: f.images }, given("threads"));
+      if (f.pairs) return evalPairs({ ...f, pairs: f.pairs }, given("threads"));
       const quiet = f.quiet || f.json;
       const rt = await openRuntime({ build: f.build, quiet, threads: f.threads, threadsGiven: given("threads") });
       try {

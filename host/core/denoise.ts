@@ -232,6 +232,8 @@ export interface PlanarOptions extends TiledOptions {
    * denoises harder, below gentler). o.sigma, when given, is the level instead.
    */
   strength?: number;
+  /** Told the noise level ([0, 1] units) a model with a noise-level map is given, before it runs. */
+  onLevel?: (level: number) => void;
   /** Told which plane runs (0-based, of how many) before its tiles, for progress labels. */
   plane?: (c: number, of: number) => void;
   /**
@@ -382,6 +384,7 @@ function denoiseWithMap(arch: Arch, img: PlanarImage, o: PlanarOptions): PlanarI
     n = img.planes.length;
   if (C !== 3 && C !== n) throw new UserError(`${arch.name} denoises ${C}-plane images, not ${n}-plane ones`);
   const level = levelFor(img, o);
+  o.onLevel?.(level);
   o.plane?.(0, 1);
   const planes = n === 1 && C === 3 ? [img.planes[0], img.planes[0], img.planes[0]] : img.planes;
   let out = denoisePlanes(arch, img.width, img.height, planes, o, level);

@@ -18,8 +18,12 @@ import { fitsSize } from "./denoise.js";
 import { planModel } from "./plan.js";
 import { to8 } from "./image.js";
 
-/** clean + σ/255·N(0,1) per sample, rounded and clipped to 8 bits ([0, 1] in steps of 1/255); seeded. */
-export function noisyPhoto(clean: Float32Array, sigma: number, seed: number): Float32Array {
+/**
+ * clean + σ/255·N(0,1) per sample, rounded and clipped to 8 bits ([0, 1] in steps of 1/255) as a file
+ * holds it; with file false, as the papers' protocol has it (float, not clipped). Seeded.
+ */
+export function noisyPhoto(clean: Float32Array, sigma: number, seed: number, file = true): Float32Array {
+  const q = file ? to8 : (v: number) => v;
   const rnd = planRng(seed, Math.round(sigma * 1000), 0x4e4f4953),
     out = new Float32Array(clean.length),
     s = sigma / 255;
@@ -27,8 +31,8 @@ export function noisyPhoto(clean: Float32Array, sigma: number, seed: number): Fl
     const u = 1 - rnd(),
       v = rnd(),
       r = Math.sqrt(-2 * Math.log(u));
-    out[i] = to8(clean[i] + s * r * Math.cos(2 * Math.PI * v));
-    if (i + 1 < clean.length) out[i + 1] = to8(clean[i + 1] + s * r * Math.sin(2 * Math.PI * v));
+    out[i] = q(clean[i] + s * r * Math.cos(2 * Math.PI * v));
+    if (i + 1 < clean.length) out[i + 1] = q(clean[i + 1] + s * r * Math.sin(2 * Math.PI * v));
   }
   return out;
 }
@@ -82,6 +86,18 @@ export function psnr8Planes(out: Float32Array[], clean: Float32Array[]): number 
   };
   return psnr8(cat(out), cat(clean));
 }
+
+/** PSNR over every plane (8-bit) and the mean of the planes' SSIM, of `out` against the 8-bit `clean` (the colour protocol). */
+export function scorePlanes(out: Float32Array[], clean: Float32Array[], H: number, W: number): Score {
+  let s = 0;
+  out.forEach((p, c) => {
+    s += ssim(Float64Array.from(p, to8), Float64Array.from(clean[c], to8), H, W);
+  });
+  return { psnr: psnr8Planes(out, clean), ssim: s / out.length };
+}
+
+/** The seed of a photo's plane c (plane 0: the photo's own, so a gray evaluation keeps its noise). */
+export const planeSeed = (seed: number, c: number) => (c === 0 ? seed : Math.imul(seed ^ c, 0x9e3779b9) >>> 0);
 
 /** Held-out validation for photo training: centred S×S crops of some photos, clean and noisy at σ. */
 export interface PhotoValidation {

@@ -1,13 +1,15 @@
 // The results of `eval --images` as a table: a row per σ (the mean over the photos) and, on request,
 // one per photo and σ; columns the noisy input, the model and the classical baselines
-// (host/node/baselines.py), each "PSNR dB / SSIM". A baseline that was not computed is "–" (null
+// (host/node/baselines.py), each "PSNR dB / SSIM", on the noisy file (clipped and rounded to 8 bits), and
+// the model on the same noise as the papers' protocol has it ("papers": float, not clipped). A baseline that was not computed is "–" (null
 // in JSON), and a mean is given only when every photo has the column: a mean over some of the photos
 // would not compare with the other columns.
 import type { Score } from "./eval.js";
 
 export const BASELINES = ["nl-means", "tv", "wavelet"] as const;
 export type Baseline = (typeof BASELINES)[number];
-export const PHOTO_COLUMNS = ["noisy", "model", ...BASELINES] as const;
+/** "papers": the model under the papers' protocol (float noise, not clipped or rounded); the others: the file protocol. */
+export const PHOTO_COLUMNS = ["noisy", "model", "papers", ...BASELINES] as const;
 export type PhotoColumn = (typeof PHOTO_COLUMNS)[number];
 export type PhotoScores = Partial<Record<PhotoColumn, Score>>;
 
