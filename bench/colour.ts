@@ -2,7 +2,7 @@
 // two chroma planes ("luma-chroma", host/core/image.ts). The colour protocol of
 // ../shared/reference/photos/PROTOCOL.md: the same σ (0–255) in each channel, seeded per photo, σ
 // and channel, rounded and clipped to 8 bits; PSNR over all three channels of the 8-bit result.
-//   node --experimental-wasm-relaxed-simd dist/bench/colour.js [--sigma 15,25,50] [--weights W] [DIR]
+//   node dist/bench/colour.js [--sigma 15,25,50] [--weights W] [DIR]
 import { basename } from "node:path";
 import { DEFAULT_MAX_MEMORY_MIB, denoiseWeights, denoiseWith } from "../host/core/denoise.js";
 import { COLOUR_METHODS, type PlanarImage } from "../host/core/image.js";

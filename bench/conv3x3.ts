@@ -1,4 +1,4 @@
-// `node --experimental-wasm-relaxed-simd dist/bench/conv3x3.js --base DIR [--step] [--threads 2]`:
+// `node dist/bench/conv3x3.js --base DIR [--step] [--threads 2]`:
 // unet24's convolutions at batch 64 (forward, and backward with dx, dw, db), this tree's build/ ("new")
 // against the .wasm files in DIR ("base", e.g. a copy of build/ made on an earlier commit), same
 // build (relaxed unless --build), same random operands. Before timing, each layer's outputs of the

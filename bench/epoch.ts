@@ -1,4 +1,4 @@
-// `node --experimental-wasm-relaxed-simd dist/bench/epoch.js [--arch seed|unet24] [--rounds N]`: a
+// `node dist/bench/epoch.js [--arch seed|unet24] [--rounds N]`: a
 // whole CLI training epoch (`seed`: 60 000 MNIST images; `unet24`: the first 6 400, as `npm run
 // bench` times it) against the training step alone, in alternating rounds at 1 and 2 threads
 // (median [min–max]) — the part of `npm run bench` that says how much of the step's speed the

@@ -1,7 +1,7 @@
 // Before/after figures for the README: a crop of a colour test photo, noisy (the protocol's 8-bit
 // gaussian noise of σ in each channel) | denoised by the shipped photo model (luma-chroma) | clean,
 // one PNG per σ in docs/.
-//   node --experimental-wasm-relaxed-simd dist/bench/figure.js [photo] [σ,σ,…]
+//   node dist/bench/figure.js [photo] [σ,σ,…]
 import { join } from "node:path";
 import { DEFAULT_MAX_MEMORY_MIB, denoiseWeights, denoiseWith } from "../host/core/denoise.js";
 import type { PlanarImage } from "../host/core/image.js";

@@ -1,4 +1,4 @@
-// `node --experimental-wasm-relaxed-simd dist/bench/layers.js [arch] [batch] [build]`: one network's
+// `node dist/bench/layers.js [arch] [batch] [build]`: one network's
 // forward pass (an inference model, one thread) layer by layer — each layer's fastest of repeated
 // runs over about half a second, and their sum (each layer alone: no activation fused into its conv)
 // — then the whole forward, to see where a batch's time goes (e.g. `seed 1`, the batch-1 latency).

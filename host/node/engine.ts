@@ -3,8 +3,21 @@
 // loadEngine (host/node/index.ts) is these two together; tests and the bench use them apart.
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
 import { openEngine, wasmFile, type BuildName, type Engine, type LoadOptions } from "../core/engine.js";
 import { ThreadPool } from "../core/pool.js";
+
+/**
+ * Relaxed SIMD in this Node: on by default from Node 22; Node 20 validates it only behind a V8 flag,
+ * which is set here, when this module loads (before the first wasm compile of the library or the CLI;
+ * worker threads inherit V8 flags), so users get the relaxed build with no flags of their own.
+ * undefined when nothing had to be done.
+ */
+export const RELAXED_SWITCH: string | undefined = (() => {
+  if (Number(process.versions.node.split(".")[0]) >= 22) return undefined;
+  setFlagsFromString("--experimental-wasm-relaxed-simd");
+  return `relaxed SIMD turned on for Node ${process.versions.node}`;
+})();
 
 /** Where a build's .wasm is (dist/host/node/engine.js → ../../../build/). */
 export function wasmPath(build: BuildName, threads = false): string {
@@ -18,7 +31,7 @@ export function requestedBuild(build?: string): BuildName | "auto" {
 
 /** Loads the engine from disk: the build from opts, else $DENOISE_BUILD, else the best that validates. */
 export async function openNodeEngine(opts: LoadOptions = {}): Promise<Engine> {
-  return openEngine(
+  const engine = await openEngine(
     async (b, threads) => {
       try {
         return await readFile(wasmPath(b, threads));
@@ -28,6 +41,9 @@ export async function openNodeEngine(opts: LoadOptions = {}): Promise<Engine> {
     },
     { ...opts, build: requestedBuild(opts.build) },
   );
+  return engine.build === "relaxed" && RELAXED_SWITCH
+    ? { ...engine, reason: `${engine.reason}; ${RELAXED_SWITCH}` }
+    : engine;
 }
 
 /** Starts a pool of `threads` (the caller + threads − 1 worker_threads) on a threads-build engine. */
