@@ -97,7 +97,7 @@ export interface DenoiseOptions {
   colour?: ColourMethod;
   /**
    * Limit each pixel's change to 2–3× the noise σ estimated from the image: a blind model's guard
-   * against smoothing texture away at low noise. Default: on for gaussian-noise models (the photo model).
+   * against smoothing texture away at low noise. Default: on for models of gaussian noise only (not the shipped photo model, trained on camera noise too).
    */
   clamp?: boolean;
   /** Self-ensemble: average the outputs for the image's eight flips / 90° rotations (8× the time, a little more quality). */
@@ -199,7 +199,7 @@ export interface ImageArrays {
 export interface TrainOptions extends Partial<Omit<Recipe, "arch" | "valSplit">> {
   /**
    * A named architecture ("seed", "unet16", "unet24", "unet32") or a description. Default: the
-   * recipe's, "seed" for arrays (28×28 only: give "unet16" for other sizes) and "unet32" for photos.
+   * recipe's, "seed" for arrays (28×28 only: give "unet16" for other sizes) and "cunet32" for photos.
    */
   arch?: string | Arch;
   /** Start from these weights (and their Adam state, when saved) instead of a fresh model; their architecture is used. */

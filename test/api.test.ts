@@ -18,10 +18,10 @@ const arrays = {
 
 test("denoise: a gray Float32Array and the same pixels as one plane give the same output; colour keeps its kind", async () => {
   const w = await loadWeights("photo");
-  const data = new Float32Array(45 * 131).map((_, i) => ((i * 31) % 101) / 101);
-  const gray = denoise(rt, w, { width: 45, height: 131, data });
-  const planar = denoise(rt, w, { width: 45, height: 131, planes: [data] }, { tile: 96 });
-  assert.deepEqual([gray.width, gray.height, gray.data.length], [45, 131, 45 * 131]);
+  const data = new Float32Array(45 * 400).map((_, i) => ((i * 31) % 101) / 101);
+  const gray = denoise(rt, w, { width: 45, height: 400, data });
+  const planar = denoise(rt, w, { width: 45, height: 400, planes: [data] }, { tile: 224 }); // the photo model's halo is 88 px
+  assert.deepEqual([gray.width, gray.height, gray.data.length], [45, 400, 45 * 400]);
   assert.deepEqual(planar.planes[0], gray.data, "tiled planes = whole-image gray");
   const rgba = new Uint8ClampedArray(4 * 6 * 5).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
   const out = denoise(rt, w, fromRGBA({ width: 6, height: 5, data: rgba }));
@@ -53,5 +53,35 @@ test("train on arrays: reproducible from the seed, progress per batch, stops on 
   await assert.rejects(
     train(rt, { ...arrays, width: 30, data: new Float32Array(count * 30 * S) }, opts),
     /does not map 30×28 images onto themselves/,
+  );
+});
+
+test("strength and sigma steer the photo model: a higher level changes the noisy image more, in order", async () => {
+  const w = await loadWeights("photo");
+  const W = 64,
+    H = 64;
+  let s = 12345;
+  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const clean = Array.from({ length: 3 }, (_, c) =>
+    new Float32Array(W * H).map((_, i) => 0.3 + 0.4 * ((i % W) / W) + 0.1 * c),
+  );
+  // white gaussian noise of σ 20 / 255 (Box–Muller)
+  const noisy = clean.map((p) =>
+    p.map((v) => v + (20 / 255) * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd())),
+  );
+  const change = (o: { strength?: number; sigma?: number }) => {
+    const out = denoise(rt, w, { width: W, height: H, planes: noisy }, o);
+    let d = 0;
+    out.planes.forEach((p, c) => p.forEach((v, i) => (d += Math.abs(v - noisy[c][i]))));
+    return d / (3 * W * H);
+  };
+  const byStrength = [0.25, 0.5, 1, 2].map((strength) => change({ strength }));
+  const bySigma = [2, 10, 40].map((sigma) => change({ sigma })); // 0–255 scale
+  for (const xs of [byStrength, bySigma])
+    for (let k = 1; k < xs.length; k++)
+      assert.ok(xs[k] > xs[k - 1], `not increasing: ${xs.map((x) => (x * 255).toFixed(2))}`);
+  assert.equal(change({ strength: 1 }), change({}), "strength 1 is the default");
+  console.log(
+    `# mean |change| (levels): strength 0.25–2 ${byStrength.map((x) => (x * 255).toFixed(2)).join(", ")}; σ 2, 10, 40 ${bySigma.map((x) => (x * 255).toFixed(2)).join(", ")}`,
   );
 });

@@ -1,6 +1,7 @@
-// The shipped weights (data/default.safetensors, unet24; data/photo.safetensors, unet32) give PyTorch's output: each file
+// The shipped weights (data/default.safetensors, unet24; data/photo.safetensors, cunet32) give PyTorch's output: each file
 // loaded into a PyTorch module built from its arch_json (test/golden/pytorch_loads_ours.py, strict
-// state-dict load) produced test/golden/{default,photo}_pytorch_output.bin for the 8 golden noisy digits.
+// state-dict load) produced test/golden/{default,photo}_pytorch_output.bin for the 8 golden noisy digits (the
+// colour photo model: for the cunet golden input).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -43,16 +44,19 @@ test("default weights (unet24) give PyTorch's output for the golden noisy digits
   assert.ok(bad.maxAbs > 0.1, `swapped dec2.0.weight went unnoticed (max|Δ| ${bad.maxAbs})`);
 });
 
-test("photo weights (unet32) give PyTorch's output for the golden noisy digits", async () => {
+test("photo weights (cunet32) give PyTorch's output for the colour golden input", async () => {
   const engine = await openNodeEngine({ build: "strict" });
   const path = fileURLToPath(new URL("../../data/photo.safetensors", import.meta.url));
   const st = readSafetensors(path),
-    arch = archOf(st, path, "unet32");
-  const model = new Model(engine, { ...arch, input: [1, 28, 28] }, 8, undefined, { inference: true }); // trained on 48-px patches; any size runs
+    arch = archOf(st, path, "cunet32");
+  assert.equal(arch.name, "cunet32");
+  assert.ok(arch.noiseMap, "the photo model takes a noise-level map");
+  // R, G, B and the level map of two 16×16 images (test/golden/cunet/input.bin); trained on 64-px patches, any multiple of 8 runs
+  const model = new Model(engine, { ...arch, input: [4, 16, 16] }, 2, undefined, { inference: true });
   applyWeights(model, st, path);
-  model.inputView(8).set(goldenF32("input_noisy.bin"));
-  model.forward(8);
-  const d = diff(model.outputView(8), goldenF32("../photo_pytorch_output.bin"));
-  console.log(`# photo weights (unet32), ours vs PyTorch: max|Δ| ${d.maxAbs.toExponential(2)}`);
+  model.inputView(2).set(goldenF32("../cunet/input.bin"));
+  model.forward(2);
+  const d = diff(model.outputView(2), goldenF32("../photo_pytorch_output.bin"));
+  console.log(`# photo weights (cunet32), ours vs PyTorch: max|Δ| ${d.maxAbs.toExponential(2)}`);
   assert.ok(d.maxAbs < 1e-5, `off by ${d.maxAbs} at output ${d.at}`);
 });

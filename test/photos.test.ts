@@ -69,7 +69,8 @@ test("an RGB photo comes back in colour, each channel exactly the gray result; a
     craftPng({ width: 300, height: 220, colorType: 0, bitDepth: 8 }, (x, y) => [chan(0)(x, y)]),
   );
   const out = join(tmp, "out");
-  denoise([rgb, ...grays, rgba, big], out, "--tile", "96", "--colour", "rgb");
+  // a gray model (the digit U-Net runs at any size) through R, G and B one by one
+  denoise([rgb, ...grays, rgba, big], out, "--model", "digits", "--tile", "96", "--colour", "rgb");
   const o = planesOf(join(out, "rgb.png"));
   assert.equal(o.planes.length, 3, "colour dropped");
   assert.equal(o.alpha, undefined);

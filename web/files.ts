@@ -3,7 +3,7 @@
 // `denoise-wasm denoise` reads), anything else with the browser's own; and the files of a
 // drag-and-drop, dropped folders walked.
 import { decodeJpeg } from "../host/browser.js";
-import { luma, planesFromRgba } from "../host/core/image.js";
+import { planesFromRgba } from "../host/core/image.js";
 
 /** A decoded file: 8-bit RGBA as the browser's decoder gives it. */
 export interface Decoded {
@@ -39,17 +39,19 @@ export async function decodeFile(file: Blob): Promise<Decoded> {
   }
 }
 
-/** A photo file as gray samples (luma of colour), as `train --images` reads one. */
-export async function grayOf(
+/**
+ * A photo file as R, G and B planes one after another (a gray photo: its plane three times), as
+ * `train --images` reads one for a colour model; the training Worker takes the luma for a gray one.
+ */
+export async function photoOf(
   file: File,
 ): Promise<{ name: string; width: number; height: number; pixels: Float32Array }> {
   const d = await decodeFile(file);
-  return {
-    name: file.webkitRelativePath || file.name,
-    width: d.width,
-    height: d.height,
-    pixels: luma(planesFromRgba(d.rgba, d.width, d.height)),
-  };
+  const { planes } = planesFromRgba(d.rgba, d.width, d.height),
+    n = d.width * d.height,
+    pixels = new Float32Array(3 * n);
+  for (let c = 0; c < 3; c++) pixels.set(planes[planes.length === 3 ? c : 0], c * n);
+  return { name: file.webkitRelativePath || file.name, width: d.width, height: d.height, pixels };
 }
 
 /** The files of a drop: plain files, and every file inside dropped folders. */

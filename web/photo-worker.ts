@@ -42,7 +42,8 @@ async function denoise(job: DenoiseJob): Promise<void> {
     ? { ...image, planes: image.planes.map((p, c) => noisyPhoto(p, job.compare!.sigma, job.compare!.seed + c)) }
     : image;
   let plane = 0,
-    planes = 1;
+    planes = 1,
+    level: number | undefined; // the noise level a model with a noise-level map was given
   const t0 = performance.now();
   const out = denoiseWithWeights(st, job.weightsName, input, {
     engine,
@@ -51,7 +52,9 @@ async function denoise(job: DenoiseJob): Promise<void> {
     maxBytes: job.maxBytes,
     colour: job.colour,
     sigma: job.sigma === undefined ? undefined : job.sigma / 255,
+    strength: job.strength,
     ensemble: job.ensemble,
+    onLevel: (l) => (level = l),
     plane: (c, of) => {
       plane = c;
       planes = of;
@@ -70,7 +73,7 @@ async function denoise(job: DenoiseJob): Promise<void> {
       seconds,
       build: engine.build,
       threads: pool?.size ?? 1,
-      sigmaEstimate: imageSigma(input) * 255,
+      sigmaEstimate: (level ?? imageSigma(input)) * 255,
       memoryBytes: engine.memory.buffer.byteLength,
       heapTop: engine.heapTop(),
       ...(job.compare ? { scores: { noisy: scores(input, image), denoised: scores(out, image) } } : {}),

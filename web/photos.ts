@@ -79,11 +79,14 @@ export class PhotoTool {
     };
     const mode = $("photoMode") as HTMLSelectElement,
       sigma = $("sigma") as HTMLInputElement,
-      auto = $("sigmaAuto") as HTMLInputElement;
+      auto = $("sigmaAuto") as HTMLInputElement,
+      strength = $("strength") as HTMLInputElement;
     const labels = () => {
       $("addSigmaBox").hidden = mode.value !== "compare";
       sigma.disabled = auto.checked;
-      $("sigmaValue").textContent = auto.checked ? "auto" : sigma.value;
+      $("sigmaValue").textContent = auto.checked ? "" : sigma.value;
+      strength.disabled = !auto.checked;
+      $("strengthValue").textContent = `${Number(strength.value).toFixed(2)}×`;
       $("addSigmaValue").textContent = ($("addSigma") as HTMLInputElement).value;
     };
     for (const el of [mode, auto])
@@ -91,7 +94,7 @@ export class PhotoTool {
         labels();
         void this.denoise().catch(() => undefined);
       });
-    for (const el of [sigma, $("addSigma")]) {
+    for (const el of [sigma, strength, $("addSigma")]) {
       el.addEventListener("input", labels);
       el.addEventListener("change", () => void this.denoise().catch(() => undefined));
     }
@@ -181,6 +184,7 @@ export class PhotoTool {
       rgba: image.rgba.slice(),
       colour: "luma-chroma",
       sigma: auto ? undefined : Number(($("sigma") as HTMLInputElement).value),
+      strength: auto ? Number(($("strength") as HTMLInputElement).value) : undefined,
       ensemble: ($("ensemble") as HTMLInputElement).checked,
       compare: compare ? { sigma: Number(($("addSigma") as HTMLInputElement).value), seed: this.noiseSeed } : undefined,
       maxBytes: DEFAULT_MAX_MEMORY_MIB * 2 ** 20,
@@ -241,7 +245,7 @@ export class PhotoTool {
           : "";
         $("photoStatus").textContent =
           `${file.name}: ${image.width} × ${image.height} denoised in ${m.seconds.toFixed(1)} s ` +
-          `(${m.build} build, ${m.threads} thread${m.threads > 1 ? "s" : ""}; ${((performance.now() - t0) / 1000).toFixed(1)} s with decoding and engine start; estimated noise σ ≈ ${m.sigmaEstimate.toFixed(1)})`;
+          `(${m.build} build, ${m.threads} thread${m.threads > 1 ? "s" : ""}; ${((performance.now() - t0) / 1000).toFixed(1)} s with decoding and engine start; noise σ ≈ ${m.sigmaEstimate.toFixed(1)})`;
         this.setDownloads();
         resolve(m);
       };

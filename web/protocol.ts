@@ -9,7 +9,7 @@ import type { NoiseKind } from "../host/core/noise.js";
 export type TrainData =
   /** MNIST digits (raw inflated IDX bytes); validation on the first test digits. */
   | { kind: "digits"; images: ArrayBuffer; val: ArrayBuffer }
-  /** Gray photos (luma), some held out for validation; patches of `patch` px, `perImage` per photo per epoch, noise σ (0–255) as `train --sigma` (each absent: the recipe's default, host/core/recipe.ts). */
+  /** Photos (R, G, B planes one after another), some held out for validation; patches of `patch` px, `perImage` per photo per epoch, noise σ (0–255) as `train --sigma` (each absent: the recipe's default, host/core/recipe.ts). */
   | {
       kind: "photos";
       photos: { name: string; width: number; height: number; pixels: Float32Array }[];
@@ -63,8 +63,10 @@ export interface DenoiseJob {
   /** The decoded file, 8-bit RGBA (transferred). */
   rgba: Uint8ClampedArray;
   colour: ColourMethod;
-  /** The image's noise σ (0–255) for the clamp; undefined: estimated from the image. */
+  /** The image's noise σ (0–255): the photo model's noise level (other models: the clamp's); undefined: estimated from the image. */
   sigma?: number;
+  /** The estimated noise level × this (models with a noise-level map; default 1). */
+  strength?: number;
   /** Self-ensemble: the mean over the image's eight flips / rotations (8× the time). */
   ensemble?: boolean;
   /** "Add noise to compare": gaussian noise of σ (0–255, 8-bit file, seeded) first, scores against the image. */

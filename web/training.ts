@@ -9,7 +9,7 @@ import type { NoiseKind } from "../host/core/noise.js";
 import { PHOTO_CACHE_SAMPLES } from "../host/core/patches.js";
 import { LossChart } from "./chart.js";
 import type { DigitDemo } from "./digits.js";
-import { grayOf } from "./files.js";
+import { photoOf } from "./files.js";
 import type { PhotoTool } from "./photos.js";
 import type { FromWorker, ToWorker, TrainData, TrainSetup } from "./protocol.js";
 import { $, clearError, download, showError } from "./ui.js";
@@ -87,7 +87,7 @@ export class TrainingPanel {
     };
   }
 
-  /** Photo training: the photo section's photos (as luma), from its photo model's weights. */
+  /** Photo training: the photo section's photos (R, G, B), from its photo model's weights. */
   async photoSetup(): Promise<TrainSetup> {
     const files = this.photos.files;
     if (files.length < 2)
@@ -98,7 +98,7 @@ export class TrainingPanel {
       skipped = 0;
     for (const f of files) {
       // As `train --images`: files that do not decode or are smaller than a patch are left out.
-      const g = await grayOf(f).catch(() => undefined);
+      const g = await photoOf(f).catch(() => undefined);
       if (!g || g.width < PHOTO_PATCH || g.height < PHOTO_PATCH) {
         skipped++;
         continue;

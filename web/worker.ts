@@ -7,9 +7,11 @@
 import { loadEngine, type Runtime } from "../host/browser.js";
 import { validateDigits } from "../host/core/eval.js";
 import { imagesFromIdx, parseIdx } from "../host/core/idx.js";
+import { luma } from "../host/core/image.js";
 import type { LossKind } from "../host/core/model.js";
 import { MemoryPhotos, PatchBatches, splitPhotos } from "../host/core/patches.js";
 import { photoValidator } from "../host/core/photoeval.js";
+import { imageShape } from "../host/core/arch.js";
 import { buildTraining, recipe, type Recipe } from "../host/core/recipe.js";
 import { decodeSafetensors } from "../host/core/safetensors.js";
 import { nextTask, type Trainer } from "../host/core/train.js";
@@ -76,7 +78,18 @@ async function init(setup: TrainSetup): Promise<void> {
       patchesPerImage: d.perImage,
       sigma: d.sigma,
     });
-    const src = new MemoryPhotos(d.photos);
+    // The model's planes: R, G, B as sent, or their luma for a gray model.
+    const C = imageShape(from.arch)[0];
+    const src = new MemoryPhotos(
+      C === 3
+        ? d.photos
+        : d.photos.map((p) => {
+            const n = p.width * p.height,
+              planes = [0, 1, 2].map((c) => p.pixels.subarray(c * n, (c + 1) * n));
+            return { ...p, pixels: luma({ width: p.width, height: p.height, planes }) };
+          }),
+      C,
+    );
     const { train, val } = splitPhotos(src, r.valSplit, r.seed);
     if (!val.length) throw new Error("photo training needs at least 2 photos (one is held out for validation)");
     const patches = new PatchBatches(src, train, r.patch, r.patchesPerImage, r.seed);

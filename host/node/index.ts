@@ -52,7 +52,11 @@ export function writeImage(path: string, image: PlanarImage): void {
   writeImagePlanes(path, image);
 }
 
-/** The PNG and JPEG photos under a folder (recursive) as training data for train(), read on demand within a bounded cache. */
-export function imageFolder(dir: string, opts: { patch?: number } = {}): PhotoSource {
-  return new PhotoFolder(dir, opts.patch ?? RECIPE_DEFAULTS.photos.patch);
+/**
+ * The PNG and JPEG photos under a folder (recursive) as training data for train(), read on demand within
+ * a bounded cache: as R, G, B (channels 3, the default photo model's; a gray photo's plane three times)
+ * or as luma (channels 1, for a gray architecture).
+ */
+export function imageFolder(dir: string, opts: { patch?: number; channels?: 1 | 3 } = {}): PhotoSource {
+  return new PhotoFolder(dir, opts.patch ?? RECIPE_DEFAULTS.photos.patch, undefined, opts.channels ?? 3);
 }

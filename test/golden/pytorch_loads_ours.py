@@ -3,11 +3,13 @@
 For each shipped weights file, read it with a plain safetensors reader, build a PyTorch nn.Module
 from the layer list in the file's `arch_json` metadata (the same list our engine builds from), load
 the tensors with a strict state-dict load (optimizer tensors dropped), run the 8 golden noisy digits
-(seed/input_noisy.bin, [8,1,28,28] f32 LE) and write PyTorch's output (raw f32 LE, [8,1,28,28]):
+(seed/input_noisy.bin, [8,1,28,28] f32 LE) and write PyTorch's output (raw f32 LE, [8,1,28,28]); a colour
+model with a noise-level map runs the cunet golden input instead (cunet/input.bin, [2,4,16,16]: R, G, B
+and the level map):
 
   data/seed-mixed.safetensors  (seed, the notebook's autoencoder) -> seed_mixed_pytorch_output.bin
   data/default.safetensors     (unet24, the shipped digit model)  -> default_pytorch_output.bin
-  data/photo.safetensors       (unet32, the shipped photo model)  -> photo_pytorch_output.bin
+  data/photo.safetensors       (cunet32, the shipped photo model) -> photo_pytorch_output.bin
 
 test/io.test.ts and test/golden-default.test.ts check our engine gives the same outputs. For seed,
 the notebook's own ConvAutoencoder is also loaded and must give exactly the generic module's output,
@@ -62,12 +64,15 @@ def load_safetensors(path):
     return out, header.get("__metadata__", {})
 
 
-noisy = torch.from_numpy(np.fromfile(os.path.join(HERE, "seed", "input_noisy.bin"), dtype="<f4").reshape(8, 1, 28, 28))
+digits = torch.from_numpy(np.fromfile(os.path.join(HERE, "seed", "input_noisy.bin"), dtype="<f4").reshape(8, 1, 28, 28))
+colour = torch.from_numpy(np.fromfile(os.path.join(HERE, "cunet", "input.bin"), dtype="<f4").reshape(2, 4, 16, 16))
 for weights, out_name in [("seed-mixed.safetensors", "seed_mixed_pytorch_output.bin"),
                           ("default.safetensors", "default_pytorch_output.bin"),
                           ("photo.safetensors", "photo_pytorch_output.bin")]:
     state, meta = load_safetensors(os.path.join(ROOT, "data", weights))
-    model = FromArch(json.loads(meta["arch_json"])).eval()
+    arch = json.loads(meta["arch_json"])
+    model = FromArch(arch).eval()
+    noisy = colour if arch.get("noiseMap") else digits
     model.load_state_dict(state, strict=True)
     with torch.no_grad():
         out = model(noisy)
@@ -75,7 +80,7 @@ for weights, out_name in [("seed-mixed.safetensors", "seed_mixed_pytorch_output.
             notebook = ConvAutoencoder().eval()
             notebook.load_state_dict(state, strict=True)
             assert torch.equal(notebook(noisy), out), "generic module differs from the notebook's"
-    assert out.shape == noisy.shape
+    assert out.shape[2:] == noisy.shape[2:] and out.shape[1] == arch["input"][0] - (1 if arch.get("noiseMap") else 0)
     out.numpy().astype("<f4").tofile(os.path.join(HERE, out_name))
     print("torch", torch.__version__, "loaded data/" + weights, "arch", meta["arch"],
           "params", sum(p.numel() for p in model.parameters()), "->", out_name, "output mean", float(out.mean()))
