@@ -229,6 +229,9 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
       /^error: unknown command 'frobnicate' \(commands: start, train, eval, denoise, noise, export\)/,
       "",
     ],
+    [["denose", digit, "-o", p], /^error: unknown command 'denose' \(did you mean 'denoise'\?\)/, p],
+    // An output extension this command cannot write is refused, not turned into a folder.
+    [["denoise", digit, "-o", bad("result.webp")], /-o .*result\.webp: cannot write \.webp files/, bad("result.webp")],
     // Given on the command line, even when it equals the default (the core count): refused, not ignored.
     [
       [
@@ -282,4 +285,21 @@ test("no command prints the help (exit 0) instead of starting a training run", (
   assert.match(r.out, /^Usage: denoise-wasm <command> \[options\]/);
   assert.match(r.out, /start \[options\]/);
   assert.doesNotMatch(r.err, /engine:/, "an engine was loaded");
+});
+
+test("with no V8 flags, the CLI gets the relaxed build on every Node it supports, and --verbose says why", () => {
+  const png = join(tmp, "flagless.png");
+  writeFileSync(
+    png,
+    craftPng({ width: 32, height: 24, colorType: 0, bitDepth: 8 }, (x, y) => [(x * 7 + y * 3) % 256]),
+  );
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: "" };
+  delete env.DENOISE_BUILD;
+  const r = runCli(["denoise", png, "-o", join(tmp, "flagless-out.png"), "--verbose", "--threads", "1"], { env });
+  assert.equal(r.code, 0, r.err);
+  const line = r.err.split("\n").find((l) => l.startsWith("engine:"));
+  const node = Number(process.versions.node.split(".")[0]);
+  assert.match(line ?? "", /^engine: relaxed build \(best build, validates here/, r.err);
+  if (node < 22) assert.match(line!, /relaxed SIMD turned on for Node /);
+  console.log(`# ${line}`);
 });

@@ -441,7 +441,7 @@ const cases: Case[] = [
   {
     kind: "png",
     args: ["denoise", digit, join(tmp, "cases"), "-o", dir("many-out")],
-    re: /cases: not a regular file/,
+    re: /cases: a folder, not a file/,
     outputs: [join(tmp, "cases", "many-out", "digit.png")],
   },
   // JPEG and PNG decompression bombs (huge declared sizes in small files), truncated JPEGs
@@ -545,12 +545,12 @@ const cases: Case[] = [
   {
     kind: "model",
     args: ["eval", "--data", data, "--weights", PHOTO_WEIGHTS, "--quiet"],
-    re: /images are 28×28, architecture unet32 takes 48×48/,
+    re: /images are 28×28, architecture cunet32 takes \d channels of 64×64/,
   },
   {
     kind: "model",
     args: T("--data", data, "--init", PHOTO_WEIGHTS),
-    re: /images are 28×28, architecture unet32 takes 48×48/,
+    re: /images are 28×28, architecture cunet32 takes \d channels of 64×64/,
   },
   // safetensors (weights)
   {

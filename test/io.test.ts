@@ -75,7 +75,7 @@ test("IDX: bad files give one-line errors naming the problem", () => {
   writeFileSync(join(tmp, "bad.gz"), Buffer.from("not gzip at all"));
   assert.throws(() => readIdx(join(tmp, "bad.gz")), /not a valid gzip file/);
   assert.throws(() => readIdx(join(tmp, "missing")), /missing: cannot read \(no such file\)/);
-  assert.throws(() => readIdx(tmp), /not a regular file/);
+  assert.throws(() => readIdx(tmp), /a folder, not a file/);
   writeFileSync(join(tmp, "labels-as-images"), idxBytes([4]));
   assert.throws(
     () => readImages(join(tmp, "labels-as-images")),

