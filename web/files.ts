@@ -13,7 +13,7 @@ export interface Decoded {
 }
 
 /**
- * Decodes a JPEG as the CLI does (decodeJpeg: libjpeg-turbo's pixels, EXIF orientation not applied,
+ * Decodes a JPEG as the CLI does (decodeJpeg: libjpeg-turbo's pixels turned upright by its EXIF orientation,
  * the CLI's size limits), and any other image file the browser can, without colour-space conversion
  * or premultiplying.
  */

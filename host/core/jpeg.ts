@@ -6,6 +6,7 @@
 // gets a fresh instance of the compiled module: nothing is left over from a failed decode, and a big
 // image's wasm memory is freed with it. EXIF orientation is not applied (as jpeg-js did before).
 
+import { jpegOrientation, orientRgba } from "./exif.js";
 import { MAX_PIXELS } from "./image.js";
 
 /**
@@ -108,7 +109,8 @@ export function jpegCodecOptions(
  * Decodes JPEG bytes with a codec made from jpegCodecOptions(…, messages), after checking the frame
  * header's size (jpegSizeProblem: a small file that declares a huge image is refused before any
  * decoding). Throws an Error saying what is wrong: the size problem, or "corrupt JPEG (<libjpeg's
- * message>)", e.g. "corrupt JPEG (Premature end of JPEG file)" for a file cut short.
+ * message>)", e.g. "corrupt JPEG (Premature end of JPEG file)" for a file cut short. The pixels come
+ * upright: a camera's EXIF orientation is applied (host/core/exif.ts).
  */
 export function decodeJpegWith(codec: JpegCodec, bytes: Uint8Array, messages: string[]): JpegRgba {
   const corrupt = (why: string) => new Error(`corrupt JPEG (${why.split("\n")[0]})`);
@@ -127,5 +129,6 @@ export function decodeJpegWith(codec: JpegCodec, bytes: Uint8Array, messages: st
   if (missing) throw corrupt(missing);
   if (!out || !(out.width > 0 && out.height > 0) || out.data.length < 4 * out.width * out.height)
     throw corrupt(messages.at(-1) ?? "no image data");
-  return { width: out.width, height: out.height, data: out.data };
+  // Upright as viewers show it (EXIF orientation applied; the output carries no orientation tag).
+  return orientRgba({ width: out.width, height: out.height, data: out.data }, jpegOrientation(bytes));
 }

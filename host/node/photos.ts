@@ -4,6 +4,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from "node:fs";
 import { join, relative } from "node:path";
 import { UserError } from "../core/errors.js";
+import { jpegOrientation } from "../core/exif.js";
 import { luma } from "../core/image.js";
 import { PHOTO_CACHE_SAMPLES, type PhotoSource } from "../core/patches.js";
 import { jpegSize, readImagePlanes } from "./images.js";
@@ -35,6 +36,12 @@ export function listImages(dir: string): string[] {
   return out;
 }
 
+/** A JPEG's size as it decodes: upright, so width and height swap for EXIF orientations 5–8 (host/core/exif.ts). */
+function uprightSize(b: Uint8Array): { width: number; height: number } | undefined {
+  const s = jpegSize(b);
+  return s && jpegOrientation(b) >= 5 ? { width: s.height, height: s.width } : s;
+}
+
 /** Width and height from a PNG's IHDR or a JPEG's SOF marker, reading only the header; undefined if neither. */
 export function imageSize(path: string): { width: number; height: number } | undefined {
   let fd: number;
@@ -50,11 +57,11 @@ export function imageSize(path: string): { width: number; height: number } | und
     if (got >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString("latin1", 12, 16) === "IHDR") {
       return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
     }
-    const size = jpegSize(b);
+    const size = uprightSize(b);
     if (size || got < head.length) return size;
     // a header bigger than 64 KiB (a large EXIF thumbnail): one more look, up to 1 MiB
     const more = Buffer.alloc(2 ** 20);
-    return jpegSize(more.subarray(0, readSync(fd, more, 0, more.length, 0)));
+    return uprightSize(more.subarray(0, readSync(fd, more, 0, more.length, 0)));
   } finally {
     closeSync(fd);
   }
