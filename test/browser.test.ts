@@ -272,7 +272,10 @@ test("photos: a colour PNG denoised as is (strict build) downloads as exactly th
     `# compare mode, σ 25: noisy ${s.noisy.psnr.toFixed(2)} dB / ${s.noisy.ssim.toFixed(3)} → denoised ${s.denoised.psnr.toFixed(2)} dB / ${s.denoised.ssim.toFixed(3)}`,
   );
   assert.ok(s.denoised.psnr > s.noisy.psnr + 3 && s.denoised.ssim > s.noisy.ssim, JSON.stringify(s));
-  assert.match((await page.textContent("#photoScore"))!, /noisy: PSNR .* → denoised: PSNR/);
+  assert.match(
+    (await page.textContent("#photoScore"))!,
+    /against your upload as the clean image.*noisy PSNR .* → denoised PSNR/,
+  );
   await page.selectOption("#photoMode", "asis");
   await photoResult("page-colour.png");
   await inPage((h) => {

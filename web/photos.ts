@@ -61,7 +61,10 @@ export class PhotoTool {
       void filesOf(e.dataTransfer!).then((fs) => this.add(fs));
     };
     $("photoList").onchange = () => void this.show(Number(($("photoList") as HTMLSelectElement).value));
-    $("denoise").onclick = () => void this.denoise().catch(() => undefined);
+    $("denoise").onclick = () =>
+      this.current
+        ? void this.denoise().catch(() => undefined)
+        : showError("no photo to denoise: drop or choose one first");
     $("cancel").onclick = () => this.cancel();
     $("clearPhotos").onclick = () => this.clearPhotos();
     $("photoModel").onchange = () => {
@@ -106,7 +109,10 @@ export class PhotoTool {
   /** Adds files to the set and shows the first of them. */
   async add(files: File[]): Promise<void> {
     const images = files.filter((f) => f.type.startsWith("image/") || !f.type);
-    if (!images.length) return showError(`no image files among ${files.length} dropped`);
+    if (!images.length)
+      return showError(
+        files.length === 1 ? `${files[0].name}: not an image file` : `none of the ${files.length} files is an image`,
+      );
     const first = this.files.length;
     this.files.push(...images);
     const list = $("photoList") as HTMLSelectElement;
@@ -241,7 +247,7 @@ export class PhotoTool {
         this.view.setAfter(m.rgba, image.width, image.height);
         const fmt = (s: { psnr: number; ssim: number }) => `PSNR ${s.psnr.toFixed(2)} dB · SSIM ${s.ssim.toFixed(3)}`;
         $("photoScore").textContent = m.scores
-          ? `noisy: ${fmt(m.scores.noisy)} → denoised: ${fmt(m.scores.denoised)}`
+          ? `against your upload as the clean image (if it was noisy already, so is this reference): noisy ${fmt(m.scores.noisy)} → denoised ${fmt(m.scores.denoised)}`
           : "";
         $("photoStatus").textContent =
           `${file.name}: ${image.width} × ${image.height} denoised in ${m.seconds.toFixed(1)} s ` +
