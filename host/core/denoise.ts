@@ -371,6 +371,7 @@ export function denoisePlanar(arch: Arch, img: PlanarImage, o: PlanarOptions): P
     height: img.height,
     planes: colour === "luma-chroma" ? fromLumaChroma(out) : out,
     ...(img.alpha ? { alpha: img.alpha } : {}),
+    ...(img.depth ? { depth: img.depth } : {}),
   };
 }
 
@@ -393,5 +394,11 @@ function denoiseWithMap(arch: Arch, img: PlanarImage, o: PlanarOptions): PlanarI
     for (let i = 0; i < m.length; i++) m[i] = (out[0][i] + out[1][i] + out[2][i]) / 3;
     out = [m];
   }
-  return { width: img.width, height: img.height, planes: out, ...(img.alpha ? { alpha: img.alpha } : {}) };
+  return {
+    width: img.width,
+    height: img.height,
+    planes: out,
+    ...(img.alpha ? { alpha: img.alpha } : {}),
+    ...(img.depth ? { depth: img.depth } : {}),
+  };
 }

@@ -20,6 +20,8 @@ export interface PlanarImage {
   height: number;
   planes: Float32Array[];
   alpha?: Float32Array;
+  /** 16 when the file held 16-bit samples: denoise keeps it and the PNG writer writes 16 bits (default 8). */
+  depth?: 8 | 16;
 }
 
 /** x rounded and clipped to 8 bits, as [0, 1]: the sample an 8-bit image file holds. */

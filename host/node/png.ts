@@ -76,10 +76,11 @@ export function decodePngPlanes(buf: Uint8Array, name: string): PlanarImage {
   const src = png.data as unknown as Uint8Array | Uint16Array;
   if (png.width !== width || png.height !== height || src.length < 4 * width * height)
     fileError(name, "corrupt PNG (pixel data shorter than the header says)");
-  return planesFromRgba(src, width, height, colorType === 3 ? 255 : 2 ** depth - 1);
+  const img = planesFromRgba(src, width, height, colorType === 3 ? 255 : 2 ** depth - 1);
+  return depth === 16 ? { ...img, depth: 16 } : img;
 }
 
-/** Encodes planes ([0, 1], clipped, rounded) as an 8-bit PNG: gray, gray + alpha, RGB or RGBA. */
+/** Encodes planes ([0, 1], clipped, rounded) as a PNG of 8 bits (16 when img.depth is 16): gray, gray + alpha, RGB or RGBA. */
 export function encodePngPlanes(img: PlanarImage): Buffer {
   const planes = img.alpha ? [...img.planes, img.alpha] : img.planes,
     k = planes.length,
@@ -88,15 +89,19 @@ export function encodePngPlanes(img: PlanarImage): Buffer {
   // pngjs takes gray (no alpha) or RGB(A) input; gray + alpha goes in as RGBA.
   const inRgba = colorType === 4;
   const inK = inRgba ? 4 : k;
-  const data = Buffer.alloc(n * inK);
-  const q = byte8;
+  const wide = img.depth === 16;
+  // 16-bit: pngjs takes the samples as native-endian 16-bit words and writes them big-endian.
+  const words = wide ? new Uint16Array(n * inK) : undefined;
+  const data = words ? Buffer.from(words.buffer) : Buffer.alloc(n * inK);
+  const out = words ?? data;
+  const q = wide ? (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 65535) : byte8;
   for (let i = 0; i < n; i++) {
     if (inRgba) {
       const g = q(planes[0][i]);
-      data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = g;
-      data[4 * i + 3] = q(planes[1][i]);
+      out[4 * i] = out[4 * i + 1] = out[4 * i + 2] = g;
+      out[4 * i + 3] = q(planes[1][i]);
     } else {
-      for (let c = 0; c < k; c++) data[inK * i + c] = q(planes[c][i]);
+      for (let c = 0; c < k; c++) out[inK * i + c] = q(planes[c][i]);
     }
   }
   const inputColorType = inRgba ? 6 : colorType;
@@ -105,7 +110,7 @@ export function encodePngPlanes(img: PlanarImage): Buffer {
     height: img.height,
     colorType,
     inputColorType,
-    bitDepth: 8,
+    bitDepth: wide ? 16 : 8,
     inputHasAlpha: inputColorType === 6,
   };
   const png = new PNG(opts as never);
