@@ -1,16 +1,18 @@
 // `denoise-wasm denoise`: PNG or JPEG images of any size through a model, in tiles of bounded memory (the
-// same output as one whole-image pass: host/core/tiles.ts), colour kept (each colour plane through
-// the model), alpha kept; written as 8-bit PNGs of the input's kind (gray, gray + alpha, RGB, RGBA).
+// same output as one whole-image pass: host/core/tiles.ts), colour and alpha kept; written as PNGs of
+// the input's kind (gray, gray + alpha, RGB, RGBA; 16 bits for a 16-bit input) or JPEG, upright (EXIF
+// orientation applied), with the input's EXIF, XMP and ICC profile unless --strip-metadata.
 // Every input is checked from its header before the engine loads, read and decoded once when its
 // turn comes, and the outputs appear together at the end (StagedFiles): a bad input leaves none.
 import { Option, type Command } from "commander";
 import { UserError } from "../core/errors.js";
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import { denoiseWeights, denoiseWith } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
 import { modelFile, readSafetensors, StagedFiles } from "../node/files.js";
 import { encodeImagePlanes, readImageHeader, readImagePlanes } from "../node/images.js";
+import { readMetadata, withMetadata } from "../node/metadata.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
 import {
@@ -37,6 +39,7 @@ interface DenoiseFlags {
   strength?: number;
   quiet?: boolean;
   verbose?: boolean;
+  stripMetadata?: boolean;
   build: string;
   threads: number;
   tile: number | "auto";
@@ -73,6 +76,10 @@ export function denoiseCommand(prog: Command): void {
     .addOption(ensembleOption())
     .addOption(tileOption())
     .addOption(maxMemoryOption())
+    .option(
+      "--strip-metadata",
+      "write no metadata (default: the input's EXIF with its orientation reset, XMP and ICC colour profile are kept)",
+    )
     .option("--quiet", "no progress on stderr")
     .option("--verbose", "also say on stderr which engine build runs, and why, with how many threads")
     .addOption(threadsOption())
@@ -145,7 +152,8 @@ export function denoiseCommand(prog: Command): void {
             progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
           });
           bar?.done(`${label}: ${img.width}×${img.height} denoised`);
-          staged.stage(targets[i], encodeImagePlanes(targets[i], out));
+          const bytes = encodeImagePlanes(targets[i], out);
+          staged.stage(targets[i], f.stripMetadata ? bytes : withMetadata(bytes, readMetadata(readFileSync(path))));
         });
         written = staged.commit();
       } catch (e) {
