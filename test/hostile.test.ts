@@ -440,8 +440,9 @@ const cases: Case[] = [
   },
   {
     kind: "png",
+    // a folder input: its first damaged image is named before any output is written
     args: ["denoise", digit, join(tmp, "cases"), "-o", dir("many-out")],
-    re: /cases: a folder, not a file/,
+    re: /cases\/[^:]+\.(png|jpe?g): /i,
     outputs: [join(tmp, "cases", "many-out", "digit.png")],
   },
   // JPEG and PNG decompression bombs (huge declared sizes in small files), truncated JPEGs

@@ -6,11 +6,11 @@
 // turn comes, and the outputs appear together at the end (StagedFiles): a bad input leaves none.
 import { Option, type Command } from "commander";
 import { UserError } from "../core/errors.js";
-import { readFileSync, statSync } from "node:fs";
-import { basename, extname, join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, extname, join, relative } from "node:path";
 import { denoiseWeights, denoiseWith } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
-import { modelFile, readSafetensors, StagedFiles } from "../node/files.js";
+import { modelFile, readSafetensors, StagedFiles, writeFileAtomic } from "../node/files.js";
 import { encodeImagePlanes, readImageHeader, readImagePlanes } from "../node/images.js";
 import { readMetadata, withMetadata } from "../node/metadata.js";
 import { stderrProgress } from "../node/progress.js";
@@ -40,10 +40,27 @@ interface DenoiseFlags {
   quiet?: boolean;
   verbose?: boolean;
   stripMetadata?: boolean;
+  recursive?: boolean;
+  force?: boolean;
   build: string;
   threads: number;
   tile: number | "auto";
   maxMemory: number;
+}
+
+/** The files of a folder (and of its subfolders when recursive), hidden ones left out, in name order. */
+function filesIn(dir: string, recursive: boolean): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  )) {
+    if (e.name.startsWith(".")) continue;
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (recursive) out.push(...filesIn(p, true));
+    } else if (e.isFile()) out.push(p);
+  }
+  return out;
 }
 
 const isDirectory = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
@@ -54,8 +71,18 @@ export function denoiseCommand(prog: Command): void {
     .description(
       "denoise PNG or JPEG images of any size, in tiles of bounded memory, colour and alpha kept; writes 8-bit PNGs (or JPEG for a .jpg output)",
     )
-    .argument("<inputs...>", "PNG or JPEG files")
-    .addOption(requiredOption("-o, --out <path>", "output file (one input: .png, .jpg) or directory (PNGs)"))
+    .argument("<inputs...>", "PNG or JPEG files, or folders of them")
+    .addOption(
+      requiredOption(
+        "-o, --out <path>",
+        "output file (one input: .png, .jpg) or directory (PNGs; a folder input's tree, each file in its own format)",
+      ),
+    )
+    .option("-r, --recursive", "folder inputs: also the images in their subfolders (the tree is kept under --out)")
+    .option(
+      "--force",
+      "folder inputs: redo outputs that are already there and newer than their input (default: skipped, so a stopped run resumes)",
+    )
     .option(
       "--model <digits|photo|file>",
       "the shipped photo or digit model, or a weights file (.safetensors)",
@@ -99,19 +126,57 @@ export function denoiseCommand(prog: Command): void {
         );
       }
       if (f.weights && givenBy(cmd)("model")) throw new UserError("give --model or --weights, not both");
-      const targets = inputs.map((path) => (toFile ? f.out : join(f.out, basename(path, extname(path)) + ".png")));
+      // Folder inputs: every PNG / JPEG in them (-r: in their subfolders too), written under --out in
+      // the same tree and format; other files are named and skipped. Each output is written when it is
+      // done, and outputs newer than their input are skipped (unless --force): a stopped run resumes.
+      const folders = inputs.some(isDirectory);
+      if (folders && image)
+        throw new UserError(`-o ${f.out}: a folder input is written into a directory, not one image file`);
+      const jobs: { input: string; target: string }[] = [],
+        skipped: string[] = [];
+      for (const input of inputs) {
+        if (!isDirectory(input)) {
+          jobs.push({ input, target: toFile ? f.out : join(f.out, basename(input, extname(input)) + ".png") });
+          continue;
+        }
+        for (const file of filesIn(input, !!f.recursive)) {
+          if (/\.(png|jpe?g)$/i.test(file)) jobs.push({ input: file, target: join(f.out, relative(input, file)) });
+          else skipped.push(`${file}: not a PNG or JPEG file, skipped`);
+        }
+      }
+      if (!jobs.length)
+        throw new UserError(
+          `${inputs.join(", ")}: no PNG or JPEG files${f.recursive ? "" : " (-r: also in subfolders)"}`,
+        );
+      const fresh = (j: { input: string; target: string }) => {
+        const t = statSync(j.target, { throwIfNoEntry: false });
+        return !!t && t.mtimeMs >= statSync(j.input).mtimeMs;
+      };
+      const upToDate = folders && !f.force ? jobs.filter(fresh) : [];
+      if (upToDate.length && !f.quiet)
+        process.stderr.write(
+          `${upToDate.length} output${upToDate.length > 1 ? "s" : ""} already there and newer than the input: skipped (--force redoes them)\n`,
+        );
+      const todo = jobs.filter((j) => !upToDate.includes(j));
+      if (!todo.length) {
+        if (!f.quiet && skipped.length) process.stderr.write(skipped.join("\n") + "\n");
+        return;
+      }
+      const paths = todo.map((j) => j.input);
+      const targets = todo.map((j) => j.target);
       const twin = targets.findIndex((t, i) => targets.indexOf(t) !== i);
       if (twin >= 0)
         throw new UserError(
-          `${inputs[targets.indexOf(targets[twin])]} and ${inputs[twin]} would both be written to ${targets[twin]}`,
+          `${paths[targets.indexOf(targets[twin])]} and ${paths[twin]} would both be written to ${targets[twin]}`,
         );
       // Every input's header checked before anything is loaded or written.
-      for (const p of inputs) readImageHeader(p);
+      for (const p of paths) readImageHeader(p);
+      if (!f.quiet && skipped.length) process.stderr.write(skipped.join("\n") + "\n"); // once every image is known sound
       const file = modelFile(f.weights ?? f.model);
       const weights = denoiseWeights(readSafetensors(file), file); // architecture and parameters checked before the engine loads
       // The digit model on a photo runs (it is a denoiser of any size) but is the wrong tool: said once.
       if (!f.quiet && /^mnist/i.test(weights.st.metadata.data ?? "")) {
-        const photo = inputs.find((p) => {
+        const photo = paths.find((p) => {
           const h = readImageHeader(p);
           return (h.width ?? 0) > 64 || (h.height ?? 0) > 64;
         });
@@ -130,7 +195,7 @@ export function denoiseCommand(prog: Command): void {
       const staged = new StagedFiles();
       let written: string[];
       try {
-        inputs.forEach((path, i) => {
+        paths.forEach((path, i) => {
           const img = readImagePlanes(path);
           let bar: ReturnType<typeof progress> | undefined,
             label = "";
@@ -152,16 +217,20 @@ export function denoiseCommand(prog: Command): void {
             progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
           });
           bar?.done(`${label}: ${img.width}×${img.height} denoised`);
-          const bytes = encodeImagePlanes(targets[i], out);
-          staged.stage(targets[i], f.stripMetadata ? bytes : withMetadata(bytes, readMetadata(readFileSync(path))));
+          const encoded = encodeImagePlanes(targets[i], out),
+            bytes = f.stripMetadata ? encoded : withMetadata(encoded, readMetadata(readFileSync(path)));
+          if (!folders) return staged.stage(targets[i], bytes);
+          mkdirSync(dirname(targets[i]), { recursive: true });
+          writeFileAtomic(targets[i], bytes); // now: a stopped folder run keeps what it has done
+          process.stdout.write(`wrote ${targets[i]}\n`);
         });
-        written = staged.commit();
+        written = folders ? [] : staged.commit();
       } catch (e) {
         staged.discard();
         throw e;
       } finally {
         pool?.close();
       }
-      process.stdout.write(written.map((p) => `wrote ${p}`).join("\n") + "\n");
+      if (written.length) process.stdout.write(written.map((p) => `wrote ${p}`).join("\n") + "\n");
     });
 }
