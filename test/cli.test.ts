@@ -189,7 +189,7 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
       o,
     ],
     [["train", "--data", data, "--frobnicate", "--out", o], /unknown option '--frobnicate'/, o],
-    [["denoise", bad("not.png"), "-o", p], /not a PNG or JPEG file/, p],
+    [["denoise", bad("not.png"), "-o", p], /not a PNG, JPEG or WebP file/, p],
     [
       ["denoise", digit, "-o", p, "--weights", wrongShape],
       /'encoder.0.weight' has shape 16×9×1×1, architecture seed needs 16×1×3×3/,

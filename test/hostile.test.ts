@@ -307,7 +307,12 @@ const cases: Case[] = [
   },
   { kind: "idx", args: T("--data", file("a-file", "x")), re: /data directory does not exist/ },
   // PNG
-  { kind: "png", args: D(file("text.png", "I am text, not an image\n")), re: /not a PNG or JPEG file/, outputs: [p] },
+  {
+    kind: "png",
+    args: D(file("text.png", "I am text, not an image\n")),
+    re: /not a PNG, JPEG or WebP file/,
+    outputs: [p],
+  },
   {
     kind: "png",
     args: D(file("crc.png", badCrc)),

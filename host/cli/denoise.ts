@@ -140,8 +140,9 @@ export function denoiseCommand(prog: Command): void {
           continue;
         }
         for (const file of filesIn(input, !!f.recursive)) {
-          if (/\.(png|jpe?g)$/i.test(file)) jobs.push({ input: file, target: join(f.out, relative(input, file)) });
-          else skipped.push(`${file}: not a PNG or JPEG file, skipped`);
+          if (/\.(png|jpe?g|webp)$/i.test(file))
+            jobs.push({ input: file, target: join(f.out, relative(input, file)).replace(/\.webp$/i, ".png") }); // no WebP encoder here: PNG
+          else skipped.push(`${file}: not a PNG, JPEG or WebP file, skipped`);
         }
       }
       if (!jobs.length)

@@ -11,6 +11,8 @@ import { planesFromRgba, rgba8, type PlanarImage } from "../core/image.js";
 import { readFileChecked, readHeadChecked, writeFileAtomic } from "./files.js";
 import { jpegSize, jpegSizeProblem } from "../core/jpeg.js";
 import { decodeJpegRgba } from "./jpeg.js";
+import { isWebp, webpSize, webpSizeProblem } from "../core/webp.js";
+import { decodeWebpRgba } from "./webp.js";
 
 export { jpegSize, MAX_JPEG_PIXELS_PER_BYTE } from "../core/jpeg.js";
 import { decodePngPlanes, encodePngPlanes, PNG_HEADER_BYTES, pngHeader } from "./png.js";
@@ -20,7 +22,7 @@ const isPng = (b: Uint8Array) => b.length >= 8 && b[0] === 0x89 && b[1] === 0x50
 
 /** What an image file's header says: its format, and its size (undefined when a JPEG's frame header lies past the bytes read). */
 export interface ImageHeader {
-  format: "png" | "jpeg";
+  format: "png" | "jpeg" | "webp";
   width?: number;
   height?: number;
 }
@@ -35,7 +37,14 @@ export function imageHeader(head: Uint8Array, fileBytes: number, name: string): 
     const { width, height } = pngHeader(head, name);
     return { format: "png", width, height };
   }
-  if (!isJpeg(head)) fileError(name, "not a PNG or JPEG file");
+  if (isWebp(head)) {
+    const size = webpSize(head);
+    if (!size) fileError(name, "corrupt WebP (no VP8, VP8L or VP8X header)");
+    const problem = webpSizeProblem(size, fileBytes);
+    if (problem) fileError(name, problem);
+    return { format: "webp", ...size };
+  }
+  if (!isJpeg(head)) fileError(name, "not a PNG, JPEG or WebP file");
   const size = jpegSize(head);
   if (!size) {
     if (head.length >= fileBytes) fileError(name, "corrupt JPEG (no frame header)");
@@ -80,7 +89,17 @@ export function decodeJpegPlanes(buf: Uint8Array, name: string): PlanarImage {
 export function decodeImage(buf: Uint8Array, name: string): PlanarImage {
   if (isJpeg(buf)) return decodeJpegPlanes(buf, name);
   if (isPng(buf)) return decodePngPlanes(buf, name);
-  return fileError(name, "not a PNG or JPEG file");
+  if (isWebp(buf)) {
+    imageHeader(buf, buf.length, name);
+    let raw: ReturnType<typeof decodeWebpRgba>;
+    try {
+      raw = decodeWebpRgba(buf);
+    } catch (e) {
+      fileError(name, (e as Error).message);
+    }
+    return planesFromRgba(raw.data, raw.width, raw.height);
+  }
+  return fileError(name, "not a PNG, JPEG or WebP file");
 }
 
 /** Reads a PNG or JPEG file as planes: read once, decoded once, with one-line errors. */

@@ -5,12 +5,13 @@ import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from
 import { join, relative } from "node:path";
 import { UserError } from "../core/errors.js";
 import { jpegOrientation } from "../core/exif.js";
+import { isWebp, webpSize } from "../core/webp.js";
 import { luma } from "../core/image.js";
 import { PHOTO_CACHE_SAMPLES, type PhotoSource } from "../core/patches.js";
 import { jpegSize, readImagePlanes } from "./images.js";
 import { MAX_PIXELS } from "./png.js";
 
-const IMAGE_FILE = /\.(png|jpe?g)$/i;
+const IMAGE_FILE = /\.(png|jpe?g|webp)$/i;
 
 /** Every PNG / JPEG file under dir (recursive, hidden entries skipped), sorted. */
 export function listImages(dir: string): string[] {
@@ -57,6 +58,7 @@ export function imageSize(path: string): { width: number; height: number } | und
     if (got >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString("latin1", 12, 16) === "IHDR") {
       return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
     }
+    if (isWebp(b)) return webpSize(b);
     const size = uprightSize(b);
     if (size || got < head.length) return size;
     // a header bigger than 64 KiB (a large EXIF thumbnail): one more look, up to 1 MiB
