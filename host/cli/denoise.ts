@@ -69,9 +69,9 @@ export function denoiseCommand(prog: Command): void {
   prog
     .command("denoise")
     .description(
-      "denoise PNG or JPEG images of any size, in tiles of bounded memory, colour and alpha kept; writes 8-bit PNGs (or JPEG for a .jpg output)",
+      "denoise PNG, JPEG or WebP images of any size (or folders of them), in tiles of bounded memory, upright, colour, alpha, bit depth and metadata kept; writes PNG (JPEG for a .jpg output)",
     )
-    .argument("<inputs...>", "PNG or JPEG files, or folders of them")
+    .argument("<inputs...>", "PNG, JPEG or WebP files, or folders of them")
     .addOption(
       requiredOption(
         "-o, --out <path>",
