@@ -189,7 +189,7 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
       o,
     ],
     [["train", "--data", data, "--frobnicate", "--out", o], /unknown option '--frobnicate'/, o],
-    [["denoise", bad("not.png"), "-o", p], /not a PNG, JPEG or WebP file/, p],
+    [["denoise", bad("not.png"), "-o", p], /not a PNG, JPEG, WebP, TIFF, AVIF or HEIC file/, p],
     [
       ["denoise", digit, "-o", p, "--weights", wrongShape],
       /'encoder.0.weight' has shape 16×9×1×1, architecture seed needs 16×1×3×3/,
@@ -231,7 +231,7 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     ],
     [["denose", digit, "-o", p], /^error: unknown command 'denose' \(did you mean 'denoise'\?\)/, p],
     // An output extension this command cannot write is refused, not turned into a folder.
-    [["denoise", digit, "-o", bad("result.webp")], /-o .*result\.webp: cannot write \.webp files/, bad("result.webp")],
+    [["denoise", digit, "-o", bad("result.gif")], /-o .*result\.gif: cannot write \.gif files/, bad("result.gif")],
     // Given on the command line, even when it equals the default (the core count): refused, not ignored.
     [
       [

@@ -30,7 +30,7 @@ test("a folder: its images in their own format, the tree with -r, other files sk
   const out = join(tmp, "out");
   let r = runCli(["denoise", dir, "-o", out, ...FLAGS]);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.err, /notes\.txt: not a PNG, JPEG or WebP file, skipped/);
+  assert.match(r.err, /notes\.txt: not a PNG, JPEG, WebP, TIFF, AVIF or HEIC file, skipped/);
   assert.deepEqual(readdirSync(out), ["a.png"], "without -r the subfolder is left alone");
   r = runCli(["denoise", dir, "-o", out, "-r", ...FLAGS]);
   assert.equal(r.code, 0, r.err);

@@ -310,7 +310,7 @@ const cases: Case[] = [
   {
     kind: "png",
     args: D(file("text.png", "I am text, not an image\n")),
-    re: /not a PNG, JPEG or WebP file/,
+    re: /not a PNG, JPEG, WebP, TIFF, AVIF or HEIC file/,
     outputs: [p],
   },
   {

@@ -1,7 +1,8 @@
-// `denoise-wasm denoise`: PNG or JPEG images of any size through a model, in tiles of bounded memory (the
-// same output as one whole-image pass: host/core/tiles.ts), colour and alpha kept; written as PNGs of
-// the input's kind (gray, gray + alpha, RGB, RGBA; 16 bits for a 16-bit input) or JPEG, upright (EXIF
-// orientation applied), with the input's EXIF, XMP and ICC profile unless --strip-metadata.
+// `denoise-wasm denoise`: PNG, JPEG, WebP, TIFF, AVIF or HEIC images of any size through a model, in tiles
+// of bounded memory (the same output as one whole-image pass: host/core/tiles.ts), colour and alpha
+// kept; written in the input's format (PNG for HEIC, which has no encoder here) or the one -o names,
+// of the input's kind (gray, gray + alpha, RGB, RGBA; 16 bits for a 16-bit PNG or TIFF), upright (EXIF
+// orientation applied), with the input's EXIF, XMP and ICC profile (JPEG and PNG) unless --strip-metadata.
 // Every input is checked from its header before the engine loads, read and decoded once when its
 // turn comes, and the outputs appear together at the end (StagedFiles): a bad input leaves none.
 import { Option, type Command } from "commander";
@@ -10,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative } from "node:path";
 import { denoiseWeights, denoiseWith } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
+import { FORMAT_NAMES, FORMATS, formatOfName, NOT_AN_IMAGE, WRITABLE_EXTENSIONS } from "../core/formats.js";
 import { modelFile, readSafetensors, StagedFiles, writeFileAtomic } from "../node/files.js";
 import { encodeImagePlanes, readImageHeader, readImagePlanes } from "../node/images.js";
 import { readMetadata, withMetadata } from "../node/metadata.js";
@@ -65,17 +67,24 @@ function filesIn(dir: string, recursive: boolean): string[] {
 
 const isDirectory = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
 
+/** Whether a path's extension names a format written here. */
+const writable = (p: string) => FORMATS[formatOfName(p) ?? "heic"].writes;
+
+/** An input's output name: its own (its format is written here) or with .png (HEIC: no encoder here). */
+const outputName = (name: string) =>
+  writable(name) ? name : name.slice(0, name.length - extname(name).length) + ".png";
+
 export function denoiseCommand(prog: Command): void {
   prog
     .command("denoise")
     .description(
-      "denoise PNG, JPEG or WebP images of any size (or folders of them), in tiles of bounded memory, upright, colour, alpha, bit depth and metadata kept; writes PNG (JPEG for a .jpg output)",
+      `denoise ${FORMAT_NAMES} images of any size (or folders of them), in tiles of bounded memory, upright, colour, alpha, bit depth and metadata kept; writes each in its own format (HEIC as PNG: no encoder here), or the one -o names`,
     )
-    .argument("<inputs...>", "PNG, JPEG or WebP files, or folders of them")
+    .argument("<inputs...>", `${FORMAT_NAMES} files, or folders of them`)
     .addOption(
       requiredOption(
         "-o, --out <path>",
-        "output file (one input: .png, .jpg) or directory (PNGs; a folder input's tree, each file in its own format)",
+        `output file (one input; its extension picks the format: ${WRITABLE_EXTENSIONS}) or directory (each image in its own format, HEIC as PNG; a folder input's tree kept)`,
       ),
     )
     .option("-r, --recursive", "folder inputs: also the images in their subfolders (the tree is kept under --out)")
@@ -114,19 +123,21 @@ export function denoiseCommand(prog: Command): void {
     .action(async (inputs: string[], f: DenoiseFlags, cmd: Command) => {
       if (f.tile !== "auto" && !Number.isInteger(f.tile)) throw new UserError("--tile: expected auto or an integer");
       const ext = extname(f.out),
-        image = /^\.(png|jpe?g)$/i.test(ext);
+        image = !!ext && writable(f.out);
       // An extension names a file: one this command cannot write is refused, never made a folder
       // (an existing folder whose name has a dot is still a folder).
       if (ext && !image && !isDirectory(f.out))
-        throw new UserError(`-o ${f.out}: cannot write ${ext} files (give a .png or .jpg file, or a directory)`);
+        throw new UserError(
+          `-o ${f.out}: cannot write ${ext} files (give a ${WRITABLE_EXTENSIONS} file, or a directory)`,
+        );
       const toFile = inputs.length === 1 && image;
-      if (inputs.length > 1 && /^\.(png|jpe?g)$/i.test(extname(f.out))) {
+      if (inputs.length > 1 && image) {
         throw new UserError(
           `-o ${f.out}: ${inputs.length} inputs are written into a directory; give a directory path, not an image file name`,
         );
       }
       if (f.weights && givenBy(cmd)("model")) throw new UserError("give --model or --weights, not both");
-      // Folder inputs: every PNG / JPEG in them (-r: in their subfolders too), written under --out in
+      // Folder inputs: every image in them (by extension: host/core/formats.ts) (-r: in their subfolders too), written under --out in
       // the same tree and format; other files are named and skipped. Each output is written when it is
       // done, and outputs newer than their input are skipped (unless --force): a stopped run resumes.
       const folders = inputs.some(isDirectory);
@@ -136,18 +147,17 @@ export function denoiseCommand(prog: Command): void {
         skipped: string[] = [];
       for (const input of inputs) {
         if (!isDirectory(input)) {
-          jobs.push({ input, target: toFile ? f.out : join(f.out, basename(input, extname(input)) + ".png") });
+          jobs.push({ input, target: toFile ? f.out : join(f.out, outputName(basename(input))) });
           continue;
         }
         for (const file of filesIn(input, !!f.recursive)) {
-          if (/\.(png|jpe?g|webp)$/i.test(file))
-            jobs.push({ input: file, target: join(f.out, relative(input, file)).replace(/\.webp$/i, ".png") }); // no WebP encoder here: PNG
-          else skipped.push(`${file}: not a PNG, JPEG or WebP file, skipped`);
+          if (formatOfName(file)) jobs.push({ input: file, target: join(f.out, outputName(relative(input, file))) });
+          else skipped.push(`${file}: ${NOT_AN_IMAGE}, skipped`);
         }
       }
       if (!jobs.length)
         throw new UserError(
-          `${inputs.join(", ")}: no PNG or JPEG files${f.recursive ? "" : " (-r: also in subfolders)"}`,
+          `${inputs.join(", ")}: no ${FORMAT_NAMES} files${f.recursive ? "" : " (-r: also in subfolders)"}`,
         );
       const fresh = (j: { input: string; target: string }) => {
         const t = statSync(j.target, { throwIfNoEntry: false });
@@ -173,6 +183,11 @@ export function denoiseCommand(prog: Command): void {
       // Every input's header checked before anything is loaded or written.
       for (const p of paths) readImageHeader(p);
       if (!f.quiet && skipped.length) process.stderr.write(skipped.join("\n") + "\n"); // once every image is known sound
+      const asPng = todo.filter((j) => formatOfName(j.input) && !writable(j.input) && !toFile);
+      if (!f.quiet && asPng.length)
+        process.stderr.write(
+          `note: no ${FORMATS[formatOfName(asPng[0].input)!].name} encoder here: ${asPng.length === 1 ? basename(asPng[0].input) + " is" : `${asPng.length} inputs are`} written as PNG\n`,
+        );
       const file = modelFile(f.weights ?? f.model);
       const weights = denoiseWeights(readSafetensors(file), file); // architecture and parameters checked before the engine loads
       // The digit model on a photo runs (it is a denoiser of any size) but is the wrong tool: said once.

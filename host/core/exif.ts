@@ -2,6 +2,7 @@
 // pixels turned upright by it, so a photo is denoised and written the way every viewer shows it. Only
 // the orientation tag is read here: IFD0 of the first APP1 "Exif" segment, bounds-checked, and any
 // file without a sound one is taken as upright (orientation 1).
+import type { PlanarImage } from "./image.js";
 import { symmetryOffset } from "./symmetry.js";
 
 /** EXIF orientation 1–8 → the transform (host/core/symmetry.ts: bit 2 transposes, bit 1 flips rows, bit 0 columns) that shows it upright. */
@@ -62,4 +63,25 @@ export function orientRgba(
       data[d + 3] = rgba.data[s + 3];
     }
   return { width: W, height: H, data };
+}
+
+/** Planes turned upright for EXIF orientation o (new planes; width and height swap for 5–8): a TIFF's own Orientation tag. */
+export function orientPlanes(img: PlanarImage, o: number): PlanarImage {
+  const t = UPRIGHT[o] ?? 0;
+  if (t === 0) return img;
+  const { width: w, height: h } = img,
+    W = t & 4 ? h : w,
+    H = t & 4 ? w : h;
+  const turn = (p: Float32Array) => {
+    const out = new Float32Array(W * H);
+    for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) out[r * W + c] = p[symmetryOffset(r, c, t, h, w, w)];
+    return out;
+  };
+  return {
+    ...img,
+    width: W,
+    height: H,
+    planes: img.planes.map(turn),
+    ...(img.alpha ? { alpha: turn(img.alpha) } : {}),
+  };
 }

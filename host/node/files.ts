@@ -123,6 +123,24 @@ export function readHeadChecked(path: string, bytes: number): { head: Buffer; si
   return { head: head.subarray(0, off), size };
 }
 
+/** `n` bytes of a file of `size` bytes from byte `at`; undefined when they run past its end (one-line errors when it cannot be read). */
+export function readRangeChecked(path: string, at: number, n: number, size: number): Buffer | undefined {
+  if (!(at >= 0 && n >= 0 && at + n <= size)) return undefined;
+  const out = Buffer.alloc(n);
+  let off = 0;
+  try {
+    const fd = openSync(path, "r");
+    try {
+      for (let got = 1; off < n && got > 0; off += got) got = readSync(fd, out, off, n - off, at + off);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    fileError(path, `cannot read (${why(e)})`);
+  }
+  return off === n ? out : undefined;
+}
+
 /**
  * Writes a file so that readers see the old content or the new one, never a part: the data goes to
  * a temporary file beside it, is flushed to disk (fsync), and is renamed over the target; the

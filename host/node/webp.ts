@@ -1,28 +1,24 @@
-// The WebP decoder in Node: @jsquash/webp's libwebp decoder (wasm), its glue imported and its .wasm
-// read from node_modules and compiled once, instantiated synchronously per decode as the JPEG decoder
-// is (host/node/jpeg.ts). Nothing downloads.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import glue from "@jsquash/webp/codec/dec/webp_dec.js";
-import { jpegCodecOptions } from "../core/jpeg.js";
+// WebP in Node: @jsquash/webp's libwebp decoder and encoder (wasm), instantiated synchronously
+// (host/node/codec.ts). Written lossless (exact: a denoiser's output keeps what it computed, with no
+// 4:2:0 chroma or block artefacts of its own; denoised photos are smooth, which lossless WebP packs
+// well), alpha kept.
+import decGlue from "@jsquash/webp/codec/dec/webp_dec.js";
+import encGlue from "@jsquash/webp/codec/enc/webp_enc.js";
+import { defaultOptions } from "@jsquash/webp/meta.js";
+import { syncCodec } from "./codec.js";
 
-interface WebpCodec {
-  decode(bytes: Uint8Array): { width: number; height: number; data: Uint8ClampedArray } | null;
-}
-const factory = glue as unknown as (o: Record<string, unknown>) => Promise<unknown>;
-let module: WebAssembly.Module | undefined;
+type Rgba = { width: number; height: number; data: Uint8ClampedArray };
 
 /** WebP bytes to 8-bit RGBA; an Error ("corrupt WebP") when libwebp cannot decode them. */
-export function decodeWebpRgba(bytes: Uint8Array): { width: number; height: number; data: Uint8ClampedArray } {
-  module ??= new WebAssembly.Module(
-    readFileSync(createRequire(import.meta.url).resolve("@jsquash/webp/codec/dec/webp_dec.wasm")),
+export function decodeWebpRgba(bytes: Uint8Array): Rgba {
+  const messages: string[] = [];
+  const codec = syncCodec<{ decode?(b: Uint8Array): Rgba | null }>(
+    decGlue,
+    "@jsquash/webp/codec/dec/webp_dec.wasm",
+    messages,
   );
-  const messages: string[] = [],
-    options = jpegCodecOptions(module, true, messages); // the same emscripten glue options
-  factory(options).catch(() => {});
-  const codec = options as unknown as WebpCodec;
   if (typeof codec.decode !== "function") throw new Error("@jsquash/webp's decoder did not start synchronously");
-  let out: ReturnType<WebpCodec["decode"]>;
+  let out: Rgba | null;
   try {
     out = codec.decode(bytes);
   } catch (e) {
@@ -31,4 +27,18 @@ export function decodeWebpRgba(bytes: Uint8Array): { width: number; height: numb
   if (!out || !(out.width > 0 && out.height > 0) || out.data.length < 4 * out.width * out.height)
     throw new Error("corrupt WebP (libwebp could not decode it)");
   return { width: out.width, height: out.height, data: out.data };
+}
+
+/** 8-bit RGBA as a lossless WebP (exact: transparent pixels keep their colour). */
+export function encodeWebpRgba(rgba: Rgba): Uint8Array {
+  const messages: string[] = [];
+  const codec = syncCodec<{ encode?(d: Uint8ClampedArray, w: number, h: number, o: unknown): Uint8Array | null }>(
+    encGlue,
+    "@jsquash/webp/codec/enc/webp_enc.wasm",
+    messages,
+  );
+  if (typeof codec.encode !== "function") throw new Error("@jsquash/webp's encoder did not start synchronously");
+  const out = codec.encode(rgba.data, rgba.width, rgba.height, { ...defaultOptions, lossless: 1, exact: 1 });
+  if (!out) throw new Error(`WebP encoder failed${messages.length ? ` (${messages.at(-1)})` : ""}`);
+  return new Uint8Array(out);
 }
