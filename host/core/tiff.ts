@@ -156,8 +156,9 @@ export function tiffLayoutProblem(d: TiffIfd): string | undefined {
     return `TIFF with ${d.samplesPerPixel} samples a pixel is not supported for photometric interpretation ${d.photometric}`;
   if (!kind[1].includes(bps)) return `TIFF with ${bps} bits a sample is not supported here`;
   if (d.planar !== 1 && d.samplesPerPixel > 1) return "TIFF with separate colour planes is not supported";
-  if (d.tileWidth !== undefined && d.samplesPerPixel > 1)
-    return "tiled TIFF with more than one sample a pixel is not supported";
+  // The tiff package reads only a tile's first sample, and undoes a predictor along image rows, not tile rows.
+  if (d.tileWidth !== undefined && (d.samplesPerPixel > 1 || d.predictor !== 1))
+    return "tiled TIFF is supported only with one sample a pixel and no predictor";
   if (d.predictor !== 1 && !(d.predictor === 2 && bps >= 8)) return `TIFF predictor ${d.predictor} is not supported`;
   if (d.photometric === 3 && (d.colorMap?.length ?? 0) < 3 * 256)
     return "corrupt TIFF (palette image without a colour map)";
