@@ -4,10 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeImagePlanes, readImagePlanes } from "../host/node/images.js";
+import { fileURLToPath } from "node:url";
+import { encodeImagePlanes, readImageHeader, readImagePlanes } from "../host/node/images.js";
 import { CLI, runCli } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "denoise-folders-"));
@@ -36,12 +37,21 @@ test("a folder: its images in their own format, the tree with -r, other files sk
   assert.equal(r.code, 0, r.err);
   assert.match(r.err, /1 output already there and newer than the input: skipped/);
   assert.deepEqual(r.out.trim().split("\n"), [`wrote ${join(out, "sub", "b.jpg")}`]);
+  // TIFF, AVIF and HEIC are picked up too: each written in its own format, HEIC as PNG
+  const FMT = fileURLToPath(new URL("../../test/fixtures/formats/", import.meta.url));
+  for (const f of ["rgb16-lzw-be.tif", "photo.avif", "photo.heic"]) copyFileSync(join(FMT, f), join(dir, "sub", f));
+  r = runCli(["denoise", dir, "-o", out, "-r", ...FLAGS]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /note: no HEIC encoder here: .*photo\.heic is written as PNG/);
+  assert.deepEqual(readdirSync(join(out, "sub")).sort(), ["b.jpg", "photo.avif", "photo.png", "rgb16-lzw-be.tif"]);
+  assert.equal(readImagePlanes(join(out, "sub", "rgb16-lzw-be.tif")).depth, 16);
+  assert.equal(readImageHeader(join(out, "sub", "photo.avif")).format, "avif");
   assert.deepEqual(
     [readImagePlanes(join(out, "sub", "b.jpg")).width, readImagePlanes(join(out, "sub", "b.jpg")).height],
     [48, 40],
   );
   r = runCli(["denoise", dir, "-o", out, "-r", "--force", ...FLAGS]);
-  assert.equal(r.out.trim().split("\n").length, 2, "--force redoes both");
+  assert.equal(r.out.trim().split("\n").length, 5, "--force redoes all five");
   const e = runCli(["denoise", dir, "-o", join(tmp, "one.png"), ...FLAGS]);
   assert.equal(e.code, 1);
   assert.match(e.err.trim(), /a folder input is written into a directory, not one image file$/);

@@ -1038,6 +1038,138 @@ const cases: Case[] = [
   },
 ];
 
+// TIFF, AVIF and HEIC (test/fixtures/formats): cut short, garbage after the magic, a zero or huge
+// declared size, a decompression bomb declared in the header, and (TIFF) one hidden in a strip.
+/** A case file in cases/formats/ (apart from the folder the folder cases read). */
+const fmtFile = (name: string, bytes: Uint8Array | string) => file(join("formats", name), bytes);
+const FMT = fileURLToPath(new URL("../../test/fixtures/formats/", import.meta.url));
+/** A gray 8-bit TIFF, directory first: `w`×`h` pixels in one strip of `strip` bytes, compressed with `compression`. */
+function craftTiff(w: number, h: number, strip: Uint8Array, compression = 1): Buffer {
+  const tags: [number, number, number][] = [
+    [256, 4, w],
+    [257, 4, h],
+    [258, 3, 8],
+    [259, 3, compression],
+    [262, 3, 1],
+    [273, 4, 8 + 2 + 12 * 9 + 4],
+    [277, 3, 1],
+    [278, 4, h],
+    [279, 4, strip.length],
+  ];
+  const b = Buffer.alloc(8 + 2 + 12 * tags.length + 4);
+  b.write("II*\0", 0, "latin1");
+  b.writeUInt32LE(8, 4);
+  b.writeUInt16LE(tags.length, 8);
+  tags.forEach(([tag, type, v], i) => {
+    b.writeUInt16LE(tag, 10 + 12 * i);
+    b.writeUInt16LE(type, 12 + 12 * i);
+    b.writeUInt32LE(1, 14 + 12 * i);
+    if (type === 3) b.writeUInt16LE(v, 18 + 12 * i);
+    else b.writeUInt32LE(v, 18 + 12 * i);
+  });
+  return Buffer.concat([b, strip]);
+}
+/** A HEIF / AVIF fixture with every ispe box saying `w`×`h`. */
+function heifSized(name: string, w: number, h: number): Buffer {
+  const b = Buffer.from(readFileSync(join(FMT, name)));
+  for (let at = b.indexOf("ispe"); at >= 0; at = b.indexOf("ispe", at + 4)) {
+    b.writeUInt32BE(w, at + 8);
+    b.writeUInt32BE(h, at + 12);
+  }
+  return b;
+}
+const garbageAfter = (name: string, keep: number) => {
+  const b = Buffer.from(readFileSync(join(FMT, name)));
+  for (let i = keep; i < b.length; i++) b[i] = (i * 7919) & 255;
+  return b;
+};
+const half = (name: string) => {
+  const b = readFileSync(join(FMT, name));
+  return b.subarray(0, b.length >> 1);
+};
+cases.push(
+  {
+    kind: "tiff",
+    args: D(fmtFile("cut.tif", half("photo-lzw.tif"))),
+    re: /corrupt TIFF \(its directory at byte \d+ is past the end\)/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("cut-strip.tif", craftTiff(64, 48, Buffer.alloc(3072, 9)).subarray(0, 1000))),
+    re: /corrupt TIFF \(strip 0 at byte 122 runs past the end of the file\)/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("garbage.tif", garbageAfter("photo-lzw.tif", 4))),
+    re: /corrupt TIFF \(its directory at byte \d+/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("zero.tif", craftTiff(0, 48, Buffer.alloc(10)))),
+    re: /TIFF header says 0×48 pixels/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("huge.tif", craftTiff(100000, 100000, Buffer.alloc(100)))),
+    re: /TIFF is 100000×100000 pixels, over the 67108864-pixel limit/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("bomb.tif", craftTiff(8000, 8000, deflateSync(Buffer.alloc(64000))))),
+    re: /TIFF declares 8000×8000 pixels in \d+ bytes \(over 4096 a byte\): truncated, or a decompression bomb/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("strip-bomb.tif", craftTiff(64, 48, deflateSync(Buffer.alloc(50_000_000)), 8))),
+    re: /TIFF strip 0 decompresses past its 3072 bytes: a decompression bomb/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("lzw-garbage.tif", craftTiff(64, 48, Buffer.from("not LZW data at all, just text"), 5))),
+    re: /corrupt TIFF \(strip 0 (is not valid LZW data|holds \d+ bytes, its place needs 3072)\)/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("jpeg-in.tif", craftTiff(64, 48, goodJpeg, 7))),
+    re: /TIFF compression 7 is not supported \(uncompressed, LZW and deflate are\)/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("empty.tif", Buffer.alloc(0))),
+    re: /not a PNG, JPEG, WebP, TIFF, AVIF or HEIC file/,
+  },
+  ...(["avif", "heic"] as const).flatMap((ext): Case[] => {
+    const K = ext.toUpperCase(),
+      src = `photo.${ext}`,
+      size = readFileSync(join(FMT, src)).length;
+    return [
+      { kind: ext, args: D(fmtFile(`cut.${ext}`, half(src))), re: new RegExp(`corrupt ${K} \\(`) },
+      {
+        kind: ext,
+        args: D(fmtFile(`cut40.${ext}`, readFileSync(join(FMT, src)).subarray(0, 40))),
+        re: new RegExp(`corrupt ${K} \\(no image size`),
+      },
+      { kind: ext, args: D(fmtFile(`garbage.${ext}`, garbageAfter(src, 24))), re: new RegExp(`corrupt ${K} \\(`) },
+      {
+        kind: ext,
+        args: D(fmtFile(`zero.${ext}`, heifSized(src, 0, 0))),
+        re: new RegExp(`${K} header says 0×0 pixels`),
+      },
+      {
+        kind: ext,
+        args: D(fmtFile(`huge.${ext}`, heifSized(src, 100000, 100000))),
+        re: new RegExp(`${K} is 100000×100000 pixels, over the 67108864-pixel limit`),
+      },
+      {
+        kind: ext,
+        args: D(fmtFile(`bomb.${ext}`, heifSized(src, 8000, 8000))),
+        re: new RegExp(`${K} declares 8000×8000 pixels in ${size} bytes \\(over 16384 a byte\\)`),
+      },
+    ];
+  }),
+);
+for (const c of cases) if (["tiff", "avif", "heic"].includes(c.kind)) c.outputs = [p];
+
 test(`hostile inputs through the CLI: one line, exit ≠ 0, no crash, no output, RSS < ${RSS_LIMIT_MB} MB`, async () => {
   const results: (Outcome & { c: Case })[] = [];
   let next = 0;

@@ -42,12 +42,12 @@ export async function loadWeights(source: ShippedModel | string | Uint8Array | A
   return weightsFromBytes(readFileChecked(path), source);
 }
 
-/** Reads a PNG or JPEG file as planes (one for gray, three for colour, alpha when present), samples in [0, 1]. */
+/** Reads a PNG, JPEG, WebP, TIFF, AVIF or HEIC file as planes (one for gray, three for colour, alpha when present), samples in [0, 1]; depth 16 for 16-bit PNG and TIFF and for AVIF of more than 8 bits. */
 export function readImage(path: string): PlanarImage {
   return readImagePlanes(path);
 }
 
-/** Writes planes as an 8-bit PNG, or a JPEG for a .jpg / .jpeg path. */
+/** Writes planes in the format the path's extension names: JPEG (.jpg, .jpeg), WebP (lossless), TIFF (.tif, .tiff), AVIF; else PNG. 16 bits for depth 16 in PNG and TIFF (12 in AVIF). */
 export function writeImage(path: string, image: PlanarImage): void {
   writeImagePlanes(path, image);
 }
