@@ -1,5 +1,6 @@
 // Hostile input through the CLI, as a user would meet it (child processes): damaged IDX data sets,
-// damaged or oversized PNGs, JPEG and PNG decompression bombs, truncated JPEGs, photo folders of
+// damaged or oversized PNGs, JPEG and PNG decompression bombs, truncated JPEGs, TIFF, AVIF and HEIC
+// files cut short, filled with garbage, of zero or huge size, or bombs (in the header; TIFF: in a strip), photo folders of
 // 10 000 tiny files or with unreadable files, a photo model given to the digits, malformed weights
 // files and checkpoints, bad flags, runs that diverge.
 // Every case must end with one line on stderr naming the problem, exit ≠ 0, no crash (no signal, no
