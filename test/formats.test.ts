@@ -120,6 +120,6 @@ test("denoise writes each input in its own format (HEIC as PNG, said once); -o's
   assert.equal(r.code, 1);
   assert.match(
     r.err.trim(),
-    /cannot write \.heic files \(give a \.png, \.jpg, \.webp, \.tif, \.avif file, or a directory\)$/,
+    /cannot write \.heic files \(give a \.png, \.jpg, \.webp, \.tif or \.avif file, or a directory\)$/,
   );
 });

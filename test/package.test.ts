@@ -13,6 +13,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   realpathSync,
   rmSync,
   statSync,
@@ -174,6 +175,11 @@ test("the installed bin runs every command: eval and start find the hoisted mnis
   run("denoise", "noisy.png", "-o", "cli.png", "--quiet");
   const img = decodePngPlanes(readFileSync(join(dir, "cli.png")), "cli.png");
   assert.deepEqual([img.width, img.height, img.planes.length], [96, 64, 3]);
+  // The wasm codecs load from the consumer's node_modules: a HEIC (written as PNG), an AVIF and a 16-bit TIFF
+  for (const f of ["photo.heic", "photo.avif", "rgb16-lzw-be.tif"])
+    copyFileSync(join(PACKAGE_ROOT, "test", "fixtures", "formats", f), join(dir, f));
+  run("denoise", "photo.heic", "photo.avif", "rgb16-lzw-be.tif", "-o", "formats-out", "--quiet");
+  assert.deepEqual(readdirSync(join(dir, "formats-out")).sort(), ["photo.avif", "photo.png", "rgb16-lzw-be.tif"]);
 });
 
 test("the types resolve through the package's exports (Node and browser conditions)", () => {

@@ -137,8 +137,8 @@ export function denoiseCommand(prog: Command): void {
         );
       }
       if (f.weights && givenBy(cmd)("model")) throw new UserError("give --model or --weights, not both");
-      // Folder inputs: every image in them (by extension: host/core/formats.ts) (-r: in their subfolders too), written under --out in
-      // the same tree and format; other files are named and skipped. Each output is written when it is
+      // Folder inputs: every image in them, by extension (host/core/formats.ts; -r: in their subfolders
+      // too), written under --out in the same tree and format; other files are named and skipped. Each output is written when it is
       // done, and outputs newer than their input are skipped (unless --force): a stopped run resumes.
       const folders = inputs.some(isDirectory);
       if (folders && image)

@@ -33,10 +33,9 @@ export function formatOfName(name: string): ImageFormat | undefined {
   return ALL.find((f) => FORMATS[f].extensions.includes(ext));
 }
 
-/** The extensions Node can write, e.g. ".png, .jpg, .webp, .tif, .avif" (the first of each format). */
-export const WRITABLE_EXTENSIONS = ALL.filter((f) => FORMATS[f].writes)
-  .map((f) => FORMATS[f].extensions[0])
-  .join(", ");
+const writable = ALL.filter((f) => FORMATS[f].writes).map((f) => FORMATS[f].extensions[0]);
+/** The extensions Node writes, in words: ".png, .jpg, .webp, .tif or .avif" (the first of each format). */
+export const WRITABLE_EXTENSIONS = `${writable.slice(0, -1).join(", ")} or ${writable.at(-1)}`;
 
 /** The format of a file from its first bytes (12 are enough for all but HEIF/AVIF, which need their ftyp box); undefined if none. */
 export function sniffFormat(b: Uint8Array): ImageFormat | undefined {
