@@ -85,6 +85,20 @@ test("AVIF and HEIC decode close to their source; WebP is written lossless, AVIF
     measured.push(`${file} ${db.toFixed(1)} dB`);
   }
   assert.equal(readImagePlanes(at("rgb16-10bit.avif")).depth, 16, "a 10-bit AVIF reads at 16 bits");
+  // Rotation (irot: a quarter turn anti-clockwise) and mirroring (imir 1: left to right) applied
+  const { width: W, height: H } = src,
+    turned = (f: (r: number, c: number) => number): PlanarImage => ({
+      width: H,
+      height: W,
+      planes: src.planes.map((p) => new Float32Array(W * H).map((_, i) => p[f(Math.floor(i / H), i % H)])),
+    });
+  for (const [file, f] of [
+    ["photo-irot1.avif", (r: number, c: number) => c * W + (W - 1 - r)],
+    ["photo-irot1-imir1.avif", (r: number, c: number) => (H - 1 - c) * W + (W - 1 - r)],
+  ] as const) {
+    const db = psnr(readImagePlanes(at(file)), turned(f));
+    assert.ok(db >= 35, `${file}: PSNR ${db.toFixed(2)} dB against the turned source`);
+  }
   assert.equal(readImagePlanes(at("gray.avif")).planes.length, 1);
   const alpha = new Float32Array(src.width * src.height).map((_, i) => [0, 64, 128, 191, 255][i % 5] / 255);
   const webp = decodeImage(encodeImagePlanes("x.webp", { ...src, alpha }), "x.webp");

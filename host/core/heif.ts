@@ -75,6 +75,22 @@ export function heifBitDepth(b: Uint8Array): number {
   return bits;
 }
 
+/**
+ * The file's rotation (irot: quarter turns anti-clockwise) and mirroring (imir: 0 top-to-bottom, 1
+ * left-to-right) as EXIF orientations to apply in turn (host/core/exif.ts orientPlanes): rotation
+ * first, as HEIF writers associate them. libheif applies them itself; libavif (AVIF) does not.
+ */
+export function heifTransforms(b: Uint8Array): number[] {
+  const props = properties(b),
+    out: number[] = [];
+  if (!Array.isArray(props)) return out;
+  const irot = props.find(([t, s, e]) => t === "irot" && e > s),
+    imir = props.find(([t, s, e]) => t === "imir" && e > s);
+  if (irot) out.push([1, 8, 3, 6][b[irot[1]] & 3]);
+  if (imir) out.push(b[imir[1]] & 1 ? 2 : 4);
+  return out.filter((o) => o !== 1);
+}
+
 /** The property boxes (meta → iprp → ipco); "more" when the meta box is not within b, undefined when there is none. */
 function properties(b: Uint8Array): [string, number, number, boolean][] | "more" | undefined {
   const top = boxes(b, 0, b.length);

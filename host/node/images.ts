@@ -10,7 +10,8 @@
 import jpeg from "jpeg-js";
 import { fileError } from "../core/errors.js";
 import { formatOfName, type ImageFormat, NOT_AN_IMAGE, sniffFormat } from "../core/formats.js";
-import { heifBitDepth, heifSize, heifSizeProblem } from "../core/heif.js";
+import { orientPlanes } from "../core/exif.js";
+import { heifBitDepth, heifSize, heifSizeProblem, heifTransforms } from "../core/heif.js";
 import { planesFromRgba, rgba8, type PlanarImage } from "../core/image.js";
 import { type ByteReader, bytesReader, tiffIfd, tiffSizeProblem } from "../core/tiff.js";
 import { readFileChecked, readHeadChecked, readRangeChecked, writeFileAtomic } from "./files.js";
@@ -147,8 +148,8 @@ export function decodeImage(buf: Uint8Array, name: string): PlanarImage {
       imageHeader(buf, buf.length, name);
       const wide = heifBitDepth(buf) > 8;
       const { data, width, height } = decodedBy(name, () => decodeAvifRgba(buf, wide));
-      const img = planesFromRgba(data, width, height, wide ? 65535 : 255);
-      return wide ? { ...img, depth: 16 } : img;
+      const img = heifTransforms(buf).reduce(orientPlanes, planesFromRgba(data, width, height, wide ? 65535 : 255));
+      return wide ? { ...img, depth: 16 } : img; // upright: libavif leaves the file's rotation and mirroring to us
     }
     case "heic": {
       imageHeader(buf, buf.length, name);
