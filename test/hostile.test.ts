@@ -1070,6 +1070,28 @@ function craftTiff(w: number, h: number, strip: Uint8Array, compression = 1): Bu
   });
   return Buffer.concat([b, strip]);
 }
+/** An LZW stream (TIFF's: MSB first, codes widened one early) of codes 258, 259, … each naming the string before it plus one byte: 7 MB from 5 kB. */
+function lzwBomb(): Buffer {
+  const out: number[] = [];
+  let acc = 0,
+    have = 0,
+    bits = 9;
+  const put = (code: number, width: number) => {
+    acc = (acc << width) | code;
+    have += width;
+    for (; have >= 8; have -= 8) out.push((acc >>> (have - 8)) & 255);
+    acc &= (1 << have) - 1;
+  };
+  put(256, 9); // clear
+  put(0, 9);
+  for (let next = 258; next < 4000; ) {
+    put(next++, bits);
+    if (next + 1 >= 1 << bits && bits < 12) bits++;
+  }
+  put(257, bits); // end of information
+  if (have) put(0, 8 - have);
+  return Buffer.from(out);
+}
 /** A HEIF / AVIF fixture with every ispe box saying `w`×`h`. */
 function heifSized(name: string, w: number, h: number): Buffer {
   const b = Buffer.from(readFileSync(join(FMT, name)));
@@ -1122,6 +1144,11 @@ cases.push(
   {
     kind: "tiff",
     args: D(fmtFile("strip-bomb.tif", craftTiff(64, 48, deflateSync(Buffer.alloc(50_000_000)), 8))),
+    re: /TIFF strip 0 decompresses past its 3072 bytes: a decompression bomb/,
+  },
+  {
+    kind: "tiff",
+    args: D(fmtFile("lzw-bomb.tif", craftTiff(64, 48, lzwBomb(), 5))),
     re: /TIFF strip 0 decompresses past its 3072 bytes: a decompression bomb/,
   },
   {
