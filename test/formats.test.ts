@@ -7,12 +7,13 @@
 // -o's extension picks the format.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PlanarImage } from "../host/core/image.js";
 import { decodeImage, encodeImagePlanes, readImageHeader, readImagePlanes } from "../host/node/images.js";
+import { readMetadata, withTiffMetadata } from "../host/node/metadata.js";
 import { runCli } from "./helpers.js";
 
 const DIR = fileURLToPath(new URL("../../test/fixtures/formats/", import.meta.url));
@@ -130,6 +131,18 @@ test("denoise writes each input in its own format (HEIC as PNG, said once); -o's
     const img = readImagePlanes(out);
     assert.deepEqual([img.width, img.height, img.planes.length], [64, 48, 3], ext);
   }
+  // A TIFF's ICC profile and XMP go into the TIFF written (and PNG's iCCP into a TIFF)
+  const icc = Buffer.from(Array.from({ length: 333 }, (_, i) => (i * 31) & 255)),
+    xmp = Buffer.from('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>'),
+    tagged = withTiffMetadata(readFileSync(at("rgb16-lzw-be.tif")), { icc, xmp });
+  assert.deepEqual(decodeImage(tagged, "tagged.tif"), readImagePlanes(at("rgb16-lzw-be.tif")));
+  writeFileSync(join(tmp, "tagged.tif"), tagged);
+  r = runCli(["denoise", join(tmp, "tagged.tif"), "-o", join(tmp, "tagged-out.tif"), ...FLAGS]);
+  assert.equal(r.code, 0, r.err);
+  const md = readMetadata(readFileSync(join(tmp, "tagged-out.tif")));
+  assert.deepEqual([Buffer.from(md.icc ?? []), Buffer.from(md.xmp ?? [])], [icc, xmp], "ICC / XMP not carried");
+  r = runCli(["denoise", join(tmp, "tagged.tif"), "-o", join(tmp, "tagged-out.png"), ...FLAGS]);
+  assert.deepEqual(Buffer.from(readMetadata(readFileSync(join(tmp, "tagged-out.png"))).icc ?? []), icc);
   r = runCli(["denoise", at("photo.png"), "-o", join(tmp, "x.heic"), ...FLAGS]);
   assert.equal(r.code, 1);
   assert.match(

@@ -2,8 +2,11 @@
 // was there; its orientation tag reset to 1, since the pixels are decoded upright: host/core/exif.ts),
 // XMP and the ICC colour profile, so a colour-managed viewer shows the same colours. Read from JPEG
 // segments (APP1 Exif / XMP, APP2 ICC_PROFILE) and PNG chunks (eXIf, iTXt XML:com.adobe.xmp, iCCP),
-// written as the same segments into a JPEG output and as the same chunks into a PNG output.
+// written as the same segments into a JPEG output and as the same chunks into a PNG output; a TIFF's
+// ICC profile and XMP (tags 34675, 700) are read, and written into a TIFF output. WebP, AVIF and
+// HEIC inputs give none, and their outputs get none.
 import { deflateSync, inflateSync } from "node:zlib";
+import { isTiff } from "../core/tiff.js";
 
 export interface Metadata {
   /** The TIFF structure of the EXIF block (from its "II" / "MM" header on). */
@@ -24,11 +27,88 @@ const BOUNDED = { maxOutputLength: 16 * 2 ** 20 };
 /** A copy in its own memory (a Buffer's slice would share the file's, or Node's pool). */
 const copy = (b: Uint8Array) => new Uint8Array(b);
 
-/** The metadata of a JPEG or PNG file's bytes (empty for anything else or when there is none). */
+/** The metadata of a JPEG or PNG file's bytes, or a TIFF's ICC profile and XMP (empty for anything else or when there is none). */
 export function readMetadata(b: Uint8Array): Metadata {
   if (b[0] === 0xff && b[1] === 0xd8) return jpegMetadata(b);
   if (b[0] === 0x89 && latin1(b.subarray(1, 4)) === "PNG") return pngMetadata(b);
+  if (isTiff(b)) return tiffMetadata(b);
   return {};
+}
+
+// TIFF keeps XMP (tag 700) and the ICC profile (tag 34675) as tags of its first directory. EXIF is a
+// sub-directory whose offsets point into the file: it is neither read from nor written into a TIFF.
+const TIFF_XMP = 700,
+  TIFF_ICC = 34675;
+
+/** The first directory of a TIFF: its byte order, where it is, and its 12-byte entries. */
+function tiffDirectory(b: Uint8Array): { le: boolean; at: number; entries: Uint8Array[] } | undefined {
+  const le = b[0] === 0x49,
+    dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length < 8) return undefined;
+  const at = dv.getUint32(4, le);
+  if (at + 2 > b.length) return undefined;
+  const n = dv.getUint16(at, le);
+  if (at + 2 + 12 * n + 4 > b.length) return undefined;
+  return { le, at, entries: Array.from({ length: n }, (_, k) => b.subarray(at + 2 + 12 * k, at + 14 + 12 * k)) };
+}
+
+function tiffMetadata(b: Uint8Array): Metadata {
+  const d = tiffDirectory(b),
+    md: Metadata = {};
+  if (!d) return md;
+  for (const e of d.entries) {
+    const dv = new DataView(e.buffer, e.byteOffset, 12),
+      tag = dv.getUint16(0, d.le),
+      type = dv.getUint16(2, d.le),
+      count = dv.getUint32(4, d.le);
+    if ((tag !== TIFF_ICC && tag !== TIFF_XMP) || (type !== 1 && type !== 7)) continue; // BYTE or UNDEFINED
+    const at = count <= 4 ? e.byteOffset - b.byteOffset + 8 : dv.getUint32(8, d.le);
+    if (at + count > b.length) continue; // cut off: left behind
+    md[tag === TIFF_ICC ? "icc" : "xmp"] = copy(b.subarray(at, at + count));
+  }
+  return md;
+}
+
+/**
+ * TIFF bytes with the metadata's ICC profile and XMP as tags: the values and a new first directory
+ * (the old one's entries, these two replaced) appended, and the header pointed at it. Nothing moves,
+ * so every offset the old entries hold stays right.
+ */
+export function withTiffMetadata(t: Uint8Array, md: Metadata): Uint8Array {
+  const d = tiffDirectory(t);
+  const values = (
+    [
+      [TIFF_XMP, md.xmp],
+      [TIFF_ICC, md.icc],
+    ] as const
+  ).filter(([, v]) => v && v.length > 4);
+  if (!d || !values.length) return t;
+  const tagOf = (e: Uint8Array) => (d.le ? e[0] | (e[1] << 8) : (e[0] << 8) | e[1]);
+  let end = t.length + (t.length & 1);
+  const parts: Uint8Array[] = [t, new Uint8Array(end - t.length)],
+    entries = d.entries.filter((e) => tagOf(e) !== TIFF_XMP && tagOf(e) !== TIFF_ICC);
+  for (const [tag, v] of values) {
+    const e = Buffer.alloc(12);
+    const u16 = (x: number, o: number) => (d.le ? e.writeUInt16LE(x, o) : e.writeUInt16BE(x, o));
+    const u32 = (x: number, o: number) => (d.le ? e.writeUInt32LE(x, o) : e.writeUInt32BE(x, o));
+    u16(tag, 0);
+    u16(tag === TIFF_XMP ? 1 : 7, 2); // XMP as BYTE, the profile as UNDEFINED (TIFF/EP, Adobe)
+    u32(v!.length, 4);
+    u32(end, 8);
+    entries.push(e);
+    parts.push(v!, new Uint8Array(v!.length & 1));
+    end += v!.length + (v!.length & 1);
+  }
+  entries.sort((a, b) => tagOf(a) - tagOf(b));
+  const dir = Buffer.alloc(2 + 12 * entries.length + 4);
+  if (d.le) dir.writeUInt16LE(entries.length, 0);
+  else dir.writeUInt16BE(entries.length, 0);
+  entries.forEach((e, k) => dir.set(e, 2 + 12 * k));
+  dir.set(t.subarray(d.at + 2 + 12 * d.entries.length, d.at + 6 + 12 * d.entries.length), dir.length - 4); // the next directory, as it was
+  const out = Buffer.concat([...parts, dir]);
+  if (d.le) out.writeUInt32LE(end, 4);
+  else out.writeUInt32BE(end, 4);
+  return out;
 }
 
 function jpegMetadata(b: Uint8Array): Metadata {
@@ -156,9 +236,10 @@ export function withPngMetadata(png: Uint8Array, md: Metadata): Uint8Array {
   return Buffer.concat([png.subarray(0, ihdrEnd), ...add, png.subarray(ihdrEnd)]);
 }
 
-/** Encoded image bytes (JPEG or PNG) with the metadata added; other bytes as they are. */
+/** Encoded image bytes (JPEG or PNG; TIFF: ICC and XMP) with the metadata added; other bytes as they are. */
 export function withMetadata(bytes: Uint8Array, md: Metadata): Uint8Array {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return withJpegMetadata(bytes, md);
   if (bytes[0] === 0x89) return withPngMetadata(bytes, md);
+  if (isTiff(bytes)) return withTiffMetadata(bytes, md);
   return bytes;
 }
