@@ -82,10 +82,11 @@ export function tiffIfd(read: ByteReader): TiffIfd | string {
       count = u32(dir, e + 4),
       size = TYPE_BYTES[type];
     if (!size) continue; // other types (rationals, ASCII, …) carry nothing read here
+    // (arrays of over 2^20 values are skipped: a 64-megapixel image has at most 2^18 tiles of 16×16)
     const inline = size * count <= 4;
     const bytes = inline
       ? dir.subarray(e + 8, e + 12)
-      : count <= 1 << 24
+      : count <= 1 << 20
         ? read(u32(dir, e + 8), size * count)
         : undefined;
     if (!bytes) continue;
