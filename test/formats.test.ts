@@ -105,6 +105,16 @@ test("AVIF and HEIC decode close to their source; WebP is written lossless, AVIF
   const webp = decodeImage(encodeImagePlanes("x.webp", { ...src, alpha }), "x.webp");
   assert.deepEqual(webp.planes, src.planes, "WebP output is not lossless");
   assert.deepEqual(webp.alpha, alpha);
+  // A smooth image packs past 1024 pixels a byte in lossless WebP: what is written must read back
+  const N = 1024,
+    ramp = {
+      width: N,
+      height: N,
+      planes: [new Float32Array(N * N).map((_, i) => Math.floor(((i % N) + i / N) / 8) / 255)],
+    };
+  const packed = encodeImagePlanes("ramp.webp", ramp);
+  assert.ok((N * N) / packed.length > 1024, `${(N * N) / packed.length} pixels a byte`);
+  assert.deepEqual(decodeImage(packed, "ramp.webp").planes, ramp.planes);
   const avif = decodeImage(encodeImagePlanes("x.avif", src), "x.avif");
   assert.ok(psnr(avif, src) >= 38, `AVIF output: ${psnr(avif, src).toFixed(2)} dB`);
   console.log(`# ${measured.join(", ")}; WebP out exact, AVIF out ${psnr(avif, src).toFixed(1)} dB`);

@@ -3,8 +3,12 @@
 // MAX_WEBP_PIXELS_PER_BYTE times its bytes) before anything decodes it. The decoder: host/node/webp.ts.
 import { MAX_PIXELS } from "./image.js";
 
-/** The most pixels a WebP file may declare per byte of file (a flat lossless image compresses about this far). */
-export const MAX_WEBP_PIXELS_PER_BYTE = 1024;
+/**
+ * The most pixels a WebP file may declare per byte of file. Lossless WebP (what denoise writes) packs
+ * a smooth 2000×2000 gradient in 1 880 bytes (2 128 pixels a byte) and a flat one in 212 (18 868):
+ * the bound lets such files be read back; a photo is under 10.
+ */
+export const MAX_WEBP_PIXELS_PER_BYTE = 32768;
 
 const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
 
