@@ -154,7 +154,7 @@ export const strengthOption = () =>
 export const ensembleOption = () =>
   new Option(
     "--ensemble",
-    "average the model's outputs for the image's eight flips and 90° rotations (8× the time, a little more quality: README, Photos)",
+    "average the model's outputs for the image's eight flips and 90° rotations (8× the time, a little more quality: docs/quality.md)",
   );
 
 export const maxMemoryOption = () =>

@@ -26,7 +26,7 @@ export function startCommand(prog: Command): void {
         if (!f.quiet) {
           process.stderr.write(
             `start: a short schedule — ${s.settings.arch}, ${s.settings.epochs} epochs of ${s.settings.noise} noise, ` +
-              `then the full test set (the shipped default weights are a longer run; see README)\n`,
+              `then the full test set (the shipped default weights are a longer run; see docs/training.md)\n`,
           );
         }
         const test = loadSplit(dataDir(s.settings.data), "test");
