@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import jpeg from "jpeg-js";
 import type { PlanarImage } from "../host/core/image.js";
 import { readImagePlanes } from "../host/node/images.js";
-import { decodePngPlanes, encodePngPlanes } from "../host/node/png.js";
+import { decodePngPlanes, encodePngPlanes, pngHeader } from "../host/node/png.js";
 import { runCli } from "./helpers.js";
 import { gunzipSync } from "node:zlib";
 import type { Server } from "node:http";
@@ -250,6 +250,7 @@ test("photos: a colour PNG denoised as is (strict build) downloads as exactly th
     b = decodePngPlanes(readFileSync(fromCli), fromCli);
   assert.equal(a.planes.length, 3, "colour kept");
   assert.equal(a.alpha, undefined);
+  assert.equal(pngHeader(readFileSync(fromPage), fromPage).colorType, 2, "an opaque colour result is an RGB PNG");
   for (let c = 0; c < 3; c++)
     assert.ok(
       Buffer.from(a.planes[c].buffer).equals(Buffer.from(b.planes[c].buffer)),
@@ -278,6 +279,42 @@ test("photos: a colour PNG denoised as is (strict build) downloads as exactly th
   );
   await page.selectOption("#photoMode", "asis");
   await photoResult("page-colour.png");
+  await inPage((h) => {
+    h.app.photos.build = "auto";
+  });
+});
+
+test("photos: a gray PNG downloads as a gray PNG (colour type 0), the CLI's pixels (strict build)", {
+  skip,
+}, async () => {
+  mkdirSync(OUT, { recursive: true });
+  const input = `${OUT}page-gray.png`,
+    fromCli = `${OUT}page-gray-cli.png`,
+    fromPage = `${OUT}page-gray-page.png`;
+  const colour = crop(readImagePlanes(`${TEST_PHOTOS}astronaut.png`), 160, 120, 140, 60);
+  writeFileSync(input, encodePngPlanes({ ...colour, planes: [colour.planes[1]] }));
+  await inPage((h) => {
+    h.app.photos.clearPhotos();
+    h.app.photos.build = "strict";
+  });
+  await page.setInputFiles("#photos", input);
+  const r = await photoResult("page-gray.png");
+  assert.ok(r, `no result: ${await page.textContent("#error")}`);
+  assert.equal(r.channels, 1);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#downloadPng")]);
+  await download.saveAs(fromPage);
+  const cli = runCli(["denoise", input, "-o", fromCli, "--build", "strict", "--threads", "1", "--quiet"]);
+  assert.equal(cli.code, 0, cli.err);
+  const png = readFileSync(fromPage);
+  assert.equal(pngHeader(png, fromPage).colorType, 0, "the page's PNG is not gray");
+  assert.equal(pngHeader(png, fromPage).depth, 8);
+  const a = decodePngPlanes(png, fromPage),
+    b = decodePngPlanes(readFileSync(fromCli), fromCli);
+  assert.deepEqual([a.planes.length, b.planes.length, !!a.alpha], [1, 1, false]);
+  assert.ok(
+    Buffer.from(a.planes[0].buffer).equals(Buffer.from(b.planes[0].buffer)),
+    "the page's gray PNG differs from the CLI's",
+  );
   await inPage((h) => {
     h.app.photos.build = "auto";
   });
