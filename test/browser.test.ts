@@ -294,8 +294,7 @@ test("photos: a gray PNG downloads as a gray PNG (colour type 0), the CLI's pixe
   const colour = crop(readImagePlanes(`${TEST_PHOTOS}astronaut.png`), 160, 120, 140, 60);
   writeFileSync(input, encodePngPlanes({ ...colour, planes: [colour.planes[1]] }));
   await inPage((h) => {
-    h.app.photos.clearPhotos();
-    h.app.photos.build = "strict";
+    h.app.photos.build = "strict"; // the list keeps page-colour.png first: the next test goes back to it
   });
   await page.setInputFiles("#photos", input);
   const r = await photoResult("page-gray.png");
@@ -342,6 +341,34 @@ test("photos: a failed upload shows a red error, leaves nothing stale on screen,
   const meant = consoleErrors.filter((e) => /broken\.png/.test(e));
   assert.equal(meant.length, 1);
   consoleErrors.splice(consoleErrors.indexOf(meant[0]), 1);
+});
+
+test("photos: the noise σ control reads 'estimated' or its value; Denoise with no photo and a non-image file each say so", {
+  skip,
+}, async () => {
+  // σ estimated: the slider is off and shows no number; set: it shows its value.
+  assert.equal(await page.isChecked("#sigmaAuto"), true);
+  assert.equal(await page.isDisabled("#sigma"), true);
+  assert.equal((await page.textContent("#sigmaValue"))!.trim(), "");
+  await page.uncheck("#sigmaAuto");
+  assert.equal(await page.isDisabled("#sigma"), false);
+  assert.equal((await page.textContent("#sigmaValue"))!.trim(), await page.inputValue("#sigma"));
+  await page.check("#sigmaAuto");
+  assert.equal((await page.textContent("#sigmaValue"))!.trim(), "");
+
+  await inPage((h) => h.app.photos.clearPhotos());
+  await page.click("#denoise");
+  await page.waitForFunction(() => !document.getElementById("error")!.hidden);
+  assert.match((await page.textContent("#error"))!, /^no photo to denoise: drop or choose one first$/);
+  await page.setInputFiles("#photos", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+  await page.waitForFunction(() => /notes\.txt/.test(document.getElementById("error")!.textContent ?? ""));
+  assert.match((await page.textContent("#error"))!, /^notes\.txt: not an image file$/);
+  assert.equal(await inPage((h) => h.app.photos.files.length), 0);
+  // The page logs errors it shows; these were meant.
+  for (const re of [/no photo to denoise/, /notes\.txt/]) {
+    const i = consoleErrors.findIndex((e) => re.test(e));
+    if (i >= 0) consoleErrors.splice(i, 1);
+  }
 });
 
 test("photos: a 12 MP JPEG denoises in the photo Worker on all threads (progress, cancel), the page responsive", {
