@@ -6,8 +6,8 @@
 //
 // Runtimes: onnxruntime-web (a devDependency; in Node its `node` export loads
 // ort-wasm-simd-threaded.{mjs,wasm} from its own dist/ folder, no network; one thread) and
-// onnxruntime-node (also a devDependency: its bundled native CPU runtime; .npmrc has its postinstall
-// skip the CUDA providers it would download from outside the npm registry). A runtime that is not
+// onnxruntime-node (also a devDependency: its bundled native CPU runtime; package.json's allowScripts
+// denies its postinstall, which would download CUDA providers from outside the npm registry). A runtime that is not
 // installed skips its tests with the reason printed.
 import { test } from "node:test";
 import assert from "node:assert/strict";

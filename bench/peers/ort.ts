@@ -1,6 +1,6 @@
 // ONNX Runtime peer for the throughput benchmark: our exported model (bench/peers/onnx-file.ts) run
 // for inference by onnxruntime-web (its wasm backend, in Node) or onnxruntime-node (native CPU, its
-// bundled runtime; both devDependencies, see .npmrc).
+// bundled runtime; both devDependencies, see package.json's allowScripts).
 //
 //   node dist/bench/peers/ort.js --runtime web|node --model FILE --shape CxHxW --mode infer --batch N
 //        --threads T [--seconds S]
