@@ -48,11 +48,11 @@ export class UserRuns {
   }
 
   /** Megapixels/s of the library's `denoise` (the package entry, build `auto` or the one given) on a w×h photo. */
-  library(w: number, h: number, planes: 1 | 3, threads: number, seconds: number, build = "auto"): Rate {
+  library(w: number, h: number, planes: 1 | 3, threads: number, seconds: number, runs: number, build = "auto"): Rate {
     const o = child(process.execPath, [
       join(PACKAGE_ROOT, "dist/bench/peers/library.js"),
       ...["--size", `${w}x${h}`, "--planes", String(planes), "--threads", String(threads)],
-      ...["--seconds", String(seconds), "--build", build],
+      ...["--seconds", String(seconds), "--runs", String(runs), "--build", build],
     ]);
     return rateOf(o, (w * h) / 1e6);
   }

@@ -52,8 +52,9 @@ export async function usersSection(bench: Bench): Promise<void> {
   const { say, quick, rounds } = bench;
   // Sizes: the issue's (1 MP through the library, 12 MP through the CLI); --quick: small ones, a smoke run.
   const lib = quick ? { w: 256, h: 256 } : { w: 1024, h: 1024 };
-  const cli = quick ? { w: 512, h: 384 } : { w: 4000, h: 3000 };
-  const seconds = quick ? 0 : 6;
+  const cli = quick ? { w: 256, h: 192 } : { w: 4000, h: 3000 };
+  const seconds = quick ? 0 : 6,
+    timedRuns = quick ? 1 : 3;
   const mnistLimit = quick ? 640 : 6400,
     patchesPerImage = quick ? 8 : 128;
   const runs = new UserRuns(mkdtempSync(join(tmpdir(), "denoise-wasm-bench-users-")));
@@ -65,22 +66,23 @@ export async function usersSection(bench: Bench): Promise<void> {
     cliMP = ((cli.w * cli.h) / 1e6).toFixed(1);
   for (let r = 0; r < rounds; r++) {
     for (const t of THREADS) {
-      f.add(`ours gray/${t}`, runs.library(lib.w, lib.h, 1, t, seconds));
-      f.add(`ours colour/${t}`, runs.library(lib.w, lib.h, 3, t, seconds));
-      f.add(`ours strict/${t}`, runs.library(lib.w, lib.h, 1, t, seconds, "strict"));
+      f.add(`ours gray/${t}`, runs.library(lib.w, lib.h, 1, t, seconds, timedRuns));
+      f.add(`ours colour/${t}`, runs.library(lib.w, lib.h, 3, t, seconds, timedRuns));
+      f.add(`ours strict/${t}`, runs.library(lib.w, lib.h, 1, t, seconds, timedRuns, "strict"));
       f.add(`ORT web/${t}`, runs.ort("web", lib.w, lib.h, t, seconds));
       f.add(`ORT node/${t}`, runs.ort("node", lib.w, lib.h, t, seconds));
       f.add(`PyTorch/${t}`, runs.pytorch(cunet32, "infer", lib.h, lib.w, t, seconds, DEFAULT_PHOTO_WEIGHTS));
     }
     for (const kind of ["gray", "colour"] as const) f.add(`cli ${kind}`, runs.cliDenoise(photos[kind]));
-    for (const t of THREADS) {
+    // --quick: training at one thread, and no PyTorch photo-model step (seconds an iteration).
+    for (const t of quick ? [1] : THREADS) {
       f.add(`train unet24/${t}`, runs.cliTrain(["--arch", "unet24", "--limit", String(mnistLimit)], t));
       f.add(`torch unet24/${t}`, runs.pytorch(UNET24, "train", 28, 28, t, quick ? 0.5 : 5));
       f.add(
         `train photos/${t}`,
         runs.cliTrain(["--images", trainPhotos, "--patches-per-image", String(patchesPerImage)], t),
       );
-      f.add(`torch cunet32/${t}`, runs.pytorch(cunet32, "train", 48, 48, t, quick ? 0.5 : 5));
+      if (!quick) f.add(`torch cunet32/${t}`, runs.pytorch(cunet32, "train", 48, 48, t, 10));
     }
     console.log(`<!-- users: round ${r + 1}/${rounds} done -->`);
   }
@@ -149,7 +151,7 @@ export async function usersSection(bench: Bench): Promise<void> {
     [`${cunet32.name}, photo patches (\`train --images\`)`, "train photos", "torch cunet32"],
   ];
   for (const [label, ours, peer] of trainRows)
-    for (const t of THREADS)
+    for (const t of quick ? [1] : THREADS)
       say(
         `| ${label} | ${t} | ${f.cell(`${ours}/${t}`, 0)} | ${f.cell(`${peer}/${t}`, 0)} | ${(f.median(`${ours}/${t}`) / f.median(`${peer}/${t}`)).toFixed(2)} |`,
       );
