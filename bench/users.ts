@@ -57,6 +57,17 @@ export class UserRuns {
     return rateOf(o, (w * h) / 1e6);
   }
 
+  /** Seconds of the library's `denoise` on a photo file (decoded before the clock starts), one run, no warm-up. */
+  libraryFile(file: string, threads: number, build: string): Rate {
+    const o = child(process.execPath, [
+      join(PACKAGE_ROOT, "dist/bench/peers/library.js"),
+      ...["--image", file, "--threads", String(threads), "--build", build],
+      ...["--seconds", "0", "--warmup", "0", "--runs", "1"],
+    ]);
+    const r = rateOf(o);
+    return "value" in r ? { ...r, value: 1 / r.value } : r;
+  }
+
   /** Megapixels/s of ONNX Runtime (web: its wasm backend; node: native) on the exported photo model, the whole w×h image at once. */
   ort(runtime: "web" | "node", w: number, h: number, threads: number, seconds: number): Rate {
     let model: string;

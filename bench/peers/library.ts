@@ -2,8 +2,8 @@
 // build `auto` picks unless --build, no V8 flags) denoising a synthetic noisy photo with `denoise`
 // and its defaults, timed the way bench/peers/ort.ts times ONNX Runtime, in a process of its own.
 //
-//   node dist/bench/peers/library.js --size WxH --planes 1|3 --threads T [--seconds S] [--warmup W]
-//        [--runs N] [--build auto|relaxed|strict|scalar]
+//   node dist/bench/peers/library.js (--size WxH --planes 1|3 | --image FILE) --threads T [--seconds S]
+//        [--warmup W] [--runs N] [--build auto|relaxed|strict|scalar]
 //
 // Prints one JSON line {"peer":"ours","build":..,"reason":..,"imagesPerSecond":..,"tile":..} after W
 // untimed runs (default 1) and timed runs until S seconds and N runs (default 3) have passed.
@@ -19,8 +19,9 @@ const arg = (name: string, dflt?: string) => {
   }
   return v;
 };
-const [width, height] = arg("size").split("x").map(Number),
-  planes = Number(arg("planes")),
+const imageFile = process.argv.includes("--image") ? arg("image") : undefined;
+const [width, height] = imageFile ? [0, 0] : arg("size").split("x").map(Number),
+  planes = imageFile ? 0 : Number(arg("planes")),
   threads = Number(arg("threads", "1")),
   seconds = Number(arg("seconds", "2")),
   warmup = Number(arg("warmup", "1")),
@@ -29,7 +30,7 @@ const [width, height] = arg("size").split("x").map(Number),
 
 // The package by its name, resolved as an installed one is (package.json "exports", the "node" entry).
 const PACKAGE: string = "denoise-wasm";
-const { loadEngine, loadWeights, denoise } = (await import(PACKAGE)) as typeof Library;
+const { loadEngine, loadWeights, denoise, readImage } = (await import(PACKAGE)) as typeof Library;
 
 /** A synthetic photo with gaussian noise of σ 15 (a fixed pattern, the same every run). */
 function noisyPhoto(): Library.PlanarImage {
@@ -50,7 +51,8 @@ function noisyPhoto(): Library.PlanarImage {
 const rt = await loadEngine({ threads, build: build as Library.BuildName | "auto" });
 try {
   const weights = await loadWeights("photo");
-  const image = noisyPhoto();
+  // A file: read (decoded) before the clock starts, as the page has it decoded before its worker runs.
+  const image = imageFile ? readImage(imageFile) : noisyPhoto();
   let tiles = 0;
   const once = () => denoise(rt, weights, image, { onProgress: (_d, total) => (tiles = total) });
   for (let i = 0; i < warmup; i++) once();

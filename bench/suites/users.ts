@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { autoTile, DEFAULT_MAX_MEMORY_MIB, paddedSize } from "../../host/core/denoise.js";
 import { DEFAULT_PHOTO_WEIGHTS } from "../../host/node/files.js";
 import { openNodeEngine } from "../../host/node/engine.js";
+import { pageDenoise, pageUnavailable } from "../page.js";
 import { UNET24, UserRuns, type Rate } from "../users.js";
 import type { Bench } from "./context.js";
 
@@ -74,6 +75,11 @@ export async function usersSection(bench: Bench): Promise<void> {
       f.add(`PyTorch/${t}`, runs.pytorch(cunet32, "infer", lib.h, lib.w, t, seconds, DEFAULT_PHOTO_WEIGHTS));
     }
     for (const kind of ["gray", "colour"] as const) f.add(`cli ${kind}`, runs.cliDenoise(photos[kind]));
+    // The page and Node on the colour photo, at the build the page ran and 2 threads (the page's default here).
+    const page = await pageDenoise(photos.colour, 2);
+    f.add("page/2", page);
+    const pageBuild = "build" in page ? page.build : undefined;
+    if (!pageUnavailable()) f.add("node file/2", runs.libraryFile(photos.colour, 2, pageBuild ?? "auto"));
     // --quick: training at one thread, and no PyTorch photo-model step (seconds an iteration).
     for (const t of quick ? [1] : THREADS) {
       f.add(`train unet24/${t}`, runs.cliTrain(["--arch", "unet24", "--limit", String(mnistLimit)], t));
@@ -133,6 +139,20 @@ export async function usersSection(bench: Bench): Promise<void> {
     say(
       `| ${kind} (${photos[kind].split(".").pop()}) | ${f.cell(`cli ${kind}`, 1)} | ${((cli.w * cli.h) / 1e6 / f.median(`cli ${kind}`)).toFixed(2)} |`,
     );
+  say();
+
+  say(`### The page beside Node: the ${cliMP} MP colour photo, seconds`);
+  say();
+  say(
+    `The page (web/, served with COOP/COEP by tools/server.ts) in headless Chromium, the photo given to its picker with 2 threads chosen: ` +
+      `the seconds its photo Worker reports for the denoise (decoded image in, planes out). Node: the library's \`denoise\` on the ` +
+      `same file, decoded first, at the build the page ran (${f.seen.get("page/2")?.build ?? "?"}) and 2 threads; one run each, no warm-up.`,
+  );
+  say();
+  say(`| where | seconds |`);
+  say(`|---|---|`);
+  say(`| the page (Chromium) | ${f.cell("page/2", 1)} |`);
+  say(`| Node, the library | ${f.cell("node file/2", 1)} |`);
   say();
 
   say(`### Training through the CLI: items per second`);
@@ -229,6 +249,9 @@ export async function usersSection(bench: Bench): Promise<void> {
     const met = Number.isFinite(v) ? (v >= goal ? "met" : "missed") : "n/a";
     say(`| ${name} | ${shown} | ≥ ${goal}${unit === "px" ? " px" : "×"}${note ? ` (${note})` : ""} | ${met} |`);
   }
-  say(`| the page ÷ Node at 12 MP, same build and threads | n/a | within 15 % | not measured (see bench/README.md) |`);
+  const pageVsNode = f.median("page/2") / f.median("node file/2");
+  say(
+    `| the page's time ÷ Node's, ${cliMP} MP colour, same build and 2 threads | ${Number.isFinite(pageVsNode) ? `${pageVsNode.toFixed(2)}×` : "n/a"} | ≤ 1.15× | ${Number.isFinite(pageVsNode) ? (pageVsNode <= 1.15 ? "met" : "missed") : "n/a"} |`,
+  );
   say();
 }
