@@ -64,7 +64,7 @@ export async function usersSection(bench: Bench): Promise<void> {
   const cunet32 = runs.photoArch;
   const f = new Figures();
   const libMP = ((lib.w * lib.h) / 1e6).toFixed(2),
-    cliMP = ((cli.w * cli.h) / 1e6).toFixed(1);
+    cliMP = ((cli.w * cli.h) / 1e6).toFixed(cli.w * cli.h < 1e6 ? 2 : 1);
   for (let r = 0; r < rounds; r++) {
     for (const t of THREADS) {
       f.add(`ours gray/${t}`, runs.library(lib.w, lib.h, 1, t, seconds, timedRuns));
