@@ -26,7 +26,14 @@ import { usersSection } from "./suites/users.js";
 /** The sections, in the report's order; `targets` needs gemm, peers, epoch and photos. */
 export const SUITES = ["peak", "gemm", "layers", "peers", "epoch", "photos", "targets", "profile", "users"] as const;
 
-const bench = benchContext(process.argv.slice(2), SUITES);
+const bench = (() => {
+  try {
+    return benchContext(process.argv.slice(2), SUITES);
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+})();
 const on = (s: (typeof SUITES)[number]) => bench.suites.has(s);
 machineSection(bench);
 if (["peak", "gemm", "layers", "peers", "epoch", "photos", "targets"].some((s) => bench.suites.has(s))) {
