@@ -48,6 +48,7 @@ class Figures {
 }
 
 const THREADS = [1, 2];
+const ratioText = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : "-");
 
 export async function usersSection(bench: Bench): Promise<void> {
   const { say, quick, rounds } = bench;
@@ -88,7 +89,8 @@ export async function usersSection(bench: Bench): Promise<void> {
         `train photos/${t}`,
         runs.cliTrain(["--images", trainPhotos, "--patches-per-image", String(patchesPerImage)], t),
       );
-      if (!quick) f.add(`torch cunet32/${t}`, runs.pytorch(cunet32, "train", 48, 48, t, 10));
+      if (quick) f.add(`torch cunet32/${t}`, { note: "not in --quick" });
+      else f.add(`torch cunet32/${t}`, runs.pytorch(cunet32, "train", 48, 48, t, 10));
     }
     console.log(`<!-- users: round ${r + 1}/${rounds} done -->`);
   }
@@ -173,7 +175,7 @@ export async function usersSection(bench: Bench): Promise<void> {
   for (const [label, ours, peer] of trainRows)
     for (const t of quick ? [1] : THREADS)
       say(
-        `| ${label} | ${t} | ${f.cell(`${ours}/${t}`, 0)} | ${f.cell(`${peer}/${t}`, 0)} | ${(f.median(`${ours}/${t}`) / f.median(`${peer}/${t}`)).toFixed(2)} |`,
+        `| ${label} | ${t} | ${f.cell(`${ours}/${t}`, 0)} | ${f.cell(`${peer}/${t}`, 0)} | ${ratioText(f.median(`${ours}/${t}`) / f.median(`${peer}/${t}`))} |`,
       );
   say();
 
