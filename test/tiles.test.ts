@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type Arch } from "../host/core/arch.js";
+import { ARCHS, type Arch } from "../host/core/arch.js";
 import { autoTile, denoiseImage, denoiseTiled, paddedSize } from "../host/core/denoise.js";
 import type { GrayImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
@@ -47,6 +47,45 @@ test("reach: a 3×3 conv sees 1 pixel around, strides multiply it; unet24 needs 
   const r = reachOf(archOf(readSafetensors(DEFAULT), DEFAULT, "unet24"));
   assert.equal(r.align, 4);
   assert.ok(r.radius >= 16 && r.radius <= 48, `unet24 radius ${r.radius}`);
+});
+
+test("tile grids: cores cover the frame once, tiles aligned and inside it with a full halo, as few tiles as the size allows and no larger than they need be", () => {
+  const reach = reachOf(ARCHS.cunet32),
+    halo = Math.ceil(reach.radius / reach.align) * reach.align;
+  const r = testRandom(5),
+    u = () => (r() + 1) / 2;
+  for (let k = 0; k < 300; k++) {
+    const fh = reach.align * (1 + Math.floor(u() * 600)),
+      fw = reach.align * (1 + Math.floor(u() * 600)),
+      tile = 2 * halo + 4 * reach.align + Math.floor(u() * 3000);
+    const { th, tw, tiles } = tileGrid(fh, fw, tile, reach);
+    const owner = new Uint8Array(fh * fw);
+    for (const t of tiles) {
+      assert.ok(t.y % reach.align === 0 && t.x % reach.align === 0, "a tile starts off the alignment");
+      assert.ok(t.y >= 0 && t.x >= 0 && t.y + th <= fh && t.x + tw <= fw, "a tile leaves the frame");
+      if (t.cy > 0) assert.ok(t.cy - t.y >= reach.radius, "short halo above");
+      if (t.cx > 0) assert.ok(t.cx - t.x >= reach.radius, "short halo left");
+      if (t.cy + t.ch < fh) assert.ok(t.y + th - (t.cy + t.ch) >= reach.radius, "short halo below");
+      if (t.cx + t.cw < fw) assert.ok(t.x + tw - (t.cx + t.cw) >= reach.radius, "short halo right");
+      for (let y = t.cy; y < t.cy + t.ch; y++) for (let x = t.cx; x < t.cx + t.cw; x++) owner[y * fw + x]++;
+    }
+    assert.ok(
+      owner.every((c) => c === 1),
+      `${fw}×${fh} in tiles of ${tile}: a pixel owned by none or two`,
+    );
+    // Per axis: as many tiles as tiles of the largest size need, each as small as that count allows.
+    for (const [n, size, count] of [
+      [fh, th, new Set(tiles.map((t) => t.y)).size],
+      [fw, tw, new Set(tiles.map((t) => t.x)).size],
+    ]) {
+      const most = Math.min(n, Math.floor(tile / reach.align) * reach.align);
+      assert.ok(size <= most);
+      if (most >= n) continue;
+      assert.equal(count, 1 + Math.ceil((n - most) / (most - 2 * halo)), "more tiles than the largest size needs");
+      const smaller = size - reach.align;
+      assert.ok(count * smaller - 2 * (count - 1) * halo < n, `tiles of ${smaller} would do as well as ${size}`);
+    }
+  }
 });
 
 test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads), and a short halo does not", async () => {

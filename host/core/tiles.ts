@@ -71,7 +71,8 @@ const ceilTo = (v: number, a: number) => Math.ceil(v / a) * a;
  * The tiles of a frame of fh × fw for tiles of at most `tile` pixels a side (input, halo
  * included): each tile is `th × tw` (the frame's size where it is smaller), starts at a multiple of
  * `reach.align`, lies inside the frame, and owns a core whose halo is at least `reach.radius` on
- * every side that is not the frame's edge.
+ * every side that is not the frame's edge. Per axis the tiles are as few as tiles of `tile` need,
+ * and as small as that many can be: the last one does not overlap its neighbour more than it must.
  */
 export function tileGrid(
   fh: number,
@@ -81,17 +82,20 @@ export function tileGrid(
 ): { th: number; tw: number; tiles: Tile[] } {
   const halo = ceilTo(reach.radius, reach.align);
   const axis = (n: number) => {
-    const size = Math.min(n, Math.floor(tile / reach.align) * reach.align);
-    const core = size - 2 * halo;
-    if (size < n && core < reach.align) {
+    const most = Math.min(n, Math.floor(tile / reach.align) * reach.align);
+    if (most < n && most - 2 * halo < reach.align) {
       throw new UserError(
         `tiles of ${tile} pixels are too small for this network: its receptive field needs a halo of ${halo} pixels on each side (use a tile of at least ${2 * halo + 4 * reach.align})`,
       );
     }
+    if (most >= n) return { size: n, spans: [{ start: 0, c0: 0, c1: n }] };
+    // k tiles of s cover n when their cores do: (s − halo) twice at the ends, s − 2·halo between,
+    // i.e. k·s − 2(k − 1)·halo ≥ n. k for s = most, then the smallest s for that k.
+    const k = 1 + Math.ceil((n - most) / (most - 2 * halo));
+    const size = ceilTo((n + 2 * (k - 1) * halo) / k, reach.align);
     // Cores [c0, c1) cover [0, n). A tile starts a halo before its core (clamped into the frame) and
     // its core ends a halo before the tile does, unless the tile ends at the frame's edge.
     const spans: { start: number; c0: number; c1: number }[] = [];
-    if (size >= n) return { size: n, spans: [{ start: 0, c0: 0, c1: n }] };
     for (let c0 = 0; c0 < n; ) {
       const start = Math.min(Math.max(0, c0 - halo), n - size),
         end = start + size;
@@ -119,4 +123,12 @@ export function tileGrid(
     }
   }
   return { th: ya.size, tw: xa.size, tiles };
+}
+
+/**
+ * The halo's share of the time of an image of `pixels` pixels in these tiles: the pixels the tiles
+ * run over (a tile's time grows with its pixels), minus the image's own, over the image's own.
+ */
+export function haloOverhead(pixels: number, grid: { th: number; tw: number; tiles: readonly Tile[] }): number {
+  return (grid.tiles.length * grid.th * grid.tw) / pixels - 1;
 }
