@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ARCHS, type Arch } from "../host/core/arch.js";
-import { autoTile, denoiseImage, denoiseTiled, paddedSize } from "../host/core/denoise.js";
+import { autoTile, denoiseImage, denoiseTiled, denoiseTiles, paddedSize } from "../host/core/denoise.js";
 import type { GrayImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
 import { planModel } from "../host/core/plan.js";
@@ -18,6 +18,7 @@ import { diff, runnable, testRandom } from "./helpers.js";
 
 const DEFAULT = fileURLToPath(new URL("../../data/default.safetensors", import.meta.url));
 const SEED_W = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import.meta.url));
+const PHOTO = fileURLToPath(new URL("../../data/photo.safetensors", import.meta.url));
 
 /** A photo-like test image: smooth shapes plus noise, values in [0, 1]. */
 function image(width: number, height: number, seed: number): GrayImage {
@@ -163,6 +164,34 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
     pool.close();
   }
   console.log(`# tiles vs whole image:\n${rows.map((r) => `#   ${r}`).join("\n")}`);
+});
+
+test("the photo model (cunet32) in tiles of its exact receptive field equals the whole image, and a halo one step shorter does not", async () => {
+  const engine = await openNodeEngine({ build: "strict" });
+  const st = readSafetensors(PHOTO),
+    arch = archOf(st, PHOTO, "cunet32"),
+    reach = reachOf(arch);
+  const planes = [0, 1, 2].map((c) => image(184, 184, 11 + c).data);
+  const run = (tile: number, r = reach) =>
+    denoiseTiles(
+      arch,
+      184,
+      184,
+      planes,
+      { engine, load: (m) => applyWeights(m, st, PHOTO), tile, maxBytes: 2 ** 30, reach: r },
+      0.1,
+    );
+  const whole = run(4096),
+    tiled = run(2 * 64 + 32),
+    short = run(2 * 64 + 32, { ...reach, radius: reach.radius - reach.align });
+  const d = Math.max(...tiled.map((p, c) => diff(p, whole[c]).maxAbs)),
+    ds = Math.max(...short.map((p, c) => diff(p, whole[c]).maxAbs));
+  console.log(
+    `# cunet32, 184×184 colour in 4 tiles of 160: halo of radius ${reach.radius}: max|Δ| ${d.toExponential(2)}; radius ${reach.radius - reach.align}: ${ds.toExponential(2)}`,
+  );
+  assert.equal(reach.radius, 62); // a halo of 64 (88 before the reach was exact)
+  assert.ok(d <= 1e-5, `tiles differ from the whole image by ${d}`);
+  assert.ok(ds > 1e-5, `a halo ${reach.align} px short went unnoticed (${ds})`);
 });
 
 test("a large image denoises in tiles within the memory budget, and memory stays flat over images of several sizes", async () => {
