@@ -98,7 +98,7 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
     for (const path of [SEED_W, DEFAULT]) {
       const st = readSafetensors(path),
         arch = archOf(st, path, "seed");
-      // Tiles of 64 px for unet24 (radius ~20); seed's 7×7 bottleneck sees ~60 px around, so 160.
+      // Tiles of 64 px for unet24 (radius 16); 160 for seed (radius 28, its 7×7 bottleneck).
       const tile = arch.name === "seed" ? 160 : 64;
       const img = arch.name === "seed" ? image(331, 257, 3) : image(157, 123, 3);
       const [h, w] = paddedSize(arch, img.height, img.width);
