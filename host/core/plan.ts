@@ -395,7 +395,7 @@ function liveBuffers(
 ) {
   const n = layers.length,
     last = n - 1;
-  // step[i]: the step layer i runs in; writer[i]: the layer whose output buffer layer i's output is.
+  // step[i]: the step layer i runs in (a fused pair shares one).
   const step: number[] = [];
   for (let i = 0, s = 0; i < n; i++, s++) {
     step[i] = s;
@@ -423,7 +423,7 @@ function liveBuffers(
   // Each storage's lifetime: from its first writer's step to the last read of any value it holds.
   const life = new Map<number, { from: number; to: number; floats: number }>();
   layers.forEach((_, i) => {
-    if (i === last || (fused[i] && i + 1 <= last)) return;
+    if (i === last || fused[i]) return; // the output buffer's, or never written
     const o = owner[i],
       cur = life.get(o) ?? { from: step[i], to: step[i], floats: floats(o) };
     cur.to = Math.max(cur.to, lastRead[i]);
