@@ -63,8 +63,14 @@ export interface Row extends Run {
   notes: Map<string, string>;
 }
 
-type PeerOut = { imagesPerSecond?: number; unsupported?: string; version?: string; error?: string; blas?: string };
-function child(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): PeerOut {
+export type PeerOut = {
+  imagesPerSecond?: number;
+  unsupported?: string;
+  version?: string;
+  error?: string;
+  blas?: string;
+};
+export function child(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): PeerOut {
   try {
     const out = execFileSync(cmd, argv, {
       encoding: "utf8",

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import jpeg from "jpeg-js";
 import type { PlanarImage } from "../host/core/image.js";
 import { readImagePlanes } from "../host/node/images.js";
-import { decodePngPlanes, encodePngPlanes } from "../host/node/png.js";
+import { decodePngPlanes, encodePngPlanes, pngHeader } from "../host/node/png.js";
 import { runCli } from "./helpers.js";
 import { gunzipSync } from "node:zlib";
 import type { Server } from "node:http";
@@ -250,6 +250,7 @@ test("photos: a colour PNG denoised as is (strict build) downloads as exactly th
     b = decodePngPlanes(readFileSync(fromCli), fromCli);
   assert.equal(a.planes.length, 3, "colour kept");
   assert.equal(a.alpha, undefined);
+  assert.equal(pngHeader(readFileSync(fromPage), fromPage).colorType, 2, "an opaque colour result is an RGB PNG");
   for (let c = 0; c < 3; c++)
     assert.ok(
       Buffer.from(a.planes[c].buffer).equals(Buffer.from(b.planes[c].buffer)),
@@ -283,6 +284,41 @@ test("photos: a colour PNG denoised as is (strict build) downloads as exactly th
   });
 });
 
+test("photos: a gray PNG downloads as a gray PNG (colour type 0), the CLI's pixels (strict build)", {
+  skip,
+}, async () => {
+  mkdirSync(OUT, { recursive: true });
+  const input = `${OUT}page-gray.png`,
+    fromCli = `${OUT}page-gray-cli.png`,
+    fromPage = `${OUT}page-gray-page.png`;
+  const colour = crop(readImagePlanes(`${TEST_PHOTOS}astronaut.png`), 160, 120, 140, 60);
+  writeFileSync(input, encodePngPlanes({ ...colour, planes: [colour.planes[1]] }));
+  await inPage((h) => {
+    h.app.photos.build = "strict"; // the list keeps page-colour.png first: the next test goes back to it
+  });
+  await page.setInputFiles("#photos", input);
+  const r = await photoResult("page-gray.png");
+  assert.ok(r, `no result: ${await page.textContent("#error")}`);
+  assert.equal(r.channels, 1);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#downloadPng")]);
+  await download.saveAs(fromPage);
+  const cli = runCli(["denoise", input, "-o", fromCli, "--build", "strict", "--threads", "1", "--quiet"]);
+  assert.equal(cli.code, 0, cli.err);
+  const png = readFileSync(fromPage);
+  assert.equal(pngHeader(png, fromPage).colorType, 0, "the page's PNG is not gray");
+  assert.equal(pngHeader(png, fromPage).depth, 8);
+  const a = decodePngPlanes(png, fromPage),
+    b = decodePngPlanes(readFileSync(fromCli), fromCli);
+  assert.deepEqual([a.planes.length, b.planes.length, !!a.alpha], [1, 1, false]);
+  assert.ok(
+    Buffer.from(a.planes[0].buffer).equals(Buffer.from(b.planes[0].buffer)),
+    "the page's gray PNG differs from the CLI's",
+  );
+  await inPage((h) => {
+    h.app.photos.build = "auto";
+  });
+});
+
 test("photos: a failed upload shows a red error, leaves nothing stale on screen, and the next success clears it", {
   skip,
 }, async () => {
@@ -305,6 +341,34 @@ test("photos: a failed upload shows a red error, leaves nothing stale on screen,
   const meant = consoleErrors.filter((e) => /broken\.png/.test(e));
   assert.equal(meant.length, 1);
   consoleErrors.splice(consoleErrors.indexOf(meant[0]), 1);
+});
+
+test("photos: the noise σ control reads 'estimated' or its value; Denoise with no photo and a non-image file each say so", {
+  skip,
+}, async () => {
+  // σ estimated: the slider is off and shows no number; set: it shows its value.
+  assert.equal(await page.isChecked("#sigmaAuto"), true);
+  assert.equal(await page.isDisabled("#sigma"), true);
+  assert.equal((await page.textContent("#sigmaValue"))!.trim(), "");
+  await page.uncheck("#sigmaAuto");
+  assert.equal(await page.isDisabled("#sigma"), false);
+  assert.equal((await page.textContent("#sigmaValue"))!.trim(), await page.inputValue("#sigma"));
+  await page.check("#sigmaAuto");
+  assert.equal((await page.textContent("#sigmaValue"))!.trim(), "");
+
+  await inPage((h) => h.app.photos.clearPhotos());
+  await page.click("#denoise");
+  await page.waitForFunction(() => !document.getElementById("error")!.hidden);
+  assert.match((await page.textContent("#error"))!, /^no photo to denoise: drop or choose one first$/);
+  await page.setInputFiles("#photos", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+  await page.waitForFunction(() => /notes\.txt/.test(document.getElementById("error")!.textContent ?? ""));
+  assert.match((await page.textContent("#error"))!, /^notes\.txt: not an image file$/);
+  assert.equal(await inPage((h) => h.app.photos.files.length), 0);
+  // The page logs errors it shows; these were meant.
+  for (const re of [/no photo to denoise/, /notes\.txt/]) {
+    const i = consoleErrors.findIndex((e) => re.test(e));
+    if (i >= 0) consoleErrors.splice(i, 1);
+  }
 });
 
 test("photos: a 12 MP JPEG denoises in the photo Worker on all threads (progress, cancel), the page responsive", {

@@ -6,8 +6,8 @@
 //
 // Runtimes: onnxruntime-web (a devDependency; in Node its `node` export loads
 // ort-wasm-simd-threaded.{mjs,wasm} from its own dist/ folder, no network; one thread) and
-// onnxruntime-node (also a devDependency: its bundled native CPU runtime; .npmrc has its postinstall
-// skip the CUDA providers it would download from outside the npm registry). A runtime that is not
+// onnxruntime-node (also a devDependency: its bundled native CPU runtime; package.json's allowScripts
+// denies its postinstall, which would download CUDA providers from outside the npm registry). A runtime that is not
 // installed skips its tests with the reason printed.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -28,6 +28,7 @@ import { diff, goldenF32, runCli, testRandom } from "./helpers.js";
 
 const SEED_FILE = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import.meta.url));
 const DEFAULT_FILE = fileURLToPath(new URL("../../data/default.safetensors", import.meta.url));
+const PHOTO_FILE = fileURLToPath(new URL("../../data/photo.safetensors", import.meta.url));
 const engine = await openNodeEngine({ build: "strict" });
 
 // ---- A protobuf reader: just enough to read back what the encoder writes.
@@ -261,11 +262,12 @@ async function runOnnx(
   bytes: Uint8Array,
   x: Float32Array,
   dims: number[],
+  outDims = dims,
 ): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes, { ...RUNTIMES[name].options });
   try {
     const out = (await session.run({ input: new ort.Tensor("float32", x, dims) })).output;
-    assert.deepEqual([...out.dims], dims);
+    assert.deepEqual([...out.dims], outDims);
     return out.data;
   } finally {
     await session.release();
@@ -328,6 +330,21 @@ for (const name of Object.keys(RUNTIMES) as RuntimeName[]) {
         assert.ok(d.maxAbs <= TOLERANCE, `${label} ${B}×1×${H}×${W}: off by ${d.maxAbs} at output ${d.at}`);
       }
     }
+  });
+
+  test(`${name}: the shipped photo model (R, G, B and a noise-level map in, R, G, B out) gives the engine's output`, {
+    skip,
+  }, async () => {
+    const { st, arch } = fileOf(PHOTO_FILE);
+    const [B, H, W] = [1, 40, 48],
+      r = testRandom(5),
+      x = new Float32Array(B * 4 * H * W).map((_, i) => (i >= 3 * H * W ? 15 / 255 : 0.5 + 0.4 * r()));
+    const d = diff(
+      await runOnnx(ort as Ort, name, encodeOnnx(arch, st.tensors), x, [B, 4, H, W], [B, 3, H, W]),
+      engineForward({ ...arch, input: [4, H, W] }, st.tensors, x, B),
+    );
+    console.log(`# ${name}, photo model 1×4×${H}×${W}: max|Δ| ${d.maxAbs.toExponential(2)}`);
+    assert.ok(d.maxAbs <= TOLERANCE, `off by ${d.maxAbs} at output ${d.at}`);
   });
 
   test(`${name}: every op, non-square kernels, strides, padding and output padding, a conv without bias`, {

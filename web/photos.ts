@@ -5,6 +5,7 @@
 // plane, as in the CLI: host/core/image.ts planesFromRgba).
 import { DEFAULT_MAX_MEMORY_MIB } from "../host/core/denoise.js";
 import type { BuildName } from "../host/core/engine.js";
+import { encodePng } from "../host/core/png-encode.js";
 import { decodeFile, filesOf, type Decoded } from "./files.js";
 import type { DenoiseJob, FromPhotoWorker } from "./protocol.js";
 import { $, asset, clearError, download, fetchBytes, showError } from "./ui.js";
@@ -287,10 +288,18 @@ export class PhotoTool {
     if (ext) same.textContent = `Download .${ext}`;
   }
 
-  /** Downloads the result as `type` (PNG: exactly the result's 8-bit pixels; JPEG / WebP at quality 0.95). */
+  /**
+   * Downloads the result as `type`: PNG exactly the result's 8-bit pixels, of its kind (gray stays
+   * gray, alpha only where the input had it, as the CLI writes it); JPEG / WebP at quality 0.95.
+   */
   async save(type: string): Promise<void> {
     const ext = type === "image/png" ? "png" : ENCODABLE[type];
-    const blob = await new Promise<Blob | null>((r) => this.view.after.toBlob(r, type, 0.95));
+    const r = this.result!,
+      { width, height } = this.current!.image;
+    const blob =
+      type === "image/png"
+        ? new Blob([(await encodePng(r.rgba, width, height, r.channels)) as Uint8Array<ArrayBuffer>], { type })
+        : await new Promise<Blob | null>((res) => this.view.after.toBlob(res, type, 0.95));
     if (!blob) return showError(`the browser cannot encode ${type}`);
     download(blob, `${this.current!.file.name.replace(/\.[^.]*$/, "")}-denoised.${ext}`);
   }

@@ -4,6 +4,7 @@ import type { BuildName } from "../host/core/engine.js";
 import type { Score } from "../host/core/eval.js";
 import type { ColourMethod } from "../host/core/image.js";
 import type { NoiseKind } from "../host/core/noise.js";
+import type { PngChannels } from "../host/core/png-encode.js";
 
 /** What the training Worker trains on, and what it validates on. */
 export type TrainData =
@@ -83,6 +84,8 @@ export type FromPhotoWorker =
       type: "result";
       id: number;
       rgba: Uint8ClampedArray;
+      /** The result's kind, as a PNG of it has: 1 gray, 2 gray + alpha, 3 RGB, 4 RGBA. */
+      channels: PngChannels;
       noisy?: Uint8ClampedArray;
       scores?: { noisy: Score; denoised: Score };
       /** σ (0–255) the clamp estimates for the image the model saw. */

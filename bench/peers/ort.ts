@@ -1,9 +1,9 @@
 // ONNX Runtime peer for the throughput benchmark: our exported model (bench/peers/onnx-file.ts) run
 // for inference by onnxruntime-web (its wasm backend, in Node) or onnxruntime-node (native CPU, its
-// bundled runtime; both devDependencies, see .npmrc).
+// bundled runtime; both devDependencies, see package.json's allowScripts).
 //
 //   node dist/bench/peers/ort.js --runtime web|node --model FILE --shape CxHxW --mode infer --batch N
-//        --threads T [--seconds S]
+//        --threads T [--seconds S] [--warmup W]
 //
 // Prints one JSON line {"peer":"ort-<runtime>","version":..,"imagesPerSecond":..} or {"unsupported":..}.
 import { readFileSync } from "node:fs";
@@ -22,6 +22,7 @@ const runtime = arg("runtime"),
   batch = Number(arg("batch")),
   threads = Number(arg("threads", "1"));
 const seconds = Number(arg("seconds", "2")),
+  warmup = Number(arg("warmup", "3")),
   shape = arg("shape").split("x").map(Number),
   model = arg("model");
 const emit = (o: Record<string, unknown>) =>
@@ -66,7 +67,7 @@ if (mode !== "infer") {
       (i * 7919) % 13 < 3 ? (i % 255) / 255 : 0,
     );
     const feeds = { input: new ort.Tensor("float32", x, [batch, ...shape]) };
-    for (let i = 0; i < 3; i++) await session.run(feeds);
+    for (let i = 0; i < warmup; i++) await session.run(feeds);
     const times: number[] = [];
     const end = performance.now() + seconds * 1000;
     do {

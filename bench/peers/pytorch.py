@@ -2,9 +2,10 @@
 file's `arch_json`) built as a PyTorch module (bench/peers/arch_module.py) on the CPU.
 
     /usr/bin/python3 bench/peers/pytorch.py --arch-json FILE --mode infer|train --batch N --threads T
-        [--seconds S] [--warmup W]
+        [--seconds S] [--warmup W] [--weights FILE.safetensors]
 
 train = zero_grad + forward + MSE + backward + Adam(lr 1e-3).step; infer = torch.no_grad() forward.
+--weights: the parameters of a weights file of ours (else PyTorch's default init).
 Random input (uniform clean images, + 0.5 * N(0, 1) noise), one fixed batch reused every iteration.
 Warm-up first, then iterations until --seconds have passed (at least one).
 
@@ -34,6 +35,7 @@ def parse_args():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--warmup", type=int, default=3, help="minimum warm-up iterations (default 3)")
+    p.add_argument("--weights", help="a .safetensors file of ours: its tensors by their PyTorch names")
     a = p.parse_args()
     if a.batch < 1 or a.threads < 1 or a.seconds < 0 or a.warmup < 0:
         p.error("--batch and --threads must be >= 1, --seconds and --warmup >= 0")
@@ -49,6 +51,24 @@ def blas_loaded():
     except OSError:
         return "unknown"
     return "openblas" if "openblas" in maps else "reference" if "/blas/libblas" in maps else "unknown"
+
+
+def load_safetensors(torch, path):
+    """A .safetensors file's F32 tensors by name (the format: u64 header length, JSON header, data)."""
+    import struct
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if t["dtype"] != "F32":
+            raise ValueError(f"{path}: {name} is {t['dtype']}, not F32")
+        a, b = t["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(raw[8 + n + a:8 + n + b]), dtype=torch.float32).reshape(t["shape"])
+    return out
 
 
 def emit(obj):
@@ -74,8 +94,14 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     model = FromArch(arch)
+    if a.weights:
+        # Only the parameters (a training checkpoint's Adam state, if any, is left out).
+        tensors = load_safetensors(torch, a.weights)
+        model.load_state_dict({k: v for k, v in tensors.items() if k in model.state_dict()}, strict=True)
     clean = torch.rand(a.batch, *arch["input"])
     noisy = clean + 0.5 * torch.randn_like(clean)
+    # A network with a noise-level map takes one plane more than it gives back: the target is the image's planes.
+    clean = clean[:, :arch["input"][0] - 1] if arch.get("noiseMap") else clean
 
     if a.mode == "train":
         model.train()

@@ -18,9 +18,7 @@ export function machineSection(bench: Bench): void {
   say();
   say(
     `Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ` +
-      `assemblyscript ${pkg.devDependencies.assemblyscript}; ${new Date().toISOString().slice(0, 16)} UTC. Command: \`npm run bench\`` +
-      (bench.quick ? " (--quick)" : "") +
-      ".",
+      `assemblyscript ${pkg.devDependencies.assemblyscript}; ${new Date().toISOString().slice(0, 16)} UTC. Command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\`.`,
   );
   say(
     `Every figure is a median of repeated runs in this one process run; peers ran in the same run as child processes, each right after ours on the same configuration.`,

@@ -6,7 +6,15 @@ import { join } from "node:path";
 import { UserError } from "../core/errors.js";
 import { EVAL_NOISES, NOISE_KINDS, type NoiseKind } from "../core/noise.js";
 import { evaluate, formatTable } from "../core/eval.js";
-import { DEFAULT_BASELINES, DEFAULT_DATA, loadSplit, weightsOrDefault, writeFileAtomic } from "../node/files.js";
+import {
+  DEFAULT_BASELINES,
+  DEFAULT_DATA,
+  DEFAULT_DATA_NAME,
+  dataDir,
+  loadSplit,
+  weightsOrDefault,
+  writeFileAtomic,
+} from "../node/files.js";
 import { stderrProgress } from "../node/progress.js";
 import { gridPng } from "../node/report.js";
 import { openRuntime } from "./engine.js";
@@ -26,7 +34,7 @@ import {
   threadsOption,
   tileOption,
 } from "./flags.js";
-import { dataDir, modelFromWeights } from "./session.js";
+import { modelFromWeights } from "./session.js";
 
 interface EvalFlags extends Omit<PhotoEvalFlags, "images"> {
   images?: string;
@@ -74,7 +82,9 @@ export function evalCommand(prog: Command): void {
       "--weights <path>",
       "weights (.safetensors); default: the shipped default weights (with --images: the photo model, data/photo.safetensors)",
     )
-    .option("--data <dir>", "directory with the MNIST-format IDX files", DEFAULT_DATA)
+    .addOption(
+      new Option("--data <dir>", "directory with the MNIST-format IDX files").default(DEFAULT_DATA, DEFAULT_DATA_NAME),
+    )
     .option("--noise <types>", `comma list of test noises (${NOISE_KINDS.join(", ")})`, noiseList, [
       ...EVAL_NOISES,
     ] as NoiseKind[])

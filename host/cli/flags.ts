@@ -18,7 +18,7 @@ import {
   type TrainingNoiseKind,
 } from "../core/noise.js";
 import { MAX_THREADS } from "../core/pool.js";
-import { DEFAULT_DATA } from "../node/files.js";
+import { DEFAULT_DATA, DEFAULT_DATA_NAME } from "../node/files.js";
 
 /** Options a command cannot run without (see requiredOption). */
 const REQUIRED = new WeakSet<Option>();
@@ -154,7 +154,7 @@ export const strengthOption = () =>
 export const ensembleOption = () =>
   new Option(
     "--ensemble",
-    "average the model's outputs for the image's eight flips and 90° rotations (8× the time, a little more quality: README, Photos)",
+    "average the model's outputs for the image's eight flips and 90° rotations (8× the time, a little more quality: docs/quality.md)",
   );
 
 export const maxMemoryOption = () =>
@@ -256,7 +256,12 @@ export function addTrainFlags(cmd: Command, outDefault: string): Command {
   const D = RECIPE_DEFAULTS.images,
     P = RECIPE_DEFAULTS.photos;
   return cmd
-    .option("--data <dir>", "directory with the MNIST-format IDX files (plain or .gz)", DEFAULT_DATA)
+    .addOption(
+      new Option("--data <dir>", "directory with the MNIST-format IDX files (plain or .gz)").default(
+        DEFAULT_DATA,
+        DEFAULT_DATA_NAME,
+      ),
+    )
     .option(
       "--noise <type>",
       `training noise: ${TRAINING_NOISE_KINDS.join(" | ")}; camera: synthetic camera noise (raw sensor noise, demosaicing, JPEG) for --camera-share of colour patches, gaussian of --sigma for the rest (with --images: ${P.noise})`,

@@ -2,7 +2,7 @@
 // resumed from a --resume checkpoint, with its settings, engine, data, model and trainer. Over 300
 // lines since the formatter wrapped it: the resume rules (flags vs. checkpoint) are one concern.
 import type { Command } from "commander";
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { getArch, imageShape, patchArch, type Arch } from "../core/arch.js";
 import {
@@ -33,7 +33,7 @@ import type { SafeTensors } from "../core/safetensors.js";
 import { newRun, type Trainer, type TrainRun } from "../core/train.js";
 import { applyWeights, archOf } from "../core/weights.js";
 import { requestedBuild } from "../node/engine.js";
-import { DEFAULT_DATA, loadSplit, readCheckpoint, readSafetensors } from "../node/files.js";
+import { DEFAULT_DATA, dataDir, loadSplit, readCheckpoint, readSafetensors } from "../node/files.js";
 import type { Runtime } from "../node/index.js";
 import { PhotoFolder } from "../node/photos.js";
 import { openRuntime } from "./engine.js";
@@ -93,11 +93,6 @@ export function resumeArgs(s: Session): string {
   } else if (st.data !== DEFAULT_DATA) args.push("--data", st.data);
   if (resolve(besideCheckpoint(s.checkpoint, pathName(st.out))) !== resolve(st.out)) args.push("--out", st.out);
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
-}
-
-export function dataDir(dir: string): string {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: data directory does not exist`);
-  return dir;
 }
 
 type Resumed = { file: string; st: SafeTensors; ckpt: Checkpoint };

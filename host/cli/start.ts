@@ -5,12 +5,12 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { evaluate, formatTable, makeNoisySet, runModel, score } from "../core/eval.js";
 import { EVAL_NOISES } from "../core/noise.js";
-import { loadSplit, saveWeights } from "../node/files.js";
+import { dataDir, loadSplit, saveWeights } from "../node/files.js";
 import { stderrProgress } from "../node/progress.js";
 import { writeReport } from "../node/report.js";
 import { addTrainFlags, intFlag, type TrainFlags } from "./flags.js";
 import { dropCheckpoint, round1, runFacts, trainSession } from "./run.js";
-import { dataDir, openSession } from "./session.js";
+import { openSession } from "./session.js";
 import { catchStopSignals } from "./signals.js";
 
 export function startCommand(prog: Command): void {
@@ -26,7 +26,7 @@ export function startCommand(prog: Command): void {
         if (!f.quiet) {
           process.stderr.write(
             `start: a short schedule — ${s.settings.arch}, ${s.settings.epochs} epochs of ${s.settings.noise} noise, ` +
-              `then the full test set (the shipped default weights are a longer run; see README)\n`,
+              `then the full test set (the shipped default weights are a longer run; see docs/training.md)\n`,
           );
         }
         const test = loadSplit(dataDir(s.settings.data), "test");

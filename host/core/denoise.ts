@@ -222,7 +222,7 @@ export function denoiseTiles(
  * Limits every sample's change to k·σ̂, σ̂ = planeNoiseSigma of the noisy plane, k from 2 (σ̂ ≤ 15/255)
  * to 3 (σ̂ ≥ 30/255): gaussian noise of σ̂ hardly ever moves a sample further, so a larger change is
  * texture the model took for noise (a blind model's failure at low σ: camera.png's grass at σ 5 came
- * out 1.7 dB worse than its noisy input). Measured on the test photos (README, Photos): +0.7 dB at σ 5,
+ * out 1.7 dB worse than its noisy input). Measured on the test photos (docs/quality.md): +0.7 dB at σ 5,
  * +0.2 at σ 10, ±0.05 from σ 15 to 50. `sigma` given: that σ instead of the estimate.
  */
 export function clampChange(
@@ -260,7 +260,7 @@ export interface PlanarOptions extends TiledOptions {
   plane?: (c: number, of: number) => void;
   /**
    * Self-ensemble: each plane goes through the model under the eight flips / 90° rotations, and the
-   * eight outputs, mapped back, are averaged (8× the time; measured gain in the README, Photos).
+   * eight outputs, mapped back, are averaged (8× the time; measured gain in docs/quality.md).
    */
   ensemble?: boolean;
 }

