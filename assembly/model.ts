@@ -19,7 +19,7 @@ import { fillNoiseMap } from "./noise_level";
 import {
   LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
-  LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA, LAYER_X2_C,
+  LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA, LAYER_X2_C, LAYER_FUSE,
   OP_CONV2D, OP_CONV_TRANSPOSE2D, OP_RELU, OP_LEAKY_RELU, OP_SIGMOID, OP_ADD, OP_IDENTITY, LOSS_L1, LOSS_MSE_L1,
 } from "./abi";
 
@@ -56,21 +56,14 @@ export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
 }
 
 /**
- * Whether layer l, a convolution or an add, may write layer l + 1's output directly with the activation applied:
- * l + 1 is a ReLU or leaky ReLU of l's output that no backward pass will read (its dx is 0, as in
- * every record of an inference model's table), and no other layer of the table reads l's output
- * (which is then never written). The same bits as running the two layers.
+ * Whether layer l, a convolution or an add, writes layer l + 1's output directly with the activation
+ * applied: the host marks it (LAYER_FUSE, host/core/plan.ts fusedWithNext) where l + 1 is a ReLU or
+ * leaky ReLU of l's output that nothing else reads and no backward pass will (an inference model's
+ * table). l's own output is then never written. The same bits as running the two layers.
  */
-function fusesNext(table: usize, n: i32, l: i32): bool {
-  if (l + 1 >= n) return false;
-  const r = rec(table, l), a = rec(table, l + 1), op = f(r, LAYER_OP), act = f(a, LAYER_OP), y = p(r, LAYER_Y);
-  if (op != OP_CONV2D && op != OP_CONV_TRANSPOSE2D && op != OP_ADD) return false;
-  if ((act != OP_RELU && act != OP_LEAKY_RELU) || p(a, LAYER_X) != y || p(a, LAYER_DX) != 0) return false;
-  for (let k = 0; k < n; k++) {
-    const o = rec(table, k);
-    if (k != l + 1 && (p(o, LAYER_X) == y || (f(o, LAYER_OP) == OP_ADD && p(o, LAYER_X2) == y))) return false;
-  }
-  return true;
+// @ts-ignore: decorator
+@inline function fusesNext(table: usize, n: i32, l: i32): bool {
+  return l + 1 < n && f(rec(table, l), LAYER_FUSE) != 0;
 }
 
 /** Floats an add + activation runs at a time: 16 KiB, so the sum is still in L1 when the activation reads it. */

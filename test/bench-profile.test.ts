@@ -1,7 +1,9 @@
 // The bench's per-layer profile (bench/suites/profile.ts) runs the network a group of layers at a
 // time with Model.forward(B, first, count): its groups must be the pairs the engine fuses (a fused
-// conv's own output stays unwritten), and the groups in order must give the whole forward's bits, on
-// one thread and on two. A range outside the network is refused.
+// conv's own output stays unwritten, seen in a model that keeps every activation), and the groups in
+// order must give the whole forward's bits, on one thread and on two, whether the model keeps its
+// activations or reuses their buffers (as denoise and the profile run). A range outside the network
+// is refused.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { getArch, SEED } from "../host/core/arch.js";
@@ -21,28 +23,35 @@ test("profile: layer groups are the engine's fused pairs and, run in order, give
         getArch("unet24"),
         { ...cunet, input: [cunet.input[0], 32, 40] as [number, number, number] },
       ]) {
-        const B = 2,
-          m = new Model(engine, arch, B, pool, { inference: true });
-        try {
-          m.init(3);
-          const r = testRandom(9);
-          m.inputView(B).set(m.inputView(B).map(() => r()));
-          m.layers.forEach((_, i) => m.activation(i, B).fill(Number.NaN)); // an unwritten output shows
-          m.forward(B);
-          const whole = m.outputView(B).slice();
-          const groups = fusedGroups(m.layers);
-          for (const [first, count] of groups)
-            assert.equal(Number.isNaN(m.activation(first, B)[0]), count === 2, `${arch.name}: layer ${first} fused?`);
-          m.outputView(B).fill(0);
-          for (const [first, count] of groups) m.forward(B, first, count);
-          assert.ok(
-            Buffer.from(m.outputView(B).slice().buffer).equals(Buffer.from(whole.buffer)),
-            `${arch.name}, ${threads} thread(s): the groups differ from the whole forward`,
-          );
-          assert.throws(() => m.forward(B, m.layers.length, 1), /layers/);
-          assert.throws(() => m.forward(B, 0, 0), /layers/);
-        } finally {
-          m.dispose();
+        for (const keepActivations of [true, false]) {
+          const B = 2,
+            m = new Model(engine, arch, B, pool, { inference: true, keepActivations });
+          try {
+            m.init(3);
+            const r = testRandom(9);
+            m.inputView(B).set(m.inputView(B).map(() => r()));
+            if (keepActivations) m.layers.forEach((_, i) => m.activation(i, B).fill(Number.NaN)); // an unwritten output shows
+            m.forward(B);
+            const whole = m.outputView(B).slice();
+            const groups = fusedGroups(m.plan.fused);
+            if (keepActivations)
+              for (const [first, count] of groups)
+                assert.equal(
+                  Number.isNaN(m.activation(first, B)[0]),
+                  count === 2,
+                  `${arch.name}: layer ${first} fused?`,
+                );
+            m.outputView(B).fill(0);
+            for (const [first, count] of groups) m.forward(B, first, count);
+            assert.ok(
+              Buffer.from(m.outputView(B).slice().buffer).equals(Buffer.from(whole.buffer)),
+              `${arch.name}, ${threads} thread(s): the groups differ from the whole forward`,
+            );
+            assert.throws(() => m.forward(B, m.layers.length, 1), /layers/);
+            assert.throws(() => m.forward(B, 0, 0), /layers/);
+          } finally {
+            m.dispose();
+          }
         }
       }
     } finally {

@@ -287,7 +287,7 @@ test("no command prints the help (exit 0) instead of starting a training run", (
   assert.doesNotMatch(r.err, /engine:/, "an engine was loaded");
 });
 
-test("with no V8 flags, the CLI gets the relaxed build on every Node it supports, and --verbose says why", () => {
+test("with no V8 flags, the CLI gets the relaxed build on every Node it supports, and --verbose says why (and how it tiled)", () => {
   const png = join(tmp, "flagless.png");
   writeFileSync(
     png,
@@ -301,5 +301,10 @@ test("with no V8 flags, the CLI gets the relaxed build on every Node it supports
   const node = Number(process.versions.node.split(".")[0]);
   assert.match(line ?? "", /^engine: relaxed build \(best build, validates here/, r.err);
   if (node < 22) assert.match(line!, /relaxed SIMD turned on for Node /);
+  // and ends the image's line with its tiling and the wasm memory held
+  assert.match(
+    r.err,
+    /flagless\.png: 32×24 denoised in one tile of 32×24 \(halo \+\d+ % of the time\), \d+ MiB of wasm memory/,
+  );
   console.log(`# ${line}`);
 });

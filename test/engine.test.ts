@@ -422,7 +422,7 @@ test("an inference model fuses each conv and add with its ReLU / leaky ReLU: the
     for (const arch of [mixed, SEED, getArch("unet24")]) {
       const B = 3,
         train = new Model(engine, arch, B),
-        infer = new Model(engine, arch, B, undefined, { inference: true });
+        infer = new Model(engine, arch, B, undefined, { inference: true, keepActivations: true });
       train.init(4);
       infer.paramsView().set(train.paramsView());
       seededBatch(train, B, 7);
@@ -439,6 +439,7 @@ test("an inference model fuses each conv and add with its ReLU / leaky ReLU: the
           ["relu", "leakyRelu"].includes(arch.layers[i + 1]?.type ?? ""),
       );
       assert.deepEqual(fused, want, `${b} ${arch.name}: fused layers`);
+      assert.deepEqual(infer.plan.fused, want, `${b} ${arch.name}: the plan's fused layers`);
       infer.layers.forEach((_, i) => {
         if (fused[i]) return;
         const same = Buffer.from(infer.activation(i, B).slice().buffer).equals(

@@ -55,7 +55,7 @@ test(`${IMAGES} images of random sizes, 2 + 2 passes in one process (1 + 1 on 2 
     const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
     try {
       const mark = engine.heapTop(),
-        budget = (threads > 1 ? 26 : 14) * 2 ** 20; // small enough that the larger images go in tiles (a threads engine starts higher)
+        budget = (threads > 1 ? 20 : 10) * 2 ** 20; // above the smallest tile's model, below the larger images' whole ones
       const tiled = new Set<number>();
       const run = (k: number) => {
         const out = denoisePlanar(arch, image(sizes[k], k), {

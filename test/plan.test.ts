@@ -1,7 +1,7 @@
 // The memory plan (host/core/plan.ts) is the model's real footprint: building a Model moves the
 // engine allocator's top by exactly the plan's total, for every named architecture, at 1 and 2
-// threads, for training and for inference; memory guards refuse from the same numbers; a disposed
-// model gives its memory back.
+// threads, for training and for inference (buffers reused by liveness, or every layer's kept);
+// memory guards refuse from the same numbers; a disposed model gives its memory back.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ARCHS, SEED } from "../host/core/arch.js";
@@ -10,7 +10,7 @@ import { Model } from "../host/core/model.js";
 import { checkMemory, planModel } from "../host/core/plan.js";
 import { openNodeEngine, nodePool } from "../host/node/engine.js";
 
-test("building a model grows the engine's memory by exactly its plan, for every architecture, 1 and 2 threads, training and inference", async () => {
+test("building a model grows the engine's memory by exactly its plan, for every architecture, 1 and 2 threads, training and inference (reused or kept buffers)", async () => {
   const single = await openNodeEngine({ build: "strict" });
   const threaded = await openNodeEngine({ build: "strict", threads: true });
   const pool = await nodePool(threaded, 2);
@@ -22,15 +22,19 @@ test("building a model grows the engine's memory by exactly its plan, for every 
         [threaded, pool],
       ] as const) {
         const totals: Record<string, number> = {};
-        for (const inference of [false, true]) {
+        for (const [inference, keepActivations] of [
+          [false, false],
+          [true, true],
+          [true, false],
+        ]) {
           const before = engine.heapTop();
-          const plan = planModel(engine, arch, { batch: 24, threads: p?.size ?? 1, inference });
-          const model = new Model(engine, arch, 24, p, { inference });
+          const plan = planModel(engine, arch, { batch: 24, threads: p?.size ?? 1, inference, keepActivations });
+          const model = new Model(engine, arch, 24, p, { inference, keepActivations });
           const grown = engine.heapTop() - before;
           assert.equal(
             grown,
             plan.total,
-            `${arch.name}, ${p?.size ?? 1} thread(s), ${inference ? "inference" : "training"}: allocator grew ${grown}, plan says ${plan.total}`,
+            `${arch.name}, ${p?.size ?? 1} thread(s), ${inference ? `inference (${keepActivations ? "kept" : "reused"} buffers)` : "training"}: allocator grew ${grown}, plan says ${plan.total}`,
           );
           assert.deepEqual(model.plan.arenas, plan.arenas);
           assert.ok(engine.memory.buffer.byteLength >= engine.heapTop(), "memory smaller than what was allocated");
@@ -46,11 +50,11 @@ test("building a model grows the engine's memory by exactly its plan, for every 
           }
           model.dispose();
           assert.equal(engine.heapTop(), before, "dispose() did not give the memory back");
-          totals[inference ? "inference" : "training"] = plan.total;
+          totals[inference ? (keepActivations ? "kept" : "reused") : "training"] = plan.total;
         }
-        assert.ok(totals.inference < totals.training);
+        assert.ok(totals.kept < totals.training && totals.reused < totals.kept);
         rows.push(
-          `${arch.name} batch 24, ${p?.size ?? 1} thread(s): training ${(totals.training / 2 ** 20).toFixed(2)} MiB, inference ${(totals.inference / 2 ** 20).toFixed(2)} MiB`,
+          `${arch.name} batch 24, ${p?.size ?? 1} thread(s): training ${(totals.training / 2 ** 20).toFixed(2)} MiB, inference ${(totals.kept / 2 ** 20).toFixed(2)} MiB with every activation, ${(totals.reused / 2 ** 20).toFixed(2)} MiB reusing buffers`,
         );
       }
     }

@@ -5,8 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type Arch } from "../host/core/arch.js";
-import { autoTile, denoiseImage, denoiseTiled, paddedSize } from "../host/core/denoise.js";
+import { ARCHS, type Arch } from "../host/core/arch.js";
+import { autoTile, denoiseImage, denoiseTiled, denoiseTiles, paddedSize } from "../host/core/denoise.js";
 import type { GrayImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
 import { planModel } from "../host/core/plan.js";
@@ -18,6 +18,7 @@ import { diff, runnable, testRandom } from "./helpers.js";
 
 const DEFAULT = fileURLToPath(new URL("../../data/default.safetensors", import.meta.url));
 const SEED_W = fileURLToPath(new URL("../../data/seed-mixed.safetensors", import.meta.url));
+const PHOTO = fileURLToPath(new URL("../../data/photo.safetensors", import.meta.url));
 
 /** A photo-like test image: smooth shapes plus noise, values in [0, 1]. */
 function image(width: number, height: number, seed: number): GrayImage {
@@ -49,6 +50,45 @@ test("reach: a 3×3 conv sees 1 pixel around, strides multiply it; unet24 needs 
   assert.ok(r.radius >= 16 && r.radius <= 48, `unet24 radius ${r.radius}`);
 });
 
+test("tile grids: cores cover the frame once, tiles aligned and inside it with a full halo, as few tiles as the size allows and no larger than they need be", () => {
+  const reach = reachOf(ARCHS.cunet32),
+    halo = Math.ceil(reach.radius / reach.align) * reach.align;
+  const r = testRandom(5),
+    u = () => (r() + 1) / 2;
+  for (let k = 0; k < 300; k++) {
+    const fh = reach.align * (1 + Math.floor(u() * 600)),
+      fw = reach.align * (1 + Math.floor(u() * 600)),
+      tile = 2 * halo + 4 * reach.align + Math.floor(u() * 3000);
+    const { th, tw, tiles } = tileGrid(fh, fw, tile, reach);
+    const owner = new Uint8Array(fh * fw);
+    for (const t of tiles) {
+      assert.ok(t.y % reach.align === 0 && t.x % reach.align === 0, "a tile starts off the alignment");
+      assert.ok(t.y >= 0 && t.x >= 0 && t.y + th <= fh && t.x + tw <= fw, "a tile leaves the frame");
+      if (t.cy > 0) assert.ok(t.cy - t.y >= reach.radius, "short halo above");
+      if (t.cx > 0) assert.ok(t.cx - t.x >= reach.radius, "short halo left");
+      if (t.cy + t.ch < fh) assert.ok(t.y + th - (t.cy + t.ch) >= reach.radius, "short halo below");
+      if (t.cx + t.cw < fw) assert.ok(t.x + tw - (t.cx + t.cw) >= reach.radius, "short halo right");
+      for (let y = t.cy; y < t.cy + t.ch; y++) for (let x = t.cx; x < t.cx + t.cw; x++) owner[y * fw + x]++;
+    }
+    assert.ok(
+      owner.every((c) => c === 1),
+      `${fw}×${fh} in tiles of ${tile}: a pixel owned by none or two`,
+    );
+    // Per axis: as many tiles as tiles of the largest size need, each as small as that count allows.
+    for (const [n, size, count] of [
+      [fh, th, new Set(tiles.map((t) => t.y)).size],
+      [fw, tw, new Set(tiles.map((t) => t.x)).size],
+    ]) {
+      const most = Math.min(n, Math.floor(tile / reach.align) * reach.align);
+      assert.ok(size <= most);
+      if (most >= n) continue;
+      assert.equal(count, 1 + Math.ceil((n - most) / (most - 2 * halo)), "more tiles than the largest size needs");
+      const smaller = size - reach.align;
+      assert.ok(count * smaller - 2 * (count - 1) * halo < n, `tiles of ${smaller} would do as well as ${size}`);
+    }
+  }
+});
+
 test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads), and a short halo does not", async () => {
   const single = await openNodeEngine({ build: "strict" });
   const threaded = await openNodeEngine({ build: "strict", threads: true });
@@ -58,7 +98,7 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
     for (const path of [SEED_W, DEFAULT]) {
       const st = readSafetensors(path),
         arch = archOf(st, path, "seed");
-      // Tiles of 64 px for unet24 (radius ~20); seed's 7×7 bottleneck sees ~60 px around, so 160.
+      // Tiles of 64 px for unet24 (radius 16); 160 for seed (radius 28, its 7×7 bottleneck).
       const tile = arch.name === "seed" ? 160 : 64;
       const img = arch.name === "seed" ? image(331, 257, 3) : image(157, 123, 3);
       const [h, w] = paddedSize(arch, img.height, img.width);
@@ -124,6 +164,34 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
     pool.close();
   }
   console.log(`# tiles vs whole image:\n${rows.map((r) => `#   ${r}`).join("\n")}`);
+});
+
+test("the photo model (cunet32) in tiles of its exact receptive field equals the whole image, and a halo one step shorter does not", async () => {
+  const engine = await openNodeEngine({ build: "strict" });
+  const st = readSafetensors(PHOTO),
+    arch = archOf(st, PHOTO, "cunet32"),
+    reach = reachOf(arch);
+  const planes = [0, 1, 2].map((c) => image(184, 184, 11 + c).data);
+  const run = (tile: number, r = reach) =>
+    denoiseTiles(
+      arch,
+      184,
+      184,
+      planes,
+      { engine, load: (m) => applyWeights(m, st, PHOTO), tile, maxBytes: 2 ** 30, reach: r },
+      0.1,
+    );
+  const whole = run(4096),
+    tiled = run(2 * 64 + 32),
+    short = run(2 * 64 + 32, { ...reach, radius: reach.radius - reach.align });
+  const d = Math.max(...tiled.map((p, c) => diff(p, whole[c]).maxAbs)),
+    ds = Math.max(...short.map((p, c) => diff(p, whole[c]).maxAbs));
+  console.log(
+    `# cunet32, 184×184 colour in 4 tiles of 160: halo of radius ${reach.radius}: max|Δ| ${d.toExponential(2)}; radius ${reach.radius - reach.align}: ${ds.toExponential(2)}`,
+  );
+  assert.equal(reach.radius, 62); // a halo of 64 (88 before the reach was exact)
+  assert.ok(d <= 1e-5, `tiles differ from the whole image by ${d}`);
+  assert.ok(ds > 1e-5, `a halo ${reach.align} px short went unnoticed (${ds})`);
 });
 
 test("a large image denoises in tiles within the memory budget, and memory stays flat over images of several sizes", async () => {

@@ -1,7 +1,7 @@
 // Where the time goes: the shipped photo model (data/photo.safetensors) at photo size, layer by layer,
 // in the build `auto` picks. The network runs a group of layers at a time, in order (a convolution or an
-// add with the activation it is fused with in an inference model, as assembly/model.ts fusesNext fuses
-// them), so every group reads the data a real forward pass gives it; after a check that the groups
+// add with the activation it is fused with in an inference model, the pairs host/core/plan.ts
+// fusedWithNext marks), so every group reads the data a real forward pass gives it; after a check that the groups
 // together give the whole forward's output bit for bit, `rounds` passes are timed group by group and each
 // group's median is taken. At 1 thread one tile, at 2 threads two tiles (one per thread, as `denoise`
 // batches them): the last column is how well each group scales.
@@ -21,19 +21,12 @@ import type { Bench } from "./context.js";
 const SIDES = [1024, 768, 512, 384, 256];
 const QUICK_SIDE = 256;
 
-/** Consecutive layers that run as one: [first, count] (mirrors assembly/model.ts fusesNext for an inference model). */
-export function fusedGroups(layers: LayerInfo[]): [number, number][] {
+/** Consecutive layers that run as one: [first, count], from an inference plan's fused pairs (plan.ts fusedWithNext). */
+export function fusedGroups(fused: readonly boolean[]): [number, number][] {
   const groups: [number, number][] = [];
-  for (let l = 0; l < layers.length; l++) {
-    const next = layers[l + 1];
-    const fuses =
-      next &&
-      (layers[l].op === "conv2d" || layers[l].op === "convTranspose2d" || layers[l].op === "add") &&
-      (next.op === "relu" || next.op === "leakyRelu") &&
-      next.from === l &&
-      layers.every((o, k) => k === l + 1 || (o.from !== l && o.from2 !== l));
-    groups.push([l, fuses ? 2 : 1]);
-    if (fuses) l++;
+  for (let l = 0; l < fused.length; l++) {
+    groups.push([l, fused[l] ? 2 : 1]);
+    if (fused[l]) l++;
   }
   return groups;
 }
@@ -75,7 +68,7 @@ function profileAt(
       planes.forEach((p, c) => input.set(p, c * side * side));
       if (arch.noiseMap) input.fill(15 / 255, C * side * side, (C + 1) * side * side);
     }
-    const groups = fusedGroups(model.layers);
+    const groups = fusedGroups(model.plan.fused);
     // Validate before timing: the groups in order give the whole forward's output bit for bit.
     model.forward(threads);
     const whole = model.outputView(threads).slice();
@@ -150,7 +143,7 @@ export async function profileSection(bench: Bench): Promise<void> {
   const model = new Model(engine, { ...arch, input: [arch.input[0], side, side] }, 1, undefined, {
     inference: true,
   });
-  const groups = fusedGroups(model.layers),
+  const groups = fusedGroups(model.plan.fused),
     layers = model.layers;
   model.dispose();
   const total1 = one.ms.reduce((a, b) => a + b, 0),

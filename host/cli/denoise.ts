@@ -10,7 +10,7 @@ import { Option, type Command } from "commander";
 import { UserError } from "../core/errors.js";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative } from "node:path";
-import { denoiseWeights, denoiseWith } from "../core/denoise.js";
+import { denoiseWeights, denoiseWith, type TilingInfo } from "../core/denoise.js";
 import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
 import { FORMAT_NAMES, FORMATS, formatOfName, NOT_AN_IMAGE, WRITABLE_EXTENSIONS } from "../core/formats.js";
 import { modelFile, readSafetensors, StagedFiles, writeFileAtomic } from "../node/files.js";
@@ -215,7 +215,8 @@ export function denoiseCommand(prog: Command): void {
         paths.forEach((path, i) => {
           const img = readImagePlanes(path);
           let bar: ReturnType<typeof progress> | undefined,
-            label = "";
+            label = "",
+            tiling: TilingInfo | undefined;
           const out = denoiseWith(weights, img, {
             engine,
             pool,
@@ -232,8 +233,11 @@ export function denoiseCommand(prog: Command): void {
               label = `${basename(path)}${of > 1 ? ` ${f.colour === "rgb" ? "RGB"[c] : ["Y", "C1", "C2"][c]}` : ""}`;
             },
             progress: (done, total) => (bar ??= progress(`${label}: tiles`, total)).update(done),
+            onTiles: (t) => {
+              tiling = t;
+            },
           });
-          bar?.done(`${label}: ${img.width}×${img.height} denoised`);
+          bar?.done(`${label}: ${img.width}×${img.height} denoised${f.verbose && tiling ? tilingNote(tiling) : ""}`);
           const encoded = encodeImagePlanes(targets[i], out),
             bytes = f.stripMetadata ? encoded : withMetadata(encoded, readMetadata(readFileSync(path)));
           if (!folders) return staged.stage(targets[i], bytes);
@@ -250,4 +254,10 @@ export function denoiseCommand(prog: Command): void {
       }
       if (written.length) process.stdout.write(written.map((p) => `wrote ${p}`).join("\n") + "\n");
     });
+}
+
+/** --verbose's note on a done line: the tiles, the halo's share of the time, the wasm memory held. */
+function tilingNote(t: TilingInfo): string {
+  const tiles = t.count > 1 ? `${t.count} tiles of ${t.tw}×${t.th}` : `one tile of ${t.tw}×${t.th}`;
+  return ` in ${tiles} (halo +${Math.round(100 * Math.max(0, t.overhead))} % of the time), ${Math.ceil(t.bytes / 2 ** 20)} MiB of wasm memory`;
 }

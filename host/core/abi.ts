@@ -30,6 +30,7 @@ const LAYER = [
   "dx2",
   "alpha",
   "x2C",
+  "fuse",
 ] as const;
 /** Layer types of host/core/arch.ts that are one engine op each → `OP_*`. */
 const OPS = ["conv2d", "convTranspose2d", "relu", "leakyRelu", "sigmoid", "add", "identity"] as const;

@@ -13,7 +13,7 @@ import { planLayers, planModel } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import { transformImage } from "./symmetry.js";
-import { reachOf, tileGrid, type Reach } from "./tiles.js";
+import { haloOverhead, reachOf, tileGrid, type Reach } from "./tiles.js";
 import { archOf, checkParams, applyWeights } from "./weights.js";
 
 /** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
@@ -70,6 +70,20 @@ export interface TiledOptions {
   progress?: (done: number, total: number) => void;
   /** The receptive field to tile for (default: reachOf(arch); tests pass a smaller one to see the seams). */
   reach?: Reach;
+  /** Told the tiling once its model is built (the CLI's --verbose prints it). */
+  onTiles?: (t: TilingInfo) => void;
+}
+
+/** How an image is run in tiles. */
+export interface TilingInfo {
+  /** Each tile's height and width (halo included) and how many there are. */
+  th: number;
+  tw: number;
+  count: number;
+  /** The halo's share of the time (haloOverhead): tiled pixels over the image's, minus 1. */
+  overhead: number;
+  /** Bytes the engine's allocator holds with the tile model built (what maxBytes bounds). */
+  bytes: number;
 }
 
 /**
@@ -142,10 +156,18 @@ export function denoiseTiles(
   const threads = o.pool?.size ?? 1,
     B = threads;
   const tile = o.tile === "auto" ? autoTile(o.engine, arch, fh, fw, B, threads, o.maxBytes) : o.tile;
-  const { th, tw, tiles } = tileGrid(fh, fw, tile, o.reach ?? reachOf(arch));
+  const grid = tileGrid(fh, fw, tile, o.reach ?? reachOf(arch)),
+    { th, tw, tiles } = grid;
   const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, {
     inference: true,
     what: `${width}×${height} pixels in tiles of ${th}×${tw}`,
+  });
+  o.onTiles?.({
+    th,
+    tw,
+    count: tiles.length,
+    overhead: haloOverhead(width * height, grid),
+    bytes: o.engine.heapTop(),
   });
   const out = planes.map(() => new Float32Array(width * height));
   try {

@@ -5,7 +5,9 @@
 // The constructor reserves exactly the arenas host/core/plan.ts lists for (architecture, batch,
 // threads, training or inference), llm.c style flat arenas:
 //   params | grads | adam m | adam v      — same layout, described by `tensors` (PyTorch names)
-//   acts      — input (noisy) | target (clean) | every layer's output, for maxBatch images
+//   acts      — input (noisy) | target (clean) | every layer's output, for maxBatch images; an
+//               inference model's: input | target | output | per thread, the buffers its layers
+//               reuse once their last reader has run (plan.ts liveBuffers)
 //   actGrads  — ∂L/∂(every layer's output)
 //   per thread: workspace (GEMM packing + im2col scratch for the largest layer), layer table,
 //   gradient arena (threads > 0)
@@ -56,6 +58,8 @@ export interface ModelOptions {
   inference?: boolean;
   /** What the model is for, in the one-line error when it would not fit the engine's memory. */
   what?: string;
+  /** Inference: keep every layer's output (activation(i)) instead of reusing buffers (plan.ts MemoryOptions). */
+  keepActivations?: boolean;
 }
 
 export class Model {
@@ -122,6 +126,7 @@ export class Model {
       batch: maxBatch,
       threads: pool?.size ?? 1,
       inference: opts.inference,
+      keepActivations: opts.keepActivations,
     }));
     checkMemory(engine, plan, arch, opts.what ?? `a model for batches of ${maxBatch}`);
     this.inference = plan.inference;
@@ -154,24 +159,31 @@ export class Model {
     this.seeds = at.seeds ?? 0;
     this.input = at.acts;
     this.target = at.acts + plan.ioFloats * 4;
-    this.outputs = [];
-    this.outputGrads = [];
-    let a = this.target + plan.ioFloats * 4,
-      g = this.grads ? at.actGrads : 0;
-    for (const floats of plan.layerFloats) {
-      this.outputs.push(a);
-      this.outputGrads.push(g);
-      a += floats * 4;
-      if (g) g += floats * 4;
-    }
+    // Thread t's pointer to layer i's output (to its gradient: `grad`), from the plan's buffers.
+    const act = (i: number, t: number) => {
+      const b = plan.buffers[i];
+      return (
+        at.acts +
+        4 *
+          (b.shared ? b.offset + t * this.sliceSize * numel(this.layers[i].outShape) : b.offset + t * plan.threadFloats)
+      );
+    };
+    const gradAt: number[] = [];
+    plan.layerFloats.reduce((g, floats, i) => {
+      gradAt[i] = g;
+      return g && g + floats * 4;
+    }, at.actGrads ?? 0);
+    const grad = (i: number, t: number) =>
+      gradAt[i] && gradAt[i] + 4 * t * this.sliceSize * numel(this.layers[i].outShape);
+    this.outputs = this.layers.map((_, i) => act(i, 0));
+    this.outputGrads = this.layers.map((_, i) => grad(i, 0));
     for (let t = 0; t < this.threads; t++) {
       writeLayerTable(this.abi, this.e.memory.buffer, this.tables[t], plan, arch.input, {
         params: this.params,
         grads: this.gradArenas[t] ?? 0,
-        input: this.input,
-        outputs: this.outputs,
-        outputGrads: this.outputGrads,
-        firstImage: t * this.sliceSize,
+        input: this.input + 4 * t * this.sliceSize * this.inputNumel,
+        outputs: this.layers.map((_, i) => act(i, t)),
+        outputGrads: this.layers.map((_, i) => grad(i, t)),
       });
     }
     this.workspace = this.workspaces[0];
@@ -275,8 +287,15 @@ export class Model {
   targetView(B = this.maxBatch): Float32Array {
     return this.view(this.target, B * this.imageNumel);
   }
-  /** Output of layer i for a batch of B (the last layer's is the denoised batch). */
+  /**
+   * Output of layer i for a batch of B (the last layer's is the denoised batch). An inference model
+   * keeps only the last one unless built with keepActivations: the others' buffers are reused.
+   */
   activation(i: number, B = this.maxBatch): Float32Array {
+    if (!this.plan.keepActivations && i !== this.layers.length - 1)
+      throw new Error(
+        `layer ${i}'s output is not kept: this inference model reuses its buffers (build it with keepActivations)`,
+      );
     return this.view(this.outputs[i], B * numel(this.layers[i].outShape));
   }
   outputView(B = this.maxBatch): Float32Array {
@@ -326,7 +345,7 @@ export class Model {
   /**
    * Runs the network on the first B images of the input buffer (the outputs land in activation(i)).
    * An inference model runs a convolution or an add and its ReLU / leaky ReLU as one layer where nothing
-   * else reads the first one's output (assembly/model.ts fusesNext): that activation(i) stays unwritten.
+   * else reads the first one's output (the pairs plan.ts fusedWithNext marks): that activation(i) stays unwritten.
    * `first`, `count`: only layers first … first + count − 1 (the bench's per-layer profile runs the
    * network a group of layers at a time, in order, on every thread).
    */

@@ -201,6 +201,11 @@ export interface MemoryOptions {
   threads?: number;
   /** Inference only: no gradients, no Adam state. */
   inference?: boolean;
+  /**
+   * Inference: every layer's output in a buffer of its own, as training has them (tests and the
+   * layer profile read them), instead of buffers reused once their last reader has run.
+   */
+  keepActivations?: boolean;
 }
 
 /** Arena kinds a Model reserves; per-thread ones carry the thread index. */
@@ -227,13 +232,30 @@ export interface Arena {
   bytes: number;
 }
 
+/**
+ * Where a layer's output lives in the `acts` arena: `offset` floats from its start, then either one
+ * buffer for the whole batch (`shared`: thread t's slice starts at its first image, as the input's)
+ * or one copy per thread (thread t's at offset + t · threadFloats: a liveness plan's buffers, which
+ * threads running different layers at the same time must not share).
+ */
+export interface ActBuffer {
+  offset: number;
+  shared: boolean;
+}
+
 export interface MemoryPlan extends LayerPlan, Required<MemoryOptions> {
   /** Images per thread slice. */
   sliceSize: number;
   /** Floats of the input (and of the target) buffer at the front of `acts`. */
   ioFloats: number;
-  /** Floats of each layer's output buffer in `acts` (and of its gradient in `actGrads`). */
+  /** Floats of each layer's output for the whole batch (and of its gradient in `actGrads`). */
   layerFloats: number[];
+  /** Whether layer i runs with layer i + 1 (fusedWithNext): its own output is never written. */
+  fused: boolean[];
+  /** Each layer's output buffer (a fused layer's is its activation's, where it writes). */
+  buffers: ActBuffer[];
+  /** Floats of one thread's region of reused buffers (0: every layer has its own, as training needs). */
+  threadFloats: number;
   /** The arenas in allocation order. */
   arenas: Arena[];
   /** Sum of the arenas' bytes: what building the model adds to wasm memory. */
@@ -252,11 +274,15 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
     inference = !!opts.inference;
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch size must be an integer ≥ 1, got ${batch}`);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`thread count must be an integer ≥ 1, got ${threads}`);
+  const keepActivations = !inference || !!opts.keepActivations;
   const lp = planLayers(arch);
   const sliceSize = Math.ceil(batch / threads);
   const ioFloats = align4(batch * numel(arch.input));
   const layerFloats = lp.layers.map((l) => align4(batch * numel(l.outShape)));
-  const actFloats = layerFloats.reduce((a, b) => a + b, 0);
+  const fused = fusedWithNext(lp.layers, inference);
+  const { buffers, threadFloats, actFloats } = keepActivations
+    ? keptBuffers(layerFloats, 2 * ioFloats)
+    : liveBuffers(lp.layers, fused, batch, sliceSize, 2 * ioFloats);
   let ws = 0;
   for (const l of lp.layers) {
     if (!l.geom) continue;
@@ -289,7 +315,7 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   const P = bytes16(lp.paramFloats);
   const arenas: Arena[] = [{ kind: "params", bytes: P }];
   if (!inference) arenas.push({ kind: "grads", bytes: P }, { kind: "adamM", bytes: P }, { kind: "adamV", bytes: P });
-  arenas.push({ kind: "acts", bytes: bytes16(2 * ioFloats + actFloats) });
+  arenas.push({ kind: "acts", bytes: bytes16(2 * ioFloats + actFloats + threads * threadFloats) });
   if (!inference) arenas.push({ kind: "actGrads", bytes: bytes16(actFloats) });
   for (let t = 0; t < threads; t++) {
     arenas.push({ kind: "workspace", thread: t, bytes: bytes16(ws / 4) });
@@ -304,7 +330,126 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
       { kind: "seeds", bytes: bytes16(2 * batch) },
     );
   const total = arenas.reduce((a, r) => a + r.bytes, 0);
-  return { ...lp, batch, threads, inference, sliceSize, ioFloats, layerFloats, arenas, total };
+  return {
+    ...lp,
+    batch,
+    threads,
+    inference,
+    keepActivations,
+    sliceSize,
+    ioFloats,
+    layerFloats,
+    fused,
+    buffers,
+    threadFloats,
+    arenas,
+    total,
+  };
+}
+
+/**
+ * Which layers run with the next one (assembly/model.ts modelForward, told by the table's fuse
+ * field): in inference only, a convolution or an add whose output only its next layer reads, a
+ * ReLU or leaky ReLU. The conv or add writes the activation's output with the activation applied.
+ */
+export function fusedWithNext(layers: readonly LayerInfo[], inference: boolean): boolean[] {
+  return layers.map((l, i) => {
+    const next = layers[i + 1];
+    if (!inference || !next || !["conv2d", "convTranspose2d", "add"].includes(l.op)) return false;
+    if ((next.op !== "relu" && next.op !== "leakyRelu") || next.from !== i) return false;
+    return !layers.some((o, k) => k !== i + 1 && (o.from === i || o.from2 === i));
+  });
+}
+
+/** Every layer's output in its own batch buffer after `start` floats (training's layout). */
+function keptBuffers(layerFloats: readonly number[], start: number) {
+  const buffers: ActBuffer[] = [];
+  let at = start;
+  for (const floats of layerFloats) {
+    buffers.push({ offset: at, shared: true });
+    at += floats;
+  }
+  return { buffers, threadFloats: 0, actFloats: at - start };
+}
+
+/** Layer types that map each input element to the output element at the same index. */
+const ELEMENTWISE: ReadonlySet<OpName> = new Set(["relu", "leakyRelu", "sigmoid", "identity", "add"]);
+
+/**
+ * The liveness plan of an inference forward pass. Steps are the layers as modelForward runs them (a
+ * fused pair is one step). Each output not fused away is a value, live from the step that writes it
+ * to the last step that reads it; the last layer's output goes to a batch buffer of its own after
+ * `start` floats (the host reads it, and the input before it stays the host's). An elementwise step
+ * (activation, add) writes over an input that dies there, of the same size (in place: each element
+ * is read before it is written, so the bits are those of separate buffers). The rest get places in
+ * one region per thread (sliceSize images each), greedy by size, largest first, each at the lowest
+ * offset no value live at the same time overlaps: buffers are reused as soon as their last reader
+ * has run.
+ */
+function liveBuffers(
+  layers: readonly LayerInfo[],
+  fused: readonly boolean[],
+  batch: number,
+  sliceSize: number,
+  start: number,
+) {
+  const n = layers.length,
+    last = n - 1;
+  // step[i]: the step layer i runs in (a fused pair shares one).
+  const step: number[] = [];
+  for (let i = 0, s = 0; i < n; i++, s++) {
+    step[i] = s;
+    if (fused[i]) step[++i] = s;
+  }
+  const lastRead = layers.map((_, i) => step[i]);
+  layers.forEach((l, i) => {
+    for (const v of [l.from, l.from2]) if (v !== undefined && v >= 0) lastRead[v] = Math.max(lastRead[v], step[i]);
+  });
+  // owner[i]: the value whose storage holds layer i's output (itself, or an input overwritten in place).
+  const owner = layers.map((_, i) => i);
+  const floats = (i: number) => align4(sliceSize * numel(layers[i].outShape));
+  for (let i = 0; i < last; i++) {
+    if (fused[i]) continue;
+    const l = layers[i],
+      first = i > 0 && fused[i - 1] ? i - 1 : i; // the step's first layer: its inputs are the step's
+    const op = layers[first].op;
+    if (!ELEMENTWISE.has(op)) continue;
+    const inputs = [layers[first].from, layers[first].from2].filter((v): v is number => v !== undefined && v >= 0);
+    const same = inputs.find(
+      (v) => owner[v] !== last && lastRead[v] === step[i] && numel(layers[v].outShape) === numel(l.outShape),
+    );
+    if (same !== undefined) owner[i] = owner[same];
+  }
+  // Each storage's lifetime: from its first writer's step to the last read of any value it holds.
+  const life = new Map<number, { from: number; to: number; floats: number }>();
+  layers.forEach((_, i) => {
+    if (i === last || fused[i]) return; // the output buffer's, or never written
+    const o = owner[i],
+      cur = life.get(o) ?? { from: step[i], to: step[i], floats: floats(o) };
+    cur.to = Math.max(cur.to, lastRead[i]);
+    life.set(o, cur);
+  });
+  const placed: { from: number; to: number; offset: number; floats: number }[] = [];
+  const offsets = new Map<number, number>();
+  const order = [...life.entries()].sort((a, b) => b[1].floats - a[1].floats || a[1].from - b[1].from);
+  for (const [o, s] of order) {
+    const busy = placed.filter((p) => p.from <= s.to && s.from <= p.to).sort((a, b) => a.offset - b.offset);
+    let at = 0;
+    for (const p of busy) {
+      if (p.offset >= at + s.floats) break;
+      at = Math.max(at, p.offset + p.floats);
+    }
+    placed.push({ ...s, offset: at });
+    offsets.set(o, at);
+  }
+  const threadFloats = placed.reduce((m, p) => Math.max(m, p.offset + p.floats), 0);
+  const outFloats = align4(batch * numel(layers[last].outShape));
+  const region = start + outFloats;
+  const buffers = layers.map((_, i): ActBuffer => {
+    const v = fused[i] ? i + 1 : i; // a fused layer writes its activation's output
+    return v === last ? { offset: start, shared: true } : { offset: region + offsets.get(owner[v])!, shared: false };
+  });
+  return { buffers, threadFloats, actFloats: outFloats };
 }
 
 /** planMemory with an engine's workspace formulas and ABI. */

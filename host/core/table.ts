@@ -1,20 +1,19 @@
 // The layer table assembly/model.ts walks: one record per layer (fields by name from the ABI,
-// host/core/abi.ts), written once per thread when a Model is built. A thread's records point into
-// its slice of every activation buffer (images firstImage…) and at its own gradient arena.
+// host/core/abi.ts), written once per thread when a Model is built. A thread's records point at
+// its slice of every activation buffer (host/core/model.ts resolves them from the plan's buffers)
+// and at its own gradient arena; a layer the plan fuses with the next is marked so.
 import type { Abi } from "./abi.js";
 import { DEFAULT_SLOPE } from "./arch.js";
-import { numel, type LayerPlan, type Shape3, type TensorInfo } from "./plan.js";
+import type { LayerPlan, Shape3, TensorInfo } from "./plan.js";
 
 export interface TablePointers {
   params: number;
   /** This thread's parameter-gradient arena (0: an inference model). */
   grads: number;
+  /** Where this thread's first image of the input, each layer's output and its gradient (0: none) are. */
   input: number;
-  /** Each layer's output buffer and its gradient (0: none), for the whole batch. */
   outputs: readonly number[];
   outputGrads: readonly number[];
-  /** The thread's first image in the batch. */
-  firstImage: number;
 }
 
 /** Writes the table of `plan`'s layers at byte address `at` in `buffer`. */
@@ -22,7 +21,7 @@ export function writeLayerTable(
   abi: Abi,
   buffer: ArrayBufferLike,
   at: number,
-  plan: LayerPlan,
+  plan: LayerPlan & { fused: readonly boolean[] },
   input: Shape3,
   p: TablePointers,
 ): void {
@@ -33,13 +32,13 @@ export function writeLayerTable(
     i32bits = new Int32Array(f32bits.buffer);
   const tp = (x: TensorInfo | undefined, base: number) => (x && base ? base + x.offset * 4 : 0);
   const shape = (from: number) => (from < 0 ? input : layers[from].outShape);
-  const skip = (from: number) => p.firstImage * numel(shape(from)) * 4;
-  const act = (from: number) => (from < 0 ? p.input : p.outputs[from]) + skip(from);
-  const grad = (from: number) => (from < 0 || !p.outputGrads[from] ? 0 : p.outputGrads[from] + skip(from));
+  const act = (from: number) => (from < 0 ? p.input : p.outputs[from]);
+  const grad = (from: number) => (from < 0 ? 0 : p.outputGrads[from]);
   layers.forEach((l, i) => {
     const r = rec.subarray(i * nf, (i + 1) * nf);
     r.fill(0);
     r[F.op] = OP[l.op];
+    r[F.fuse] = plan.fused[i] ? 1 : 0;
     [r[F.inC], r[F.inH], r[F.inW]] = l.inShape;
     [r[F.outC], r[F.outH], r[F.outW]] = l.outShape;
     if (l.geom) {

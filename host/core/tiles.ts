@@ -3,53 +3,78 @@
 // is cut into cores, and each core is run with a halo of real pixels around it (clamped to the
 // frame) at least as wide as the network's receptive field, at positions aligned to its total
 // stride. A core's output then equals the whole-frame pass there (the same sums; test/tiles.test.ts
-// checks ≤ 1e-5), while memory holds one tile-sized inference model, whatever the image's size.
+// checks ≤ 1e-5, and that a halo one alignment step shorter than reachOf's is not enough), while
+// memory holds one tile-sized inference model, whatever the image's size.
 import type { Arch } from "./arch.js";
 import { UserError } from "./errors.js";
 import { planLayers } from "./plan.js";
 
 export interface Reach {
-  /** Output pixels depend on input pixels at most this far away (the receptive field's radius). */
+  /**
+   * The receptive field's reach beyond a core: the outputs of a core that starts and ends at
+   * multiples of `align` depend on input pixels at most this far outside it.
+   */
   radius: number;
   /** Tiles must start at multiples of this (the product of the strides on the deepest path). */
   align: number;
 }
 
 /**
- * The receptive-field radius and alignment of an architecture, walking its layers with j, the
- * input pixels per feature pixel: a conv of kernel k and padding p reaches max(⌈(k−1)/2⌉, k−1−p)·j
- * further (an unpadded kernel looks one way only), then j grows by its stride; a transposed conv
- * reaches up to k−1 of its input pixels (·j), then j shrinks by its stride; an add takes the larger
- * reach of its two inputs. Conservative: a halo this wide is enough, not always needed.
+ * The receptive-field radius and alignment of an architecture. Alignment: the product of the strides
+ * on the deepest path (j, input pixels per feature pixel, grows by a conv's stride and shrinks by a
+ * transposed conv's). Radius: exactly how far from an output pixel the input pixels it depends on
+ * lie, taking each output row (and column) back through the layers as an interval of indices — a conv
+ * of kernel k, stride s, padding p maps outputs [a, b] to inputs [a·s − p, b·s − p + k − 1]; a
+ * transposed conv maps them to [⌈(a + p − k + 1)/s⌉, ⌊(b + p)/s⌋]; an add to the hull of its two
+ * inputs' — for each output position within one period of the alignment (the network is the same
+ * after a shift by it), away from the frame's edges, measured from the aligned core's edge.
  */
 export function reachOf(arch: Arch): Reach {
   const { layers } = planLayers(arch);
-  const radius: number[] = [],
-    jump: number[] = [];
+  const jump: number[] = [];
   let align = 1;
-  const at = (from: number) => (from < 0 ? { r: 0, j: 1 } : { r: radius[from], j: jump[from] });
-  layers.forEach((l, i) => {
-    const src = at(l.from);
-    let r = src.r,
-      j = src.j;
-    if (l.geom) {
-      const g = l.geom,
-        half = Math.ceil((Math.max(g.kh, g.kw) - 1) / 2),
-        pad = Math.max(g.ph, g.pw);
-      if (l.op === "conv2d") {
-        r += Math.max(half, Math.max(g.kh, g.kw) - 1 - pad) * j;
-        j *= Math.max(g.sh, g.sw);
-      } else {
-        r += Math.max(half, Math.max(g.kh, g.kw) - 1) * j; // at the input's scale: each output reads ⌈k/s⌉ inputs
-        j /= Math.max(g.sh, g.sw);
-      }
-    }
-    if (l.from2 !== undefined) r = Math.max(r, at(l.from2).r);
-    radius.push(r);
+  layers.forEach((l) => {
+    let j = l.from < 0 ? 1 : jump[l.from];
+    if (l.geom) j = l.op === "conv2d" ? j * Math.max(l.geom.sh, l.geom.sw) : j / Math.max(l.geom.sh, l.geom.sw);
     jump.push(j);
     align = Math.max(align, j);
   });
-  return { radius: Math.ceil(radius[radius.length - 1] ?? 0), align: Math.max(1, Math.round(align)) };
+  align = Math.max(1, Math.round(align));
+  let radius = 0;
+  for (const vertical of [true, false]) {
+    const memo = new Map<string, [number, number]>();
+    // The input interval output indices [a, b] of layer i depend on.
+    const back = (i: number, a: number, b: number): [number, number] => {
+      if (i < 0) return [a, b];
+      const key = `${i},${a},${b}`,
+        known = memo.get(key);
+      if (known) return known;
+      const l = layers[i];
+      let lo = a,
+        hi = b;
+      if (l.geom) {
+        const g = l.geom,
+          [k, s, p] = vertical ? [g.kh, g.sh, g.ph] : [g.kw, g.sw, g.pw];
+        if (l.op === "conv2d") [lo, hi] = [a * s - p, b * s - p + k - 1];
+        else [lo, hi] = [Math.ceil((a + p - k + 1) / s), Math.floor((b + p) / s)];
+      }
+      let out = back(l.from, lo, hi);
+      if (l.from2 !== undefined) {
+        const o2 = back(l.from2, a, b);
+        out = [Math.min(out[0], o2[0]), Math.max(out[1], o2[1])];
+      }
+      memo.set(key, out);
+      return out;
+    };
+    // Cores start and end at multiples of the alignment: output q of a period lies q pixels inside
+    // its core's start and align − 1 − q inside its end.
+    const origin = align * 2 ** 16; // far from the edges; a multiple of the alignment
+    for (let q = 0; q < align; q++) {
+      const [lo, hi] = back(layers.length - 1, origin + q, origin + q);
+      radius = Math.max(radius, origin - lo, hi - (origin + align - 1));
+    }
+  }
+  return { radius, align };
 }
 
 /** One tile: the input window [y, y + h) × [x, x + w) of the frame, and the core it owns within it. */
@@ -71,7 +96,8 @@ const ceilTo = (v: number, a: number) => Math.ceil(v / a) * a;
  * The tiles of a frame of fh × fw for tiles of at most `tile` pixels a side (input, halo
  * included): each tile is `th × tw` (the frame's size where it is smaller), starts at a multiple of
  * `reach.align`, lies inside the frame, and owns a core whose halo is at least `reach.radius` on
- * every side that is not the frame's edge.
+ * every side that is not the frame's edge. Per axis the tiles are as few as tiles of `tile` need,
+ * and as small as that many can be: the last one does not overlap its neighbour more than it must.
  */
 export function tileGrid(
   fh: number,
@@ -81,17 +107,20 @@ export function tileGrid(
 ): { th: number; tw: number; tiles: Tile[] } {
   const halo = ceilTo(reach.radius, reach.align);
   const axis = (n: number) => {
-    const size = Math.min(n, Math.floor(tile / reach.align) * reach.align);
-    const core = size - 2 * halo;
-    if (size < n && core < reach.align) {
+    const most = Math.min(n, Math.floor(tile / reach.align) * reach.align);
+    if (most < n && most - 2 * halo < reach.align) {
       throw new UserError(
         `tiles of ${tile} pixels are too small for this network: its receptive field needs a halo of ${halo} pixels on each side (use a tile of at least ${2 * halo + 4 * reach.align})`,
       );
     }
+    if (most >= n) return { size: n, spans: [{ start: 0, c0: 0, c1: n }] };
+    // k tiles of s cover n when their cores do: (s − halo) twice at the ends, s − 2·halo between,
+    // i.e. k·s − 2(k − 1)·halo ≥ n. k for s = most, then the smallest s for that k.
+    const k = 1 + Math.ceil((n - most) / (most - 2 * halo));
+    const size = ceilTo((n + 2 * (k - 1) * halo) / k, reach.align);
     // Cores [c0, c1) cover [0, n). A tile starts a halo before its core (clamped into the frame) and
     // its core ends a halo before the tile does, unless the tile ends at the frame's edge.
     const spans: { start: number; c0: number; c1: number }[] = [];
-    if (size >= n) return { size: n, spans: [{ start: 0, c0: 0, c1: n }] };
     for (let c0 = 0; c0 < n; ) {
       const start = Math.min(Math.max(0, c0 - halo), n - size),
         end = start + size;
@@ -119,4 +148,12 @@ export function tileGrid(
     }
   }
   return { th: ya.size, tw: xa.size, tiles };
+}
+
+/**
+ * The halo's share of the time of an image of `pixels` pixels in these tiles: the pixels the tiles
+ * run over (a tile's time grows with its pixels), minus the image's own, over the image's own.
+ */
+export function haloOverhead(pixels: number, grid: { th: number; tw: number; tiles: readonly Tile[] }): number {
+  return (grid.tiles.length * grid.th * grid.tw) / pixels - 1;
 }
