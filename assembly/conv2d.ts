@@ -38,10 +38,10 @@ export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
 export const FAST_DIRECT: i32 = 2;    // direct3x3.ts
 export const FAST_WINOGRAD_S2: i32 = 3; // winograd_s2.ts winogradS2Forward; backward by im2col + GEMM
 
-/** The path conv2dForward / conv2dBackward take for B images of this shape (the same in every build). */
-export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
+/** The path conv2dForward / conv2dBackward take for this shape: the same in every build and for any batch. */
+export function conv2dPath(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
   if (kh != 3 || kw != 3 || ph != 1 || pw != 1) return FAST_NONE;
-  if (sh == 2 && sw == 2) return Cin > 1 && Cout > 1 && winogradS2Pays(B, H, W, false) ? FAST_WINOGRAD_S2 : FAST_NONE;
+  if (sh == 2 && sw == 2) return Cin > 1 && Cout > 1 && winogradS2Pays(H, W, false) ? FAST_WINOGRAD_S2 : FAST_NONE;
   if (sh != 1 || sw != 1) return FAST_NONE;
   return Cin == 1 || Cout == 1 ? FAST_DIRECT : FAST_WINOGRAD;
 }
@@ -70,7 +70,7 @@ export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32,
 export function conv2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
 ): f64 {
-  const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   if (path == FAST_WINOGRAD) return winogradWorkspaceBytes(B, Cin, H, W, Cout, winogradTile(H, W));
   if (path == FAST_DIRECT) return direct3x3WorkspaceBytes(Cin, H, W, Cout);
   const gemmBytes = conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
@@ -107,7 +107,7 @@ export function conv2dForwardAct(
 ): void {
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
-  const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W), act, slope);
   if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws, act, slope);
   if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws, act, slope);
@@ -148,7 +148,7 @@ export function conv2dBackward(
 ): void {
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
-  const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws, winogradTile(H, W));
   if (path == FAST_DIRECT) return direct3x3Backward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws);
   conv2dBackwardGemm(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);

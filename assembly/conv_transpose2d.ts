@@ -26,9 +26,9 @@ import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
 import { assertAligned16, assertConvTransposeShape } from "./checks";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 
-/** Whether convTranspose2dForward takes the Winograd path (winograd_s2.ts winogradS2Forward, transposed) for B images of this shape. */
-export function convTranspose2dWinograd(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
-  return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradS2Pays(B, H, W, true);
+/** Whether convTranspose2dForward takes the Winograd path (winograd_s2.ts winogradS2Forward, transposed) for this shape (any batch). */
+export function convTranspose2dWinograd(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
+  return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradS2Pays(H, W, true);
 }
 
 // @ts-ignore: decorator
@@ -59,7 +59,7 @@ export function convTranspose2dWorkspaceBytes(
 ): f64 {
   const Kc = Cout * kh * kw, n = <f64>im2colChunkImages(B, Kc * H * W) * <f64>H * <f64>W;
   const gemmBytes = workspaceBytes(<f64>Kc * n, <f64>Cin * n);
-  if (!convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
+  if (!convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
   return Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout, true));
 }
 
@@ -83,7 +83,7 @@ export function convTranspose2dForwardAct(
 ): void {
   assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
   assertAligned16(ws);
-  if (convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
+  if (convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
     return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope);
   }
   convTranspose2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws);

@@ -32,21 +32,22 @@ import { BUILD_MODE, MODE_SCALAR } from "./mode";
 @inline function s2Pad(t: i32, transposed: bool): i32 { return transposed ? 2 * t + 2 : s2PadSide(t); }
 
 /**
- * Whether a stride-2 path pays for B images of H×W: fewer products than the GEMM path (25 per tile
- * against 9 per output pixel for S2, per input pixel for T2), by at least MIN_SAVED per channel pair
- * over the batch (the kernel transform, ~25 stores a pair, is paid once a call), on an image whose
- * tiles fit a chunk. Tiles overhang odd sides: a 7×7 output takes 4×4 tiles, 0.91 of the direct
- * products (41 saved an image), and still measured 1.15× faster on unet24's mid.0 at batch 256 (the
- * transposed up2 1.05–1.13×); on seed's encoder.2 (16 → 32, 7×7 output) 0.94× at batch 1, 1.05× at 2,
- * 1.15× at 4 to 16.
+ * Whether a stride-2 path pays for H×W images: fewer products than the GEMM path (25 per tile against
+ * 9 per output pixel for S2, per input pixel for T2), by at least MIN_SAVED per image and channel pair
+ * (the kernel transform, ~25 stores a pair, is paid once a call), on an image whose tiles fit a chunk.
+ * Not the batch: an image's output must not depend on the batch it runs in (threads split a batch
+ * into slices; test/pool.test.ts, test/engine.test.ts). Tiles overhang odd sides: a 7×7 output takes
+ * 4×4 tiles, 0.91 of the direct products (41 saved an image), and still measured 1.15× faster on
+ * unet24's mid.0 at batch 256 (the transposed up2 1.05–1.13×); on seed's encoder.2 (16 → 32, 7×7
+ * output) 0.94× at batch 1, 1.05× at 2, 1.15× at 4 to 16.
  */
-export function winogradS2Pays(B: i32, H: i32, W: i32, transposed: bool): bool {
+export function winogradS2Pays(H: i32, W: i32, transposed: bool): bool {
   const n = transposed ? H : s2Out(H), m = transposed ? W : s2Out(W);
-  return fitsChunk(n, m) && <i64>B * <i64>(9 * n * m - 25 * tiles(n, 2) * tiles(m, 2)) >= MIN_SAVED;
+  return fitsChunk(n, m) && <i64>(9 * n * m - 25 * tiles(n, 2) * tiles(m, 2)) >= MIN_SAVED;
 }
 
-/** Products a stride-2 Winograd call must save per channel pair (winogradS2Pays). */
-const MIN_SAVED: i64 = 64;
+/** Products a stride-2 Winograd call must save per image and channel pair (winogradS2Pays): a 7×7 output's 41, not a 2×2 one's 11. */
+const MIN_SAVED: i64 = 32;
 
 /**
  * An image's 2×2 tiles fit in one chunk (CHUNK_TILES, e.g. a 16×32 grid): the stride-2 paths chunk by whole
