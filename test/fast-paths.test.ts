@@ -64,7 +64,9 @@ test("the photo model's output: strict = scalar bit for bit, relaxed within 1e-4
   const image: PlanarImage = {
     width: W,
     height: H,
-    planes: [0, 1, 2].map((c) => new Float32Array(W * H).map((_, i) => 0.2 + 0.15 * c + 0.3 * ((i % W) / W) + 0.08 * rnd())),
+    planes: [0, 1, 2].map((c) =>
+      new Float32Array(W * H).map((_, i) => 0.2 + 0.15 * c + 0.3 * ((i % W) / W) + 0.08 * rnd()),
+    ),
   };
   const run = async (build: BuildName) => {
     const rt = await loadEngine({ build, threads: 1 });
@@ -72,7 +74,9 @@ test("the photo model's output: strict = scalar bit for bit, relaxed within 1e-4
   };
   const strict = await run("strict");
   const scalar = await run("scalar");
-  strict.forEach((p, c) => assert.ok(Buffer.from(p.buffer).equals(Buffer.from(scalar[c].buffer)), `plane ${c}: strict ≠ scalar`));
+  strict.forEach((p, c) =>
+    assert.ok(Buffer.from(p.buffer).equals(Buffer.from(scalar[c].buffer)), `plane ${c}: strict ≠ scalar`),
+  );
   if (relaxedHere) {
     const relaxed = await run("relaxed");
     const worst = Math.max(...relaxed.map((p, c) => diff(p, strict[c]).maxAbs));
