@@ -6,8 +6,9 @@
 //            4 pixels of 3 rows of one channel, per step)
 //   dX       dx[ci] += Σ_co Σ_k w[co, ci, 8 − k] · shift_k(dy[co])            (the same loop on a rotated copy of w)
 //   dW       dw[co, ci, k] += Σ_pixels dy[co] · shift_k(x[ci])               (9 accumulators per pair)
-// Sums run in another order than the GEMM's (tap-major, 4 or 8 lanes): the relaxed build only
-// (conv2d.ts), compared with the im2col path in direct3x3.spec.ts.
+// Sums run in another order than the GEMM's (tap-major, 4 or 8 lanes), compared with the im2col path
+// in winograd.spec.ts. The scalar build runs directPlanesRef / directWeightGradRef, the same sums lane by
+// lane; the strict build's madd is a mul then an add, so the two are bit-identical (winograd.spec.ts).
 
 import { activateInPlace } from "./act";
 import { channelSumsAdd4 } from "./im2col";

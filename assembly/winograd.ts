@@ -13,6 +13,9 @@
 // in f32 it differs from the im2col path by rounding only (the transforms add and halve; winograd.spec.ts
 // states the measured difference).
 //
+// Every step has a scalar reference with the same f32 operations (the tile files' *Ref, gemm_packed.ts
+// gemmPackedARef, gemmRef), which the scalar build runs and `scalar` asks for: the strict build equals
+// them bit for bit (winograd.spec.ts), the relaxed one fuses the products' multiply-adds.
 // U is packed as gemm_packed.ts gemmPackedA reads it (no packing per chunk); dU stays plain [Cout, Cin].
 // Workspace: [GEMM scratch | U: A·uStride | dU: A·uStride | pad: nb·Cmax·PH·PW + 32 |
 //             V: A·Cmax·Tp | M: A·Cmax·Tp | 576 bytes of tile scratch], each part 16-byte aligned;

@@ -1,6 +1,8 @@
-// The 3×3 stride-1 padding-1 fast paths (winograd.ts, direct3x3.ts) against the im2col + GEMM path
-// (conv2dForwardGemm / conv2dBackwardGemm, itself checked against f64 loops in conv.spec.ts), and the
-// Winograd tile transforms' SIMD kernels against their scalar references (bit-identical).
+// The 3×3 fast paths (winograd.ts, direct3x3.ts, winograd_s2.ts) against the im2col + GEMM path
+// (conv2dForwardGemm / conv2dBackwardGemm, itself checked against f64 loops in conv.spec.ts), the
+// Winograd tile transforms' SIMD kernels against their scalar references (bit-identical), and each whole
+// path against its scalar references (`scalar`, the scalar build's path): bit for bit in the strict
+// build (test:kernels), within rounding in the relaxed one (test:kernels:relaxed).
 //
 // Shapes: odd H / W, H or W of 1 (smaller than a 2×2 tile), tile rows not a multiple of 4 tiles,
 // batch 1 and > 1, several chunks with a short last one, channels not a multiple of 4, one input or
