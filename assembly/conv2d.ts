@@ -13,20 +13,21 @@
 // column matrix is just x transposed, so the GEMMs read x [B, K] directly and write dx directly —
 // no im2col / col2im, same sums in the same order.
 //
-// Relaxed build only, 3×3 stride-1 padding-1 convs take a fast path with fewer operations (the
-// strict and scalar builds keep im2col + GEMM, so they stay bit-identical to each other):
-// Winograd F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) in general, direct SIMD loops (direct3x3.ts) when one side
-// has a single channel (the GEMMs would have one row or column). 3×3 stride-2 padding-1 convs run their
-// forward by the stride-2 Winograd (winograd_s2.ts winogradS2Forward, 25 products per 2×2 tile instead of
-// 36) where that is fewer products, their backward by im2col + GEMM. Same results up to f32
-// rounding (winograd.spec.ts measures it); the workspace formula is the path's own (the stride-2
+// In every build, 3×3 stride-1 padding-1 convs take a fast path with fewer operations: Winograd
+// F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) in general, direct loops (direct3x3.ts) when one side has a
+// single channel (the GEMMs would have one row or column). 3×3 stride-2 padding-1 convs run their
+// forward by the stride-2 Winograd (winograd_s2.ts winogradS2Forward, 25 products per 2×2 tile instead
+// of 36) where that is fewer products, their backward by im2col + GEMM. The relaxed build fuses their
+// multiply-adds; the strict build multiplies and adds (plain f32x4.mul / add, the same bits on every
+// engine), and the scalar build runs the paths' scalar references, which do the strict kernels' f32
+// operations lane by lane: strict and scalar stay bit-identical. Each differs from im2col + GEMM by
+// f32 rounding (winograd.spec.ts measures it); the workspace formula is the path's own (the stride-2
 // path's: the larger of its forward's and the GEMM backward's).
 
 import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
 import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
-import { BUILD_MODE, MODE_RELAXED } from "./mode";
 import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
@@ -37,11 +38,10 @@ export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
 export const FAST_DIRECT: i32 = 2;    // direct3x3.ts
 export const FAST_WINOGRAD_S2: i32 = 3; // winograd_s2.ts winogradS2Forward; backward by im2col + GEMM
 
-/** The path conv2dForward / conv2dBackward take for B images of this shape in this build. */
-export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
-  if (BUILD_MODE != MODE_RELAXED) return FAST_NONE;
+/** The path conv2dForward / conv2dBackward take for this shape: the same in every build and for any batch. */
+export function conv2dPath(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
   if (kh != 3 || kw != 3 || ph != 1 || pw != 1) return FAST_NONE;
-  if (sh == 2 && sw == 2) return Cin > 1 && Cout > 1 && winogradS2Pays(B, H, W, false) ? FAST_WINOGRAD_S2 : FAST_NONE;
+  if (sh == 2 && sw == 2) return Cin > 1 && Cout > 1 && winogradS2Pays(H, W, false) ? FAST_WINOGRAD_S2 : FAST_NONE;
   if (sh != 1 || sw != 1) return FAST_NONE;
   return Cin == 1 || Cout == 1 ? FAST_DIRECT : FAST_WINOGRAD;
 }
@@ -70,7 +70,7 @@ export function conv2dPath(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32,
 export function conv2dWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
 ): f64 {
-  const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   if (path == FAST_WINOGRAD) return winogradWorkspaceBytes(B, Cin, H, W, Cout, winogradTile(H, W));
   if (path == FAST_DIRECT) return direct3x3WorkspaceBytes(Cin, H, W, Cout);
   const gemmBytes = conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
@@ -107,13 +107,10 @@ export function conv2dForwardAct(
 ): void {
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
-  // A constant condition: the strict and scalar builds compile none of the fast paths (no SIMD in scalar).
-  if (BUILD_MODE == MODE_RELAXED) {
-    const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
-    if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W), act, slope);
-    if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws, act, slope);
-    if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws, act, slope);
-  }
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W), act, slope);
+  if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws, act, slope);
+  if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws, act, slope);
   conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, act, slope);
 }
 
@@ -151,11 +148,9 @@ export function conv2dBackward(
 ): void {
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
-  if (BUILD_MODE == MODE_RELAXED) {
-    const path = conv2dPath(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
-    if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws, winogradTile(H, W));
-    if (path == FAST_DIRECT) return direct3x3Backward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws);
-  }
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  if (path == FAST_WINOGRAD) return winogradBackward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws, winogradTile(H, W));
+  if (path == FAST_DIRECT) return direct3x3Backward(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, ws);
   conv2dBackwardGemm(dx, dw, db, dy, x, w, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws);
 }
 

@@ -13,8 +13,9 @@
 // On a 1×1 input without padding (the code → 7×7 layer) it is a dense layer, y[B, Cout·kh·kw] =
 // x[B, Cin] · W[Cin, Cout·kh·kw]: the GEMMs run on x, y, dx, dy directly, without col2im / im2col.
 //
-// Relaxed build only, the 3×3 stride-2 padding-1 forward (the U-Nets' upsampling) runs by a Winograd
-// variant (winograd_s2.ts winogradS2Forward, transposed: 25 products per 2×2 input pixels and channel pair instead
+// In every build (as conv2d.ts's fast paths: fused multiply-adds in the relaxed build, strict and scalar
+// bit-identical), the 3×3 stride-2 padding-1 forward (the U-Nets' upsampling) runs by a Winograd variant
+// (winograd_s2.ts winogradS2Forward, transposed: 25 products per 2×2 input pixels and channel pair instead
 // of 36, no col2im) where it does fewer products; its backward stays im2col + GEMM. Same results up to
 // f32 rounding (winograd.spec.ts); the workspace covers both.
 
@@ -22,14 +23,12 @@ import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
 import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
-import { BUILD_MODE, MODE_RELAXED } from "./mode";
 import { assertAligned16, assertConvTransposeShape } from "./checks";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 
-/** Whether convTranspose2dForward takes the Winograd path (winograd_s2.ts winogradS2Forward, transposed) for B images of this shape in this build. */
-export function convTranspose2dWinograd(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
-  if (BUILD_MODE != MODE_RELAXED) return false;
-  return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradS2Pays(B, H, W, true);
+/** Whether convTranspose2dForward takes the Winograd path (winograd_s2.ts winogradS2Forward, transposed) for this shape (any batch). */
+export function convTranspose2dWinograd(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
+  return kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && oph <= 1 && opw <= 1 && Cin > 1 && Cout > 1 && winogradS2Pays(H, W, true);
 }
 
 // @ts-ignore: decorator
@@ -60,7 +59,7 @@ export function convTranspose2dWorkspaceBytes(
 ): f64 {
   const Kc = Cout * kh * kw, n = <f64>im2colChunkImages(B, Kc * H * W) * <f64>H * <f64>W;
   const gemmBytes = workspaceBytes(<f64>Kc * n, <f64>Cin * n);
-  if (!convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
+  if (!convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return gemmBytes;
   return Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout, true));
 }
 
@@ -84,11 +83,8 @@ export function convTranspose2dForwardAct(
 ): void {
   assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
   assertAligned16(ws);
-  // A constant condition: the strict and scalar builds compile no fast path.
-  if (BUILD_MODE == MODE_RELAXED) {
-    if (convTranspose2dWinograd(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
-      return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope);
-    }
+  if (convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
+    return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope);
   }
   convTranspose2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws);
   activateInPlace(y, B * Cout * outSize(H, kh, sh, ph, oph) * outSize(W, kw, sw, pw, opw), act, slope);

@@ -6,12 +6,13 @@
 //            4 pixels of 3 rows of one channel, per step)
 //   dX       dx[ci] += Σ_co Σ_k w[co, ci, 8 − k] · shift_k(dy[co])            (the same loop on a rotated copy of w)
 //   dW       dw[co, ci, k] += Σ_pixels dy[co] · shift_k(x[ci])               (9 accumulators per pair)
-// Sums run in another order than the GEMM's (tap-major, 4 or 8 lanes): the relaxed build only
-// (conv2d.ts), compared with the im2col path in direct3x3.spec.ts.
+// Sums run in another order than the GEMM's (tap-major, 4 or 8 lanes), compared with the im2col path
+// in winograd.spec.ts. The scalar build runs directPlanesRef / directWeightGradRef, the same sums lane by
+// lane; the strict build's madd is a mul then an add, so the two are bit-identical (winograd.spec.ts).
 
 import { activateInPlace } from "./act";
-import { channelSumsAddSimd } from "./im2col";
-import { madd } from "./mode";
+import { channelSumsAdd4 } from "./im2col";
+import { BUILD_MODE, MODE_SCALAR, madd } from "./mode";
 import { padPlanes } from "./winograd_chunks";
 import { align16 } from "./workspace";
 import { putRow } from "./winograd_tiles";
@@ -148,6 +149,41 @@ function directPlanes4(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, o
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
+/**
+ * directPlanes in scalar loops, lane by lane the same sums (the scalar build's path and the specs' oracle):
+ * channels o < Co rounded down to 4 (directPlanes4) one running sum from the bias, taps in (input
+ * channel, kernel row, column) order; the others (directPlanes' loops, directRows3) one running sum per
+ * kernel row, in (input channel, column) order, the first from the bias, added row 0 + (row 1 + row 2).
+ */
+function directPlanesRef(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co: i32, H: i32, W: i32, PW: i32, accumulate: bool): void {
+  const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB, o4 = Co & ~3;
+  for (let o = 0; o < Co; o++) {
+    const b: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0, wo = w + (<usize>(o * Ci * 9) << 2);
+    const plane = out + ((<usize>(o * H) * <usize>W) << 2);
+    for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < W; ox++) {
+      const r = inp + <usize>oy * rowB + (<usize>ox << 2);
+      let v: f32;
+      if (o < o4) {
+        v = b;
+        for (let i = 0; i < Ci; i++) for (let k = 0; k < 9; k++) {
+          v = v + load<f32>(wo + (<usize>(9 * i + k) << 2)) * load<f32>(r + <usize>i * planeB + <usize>(k / 3) * rowB + (<usize>(k % 3) << 2));
+        }
+      } else {
+        let a = b, c: f32 = 0, d: f32 = 0;
+        for (let i = 0; i < Ci; i++) for (let kj = 0; kj < 3; kj++) {
+          const q = r + <usize>i * planeB + (<usize>kj << 2), wk = wo + (<usize>(9 * i + kj) << 2);
+          a = a + load<f32>(wk) * load<f32>(q);
+          c = c + load<f32>(wk, 12) * load<f32>(q + rowB);
+          d = d + load<f32>(wk, 24) * load<f32>(q + 2 * rowB);
+        }
+        v = a + (c + d);
+      }
+      const p = plane + ((<usize>(oy * W + ox)) << 2);
+      store<f32>(p, accumulate ? load<f32>(p) + v : v);
+    }
+  }
+}
+
 /** dw[co, ci, k] += Σ_pixels dy[co] · shift_k(x[ci]) for one image; xp, dyp padded [C, H+2, PW]. */
 function directWeightGrad(dw: usize, xp: usize, dyp: usize, Cin: i32, Cout: i32, H: i32, W: i32, PW: i32): void {
   const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB;
@@ -173,23 +209,55 @@ function directWeightGrad(dw: usize, xp: usize, dyp: usize, Cin: i32, Cout: i32,
   }
 }
 
-/** y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0). */
+/**
+ * directWeightGrad in scalar loops, lane by lane the same sums (the scalar build's path and the specs'
+ * oracle): per tap, four running sums over the pixels ox ≡ 0..3 (mod 4) of every row, those past W
+ * included (dy is zero there), added (l0 + l1) + (l2 + l3).
+ */
+function directWeightGradRef(dw: usize, xp: usize, dyp: usize, Cin: i32, Cout: i32, H: i32, W: i32, PW: i32): void {
+  const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB;
+  for (let co = 0; co < Cout; co++) for (let ci = 0; ci < Cin; ci++) {
+    const q = dw + ((<usize>(co * Cin + ci) * 9) << 2);
+    for (let k = 0; k < 9; k++) {
+      let l0: f32 = 0, l1: f32 = 0, l2: f32 = 0, l3: f32 = 0;
+      for (let oy = 0; oy < H; oy++) {
+        const g = dyp + <usize>co * planeB + <usize>(oy + 1) * rowB + 4;
+        const r = xp + <usize>ci * planeB + <usize>(oy + k / 3) * rowB + (<usize>(k % 3) << 2);
+        for (let ox = 0; ox < W; ox += 4) {
+          const o = <usize>ox << 2;
+          l0 = l0 + load<f32>(g + o) * load<f32>(r + o); l1 = l1 + load<f32>(g + o, 4) * load<f32>(r + o, 4);
+          l2 = l2 + load<f32>(g + o, 8) * load<f32>(r + o, 8); l3 = l3 + load<f32>(g + o, 12) * load<f32>(r + o, 12);
+        }
+      }
+      const p = q + (<usize>k << 2);
+      store<f32>(p, load<f32>(p) + ((l0 + l1) + (l2 + l3)));
+    }
+  }
+}
+
+/**
+ * y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0).
+ * `scalar`: the scalar references (the strict build's bits; the scalar build always runs them).
+ */
 export function direct3x3Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, act: i32 = 0, slope: f32 = 0,
+  scalar: bool = false,
 ): void {
   const PW = padWidth(W), HW = <usize>(H * W) << 2, xp = ws + align16(<usize>(Cin * Cout * 9) << 2);
   for (let b = 0; b < B; b++) {
     padPlanes(xp, x + <usize>(b * Cin) * HW, 1, Cin, H, W, H + 2, PW);
-    directPlanes(y + <usize>(b * Cout) * HW, xp, w, bias, Cin, Cout, H, W, PW, false);
+    if (BUILD_MODE == MODE_SCALAR || scalar) directPlanesRef(y + <usize>(b * Cout) * HW, xp, w, bias, Cin, Cout, H, W, PW, false);
+    else directPlanes(y + <usize>(b * Cout) * HW, xp, w, bias, Cin, Cout, H, W, PW, false);
     activateInPlace(y + <usize>(b * Cout) * HW, Cout * H * W, act, slope);
   }
 }
 
-/** dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b for direct3x3Forward's conv (dx or db may be 0 to skip). */
+/** dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b for direct3x3Forward's conv (dx or db may be 0 to skip); `scalar` as there. */
 export function direct3x3Backward(
   dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize,
+  scalar: bool = false,
 ): void {
-  if (db) channelSumsAddSimd(db, dy, B, Cout, H * W);
+  if (db) channelSumsAdd4(db, dy, B, Cout, H * W, scalar);
   const PW = padWidth(W), HW = <usize>(H * W) << 2;
   // ws: [rot: w rotated 180°, channels swapped, [Cin, Cout, 3, 3] | xp | dyp].
   const rot = ws, xp = rot + align16(<usize>(Cin * Cout * 9) << 2);
@@ -202,7 +270,12 @@ export function direct3x3Backward(
   for (let b = 0; b < B; b++) {
     padPlanes(xp, x + <usize>(b * Cin) * HW, 1, Cin, H, W, H + 2, PW);
     padPlanes(dyp, dy + <usize>(b * Cout) * HW, 1, Cout, H, W, H + 2, PW);
-    directWeightGrad(dw, xp, dyp, Cin, Cout, H, W, PW);
-    if (dx) directPlanes(dx + <usize>(b * Cin) * HW, dyp, rot, 0, Cout, Cin, H, W, PW, true);
+    if (BUILD_MODE == MODE_SCALAR || scalar) {
+      directWeightGradRef(dw, xp, dyp, Cin, Cout, H, W, PW);
+      if (dx) directPlanesRef(dx + <usize>(b * Cin) * HW, dyp, rot, 0, Cout, Cin, H, W, PW, true);
+    } else {
+      directWeightGrad(dw, xp, dyp, Cin, Cout, H, W, PW);
+      if (dx) directPlanes(dx + <usize>(b * Cin) * HW, dyp, rot, 0, Cout, Cin, H, W, PW, true);
+    }
   }
 }

@@ -60,6 +60,26 @@ export function gemmPackedA(M: i32, N: i32, K: i32, pa: usize, b: usize, ldb: i3
   }
 }
 
+/**
+ * gemmPackedA in plain scalar loops, the summation order of gemm.ts's contract (C(i, j) = 0, then
+ * + A(i, k)·B(k, j) for k = 0..K−1): the strict kernel's bits. The scalar build's point products and the
+ * specs' oracle (winograd_chunks.ts pointGemms); writes columns < N only.
+ */
+export function gemmPackedARef(M: i32, N: i32, K: i32, pa: usize, b: usize, ldb: i32, c: usize, ldc: i32): void {
+  assert(M >= 0 && N >= 0 && K >= 0 && ldb >= N && ldc >= N, "gemmPackedARef: negative dimension or ldb, ldc < N");
+  for (let i = 0; i < M; i++) {
+    const crow = c + ((<usize>i * <usize>ldc) << 2);
+    for (let j = 0; j < N; j++) store<f32>(crow + (<usize>j << 2), 0);
+    for (let k = 0; k < K; k++) {
+      const aik = load<f32>(pa + (<usize>packedIndex(i, k, K) << 2)), brow = b + ((<usize>k * <usize>ldb) << 2);
+      for (let j = 0; j < N; j++) {
+        const p = crow + (<usize>j << 2);
+        store<f32>(p, load<f32>(p) + aik * load<f32>(brow + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
 export function gemmPacked(
   transA: i32, transB: i32, M: i32, N: i32, K: i32,
   a: usize, lda: i32, b: usize, ldb: i32,

@@ -235,23 +235,43 @@ export function channelSumsAdd(db: usize, dy: usize, B: i32, C: i32, HW: i32): v
 }
 
 /**
- * channelSumsAdd, 4 lanes at a time into two f64x2 sums: another summation order (still f64), so
- * only for the relaxed build's fast conv paths (winograd.ts, direct3x3.ts), which differ anyway.
+ * channelSumsAdd in another order (still f64), for the fast conv paths (winograd.ts, direct3x3.ts): per
+ * channel, four running sums of the elements at i ≡ 0, 1, 2, 3 (mod 4) of each image's 4-aligned part,
+ * one of the rest, added ((s0 + s2) + (s1 + s3)) + rest. SIMD (two f64x2 sums) in the SIMD builds,
+ * the same sums in scalar loops in the scalar build or when `scalar` asks (the specs' oracle): f64
+ * adds round the same either way, so every build gives the same bits.
  */
-export function channelSumsAddSimd(db: usize, dy: usize, B: i32, C: i32, HW: i32): void {
+export function channelSumsAdd4(db: usize, dy: usize, B: i32, C: i32, HW: i32, scalar: bool): void {
   for (let c = 0; c < C; c++) {
-    let a0 = f64x2.splat(0), a1 = f64x2.splat(0), s: f64 = 0;
-    for (let b = 0; b < B; b++) {
-      const p = dy + ((<usize>(b * C + c) * <usize>HW) << 2);
-      let i = 0;
-      for (; i + 4 <= HW; i += 4) {
-        const v = v128.load(p + (<usize>i << 2));
-        a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v));
-        a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+    let t: f64 = 0, s: f64 = 0;
+    if (BUILD_MODE == MODE_SCALAR || scalar) {
+      let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+      for (let b = 0; b < B; b++) {
+        const p = dy + ((<usize>(b * C + c) * <usize>HW) << 2);
+        let i = 0;
+        for (; i + 4 <= HW; i += 4) {
+          const q = p + (<usize>i << 2);
+          s0 += <f64>load<f32>(q); s1 += <f64>load<f32>(q, 4); s2 += <f64>load<f32>(q, 8); s3 += <f64>load<f32>(q, 12);
+        }
+        for (; i < HW; i++) s += <f64>load<f32>(p + (<usize>i << 2));
       }
-      for (; i < HW; i++) s += <f64>load<f32>(p + (<usize>i << 2));
+      t = (s0 + s2) + (s1 + s3);
+    } else {
+      let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+      for (let b = 0; b < B; b++) {
+        const p = dy + ((<usize>(b * C + c) * <usize>HW) << 2);
+        let i = 0;
+        for (; i + 4 <= HW; i += 4) {
+          const v = v128.load(p + (<usize>i << 2));
+          a0 = f64x2.add(a0, f64x2.promote_low_f32x4(v));
+          a1 = f64x2.add(a1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+        }
+        for (; i < HW; i++) s += <f64>load<f32>(p + (<usize>i << 2));
+      }
+      const u = f64x2.add(a0, a1);
+      t = f64x2.extract_lane(u, 0) + f64x2.extract_lane(u, 1);
     }
-    const t = f64x2.add(a0, a1), q = db + (<usize>c << 2);
-    store<f32>(q, load<f32>(q) + <f32>((f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1)) + s));
+    const q = db + (<usize>c << 2);
+    store<f32>(q, load<f32>(q) + <f32>(t + s));
   }
 }

@@ -2,6 +2,11 @@
 //   0 = scalar (no SIMD at all), 1 = strict SIMD (f32x4 mul + add: bit-identical to the scalar reference),
 //   2 = relaxed SIMD (f32x4.relaxed_madd: fused multiply-add where the CPU has it, ~1 ulp from scalar).
 // `if (MODE == 2)` folds away at compile time, so a build never contains the other modes' code.
+// Every build runs the same algorithms (the 3×3 fast paths included, conv2d.ts): each SIMD kernel has a
+// scalar reference doing its f32 operations lane by lane, which the scalar build runs, and the strict
+// kernels multiply and add (madd below) as the references do, so strict and scalar give the same bits.
+// Where a kernel takes `scalar: bool`, `BUILD_MODE == MODE_SCALAR || scalar` picks the reference: a
+// constant in the scalar build (its SIMD code is not compiled), a choice in the others (the specs' oracle).
 
 export const MODE_SCALAR: i32 = 0;
 export const MODE_STRICT: i32 = 1;

@@ -13,22 +13,28 @@
 // in f32 it differs from the im2col path by rounding only (the transforms add and halve; winograd.spec.ts
 // states the measured difference).
 //
+// Every step has a scalar reference with the same f32 operations (the tile files' *Ref, gemm_packed.ts
+// gemmPackedARef, gemmRef), which the scalar build runs and `scalar` asks for: the strict build equals
+// them bit for bit (winograd.spec.ts), the relaxed one fuses the products' multiply-adds.
 // U is packed as gemm_packed.ts gemmPackedA reads it (no packing per chunk); dU stays plain [Cout, Cin].
 // Workspace: [GEMM scratch | U: A·uStride | dU: A·uStride | pad: nb·Cmax·PH·PW + 32 |
 //             V: A·Cmax·Tp | M: A·Cmax·Tp | 576 bytes of tile scratch], each part 16-byte aligned;
 // PH = m·tH + 2, PW = m·tW + 2 for tH×tW tiles per image.
 
-import { gemm } from "./gemm";
+import { gemm, gemmRef } from "./gemm";
 import { gemmScratchBytes, packedIndex } from "./gemm_packed";
-import { channelSumsAddSimd } from "./im2col";
+import { channelSumsAdd4 } from "./im2col";
+import { BUILD_MODE, MODE_SCALAR } from "./mode";
 import { assertAligned16 } from "./checks";
 import { activateInPlace } from "./act";
 import {
   winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64, tiles,
   uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
-import { winogradInput, winogradGradOut, winogradOutput } from "./winograd_tiles";
-import { winograd4Input, winograd4GradOut, winograd4Output } from "./winograd4_tiles";
+import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
+import {
+  winograd4Input, winograd4InputRef, winograd4GradOut, winograd4GradOutRef, winograd4Output, winograd4OutputRef,
+} from "./winograd4_tiles";
 
 /**
  * The tile side for an H×W image: 4 (36 products per 4×4 tile) where that is at most 0.8 of side 2's
@@ -180,19 +186,43 @@ export function winograd4KernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32
  */
 function convChunk(
   out: usize, pad: usize, u: usize, bias: usize, nb: i32, Ci: i32, H: i32, W: i32, Co: i32, accumulate: bool,
-  ws: usize, v: usize, mm: usize, Tp: i32, m: i32, s: usize,
+  ws: usize, v: usize, mm: usize, Tp: i32, m: i32, s: usize, scalar: bool,
 ): void {
   const tH = tiles(H, m), tW = tiles(W, m), T = nb * tH * tW, A = (m + 2) * (m + 2);
-  if (m == 4) winograd4Input(v, pad, nb, Ci, tH, tW, Tp, s);
-  else winogradInput(v, pad, nb, Ci, tH, tW, Tp);
-  pointGemms(A, u, v, mm, Ci, Co, T, Tp, ws);
-  if (m == 4) winograd4Output(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate, s);
+  inputTiles(v, pad, nb, Ci, tH, tW, Tp, m, s, scalar);
+  pointGemms(A, u, v, mm, Ci, Co, T, Tp, ws, scalar);
+  if (BUILD_MODE == MODE_SCALAR || scalar) {
+    if (m == 4) winograd4OutputRef(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
+    else winogradOutputRef(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
+  } else if (m == 4) winograd4Output(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate, s);
   else winogradOutput(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
 }
 
-/** y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0); tile side m. */
+/** V = the input transform of a padded chunk (tile side m), by the SIMD kernel or (`scalar`, or the scalar build) its reference. */
+function inputTiles(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32, m: i32, s: usize, scalar: bool): void {
+  if (BUILD_MODE == MODE_SCALAR || scalar) {
+    if (m == 4) winograd4InputRef(v, pad, nb, C, tH, tW, Tp);
+    else winogradInputRef(v, pad, nb, C, tH, tW, Tp);
+  } else if (m == 4) winograd4Input(v, pad, nb, C, tH, tW, Tp, s);
+  else winogradInput(v, pad, nb, C, tH, tW, Tp);
+}
+
+/** D = the output-gradient transform of a padded chunk, as inputTiles. */
+function gradOutTiles(d: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32, m: i32, s: usize, scalar: bool): void {
+  if (BUILD_MODE == MODE_SCALAR || scalar) {
+    if (m == 4) winograd4GradOutRef(d, pad, nb, C, tH, tW, Tp);
+    else winogradGradOutRef(d, pad, nb, C, tH, tW, Tp);
+  } else if (m == 4) winograd4GradOut(d, pad, nb, C, tH, tW, Tp, s);
+  else winogradGradOut(d, pad, nb, C, tH, tW, Tp);
+}
+
+/**
+ * y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0); tile side m.
+ * `scalar`: the scalar references of every step (the strict build's bits; the scalar build always runs them).
+ */
 export function winogradForward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, act: i32 = 0, slope: f32 = 0,
+  scalar: bool = false,
 ): void {
   assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winograd: negative count or empty image");
@@ -207,7 +237,7 @@ export function winogradForward(
     const nb = min(nbMax, B - b0);
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
     const yb = y + ((<usize>b0 * <usize>(Cout * H * W)) << 2);
-    convChunk(yb, pad, u, bias, nb, Cin, H, W, Cout, false, ws, v, mm, Tp, m, s);
+    convChunk(yb, pad, u, bias, nb, Cin, H, W, Cout, false, ws, v, mm, Tp, m, s, scalar);
     activateInPlace(yb, nb * Cout * H * W, act, slope);
   }
 }
@@ -215,14 +245,16 @@ export function winogradForward(
 /**
  * dx += ∂L/∂x, dw += ∂L/∂w, db += ∂L/∂b for winogradForward's conv (dx or db may be 0 to skip).
  * Per chunk: dU += D · Vᵀ, then (dy still padded) dx += the chunk's conv of dy by the rotated kernel.
+ * `scalar` as in winogradForward.
  */
 export function winogradBackward(
   dx: usize, dw: usize, db: usize, dy: usize, x: usize, w: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32,
+  scalar: bool = false,
 ): void {
   assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winograd: negative count or empty image");
   assertAligned16(ws);
-  if (db) channelSumsAddSimd(db, dy, B, Cout, H * W);
+  if (db) channelSumsAdd4(db, dy, B, Cout, H * W, scalar);
   const A = (m + 2) * (m + 2), u = wsU(ws), du = wsNext(u, A * uStride(Cin, Cout)), pad = wsNext(du, A * uStride(Cin, Cout));
   const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
   const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
@@ -234,16 +266,16 @@ export function winogradBackward(
   for (let b0 = 0; b0 < B; b0 += nbMax) {
     const nb = min(nbMax, B - b0), T = nb * P;
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
-    if (m == 4) winograd4Input(v, pad, nb, Cin, tH, tW, Tp, s);
-    else winogradInput(v, pad, nb, Cin, tH, tW, Tp);
+    inputTiles(v, pad, nb, Cin, tH, tW, Tp, m, s, scalar);
     padPlanes(pad, dy + ((<usize>b0 * <usize>(Cout * H * W)) << 2), nb, Cout, H, W, PH, PW);
-    if (m == 4) winograd4GradOut(d, pad, nb, Cout, tH, tW, Tp, s);
-    else winogradGradOut(d, pad, nb, Cout, tH, tW, Tp);
+    gradOutTiles(d, pad, nb, Cout, tH, tW, Tp, m, s, scalar);
     for (let xi = 0; xi < A; xi++) {
-      gemm(0, 1, Cout, Cin, T, d + ((<usize>(xi * Cout * Tp)) << 2), Tp, v + ((<usize>(xi * Cin * Tp)) << 2), Tp,
-        du + ((<usize>(xi * uStride(Cin, Cout))) << 2), Cin, b0 > 0 ? 1 : 0, ws);
+      const dxi = d + ((<usize>(xi * Cout * Tp)) << 2), vxi = v + ((<usize>(xi * Cin * Tp)) << 2), duxi = du + ((<usize>(xi * uStride(Cin, Cout))) << 2);
+      // gemm's strict paths and gemmRef sum in one order (gemm.ts), so `scalar` asks for gemmRef only to keep the oracle scalar.
+      if (scalar) gemmRef(0, 1, Cout, Cin, T, dxi, Tp, vxi, Tp, duxi, Cin, b0 > 0 ? 1 : 0);
+      else gemm(0, 1, Cout, Cin, T, dxi, Tp, vxi, Tp, duxi, Cin, b0 > 0 ? 1 : 0, ws);
     }
-    if (dx) convChunk(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), pad, u, 0, nb, Cout, H, W, Cin, true, ws, v, d, Tp, m, s);
+    if (dx) convChunk(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), pad, u, 0, nb, Cout, H, W, Cin, true, ws, v, d, Tp, m, s, scalar);
   }
   if (m == 4) winograd4KernelGradAdd(dw, du, Cout, Cin);
   else winogradKernelGradAdd(dw, du, Cout, Cin);

@@ -3,7 +3,8 @@
 // workspaces (U planes packed for gemm_packed.ts gemmPackedA, V and M rows), the zero-padded copy of a
 // chunk's planes (padPlanes; direct3x3.ts uses it too), and the point GEMMs M[ξ] = U[ξ] · V[ξ].
 
-import { gemmPackedA, gemmScratchBytes, packedIndex } from "./gemm_packed";
+import { gemmPackedA, gemmPackedARef, gemmScratchBytes, packedIndex } from "./gemm_packed";
+import { BUILD_MODE, MODE_SCALAR } from "./mode";
 import { copyRun, zeroRun } from "./im2col";
 import { align16 } from "./workspace";
 
@@ -106,12 +107,16 @@ export function clearPadRows(u: usize, A: i32, R: i32, K: i32, xs: i32): void {
  * M[ξ] = U[ξ] · V[ξ] for the A transform points of a chunk of T tiles: U [A, Co, Ci] (packed, uStride
  * apart), V [A, Ci, Tp], M [A, Co, Tp]. gemmPackedA reads V's columns up to T rounded up to 8 (≤ Tp,
  * tileStride): those past T are zeroed first, so the junk columns it writes into M are finite.
+ * `scalar` (always in the scalar build): gemmPackedARef, the strict kernel's bits in scalar loops.
  */
-export function pointGemms(A: i32, u: usize, v: usize, mm: usize, Ci: i32, Co: i32, T: i32, Tp: i32, ws: usize): void {
-  const t8 = (T + 7) & ~7;
-  for (let row = 0; row < A * Ci; row++) for (let t = T; t < t8; t++) store<f32>(v + ((<usize>row * <usize>Tp + <usize>t) << 2), 0);
+export function pointGemms(A: i32, u: usize, v: usize, mm: usize, Ci: i32, Co: i32, T: i32, Tp: i32, ws: usize, scalar: bool): void {
   for (let xi = 0; xi < A; xi++) {
-    gemmPackedA(Co, T, Ci, u + ((<usize>(xi * uStride(Ci, Co))) << 2), v + ((<usize>(xi * Ci * Tp)) << 2), Tp,
-      mm + ((<usize>(xi * Co * Tp)) << 2), Tp, ws);
+    const ux = u + ((<usize>(xi * uStride(Ci, Co))) << 2), vx = v + ((<usize>(xi * Ci * Tp)) << 2), mx = mm + ((<usize>(xi * Co * Tp)) << 2);
+    if (BUILD_MODE == MODE_SCALAR || scalar) gemmPackedARef(Co, T, Ci, ux, vx, Tp, mx, Tp);
+    else {
+      const t8 = (T + 7) & ~7;
+      for (let row = 0; row < Ci; row++) for (let t = T; t < t8; t++) store<f32>(vx + ((<usize>row * <usize>Tp + <usize>t) << 2), 0);
+      gemmPackedA(Co, T, Ci, ux, vx, Tp, mx, Tp, ws);
+    }
   }
 }

@@ -13,7 +13,11 @@ import {
   CHUNK_TILES, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64,
   tiles, uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
-import { s2PadSide, winogradS2Input, winogradS2Output, winogradT2Input, winogradT2Output } from "./winograd_s2_tiles";
+import {
+  s2PadSide, winogradS2Input, winogradS2InputRef, winogradS2Output, winogradS2OutputRef, winogradT2Input, winogradT2InputRef, winogradT2Output,
+  winogradT2OutputRef,
+} from "./winograd_s2_tiles";
+import { BUILD_MODE, MODE_SCALAR } from "./mode";
 
 /** Output side of a stride-2 padding-1 3×3 conv of side n. */
 // @ts-ignore: decorator
@@ -28,21 +32,22 @@ import { s2PadSide, winogradS2Input, winogradS2Output, winogradT2Input, winograd
 @inline function s2Pad(t: i32, transposed: bool): i32 { return transposed ? 2 * t + 2 : s2PadSide(t); }
 
 /**
- * Whether a stride-2 path pays for B images of H×W: fewer products than the GEMM path (25 per tile
- * against 9 per output pixel for S2, per input pixel for T2), by at least MIN_SAVED per channel pair
- * over the batch (the kernel transform, ~25 stores a pair, is paid once a call), on an image whose
- * tiles fit a chunk. Tiles overhang odd sides: a 7×7 output takes 4×4 tiles, 0.91 of the direct
- * products (41 saved an image), and still measured 1.15× faster on unet24's mid.0 at batch 256 (the
- * transposed up2 1.05–1.13×); on seed's encoder.2 (16 → 32, 7×7 output) 0.94× at batch 1, 1.05× at 2,
- * 1.15× at 4 to 16.
+ * Whether a stride-2 path pays for H×W images: fewer products than the GEMM path (25 per tile against
+ * 9 per output pixel for S2, per input pixel for T2), by at least MIN_SAVED per image and channel pair
+ * (the kernel transform, ~25 stores a pair, is paid once a call), on an image whose tiles fit a chunk.
+ * Not the batch: an image's output must not depend on the batch it runs in (threads split a batch
+ * into slices; test/pool.test.ts, test/engine.test.ts). Tiles overhang odd sides: a 7×7 output takes
+ * 4×4 tiles, 0.91 of the direct products (41 saved an image), and still measured 1.15× faster on
+ * unet24's mid.0 at batch 256 (the transposed up2 1.05–1.13×); on seed's encoder.2 (16 → 32, 7×7
+ * output) 0.94× at batch 1, 1.05× at 2, 1.15× at 4 to 16.
  */
-export function winogradS2Pays(B: i32, H: i32, W: i32, transposed: bool): bool {
+export function winogradS2Pays(H: i32, W: i32, transposed: bool): bool {
   const n = transposed ? H : s2Out(H), m = transposed ? W : s2Out(W);
-  return fitsChunk(n, m) && <i64>B * <i64>(9 * n * m - 25 * tiles(n, 2) * tiles(m, 2)) >= MIN_SAVED;
+  return fitsChunk(n, m) && <i64>(9 * n * m - 25 * tiles(n, 2) * tiles(m, 2)) >= MIN_SAVED;
 }
 
-/** Products a stride-2 Winograd call must save per channel pair (winogradS2Pays). */
-const MIN_SAVED: i64 = 64;
+/** Products a stride-2 Winograd call must save per image and channel pair (winogradS2Pays): a 7×7 output's 41, not a 2×2 one's 11. */
+const MIN_SAVED: i64 = 32;
 
 /**
  * An image's 2×2 tiles fit in one chunk (CHUNK_TILES, e.g. a 16×32 grid): the stride-2 paths chunk by whole
@@ -94,11 +99,12 @@ export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32, transp
 /**
  * S2: y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 2, padding 1) + bias;
  * T2: y[B, Cout, 2H − 1 + oph, 2W − 1 + opw] = conv_transpose2d(x, w[Cin, Cout, 3, 3], stride 2,
- * padding 1, output padding oph, opw) + bias. bias may be 0.
+ * padding 1, output padding oph, opw) + bias. bias may be 0. `scalar`: the scalar references of every
+ * step (the strict build's bits; the scalar build always runs them).
  */
 export function winogradS2Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
-  act: i32 = 0, slope: f32 = 0,
+  act: i32 = 0, slope: f32 = 0, scalar: bool = false,
 ): void {
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winogradS2: negative count or empty image");
   assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
@@ -111,12 +117,20 @@ export function winogradS2Forward(
   for (let b0 = 0; b0 < B; b0 += nbMax) {
     const nb = min(nbMax, B - b0);
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
-    if (transposed) winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
-    else winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
-    pointGemms(25, u, v, mm, Cin, Cout, nb * P, Tp, ws);
     const yb = y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2);
-    if (transposed) winogradT2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
-    else winogradS2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+    if (BUILD_MODE == MODE_SCALAR || scalar) {
+      if (transposed) winogradT2InputRef(v, pad, nb, Cin, tH, tW, Tp);
+      else winogradS2InputRef(v, pad, nb, Cin, tH, tW, Tp);
+      pointGemms(25, u, v, mm, Cin, Cout, nb * P, Tp, ws, true);
+      if (transposed) winogradT2OutputRef(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+      else winogradS2OutputRef(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+    } else {
+      if (transposed) winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
+      else winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
+      pointGemms(25, u, v, mm, Cin, Cout, nb * P, Tp, ws, false);
+      if (transposed) winogradT2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+      else winogradS2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
+    }
     activateInPlace(yb, nb * Cout * Ho * Wo, act, slope);
   }
 }

@@ -1,10 +1,16 @@
-// The gemm() calls one training step issues, for the bench's GEMM workbench: derived from each conv
-// layer's geometry the way assembly/conv2d.ts and assembly/conv_transpose2d.ts derive them, dense
-// paths included (the 7×7 conv to a 1×1 code and the 1×1 → 7×7 transposed conv skip im2col and run
-// on the activations directly, with other transposes and dimensions). test/bench-shapes.test.ts runs
-// those two files' own code on the same geometry with gemm() recorded, and fails when this drifts.
+// The gemm() calls one training step issues on the im2col + GEMM paths, for the bench's GEMM workbench:
+// derived from each conv layer's geometry the way assembly/conv2d.ts and assembly/conv_transpose2d.ts
+// derive them, dense paths included (the 7×7 conv to a 1×1 code and the 1×1 → 7×7 transposed conv skip
+// im2col and run on the activations directly, with other transposes and dimensions); the passes that
+// take a fast 3×3 path (the engine's conv2dPath / convTranspose2dWinograd say which) are left out.
+// test/bench-shapes.test.ts runs those two files' own code on the same geometry with gemm() recorded,
+// and fails when this drifts.
 import type { Arch } from "../host/core/arch.js";
+import type { EngineExports } from "../host/core/exports.js";
 import { planLayers } from "../host/core/plan.js";
+
+/** Which passes take a fast 3×3 path: the engine's own rule (any build's exports). */
+export type FastPaths = Pick<EngineExports, "conv2dPath" | "convTranspose2dWinograd">;
 
 /** One gemm() call: C[M, N] (+)= op(A) · op(B), strides in floats, as assembly/gemm.ts takes them. */
 export interface GemmCall {
@@ -52,14 +58,21 @@ export function stepGemms(
   arch: Arch,
   B: number,
   chunk: ChunkImages,
+  fast: FastPaths,
 ): { name: string; call: GemmCall; count: number }[] {
   const out: { name: string; call: GemmCall; count: number }[] = [];
   for (const l of planLayers(arch).layers) {
     if (!l.geom) continue;
-    const { kh, kw, ph, pw, oph, opw } = l.geom,
+    const { kh, kw, sh, sw, ph, pw, oph, opw } = l.geom,
       name = "name" in l.spec ? l.spec.name : l.spec.type;
     const [Cin, H, W] = l.inShape,
       [Cout, Ho, Wo] = l.outShape;
+    // A fast path runs the forward (stride 1: every pass) without these GEMMs.
+    const fastForward =
+      l.op === "conv2d"
+        ? fast.conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw) !== 0
+        : fast.convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw) !== 0;
+    const fastAll = fastForward && l.op === "conv2d" && sh === 1 && sw === 1;
     // [forward, dW, dX] for a chunk of n images (the dense paths: one chunk of the whole batch).
     let calls: (n: number) => GemmCall[],
       images = B;
@@ -105,7 +118,7 @@ export function stepGemms(
       }
     }
     for (const [i, pass] of ["fwd", "dW", "dX"].entries()) {
-      if (pass === "dX" && l.from < 0) continue;
+      if ((pass === "dX" && l.from < 0) || fastAll || (pass === "fwd" && fastForward)) continue;
       for (const { n, count } of chunksOf(B, images)) out.push({ name: `${name} ${pass}`, call: calls(n)[i], count });
     }
   }

@@ -22,7 +22,10 @@ test("denoise: a gray Float32Array and the same pixels as one plane give the sam
   const gray = denoise(rt, w, { width: 45, height: 400, data });
   const planar = denoise(rt, w, { width: 45, height: 400, planes: [data] }, { tile: 224 }); // the photo model's halo is 88 px
   assert.deepEqual([gray.width, gray.height, gray.data.length], [45, 400, 45 * 400]);
-  assert.deepEqual(planar.planes[0], gray.data, "tiled planes = whole-image gray");
+  // Tiles round like the whole image within 5e-5 (test/tiles.test.ts: the fast 3×3 paths pick their form by layer size).
+  let worst = 0;
+  gray.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - planar.planes[0][i]))));
+  assert.ok(worst <= 5e-5, `tiled planes differ from the whole-image gray by ${worst}`);
   const rgba = new Uint8ClampedArray(4 * 6 * 5).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
   const out = denoise(rt, w, fromRGBA({ width: 6, height: 5, data: rgba }));
   assert.equal(out.planes.length, 3);

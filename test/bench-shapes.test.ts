@@ -1,9 +1,10 @@
-// bench/gemm-shapes.ts lists the gemm() calls a training step issues, and the bench times exactly
-// those. This runs the engine's own layer code on the same geometry and compares: assembly/conv2d.ts
-// and assembly/conv_transpose2d.ts are transpiled to JavaScript by TypeScript (types and casts
-// stripped, `@inline` dropped, every `/` truncated as i32 division is), gemm() records its arguments
-// and every other kernel they call is a no-op. A changed branch, transpose, dimension or stride in
-// either file fails here until gemm-shapes.ts follows it.
+// bench/gemm-shapes.ts lists the gemm() calls a training step issues on the im2col + GEMM paths, and
+// the bench times exactly those. This runs the engine's own layer code on the same geometry and
+// compares: assembly/conv2d.ts and assembly/conv_transpose2d.ts are transpiled to JavaScript by
+// TypeScript (types and casts stripped, `@inline` dropped, every `/` truncated as i32 division is),
+// gemm() records its arguments, the stride-2 Winograd's size rule (winogradS2Pays) is the engine's,
+// and every other kernel they call (the fast 3×3 paths included) is a no-op. A changed branch,
+// transpose, dimension or stride in either file fails here until gemm-shapes.ts follows it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -12,6 +13,7 @@ import ts from "typescript";
 import { ARCHS, type Arch } from "../host/core/arch.js";
 import { planLayers } from "../host/core/plan.js";
 import { PACKAGE_ROOT } from "../host/node/files.js";
+import { openNodeEngine } from "../host/node/engine.js";
 import { gemmKey, stepGemms, type GemmCall } from "../bench/gemm-shapes.js";
 
 /** `/` → Math.trunc(… / …): the layer files divide only i32s, which truncate. */
@@ -39,6 +41,14 @@ function transpile(source: string): string {
     transformers: { before: [truncateDivision] },
   }).outputText;
 }
+
+/** The engine's own answers to which passes take a fast path (assembly/conv2d.ts conv2dPath, conv_transpose2d.ts). */
+const fast = (await openNodeEngine({ build: "scalar" })).exports;
+/** winograd_s2.ts winogradS2Pays as the engine applies it (a 3×3 stride-2 layer of 2 → 2 channels). */
+const winogradS2Pays = (H: number, W: number, transposed: boolean) =>
+  transposed
+    ? fast.convTranspose2dWinograd(2, H, W, 2, 3, 3, 2, 2, 1, 1, 0, 0) !== 0
+    : fast.conv2dPath(2, H, W, 2, 3, 3, 2, 2, 1, 1) !== 0;
 
 /** assembly/workspace.ts itself: the layer files take their image chunks (im2colChunkImages) from it. */
 const workspace: Layer = {};
@@ -69,7 +79,13 @@ function layerModule(source: string, record: (c: GemmCall) => void): Layer {
   ) => record({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
   const noop = new Proxy({}, { get: () => () => 0 });
   const require = (path: string) =>
-    path === "./gemm" ? { gemm, gemmScratchBytes: () => 0 } : path === "./workspace" ? workspace : noop;
+    path === "./gemm"
+      ? { gemm, gemmScratchBytes: () => 0 }
+      : path === "./workspace"
+        ? workspace
+        : path === "./winograd_s2"
+          ? new Proxy({ winogradS2Pays }, { get: (t, k) => (k === "winogradS2Pays" ? t.winogradS2Pays : () => 0) })
+          : noop;
   const exports: Layer = {};
   // load/store: AssemblyScript builtins the transposed conv's bias fill uses; nothing reads memory here.
   // min/max: AssemblyScript builtins, Math's on i32s.
@@ -123,7 +139,7 @@ const sorted = (calls: GemmCall[]) => calls.map(gemmKey).sort();
 test("bench/gemm-shapes.ts lists exactly the gemm() calls the conv layers issue, every architecture, batch 64 and 1", () => {
   for (const arch of Object.values(ARCHS)) {
     for (const B of [64, 1]) {
-      const listed = stepGemms(arch, B, workspace.im2colChunkImages).flatMap((g) =>
+      const listed = stepGemms(arch, B, workspace.im2colChunkImages, fast).flatMap((g) =>
         Array<GemmCall>(g.count).fill(g.call),
       );
       assert.deepEqual(
@@ -143,7 +159,7 @@ test("the comparison sees each layer file's dense path (a changed transpose ther
   };
   const seed = ARCHS.seed,
     listed = sorted(
-      stepGemms(seed, 64, workspace.im2colChunkImages).flatMap((g) => Array<GemmCall>(g.count).fill(g.call)),
+      stepGemms(seed, 64, workspace.im2colChunkImages, fast).flatMap((g) => Array<GemmCall>(g.count).fill(g.call)),
     );
   const conv = swapped(conv2dSource, "gemm(0, 1, Cout, B, K,", "gemm(0, 0, Cout, B, K,");
   assert.notDeepEqual(sorted(engineGemms(seed, 64, conv)), listed);

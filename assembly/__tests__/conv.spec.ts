@@ -368,7 +368,7 @@ const CONV_SHAPES: i32[] = [
   3, 5, 11, 13, 7, 3, 2, 2, 1, 2, 1,   // padding 2×1 with a 3×2 kernel
   1, 2, 7, 7, 3, 2, 2, 3, 3, 0, 0,     // stride larger than the kernel (skipped pixels)
   3, 5, 13, 11, 16, 3, 3, 2, 2, 1, 1,  // large enough for the packed GEMM
-  // 3×3 stride 1 padding 1: the relaxed build's fast paths (Winograd; direct loops for 1 channel).
+  // 3×3 stride 1 padding 1: the fast paths (Winograd; direct loops for 1 channel).
   3, 6, 9, 7, 5, 3, 3, 1, 1, 1, 1,
   2, 1, 7, 10, 6, 3, 3, 1, 1, 1, 1,
   2, 7, 6, 9, 1, 3, 3, 1, 1, 1, 1,

@@ -2,7 +2,7 @@
 // variant, overwrite and accumulate. Strict build: bit-identical (same summation order, one rounding
 // per mul and per add). Relaxed build: fused multiply-add, so within a few ulp of the sum's scale.
 import { gemm, gemmRef } from "../gemm";
-import { gemmPackedA, gemmScratchBytes, packedIndex } from "../gemm_packed";
+import { gemmPackedA, gemmPackedARef, gemmScratchBytes, packedIndex } from "../gemm_packed";
 import { BUILD_MODE, MODE_RELAXED } from "../mode";
 
 let seed: u32 = 12345;
@@ -89,7 +89,7 @@ describe("gemm (packed SIMD) vs gemmRef (scalar reference)", () => {
     }
   });
 
-  it("gemmPackedA (A packed whole, B in place) agrees with the reference; writes no row past M", () => {
+  it("gemmPackedA (A packed whole, B in place) and gemmPackedARef agree with the reference; write no row past M", () => {
     // M, N, K: full and partial 4-row strips, N not a multiple of 8 (junk columns up to 8), K = 0 and 1.
     const S: i32[] = [4, 8, 24, 24, 490, 24, 5, 13, 7, 1, 1, 1, 7, 9, 0, 96, 33, 96, 3, 17, 300];
     for (let s = 0; s < S.length; s += 3) {
@@ -111,6 +111,13 @@ describe("gemm (packed SIMD) vs gemmRef (scalar reference)", () => {
       if (BUILD_MODE == MODE_RELAXED) expect(worst).toBeLessThanOrEqual(<f32>max(K, 1) * <f32>1.2e-7, "relaxed gemmPackedA off by more than rounding");
       else expect(worst).toBe(0, "strict gemmPackedA must be bit-identical to the reference");
       for (let i = 0; i < M; i++) for (let j = N8; j < ld; j++) expect(load<f32>(c + (<usize>(i * ld + j) << 2))).toBe(42, "column past N rounded up to 8");
+      // gemmPackedARef (the scalar build's): the reference's bits, columns < N only.
+      for (let i = 0; i < M * ld; i++) store<f32>(c + (<usize>i << 2), 42);
+      gemmPackedARef(M, N, K, pa, b, ld, c, ld);
+      for (let i = 0; i < M; i++) for (let j = 0; j < ld; j++) {
+        const got = load<u32>(c + (<usize>(i * ld + j) << 2));
+        expect(got).toBe(j < N ? load<u32>(r + (<usize>(i * N + j) << 2)) : reinterpret<u32>(<f32>42), "gemmPackedARef");
+      }
       for (let j = 0; j < ld; j++) expect(load<f32>(c + (<usize>(M * ld + j) << 2))).toBe(42, "row past M");
       heap.free(a); heap.free(pa); heap.free(b); heap.free(c); heap.free(r);
     }

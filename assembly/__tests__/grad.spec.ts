@@ -281,7 +281,7 @@ describe("conv2d backward vs finite differences", () => {
     checkConv2d(1, 3, 6, 5, 2, 2, 3, 3, 2, 2, 0);   // stride 3×2, padding 2×0
     checkConv2d(3, 1, 1, 1, 2, 1, 1, 1, 1, 0, 0);   // 1×1
     checkConv2d(2, 5, 9, 8, 6, 3, 3, 2, 2, 1, 1);   // large enough for the packed GEMM
-    // 3×3 stride 1 padding 1: the relaxed build's fast paths (winograd.ts, direct3x3.ts).
+    // 3×3 stride 1 padding 1: the fast paths (winograd.ts, direct3x3.ts).
     checkConv2d(2, 3, 5, 7, 4, 3, 3, 1, 1, 1, 1);   // Winograd, odd sides
     checkConv2d(2, 1, 6, 5, 3, 3, 3, 1, 1, 1, 1);   // one input channel: direct loops
     checkConv2d(2, 4, 5, 6, 1, 3, 3, 1, 1, 1, 1);   // one output channel: direct loops

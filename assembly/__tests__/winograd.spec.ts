@@ -1,6 +1,8 @@
-// The 3×3 stride-1 padding-1 fast paths (winograd.ts, direct3x3.ts) against the im2col + GEMM path
-// (conv2dForwardGemm / conv2dBackwardGemm, itself checked against f64 loops in conv.spec.ts), and the
-// Winograd tile transforms' SIMD kernels against their scalar references (bit-identical).
+// The 3×3 fast paths (winograd.ts, direct3x3.ts, winograd_s2.ts) against the im2col + GEMM path
+// (conv2dForwardGemm / conv2dBackwardGemm, itself checked against f64 loops in conv.spec.ts), the
+// Winograd tile transforms' SIMD kernels against their scalar references (bit-identical), and each whole
+// path against its scalar references (`scalar`, the scalar build's path): bit for bit in the strict
+// build (test:kernels), within rounding in the relaxed one (test:kernels:relaxed).
 //
 // Shapes: odd H / W, H or W of 1 (smaller than a 2×2 tile), tile rows not a multiple of 4 tiles,
 // batch 1 and > 1, several chunks with a short last one, channels not a multiple of 4, one input or
@@ -156,6 +158,13 @@ const DIRECT_SHAPES: i32[] = [
   1, 2, 1, 10, 1,     // one row, W past one 8-wide step
 ];
 
+// Stride 2, B, Cin, H, W, Cout: odd and even sides (odd outputs overhang a tile), 1×1 and one row /
+// column, tile rows of 1..7 tiles, chunks with a short last one (49 tiles per image: 10 + 10 + 1).
+const S2_SHAPES: i32[] = [1, 3, 5, 7, 5, 2, 5, 1, 1, 6, 3, 4, 1, 9, 7, 2, 7, 10, 2, 3, 3, 5, 11, 13, 9, 21, 6, 28, 27, 5, 2, 24, 28, 28, 17, 2, 9, 14, 14, 8];
+// Transposed stride 2, B, Cin, H, W, Cout, output padding: the same kinds of shapes, both output paddings.
+const T2_SHAPES: i32[] = [1, 3, 5, 7, 5, 1, 2, 5, 1, 1, 6, 1, 3, 4, 1, 9, 7, 0, 2, 7, 10, 2, 3, 1, 3, 5, 11, 13, 9, 0,
+  21, 6, 14, 13, 5, 1, 2, 24, 7, 7, 17, 1, 2, 9, 14, 14, 8, 0];
+
 /**
  * The stride-2 tile transforms (conv, or transposed) against their scalar references on tile rows of
  * 1..9 tiles (groups of 4 and ragged ends), with an odd side (the last tile row half outside).
@@ -204,26 +213,25 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     }
   });
 
-  it("conv2dForward / conv2dBackward dispatch: fast paths in the relaxed build only", () => {
-    const relaxed = BUILD_MODE == MODE_RELAXED;
-    expect(conv2dPath(8, 4, 9, 9, 6, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_WINOGRAD : FAST_NONE);
-    expect(conv2dPath(8, 1, 9, 9, 6, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_DIRECT : FAST_NONE);
-    expect(conv2dPath(8, 6, 9, 9, 1, 3, 3, 1, 1, 1, 1)).toBe(relaxed ? FAST_DIRECT : FAST_NONE);
+  it("conv2dForward / conv2dBackward dispatch: the fast paths in every build", () => {
+    expect(conv2dPath(4, 9, 9, 6, 3, 3, 1, 1, 1, 1)).toBe(FAST_WINOGRAD);
+    expect(conv2dPath(1, 9, 9, 6, 3, 3, 1, 1, 1, 1)).toBe(FAST_DIRECT);
+    expect(conv2dPath(6, 9, 9, 1, 3, 3, 1, 1, 1, 1)).toBe(FAST_DIRECT);
     // Tile side 4 where its products are at most 0.8 of side 2's: 28, 14, 7 and 3 px; not 5 (equal) or 1.
     expect(winogradTile(28, 28)).toBe(4); expect(winogradTile(14, 14)).toBe(4); expect(winogradTile(7, 7)).toBe(4);
     expect(winogradTile(3, 3)).toBe(4); expect(winogradTile(5, 5)).toBe(2); expect(winogradTile(1, 1)).toBe(2);
     // Stride 2: where 2×2 output tiles do fewer products (14×14 and 7×7 outputs), not where they
     // overhang too much (3×3: 4 tiles, 100 products for 81), not on thin layers.
-    expect(conv2dPath(8, 4, 28, 28, 6, 3, 3, 2, 2, 1, 1)).toBe(relaxed ? FAST_WINOGRAD_S2 : FAST_NONE);
-    expect(conv2dPath(8, 4, 14, 14, 6, 3, 3, 2, 2, 1, 1)).toBe(relaxed ? FAST_WINOGRAD_S2 : FAST_NONE);
-    expect(conv2dPath(8, 4, 5, 5, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 28, 28, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
+    expect(conv2dPath(4, 14, 14, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
+    expect(conv2dPath(4, 5, 5, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
     // Up to 512 tiles per image (one chunk), not past it.
-    expect(conv2dPath(8, 4, 64, 128, 6, 3, 3, 2, 2, 1, 1)).toBe(relaxed ? FAST_WINOGRAD_S2 : FAST_NONE);
-    expect(conv2dPath(8, 4, 66, 128, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
-    expect(conv2dPath(8, 1, 28, 28, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
-    expect(conv2dPath(8, 4, 28, 28, 6, 3, 3, 2, 1, 1, 1)).toBe(FAST_NONE);
-    expect(conv2dPath(8, 4, 9, 9, 6, 3, 3, 1, 1, 0, 0)).toBe(FAST_NONE);
-    expect(conv2dPath(8, 4, 9, 9, 6, 5, 5, 1, 1, 2, 2)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 64, 128, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
+    expect(conv2dPath(4, 66, 128, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
+    expect(conv2dPath(1, 28, 28, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 28, 28, 6, 3, 3, 2, 1, 1, 1)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 9, 9, 6, 3, 3, 1, 1, 0, 0)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 9, 9, 6, 5, 5, 1, 1, 2, 2)).toBe(FAST_NONE);
     // The dispatched result is the chosen path's, bit for bit.
     const B = 2, C = 4, H = 5, W = 6, K = 5, nx = B * C * H * W, nw = K * C * 9, ny = B * K * H * W;
     const x = newBuf(nx), w = newBuf(nw), y = newBuf(ny), ry = newBuf(ny), dw = newBuf(nw), rdw = newBuf(nw);
@@ -231,13 +239,11 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     const m = winogradTile(H, W);
     const ws = heap.alloc(<usize>Math.max(winogradWorkspaceBytes(B, C, H, W, K, m), conv2dGemmWorkspaceBytes(B, C, H, W, K, 3, 3, 1, 1, 1, 1)));
     conv2dForward(y, x, w, 0, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
-    if (relaxed) winogradForward(ry, x, w, 0, B, C, H, W, K, ws, m);
-    else conv2dForwardGemm(ry, x, w, 0, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
+    winogradForward(ry, x, w, 0, B, C, H, W, K, ws, m);
     sameBits(y, ry, ny, "dispatched forward");
     memory.fill(dw, 0, <usize>nw << 2); memory.fill(rdw, 0, <usize>nw << 2);
     conv2dBackward(0, dw, 0, y, x, w, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
-    if (relaxed) winogradBackward(0, rdw, 0, y, x, w, B, C, H, W, K, ws, m);
-    else conv2dBackwardGemm(0, rdw, 0, y, x, w, B, C, H, W, K, 3, 3, 1, 1, 1, 1, ws);
+    winogradBackward(0, rdw, 0, y, x, w, B, C, H, W, K, ws, m);
     sameBits(dw, rdw, nw, "dispatched backward");
     freeBuf(x); freeBuf(w); freeBuf(y); freeBuf(ry); freeBuf(dw); freeBuf(rdw); heap.free(ws);
   });
@@ -303,11 +309,8 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
   it("stride-2 Winograd forward against im2col + GEMM on awkward shapes, and its dispatch", () => {
     kind = 3;
     RTOL = RTOL_F2;
-    // B, Cin, H, W, Cout: odd and even sides (odd outputs overhang a tile), 1×1 and one row / column,
-    // tile rows of 1..7 tiles, chunks with a short last one (49 tiles per image: 10 + 10 + 1).
-    const SHAPES: i32[] = [1, 3, 5, 7, 5, 2, 5, 1, 1, 6, 3, 4, 1, 9, 7, 2, 7, 10, 2, 3, 3, 5, 11, 13, 9, 21, 6, 28, 27, 5, 2, 24, 28, 28, 17, 2, 9, 14, 14, 8];
-    for (let s = 0; s < SHAPES.length; s += 5) {
-      const B = SHAPES[s], Cin = SHAPES[s + 1], H = SHAPES[s + 2], W = SHAPES[s + 3], Cout = SHAPES[s + 4];
+    for (let s = 0; s < S2_SHAPES.length; s += 5) {
+      const B = S2_SHAPES[s], Cin = S2_SHAPES[s + 1], H = S2_SHAPES[s + 2], W = S2_SHAPES[s + 3], Cout = S2_SHAPES[s + 4];
       const Ho = (H - 1) / 2 + 1, Wo = (W - 1) / 2 + 1, nx = B * Cin * H * W, nw = Cout * Cin * 9, ny = B * Cout * Ho * Wo;
       const tag = "winograd stride 2 B" + B.toString() + " " + Cin.toString() + "→" + Cout.toString() + " " + H.toString() + "x" + W.toString();
       const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), y = newBuf(ny), ry = newBuf(ny);
@@ -324,18 +327,16 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       expect(guardsOk(ws, fn)).toBeTruthy(tag + ": write outside the workspace");
       freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(y); freeBuf(ry); freeBuf(ws); heap.free(gws);
     }
-    // Dispatch: conv2dForward gives the stride-2 path's bits in the relaxed build, the GEMM's in the
-    // others; backward is the GEMM's in every build; the workspace covers both.
+    // Dispatch: conv2dForward gives the stride-2 path's bits, backward the GEMM's; the workspace covers both.
     const B = 2, C = 3, H = 12, W = 12, K = 4, nx = B * C * H * W, nw = K * C * 9, ny = B * K * 36;
     const x = newBuf(nx), w = newBuf(nw), y = newBuf(ny), ry = newBuf(ny), dx = newBuf(nx), rdx = newBuf(nx), dw = newBuf(nw), rdw = newBuf(nw);
     fillRandom(x, nx); fillRandom(w, nw);
     const bytes = conv2dWorkspaceBytes(B, C, H, W, K, 3, 3, 2, 2, 1, 1);
     expect(bytes).toBeGreaterThanOrEqual(conv2dGemmWorkspaceBytes(B, C, H, W, K, 3, 3, 2, 2, 1, 1));
-    if (BUILD_MODE == MODE_RELAXED) expect(bytes).toBeGreaterThanOrEqual(winogradS2WorkspaceBytes(B, C, H, W, K, false));
+    expect(bytes).toBeGreaterThanOrEqual(winogradS2WorkspaceBytes(B, C, H, W, K, false));
     const ws = heap.alloc(<usize>bytes);
     conv2dForward(y, x, w, 0, B, C, H, W, K, 3, 3, 2, 2, 1, 1, ws);
-    if (BUILD_MODE == MODE_RELAXED) winogradS2Forward(ry, x, w, 0, B, C, H, W, K, false, 0, 0, ws);
-    else conv2dForwardGemm(ry, x, w, 0, B, C, H, W, K, 3, 3, 2, 2, 1, 1, ws);
+    winogradS2Forward(ry, x, w, 0, B, C, H, W, K, false, 0, 0, ws);
     sameBits(y, ry, ny, "dispatched stride-2 forward");
     memory.fill(dx, 0, <usize>nx << 2); memory.fill(rdx, 0, <usize>nx << 2); memory.fill(dw, 0, <usize>nw << 2); memory.fill(rdw, 0, <usize>nw << 2);
     conv2dBackward(dx, dw, 0, y, x, w, B, C, H, W, K, 3, 3, 2, 2, 1, 1, ws);
@@ -353,12 +354,8 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
   it("transposed stride-2 Winograd forward against GEMM + col2im on awkward shapes, and its dispatch", () => {
     kind = 4;
     RTOL = RTOL_F2;
-    // B, Cin, H, W, Cout, output padding: odd and even sides, 1×1 and one row / column, both output
-    // paddings, tile rows of 1..7 tiles, chunks with a short last one (49 tiles per image: 10 + 10 + 1).
-    const SHAPES: i32[] = [1, 3, 5, 7, 5, 1, 2, 5, 1, 1, 6, 1, 3, 4, 1, 9, 7, 0, 2, 7, 10, 2, 3, 1, 3, 5, 11, 13, 9, 0,
-      21, 6, 14, 13, 5, 1, 2, 24, 7, 7, 17, 1, 2, 9, 14, 14, 8, 0];
-    for (let s = 0; s < SHAPES.length; s += 6) {
-      const B = SHAPES[s], Cin = SHAPES[s + 1], H = SHAPES[s + 2], W = SHAPES[s + 3], Cout = SHAPES[s + 4], op = SHAPES[s + 5];
+    for (let s = 0; s < T2_SHAPES.length; s += 6) {
+      const B = T2_SHAPES[s], Cin = T2_SHAPES[s + 1], H = T2_SHAPES[s + 2], W = T2_SHAPES[s + 3], Cout = T2_SHAPES[s + 4], op = T2_SHAPES[s + 5];
       const Ho = 2 * H - 1 + op, Wo = 2 * W - 1 + op, nx = B * Cin * H * W, nw = Cout * Cin * 9, ny = B * Cout * Ho * Wo;
       const tag = "winograd transposed stride 2 B" + B.toString() + " " + Cin.toString() + "→" + Cout.toString() + " " + H.toString() + "x" + W.toString() + " op" + op.toString();
       const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), y = newBuf(ny), ry = newBuf(ny);
@@ -375,32 +372,30 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       expect(guardsOk(ws, fn)).toBeTruthy(tag + ": write outside the workspace");
       freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(y); freeBuf(ry); freeBuf(ws); heap.free(gws);
     }
-    const relaxed = BUILD_MODE == MODE_RELAXED;
-    expect(convTranspose2dWinograd(8, 4, 14, 14, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(relaxed);
-    expect(convTranspose2dWinograd(8, 4, 7, 7, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(relaxed); // 0.91 of the products
-    expect(convTranspose2dWinograd(8, 4, 3, 3, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false); // 1.23
-    // The kernel transform is paid once a call: a 7×7 image saves 41 products a pair, one is not enough, two are.
-    expect(convTranspose2dWinograd(1, 4, 7, 7, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false);
-    expect(convTranspose2dWinograd(2, 4, 7, 7, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(relaxed);
-    expect(conv2dPath(1, 4, 14, 14, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
-    expect(conv2dPath(2, 4, 14, 14, 6, 3, 3, 2, 2, 1, 1)).toBe(relaxed ? FAST_WINOGRAD_S2 : FAST_NONE);
-    expect(convTranspose2dWinograd(8, 4, 1, 1, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false); // 25 products for 9
-    expect(convTranspose2dWinograd(8, 4, 32, 64, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(relaxed);
-    expect(convTranspose2dWinograd(8, 4, 32, 66, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false); // 16 × 33 tiles
-    expect(convTranspose2dWinograd(8, 1, 14, 14, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false);
-    expect(convTranspose2dWinograd(8, 4, 14, 14, 6, 3, 3, 2, 2, 0, 0, 1, 1)).toBe(false);
-    expect(convTranspose2dWinograd(8, 4, 14, 14, 6, 3, 3, 1, 1, 1, 1, 0, 0)).toBe(false);
-    // Dispatch: the Winograd path's bits in the relaxed build, the GEMM's in the others; backward
-    // unchanged; the workspace covers both.
+    expect(convTranspose2dWinograd(4, 14, 14, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(true);
+    expect(convTranspose2dWinograd(4, 7, 7, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(true); // 0.91 of the products
+    expect(convTranspose2dWinograd(4, 3, 3, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false); // 1.23
+    // The kernel transform is paid once a call: a 2×2 image (11 products saved a pair) is not enough,
+    // a 4×4 one (44) is; for any batch, so an image's output does not depend on its batch.
+    expect(convTranspose2dWinograd(4, 2, 2, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false);
+    expect(convTranspose2dWinograd(4, 4, 4, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(true);
+    expect(conv2dPath(4, 4, 4, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 8, 8, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
+    expect(convTranspose2dWinograd(4, 1, 1, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false); // 25 products for 9
+    expect(convTranspose2dWinograd(4, 32, 64, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(true);
+    expect(convTranspose2dWinograd(4, 32, 66, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false); // 16 × 33 tiles
+    expect(convTranspose2dWinograd(1, 14, 14, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false);
+    expect(convTranspose2dWinograd(4, 14, 14, 6, 3, 3, 2, 2, 0, 0, 1, 1)).toBe(false);
+    expect(convTranspose2dWinograd(4, 14, 14, 6, 3, 3, 1, 1, 1, 1, 0, 0)).toBe(false);
+    // Dispatch: the Winograd path's bits; backward unchanged; the workspace covers both.
     const B = 2, C = 3, H = 6, W = 6, K = 4, nx = B * C * H * W, nw = K * C * 9, ny = B * K * 144;
     const x = newBuf(nx), w = newBuf(nw), y = newBuf(ny), ry = newBuf(ny);
     fillRandom(x, nx); fillRandom(w, nw);
     const bytes = convTranspose2dWorkspaceBytes(B, C, H, W, K, 3, 3, 2, 2, 1, 1, 1, 1);
-    if (relaxed) expect(bytes).toBeGreaterThanOrEqual(winogradS2WorkspaceBytes(B, C, H, W, K, true));
+    expect(bytes).toBeGreaterThanOrEqual(winogradS2WorkspaceBytes(B, C, H, W, K, true));
     const ws = heap.alloc(<usize>bytes);
     convTranspose2dForward(y, x, w, 0, B, C, H, W, K, 3, 3, 2, 2, 1, 1, 1, 1, ws);
-    if (relaxed) winogradS2Forward(ry, x, w, 0, B, C, H, W, K, true, 1, 1, ws);
-    else convTranspose2dForwardGemm(ry, x, w, 0, B, C, H, W, K, 3, 3, 2, 2, 1, 1, 1, 1, ws);
+    winogradS2Forward(ry, x, w, 0, B, C, H, W, K, true, 1, 1, ws);
     sameBits(y, ry, ny, "dispatched transposed stride-2 forward");
     const dx = newBuf(nx), dw = newBuf(nw);
     memory.fill(dx, 0, <usize>nx << 2); memory.fill(dw, 0, <usize>nw << 2);
@@ -412,5 +407,124 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     log<string>((BUILD_MODE == MODE_RELAXED ? "relaxed" : "strict") + " build: worst max|fast − gemm| / max(1, max|gemm|): F(2×2) " +
       worst[0].toString() + ", F(4×4) " + worst[1].toString() + ", direct " + worst[2].toString() + ", F(2×2) stride 2 " + worst[3].toString() + ", transposed stride 2 " + worst[4].toString());
     for (let k = 0; k < 5; k++) expect(worst[k]).toBeGreaterThan(1e-9, "no comparison saw any rounding");
+  });
+});
+
+// Every fast path also runs as the scalar references of its steps (`scalar` = true: the tile transforms'
+// *Ref, gemm_packed.ts gemmPackedARef and gemmRef for the products, direct3x3.ts's scalar loops, im2col.ts
+// channelSumsAdd4's scalar sums), which is what the scalar build runs. The strict build must equal them
+// bit for bit (so the strict and scalar builds agree), the relaxed build (fused multiply-adds) within
+// RTOL_REF of them; and the references must differ from im2col + GEMM somewhere, or the bit test would
+// say nothing a GEMM comparison does not.
+const RTOL_REF: f64 = 1e-5;
+let refElements = 0, refDiffersFromGemm = 0;
+
+/** a equals b bit for bit (strict), or within RTOL_REF · max(1, max|b|) (relaxed); a's guards intact. */
+function matchRef(a: usize, b: usize, n: i32, what: string): void {
+  if (BUILD_MODE == MODE_RELAXED) {
+    let d: f64 = 0, big: f64 = 1;
+    for (let i = 0; i < n; i++) {
+      const e = Math.abs(ld(a, i) - ld(b, i));
+      d = isNaN(e) ? Infinity : Math.max(d, e);
+      big = Math.max(big, Math.abs(ld(b, i)));
+    }
+    expect(d / (RTOL_REF * big)).toBeLessThanOrEqual(1, what);
+  } else sameBits(a, b, n, what);
+  expect(guardsOk(a, n)).toBeTruthy(what + ": write outside the buffer");
+}
+
+function bitsDiffer(a: usize, b: usize, n: i32): i32 {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (load<u32>(a + (<usize>i << 2)) != load<u32>(b + (<usize>i << 2))) k++;
+  return k;
+}
+
+// Paths of refShape: conv2d.ts's FAST_* codes, and the transposed stride-2 forward.
+const REF_T2: i32 = 9;
+
+/**
+ * One fast path (FAST_WINOGRAD with tile side m, FAST_DIRECT, FAST_WINOGRAD_S2, REF_T2 with output padding
+ * op) against its scalar references: forward with and without bias; for the stride-1 paths backward
+ * (dx, dw, db from the same random values) twice, then with dx = 0 and db = 0.
+ */
+function refShape(path: i32, m: i32, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, op: i32): void {
+  const s2 = path == FAST_WINOGRAD_S2, t2 = path == REF_T2;
+  const Ho = t2 ? 2 * H - 1 + op : s2 ? (H - 1) / 2 + 1 : H, Wo = t2 ? 2 * W - 1 + op : s2 ? (W - 1) / 2 + 1 : W;
+  const tag = "scalar reference of " + (path == FAST_WINOGRAD ? "winograd F" + m.toString() : path == FAST_DIRECT ? "direct" : s2 ? "stride 2" : "transposed stride 2") +
+    " B" + B.toString() + " " + Cin.toString() + "→" + Cout.toString() + " " + H.toString() + "x" + W.toString();
+  const nx = B * Cin * H * W, nw = Cout * Cin * 9, ny = B * Cout * Ho * Wo;
+  const x = newBuf(nx), w = newBuf(nw), bias = newBuf(Cout), dy = newBuf(ny), y = newBuf(ny), ry = newBuf(ny), gy = newBuf(ny);
+  fillRandom(x, nx); fillRandom(w, nw); fillRandom(bias, Cout); fillRandom(dy, ny);
+  const bytes = path == FAST_WINOGRAD ? winogradWorkspaceBytes(B, Cin, H, W, Cout, m) : path == FAST_DIRECT ? direct3x3WorkspaceBytes(Cin, H, W, Cout)
+    : winogradS2WorkspaceBytes(B, Cin, H, W, Cout, t2);
+  const fn = <i32>((<usize>bytes + 3) >> 2), ws = newBuf(fn);
+  const gws = heap.alloc(<usize>(t2 ? convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, op, op)
+    : conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, 3, 3, s2 ? 2 : 1, s2 ? 2 : 1, 1, 1)));
+  for (let withBias = 0; withBias < 2; withBias++) {
+    const bp = withBias ? bias : 0;
+    for (let scalar = 0; scalar < 2; scalar++) {
+      const out = scalar ? ry : y;
+      fillNaN(out, ny); fillNaN(ws, fn);
+      if (path == FAST_WINOGRAD) winogradForward(out, x, w, bp, B, Cin, H, W, Cout, ws, m, 0, 0, scalar != 0);
+      else if (path == FAST_DIRECT) direct3x3Forward(out, x, w, bp, B, Cin, H, W, Cout, ws, 0, 0, scalar != 0);
+      else winogradS2Forward(out, x, w, bp, B, Cin, H, W, Cout, t2, op, op, ws, 0, 0, scalar != 0);
+      expect(guardsOk(ws, fn)).toBeTruthy(tag + ": write outside the workspace");
+    }
+    matchRef(y, ry, ny, tag + (withBias ? " forward" : " forward (no bias)"));
+    if (t2) convTranspose2dForwardGemm(gy, x, w, bp, B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, op, op, gws);
+    else conv2dForwardGemm(gy, x, w, bp, B, Cin, H, W, Cout, 3, 3, s2 ? 2 : 1, s2 ? 2 : 1, 1, 1, gws);
+    refElements += ny;
+    refDiffersFromGemm += bitsDiffer(ry, gy, ny);
+  }
+  if (!s2 && !t2) {
+    const dx = newBuf(nx), dw = newBuf(nw), db = newBuf(Cout), rdx = newBuf(nx), rdw = newBuf(nw), rdb = newBuf(Cout);
+    fillRandom(dx, nx); fillRandom(dw, nw); fillRandom(db, Cout);
+    copyBuf(rdx, dx, nx); copyBuf(rdw, dw, nw); copyBuf(rdb, db, Cout);
+    for (let round = 0; round < 4; round++) {
+      const wantDx = round != 2, wantDb = round != 3;
+      for (let scalar = 0; scalar < 2; scalar++) {
+        fillNaN(ws, fn);
+        const gx = wantDx ? (scalar ? rdx : dx) : 0, gw = scalar ? rdw : dw, gb = wantDb ? (scalar ? rdb : db) : 0;
+        if (path == FAST_WINOGRAD) winogradBackward(gx, gw, gb, dy, x, w, B, Cin, H, W, Cout, ws, m, scalar != 0);
+        else direct3x3Backward(gx, gw, gb, dy, x, w, B, Cin, H, W, Cout, ws, scalar != 0);
+        expect(guardsOk(ws, fn)).toBeTruthy(tag + ": write outside the workspace");
+      }
+      const r = " backward round " + round.toString();
+      matchRef(dx, rdx, nx, tag + r + " dx"); matchRef(dw, rdw, nw, tag + r + " dw"); matchRef(db, rdb, Cout, tag + r + " db");
+    }
+    freeBuf(dx); freeBuf(dw); freeBuf(db); freeBuf(rdx); freeBuf(rdw); freeBuf(rdb);
+  }
+  freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(dy); freeBuf(y); freeBuf(ry); freeBuf(gy); freeBuf(ws); heap.free(gws);
+}
+
+describe("the fast paths against their scalar references (the scalar build's path)", () => {
+  it("Winograd F(2×2) and F(4×4), forward and backward: strict bit for bit, relaxed within rounding", () => {
+    for (let s = 0; s < 2 * WINOGRAD_SHAPES.length; s += 5) {
+      const m = s < WINOGRAD_SHAPES.length ? 2 : 4, k = s % WINOGRAD_SHAPES.length;
+      refShape(FAST_WINOGRAD, m, WINOGRAD_SHAPES[k], WINOGRAD_SHAPES[k + 1], WINOGRAD_SHAPES[k + 2], WINOGRAD_SHAPES[k + 3], WINOGRAD_SHAPES[k + 4], 0);
+    }
+  });
+  it("direct loops, forward and backward: strict bit for bit, relaxed within rounding", () => {
+    for (let s = 0; s < DIRECT_SHAPES.length; s += 5) {
+      refShape(FAST_DIRECT, 0, DIRECT_SHAPES[s], DIRECT_SHAPES[s + 1], DIRECT_SHAPES[s + 2], DIRECT_SHAPES[s + 3], DIRECT_SHAPES[s + 4], 0);
+    }
+  });
+  it("stride-2 Winograd forward, conv and transposed: strict bit for bit, relaxed within rounding", () => {
+    for (let s = 0; s < S2_SHAPES.length; s += 5) refShape(FAST_WINOGRAD_S2, 0, S2_SHAPES[s], S2_SHAPES[s + 1], S2_SHAPES[s + 2], S2_SHAPES[s + 3], S2_SHAPES[s + 4], 0);
+    for (let s = 0; s < T2_SHAPES.length; s += 6) refShape(REF_T2, 0, T2_SHAPES[s], T2_SHAPES[s + 1], T2_SHAPES[s + 2], T2_SHAPES[s + 3], T2_SHAPES[s + 4], T2_SHAPES[s + 5]);
+  });
+  it("the references are other sums than im2col + GEMM's (the bit test is not vacuous), and a changed bit is seen", () => {
+    log<string>("scalar references differ from im2col + GEMM in " + refDiffersFromGemm.toString() + " of " + refElements.toString() + " forward outputs");
+    expect(refDiffersFromGemm).toBeGreaterThan(refElements / 10);
+    // The strict comparison sees one ulp: a forward with one weight changed in its last bit.
+    const B = 2, C = 5, H = 8, W = 8, K = 6, nx = B * C * H * W, nw = K * C * 9, ny = B * K * H * W;
+    const x = newBuf(nx), w = newBuf(nw), y = newBuf(ny), ry = newBuf(ny);
+    fillRandom(x, nx); fillRandom(w, nw);
+    const ws = heap.alloc(<usize>winogradWorkspaceBytes(B, C, H, W, K, 2));
+    winogradForward(y, x, w, 0, B, C, H, W, K, ws, 2);
+    store<u32>(w + 68, load<u32>(w + 68) ^ 1);
+    winogradForward(ry, x, w, 0, B, C, H, W, K, ws, 2, 0, 0, true);
+    expect(bitsDiffer(y, ry, ny)).toBeGreaterThan(0);
+    freeBuf(x); freeBuf(w); freeBuf(y); freeBuf(ry); heap.free(ws);
   });
 });

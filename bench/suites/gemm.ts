@@ -22,9 +22,10 @@ export interface GemmResults {
 
 function gemmShapes(engines: Engines): Shape[] {
   const shapes: Shape[] = [];
-  const chunk = (B: number, perImage: number) => Object.values(engines)[0]!.exports.im2colChunkImages(B, perImage);
+  const x = Object.values(engines)[0]!.exports;
+  const chunk = (B: number, perImage: number) => x.im2colChunkImages(B, perImage);
   const all = [SEED, getArch("unet24")].flatMap((arch) =>
-    stepGemms(arch, 64, chunk).map((g) => ({ ...g, name: `${arch.name} ${g.name}` })),
+    stepGemms(arch, 64, chunk, x).map((g) => ({ ...g, name: `${arch.name} ${g.name}` })),
   );
   for (const {
     names: [first, ...rest],

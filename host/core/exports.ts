@@ -79,6 +79,22 @@ export interface EngineExports {
   ): void;
   /** Images per im2col + GEMM round of a conv layer whose column matrix holds perImage floats per image. */
   im2colChunkImages(B: number, perImage: number): number;
+  /**
+   * The path conv2dForward / conv2dBackward take for a layer (assembly/conv2d.ts FAST_*): 0 im2col + GEMM,
+   * else a fast 3×3 path (at stride 2 for the forward only). The same for every batch and build.
+   */
+  conv2dPath(
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+  ): number;
   conv2dWorkspaceBytes(
     B: number,
     Cin: number,
@@ -130,6 +146,21 @@ export interface EngineExports {
     pw: number,
     ws: Ptr,
   ): void;
+  /** 1 where convTranspose2dForward takes the stride-2 Winograd path (its backward stays GEMM), else 0. */
+  convTranspose2dWinograd(
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+  ): number;
   convTranspose2dWorkspaceBytes(
     B: number,
     Cin: number,

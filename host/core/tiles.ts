@@ -2,8 +2,8 @@
 // centred) to a frame the architecture maps onto itself, as a whole-image pass would be; the frame
 // is cut into cores, and each core is run with a halo of real pixels around it (clamped to the
 // frame) at least as wide as the network's receptive field, at positions aligned to its total
-// stride. A core's output then equals the whole-frame pass there (the same sums; test/tiles.test.ts
-// checks ≤ 1e-5, and that a halo one alignment step shorter than reachOf's is not enough), while
+// stride. A core's output then equals the whole-frame pass there up to rounding (the fast 3×3 paths
+// pick their form by layer size; test/tiles.test.ts checks ≤ 5e-5, and that a halo one alignment step shorter than reachOf's is not enough), while
 // memory holds one tile-sized inference model, whatever the image's size.
 import type { Arch } from "./arch.js";
 import { UserError } from "./errors.js";
