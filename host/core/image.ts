@@ -111,15 +111,23 @@ export function planesFromRgba(src: ArrayLike<number>, width: number, height: nu
 
 /** Planes as 8-bit RGBA (gray replicated, alpha 255 where there is none): what a file or a canvas takes. */
 export function rgba8(img: PlanarImage): Uint8ClampedArray {
+  return rgbaLevels(img, new Uint8ClampedArray(4 * img.width * img.height), 255);
+}
+
+/**
+ * Planes as RGBA samples of 0..max into `out` (4 per pixel; gray replicated, alpha max where there is
+ * none), each sample clamped to [0, 1] and rounded: rgba8 at 255, AVIF's 12 bits at 4095.
+ */
+export function rgbaLevels<T extends Uint8ClampedArray | Uint16Array>(img: PlanarImage, out: T, max: number): T {
   const n = img.width * img.height,
-    out = new Uint8ClampedArray(4 * n),
     p = img.planes,
-    k = p.length === 3;
+    k = p.length === 3,
+    q = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * max);
   for (let i = 0; i < n; i++) {
-    out[4 * i] = byte8(p[0][i]);
-    out[4 * i + 1] = byte8(p[k ? 1 : 0][i]);
-    out[4 * i + 2] = byte8(p[k ? 2 : 0][i]);
-    out[4 * i + 3] = img.alpha ? byte8(img.alpha[i]) : 255;
+    out[4 * i] = q(p[0][i]);
+    out[4 * i + 1] = q(p[k ? 1 : 0][i]);
+    out[4 * i + 2] = q(p[k ? 2 : 0][i]);
+    out[4 * i + 3] = img.alpha ? q(img.alpha[i]) : max;
   }
   return out;
 }

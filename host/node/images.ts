@@ -12,7 +12,7 @@ import { fileError } from "../core/errors.js";
 import { formatOfName, type ImageFormat, NOT_AN_IMAGE, sniffFormat } from "../core/formats.js";
 import { orientPlanes } from "../core/exif.js";
 import { heifBitDepth, heifSize, heifSizeProblem, heifTransforms } from "../core/heif.js";
-import { planesFromRgba, rgba8, type PlanarImage } from "../core/image.js";
+import { planesFromRgba, rgba8, rgbaLevels, type PlanarImage } from "../core/image.js";
 import { type ByteReader, bytesReader, tiffIfd, tiffSizeProblem } from "../core/tiff.js";
 import { readFileChecked, readHeadChecked, readRangeChecked, writeFileAtomic } from "./files.js";
 import { jpegSize, jpegSizeProblem } from "../core/jpeg.js";
@@ -187,20 +187,9 @@ export function encodeImagePlanes(path: string, img: PlanarImage): Uint8Array {
   }
 }
 
-/** Planes as 12-bit RGBA (0..4095; gray replicated, alpha 4095 where there is none): AVIF's widest. */
+/** Planes as 12-bit RGBA (0..4095): AVIF's widest. */
 function rgba12(img: PlanarImage): Uint16Array {
-  const n = img.width * img.height,
-    out = new Uint16Array(4 * n),
-    p = img.planes,
-    k = p.length === 3,
-    q = (v: number) => Math.round(Math.min(1, Math.max(0, v)) * 4095);
-  for (let i = 0; i < n; i++) {
-    out[4 * i] = q(p[0][i]);
-    out[4 * i + 1] = q(p[k ? 1 : 0][i]);
-    out[4 * i + 2] = q(p[k ? 2 : 0][i]);
-    out[4 * i + 3] = img.alpha ? q(img.alpha[i]) : 4095;
-  }
-  return out;
+  return rgbaLevels(img, new Uint16Array(4 * img.width * img.height), 4095);
 }
 
 /** Writes planes in the format `path`'s extension names (encodeImagePlanes). */
