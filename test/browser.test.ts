@@ -15,6 +15,8 @@ import type { PlanarImage } from "../host/core/image.js";
 import { readImagePlanes } from "../host/node/images.js";
 import { decodePngPlanes, encodePngPlanes, pngHeader } from "../host/node/png.js";
 import { runCli } from "./helpers.js";
+import { phoneJpeg } from "./phone-jpeg.js";
+import { readMetadata, uprightExif } from "../host/core/metadata.js";
 import { gunzipSync } from "node:zlib";
 import type { Server } from "node:http";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -317,6 +319,53 @@ test("photos: a gray PNG downloads as a gray PNG (colour type 0), the CLI's pixe
   await inPage((h) => {
     h.app.photos.build = "auto";
   });
+});
+
+test("photos: a phone JPEG (EXIF orientation 6, ICC, XMP) downloads upright as JPEG and PNG with its metadata; strip drops it", {
+  skip,
+}, async () => {
+  mkdirSync(OUT, { recursive: true });
+  const { bytes, md } = phoneJpeg(64, 48),
+    input = `${OUT}page-phone.jpg`;
+  writeFileSync(input, bytes);
+  await page.setInputFiles("#photos", input);
+  assert.ok(await photoResult("page-phone.jpg"), `no result: ${await page.textContent("#error")}`);
+  const saved = async (button: string, name: string) => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+    await download.saveAs(`${OUT}${name}`);
+    return readFileSync(`${OUT}${name}`);
+  };
+  for (const [button, name] of [
+    ["#downloadSame", "page-phone-out.jpg"],
+    ["#downloadPng", "page-phone-out.png"],
+  ]) {
+    const out = await saved(button, name),
+      img = readImagePlanes(`${OUT}${name}`),
+      back = await readMetadata(out);
+    assert.deepEqual([img.width, img.height], [48, 64], `${name}: not upright`);
+    assert.deepEqual(back.exif, uprightExif(md.exif), `${name}: EXIF not carried with orientation 1`);
+    assert.deepEqual(back.icc, new Uint8Array(md.icc), `${name}: ICC profile not carried`);
+    assert.deepEqual(back.xmp, new Uint8Array(md.xmp), `${name}: XMP not carried`);
+  }
+  await page.check("#stripMetadata");
+  try {
+    assert.deepEqual(
+      await readMetadata(await saved("#downloadPng", "page-phone-bare.png")),
+      {},
+      "stripped PNG kept some",
+    );
+    const bare = await readMetadata(await saved("#downloadSame", "page-phone-bare.jpg")); // Chromium's encoder adds its sRGB profile
+    assert.deepEqual(
+      [bare.exif, bare.xmp, bare.icc?.length === md.icc.length],
+      [undefined, undefined, false],
+      "stripped JPEG kept some",
+    );
+  } finally {
+    await page.uncheck("#stripMetadata");
+  }
+  console.log(
+    "# page downloads of a phone JPEG: upright, EXIF (orientation 1), XMP and ICC kept in JPEG and PNG; stripped on request",
+  );
 });
 
 test("photos: a failed upload shows a red error, leaves nothing stale on screen, and the next success clears it", {

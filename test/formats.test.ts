@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PlanarImage } from "../host/core/image.js";
 import { decodeImage, encodeImagePlanes, readImageHeader, readImagePlanes } from "../host/node/images.js";
-import { readMetadata, withTiffMetadata } from "../host/node/metadata.js";
+import { readMetadata, withTiffMetadata } from "../host/core/metadata.js";
 import { runCli } from "./helpers.js";
 
 const DIR = fileURLToPath(new URL("../../test/fixtures/formats/", import.meta.url));
@@ -120,7 +120,7 @@ test("AVIF and HEIC decode close to their source; WebP is written lossless, AVIF
   console.log(`# ${measured.join(", ")}; WebP out exact, AVIF out ${psnr(avif, src).toFixed(1)} dB`);
 });
 
-test("denoise writes each input in its own format (HEIC as PNG, said once); -o's extension picks one", () => {
+test("denoise writes each input in its own format (HEIC as PNG, said once); -o's extension picks one", async () => {
   const tmp = mkdtempSync(join(tmpdir(), "denoise-formats-"));
   const inputs = ["rgb16-lzw-be.tif", "photo.heic", "photo.avif"].map(at);
   let r = runCli(["denoise", ...inputs, "-o", join(tmp, "out"), ...FLAGS.slice(1)]); // not --quiet: the note shows
@@ -149,10 +149,10 @@ test("denoise writes each input in its own format (HEIC as PNG, said once); -o's
   writeFileSync(join(tmp, "tagged.tif"), tagged);
   r = runCli(["denoise", join(tmp, "tagged.tif"), "-o", join(tmp, "tagged-out.tif"), ...FLAGS]);
   assert.equal(r.code, 0, r.err);
-  const md = readMetadata(readFileSync(join(tmp, "tagged-out.tif")));
+  const md = await readMetadata(readFileSync(join(tmp, "tagged-out.tif")));
   assert.deepEqual([Buffer.from(md.icc ?? []), Buffer.from(md.xmp ?? [])], [icc, xmp], "ICC / XMP not carried");
   r = runCli(["denoise", join(tmp, "tagged.tif"), "-o", join(tmp, "tagged-out.png"), ...FLAGS]);
-  assert.deepEqual(Buffer.from(readMetadata(readFileSync(join(tmp, "tagged-out.png"))).icc ?? []), icc);
+  assert.deepEqual(Buffer.from((await readMetadata(readFileSync(join(tmp, "tagged-out.png")))).icc ?? []), icc);
   r = runCli(["denoise", at("photo.png"), "-o", join(tmp, "x.heic"), ...FLAGS]);
   assert.equal(r.code, 1);
   assert.match(

@@ -5,6 +5,7 @@
 // plane, as in the CLI: host/core/image.ts planesFromRgba).
 import { DEFAULT_MAX_MEMORY_MIB } from "../host/core/denoise.js";
 import type { BuildName } from "../host/core/engine.js";
+import { readMetadata, withMetadata } from "../host/core/metadata.js";
 import { encodePng } from "../host/core/png-encode.js";
 import { decodeFile, filesOf, type Decoded } from "./files.js";
 import type { DenoiseJob, FromPhotoWorker } from "./protocol.js";
@@ -291,16 +292,26 @@ export class PhotoTool {
   /**
    * Downloads the result as `type`: PNG exactly the result's 8-bit pixels, of its kind (gray stays
    * gray, alpha only where the input had it, as the CLI writes it); JPEG / WebP at quality 0.95.
+   * A JPEG or PNG download carries the input's EXIF (orientation reset: the pixels are upright), XMP
+   * and ICC profile as the CLI's output does (host/core/metadata.ts), unless "strip metadata" is ticked.
    */
   async save(type: string): Promise<void> {
     const ext = type === "image/png" ? "png" : ENCODABLE[type];
     const r = this.result!,
-      { width, height } = this.current!.image;
-    const blob =
+      { file, image } = this.current!;
+    const encoded =
       type === "image/png"
-        ? new Blob([(await encodePng(r.rgba, width, height, r.channels)) as Uint8Array<ArrayBuffer>], { type })
-        : await new Promise<Blob | null>((res) => this.view.after.toBlob(res, type, 0.95));
-    if (!blob) return showError(`the browser cannot encode ${type}`);
-    download(blob, `${this.current!.file.name.replace(/\.[^.]*$/, "")}-denoised.${ext}`);
+        ? await encodePng(r.rgba, image.width, image.height, r.channels)
+        : await new Promise<Blob | null>((res) => this.view.after.toBlob(res, type, 0.95)).then(
+            async (b) => b && new Uint8Array(await b.arrayBuffer()),
+          );
+    if (!encoded) return showError(`the browser cannot encode ${type}`);
+    const bytes = ($("stripMetadata") as HTMLInputElement).checked
+      ? encoded
+      : await withMetadata(encoded, await readMetadata(new Uint8Array(await file.arrayBuffer())));
+    download(
+      new Blob([bytes as Uint8Array<ArrayBuffer>], { type }),
+      `${file.name.replace(/\.[^.]*$/, "")}-denoised.${ext}`,
+    );
   }
 }

@@ -2,7 +2,7 @@
 // of bounded memory (the same output as one whole-image pass: host/core/tiles.ts), colour and alpha
 // kept; written in the input's format (PNG for HEIC, which has no encoder here) or the one -o names,
 // of the input's kind (gray, gray + alpha, RGB, RGBA; 16 bits for a 16-bit PNG or TIFF), upright (EXIF
-// orientation applied), with the input's EXIF, XMP and ICC profile (host/node/metadata.ts: JPEG and PNG;
+// orientation applied), with the input's EXIF, XMP and ICC profile (host/core/metadata.ts: JPEG and PNG;
 // a TIFF's ICC and XMP) unless --strip-metadata.
 // Every input is checked from its header before the engine loads, read and decoded once when its
 // turn comes, and the outputs appear together at the end (StagedFiles): a bad input leaves none.
@@ -15,7 +15,7 @@ import { COLOUR_METHODS, type ColourMethod } from "../core/image.js";
 import { FORMAT_NAMES, FORMATS, formatOfName, NOT_AN_IMAGE, WRITABLE_EXTENSIONS } from "../core/formats.js";
 import { modelFile, readSafetensors, StagedFiles, writeFileAtomic } from "../node/files.js";
 import { encodeImagePlanes, readImageHeader, readImagePlanes } from "../node/images.js";
-import { readMetadata, withMetadata } from "../node/metadata.js";
+import { readMetadata, withMetadata } from "../core/metadata.js";
 import { stderrProgress } from "../node/progress.js";
 import { openRuntime } from "./engine.js";
 import {
@@ -212,7 +212,7 @@ export function denoiseCommand(prog: Command): void {
       const staged = new StagedFiles();
       let written: string[];
       try {
-        paths.forEach((path, i) => {
+        for (const [i, path] of paths.entries()) {
           const img = readImagePlanes(path);
           let bar: ReturnType<typeof progress> | undefined,
             label = "",
@@ -239,12 +239,15 @@ export function denoiseCommand(prog: Command): void {
           });
           bar?.done(`${label}: ${img.width}×${img.height} denoised${f.verbose && tiling ? tilingNote(tiling) : ""}`);
           const encoded = encodeImagePlanes(targets[i], out),
-            bytes = f.stripMetadata ? encoded : withMetadata(encoded, readMetadata(readFileSync(path)));
-          if (!folders) return staged.stage(targets[i], bytes);
+            bytes = f.stripMetadata ? encoded : await withMetadata(encoded, await readMetadata(readFileSync(path)));
+          if (!folders) {
+            staged.stage(targets[i], bytes);
+            continue;
+          }
           mkdirSync(dirname(targets[i]), { recursive: true });
           writeFileAtomic(targets[i], bytes); // now: a stopped folder run keeps what it has done
           process.stdout.write(`wrote ${targets[i]}\n`);
-        });
+        }
         written = folders ? [] : staged.commit();
       } catch (e) {
         staged.discard();

@@ -1,7 +1,8 @@
 // PNG writing where no PNG library is at hand (the page): 8-bit gray, gray + alpha, RGB or RGBA
 // from RGBA bytes, so a download is of the image's own kind as the CLI writes it (a canvas's
-// toBlob always writes RGBA, and from premultiplied pixels). Deflate is the platform's own
-// CompressionStream("deflate") (zlib format, as PNG's IDAT wants; browsers and Node ≥ 18).
+// toBlob always writes RGBA, and from premultiplied pixels); and the chunks and zlib streams PNG
+// metadata needs (host/core/metadata.ts). Deflate and inflate are the platform's own
+// CompressionStream / DecompressionStream("deflate") (zlib format, as PNG wants; browsers and Node ≥ 18).
 // Format: https://www.w3.org/TR/png-3/ (signature, IHDR, IDAT, IEND; filter type 1, Sub, per row).
 
 /** PNG colour type by the number of channels written: gray, gray + alpha, RGB, RGBA. */
@@ -28,7 +29,7 @@ function crc32(bytes: Uint8Array): number {
 }
 
 /** One chunk: length, type, data, CRC of type + data. */
-function chunk(type: string, data: Uint8Array): Uint8Array {
+export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length),
     v = new DataView(out.buffer);
   v.setUint32(0, data.length);
@@ -38,9 +39,42 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
-async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
+/** A zlib stream (RFC 1950) of the bytes. */
+export async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("deflate"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** The bytes a zlib stream inflates to; rejects when it is damaged or inflates past maxBytes (a bomb is not followed). */
+export async function inflate(bytes: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream("deflate"))
+    .getReader();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.length;
+    if (n > maxBytes) {
+      await reader.cancel();
+      throw new Error(`inflates past ${maxBytes} bytes`);
+    }
+    parts.push(value);
+  }
+  return concatBytes(parts);
+}
+
+/** The parts one after another in new memory. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -74,15 +108,9 @@ export async function encodePng(
   ihdr.set([8, COLOUR_TYPE[channels], 0, 0, 0], 8); // bit depth 8, colour type, deflate, filters, no interlace
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", await deflate(raw)),
-    chunk("IEND", new Uint8Array()),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", await deflate(raw)),
+    pngChunk("IEND", new Uint8Array()),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

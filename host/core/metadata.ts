@@ -5,8 +5,10 @@
 // written as the same segments into a JPEG output and as the same chunks into a PNG output; a TIFF's
 // ICC profile and XMP (tags 34675, 700) are read, and written into a TIFF output. WebP, AVIF and
 // HEIC inputs give none, and their outputs get none.
-import { deflateSync, inflateSync } from "node:zlib";
-import { isTiff } from "../core/tiff.js";
+// Browser-safe (the CLI and the page's downloads both use it): PNG's compressed profile and XMP go
+// through the platform's CompressionStream (host/core/png-encode.ts).
+import { concatBytes, deflate, inflate, pngChunk } from "./png-encode.js";
+import { isTiff } from "./tiff.js";
 
 export interface Metadata {
   /** The TIFF structure of the EXIF block (from its "II" / "MM" header on). */
@@ -20,19 +22,30 @@ export interface Metadata {
 const EXIF_ID = "Exif\0\0";
 const XMP_ID = "http://ns.adobe.com/xap/1.0/\0";
 const ICC_ID = "ICC_PROFILE\0";
-const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+const PNG_XMP_KEY = "XML:com.adobe.xmp\0";
+/** A compressed profile or packet may not inflate past this. */
+const MAX_INFLATED = 16 * 2 ** 20;
+
+const latin1 = (b: Uint8Array) => String.fromCharCode(...b);
+const bytesOf = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const startsWith = (b: Uint8Array, id: string) => b.length >= id.length && latin1(b.subarray(0, id.length)) === id;
-/** A compressed profile or packet may not inflate past this (a bomb is left behind, not followed). */
-const BOUNDED = { maxOutputLength: 16 * 2 ** 20 };
-/** A copy in its own memory (a Buffer's slice would share the file's, or Node's pool). */
+/** A copy in its own memory (a view would share the file's). */
 const copy = (b: Uint8Array) => new Uint8Array(b);
 
 /** The metadata of a JPEG or PNG file's bytes, or a TIFF's ICC profile and XMP (empty for anything else or when there is none). */
-export function readMetadata(b: Uint8Array): Metadata {
+export async function readMetadata(b: Uint8Array): Promise<Metadata> {
   if (b[0] === 0xff && b[1] === 0xd8) return jpegMetadata(b);
   if (b[0] === 0x89 && latin1(b.subarray(1, 4)) === "PNG") return pngMetadata(b);
   if (isTiff(b)) return tiffMetadata(b);
   return {};
+}
+
+/** Encoded image bytes (JPEG or PNG; TIFF: ICC and XMP) with the metadata added; other bytes as they are. */
+export async function withMetadata(bytes: Uint8Array, md: Metadata): Promise<Uint8Array> {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return withJpegMetadata(bytes, md);
+  if (bytes[0] === 0x89) return withPngMetadata(bytes, md);
+  if (isTiff(bytes)) return withTiffMetadata(bytes, md);
+  return bytes;
 }
 
 // TIFF keeps XMP (tag 700) and the ICC profile (tag 34675) as tags of its first directory. EXIF is a
@@ -88,26 +101,23 @@ export function withTiffMetadata(t: Uint8Array, md: Metadata): Uint8Array {
   const parts: Uint8Array[] = [t, new Uint8Array(end - t.length)],
     entries = d.entries.filter((e) => tagOf(e) !== TIFF_XMP && tagOf(e) !== TIFF_ICC);
   for (const [tag, v] of values) {
-    const e = Buffer.alloc(12);
-    const u16 = (x: number, o: number) => (d.le ? e.writeUInt16LE(x, o) : e.writeUInt16BE(x, o));
-    const u32 = (x: number, o: number) => (d.le ? e.writeUInt32LE(x, o) : e.writeUInt32BE(x, o));
-    u16(tag, 0);
-    u16(tag === TIFF_XMP ? 1 : 7, 2); // XMP as BYTE, the profile as UNDEFINED (TIFF/EP, Adobe)
-    u32(v!.length, 4);
-    u32(end, 8);
+    const e = new Uint8Array(12),
+      dv = new DataView(e.buffer);
+    dv.setUint16(0, tag, d.le);
+    dv.setUint16(2, tag === TIFF_XMP ? 1 : 7, d.le); // XMP as BYTE, the profile as UNDEFINED (TIFF/EP, Adobe)
+    dv.setUint32(4, v!.length, d.le);
+    dv.setUint32(8, end, d.le);
     entries.push(e);
     parts.push(v!, new Uint8Array(v!.length & 1));
     end += v!.length + (v!.length & 1);
   }
   entries.sort((a, b) => tagOf(a) - tagOf(b));
-  const dir = Buffer.alloc(2 + 12 * entries.length + 4);
-  if (d.le) dir.writeUInt16LE(entries.length, 0);
-  else dir.writeUInt16BE(entries.length, 0);
+  const dir = new Uint8Array(2 + 12 * entries.length + 4);
+  new DataView(dir.buffer).setUint16(0, entries.length, d.le);
   entries.forEach((e, k) => dir.set(e, 2 + 12 * k));
   dir.set(t.subarray(d.at + 2 + 12 * d.entries.length, d.at + 6 + 12 * d.entries.length), dir.length - 4); // the next directory, as it was
-  const out = Buffer.concat([...parts, dir]);
-  if (d.le) out.writeUInt32LE(end, 4);
-  else out.writeUInt32BE(end, 4);
+  const out = concatBytes([...parts, dir]);
+  new DataView(out.buffer).setUint32(4, end, d.le);
   return out;
 }
 
@@ -123,47 +133,39 @@ function jpegMetadata(b: Uint8Array): Metadata {
     if (marker === 0xe1 && startsWith(seg, EXIF_ID)) md.exif ??= copy(seg.subarray(EXIF_ID.length));
     else if (marker === 0xe1 && startsWith(seg, XMP_ID)) md.xmp ??= copy(seg.subarray(XMP_ID.length));
     else if (marker === 0xe2 && startsWith(seg, ICC_ID) && seg.length > ICC_ID.length + 2)
-      icc.push([seg[ICC_ID.length], copy(seg.subarray(ICC_ID.length + 2))]);
+      icc.push([seg[ICC_ID.length], seg.subarray(ICC_ID.length + 2)]);
     at += 2 + len;
   }
-  if (icc.length) md.icc = copy(Buffer.concat(icc.sort((x, y) => x[0] - y[0]).map(([, d]) => d)));
+  if (icc.length) md.icc = concatBytes(icc.sort((x, y) => x[0] - y[0]).map(([, d]) => d));
   return md;
 }
 
-function pngMetadata(b: Uint8Array): Metadata {
+async function pngMetadata(b: Uint8Array): Promise<Metadata> {
   const md: Metadata = {};
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  /** Inflated, or undefined: a damaged profile or packet is left behind, not an error (the pixels are what matters). */
+  const inflated = (d: Uint8Array) => inflate(d, MAX_INFLATED).catch(() => undefined);
   for (let at = 8; at + 12 <= b.length; ) {
     const len = dv.getUint32(at),
       type = latin1(b.subarray(at + 4, at + 8)),
       data = b.subarray(at + 8, Math.min(b.length, at + 8 + len));
-    if (type === "IDAT" || type === "IEND") {
-      if (type === "IEND") break;
-    } else if (type === "eXIf") md.exif ??= copy(data);
-    else if (type === "iCCP") {
+    if (type === "IEND") break;
+    if (type === "eXIf") md.exif ??= copy(data);
+    else if (type === "iCCP" && !md.icc) {
       const nul = data.indexOf(0);
-      try {
-        if (nul > 0 && data[nul + 1] === 0) md.icc ??= new Uint8Array(inflateSync(data.subarray(nul + 2), BOUNDED));
-      } catch {
-        // a damaged profile is left behind, not an error: the pixels are what matters
-      }
-    } else if (type === "iTXt" && startsWith(data, "XML:com.adobe.xmp\0")) {
+      if (nul > 0 && data[nul + 1] === 0) md.icc = await inflated(data.subarray(nul + 2));
+    } else if (type === "iTXt" && startsWith(data, PNG_XMP_KEY) && !md.xmp) {
       // keyword\0, compression flag, method, language\0, translated keyword\0, text
-      let p = "XML:com.adobe.xmp\0".length;
+      let p = PNG_XMP_KEY.length;
       const compressed = data[p];
       p += 2;
       p = data.indexOf(0, p) + 1;
       p = data.indexOf(0, p) + 1;
-      if (p > 0) {
-        try {
-          md.xmp ??= copy(compressed ? inflateSync(data.subarray(p), BOUNDED) : data.subarray(p));
-        } catch {
-          // as above
-        }
-      }
+      if (p > 0) md.xmp = compressed ? await inflated(data.subarray(p)) : copy(data.subarray(p));
     }
     at += 12 + len;
   }
+  for (const k of ["icc", "xmp"] as const) if (!md[k]) delete md[k];
   return md;
 }
 
@@ -184,62 +186,57 @@ export function uprightExif(exif: Uint8Array): Uint8Array {
 }
 
 const segment = (marker: number, id: string, ...parts: Uint8Array[]) => {
-  const body = Buffer.concat([Buffer.from(id, "latin1"), ...parts]);
+  const body = concatBytes([bytesOf(id), ...parts]);
   if (body.length + 2 > 0xffff) return undefined; // too big for one segment: left out
-  const head = Buffer.from([0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff]);
-  return Buffer.concat([head, body]);
+  return concatBytes([Uint8Array.of(0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff), body]);
 };
 
-/** JPEG bytes with the metadata's segments right after SOI (the encoder writes none of its own but JFIF). */
+/**
+ * JPEG bytes with the metadata's segments right after SOI and JFIF's APP0; a segment of the same kind
+ * the encoder wrote (a canvas writes its own sRGB profile) is replaced by the input's.
+ */
 export function withJpegMetadata(jpeg: Uint8Array, md: Metadata): Uint8Array {
-  const segs: (Buffer | undefined)[] = [];
+  const segs: (Uint8Array | undefined)[] = [];
   if (md.exif) segs.push(segment(0xe1, EXIF_ID, uprightExif(md.exif)));
   if (md.xmp) segs.push(segment(0xe1, XMP_ID, md.xmp));
   if (md.icc) {
     const CHUNK = 65519,
       n = Math.ceil(md.icc.length / CHUNK);
     for (let k = 0; k < n && n < 256; k++)
-      segs.push(segment(0xe2, ICC_ID, Uint8Array.from([k + 1, n]), md.icc.subarray(k * CHUNK, (k + 1) * CHUNK)));
+      segs.push(segment(0xe2, ICC_ID, Uint8Array.of(k + 1, n), md.icc.subarray(k * CHUNK, (k + 1) * CHUNK)));
   }
-  const add = segs.filter((s): s is Buffer => !!s);
+  const add = segs.filter((s): s is Uint8Array => !!s);
   if (!add.length) return jpeg;
-  // after SOI and the encoder's JFIF APP0 (JFIF wants to be first)
-  const app0 = jpeg[2] === 0xff && jpeg[3] === 0xe0 ? 4 + ((jpeg[4] << 8) | jpeg[5]) - 2 + 2 : 2;
-  return Buffer.concat([jpeg.subarray(0, app0), ...add, jpeg.subarray(app0)]);
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, "latin1");
-  let c = 0xffffffff;
-  for (const x of [...head.subarray(4), ...data]) c = CRC_TABLE[(c ^ x) & 0xff] ^ (c >>> 8);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE((c ^ 0xffffffff) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
+  const replaced = (marker: number, seg: Uint8Array) =>
+    (marker === 0xe1 && md.exif && startsWith(seg, EXIF_ID)) ||
+    (marker === 0xe1 && md.xmp && startsWith(seg, XMP_ID)) ||
+    (marker === 0xe2 && md.icc && startsWith(seg, ICC_ID));
+  const parts = [jpeg.subarray(0, 2)];
+  let at = 2,
+    added = false;
+  while (at + 4 <= jpeg.length && jpeg[at] === 0xff) {
+    const marker = jpeg[at + 1],
+      end = at + 2 + ((jpeg[at + 2] << 8) | jpeg[at + 3]);
+    if (marker < 0xe0 || marker > 0xef || end > jpeg.length) break; // past the APPn segments
+    if (!replaced(marker, jpeg.subarray(at + 4, end))) parts.push(jpeg.subarray(at, end));
+    if (at === 2 && marker === 0xe0) {
+      parts.push(...add); // after JFIF's APP0, which wants to be first
+      added = true;
+    }
+    at = end;
+  }
+  if (!added) parts.splice(1, 0, ...add); // no APP0 first: right after SOI
+  parts.push(jpeg.subarray(at));
+  return concatBytes(parts);
 }
 
 /** PNG bytes with the metadata as chunks right after IHDR (iCCP, eXIf, iTXt XMP). */
-export function withPngMetadata(png: Uint8Array, md: Metadata): Uint8Array {
-  const add: Buffer[] = [];
-  if (md.icc) add.push(chunk("iCCP", Buffer.concat([Buffer.from("ICC Profile\0\0", "latin1"), deflateSync(md.icc)])));
-  if (md.exif) add.push(chunk("eXIf", uprightExif(md.exif)));
-  if (md.xmp) add.push(chunk("iTXt", Buffer.concat([Buffer.from("XML:com.adobe.xmp\0\0\0\0\0", "latin1"), md.xmp])));
+export async function withPngMetadata(png: Uint8Array, md: Metadata): Promise<Uint8Array> {
+  const add: Uint8Array[] = [];
+  if (md.icc) add.push(pngChunk("iCCP", concatBytes([bytesOf("ICC Profile\0\0"), await deflate(md.icc)])));
+  if (md.exif) add.push(pngChunk("eXIf", uprightExif(md.exif)));
+  if (md.xmp) add.push(pngChunk("iTXt", concatBytes([bytesOf(`${PNG_XMP_KEY}\0\0\0\0`), md.xmp])));
   if (!add.length) return png;
   const ihdrEnd = 8 + 12 + 13;
-  return Buffer.concat([png.subarray(0, ihdrEnd), ...add, png.subarray(ihdrEnd)]);
-}
-
-/** Encoded image bytes (JPEG or PNG; TIFF: ICC and XMP) with the metadata added; other bytes as they are. */
-export function withMetadata(bytes: Uint8Array, md: Metadata): Uint8Array {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) return withJpegMetadata(bytes, md);
-  if (bytes[0] === 0x89) return withPngMetadata(bytes, md);
-  if (isTiff(bytes)) return withTiffMetadata(bytes, md);
-  return bytes;
+  return concatBytes([png.subarray(0, ihdrEnd), ...add, png.subarray(ihdrEnd)]);
 }
