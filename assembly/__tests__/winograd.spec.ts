@@ -274,11 +274,11 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       for (let acc = 0; acc < 2; acc++) {
         fillRandom(y, ny); copyBuf(ry, y, ny);
         if (m == 4) {
-          winograd4Output(y, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0, scratch);
-          winograd4OutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
+          winograd4Output(y, a, acc ? 0 : bias, nb, C, H, W, H, tH, tW, Tp, acc != 0, scratch);
+          winograd4OutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, H, tH, tW, Tp, acc != 0);
         } else {
-          winogradOutput(y, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
-          winogradOutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
+          winogradOutput(y, a, acc ? 0 : bias, nb, C, H, W, H, tH, tW, Tp, acc != 0);
+          winogradOutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, H, tH, tW, Tp, acc != 0);
         }
         sameBits(y, ry, ny, tag + " output");
         expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
