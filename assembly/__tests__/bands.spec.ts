@@ -5,9 +5,6 @@
 // sums), and the direct loops. Band heights of 1, ones that do not divide the image's rows, and ≥ the
 // image. Then each forward on a shape its dispatch bands by itself, in a workspace of exactly its
 // forward-only formula (NaN-filled, guarded), against one band per image.
-//
-// The stride-2 Winograd forward (winograd_s2.ts) is not banded: it runs only on images whose tiles fit
-// one chunk (winogradS2Pays), so its workspace is a chunk's already.
 import { conv2dForward, conv2dForwardGemmBands, conv2dForwardWorkspaceBytes, conv2dGemmWorkspaceBytes, conv2dPath, FAST_NONE } from "../conv2d";
 import {
   convTranspose2dForward, convTranspose2dForwardGemm, convTranspose2dForwardGemmBands, convTranspose2dForwardWorkspaceBytes,
@@ -15,6 +12,8 @@ import {
 } from "../conv_transpose2d";
 import { winogradForward, winogradForwardBands, winogradForwardWorkspaceBytes, winogradWorkspaceBytes } from "../winograd";
 import { direct3x3Forward, direct3x3ForwardBands, direct3x3ForwardWorkspaceBytes, direct3x3WorkspaceBytes, direct3x3BandRows } from "../direct3x3";
+import { winogradS2Forward, winogradS2ForwardBands, winogradS2WorkspaceBytes } from "../winograd_s2";
+import { FAST_WINOGRAD_S2 } from "../conv2d";
 import { OP_LEAKY_RELU } from "../abi";
 import { gemmScratchBytes } from "../gemm_packed";
 
@@ -76,6 +75,24 @@ function winogradBands(m: i32, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, bts:
     fillNaN(y, ny); fillNaN(ry, ny);
     winogradForwardBands(ry, x, w, bias, B, Cin, H, W, Cout, ws, m, tH, a, 0.1, scalar != 0);
     winogradForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, m, bts[k], a, 0.1, scalar != 0);
+    sameBits(y, ry, ny, what);
+    expect(guardsOk(ws, wsFloats(bytes))).toBeTruthy(what + ": write outside the workspace");
+  }
+  freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(y); freeBuf(ry); freeBuf(ws);
+}
+
+/** Stride-2 Winograd (conv, or transposed with output padding op): bands of bt tile rows against one band per image, SIMD and scalar. */
+function s2Bands(transposed: bool, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, op: i32, bts: i32[]): void {
+  const Ho = transposed ? 2 * H - 1 + op : (H - 1) / 2 + 1, Wo = transposed ? 2 * W - 1 + op : (W - 1) / 2 + 1;
+  const tH = ((transposed ? H : Ho) + 1) / 2, nx = B * Cin * H * W, ny = B * Cout * Ho * Wo;
+  const x = newBuf(nx), w = newBuf(Cout * Cin * 9), bias = newBuf(Cout), y = newBuf(ny), ry = newBuf(ny);
+  fillRandom(x, nx); fillRandom(w, Cout * Cin * 9); fillRandom(bias, Cout);
+  const bytes = winogradS2WorkspaceBytes(B, Cin, H, W, Cout, transposed), ws = newWs(bytes);
+  for (let k = 0; k < bts.length; k++) for (let scalar = 0; scalar < 2; scalar++) {
+    const what = tag((transposed ? "transposed " : "") + "stride-2 Winograd" + (scalar ? " scalar" : ""), B, Cin, H, W, Cout, bts[k]);
+    fillNaN(y, ny); fillNaN(ry, ny);
+    winogradS2ForwardBands(ry, x, w, bias, B, Cin, H, W, Cout, transposed, op, op, ws, tH, OP_LEAKY_RELU, 0.1, scalar != 0);
+    winogradS2ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, transposed, op, op, ws, bts[k], OP_LEAKY_RELU, 0.1, scalar != 0);
     sameBits(y, ry, ny, what);
     expect(guardsOk(ws, wsFloats(bytes))).toBeTruthy(what + ": write outside the workspace");
   }
@@ -147,6 +164,12 @@ describe("forward passes in bands of rows: the bits of one band per image", () =
     winogradBands(4, 1, 3, 17, 16, 4, [1, 2, 3, 5, 8]);  // 5 tile rows of 4 (one row walk)
     winogradBands(2, 3, 1, 1, 9, 2, [1, 2]);             // one row
   });
+  it("stride-2 Winograd, conv and transposed: odd and even sides, bands of 1 to past the image", () => {
+    s2Bands(false, 2, 5, 23, 18, 6, 0, [1, 2, 5, 6, 9]);   // 12×9 outputs: 6 tile rows
+    s2Bands(false, 1, 3, 9, 31, 4, 0, [1, 2, 3]);          // 5×16 outputs: 3 tile rows (the last half outside)
+    s2Bands(true, 2, 5, 11, 9, 6, 1, [1, 2, 4, 6, 8]);     // 11 input rows: 6 tile rows
+    s2Bands(true, 1, 4, 8, 13, 3, 0, [1, 3, 4, 5]);
+  });
   it("im2col + GEMM: stride 2 (the U-Nets' downsampling) and a 5×5 kernel", () => {
     conv2dBands(2, 8, 13, 17, 8, 3, 2, 1, [1, 2, 3, 7, 10]);  // 7×9 outputs
     conv2dBands(1, 8, 11, 9, 8, 5, 1, 2, [1, 4, 11, 20]);     // 11×9 outputs
@@ -163,7 +186,7 @@ describe("forward passes in bands of rows: the bits of one band per image", () =
 });
 
 describe("the dispatch bands a large image by itself, within the forward-only workspace", () => {
-  it("Winograd, im2col + GEMM, GEMM + col2im and the direct loops", () => {
+  it("Winograd, im2col + GEMM, GEMM + col2im, stride-2 Winograd and the direct loops", () => {
     // Winograd F(2×2), 70×70: 35 × 35 tiles, more than a chunk.
     {
       const B = 1, Cin = 4, H = 70, W = 70, Cout = 4, nx = B * Cin * H * W, ny = B * Cout * H * W;
@@ -208,6 +231,24 @@ describe("the dispatch bands a large image by itself, within the forward-only wo
       convTranspose2dForwardGemmBands(ry, x, w, bias, B, Cin, H, W, Cout, 4, 4, 2, 2, 1, 1, 0, 0, full, H);
       sameBits(y, ry, ny, "GEMM + col2im 30x30 dispatch");
       expect(guardsOk(ws, wsFloats(fb))).toBeTruthy("col2im: write outside the forward workspace");
+      freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(y); freeBuf(ry); freeBuf(ws); freeBuf(full);
+    }
+    // Stride-2 Winograd, 64 → 64: 400 tiles, in one chunk's bounds (winogradS2Pays) but more than a chunk's target.
+    for (let transposed = 0; transposed < 2; transposed++) {
+      const tr = transposed != 0, B = 1, Cin = 64, H = tr ? 40 : 80, W = H, Cout = 64, Ho = tr ? 80 : 40, nx = B * Cin * H * W, ny = B * Cout * Ho * Ho;
+      if (tr) expect(convTranspose2dWinograd(Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, 1, 1)).toBeTruthy();
+      else expect(conv2dPath(Cin, H, W, Cout, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
+      const x = newBuf(nx), w = newBuf(Cout * Cin * 9), bias = newBuf(Cout), y = newBuf(ny), ry = newBuf(ny);
+      fillRandom(x, nx); fillRandom(w, Cout * Cin * 9); fillRandom(bias, Cout);
+      const fb = tr ? convTranspose2dForwardWorkspaceBytes(B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, 1, 1) : conv2dForwardWorkspaceBytes(B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1);
+      expect(fb).toBe(winogradS2WorkspaceBytes(B, Cin, H, W, Cout, tr));
+      const ws = newWs(fb), full = newWs(fb * 4);
+      fillNaN(y, ny); fillNaN(ry, ny);
+      if (tr) convTranspose2dForward(y, x, w, bias, B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, 1, 1, ws);
+      else conv2dForward(y, x, w, bias, B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, ws);
+      winogradS2ForwardBands(ry, x, w, bias, B, Cin, H, W, Cout, tr, tr ? 1 : 0, tr ? 1 : 0, full, 20);
+      sameBits(y, ry, ny, (tr ? "transposed " : "") + "stride-2 Winograd dispatch");
+      expect(guardsOk(ws, wsFloats(fb))).toBeTruthy("stride-2 Winograd: write outside the forward workspace");
       freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(y); freeBuf(ry); freeBuf(ws); freeBuf(full);
     }
     // Direct loops, 24 → 1 on 100×60: bands of direct3x3BandRows.

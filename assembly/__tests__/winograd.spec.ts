@@ -191,8 +191,8 @@ function stride2Tiles(transposed: bool): void {
     for (let withBias = 0; withBias < 2; withBias++) {
       const bp = withBias ? bias : 0;
       fillNaN(y, ny); fillNaN(ry, ny);
-      if (transposed) { winogradT2Output(y, a, bp, nb, C, Ho, Wo, tH, tW, Tp); winogradT2OutputRef(ry, a, bp, nb, C, Ho, Wo, tH, tW, Tp); }
-      else { winogradS2Output(y, a, bp, nb, C, Ho, Wo, tH, tW, Tp); winogradS2OutputRef(ry, a, bp, nb, C, Ho, Wo, tH, tW, Tp); }
+      if (transposed) { winogradT2Output(y, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); winogradT2OutputRef(ry, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); }
+      else { winogradS2Output(y, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); winogradS2OutputRef(ry, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); }
       sameBits(y, ry, ny, tag + " output");
       expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
     }
