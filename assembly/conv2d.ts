@@ -26,11 +26,11 @@
 
 import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
-import { im2col, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
-import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
-import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "./winograd";
+import { im2col, im2colRows, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
+import { workspaceBytes, wsCol, wsTmp, im2colChunkImages, im2colBandRows } from "./workspace";
+import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradForwardWorkspaceBytes, winogradTile } from "./winograd";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
-import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes } from "./direct3x3";
+import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes, direct3x3ForwardWorkspaceBytes } from "./direct3x3";
 import { assertAligned16, assertConvShape } from "./checks";
 
 export const FAST_NONE: i32 = 0;      // im2col + GEMM
@@ -77,6 +77,30 @@ export function conv2dWorkspaceBytes(
   return path == FAST_WINOGRAD_S2 ? Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout, false)) : gemmBytes;
 }
 
+/**
+ * Workspace bytes conv2dForward alone needs (an inference model's): the forward paths run a large image
+ * in bands of output rows, so this grows with the image's width, not its area.
+ */
+export function conv2dForwardWorkspaceBytes(
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+): f64 {
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  if (path == FAST_WINOGRAD) return winogradForwardWorkspaceBytes(B, Cin, H, W, Cout, winogradTile(H, W));
+  if (path == FAST_DIRECT) return direct3x3ForwardWorkspaceBytes(Cin, H, W, Cout);
+  if (path == FAST_WINOGRAD_S2) return winogradS2WorkspaceBytes(B, Cin, H, W, Cout, false);
+  const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw;
+  const rows = gemmBandRows(Ho, Wo, K, Cout, isDense(H, W, kh, kw, ph, pw));
+  if (rows >= Ho) return conv2dGemmWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  const n = <f64>rows * <f64>Wo;
+  return workspaceBytes(<f64>K * n, <f64>Cout * n);
+}
+
+/** Output rows per band of conv2dForwardGemm (workspace.ts im2colBandRows; Ho: whole images, chunked as the backward does). */
+// @ts-ignore: decorator
+@inline function gemmBandRows(Ho: i32, Wo: i32, K: i32, Cout: i32, dense: bool): i32 {
+  return dense ? Ho : im2colBandRows(Ho, Wo, K, Cout);
+}
+
 /** Workspace bytes of the im2col + GEMM path (conv2dForwardGemm / conv2dBackwardGemm). */
 export function conv2dGemmWorkspaceBytes(
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
@@ -114,7 +138,11 @@ export function conv2dForwardAct(
   conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, act, slope);
 }
 
-/** conv2dForward by im2col + GEMM, whatever the shape (the other paths' oracle). */
+/**
+ * conv2dForward by im2col + GEMM, whatever the shape (the other paths' oracle). Images whose column
+ * matrix outgrows a chunk run one at a time in bands of output rows (gemmBandRows): im2col of the band,
+ * its GEMM, its rows of y; each output element is the same sum as in one GEMM of the whole image.
+ */
 export function conv2dForwardGemm(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
@@ -123,7 +151,9 @@ export function conv2dForwardGemm(
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw;
-  const dense = isDense(H, W, kh, kw, ph, pw), nb = gemmChunk(B, K * Ho * Wo, dense);
+  const dense = isDense(H, W, kh, kw, ph, pw), rows = gemmBandRows(Ho, Wo, K, Cout, dense);
+  if (rows < Ho) return conv2dForwardGemmBands(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, rows, act, slope);
+  const nb = gemmChunk(B, K * Ho * Wo, dense);
   const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(nb * Ho * Wo));
   if (dense) {
     gemm(0, 1, Cout, B, K, w, K, x, K, tmp, B, 0, ws); // tmp[Cout, B] = W · xᵀ
@@ -137,6 +167,33 @@ export function conv2dForwardGemm(
     gemm(0, 0, Cout, Nc, K, w, K, col, Nc, tmp, Nc, 0, ws);
     cnhwToNchwBias(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), tmp, bias, n, Cout, Ho * Wo);
     activateInPlace(y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2), n * Cout * Ho * Wo, act, slope);
+  }
+}
+
+/**
+ * conv2dForwardGemm image by image in bands of `rows` output rows (≥ 1; at most Ho take effect): im2col
+ * of the band (im2col.ts im2colRows), its GEMM, its rows of y. Fits conv2dForwardWorkspaceBytes for
+ * gemmBandRows' rows; the specs (bands.spec.ts) force other heights.
+ */
+export function conv2dForwardGemmBands(
+  y: usize, x: usize, w: usize, bias: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  ws: usize, rows: i32, act: i32 = 0, slope: f32 = 0,
+): void {
+  assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  assertAligned16(ws);
+  assert(rows >= 1, "conv2d: band of no rows");
+  const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw, r = min(rows, Ho);
+  const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(r * Wo));
+  for (let b = 0; b < B; b++) {
+    const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
+    for (let oy0 = 0; oy0 < Ho; oy0 += r) {
+      const n = min(r, Ho - oy0) * Wo;
+      im2colRows(col, xb, 1, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo, oy0, n / Wo);
+      gemm(0, 0, Cout, n, K, w, K, col, n, tmp, n, 0, ws);
+      cnhwToNchwBias(yb + ((<usize>oy0 * <usize>Wo) << 2), tmp, bias, 1, Cout, n, Ho * Wo);
+    }
+    activateInPlace(yb, Cout * Ho * Wo, act, slope);
   }
 }
 

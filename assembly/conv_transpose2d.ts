@@ -21,8 +21,8 @@
 
 import { activateInPlace } from "./act";
 import { gemm } from "./gemm";
-import { im2col, col2im, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
-import { workspaceBytes, wsCol, wsTmp, im2colChunkImages } from "./workspace";
+import { im2col, col2im, col2imRows, nchwToCnhw, cnhwAddToNchw, channelSumsAdd } from "./im2col";
+import { workspaceBytes, wsCol, wsTmp, im2colChunkImages, im2colBandRows } from "./workspace";
 import { assertAligned16, assertConvTransposeShape } from "./checks";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 
@@ -63,6 +63,29 @@ export function convTranspose2dWorkspaceBytes(
   return Math.max(gemmBytes, winogradS2WorkspaceBytes(B, Cin, H, W, Cout, true));
 }
 
+/**
+ * Input rows per band of convTranspose2dForwardGemm (workspace.ts im2colBandRows: its column matrix is
+ * [Kc, pixels] and its GEMM has Kc rows); H: whole images, chunked as the backward does.
+ */
+// @ts-ignore: decorator
+@inline function gemmBandRows(H: i32, W: i32, Kc: i32, ph: i32, pw: i32, oph: i32, opw: i32): i32 {
+  return isDense(H, W, ph, pw, oph, opw) ? H : im2colBandRows(H, W, Kc, Kc);
+}
+
+/**
+ * Workspace bytes convTranspose2dForward alone needs (an inference model's): a large image runs in bands
+ * of input rows, so this grows with the image's width, not its area.
+ */
+export function convTranspose2dForwardWorkspaceBytes(
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32,
+): f64 {
+  if (convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) return winogradS2WorkspaceBytes(B, Cin, H, W, Cout, true);
+  const Kc = Cout * kh * kw, rows = gemmBandRows(H, W, Kc, ph, pw, oph, opw);
+  if (rows >= H) return convTranspose2dWorkspaceBytes(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
+  const n = <f64>rows * <f64>W;
+  return workspaceBytes(<f64>Kc * n, <f64>Cin * n);
+}
+
 /** y[B, Cout, Ho, Wo] = conv_transpose2d(x[B, Cin, H, W], w[Cin, Cout, kh, kw]) + bias[Cout]. */
 export function convTranspose2dForward(
   y: usize, x: usize, w: usize, bias: usize,
@@ -90,7 +113,12 @@ export function convTranspose2dForwardAct(
   activateInPlace(y, B * Cout * outSize(H, kh, sh, ph, oph) * outSize(W, kw, sw, pw, opw), act, slope);
 }
 
-/** convTranspose2dForward by GEMM + col2im, whatever the shape (the Winograd path's oracle). */
+/**
+ * convTranspose2dForward by GEMM + col2im, whatever the shape (the Winograd path's oracle). Images whose
+ * column matrix outgrows a chunk run one at a time in bands of input rows (gemmBandRows): the band's
+ * GEMM, then its col2im (im2col.ts col2imRows), last band first so that each output element takes its
+ * terms in the order of one col2im of the whole image.
+ */
 export function convTranspose2dForwardGemm(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
@@ -99,14 +127,26 @@ export function convTranspose2dForwardGemm(
   assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
   assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw);
-  const Kc = Cout * kh * kw, HWo = Ho * Wo, nb = im2colChunkImages(B, Kc * H * W);
+  const Kc = Cout * kh * kw, HWo = Ho * Wo, rows = gemmBandRows(H, W, Kc, ph, pw, oph, opw);
+  if (rows < H) return convTranspose2dForwardGemmBands(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws, rows);
+  const nb = im2colChunkImages(B, Kc * H * W);
   const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(nb * H * W));
   if (isDense(H, W, ph, pw, oph, opw)) {
     gemm(0, 0, B, Kc, Cin, x, Cin, w, Kc, y, Kc, 0, ws); // y = x · W
     if (bias) addChannelBias(y, bias, B, Cout, HWo);
     return;
   }
-  // y starts as the bias (or zero), then the overlapping kernel windows add in.
+  fillBias(y, bias, B, Cout, HWo);
+  for (let b0 = 0; b0 < B; b0 += nb) {
+    const n = min(nb, B - b0), Nc = n * H * W;
+    nchwToCnhw(xc, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), n, Cin, H * W);
+    gemm(1, 0, Kc, Nc, Cin, w, Kc, xc, Nc, col, Nc, 0, ws);
+    col2im(y + ((<usize>b0 * <usize>(Cout * HWo)) << 2), col, n, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
+  }
+}
+
+/** y starts as the bias (or zero), then the overlapping kernel windows add in. */
+function fillBias(y: usize, bias: usize, B: i32, Cout: i32, HWo: i32): void {
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < Cout; c++) {
       const plane = y + ((<usize>(b * Cout + c) * <usize>HWo) << 2);
@@ -114,11 +154,33 @@ export function convTranspose2dForwardGemm(
       for (let i = 0; i < HWo; i++) store<f32>(plane + (<usize>i << 2), v);
     }
   }
-  for (let b0 = 0; b0 < B; b0 += nb) {
-    const n = min(nb, B - b0), Nc = n * H * W;
-    nchwToCnhw(xc, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), n, Cin, H * W);
-    gemm(1, 0, Kc, Nc, Cin, w, Kc, xc, Nc, col, Nc, 0, ws);
-    col2im(y + ((<usize>b0 * <usize>(Cout * HWo)) << 2), col, n, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W);
+}
+
+/**
+ * convTranspose2dForwardGemm image by image in bands of `rows` input rows (≥ 1; at most H take effect):
+ * the band's GEMM, then its col2im (im2col.ts col2imRows), last band first so that each output element
+ * takes its terms in the order of one col2im of the whole image. Fits convTranspose2dForwardWorkspaceBytes
+ * for gemmBandRows' rows; the specs (bands.spec.ts) force other heights.
+ */
+export function convTranspose2dForwardGemmBands(
+  y: usize, x: usize, w: usize, bias: usize,
+  B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  oph: i32, opw: i32, ws: usize, rows: i32,
+): void {
+  assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
+  assertAligned16(ws);
+  assert(rows >= 1, "conv_transpose2d: band of no rows");
+  const Ho = outSize(H, kh, sh, ph, oph), Wo = outSize(W, kw, sw, pw, opw), Kc = Cout * kh * kw, HWo = Ho * Wo, r = min(rows, H);
+  const col = wsCol(ws), xc = wsTmp(ws, <usize>Kc * <usize>(r * W));
+  fillBias(y, bias, B, Cout, HWo);
+  for (let b = 0; b < B; b++) {
+    const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * HWo)) << 2);
+    for (let iy0 = (H - 1) / r * r; iy0 >= 0; iy0 -= r) {
+      const n = min(r, H - iy0) * W;
+      nchwToCnhw(xc, xb + ((<usize>iy0 * <usize>W) << 2), 1, Cin, n, H * W);
+      gemm(1, 0, Kc, n, Cin, w, Kc, xc, n, col, n, 0, ws);
+      col2imRows(yb, col, 1, Cout, Ho, Wo, HWo, Cout * HWo, kh, kw, sh, sw, ph, pw, H, W, iy0, n / W);
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 // Conv2d 3×3, stride 1, padding 1 by direct SIMD loops, for the thin layers where a GEMM has one
 // row or one column of useful work: one input channel (a network's first conv, K = 9) or one output
-// channel (its last). Per image, the planes are padded once (winograd_chunks.ts padPlanes: one zero row and
-// column in front, a row stride PW ≥ W + 4), so every tap is an unaligned 4-lane load with no edge tests.
+// channel (its last). The planes are padded first (winograd_chunks.ts padPlanes: one zero row and column in
+// front, a row stride PW ≥ W + 4; the forward a band of rows at a time, padBand), so every tap is an
+// unaligned 4-lane load with no edge tests.
 //   forward  y[co] = bias[co] + Σ_ci Σ_k w[co, ci, k] · shift_k(x[ci])        (8 pixels of 4 channels, or
 //            4 pixels of 3 rows of one channel, per step)
 //   dX       dx[ci] += Σ_co Σ_k w[co, ci, 8 − k] · shift_k(dy[co])            (the same loop on a rotated copy of w)
@@ -13,8 +14,8 @@
 import { activateInPlace } from "./act";
 import { channelSumsAdd4 } from "./im2col";
 import { BUILD_MODE, MODE_SCALAR, madd } from "./mode";
-import { padPlanes } from "./winograd_chunks";
-import { align16 } from "./workspace";
+import { padBand, padPlanes } from "./winograd_chunks";
+import { align16, IM2COL_CHUNK_FLOATS } from "./workspace";
 import { putRow } from "./winograd_tiles";
 import { put4 } from "./winograd4_tiles";
 
@@ -29,19 +30,35 @@ export function direct3x3WorkspaceBytes(Cin: i32, H: i32, W: i32, Cout: i32): f6
 }
 
 /**
- * out[o] (= or +=) bias[o] + Σ_i Σ_k w[o, i, k] · shift_k(inp[i]) for one image: inp padded [Ci, H+2, PW],
- * out [Co, H, W], w [Co, Ci, 3, 3]; bias may be 0.
+ * Output rows per band of direct3x3Forward: a padded input of about IM2COL_CHUNK_FLOATS, in whole steps
+ * of directRows3's 3 rows (at least one step), or the whole image.
  */
-function directPlanes(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co: i32, H: i32, W: i32, PW: i32, accumulate: bool): void {
+export function direct3x3BandRows(Cin: i32, H: i32, W: i32): i32 {
+  const perRow = max(<i64>1, <i64>Cin * <i64>padWidth(W));
+  return <i32>min(<i64>H, max(<i64>3, <i64>IM2COL_CHUNK_FLOATS / perRow / 3 * 3));
+}
+
+/** Workspace bytes of direct3x3Forward alone (an inference model's): [space of the backward's rotated kernel | a band's padded x]. */
+export function direct3x3ForwardWorkspaceBytes(Cin: i32, H: i32, W: i32, Cout: i32): f64 {
+  const PW = Math.floor((<f64>W + 3) / 4) * 4 + 4, ci = <f64>Cin, co = <f64>Cout, rows = <f64>direct3x3BandRows(Cin, H, W);
+  return Math.ceil(ci * co * 9 / 4) * 16 + Math.ceil((ci * (rows + 2) * PW + 32) / 4) * 16;
+}
+
+/**
+ * out[o] (= or +=) bias[o] + Σ_i Σ_k w[o, i, k] · shift_k(inp[i]) for H rows of one image: inp padded
+ * [Ci, H+2, PW], out [Co, Hp, W] (Hp = H, or out a band's first row in planes of Hp rows), w [Co, Ci, 3, 3];
+ * bias may be 0.
+ */
+function directPlanes(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co: i32, H: i32, W: i32, PW: i32, accumulate: bool, Hp: i32): void {
   const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB;
   const o4 = Co & ~3;
-  for (let o = 0; o < o4; o += 4) directPlanes4(out, inp, w, bias, Ci, o, H, W, PW, accumulate);
+  for (let o = 0; o < o4; o += 4) directPlanes4(out, inp, w, bias, Ci, o, H, W, PW, accumulate, Hp);
   for (let o = o4; o < Co; o++) {
     const bv = f32x4.splat(bias ? load<f32>(bias + (<usize>o << 2)) : 0), wo = w + (<usize>(o * Ci * 9) << 2);
     let oy = 0;
-    for (; oy + 3 <= H; oy += 3) directRows3(out + ((<usize>(o * H + oy) * <usize>W) << 2), inp + <usize>oy * rowB, wo, bv, Ci, W, rowB, planeB, accumulate);
+    for (; oy + 3 <= H; oy += 3) directRows3(out + ((<usize>(o * Hp + oy) * <usize>W) << 2), inp + <usize>oy * rowB, wo, bv, Ci, W, rowB, planeB, accumulate);
     for (; oy < H; oy++) {
-      const orow = out + ((<usize>(o * H + oy) * <usize>W) << 2);
+      const orow = out + ((<usize>(o * Hp + oy) * <usize>W) << 2);
       for (let ox = 0; ox < W; ox += 8) {
         // One partial sum per kernel row (and 4 lanes): 6 independent chains, so the multiply-adds
         // overlap instead of waiting on each other (2 chains ran at a quarter of the rate).
@@ -107,13 +124,13 @@ function directRows3(out: usize, inp: usize, wo: usize, bv: v128, Ci: i32, W: i3
  * directPlanes for the 4 output channels o..o+3 at once: each input load feeds 4 channels
  * (8 accumulators: 4 channels × 8 pixels), 1.75 instructions per multiply-add instead of 2.5.
  */
-function directPlanes4(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, o: i32, H: i32, W: i32, PW: i32, accumulate: bool): void {
-  const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB, cs = <usize>(Ci * 9) << 2, outPlane = <usize>(H * W) << 2;
+function directPlanes4(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, o: i32, H: i32, W: i32, PW: i32, accumulate: bool, Hp: i32): void {
+  const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB, cs = <usize>(Ci * 9) << 2, outPlane = <usize>(Hp * W) << 2;
   const z = f32x4.splat(0);
   const b0 = bias ? v128.load32_splat(bias + (<usize>o << 2)) : z, b1 = bias ? v128.load32_splat(bias + (<usize>(o + 1) << 2)) : z;
   const b2 = bias ? v128.load32_splat(bias + (<usize>(o + 2) << 2)) : z, b3 = bias ? v128.load32_splat(bias + (<usize>(o + 3) << 2)) : z;
   for (let oy = 0; oy < H; oy++) {
-    const orow = out + ((<usize>(o * H + oy) * <usize>W) << 2);
+    const orow = out + ((<usize>(o * Hp + oy) * <usize>W) << 2);
     for (let ox = 0; ox < W; ox += 8) {
       let a00 = b0, a01 = b0, a10 = b1, a11 = b1, a20 = b2, a21 = b2, a30 = b3, a31 = b3;
       let r = inp + <usize>oy * rowB + (<usize>ox << 2), wb = w + (<usize>(o * Ci * 9) << 2);
@@ -155,11 +172,11 @@ function directPlanes4(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, o
  * channel, kernel row, column) order; the others (directPlanes' loops, directRows3) one running sum per
  * kernel row, in (input channel, column) order, the first from the bias, added row 0 + (row 1 + row 2).
  */
-function directPlanesRef(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co: i32, H: i32, W: i32, PW: i32, accumulate: bool): void {
+function directPlanesRef(out: usize, inp: usize, w: usize, bias: usize, Ci: i32, Co: i32, H: i32, W: i32, PW: i32, accumulate: bool, Hp: i32): void {
   const rowB = <usize>PW << 2, planeB = <usize>(H + 2) * rowB, o4 = Co & ~3;
   for (let o = 0; o < Co; o++) {
     const b: f32 = bias ? load<f32>(bias + (<usize>o << 2)) : 0, wo = w + (<usize>(o * Ci * 9) << 2);
-    const plane = out + ((<usize>(o * H) * <usize>W) << 2);
+    const plane = out + ((<usize>(o * Hp) * <usize>W) << 2);
     for (let oy = 0; oy < H; oy++) for (let ox = 0; ox < W; ox++) {
       const r = inp + <usize>oy * rowB + (<usize>ox << 2);
       let v: f32;
@@ -236,19 +253,34 @@ function directWeightGradRef(dw: usize, xp: usize, dyp: usize, Cin: i32, Cout: i
 }
 
 /**
- * y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0).
+ * y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0),
+ * image by image in bands of direct3x3BandRows output rows (their input rows padded: winograd_chunks.ts
+ * padBand), each output pixel the same sums as in one pass over the image.
  * `scalar`: the scalar references (the strict build's bits; the scalar build always runs them).
  */
 export function direct3x3Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, act: i32 = 0, slope: f32 = 0,
   scalar: bool = false,
 ): void {
-  const PW = padWidth(W), HW = <usize>(H * W) << 2, xp = ws + align16(<usize>(Cin * Cout * 9) << 2);
+  direct3x3ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, direct3x3BandRows(Cin, H, W), act, slope, scalar);
+}
+
+/** direct3x3Forward in bands of `rows` output rows (≥ 1; the specs, bands.spec.ts, force heights); workspace: [Cin·Cout·9 floats | Cin·(rows + 2)·PW + 32]. */
+export function direct3x3ForwardBands(
+  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, rows: i32, act: i32 = 0, slope: f32 = 0,
+  scalar: bool = false,
+): void {
+  assert(rows >= 1, "direct3x3: band of no rows");
+  const PW = padWidth(W), HW = <usize>(H * W) << 2, xp = ws + align16(<usize>(Cin * Cout * 9) << 2), r = min(rows, H);
   for (let b = 0; b < B; b++) {
-    padPlanes(xp, x + <usize>(b * Cin) * HW, 1, Cin, H, W, H + 2, PW);
-    if (BUILD_MODE == MODE_SCALAR || scalar) directPlanesRef(y + <usize>(b * Cout) * HW, xp, w, bias, Cin, Cout, H, W, PW, false);
-    else directPlanes(y + <usize>(b * Cout) * HW, xp, w, bias, Cin, Cout, H, W, PW, false);
-    activateInPlace(y + <usize>(b * Cout) * HW, Cout * H * W, act, slope);
+    const xb = x + <usize>(b * Cin) * HW, yb = y + <usize>(b * Cout) * HW;
+    for (let oy0 = 0; oy0 < H; oy0 += r) {
+      const n = min(r, H - oy0), yr = yb + ((<usize>oy0 * <usize>W) << 2);
+      padBand(xp, xb, Cin, H, W, oy0, n + 2, PW);
+      if (BUILD_MODE == MODE_SCALAR || scalar) directPlanesRef(yr, xp, w, bias, Cin, Cout, n, W, PW, false, H);
+      else directPlanes(yr, xp, w, bias, Cin, Cout, n, W, PW, false, H);
+    }
+    activateInPlace(yb, Cout * H * W, act, slope);
   }
 }
 
@@ -272,10 +304,10 @@ export function direct3x3Backward(
     padPlanes(dyp, dy + <usize>(b * Cout) * HW, 1, Cout, H, W, H + 2, PW);
     if (BUILD_MODE == MODE_SCALAR || scalar) {
       directWeightGradRef(dw, xp, dyp, Cin, Cout, H, W, PW);
-      if (dx) directPlanesRef(dx + <usize>(b * Cin) * HW, dyp, rot, 0, Cout, Cin, H, W, PW, true);
+      if (dx) directPlanesRef(dx + <usize>(b * Cin) * HW, dyp, rot, 0, Cout, Cin, H, W, PW, true, H);
     } else {
       directWeightGrad(dw, xp, dyp, Cin, Cout, H, W, PW);
-      if (dx) directPlanes(dx + <usize>(b * Cin) * HW, dyp, rot, 0, Cout, Cin, H, W, PW, true);
+      if (dx) directPlanes(dx + <usize>(b * Cin) * HW, dyp, rot, 0, Cout, Cin, H, W, PW, true, H);
     }
   }
 }

@@ -16,12 +16,33 @@ export function im2col(
   col: usize, x: usize, B: i32, C: i32, H: i32, W: i32, cStride: i32, bStride: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32,
 ): void {
+  im2colRows(col, x, B, C, H, W, cStride, bStride, kh, kw, sh, sw, ph, pw, Ho, Wo, 0, Ho);
+}
+
+/** The checks im2col and col2im share (and their band versions). */
+// @ts-ignore: decorator
+@inline function checkGeometry(
+  B: i32, C: i32, H: i32, W: i32, cStride: i32, bStride: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32,
+  oy0: i32, rows: i32,
+): void {
   assert(B >= 0 && C >= 0 && cStride >= H * W && bStride >= C * cStride, "im2col/col2im: plane or image stride shorter than its data");
   assert(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0 && H + 2 * ph >= kh && W + 2 * pw >= kw, "im2col/col2im: bad kernel, stride or padding");
   // Ho = (H + 2ph − kh) / sh + 1 without a division (a division could trap, so the release build would keep it).
   assert((Ho - 1) * sh <= H + 2 * ph - kh && H + 2 * ph - kh < Ho * sh && (Wo - 1) * sw <= W + 2 * pw - kw && W + 2 * pw - kw < Wo * sw,
     "im2col/col2im: Ho, Wo are not the conv's output size");
-  const ld = <usize>B * <usize>Ho * <usize>Wo;
+  assert(oy0 >= 0 && rows >= 0 && oy0 + rows <= Ho, "im2col/col2im: band of output rows outside the grid");
+}
+
+/**
+ * im2col of the output rows oy0 … oy0 + rows − 1 only (a band: conv2d.ts's banded forward), the same
+ * values as those columns of im2col's matrix: col [C*kh*kw, B*rows*Wo].
+ */
+export function im2colRows(
+  col: usize, x: usize, B: i32, C: i32, H: i32, W: i32, cStride: i32, bStride: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32, oy0: i32, rows: i32,
+): void {
+  checkGeometry(B, C, H, W, cStride, bStride, kh, kw, sh, sw, ph, pw, Ho, Wo, oy0, rows);
+  const ld = <usize>B * <usize>rows * <usize>Wo;
   let row: usize = 0;
   for (let c = 0; c < C; c++) {
     for (let ki = 0; ki < kh; ki++) {
@@ -34,7 +55,7 @@ export function im2col(
         let out = col + ((row * ld) << 2);
         for (let b = 0; b < B; b++) {
           const plane = x + ((<usize>b * <usize>bStride + <usize>c * <usize>cStride) << 2);
-          for (let oy = 0; oy < Ho; oy++) {
+          for (let oy = oy0; oy < oy0 + rows; oy++) {
             const iy = oy * sh - ph + ki;
             if (iy < 0 || iy >= H) {
               zeroRun(out, Wo);
@@ -96,12 +117,21 @@ export function col2im(
   x: usize, col: usize, B: i32, C: i32, H: i32, W: i32, cStride: i32, bStride: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32,
 ): void {
-  assert(B >= 0 && C >= 0 && cStride >= H * W && bStride >= C * cStride, "im2col/col2im: plane or image stride shorter than its data");
-  assert(kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0 && H + 2 * ph >= kh && W + 2 * pw >= kw, "im2col/col2im: bad kernel, stride or padding");
-  // Ho = (H + 2ph − kh) / sh + 1 without a division (a division could trap, so the release build would keep it).
-  assert((Ho - 1) * sh <= H + 2 * ph - kh && H + 2 * ph - kh < Ho * sh && (Wo - 1) * sw <= W + 2 * pw - kw && W + 2 * pw - kw < Wo * sw,
-    "im2col/col2im: Ho, Wo are not the conv's output size");
-  const ld = <usize>B * <usize>Ho * <usize>Wo;
+  col2imRows(x, col, B, C, H, W, cStride, bStride, kh, kw, sh, sw, ph, pw, Ho, Wo, 0, Ho);
+}
+
+/**
+ * x += col2im of the grid rows oy0 … oy0 + rows − 1 only (col [C*kh*kw, B*rows*Wo], im2colRows' layout):
+ * each x element takes those rows' terms in col2im's order (kernel row, column, then grid row). Bands
+ * that share an x row add into it in col2im's order when the later band (its terms from lower kernel
+ * rows) runs first: conv_transpose2d.ts runs them last band first.
+ */
+export function col2imRows(
+  x: usize, col: usize, B: i32, C: i32, H: i32, W: i32, cStride: i32, bStride: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, Ho: i32, Wo: i32, oy0: i32, rows: i32,
+): void {
+  checkGeometry(B, C, H, W, cStride, bStride, kh, kw, sh, sw, ph, pw, Ho, Wo, oy0, rows);
+  const ld = <usize>B * <usize>rows * <usize>Wo;
   let row: usize = 0;
   for (let c = 0; c < C; c++) {
     for (let ki = 0; ki < kh; ki++) {
@@ -113,7 +143,7 @@ export function col2im(
         let src = col + ((row * ld) << 2);
         for (let b = 0; b < B; b++) {
           const plane = x + ((<usize>b * <usize>bStride + <usize>c * <usize>cStride) << 2);
-          for (let oy = 0; oy < Ho; oy++) {
+          for (let oy = oy0; oy < oy0 + rows; oy++) {
             const iy = oy * sh - ph + ki;
             if (iy >= 0 && iy < H) {
               // The row's first input column (ox = 0; may lie in the padding, never touched there).
@@ -172,26 +202,32 @@ export function col2im(
   return t < 0 ? 0 : t / s + 1;
 }
 
-/** dst[c, b, i] = src[b, c, i]: NCHW [B, C, HW] → channel-major [C, B*HW] (GEMM operand layout). */
-export function nchwToCnhw(dst: usize, src: usize, B: i32, C: i32, HW: i32): void {
-  const plane = <usize>HW << 2;
+/**
+ * dst[c, b, i] = src[b, c, i]: NCHW [B, C, HW] → channel-major [C, B*HW] (GEMM operand layout). The
+ * source's planes lie srcPlane ≥ HW floats apart (a band of HW floats of each: conv_transpose2d.ts).
+ */
+export function nchwToCnhw(dst: usize, src: usize, B: i32, C: i32, HW: i32, srcPlane: i32 = HW): void {
+  const plane = <usize>HW << 2, sPlane = <usize>srcPlane << 2;
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < C; c++) {
       memory.copy(
         dst + (<usize>(c * B + b)) * plane,
-        src + (<usize>(b * C + c)) * plane,
+        src + (<usize>(b * C + c)) * sPlane,
         plane,
       );
     }
   }
 }
 
-/** dst[b, c, i] = src[c, b, i] + (bias ? bias[c] : 0): channel-major GEMM result → NCHW. */
-export function cnhwToNchwBias(dst: usize, src: usize, bias: usize, B: i32, C: i32, HW: i32): void {
-  const plane = <usize>HW << 2;
+/**
+ * dst[b, c, i] = src[c, b, i] + (bias ? bias[c] : 0): channel-major GEMM result → NCHW. The
+ * destination's planes lie dstPlane ≥ HW floats apart (a band of HW floats of each: conv2d.ts).
+ */
+export function cnhwToNchwBias(dst: usize, src: usize, bias: usize, B: i32, C: i32, HW: i32, dstPlane: i32 = HW): void {
+  const plane = <usize>HW << 2, dPlane = <usize>dstPlane << 2;
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < C; c++) {
-      const o = dst + (<usize>(b * C + c)) * plane;
+      const o = dst + (<usize>(b * C + c)) * dPlane;
       const s = src + (<usize>(c * B + b)) * plane;
       if (bias) {
         const bc = load<f32>(bias + (<usize>c << 2));

@@ -19,7 +19,9 @@
 // U is packed as gemm_packed.ts gemmPackedA reads it (no packing per chunk); dU stays plain [Cout, Cin].
 // Workspace: [GEMM scratch | U: A·uStride | dU: A·uStride | pad: nb·Cmax·PH·PW + 32 |
 //             V: A·Cmax·Tp | M: A·Cmax·Tp | 576 bytes of tile scratch], each part 16-byte aligned;
-// PH = m·tH + 2, PW = m·tW + 2 for tH×tW tiles per image.
+// PH = m·tH + 2, PW = m·tW + 2 for tH×tW tiles per image. The forward alone needs less (no dU, Cin
+// rows of V, Cout of M) and runs an image of more tiles than a chunk in bands of tile rows, so an
+// inference model's workspace is a chunk's, not an image's (winogradForwardWorkspaceBytes).
 
 import { gemm, gemmRef } from "./gemm";
 import { gemmScratchBytes, packedIndex } from "./gemm_packed";
@@ -28,8 +30,8 @@ import { BUILD_MODE, MODE_SCALAR } from "./mode";
 import { assertAligned16 } from "./checks";
 import { activateInPlace } from "./act";
 import {
-  winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64, tiles,
-  uStride, uStrideF64, wsNext, wsU,
+  bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
+  tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
 import {
@@ -52,6 +54,18 @@ export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i
   const nb = winogradChunkImagesF64(<f64>B, P, chunkTiles(<i32>A, Cin, Cout)), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * uStrideF64(<f64>Cin, <f64>Cout);
   return partBytes(<f64>gemmScratchBytes() / 4) + 2 * partBytes(u) + partBytes(nb * cmax * (m * tH + 2) * (m * tW + 2) + 32) +
     2 * partBytes(A * cmax * Tp) + 576;
+}
+
+/**
+ * Workspace bytes of winogradForward alone (an inference model's), tile side m: its own layout
+ * [GEMM scratch | U | pad: nb·Cin·PH·PW + 32 | V: A·Cin·Tp | M: A·Cout·Tp | 576 bytes], where an image
+ * of more tiles than a chunk runs in bands of bt tile rows (bandTileRows: PH = m·bt + 2, Tp for bt·tW tiles).
+ */
+export function winogradForwardWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, m: i32): f64 {
+  const tH = Math.ceil(<f64>H / m), tW = Math.ceil(<f64>W / m), A = <f64>((m + 2) * (m + 2)), target = chunkTiles(<i32>A, Cin, Cout);
+  const bt = bandTileRowsF64(tH, tW, target), nb = bt < tH ? 1 : winogradChunkImagesF64(<f64>B, tH * tW, target), Tp = tileStrideF64(nb, bt * tW);
+  return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(A * uStrideF64(<f64>Cin, <f64>Cout)) + partBytes(nb * <f64>Cin * (m * bt + 2) * (m * tW + 2) + 32) +
+    partBytes(A * <f64>Cin * Tp) + partBytes(A * <f64>Cout * Tp) + 576;
 }
 
 /**
@@ -181,21 +195,22 @@ export function winograd4KernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32
 }
 
 /**
- * out (= or +=) conv3×3 of a padded chunk (nb images, Ci channels; `pad`) by the transformed kernel
- * u [A, Co, Ci], plus bias (may be 0); out: [nb, Co, H, W]. v, m: [A, max(Ci, Co), Tp] of scratch.
+ * out (= or +=) conv3×3 of a padded chunk (nb images, Ci channels; `pad`, tH tile rows) by the transformed
+ * kernel u [A, Co, Ci], plus bias (may be 0); out: [nb, Co, H, W] (or a band's first row, Hc of the H
+ * rows from there: winograd_tiles.ts winogradOutput). v: [A, Ci, Tp], m: [A, Co, Tp] of scratch.
  */
 function convChunk(
-  out: usize, pad: usize, u: usize, bias: usize, nb: i32, Ci: i32, H: i32, W: i32, Co: i32, accumulate: bool,
+  out: usize, pad: usize, u: usize, bias: usize, nb: i32, Ci: i32, H: i32, W: i32, Hc: i32, tH: i32, Co: i32, accumulate: bool,
   ws: usize, v: usize, mm: usize, Tp: i32, m: i32, s: usize, scalar: bool,
 ): void {
-  const tH = tiles(H, m), tW = tiles(W, m), T = nb * tH * tW, A = (m + 2) * (m + 2);
+  const tW = tiles(W, m), T = nb * tH * tW, A = (m + 2) * (m + 2);
   inputTiles(v, pad, nb, Ci, tH, tW, Tp, m, s, scalar);
   pointGemms(A, u, v, mm, Ci, Co, T, Tp, ws, scalar);
   if (BUILD_MODE == MODE_SCALAR || scalar) {
-    if (m == 4) winograd4OutputRef(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
-    else winogradOutputRef(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
-  } else if (m == 4) winograd4Output(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate, s);
-  else winogradOutput(out, mm, bias, nb, Co, H, W, tH, tW, Tp, accumulate);
+    if (m == 4) winograd4OutputRef(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate);
+    else winogradOutputRef(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate);
+  } else if (m == 4) winograd4Output(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate, s);
+  else winogradOutput(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate);
 }
 
 /** V = the input transform of a padded chunk (tile side m), by the SIMD kernel or (`scalar`, or the scalar build) its reference. */
@@ -218,6 +233,9 @@ function gradOutTiles(d: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, T
 
 /**
  * y[B, Cout, H, W] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 1, padding 1) + bias (may be 0); tile side m.
+ * Chunks of whole images, or, for an image of more tiles than a chunk, bands of its tile rows (bandTileRows:
+ * the band's rows padded, transformed, multiplied and written), so the workspace is a chunk's, not an
+ * image's (winogradForwardWorkspaceBytes). Every tile gets the same operations either way.
  * `scalar`: the scalar references of every step (the strict build's bits; the scalar build always runs them).
  */
 export function winogradForward(
@@ -227,18 +245,47 @@ export function winogradForward(
   assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winograd: negative count or empty image");
   assertAligned16(ws);
-  const A = (m + 2) * (m + 2), u = wsU(ws), pad = wsNext(wsNext(u, A * uStride(Cin, Cout)), A * uStride(Cin, Cout));
-  const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
-  const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
-  const v = wsNext(pad, nbMax * cmax * PH * PW + 32), mm = wsNext(v, A * cmax * Tp), s = wsNext(mm, A * cmax * Tp);
+  const A = (m + 2) * (m + 2), tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, target = chunkTiles(A, Cin, Cout), bt = bandTileRows(tH, tW, target);
+  if (bt < tH) return winogradForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, m, bt, act, slope, scalar);
+  const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P), PH = m * tH + 2, PW = m * tW + 2;
+  const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, A * Cin * Tp);
+  const s = wsNext(mm, A * Cout * Tp);
   if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
   else winogradKernel(u, w, Cout, Cin, false);
   for (let b0 = 0; b0 < B; b0 += nbMax) {
     const nb = min(nbMax, B - b0);
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
     const yb = y + ((<usize>b0 * <usize>(Cout * H * W)) << 2);
-    convChunk(yb, pad, u, bias, nb, Cin, H, W, Cout, false, ws, v, mm, Tp, m, s, scalar);
+    convChunk(yb, pad, u, bias, nb, Cin, H, W, H, tH, Cout, false, ws, v, mm, Tp, m, s, scalar);
     activateInPlace(yb, nb * Cout * H * W, act, slope);
+  }
+}
+
+/**
+ * winogradForward image by image in bands of bt tile rows (at most the image's): each band's input rows
+ * padded (winograd_chunks.ts padBand), transformed, multiplied and written. Its layout is winogradForward's
+ * with one image of bt tile rows, within winogradForwardWorkspaceBytes; the specs (bands.spec.ts) force bt.
+ */
+export function winogradForwardBands(
+  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, bt: i32, act: i32 = 0, slope: f32 = 0,
+  scalar: bool = false,
+): void {
+  assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
+  assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winograd: negative count, empty image or band");
+  assertAligned16(ws);
+  const A = (m + 2) * (m + 2), tH = tiles(H, m), tW = tiles(W, m), rows = min(bt, tH), Tp = tileStride(1, rows * tW), PW = m * tW + 2;
+  const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, Cin * (m * rows + 2) * PW + 32), mm = wsNext(v, A * Cin * Tp);
+  const s = wsNext(mm, A * Cout * Tp);
+  if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
+  else winogradKernel(u, w, Cout, Cin, false);
+  for (let b = 0; b < B; b++) {
+    const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * H * W)) << 2);
+    for (let ty0 = 0; ty0 < tH; ty0 += rows) {
+      const bh = min(rows, tH - ty0), oy0 = m * ty0;
+      padBand(pad, xb, Cin, H, W, oy0, m * bh + 2, PW);
+      convChunk(yb + ((<usize>oy0 * <usize>W) << 2), pad, u, bias, 1, Cin, H, W, H - oy0, bh, Cout, false, ws, v, mm, Tp, m, s, scalar);
+    }
+    activateInPlace(yb, Cout * H * W, act, slope);
   }
 }
 
@@ -275,7 +322,7 @@ export function winogradBackward(
       if (scalar) gemmRef(0, 1, Cout, Cin, T, dxi, Tp, vxi, Tp, duxi, Cin, b0 > 0 ? 1 : 0);
       else gemm(0, 1, Cout, Cin, T, dxi, Tp, vxi, Tp, duxi, Cin, b0 > 0 ? 1 : 0, ws);
     }
-    if (dx) convChunk(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), pad, u, 0, nb, Cout, H, W, Cin, true, ws, v, d, Tp, m, s, scalar);
+    if (dx) convChunk(dx + ((<usize>b0 * <usize>(Cin * H * W)) << 2), pad, u, 0, nb, Cout, H, W, H, tH, Cin, true, ws, v, d, Tp, m, s, scalar);
   }
   if (m == 4) winograd4KernelGradAdd(dw, du, Cout, Cin);
   else winogradKernelGradAdd(dw, du, Cout, Cin);

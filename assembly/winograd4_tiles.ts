@@ -240,13 +240,14 @@ export function winograd4GradOutRef(d: usize, pad: usize, nb: i32, C: i32, tH: i
 }
 
 /**
- * y[b0+bl, c, 4ty+i, 4tx+j] (= or +=) (Aᵀ M A)ij + bias[c] (columns of M combined first), rows and
- * columns past Ho×Wo dropped. y: NCHW [*, C, Ho, Wo]; bias may be 0. 4 tiles a step as in winograd4Input.
+ * y[b0+bl, c, 4ty+i, 4tx+j] (= or +=) (Aᵀ M A)ij + bias[c] (columns of M combined first), rows past Hc
+ * and columns past Wo dropped. y: NCHW [*, C, Ho, Wo], Hc as winograd_tiles.ts winogradOutput's (Ho, or a
+ * band's rows inside the image); bias may be 0. 4 tiles a step as in winograd4Input.
  */
 export function winograd4Output(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize,
 ): void {
-  if (gathers(tW)) return winograd4OutputGathered(y, m, bias, nb, C, Ho, Wo, tH, tW, Tp, accumulate, s);
+  if (gathers(tW)) return winograd4OutputGathered(y, m, bias, nb, C, Ho, Wo, Hc, tH, tW, Tp, accumulate, s);
   const xsB = <usize>(C * Tp) << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
@@ -256,7 +257,7 @@ export function winograd4Output(
       for (let tx = 0; tx < tW; tx += 4) {
         const q = src + (<usize>tx << 2);
         columnsOfM(s, q, xsB);
-        for (let i = 0; i < 4 && 4 * ty + i < Ho; i++) {
+        for (let i = 0; i < 4 && 4 * ty + i < Hc; i++) {
           const row = plane + ((<usize>(4 * ty + i) * <usize>Wo) << 2) + (<usize>(4 * tx) << 2), w = Wo - 4 * tx;
           outRow(s + <usize>(i * 96), bv, row, w, 1, row + 16, w - 4, 1, row + 32, w - 8, 1, row + 48, w - 12, 1, accumulate);
         }
@@ -270,14 +271,14 @@ export function winograd4Output(
  * pixel (channel 0) at y_l, w_l columns and n_l rows of the image from there (0 rows: no tile).
  */
 function winograd4OutputGathered(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize,
 ): void {
   const P = tH * tW, T = nb * P, xsB = <usize>(C * Tp) << 2, planeB = <usize>(Ho * Wo) << 2, rowY = <usize>Wo << 2;
   for (let t = 0; t < T; t += 4) {
-    const y0 = y + tileAt(t, P, tW, C, Ho, Wo), w0 = Wo - 4 * (t % tW), n0 = Ho - 4 * ((t % P) / tW);
-    const y1 = y + tileAt(t + 1, P, tW, C, Ho, Wo), w1 = Wo - 4 * ((t + 1) % tW), n1 = t + 1 < T ? Ho - 4 * (((t + 1) % P) / tW) : 0;
-    const y2 = y + tileAt(t + 2, P, tW, C, Ho, Wo), w2 = Wo - 4 * ((t + 2) % tW), n2 = t + 2 < T ? Ho - 4 * (((t + 2) % P) / tW) : 0;
-    const y3 = y + tileAt(t + 3, P, tW, C, Ho, Wo), w3 = Wo - 4 * ((t + 3) % tW), n3 = t + 3 < T ? Ho - 4 * (((t + 3) % P) / tW) : 0;
+    const y0 = y + tileAt(t, P, tW, C, Ho, Wo), w0 = Wo - 4 * (t % tW), n0 = Hc - 4 * ((t % P) / tW);
+    const y1 = y + tileAt(t + 1, P, tW, C, Ho, Wo), w1 = Wo - 4 * ((t + 1) % tW), n1 = t + 1 < T ? Hc - 4 * (((t + 1) % P) / tW) : 0;
+    const y2 = y + tileAt(t + 2, P, tW, C, Ho, Wo), w2 = Wo - 4 * ((t + 2) % tW), n2 = t + 2 < T ? Hc - 4 * (((t + 2) % P) / tW) : 0;
+    const y3 = y + tileAt(t + 3, P, tW, C, Ho, Wo), w3 = Wo - 4 * ((t + 3) % tW), n3 = t + 3 < T ? Hc - 4 * (((t + 3) % P) / tW) : 0;
     for (let c = 0; c < C; c++) {
       const bv = f32x4.splat(bias ? ld(bias, c) : 0), q = m + ((<usize>(c * Tp + t)) << 2);
       columnsOfM(s, q, xsB);
@@ -341,7 +342,7 @@ function winograd4OutputGathered(
 
 /** Scalar reference of winograd4Output. */
 export function winograd4OutputRef(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
 ): void {
   const xs = C * Tp;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
@@ -350,7 +351,7 @@ export function winograd4OutputRef(
       const q = m + ((<usize>(c * Tp + t)) << 2), b: f32 = bias ? ld(bias, c) : 0;
       for (let i = 0; i < 4; i++) {
         const oy = 4 * ty + i;
-        if (oy >= Ho) continue;
+        if (oy >= Hc) continue;
         const s0 = mCol(q, xs, i, 0), s1 = mCol(q, xs, i, 1), s2 = mCol(q, xs, i, 2);
         const s3 = mCol(q, xs, i, 3), s4 = mCol(q, xs, i, 4), s5 = mCol(q, xs, i, 5);
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2);

@@ -75,22 +75,43 @@ const WINOGRAD_CHUNK_FLOATS: i64 = 512 * 36 * 48;
  * unet24): 4-lane loops, not memory.copy / memory.fill, whose per-call cost dominated here.
  */
 export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i32, PH: i32, PW: i32): void {
-  const rowB = <usize>PW << 2;
-  let d = dst, s = src;
-  for (let pl = 0; pl < nb * C; pl++) {
-    zeroRun(d, PW);
-    d += rowB;
-    for (let y = 0; y < H; y++) {
-      store<f32>(d, 0);
-      copyRun(d + 4, s, W);
-      zeroRun(d + (<usize>(W + 1) << 2), PW - W - 1);
+  padBand(dst, src, nb * C, H, W, 0, PH, PW);
+}
+
+/**
+ * Rows r0 … r0 + PH − 1 of padPlanes' padded planes (padded row r is source row r − 1; zeros outside
+ * the source) for `planes` H×W planes of src, then 32 zero floats: the input of one band of tile rows
+ * (winograd.ts's banded forward; r0 = 0 and PH ≥ H + 2: the whole planes).
+ */
+export function padBand(dst: usize, src: usize, planes: i32, H: i32, W: i32, r0: i32, PH: i32, PW: i32): void {
+  const rowB = <usize>PW << 2, planeB = (<usize>H * <usize>W) << 2;
+  let d = dst;
+  for (let pl = 0; pl < planes; pl++) {
+    const s = src + <usize>pl * planeB;
+    for (let r = 0; r < PH; r++) {
+      const y = r0 + r - 1;
+      if (y < 0 || y >= H) zeroRun(d, PW);
+      else {
+        store<f32>(d, 0);
+        copyRun(d + 4, s + ((<usize>y * <usize>W) << 2), W);
+        zeroRun(d + (<usize>(W + 1) << 2), PW - W - 1);
+      }
       d += rowB;
-      s += <usize>W << 2;
     }
-    zeroRun(d, (PH - H - 1) * PW);
-    d += <usize>(PH - H - 1) * rowB;
   }
   zeroRun(d, 32);
+}
+
+/** Tile rows per band of an image of tH×tW tiles, aiming at `target` tiles: tH (whole images, chunked by images) if they fit, else ≥ 1. */
+// @ts-ignore: decorator
+@inline export function bandTileRows(tH: i32, tW: i32, target: i32): i32 {
+  return <i64>tH * <i64>tW <= <i64>target ? tH : max(1, target / tW);
+}
+
+/** bandTileRows in f64. */
+// @ts-ignore: decorator
+@inline export function bandTileRowsF64(tH: f64, tW: f64, target: i32): f64 {
+  return tH * tW <= <f64>target ? tH : Math.max(1, Math.floor(<f64>target / tW));
 }
 
 /**

@@ -4,14 +4,15 @@
 // (winograd.ts; both from winograd_chunks.ts):
 // [GEMM scratch | U: 25·uStride | pad: nb·Cin·PH·PW + 32 | V: 25·Cin·Tp | M: 25·Cout·Tp] for
 // tH×tW tiles of the output (S2: 2×2 pixels each, PH = 4tH + 1, PW = 4tW + 1) or of the input (T2:
-// 2×2 input pixels each, PH = 2tH + 2, PW = 2tW + 2).
+// 2×2 input pixels each, PH = 2tH + 2, PW = 2tW + 2); an image of more tiles than a chunk runs in bands
+// of tile rows (winogradS2ForwardBands), PH then a band's.
 
 import { gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { activateInPlace } from "./act";
 import { assertAligned16 } from "./checks";
 import {
-  CHUNK_TILES, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padPlanes, partBytes, pointGemms, tileStride, tileStrideF64,
-  tiles, uStride, uStrideF64, wsNext, wsU,
+  CHUNK_TILES, bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
+  pointGemms, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
 import {
   s2PadSide, winogradS2Input, winogradS2InputRef, winogradS2Output, winogradS2OutputRef, winogradT2Input, winogradT2InputRef, winogradT2Output,
@@ -57,11 +58,14 @@ const MIN_SAVED: i64 = 32;
 // @ts-ignore: decorator
 @inline function fitsChunk(n: i32, m: i32): bool { return <i64>tiles(n, 2) * <i64>tiles(m, 2) <= <i64>CHUNK_TILES; }
 
-/** Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap). */
+/**
+ * Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap): chunks of whole images, or bands
+ * of bt tile rows of an image of more tiles than a chunk (bandTileRows).
+ */
 export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool): f64 {
-  const tH = <f64>s2Tiles(H, transposed), tW = <f64>s2Tiles(W, transposed), P = tH * tW;
-  const nb = winogradChunkImagesF64(<f64>B, P, chunkTiles(25, Cin, Cout)), Tp = tileStrideF64(nb, P);
-  const PH = <f64>s2Pad(<i32>tH, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
+  const tH = <f64>s2Tiles(H, transposed), tW = <f64>s2Tiles(W, transposed), target = chunkTiles(25, Cin, Cout), bt = bandTileRowsF64(tH, tW, target);
+  const nb = bt < tH ? 1 : winogradChunkImagesF64(<f64>B, tH * tW, target), Tp = tileStrideF64(nb, bt * tW);
+  const PH = <f64>s2Pad(<i32>bt, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
   return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(25 * uStrideF64(<f64>Cin, <f64>Cout)) + partBytes(nb * <f64>Cin * PH * PW + 32) +
     partBytes(25 * <f64>Cin * Tp) + partBytes(25 * <f64>Cout * Tp);
 }
@@ -110,7 +114,9 @@ export function winogradS2Forward(
   assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
   assertAligned16(ws);
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
-  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(25, Cin, Cout)), Tp = tileStride(nbMax, P);
+  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, target = chunkTiles(25, Cin, Cout), bt = bandTileRows(tH, tW, target);
+  if (bt < tH) return winogradS2ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, transposed, oph, opw, ws, bt, act, slope, scalar);
+  const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P);
   const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
   const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
   winogradS2Kernel(u, w, Cout, Cin, transposed);
@@ -118,19 +124,59 @@ export function winogradS2Forward(
     const nb = min(nbMax, B - b0);
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
     const yb = y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2);
-    if (BUILD_MODE == MODE_SCALAR || scalar) {
-      if (transposed) winogradT2InputRef(v, pad, nb, Cin, tH, tW, Tp);
-      else winogradS2InputRef(v, pad, nb, Cin, tH, tW, Tp);
-      pointGemms(25, u, v, mm, Cin, Cout, nb * P, Tp, ws, true);
-      if (transposed) winogradT2OutputRef(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
-      else winogradS2OutputRef(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
-    } else {
-      if (transposed) winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
-      else winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
-      pointGemms(25, u, v, mm, Cin, Cout, nb * P, Tp, ws, false);
-      if (transposed) winogradT2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
-      else winogradS2Output(yb, mm, bias, nb, Cout, Ho, Wo, tH, tW, Tp);
-    }
+    s2Chunk(yb, pad, u, v, mm, bias, nb, Cin, Cout, Ho, Wo, Ho, tH, tW, Tp, transposed, ws, scalar);
     activateInPlace(yb, nb * Cout * Ho * Wo, act, slope);
+  }
+}
+
+/**
+ * winogradS2Forward image by image in bands of bt tile rows (at most the image's): each band's padded rows
+ * (winograd_chunks.ts padBand: 4 per tile row for S2, 2 for T2), its tiles and its output rows (2 per tile
+ * row for S2, 4 for T2). Within winogradS2WorkspaceBytes for bandTileRows' bt; the specs (bands.spec.ts) force bt.
+ */
+export function winogradS2ForwardBands(
+  y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
+  bt: i32, act: i32 = 0, slope: f32 = 0, scalar: bool = false,
+): void {
+  assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winogradS2: negative count, empty image or band");
+  assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
+  assertAligned16(ws);
+  const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
+  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), rows = min(bt, tH), Tp = tileStride(1, rows * tW), PW = s2Pad(tW, transposed);
+  const padRows = transposed ? 2 : 4, outRows = transposed ? 4 : 2;
+  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, Cin * s2Pad(rows, transposed) * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
+  winogradS2Kernel(u, w, Cout, Cin, transposed);
+  for (let b = 0; b < B; b++) {
+    const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
+    for (let ty0 = 0; ty0 < tH; ty0 += rows) {
+      const bh = min(rows, tH - ty0), oy0 = outRows * ty0;
+      padBand(pad, xb, Cin, H, W, padRows * ty0, s2Pad(bh, transposed), PW);
+      s2Chunk(yb + ((<usize>oy0 * <usize>Wo) << 2), pad, u, v, mm, bias, 1, Cin, Cout, Ho, Wo, Ho - oy0, bh, tW, Tp, transposed, ws, scalar);
+    }
+    activateInPlace(yb, Cout * Ho * Wo, act, slope);
+  }
+}
+
+/**
+ * One padded chunk (nb images, or a band: nb = 1, tH its tile rows) through the tiles: V, the point GEMMs,
+ * y's rows (planes of Ho rows, Hc of them written from y on).
+ */
+function s2Chunk(
+  y: usize, pad: usize, u: usize, v: usize, mm: usize, bias: usize, nb: i32, Cin: i32, Cout: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32,
+  transposed: bool, ws: usize, scalar: bool,
+): void {
+  const T = nb * tH * tW;
+  if (BUILD_MODE == MODE_SCALAR || scalar) {
+    if (transposed) winogradT2InputRef(v, pad, nb, Cin, tH, tW, Tp);
+    else winogradS2InputRef(v, pad, nb, Cin, tH, tW, Tp);
+    pointGemms(25, u, v, mm, Cin, Cout, T, Tp, ws, true);
+    if (transposed) winogradT2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
+    else winogradS2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
+  } else {
+    if (transposed) winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
+    else winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
+    pointGemms(25, u, v, mm, Cin, Cout, T, Tp, ws, false);
+    if (transposed) winogradT2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
+    else winogradS2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
   }
 }

@@ -116,11 +116,14 @@ export function winogradS2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i3
   return f32x4.add(vld(q, (5 * i + 1) * xs), f32x4.add(vld(q, (5 * i + 3) * xs), vld(q, (5 * i + 4) * xs)));
 }
 
-/** y[b0 + bl, c, 2ty + i, 2tx + j] = (Aᵀ M A)ij + bias[c] for every tile, rows and columns past Ho×Wo dropped. */
-export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32): void {
+/**
+ * y[b0 + bl, c, 2ty + i, 2tx + j] = (Aᵀ M A)ij + bias[c] for every tile, rows past Hc and columns past Wo
+ * dropped: planes of Ho rows, Hc = Ho or a band's rows inside the image (winograd_tiles.ts winogradOutput).
+ */
+export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
   const xs = C * Tp;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
-    const t0 = (bl * tH + ty) * tW, oy = 2 * ty, two = oy + 1 < Ho;
+    const t0 = (bl * tH + ty) * tW, oy = 2 * ty, two = oy + 1 < Hc;
     for (let c = 0; c < C; c++) {
       const bv = f32x4.splat(bias ? ld(bias, c) : 0);
       const row0 = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2), row1 = row0 + (<usize>Wo << 2);
@@ -150,7 +153,7 @@ export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
 }
 
 /** Scalar reference of winogradS2Output. */
-export function winogradS2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32): void {
+export function winogradS2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
   const xs = C * Tp;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
@@ -158,7 +161,7 @@ export function winogradS2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C:
       const q = m + ((<usize>(c * Tp + t)) << 2), b: f32 = bias ? ld(bias, c) : 0;
       for (let i = 0; i < 2; i++) {
         const oy = 2 * ty + i;
-        if (oy >= Ho) continue;
+        if (oy >= Hc) continue;
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2), ox = 2 * tx;
         for (let j = 0; j < 2 && ox + j < Wo; j++) {
           // Rows: Y0j = t0j + (t2j + t3j), Y1j = t1j + (t3j + t4j), t_ij = outS(i, j).
@@ -267,8 +270,8 @@ export function winogradT2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i3
   put16(row, ox, Wo, v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7), v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7));
 }
 
-/** y[b0 + bl, c, 4ty + i, 4tx + j] = (Aᵀ M A)ij + bias[c] for every tile of the transposed conv, clipped to Ho×Wo. */
-export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32): void {
+/** y[b0 + bl, c, 4ty + i, 4tx + j] = (Aᵀ M A)ij + bias[c] for every tile of the transposed conv, clipped to Hc rows (as winogradS2Output) and Wo columns. */
+export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
   const xs = C * Tp, rowB = <usize>Wo << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW, oy = 4 * ty;
@@ -282,17 +285,17 @@ export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
         const u30 = vld(q, 15 * xs), u31 = f32x4.add(vld(q, 17 * xs), vld(q, 18 * xs)), u32 = vld(q, 16 * xs), u33 = f32x4.add(vld(q, 18 * xs), vld(q, 19 * xs));
         tRow(row0, ox, Wo, f32x4.add(vld(q, 0), bv), f32x4.add(f32x4.add(vld(q, 2 * xs), vld(q, 3 * xs)), bv),
           f32x4.add(vld(q, xs), bv), f32x4.add(f32x4.add(vld(q, 3 * xs), vld(q, 4 * xs)), bv));
-        if (oy + 1 < Ho) {
+        if (oy + 1 < Hc) {
           tRow(row0 + rowB, ox, Wo, f32x4.add(f32x4.add(vld(q, 10 * xs), u30), bv),
             f32x4.add(f32x4.add(f32x4.add(vld(q, 12 * xs), vld(q, 13 * xs)), u31), bv),
             f32x4.add(f32x4.add(vld(q, 11 * xs), u32), bv),
             f32x4.add(f32x4.add(f32x4.add(vld(q, 13 * xs), vld(q, 14 * xs)), u33), bv));
         }
-        if (oy + 2 < Ho) {
+        if (oy + 2 < Hc) {
           tRow(row0 + 2 * rowB, ox, Wo, f32x4.add(vld(q, 5 * xs), bv), f32x4.add(f32x4.add(vld(q, 7 * xs), vld(q, 8 * xs)), bv),
             f32x4.add(vld(q, 6 * xs), bv), f32x4.add(f32x4.add(vld(q, 8 * xs), vld(q, 9 * xs)), bv));
         }
-        if (oy + 3 < Ho) {
+        if (oy + 3 < Hc) {
           tRow(row0 + 3 * rowB, ox, Wo, f32x4.add(f32x4.add(u30, vld(q, 20 * xs)), bv),
             f32x4.add(f32x4.add(u31, f32x4.add(vld(q, 22 * xs), vld(q, 23 * xs))), bv),
             f32x4.add(f32x4.add(u32, vld(q, 21 * xs)), bv),
@@ -311,7 +314,7 @@ export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
 }
 
 /** Scalar reference of winogradT2Output. */
-export function winogradT2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32): void {
+export function winogradT2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
   const xs = C * Tp;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
@@ -319,7 +322,7 @@ export function winogradT2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C:
       const q = m + ((<usize>(c * Tp + t)) << 2), b: f32 = bias ? ld(bias, c) : 0;
       for (let i = 0; i < 4; i++) {
         const oy = 4 * ty + i;
-        if (oy >= Ho) continue;
+        if (oy >= Hc) continue;
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2), ox = 4 * tx;
         for (let j = 0; j < 4 && ox + j < Wo; j++) {
           const v = i == 0 ? tU(q, xs, 0, j) : i == 1 ? tU(q, xs, 2, j) + tU(q, xs, 3, j) : i == 2 ? tU(q, xs, 1, j) : tU(q, xs, 3, j) + tU(q, xs, 4, j);

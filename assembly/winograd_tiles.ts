@@ -139,15 +139,16 @@ export function winogradGradOutRef(d: usize, pad: usize, nb: i32, C: i32, tH: i3
 }
 
 /**
- * y[b0+bl, c, 2ty+i, 2tx+j] (= or +=) (Aᵀ M A)ij + bias[c] for every tile, rows and columns past
- * Ho×Wo dropped. y: NCHW [*, C, Ho, Wo] from image b0 on; bias may be 0.
+ * y[b0+bl, c, 2ty+i, 2tx+j] (= or +=) (Aᵀ M A)ij + bias[c] for every tile, rows past Hc and columns
+ * past Wo dropped. y: NCHW [*, C, Ho, Wo] from image b0 on (planes of Ho rows; Hc = Ho, or y a band's
+ * first row and Hc the image's rows from there: winograd.ts's banded forward); bias may be 0.
  */
 export function winogradOutput(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
 ): void {
   const xs = C * Tp;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
-    const t0 = (bl * tH + ty) * tW, oy = 2 * ty, two = oy + 1 < Ho;
+    const t0 = (bl * tH + ty) * tW, oy = 2 * ty, two = oy + 1 < Hc;
     for (let c = 0; c < C; c++) {
       const bv = f32x4.splat(bias ? ld(bias, c) : 0);
       const row0 = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2), row1 = row0 + (<usize>Wo << 2);
@@ -214,7 +215,7 @@ export function winogradOutput(
 
 /** Scalar reference of winogradOutput. */
 export function winogradOutputRef(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
 ): void {
   const xs = C * Tp;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
@@ -223,7 +224,7 @@ export function winogradOutputRef(
       const q = m + ((<usize>(c * Tp + t)) << 2), b: f32 = bias ? ld(bias, c) : 0;
       for (let i = 0; i < 2; i++) {
         const oy = 2 * ty + i;
-        if (oy >= Ho) continue;
+        if (oy >= Hc) continue;
         const s0 = outS(q, xs, i, 0), s1 = outS(q, xs, i, 1), s2 = outS(q, xs, i, 2), s3 = outS(q, xs, i, 3);
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2);
         const v0 = ((s0 + s1) + s2) + b, v1 = ((s1 - s2) - s3) + b, ox = 2 * tx;

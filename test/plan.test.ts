@@ -9,6 +9,7 @@ import { UserError } from "../host/core/errors.js";
 import { Model } from "../host/core/model.js";
 import { checkMemory, planModel } from "../host/core/plan.js";
 import { openNodeEngine, nodePool } from "../host/node/engine.js";
+import { testRandom } from "./helpers.js";
 
 test("building a model grows the engine's memory by exactly its plan, for every architecture, 1 and 2 threads, training and inference (reused or kept buffers)", async () => {
   const single = await openNodeEngine({ build: "strict" });
@@ -64,6 +65,78 @@ test("building a model grows the engine's memory by exactly its plan, for every 
   console.log(`# memory plans = allocator growth:\n${rows.map((r) => `#   ${r}`).join("\n")}`);
 });
 
+test("at photo tile sizes an inference plan is the forward-only workspace (bands of rows), still the allocator's growth, and the banded forward runs within it: the bits of a training plan's whole-image workspace, 1 and 2 threads", async () => {
+  // 136 × 200: every convolution of the colour and gray U-Nets takes more than a chunk there, so each
+  // forward path runs in bands (Winograd, im2col + GEMM at stride 2, GEMM + col2im, unet's direct loops).
+  const single = await openNodeEngine({ build: "strict" });
+  const threaded = await openNodeEngine({ build: "strict", threads: true });
+  const pool = await nodePool(threaded, 2);
+  const rows: string[] = [];
+  try {
+    for (const base of [ARCHS.cunet32, ARCHS.unet24]) {
+      const arch = { ...base, input: [base.input[0], 136, 200] as [number, number, number] };
+      for (const [engine, p] of [
+        [single, undefined],
+        [threaded, pool],
+      ] as const) {
+        const threads = p?.size ?? 1,
+          B = 3;
+        const run = (inference: boolean) => {
+          const before = engine.heapTop();
+          const plan = planModel(engine, arch, { batch: B, threads, inference });
+          const model = new Model(engine, arch, B, p, { inference });
+          try {
+            assert.equal(
+              engine.heapTop() - before,
+              plan.total,
+              `${arch.name}, ${threads} thread(s): allocator growth ≠ plan`,
+            );
+            model.init(11);
+            const r = testRandom(5),
+              x = model.inputView(B);
+            for (let i = 0; i < x.length; i++) x[i] = (r() + 1) / 2;
+            const bytes = model.memoryBytes();
+            model.forward(B);
+            assert.equal(model.memoryBytes(), bytes, "a forward pass grew memory");
+            const ws = plan.arenas.find((a) => a.kind === "workspace")!.bytes;
+            return { out: Buffer.from(model.outputView(B).slice().buffer), ws };
+          } finally {
+            model.dispose();
+          }
+        };
+        const inf = run(true),
+          train = run(false);
+        // Bands: the inference workspace does not grow with the tile's height (U, the deep layers'
+        // transformed kernels, is most of it), the training one (whole images) does.
+        const taller = (inference: boolean) =>
+          planModel(
+            engine,
+            { ...arch, input: [arch.input[0], 4 * 136, 200] },
+            { batch: B, threads, inference },
+          ).arenas.find((a) => a.kind === "workspace")!.bytes;
+        assert.ok(inf.ws < train.ws, `${arch.name}: inference workspace ${inf.ws} ≥ training ${train.ws}`);
+        assert.ok(taller(true) <= 1.05 * inf.ws, `${arch.name}: the inference workspace grows with the tile's height`);
+        assert.ok(
+          taller(false) > 2 * train.ws,
+          `${arch.name}: the training workspace should grow with the tile's height`,
+        );
+        assert.ok(
+          inf.out.equals(train.out),
+          `${arch.name}, ${threads} thread(s): the banded inference workspace changes the output`,
+        );
+        rows.push(
+          `${arch.name} ${arch.input.join("×")}, ${threads} thread(s): workspace ${(train.ws / 2 ** 20).toFixed(1)} → ${(inf.ws / 2 ** 20).toFixed(1)} MiB`,
+        );
+      }
+    }
+  } finally {
+    pool.close();
+  }
+  console.log(
+    `# per-thread workspace, training (whole images) → inference (bands):\n${rows.map((r) => `#   ${r}`).join("\n")}`,
+  );
+});
+
 test("models come and go without memory growing; the guard refuses a plan over the limit from the plan alone", async () => {
   const engine = await openNodeEngine({ build: "strict" });
   const sizes = [
@@ -91,14 +164,14 @@ test("models come and go without memory growing; the guard refuses a plan over t
   assert.throws(() => a.dispose(), /reverse order/);
   b.dispose();
   a.dispose();
-  // A 5000 × 5000 image through seed: refused with one line, nothing allocated.
-  const big = { ...SEED, input: [1, 5000, 5000] as [number, number, number] };
+  // A 10000 × 10000 image through seed: refused with one line, nothing allocated.
+  const big = { ...SEED, input: [1, 10000, 10000] as [number, number, number] };
   const plan = planModel(engine, big, { batch: 1, inference: true });
   assert.throws(
-    () => checkMemory(engine, plan, big, "huge.png: 5000×5000 pixels"),
+    () => checkMemory(engine, plan, big, "huge.png: 10000×10000 pixels"),
     (e: Error) =>
       e instanceof UserError &&
-      /^huge\.png: 5000×5000 pixels would need \d+\.\d\d GiB of wasm memory with architecture seed \(limit: 3\.00 GiB\)$/.test(
+      /^huge\.png: 10000×10000 pixels would need \d+\.\d\d GiB of wasm memory with architecture seed \(limit: 3\.00 GiB\)$/.test(
         e.message,
       ),
   );

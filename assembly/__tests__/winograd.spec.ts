@@ -191,8 +191,8 @@ function stride2Tiles(transposed: bool): void {
     for (let withBias = 0; withBias < 2; withBias++) {
       const bp = withBias ? bias : 0;
       fillNaN(y, ny); fillNaN(ry, ny);
-      if (transposed) { winogradT2Output(y, a, bp, nb, C, Ho, Wo, tH, tW, Tp); winogradT2OutputRef(ry, a, bp, nb, C, Ho, Wo, tH, tW, Tp); }
-      else { winogradS2Output(y, a, bp, nb, C, Ho, Wo, tH, tW, Tp); winogradS2OutputRef(ry, a, bp, nb, C, Ho, Wo, tH, tW, Tp); }
+      if (transposed) { winogradT2Output(y, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); winogradT2OutputRef(ry, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); }
+      else { winogradS2Output(y, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); winogradS2OutputRef(ry, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); }
       sameBits(y, ry, ny, tag + " output");
       expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
     }
@@ -274,11 +274,11 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       for (let acc = 0; acc < 2; acc++) {
         fillRandom(y, ny); copyBuf(ry, y, ny);
         if (m == 4) {
-          winograd4Output(y, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0, scratch);
-          winograd4OutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
+          winograd4Output(y, a, acc ? 0 : bias, nb, C, H, W, H, tH, tW, Tp, acc != 0, scratch);
+          winograd4OutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, H, tH, tW, Tp, acc != 0);
         } else {
-          winogradOutput(y, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
-          winogradOutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, tH, tW, Tp, acc != 0);
+          winogradOutput(y, a, acc ? 0 : bias, nb, C, H, W, H, tH, tW, Tp, acc != 0);
+          winogradOutputRef(ry, a, acc ? 0 : bias, nb, C, H, W, H, tH, tW, Tp, acc != 0);
         }
         sameBits(y, ry, ny, tag + " output");
         expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");

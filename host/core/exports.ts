@@ -95,6 +95,20 @@ export interface EngineExports {
     ph: number,
     pw: number,
   ): number;
+  /** Workspace bytes of conv2dForward alone (an inference model's; the forward runs large images in bands of rows). */
+  conv2dForwardWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+  ): number;
   conv2dWorkspaceBytes(
     B: number,
     Cin: number,
@@ -148,6 +162,22 @@ export interface EngineExports {
   ): void;
   /** 1 where convTranspose2dForward takes the stride-2 Winograd path (its backward stays GEMM), else 0. */
   convTranspose2dWinograd(
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+  ): number;
+  /** Workspace bytes of convTranspose2dForward alone (an inference model's), as conv2dForwardWorkspaceBytes. */
+  convTranspose2dForwardWorkspaceBytes(
+    B: number,
     Cin: number,
     H: number,
     W: number,

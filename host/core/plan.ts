@@ -162,8 +162,39 @@ export function macsPerImage(plan: LayerPlan): number {
   return macs;
 }
 
-/** The engine's workspace formulas (assembly/conv2d.ts, conv_transpose2d.ts; f64, so hostile shapes do not wrap). */
+/**
+ * The engine's workspace formulas (assembly/conv2d.ts, conv_transpose2d.ts; f64, so hostile shapes do not
+ * wrap): forward and backward (training), or the forward alone (inference: large images in bands of rows).
+ */
 export interface WorkspaceSizer {
+  conv2dForwardWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+  ): number;
+  convTranspose2dForwardWorkspaceBytes(
+    B: number,
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+  ): number;
   conv2dWorkspaceBytes(
     B: number,
     Cin: number,
@@ -283,6 +314,9 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   const { buffers, threadFloats, actFloats } = keepActivations
     ? keptBuffers(layerFloats, 2 * ioFloats)
     : liveBuffers(lp.layers, fused, batch, sliceSize, 2 * ioFloats);
+  // An inference model runs only forward passes, which take a large image in bands of rows: their workspace.
+  const conv2dBytes = inference ? sizer.conv2dForwardWorkspaceBytes : sizer.conv2dWorkspaceBytes,
+    convTranspose2dBytes = inference ? sizer.convTranspose2dForwardWorkspaceBytes : sizer.convTranspose2dWorkspaceBytes;
   let ws = 0;
   for (const l of lp.layers) {
     if (!l.geom) continue;
@@ -292,22 +326,8 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
     ws = Math.max(
       ws,
       l.op === "conv2d"
-        ? sizer.conv2dWorkspaceBytes(sliceSize, C, H, W, outC, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw)
-        : sizer.convTranspose2dWorkspaceBytes(
-            sliceSize,
-            C,
-            H,
-            W,
-            outC,
-            g.kh,
-            g.kw,
-            g.sh,
-            g.sw,
-            g.ph,
-            g.pw,
-            g.oph,
-            g.opw,
-          ),
+        ? conv2dBytes(sliceSize, C, H, W, outC, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw)
+        : convTranspose2dBytes(sliceSize, C, H, W, outC, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw),
     );
   }
   // A training step measures each noisy input's level for its noise-level map in the workspace (assembly/noise_level.ts).
