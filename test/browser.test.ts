@@ -524,7 +524,17 @@ test("photos: memory stays flat over 10 uploads of different sizes", { skip }, a
   const mib = (a: number[]) => a.map((b) => (b / 2 ** 20).toFixed(0)).join(" ");
   console.log(`# 10 uploads: page JS heap after each (MiB) ${mib(heap)}; photo Worker wasm memory ${mib(wasm)}`);
   assert.ok(Math.max(...wasm) <= 576 * 2 ** 20, "wasm memory over the budget");
-  assert.ok(wasm[wasm.length - 1] <= Math.max(...wasm.slice(0, 5)), "wasm memory grew after the first uploads");
+  // Memory follows the largest tile so far (a whole image fits one tile up to ~1 MP): it may grow only
+  // on an upload wider, taller or larger than every one before it, never on a smaller one (no leak).
+  for (let k = 1; k < sizes.length; k++) {
+    const before = sizes.slice(0, k),
+      [w, hgt] = sizes[k];
+    const larger =
+      before.every(([bw]) => w > bw) ||
+      before.every(([, bh]) => hgt > bh) ||
+      before.every(([bw, bh]) => w * hgt > bw * bh);
+    assert.ok(wasm[k] <= wasm[k - 1] || larger, `wasm memory grew on upload ${k} (${w}×${hgt}): ${mib(wasm)}`);
+  }
   // The page holds one image (its pixels, the result, two canvases) at a time.
   assert.ok(heap[heap.length - 1] < heap[0] + 24 * 2 ** 20, `JS heap grew: ${mib(heap)}`);
 });
