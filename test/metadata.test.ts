@@ -1,6 +1,7 @@
 // Metadata kept from input to output, read back by exifr (a maintained EXIF / XMP / ICC reader): a
 // phone JPEG (EXIF orientation 6, camera, date, GPS, an ICC profile, XMP) denoised to JPEG and to PNG
 // comes out upright with its orientation tag reset to 1 and the rest intact; --strip-metadata drops it.
+// A PNG (eXIf) and a WebP (EXIF chunk) with orientation 6 come out upright too, their metadata carried.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -9,7 +10,9 @@ import { join } from "node:path";
 import exifr from "exifr";
 import { readMetadata, uprightExif, withMetadata } from "../host/core/metadata.js";
 import { exifBlock, iccProfile, phoneJpeg, XMP } from "./phone-jpeg.js";
-import { readImagePlanes } from "../host/node/images.js";
+import { encodeImagePlanes, readImagePlanes } from "../host/node/images.js";
+import { pngOrientation, webpOrientation } from "../host/core/exif.js";
+import { riffChunk } from "../host/core/webp.js";
 import { encodePngPlanes } from "../host/node/png.js";
 import { deflate, pngChunk } from "../host/core/png-encode.js";
 import { runCli } from "./helpers.js";
@@ -76,4 +79,55 @@ test("metadata: a PNG's damaged or bomb ICC profile is left behind, its EXIF sti
   }
   const good = await readMetadata(withIccp(await deflate(iccProfile())));
   assert.deepEqual(good.icc, new Uint8Array(iccProfile()));
+});
+
+test("metadata: a PNG's eXIf and a WebP's EXIF orientation applied on input, EXIF / XMP / ICC carried to PNG and WebP outputs", async () => {
+  const W = 40,
+    H = 24;
+  const planes = [0, 1, 2].map((c) => new Float32Array(W * H).map((_, i) => ((i % W) * 4 + c * 30) / 255));
+  const stored = { width: W, height: H, planes };
+  const tmp = mkdtempSync(join(tmpdir(), "denoise-meta-"));
+  const md = { exif: exifBlock(6), xmp: XMP, icc: iccProfile() };
+  // A PNG as a phone app writes it: eXIf with orientation 6 (withMetadata would reset it), iCCP, XMP.
+  const plainPng = encodePngPlanes(stored),
+    ihdrEnd = 8 + 12 + 13;
+  const png = Buffer.concat([
+    plainPng.subarray(0, ihdrEnd),
+    pngChunk("eXIf", md.exif),
+    (await withMetadata(plainPng, { xmp: md.xmp, icc: md.icc })).subarray(ihdrEnd),
+  ]);
+  // A WebP with the same: written by withMetadata (orientation reset), then the EXIF chunk's orientation set back to 6.
+  const webp = await withMetadata(encodeImagePlanes("x.webp", stored), md);
+  riffChunk(webp, "EXIF")![30] = 6; // IFD0's second entry (Orientation): its value
+  assert.equal(pngOrientation(png), 6);
+  assert.equal(webpOrientation(webp), 6);
+  const webpBack = await readMetadata(webp);
+  assert.deepEqual(webpBack.xmp, new Uint8Array(XMP));
+  assert.deepEqual(webpBack.icc, new Uint8Array(md.icc));
+  for (const [name, bytes] of [
+    ["phone.png", png],
+    ["phone.webp", webp],
+  ] as const) {
+    const input = join(tmp, name);
+    writeFileSync(input, bytes);
+    const read = readImagePlanes(input);
+    assert.deepEqual([read.width, read.height], [H, W], `${name}: not read upright`);
+    const out = join(tmp, `out-${name}`);
+    const r = runCli(["denoise", input, "-o", out, "--quiet", "--build", "strict", "--threads", "1"]);
+    assert.equal(r.code, 0, r.err);
+    const img = readImagePlanes(out);
+    assert.deepEqual([img.width, img.height], [H, W], `${name}: not written upright`);
+    const back = await readMetadata(readFileSync(out));
+    assert.deepEqual(back.exif, uprightExif(md.exif), `${name}: EXIF not carried with orientation 1`);
+    assert.deepEqual(back.xmp, new Uint8Array(XMP), `${name}: XMP lost`);
+    assert.deepEqual(back.icc, new Uint8Array(md.icc), `${name}: ICC profile changed`);
+    if (name.endsWith(".png")) {
+      const tags = await exifr.parse(out, { xmp: true, icc: true, mergeOutput: true, translateValues: false });
+      assert.equal(tags.Make, "Phone99");
+      assert.equal(tags.Orientation, 1);
+    }
+  }
+  console.log(
+    "# PNG eXIf / WebP EXIF orientation 6 read upright; EXIF (orientation 1), XMP, ICC kept in PNG and WebP outputs",
+  );
 });

@@ -2,8 +2,8 @@
 // of bounded memory (the same output as one whole-image pass: host/core/tiles.ts), colour and alpha
 // kept; written in the input's format (PNG for HEIC, which has no encoder here) or the one -o names,
 // of the input's kind (gray, gray + alpha, RGB, RGBA; 16 bits for a 16-bit PNG or TIFF), upright (EXIF
-// orientation applied), with the input's EXIF, XMP and ICC profile (host/core/metadata.ts: JPEG and PNG;
-// a TIFF's ICC and XMP) unless --strip-metadata.
+// orientation applied), with the input's EXIF, XMP and ICC profile (host/core/metadata.ts: JPEG, PNG and
+// WebP; a TIFF's ICC and XMP) unless --strip-metadata.
 // Every input is checked from its header before the engine loads, read and decoded once when its
 // turn comes, and the outputs appear together at the end (StagedFiles): a bad input leaves none.
 import { Option, type Command } from "commander";

@@ -2,13 +2,14 @@
 // was there; its orientation tag reset to 1, since the pixels are decoded upright: host/core/exif.ts),
 // XMP and the ICC colour profile, so a colour-managed viewer shows the same colours. Read from JPEG
 // segments (APP1 Exif / XMP, APP2 ICC_PROFILE) and PNG chunks (eXIf, iTXt XML:com.adobe.xmp, iCCP),
-// written as the same segments into a JPEG output and as the same chunks into a PNG output; a TIFF's
-// ICC profile and XMP (tags 34675, 700) are read, and written into a TIFF output. WebP, AVIF and
-// HEIC inputs give none, and their outputs get none.
+// and WebP chunks (EXIF, XMP, ICCP), written as the same segments into a JPEG output and as the same
+// chunks into a PNG or WebP output; a TIFF's ICC profile and XMP (tags 34675, 700) are read, and
+// written into a TIFF output. AVIF and HEIC inputs give none, and their outputs get none.
 // Browser-safe (the CLI and the page's downloads both use it): PNG's compressed profile and XMP go
 // through the platform's CompressionStream (host/core/png-encode.ts).
 import { concatBytes, deflate, inflate, pngChunk } from "./png-encode.js";
 import { isTiff } from "./tiff.js";
+import { isWebp, riffChunk, webpSize } from "./webp.js";
 
 export interface Metadata {
   /** The TIFF structure of the EXIF block (from its "II" / "MM" header on). */
@@ -32,19 +33,21 @@ const startsWith = (b: Uint8Array, id: string) => b.length >= id.length && latin
 /** A copy in its own memory (a view would share the file's). */
 const copy = (b: Uint8Array) => new Uint8Array(b);
 
-/** The metadata of a JPEG or PNG file's bytes, or a TIFF's ICC profile and XMP (empty for anything else or when there is none). */
+/** The metadata of a JPEG, PNG or WebP file's bytes, or a TIFF's ICC profile and XMP (empty for anything else or when there is none). */
 export async function readMetadata(b: Uint8Array): Promise<Metadata> {
   if (b[0] === 0xff && b[1] === 0xd8) return jpegMetadata(b);
   if (b[0] === 0x89 && latin1(b.subarray(1, 4)) === "PNG") return pngMetadata(b);
   if (isTiff(b)) return tiffMetadata(b);
+  if (isWebp(b)) return webpMetadata(b);
   return {};
 }
 
-/** Encoded image bytes (JPEG or PNG; TIFF: ICC and XMP) with the metadata added; other bytes as they are. */
+/** Encoded image bytes (JPEG, PNG or WebP; TIFF: ICC and XMP) with the metadata added; other bytes as they are. */
 export async function withMetadata(bytes: Uint8Array, md: Metadata): Promise<Uint8Array> {
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return withJpegMetadata(bytes, md);
   if (bytes[0] === 0x89) return withPngMetadata(bytes, md);
   if (isTiff(bytes)) return withTiffMetadata(bytes, md);
+  if (isWebp(bytes)) return withWebpMetadata(bytes, md);
   return bytes;
 }
 
@@ -239,4 +242,71 @@ export async function withPngMetadata(png: Uint8Array, md: Metadata): Promise<Ui
   if (!add.length) return png;
   const ihdrEnd = 8 + 12 + 13;
   return concatBytes([png.subarray(0, ihdrEnd), ...add, png.subarray(ihdrEnd)]);
+}
+
+// WebP: metadata lives in an extended file's chunks (VP8X, then ICCP, the image, then EXIF and XMP), the
+// VP8X chunk's flags saying which are there. A simple file (one VP8 or VP8L chunk) becomes extended.
+const VP8X_ICC = 0x20,
+  VP8X_ALPHA = 0x10,
+  VP8X_EXIF = 0x08,
+  VP8X_XMP = 0x04;
+
+function webpMetadata(b: Uint8Array): Metadata {
+  const md: Metadata = {},
+    exif = riffChunk(b, "EXIF"),
+    xmp = riffChunk(b, "XMP "),
+    icc = riffChunk(b, "ICCP");
+  if (exif?.length) md.exif = copy(startsWith(exif, EXIF_ID) ? exif.subarray(EXIF_ID.length) : exif);
+  if (xmp?.length) md.xmp = copy(xmp);
+  if (icc?.length) md.icc = copy(icc);
+  return md;
+}
+
+/** A RIFF chunk: FourCC, little-endian size, payload, padded to an even length. */
+function riffChunkBytes(fourcc: string, payload: Uint8Array): Uint8Array {
+  const c = new Uint8Array(8 + payload.length + (payload.length & 1));
+  c.set(bytesOf(fourcc));
+  new DataView(c.buffer).setUint32(4, payload.length, true);
+  c.set(payload, 8);
+  return c;
+}
+
+/** WebP bytes as an extended file carrying the metadata's ICCP, EXIF and XMP chunks (replacing any it had). */
+export function withWebpMetadata(webp: Uint8Array, md: Metadata): Uint8Array {
+  const size = webpSize(webp);
+  if (!(md.exif || md.xmp || md.icc) || !size) return webp;
+  const dv = new DataView(webp.buffer, webp.byteOffset, webp.byteLength);
+  const image: Uint8Array[] = [];
+  let flags = 0;
+  for (let at = 12; at + 8 <= webp.length; ) {
+    const fourcc = latin1(webp.subarray(at, at + 4)),
+      len = dv.getUint32(at + 4, true),
+      end = Math.min(webp.length, at + 8 + len + (len & 1));
+    if (fourcc === "VP8X") flags = webp[at + 8] & ~(VP8X_ICC | VP8X_EXIF | VP8X_XMP);
+    else if (fourcc === "VP8L" && len >= 5 && webp[at + 12] & 0x10)
+      flags |= VP8X_ALPHA; // alpha_is_used bit
+    else if (fourcc === "ALPH") flags |= VP8X_ALPHA;
+    if (!["VP8X", "ICCP", "EXIF", "XMP "].includes(fourcc)) image.push(webp.subarray(at, end));
+    at = end;
+  }
+  if (md.icc) flags |= VP8X_ICC;
+  if (md.exif) flags |= VP8X_EXIF;
+  if (md.xmp) flags |= VP8X_XMP;
+  const vp8x = new Uint8Array(10);
+  vp8x[0] = flags;
+  for (let k = 0; k < 3; k++) {
+    vp8x[4 + k] = ((size.width - 1) >> (8 * k)) & 0xff;
+    vp8x[7 + k] = ((size.height - 1) >> (8 * k)) & 0xff;
+  }
+  const body = concatBytes([
+    bytesOf("WEBP"),
+    riffChunkBytes("VP8X", vp8x),
+    ...(md.icc ? [riffChunkBytes("ICCP", md.icc)] : []),
+    ...image,
+    ...(md.exif ? [riffChunkBytes("EXIF", uprightExif(md.exif))] : []),
+    ...(md.xmp ? [riffChunkBytes("XMP ", md.xmp)] : []),
+  ]);
+  const out = concatBytes([bytesOf("RIFF"), new Uint8Array(4), body]);
+  new DataView(out.buffer).setUint32(4, body.length, true);
+  return out;
 }

@@ -45,3 +45,14 @@ export function webpSizeProblem(size: { width: number; height: number }, fileByt
     return `WebP declares ${w}×${h} pixels in ${fileBytes} bytes (over ${MAX_WEBP_PIXELS_PER_BYTE} a byte): truncated, or a decompression bomb`;
   return undefined;
 }
+
+/** The payload of the first chunk of a RIFF file (a WebP) with this FourCC, bounds-checked; undefined when there is none. */
+export function riffChunk(b: Uint8Array, fourcc: string): Uint8Array | undefined {
+  for (let at = 12; at + 8 <= b.length; ) {
+    const len = (b[at + 4] | (b[at + 5] << 8) | (b[at + 6] << 16) | (b[at + 7] << 24)) >>> 0;
+    if (String.fromCharCode(...b.subarray(at, at + 4)) === fourcc)
+      return b.subarray(at + 8, Math.min(b.length, at + 8 + len));
+    at += 8 + len + (len & 1);
+  }
+  return undefined;
+}

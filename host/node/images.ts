@@ -10,7 +10,7 @@
 import jpeg from "jpeg-js";
 import { fileError } from "../core/errors.js";
 import { formatOfName, type ImageFormat, NOT_AN_IMAGE, sniffFormat } from "../core/formats.js";
-import { orientPlanes } from "../core/exif.js";
+import { orientPlanes, pngOrientation, webpOrientation } from "../core/exif.js";
 import { heifBitDepth, heifSize, heifSizeProblem, heifTransforms } from "../core/heif.js";
 import { planesFromRgba, rgba8, rgbaLevels, type PlanarImage } from "../core/image.js";
 import { type ByteReader, bytesReader, tiffIfd, tiffSizeProblem } from "../core/tiff.js";
@@ -135,14 +135,14 @@ export function decodeImage(buf: Uint8Array, name: string): PlanarImage {
   switch (format) {
     case "jpeg":
       return decodeJpegPlanes(buf, name);
-    case "png":
-      return decodePngPlanes(buf, name);
+    case "png": // upright: a PNG's eXIf orientation applied as a JPEG's is
+      return orientPlanes(decodePngPlanes(buf, name), pngOrientation(buf));
     case "tiff":
       return decodeTiffPlanes(buf, name);
     case "webp": {
       imageHeader(buf, buf.length, name);
       const { data, width, height } = decodedBy(name, () => decodeWebpRgba(buf));
-      return planesFromRgba(data, width, height);
+      return orientPlanes(planesFromRgba(data, width, height), webpOrientation(buf)); // libwebp leaves EXIF to us
     }
     case "avif": {
       imageHeader(buf, buf.length, name);

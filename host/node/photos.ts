@@ -4,7 +4,7 @@
 import { closeSync, openSync, readdirSync, readSync, statSync, type Stats } from "node:fs";
 import { join, relative } from "node:path";
 import { UserError } from "../core/errors.js";
-import { jpegOrientation } from "../core/exif.js";
+import { jpegOrientation, pngOrientation, webpOrientation } from "../core/exif.js";
 import { isWebp, webpSize } from "../core/webp.js";
 import { luma } from "../core/image.js";
 import { PHOTO_CACHE_SAMPLES, type PhotoSource } from "../core/patches.js";
@@ -37,11 +37,13 @@ export function listImages(dir: string): string[] {
   return out;
 }
 
-/** A JPEG's size as it decodes: upright, so width and height swap for EXIF orientations 5–8 (host/core/exif.ts). */
-function uprightSize(b: Uint8Array): { width: number; height: number } | undefined {
-  const s = jpegSize(b);
-  return s && jpegOrientation(b) >= 5 ? { width: s.height, height: s.width } : s;
-}
+type Size = { width: number; height: number };
+/** A stored size as it decodes: upright, so width and height swap for EXIF orientations 5–8 (host/core/exif.ts). */
+const upright = (s: Size | undefined, orientation: number): Size | undefined =>
+  s && orientation >= 5 ? { width: s.height, height: s.width } : s;
+
+/** A JPEG's size as it decodes (upright). */
+const uprightSize = (b: Uint8Array) => upright(jpegSize(b), jpegOrientation(b));
 
 /** Width and height from a PNG's IHDR or a JPEG's SOF marker, reading only the header; undefined if neither. */
 export function imageSize(path: string): { width: number; height: number } | undefined {
@@ -55,10 +57,9 @@ export function imageSize(path: string): { width: number; height: number } | und
     const head = Buffer.alloc(65536);
     const got = readSync(fd, head, 0, head.length, 0),
       b = head.subarray(0, got);
-    if (got >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString("latin1", 12, 16) === "IHDR") {
-      return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
-    }
-    if (isWebp(b)) return webpSize(b);
+    if (got >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString("latin1", 12, 16) === "IHDR")
+      return upright({ width: b.readUInt32BE(16), height: b.readUInt32BE(20) }, pngOrientation(b));
+    if (isWebp(b)) return upright(webpSize(b), webpOrientation(b));
     const size = uprightSize(b);
     if (size || got < head.length) return size;
     // a header bigger than 64 KiB (a large EXIF thumbnail): one more look, up to 1 MiB
