@@ -15,6 +15,7 @@ import {
   weightsOrDefault,
   writeFileAtomic,
 } from "../node/files.js";
+import { modelFile } from "../node/files.js";
 import { stderrProgress } from "../node/progress.js";
 import { gridPng } from "../node/report.js";
 import { openRuntime } from "./engine.js";
@@ -38,6 +39,7 @@ import { modelFromWeights } from "./session.js";
 
 interface EvalFlags extends Omit<PhotoEvalFlags, "images"> {
   images?: string;
+  model?: string;
   pairs?: string;
   clean?: string;
   noiseSigma?: number;
@@ -79,9 +81,10 @@ export function evalCommand(prog: Command): void {
         "with --images: of the noisy input, the model and classical baselines on a folder of photos",
     )
     .option(
-      "--weights <path>",
-      "weights (.safetensors); default: the shipped default weights (with --images: the photo model, data/photo.safetensors)",
+      "--model <digits|photo|file>",
+      "the shipped digit or photo model, or a weights file (.safetensors), as denoise takes it; default: digits (with --images or --pairs: photo)",
     )
+    .option("--weights <path>", "weights file (.safetensors): the same as --model <file>")
     .addOption(
       new Option("--data <dir>", "directory with the MNIST-format IDX files").default(DEFAULT_DATA, DEFAULT_DATA_NAME),
     )
@@ -146,6 +149,10 @@ export function evalCommand(prog: Command): void {
       const given = givenBy(cmd),
         flag = (k: string) => cmd.options.find((o) => o.attributeName() === k)!.long;
       if (f.images && f.pairs) throw new UserError("give --images or --pairs, not both");
+      if (f.model) {
+        if (f.weights) throw new UserError("give --model or --weights, not both");
+        f.weights = modelFile(f.model);
+      }
       const mode = f.images ? "--images" : f.pairs ? "--pairs" : undefined;
       const only = mode === "--images" ? IMAGES_ONLY : mode === "--pairs" ? PAIRS_ONLY : [];
       const wrong = (mode ? [...DIGITS_ONLY, ...PHOTOS_ONLY.filter((k) => !only.includes(k))] : PHOTOS_ONLY).find(
