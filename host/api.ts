@@ -109,7 +109,7 @@ export interface DenoiseOptions {
   sigma?: number;
   /** Models that take a noise level: multiply the measured level by this (default 1; above 1 denoises harder). Ignored with `sigma`. */
   strength?: number;
-  /** Largest tile side in pixels, or "auto" (default): the whole image when it fits maxMemory, else the largest tile that does. */
+  /** Largest tile side in pixels, or "auto" (default): the whole image when it fits maxMemory, else the cheapest grid of tiles that fit (squares, or strips: autoTileSize). */
   tile?: number | "auto";
   /** Most wasm memory the engine may hold in all, in MiB (default 512). */
   maxMemory?: number;

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ARCHS, type Arch } from "../host/core/arch.js";
-import { autoTile, denoiseImage, denoiseTiled, denoiseTiles, paddedSize } from "../host/core/denoise.js";
+import { autoTile, autoTileSize, denoiseImage, denoiseTiled, denoiseTiles, paddedSize } from "../host/core/denoise.js";
 import type { GrayImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
 import { planModel } from "../host/core/plan.js";
@@ -58,7 +58,10 @@ test("tile grids: cores cover the frame once, tiles aligned and inside it with a
   for (let k = 0; k < 300; k++) {
     const fh = reach.align * (1 + Math.floor(u() * 600)),
       fw = reach.align * (1 + Math.floor(u() * 600)),
-      tile = 2 * halo + 4 * reach.align + Math.floor(u() * 3000);
+      side = () => 2 * halo + 4 * reach.align + Math.floor(u() * 3000);
+    // square tiles, or a rectangle (autoTileSize's strips)
+    const tile = k % 2 ? side() : { h: side(), w: side() },
+      { h: tileH, w: tileW } = typeof tile === "number" ? { h: tile, w: tile } : tile;
     const { th, tw, tiles } = tileGrid(fh, fw, tile, reach);
     const owner = new Uint8Array(fh * fw);
     for (const t of tiles) {
@@ -72,12 +75,12 @@ test("tile grids: cores cover the frame once, tiles aligned and inside it with a
     }
     assert.ok(
       owner.every((c) => c === 1),
-      `${fw}×${fh} in tiles of ${tile}: a pixel owned by none or two`,
+      `${fw}×${fh} in tiles of ${tileH}×${tileW}: a pixel owned by none or two`,
     );
     // Per axis: as many tiles as tiles of the largest size need, each as small as that count allows.
-    for (const [n, size, count] of [
-      [fh, th, new Set(tiles.map((t) => t.y)).size],
-      [fw, tw, new Set(tiles.map((t) => t.x)).size],
+    for (const [n, size, count, tile] of [
+      [fh, th, new Set(tiles.map((t) => t.y)).size, tileH],
+      [fw, tw, new Set(tiles.map((t) => t.x)).size, tileW],
     ]) {
       const most = Math.min(n, Math.floor(tile / reach.align) * reach.align);
       assert.ok(size <= most);
@@ -234,4 +237,37 @@ test("a large image denoises in tiles within the memory budget, and memory stays
   console.log(
     `# 1500×1100 in tiles of ${t} px: tile model ${(plan.total / 2 ** 20).toFixed(1)} MiB (budget ${budget / 2 ** 20} MiB); wasm memory flat over 4 more images`,
   );
+});
+
+test("auto tiles: the whole frame when it fits; else a grid within the budget that costs no more than autoTile's squares (a 1 MP photo on 2 threads: two strips)", async () => {
+  const engine = await openNodeEngine({ build: "strict" });
+  const arch = ARCHS.cunet32,
+    reach = reachOf(arch),
+    budget = 512 * 2 ** 20;
+  const cost = (g: { th: number; tw: number; tiles: readonly unknown[] }, T: number) =>
+    Math.ceil(g.tiles.length / T) * g.th * g.tw;
+  for (const [h, w, T] of [
+    [1024, 1024, 1],
+    [1024, 1024, 2],
+    [3000, 4000, 2],
+    [2000, 3000, 2],
+    [300, 5000, 2],
+  ]) {
+    const [fh, fw] = paddedSize(arch, h, w);
+    const t = autoTileSize(engine, arch, fh, fw, T, budget),
+      grid = tileGrid(fh, fw, t, reach),
+      square = tileGrid(fh, fw, autoTile(engine, arch, fh, fw, T, T, budget), reach);
+    const plan = planModel(
+      engine,
+      { ...arch, input: [arch.input[0], grid.th, grid.tw] },
+      { batch: T, threads: T, inference: true },
+    );
+    assert.ok(
+      plan.total <= budget - engine.heapTop(),
+      `${w}×${h}, ${T} threads: ${grid.th}×${grid.tw} tiles over the budget`,
+    );
+    assert.ok(cost(grid, T) <= cost(square, T), `${w}×${h}, ${T} threads: the rectangles cost more than the squares`);
+    if (T === 1 && h === 1024) assert.deepEqual([grid.tiles.length, grid.th, grid.tw], [1, fh, fw]);
+    if (T === 2 && h === 1024) assert.equal(grid.tiles.length, 2, "a 1 MP photo on 2 threads: two tiles, one a thread");
+  }
 });

@@ -13,7 +13,7 @@ import { planLayers, planModel } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import { transformImage } from "./symmetry.js";
-import { haloOverhead, reachOf, tileGrid, type Reach } from "./tiles.js";
+import { haloOverhead, reachOf, tileGrid, type Reach, type TileSize } from "./tiles.js";
 import { archOf, checkParams, applyWeights } from "./weights.js";
 
 /** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
@@ -62,7 +62,7 @@ export interface TiledOptions {
   pool?: ThreadPool;
   /** Puts the weights into a freshly built model. */
   load: (model: Model) => void;
-  /** Largest tile side in pixels (halo included); "auto": the largest within maxBytes. */
+  /** Largest tile side in pixels (halo included); "auto": the cheapest grid within maxBytes (autoTileSize). */
   tile: number | "auto";
   /** Most wasm memory the tile model may take (bytes), for tile "auto". */
   maxBytes: number;
@@ -111,19 +111,78 @@ export function autoTile(
   const whole = Math.max(fh, fw);
   if (bytes(whole) <= maxBytes) return whole;
   const halo = Math.ceil(reach.radius / a) * a;
-  let lo = 2 * halo + 4 * a,
-    hi = whole;
+  const lo = 2 * halo + 4 * a;
   if (bytes(lo) > maxBytes) {
     throw new UserError(
       `${arch.name} needs ${(bytes(lo) / 2 ** 20).toFixed(0)} MiB for its smallest tile (${lo} pixels), over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB allowed`,
     );
   }
+  return largestFitting(lo, whole, a, (t) => bytes(t) <= maxBytes);
+}
+
+/** The largest multiple of `a` in [lo, hi] for which `fit` holds, `fit(lo)` given and `fit` monotone. */
+function largestFitting(lo: number, hi: number, a: number, fit: (t: number) => boolean): number {
   while (hi - lo > a) {
     const mid = Math.floor((lo + hi) / 2 / a) * a;
-    if (bytes(mid) <= maxBytes) lo = mid;
+    if (fit(mid)) lo = mid;
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * The tile an "auto" run uses: the whole frame when it fits `maxBytes`, else, of the square tile of
+ * autoTile and of rectangles a whole number of tiles across (or down) with the most rows (or columns)
+ * that fit, the one whose grid costs least: batches of `threads` tiles in turn, each as long as a
+ * tile's pixels. A 1 MP photo on 2 threads then runs as two strips rather than four squares, each
+ * computing its halo again.
+ */
+export function autoTileSize(
+  engine: Engine,
+  arch: Arch,
+  fh: number,
+  fw: number,
+  threads: number,
+  maxBytes: number,
+): TileSize {
+  const square = autoTile(engine, arch, fh, fw, threads, threads, maxBytes);
+  if (square >= Math.max(fh, fw)) return { h: fh, w: fw };
+  const reach = reachOf(arch),
+    a = reach.align,
+    halo = Math.ceil(reach.radius / a) * a,
+    budget = maxBytes - engine.heapTop();
+  const fits = (h: number, w: number) =>
+    planModel(engine, { ...arch, input: [arch.input[0], h, w] }, { batch: threads, threads, inference: true }).total <=
+    budget;
+  const cost = (t: TileSize) => {
+    const g = tileGrid(fh, fw, t, reach);
+    return Math.ceil(g.tiles.length / threads) * g.th * g.tw;
+  };
+  let best: TileSize = { h: square, w: square },
+    bestCost = cost(best);
+  /** The longest side (a multiple of align, at most n) that fits with the other side fixed; 0 if none does. */
+  const longest = (n: number, fit: (o: number) => boolean) => {
+    const lo = 2 * halo + 4 * a;
+    if (!fit(lo)) return 0;
+    return fit(n) ? n : largestFitting(lo, n, a, fit);
+  };
+  for (const across of [true, false]) {
+    const n = across ? fw : fh,
+      m = across ? fh : fw;
+    for (let k = 1; k <= 8; k++) {
+      const side = Math.ceil((n + 2 * (k - 1) * halo) / k / a) * a; // k tiles of this side cover the axis
+      if (side > n || side < 2 * halo + 4 * a) continue;
+      const other = longest(m, (o) => (across ? fits(o, side) : fits(side, o)));
+      if (!other) continue;
+      const t = across ? { h: other, w: side } : { h: side, w: other },
+        c = cost(t);
+      if (c < bestCost) {
+        best = t;
+        bestCost = c;
+      }
+    }
+  }
+  return best;
 }
 
 /**
@@ -155,7 +214,7 @@ export function denoiseTiles(
     left = Math.floor((fw - width) / 2);
   const threads = o.pool?.size ?? 1,
     B = threads;
-  const tile = o.tile === "auto" ? autoTile(o.engine, arch, fh, fw, B, threads, o.maxBytes) : o.tile;
+  const tile = o.tile === "auto" ? autoTileSize(o.engine, arch, fh, fw, threads, o.maxBytes) : o.tile;
   const grid = tileGrid(fh, fw, tile, o.reach ?? reachOf(arch)),
     { th, tw, tiles } = grid;
   const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, {

@@ -92,9 +92,15 @@ export interface Tile {
 
 const ceilTo = (v: number, a: number) => Math.ceil(v / a) * a;
 
+/** The most pixels a tile may have down and across (halo included). */
+export interface TileSize {
+  h: number;
+  w: number;
+}
+
 /**
- * The tiles of a frame of fh × fw for tiles of at most `tile` pixels a side (input, halo
- * included): each tile is `th × tw` (the frame's size where it is smaller), starts at a multiple of
+ * The tiles of a frame of fh × fw for tiles of at most `tile` pixels a side, or `tile.h` down
+ * and `tile.w` across (input, halo included): each tile is `th × tw` (the frame's size where it is smaller), starts at a multiple of
  * `reach.align`, lies inside the frame, and owns a core whose halo is at least `reach.radius` on
  * every side that is not the frame's edge. Per axis the tiles are as few as tiles of `tile` need,
  * and as small as that many can be: the last one does not overlap its neighbour more than it must.
@@ -102,11 +108,11 @@ const ceilTo = (v: number, a: number) => Math.ceil(v / a) * a;
 export function tileGrid(
   fh: number,
   fw: number,
-  tile: number,
+  tile: number | TileSize,
   reach: Reach,
 ): { th: number; tw: number; tiles: Tile[] } {
   const halo = ceilTo(reach.radius, reach.align);
-  const axis = (n: number) => {
+  const axis = (n: number, tile: number) => {
     const most = Math.min(n, Math.floor(tile / reach.align) * reach.align);
     if (most < n && most - 2 * halo < reach.align) {
       throw new UserError(
@@ -130,8 +136,9 @@ export function tileGrid(
     }
     return { size, spans };
   };
-  const ya = axis(fh),
-    xa = axis(fw);
+  const { h, w } = typeof tile === "number" ? { h: tile, w: tile } : tile;
+  const ya = axis(fh, h),
+    xa = axis(fw, w);
   const tiles: Tile[] = [];
   for (const ys of ya.spans) {
     for (const xs of xa.spans) {
