@@ -11,11 +11,11 @@ import {
   DEFAULT_DATA,
   DEFAULT_DATA_NAME,
   dataDir,
+  modelFile,
   loadSplit,
   weightsOrDefault,
   writeFileAtomic,
 } from "../node/files.js";
-import { modelFile } from "../node/files.js";
 import { stderrProgress } from "../node/progress.js";
 import { gridPng } from "../node/report.js";
 import { openRuntime } from "./engine.js";

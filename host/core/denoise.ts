@@ -13,7 +13,7 @@ import { planLayers, planModel } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import { transformImage } from "./symmetry.js";
-import { haloOverhead, reachOf, tileGrid, type Reach, type TileSize } from "./tiles.js";
+import { haloOverhead, reachOf, smallestTile, tileGrid, type Reach, type TileSize } from "./tiles.js";
 import { archOf, checkParams, applyWeights } from "./weights.js";
 
 /** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
@@ -99,25 +99,24 @@ export function autoTile(
   threads: number,
   maxBytes: number,
 ): number {
-  const reach = reachOf(arch),
-    a = reach.align;
-  const bytes = (t: number) => {
-    const th = Math.min(t, fh),
-      tw = Math.min(t, fw);
-    return planModel(engine, { ...arch, input: [arch.input[0], th, tw] }, { batch, threads, inference: true }).total;
-  };
+  const reach = reachOf(arch);
+  const bytes = (t: number) => tileModelBytes(engine, arch, Math.min(t, fh), Math.min(t, fw), batch, threads);
   // The budget is the engine's whole memory: what it holds already (the engine's own data, other models) counts.
   maxBytes -= engine.heapTop();
   const whole = Math.max(fh, fw);
   if (bytes(whole) <= maxBytes) return whole;
-  const halo = Math.ceil(reach.radius / a) * a;
-  const lo = 2 * halo + 4 * a;
+  const lo = smallestTile(reach);
   if (bytes(lo) > maxBytes) {
     throw new UserError(
       `${arch.name} needs ${(bytes(lo) / 2 ** 20).toFixed(0)} MiB for its smallest tile (${lo} pixels), over the ${(maxBytes / 2 ** 20).toFixed(0)} MiB allowed`,
     );
   }
-  return largestFitting(lo, whole, a, (t) => bytes(t) <= maxBytes);
+  return largestFitting(lo, whole, reach.align, (t) => bytes(t) <= maxBytes);
+}
+
+/** Bytes an inference model of the network takes for tiles of h × w, `batch` at a time on `threads` threads. */
+function tileModelBytes(engine: Engine, arch: Arch, h: number, w: number, batch: number, threads: number): number {
+  return planModel(engine, { ...arch, input: [arch.input[0], h, w] }, { batch, threads, inference: true }).total;
 }
 
 /** The largest multiple of `a` in [lo, hi] for which `fit` holds, `fit(lo)` given and `fit` monotone. */
@@ -150,10 +149,9 @@ export function autoTileSize(
   const reach = reachOf(arch),
     a = reach.align,
     halo = Math.ceil(reach.radius / a) * a,
+    smallest = smallestTile(reach),
     budget = maxBytes - engine.heapTop();
-  const fits = (h: number, w: number) =>
-    planModel(engine, { ...arch, input: [arch.input[0], h, w] }, { batch: threads, threads, inference: true }).total <=
-    budget;
+  const fits = (h: number, w: number) => tileModelBytes(engine, arch, h, w, threads, threads) <= budget;
   const cost = (t: TileSize) => {
     const g = tileGrid(fh, fw, t, reach);
     return Math.ceil(g.tiles.length / threads) * g.th * g.tw;
@@ -162,16 +160,15 @@ export function autoTileSize(
     bestCost = cost(best);
   /** The longest side (a multiple of align, at most n) that fits with the other side fixed; 0 if none does. */
   const longest = (n: number, fit: (o: number) => boolean) => {
-    const lo = 2 * halo + 4 * a;
-    if (!fit(lo)) return 0;
-    return fit(n) ? n : largestFitting(lo, n, a, fit);
+    if (!fit(smallest)) return 0;
+    return fit(n) ? n : largestFitting(smallest, n, a, fit);
   };
   for (const across of [true, false]) {
     const n = across ? fw : fh,
       m = across ? fh : fw;
     for (let k = 1; k <= 8; k++) {
       const side = Math.ceil((n + 2 * (k - 1) * halo) / k / a) * a; // k tiles of this side cover the axis
-      if (side > n || side < 2 * halo + 4 * a) continue;
+      if (side > n || side < smallest) continue;
       const other = longest(m, (o) => (across ? fits(o, side) : fits(side, o)));
       if (!other) continue;
       const t = across ? { h: other, w: side } : { h: side, w: other },

@@ -4,7 +4,8 @@
 // a WebP's EXIF chunk, bounds-checked, and any file without a sound one is taken as upright (1).
 import type { PlanarImage } from "./image.js";
 import { symmetryOffset } from "./symmetry.js";
-import { riffChunk } from "./webp.js";
+import { pngChunks } from "./png-encode.js";
+import { webpExif } from "./webp.js";
 
 /** EXIF orientation 1–8 → the transform (host/core/symmetry.ts: bit 2 transposes, bit 1 flips rows, bit 0 columns) that shows it upright. */
 const UPRIGHT = [0, 0, 1, 3, 2, 4, 6, 7, 5];
@@ -27,22 +28,14 @@ export function jpegOrientation(b: Uint8Array): number {
 
 /** The EXIF orientation (1–8) of a PNG's eXIf chunk; 1 when there is none or it cannot be read. */
 export function pngOrientation(b: Uint8Array): number {
-  for (let at = 8; at + 12 <= b.length; ) {
-    const len = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0,
-      type = String.fromCharCode(...b.subarray(at + 4, at + 8));
-    if (type === "IEND") break;
-    if (type === "eXIf") return tiffOrientation(b.subarray(at + 8, Math.min(b.length, at + 8 + len)));
-    at += 12 + len;
-  }
+  for (const c of pngChunks(b)) if (c.type === "eXIf") return tiffOrientation(c.data);
   return 1;
 }
 
-/** The EXIF orientation (1–8) of a WebP's EXIF chunk (with or without an "Exif\0\0" prefix); 1 when there is none. */
+/** The EXIF orientation (1–8) of a WebP's EXIF chunk; 1 when there is none or it cannot be read. */
 export function webpOrientation(b: Uint8Array): number {
-  const exif = riffChunk(b, "EXIF");
-  if (!exif) return 1;
-  const t = String.fromCharCode(...exif.subarray(0, 6)) === "Exif\0\0" ? exif.subarray(6) : exif;
-  return tiffOrientation(t);
+  const exif = webpExif(b);
+  return exif ? tiffOrientation(exif) : 1;
 }
 
 function tiffOrientation(t: Uint8Array): number {

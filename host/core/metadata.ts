@@ -7,9 +7,9 @@
 // written into a TIFF output. AVIF and HEIC inputs give none, and their outputs get none.
 // Browser-safe (the CLI and the page's downloads both use it): PNG's compressed profile and XMP go
 // through the platform's CompressionStream (host/core/png-encode.ts).
-import { concatBytes, deflate, inflate, pngChunk } from "./png-encode.js";
+import { concatBytes, deflate, inflate, pngChunk, pngChunks } from "./png-encode.js";
 import { isTiff } from "./tiff.js";
-import { isWebp, riffChunk, webpSize } from "./webp.js";
+import { isWebp, riffChunk, riffChunks, webpExif, webpSize } from "./webp.js";
 
 export interface Metadata {
   /** The TIFF structure of the EXIF block (from its "II" / "MM" header on). */
@@ -145,14 +145,9 @@ function jpegMetadata(b: Uint8Array): Metadata {
 
 async function pngMetadata(b: Uint8Array): Promise<Metadata> {
   const md: Metadata = {};
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   /** Inflated, or undefined: a damaged profile or packet is left behind, not an error (the pixels are what matters). */
   const inflated = (d: Uint8Array) => inflate(d, MAX_INFLATED).catch(() => undefined);
-  for (let at = 8; at + 12 <= b.length; ) {
-    const len = dv.getUint32(at),
-      type = latin1(b.subarray(at + 4, at + 8)),
-      data = b.subarray(at + 8, Math.min(b.length, at + 8 + len));
-    if (type === "IEND") break;
+  for (const { type, data } of pngChunks(b)) {
     if (type === "eXIf") md.exif ??= copy(data);
     else if (type === "iCCP" && !md.icc) {
       const nul = data.indexOf(0);
@@ -166,7 +161,6 @@ async function pngMetadata(b: Uint8Array): Promise<Metadata> {
       p = data.indexOf(0, p) + 1;
       if (p > 0) md.xmp = compressed ? await inflated(data.subarray(p)) : copy(data.subarray(p));
     }
-    at += 12 + len;
   }
   for (const k of ["icc", "xmp"] as const) if (!md[k]) delete md[k];
   return md;
@@ -253,10 +247,10 @@ const VP8X_ICC = 0x20,
 
 function webpMetadata(b: Uint8Array): Metadata {
   const md: Metadata = {},
-    exif = riffChunk(b, "EXIF"),
+    exif = webpExif(b),
     xmp = riffChunk(b, "XMP "),
     icc = riffChunk(b, "ICCP");
-  if (exif?.length) md.exif = copy(startsWith(exif, EXIF_ID) ? exif.subarray(EXIF_ID.length) : exif);
+  if (exif?.length) md.exif = copy(exif);
   if (xmp?.length) md.xmp = copy(xmp);
   if (icc?.length) md.icc = copy(icc);
   return md;
@@ -275,19 +269,14 @@ function riffChunkBytes(fourcc: string, payload: Uint8Array): Uint8Array {
 export function withWebpMetadata(webp: Uint8Array, md: Metadata): Uint8Array {
   const size = webpSize(webp);
   if (!(md.exif || md.xmp || md.icc) || !size) return webp;
-  const dv = new DataView(webp.buffer, webp.byteOffset, webp.byteLength);
   const image: Uint8Array[] = [];
   let flags = 0;
-  for (let at = 12; at + 8 <= webp.length; ) {
-    const fourcc = latin1(webp.subarray(at, at + 4)),
-      len = dv.getUint32(at + 4, true),
-      end = Math.min(webp.length, at + 8 + len + (len & 1));
-    if (fourcc === "VP8X") flags = webp[at + 8] & ~(VP8X_ICC | VP8X_EXIF | VP8X_XMP);
-    else if (fourcc === "VP8L" && len >= 5 && webp[at + 12] & 0x10)
+  for (const { fourcc, data, bytes } of riffChunks(webp)) {
+    if (fourcc === "VP8X") flags = data[0] & ~(VP8X_ICC | VP8X_EXIF | VP8X_XMP);
+    else if (fourcc === "VP8L" && data.length >= 5 && data[4] & 0x10)
       flags |= VP8X_ALPHA; // alpha_is_used bit
     else if (fourcc === "ALPH") flags |= VP8X_ALPHA;
-    if (!["VP8X", "ICCP", "EXIF", "XMP "].includes(fourcc)) image.push(webp.subarray(at, end));
-    at = end;
+    if (!["VP8X", "ICCP", "EXIF", "XMP "].includes(fourcc)) image.push(bytes);
   }
   if (md.icc) flags |= VP8X_ICC;
   if (md.exif) flags |= VP8X_EXIF;

@@ -1,7 +1,7 @@
 // PNG writing where no PNG library is at hand (the page): 8-bit gray, gray + alpha, RGB or RGBA
 // from RGBA bytes, so a download is of the image's own kind as the CLI writes it (a canvas's
-// toBlob always writes RGBA, and from premultiplied pixels); and the chunks and zlib streams PNG
-// metadata needs (host/core/metadata.ts). Deflate and inflate are the platform's own
+// toBlob always writes RGBA, and from premultiplied pixels); and the chunks (written and read) and
+// zlib streams PNG metadata needs (host/core/metadata.ts, host/core/exif.ts). Deflate and inflate are the platform's own
 // CompressionStream / DecompressionStream("deflate") (zlib format, as PNG wants; browsers and Node ≥ 18).
 // Format: https://www.w3.org/TR/png-3/ (signature, IHDR, IDAT, IEND; filter type 1, Sub, per row).
 
@@ -37,6 +37,18 @@ export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   out.set(data, 8);
   v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
   return out;
+}
+
+/** The chunks of PNG bytes after the signature, up to IEND (not included): type and data, bounds-checked. */
+export function* pngChunks(b: Uint8Array): Generator<{ type: string; data: Uint8Array }> {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let at = 8; at + 12 <= b.length; ) {
+    const len = dv.getUint32(at),
+      type = String.fromCharCode(...b.subarray(at + 4, at + 8));
+    if (type === "IEND") return;
+    yield { type, data: b.subarray(at + 8, Math.min(b.length, at + 8 + len)) };
+    at += 12 + len;
+  }
 }
 
 /** A zlib stream (RFC 1950) of the bytes. */

@@ -92,6 +92,9 @@ export interface Tile {
 
 const ceilTo = (v: number, a: number) => Math.ceil(v / a) * a;
 
+/** The smallest tile side for a network of this reach: a halo on each side of a core 4 alignment steps wide. */
+export const smallestTile = (reach: Reach) => 2 * ceilTo(reach.radius, reach.align) + 4 * reach.align;
+
 /** The most pixels a tile may have down and across (halo included). */
 export interface TileSize {
   h: number;
@@ -116,7 +119,7 @@ export function tileGrid(
     const most = Math.min(n, Math.floor(tile / reach.align) * reach.align);
     if (most < n && most - 2 * halo < reach.align) {
       throw new UserError(
-        `tiles of ${tile} pixels are too small for this network: its receptive field needs a halo of ${halo} pixels on each side (use a tile of at least ${2 * halo + 4 * reach.align})`,
+        `tiles of ${tile} pixels are too small for this network: its receptive field needs a halo of ${halo} pixels on each side (use a tile of at least ${smallestTile(reach)})`,
       );
     }
     if (most >= n) return { size: n, spans: [{ start: 0, c0: 0, c1: n }] };

@@ -46,13 +46,35 @@ export function webpSizeProblem(size: { width: number; height: number }, fileByt
   return undefined;
 }
 
+/** A chunk of a RIFF file: its FourCC, its payload, and the whole chunk (header and padding), both bounds-checked. */
+export interface RiffChunk {
+  fourcc: string;
+  data: Uint8Array;
+  bytes: Uint8Array;
+}
+
+/** The chunks of a RIFF file (a WebP) after its 12-byte header, in order. */
+export function* riffChunks(b: Uint8Array): Generator<RiffChunk> {
+  for (let at = 12; at + 8 <= b.length; ) {
+    const len = (b[at + 4] | (b[at + 5] << 8) | (b[at + 6] << 16) | (b[at + 7] << 24)) >>> 0,
+      next = at + 8 + len + (len & 1);
+    yield {
+      fourcc: ascii(b, at, 4),
+      data: b.subarray(at + 8, Math.min(b.length, at + 8 + len)),
+      bytes: b.subarray(at, Math.min(b.length, next)),
+    };
+    at = next;
+  }
+}
+
 /** The payload of the first chunk of a RIFF file (a WebP) with this FourCC, bounds-checked; undefined when there is none. */
 export function riffChunk(b: Uint8Array, fourcc: string): Uint8Array | undefined {
-  for (let at = 12; at + 8 <= b.length; ) {
-    const len = (b[at + 4] | (b[at + 5] << 8) | (b[at + 6] << 16) | (b[at + 7] << 24)) >>> 0;
-    if (String.fromCharCode(...b.subarray(at, at + 4)) === fourcc)
-      return b.subarray(at + 8, Math.min(b.length, at + 8 + len));
-    at += 8 + len + (len & 1);
-  }
+  for (const c of riffChunks(b)) if (c.fourcc === fourcc) return c.data;
   return undefined;
+}
+
+/** A WebP's EXIF block (its EXIF chunk, without the "Exif\0\0" prefix some writers put first); undefined when there is none. */
+export function webpExif(b: Uint8Array): Uint8Array | undefined {
+  const exif = riffChunk(b, "EXIF");
+  return exif && ascii(exif, 0, 6) === "Exif\0\0" ? exif.subarray(6) : exif;
 }
