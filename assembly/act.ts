@@ -17,6 +17,12 @@ export function activateInPlace(y: usize, n: i32, act: i32, slope: f32): void {
   else if (act == OP_LEAKY_RELU) leakyReluForward(y, y, n, slope);
 }
 
+/** activateInPlace on rows r0 … r1 − 1 of each of the C H×W planes at y (a band of a layer's output). */
+export function activateRows(y: usize, C: i32, H: i32, W: i32, r0: i32, r1: i32, act: i32, slope: f32): void {
+  if (act == 0 || r1 <= r0) return;
+  for (let c = 0; c < C; c++) activateInPlace(y + ((<usize>(c * H + r0) * <usize>W) << 2), (r1 - r0) * W, act, slope);
+}
+
 /** y = max(x, 0). */
 export function reluForward(y: usize, x: usize, n: i32): void {
   assert(n >= 0, "reluForward: n < 0");

@@ -24,7 +24,7 @@
 // f32 rounding (winograd.spec.ts measures it); the workspace formula is the path's own (the stride-2
 // path's: the larger of its forward's and the GEMM backward's).
 
-import { activateInPlace } from "./act";
+import { activateInPlace, activateRows } from "./act";
 import { gemm } from "./gemm";
 import { im2col, im2colRows, col2im, cnhwToNchwBias, nchwToCnhw, channelSumsAdd } from "./im2col";
 import { workspaceBytes, wsCol, wsTmp, im2colChunkImages, im2colBandRows } from "./workspace";
@@ -32,6 +32,7 @@ import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradForw
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes, direct3x3ForwardWorkspaceBytes } from "./direct3x3";
 import { assertAligned16, assertConvShape } from "./checks";
+import { partBandRows, partStart } from "./winograd_chunks";
 
 export const FAST_NONE: i32 = 0;      // im2col + GEMM
 export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
@@ -127,15 +128,15 @@ export function conv2dForward(
 export function conv2dForwardAct(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  ws: usize, act: i32, slope: f32,
+  ws: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1,
 ): void {
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
   const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
-  if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W), act, slope);
-  if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws, act, slope);
-  if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws, act, slope);
-  conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, act, slope);
+  if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W), act, slope, false, part, parts);
+  if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws, act, slope, false, part, parts);
+  if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws, act, slope, false, part, parts);
+  conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, act, slope, part, parts);
 }
 
 /**
@@ -146,13 +147,16 @@ export function conv2dForwardAct(
 export function conv2dForwardGemm(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  ws: usize, act: i32 = 0, slope: f32 = 0,
+  ws: usize, act: i32 = 0, slope: f32 = 0, part: i32 = 0, parts: i32 = 1,
 ): void {
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
   const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw;
   const dense = isDense(H, W, kh, kw, ph, pw), rows = gemmBandRows(Ho, Wo, K, Cout, dense);
-  if (rows < Ho) return conv2dForwardGemmBands(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, rows, act, slope);
+  if (rows < Ho || (parts > 1 && !dense)) {
+    return conv2dForwardGemmBands(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, partBandRows(rows, Ho, parts), act, slope, part, parts);
+  }
+  if (part > 0) return; // a dense layer (one output pixel) is not shared: part 0 runs it
   const nb = gemmChunk(B, K * Ho * Wo, dense);
   const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(nb * Ho * Wo));
   if (dense) {
@@ -173,12 +177,13 @@ export function conv2dForwardGemm(
 /**
  * conv2dForwardGemm image by image in bands of `rows` output rows (≥ 1; at most Ho take effect): im2col
  * of the band (im2col.ts im2colRows), its GEMM, its rows of y. Fits conv2dForwardWorkspaceBytes for
- * gemmBandRows' rows; the specs (bands.spec.ts) force other heights.
+ * gemmBandRows' rows; the specs (bands.spec.ts) force other heights. Part `part` of `parts` does the
+ * bands of its share of each image's output rows (winograd_chunks.ts partStart).
  */
 export function conv2dForwardGemmBands(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  ws: usize, rows: i32, act: i32 = 0, slope: f32 = 0,
+  ws: usize, rows: i32, act: i32 = 0, slope: f32 = 0, part: i32 = 0, parts: i32 = 1,
 ): void {
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
@@ -187,13 +192,14 @@ export function conv2dForwardGemmBands(
   const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(r * Wo));
   for (let b = 0; b < B; b++) {
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
-    for (let oy0 = 0; oy0 < Ho; oy0 += r) {
-      const n = min(r, Ho - oy0) * Wo;
+    const lo = partStart(Ho, part, parts), hi = partStart(Ho, part + 1, parts);
+    for (let oy0 = lo; oy0 < hi; oy0 += r) {
+      const n = min(r, hi - oy0) * Wo;
       im2colRows(col, xb, 1, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo, oy0, n / Wo);
       gemm(0, 0, Cout, n, K, w, K, col, n, tmp, n, 0, ws);
       cnhwToNchwBias(yb + ((<usize>oy0 * <usize>Wo) << 2), tmp, bias, 1, Cout, n, Ho * Wo);
+      activateRows(yb, Cout, Ho, Wo, oy0, oy0 + n / Wo, act, slope);
     }
-    activateInPlace(yb, Cout * Ho * Wo, act, slope);
   }
 }
 

@@ -102,13 +102,15 @@ export function convTranspose2dForward(
 export function convTranspose2dForwardAct(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  oph: i32, opw: i32, ws: usize, act: i32, slope: f32,
+  oph: i32, opw: i32, ws: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1,
 ): void {
   assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
   assertAligned16(ws);
   if (convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
-    return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope);
+    return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope, false, part, parts);
   }
+  // The GEMM path's bands overlap in y (col2im adds across them): not shared, part 0 runs it.
+  if (part > 0) return;
   convTranspose2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws);
   activateInPlace(y, B * Cout * outSize(H, kh, sh, ph, oph) * outSize(W, kw, sw, pw, opw), act, slope);
 }

@@ -11,10 +11,10 @@
 // in winograd.spec.ts. The scalar build runs directPlanesRef / directWeightGradRef, the same sums lane by
 // lane; the strict build's madd is a mul then an add, so the two are bit-identical (winograd.spec.ts).
 
-import { activateInPlace } from "./act";
+import { activateRows } from "./act";
 import { channelSumsAdd4 } from "./im2col";
 import { BUILD_MODE, MODE_SCALAR, madd } from "./mode";
-import { padBand, padPlanes } from "./winograd_chunks";
+import { padBand, padPlanes, partBandRows, partStart } from "./winograd_chunks";
 import { align16, IM2COL_CHUNK_FLOATS } from "./workspace";
 import { putRow } from "./winograd_tiles";
 import { put4 } from "./winograd4_tiles";
@@ -260,27 +260,31 @@ function directWeightGradRef(dw: usize, xp: usize, dyp: usize, Cin: i32, Cout: i
  */
 export function direct3x3Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, act: i32 = 0, slope: f32 = 0,
-  scalar: bool = false,
+  scalar: bool = false, part: i32 = 0, parts: i32 = 1,
 ): void {
-  direct3x3ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, direct3x3BandRows(Cin, H, W), act, slope, scalar);
+  direct3x3ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, partBandRows(direct3x3BandRows(Cin, H, W), H, parts), act, slope, scalar, part, parts);
 }
 
-/** direct3x3Forward in bands of `rows` output rows (≥ 1; the specs, bands.spec.ts, force heights); workspace: [Cin·Cout·9 floats | Cin·(rows + 2)·PW + 32]. */
+/**
+ * direct3x3Forward in bands of `rows` output rows (≥ 1; the specs, bands.spec.ts, force heights); workspace: [Cin·Cout·9 floats | Cin·(rows + 2)·PW + 32].
+ * Part `part` of `parts` does the bands of its share of each image's rows (winograd_chunks.ts partStart).
+ */
 export function direct3x3ForwardBands(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, rows: i32, act: i32 = 0, slope: f32 = 0,
-  scalar: bool = false,
+  scalar: bool = false, part: i32 = 0, parts: i32 = 1,
 ): void {
   assert(rows >= 1, "direct3x3: band of no rows");
   const PW = padWidth(W), HW = <usize>(H * W) << 2, xp = ws + align16(<usize>(Cin * Cout * 9) << 2), r = min(rows, H);
+  const lo = partStart(H, part, parts), hi = partStart(H, part + 1, parts);
   for (let b = 0; b < B; b++) {
     const xb = x + <usize>(b * Cin) * HW, yb = y + <usize>(b * Cout) * HW;
-    for (let oy0 = 0; oy0 < H; oy0 += r) {
-      const n = min(r, H - oy0), yr = yb + ((<usize>oy0 * <usize>W) << 2);
+    for (let oy0 = lo; oy0 < hi; oy0 += r) {
+      const n = min(r, hi - oy0), yr = yb + ((<usize>oy0 * <usize>W) << 2);
       padBand(xp, xb, Cin, H, W, oy0, n + 2, PW);
       if (BUILD_MODE == MODE_SCALAR || scalar) directPlanesRef(yr, xp, w, bias, Cin, Cout, n, W, PW, false, H);
       else directPlanes(yr, xp, w, bias, Cin, Cout, n, W, PW, false, H);
+      activateRows(yb, Cout, H, W, oy0, oy0 + n, act, slope);
     }
-    activateInPlace(yb, Cout * H * W, act, slope);
   }
 }
 

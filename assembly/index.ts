@@ -25,5 +25,5 @@ export { noiseLevel, fillNoiseMap } from "./noise_level";
 export {
   noiseCamera, noiseCameraRandom, noiseCameraRaw, cameraParams, cameraMosaic, cameraDemosaic, jpegRoundTrip,
 } from "./camera";
-export { modelForward, modelBackward, modelTrainSlice } from "./model";
+export { modelForward, modelForwardPart, modelBackward, modelTrainSlice } from "./model";
 export { peakMadd } from "./peak";

@@ -16,6 +16,7 @@ import { addForward, addBackward, addSlicedForward, addSlicedBackward } from "./
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
 import { noiseImages } from "./noise";
 import { fillNoiseMap } from "./noise_level";
+import { partStart } from "./winograd_chunks";
 import {
   LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
@@ -43,16 +44,38 @@ import {
  * inference model's table): the activation is applied to each chunk of the output as it is written.
  */
 export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
+  modelForwardPart(table, n, B, ws, 0, 1);
+}
+
+/**
+ * modelForward's part `part` of `parts`: threads sharing each layer of one batch (an inference model
+ * whose threads split the layers rather than the images: host/core/model.ts), each with its own
+ * workspace, run the same layers with the same part count, and every layer's output is the union of
+ * their parts. A convolution's part is its share of each image's output rows (winograd_chunks.ts
+ * partStart), an elementwise layer's its share of the elements (in whole 4-float groups, so each
+ * element takes the path it takes unshared); what cannot be shared (a transposed convolution by GEMM,
+ * an add over fewer channels, a dense layer) part 0 runs whole. Bit for bit modelForward's output.
+ * The parts of one layer must all finish before any part of the next starts (the host's barrier:
+ * one pool run per layer).
+ */
+export function modelForwardPart(table: usize, n: i32, B: i32, ws: usize, part: i32, parts: i32): void {
+  assert(parts >= 1 && part >= 0 && part < parts, "modelForwardPart: part out of range");
   for (let l = 0; l < n; l++) {
     if (fusesNext(table, n, l)) {
       const r = rec(table, l), a = rec(table, l + 1), act = f(a, LAYER_OP), slope = reinterpret<f32>(f(a, LAYER_ALPHA));
-      if (f(r, LAYER_OP) == OP_ADD) addActForward(r, B, p(a, LAYER_Y), act, slope);
-      else convForward(r, B, ws, p(a, LAYER_Y), act, slope);
+      if (f(r, LAYER_OP) == OP_ADD) addActForward(r, B, p(a, LAYER_Y), act, slope, part, parts);
+      else convForward(r, B, ws, p(a, LAYER_Y), act, slope, part, parts);
       l++;
     } else {
-      layerForward(rec(table, l), B, ws);
+      layerForward(rec(table, l), B, ws, part, parts);
     }
   }
+}
+
+/** The first element of `count` that part `part` of `parts` takes: partStart in 4-float groups. */
+// @ts-ignore: decorator
+@inline function partElement(count: i32, part: i32, parts: i32): i32 {
+  return min(count, partStart((count + 3) >> 2, part, parts) << 2);
 }
 
 /**
@@ -70,28 +93,30 @@ export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
 const ADD_ACT_BLOCK: i32 = 4096;
 
 /** An add record's forward into y with activation act fused, block by block. */
-function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32): void {
+function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i32, parts: i32): void {
   const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), count = B * f(r, LAYER_OUT_C) * hw, x = p(r, LAYER_X), x2 = p(r, LAYER_X2);
   if (f(r, LAYER_X2_C) != f(r, LAYER_OUT_C)) {
+    if (part > 0) return;
     addSlicedForward(y, x, x2, B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
     activateInPlace(y, count, act, slope);
     return;
   }
-  for (let i = 0; i < count; i += ADD_ACT_BLOCK) {
-    const n = min(ADD_ACT_BLOCK, count - i), o = <usize>i << 2;
+  const end = partElement(count, part + 1, parts);
+  for (let i = partElement(count, part, parts); i < end; i += ADD_ACT_BLOCK) {
+    const n = min(ADD_ACT_BLOCK, end - i), o = <usize>i << 2;
     addForward(y + o, x + o, x2 + o, n);
     activateInPlace(y + o, n, act, slope);
   }
 }
 
 /** A convolution record's forward into y, with activation act (0: none) fused. */
-function convForward(r: usize, B: i32, ws: usize, y: usize, act: i32, slope: f32): void {
+function convForward(r: usize, B: i32, ws: usize, y: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1): void {
   if (f(r, LAYER_OP) == OP_CONV2D) {
     conv2dForwardAct(y, p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
-      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws, act, slope);
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws, act, slope, part, parts);
   } else {
     convTranspose2dForwardAct(y, p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
-      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws, act, slope);
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws, act, slope, part, parts);
   }
 }
 
@@ -176,22 +201,32 @@ function zeroSliceGrads(table: usize, n: i32, B: i32): void {
   }
 }
 
-function layerForward(r: usize, B: i32, ws: usize): void {
+function layerForward(r: usize, B: i32, ws: usize, part: i32, parts: i32): void {
   const op = f(r, LAYER_OP);
-  const count = B * f(r, LAYER_OUT_C) * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
   if (op == OP_CONV2D || op == OP_CONV_TRANSPOSE2D) {
-    convForward(r, B, ws, p(r, LAYER_Y), 0, 0);
-  } else if (op == OP_RELU) {
-    reluForward(p(r, LAYER_Y), p(r, LAYER_X), count);
-  } else if (op == OP_LEAKY_RELU) {
-    leakyReluForward(p(r, LAYER_Y), p(r, LAYER_X), count, reinterpret<f32>(f(r, LAYER_ALPHA)));
-  } else if (op == OP_SIGMOID) {
-    sigmoidForward(p(r, LAYER_Y), p(r, LAYER_X), count);
-  } else if (op == OP_ADD) {
+    convForward(r, B, ws, p(r, LAYER_Y), 0, 0, part, parts);
+    return;
+  }
+  if (op == OP_ADD && f(r, LAYER_X2_C) != f(r, LAYER_OUT_C)) {
+    if (part > 0) return;
     const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
     addSlicedForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_X2), B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
+    return;
+  }
+  // Elementwise: this part's elements [i0, i1).
+  const count = B * f(r, LAYER_OUT_C) * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
+  const i0 = partElement(count, part, parts), n = partElement(count, part + 1, parts) - i0, o = <usize>i0 << 2;
+  const y = p(r, LAYER_Y) + o, x = p(r, LAYER_X) + o;
+  if (op == OP_RELU) {
+    reluForward(y, x, n);
+  } else if (op == OP_LEAKY_RELU) {
+    leakyReluForward(y, x, n, reinterpret<f32>(f(r, LAYER_ALPHA)));
+  } else if (op == OP_SIGMOID) {
+    sigmoidForward(y, x, n);
+  } else if (op == OP_ADD) {
+    addForward(y, x, p(r, LAYER_X2) + o, n);
   } else if (op == OP_IDENTITY) {
-    memory.copy(p(r, LAYER_Y), p(r, LAYER_X), <usize>count << 2);
+    memory.copy(y, x, <usize>n << 2);
   } else {
     unreachable();
   }

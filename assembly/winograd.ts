@@ -28,9 +28,9 @@ import { gemmScratchBytes, packedIndex } from "./gemm_packed";
 import { channelSumsAdd4 } from "./im2col";
 import { BUILD_MODE, MODE_SCALAR } from "./mode";
 import { assertAligned16 } from "./checks";
-import { activateInPlace } from "./act";
+import { activateInPlace, activateRows } from "./act";
 import {
-  bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
+  bandTileRows, bandTileRowsF64, partBandRows, partStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
   tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
@@ -240,13 +240,15 @@ function gradOutTiles(d: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, T
  */
 export function winogradForward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, act: i32 = 0, slope: f32 = 0,
-  scalar: bool = false,
+  scalar: bool = false, part: i32 = 0, parts: i32 = 1,
 ): void {
   assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winograd: negative count or empty image");
   assertAligned16(ws);
   const A = (m + 2) * (m + 2), tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, target = chunkTiles(A, Cin, Cout), bt = bandTileRows(tH, tW, target);
-  if (bt < tH) return winogradForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, m, bt, act, slope, scalar);
+  if (bt < tH || parts > 1) {
+    return winogradForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, m, partBandRows(bt, tH, parts), act, slope, scalar, part, parts);
+  }
   const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P), PH = m * tH + 2, PW = m * tW + 2;
   const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, A * Cin * Tp);
   const s = wsNext(mm, A * Cout * Tp);
@@ -265,10 +267,12 @@ export function winogradForward(
  * winogradForward image by image in bands of bt tile rows (at most the image's): each band's input rows
  * padded (winograd_chunks.ts padBand), transformed, multiplied and written. Its layout is winogradForward's
  * with one image of bt tile rows, within winogradForwardWorkspaceBytes; the specs (bands.spec.ts) force bt.
+ * Part `part` of `parts` (threads sharing the layer, each with its own workspace) does the bands of its
+ * share of each image's tile rows (winograd_chunks.ts partStart): the same tiles, the same bits.
  */
 export function winogradForwardBands(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, bt: i32, act: i32 = 0, slope: f32 = 0,
-  scalar: bool = false,
+  scalar: bool = false, part: i32 = 0, parts: i32 = 1,
 ): void {
   assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winograd: negative count, empty image or band");
@@ -280,12 +284,13 @@ export function winogradForwardBands(
   else winogradKernel(u, w, Cout, Cin, false);
   for (let b = 0; b < B; b++) {
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * H * W)) << 2);
-    for (let ty0 = 0; ty0 < tH; ty0 += rows) {
-      const bh = min(rows, tH - ty0), oy0 = m * ty0;
+    const lo = partStart(tH, part, parts), hi = partStart(tH, part + 1, parts);
+    for (let ty0 = lo; ty0 < hi; ty0 += rows) {
+      const bh = min(rows, hi - ty0), oy0 = m * ty0;
       padBand(pad, xb, Cin, H, W, oy0, m * bh + 2, PW);
       convChunk(yb + ((<usize>oy0 * <usize>W) << 2), pad, u, bias, 1, Cin, H, W, H - oy0, bh, Cout, false, ws, v, mm, Tp, m, s, scalar);
+      activateRows(yb, Cout, H, W, oy0, min(H, oy0 + m * bh), act, slope);
     }
-    activateInPlace(yb, Cout * H * W, act, slope);
   }
 }
 

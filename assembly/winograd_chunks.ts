@@ -102,6 +102,22 @@ export function padBand(dst: usize, src: usize, planes: i32, H: i32, W: i32, r0:
   zeroRun(d, 32);
 }
 
+/**
+ * The first of n rows (tile rows, output rows, or elements) part `part` of `parts` takes when threads
+ * share one layer (model.ts modelForwardPart): contiguous shares, balanced within one; part `parts`
+ * gives n, so part p takes [partStart(p), partStart(p + 1)).
+ */
+// @ts-ignore: decorator
+@inline export function partStart(n: i32, part: i32, parts: i32): i32 {
+  return <i32>((<i64>n * <i64>part) / <i64>parts);
+}
+
+/** Rows per band when `parts` threads share an image of n rows in bands of `rows`: no more than each share. */
+// @ts-ignore: decorator
+@inline export function partBandRows(rows: i32, n: i32, parts: i32): i32 {
+  return parts > 1 ? max(1, min(rows, (n + parts - 1) / parts)) : rows;
+}
+
 /** Tile rows per band of an image of tH×tW tiles, aiming at `target` tiles: tH (whole images, chunked by images) if they fit, else ≥ 1. */
 // @ts-ignore: decorator
 @inline export function bandTileRows(tH: i32, tW: i32, target: i32): i32 {

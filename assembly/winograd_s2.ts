@@ -8,11 +8,12 @@
 // of tile rows (winogradS2ForwardBands), PH then a band's.
 
 import { gemmScratchBytes, packedIndex } from "./gemm_packed";
-import { activateInPlace } from "./act";
+import { activateInPlace, activateRows } from "./act";
 import { assertAligned16 } from "./checks";
 import {
-  CHUNK_TILES, bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
+  bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
   pointGemms, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
+  partBandRows, partStart,
 } from "./winograd_chunks";
 import {
   s2PadSide, winogradS2Input, winogradS2InputRef, winogradS2Output, winogradS2OutputRef, winogradT2Input, winogradT2InputRef, winogradT2Output,
@@ -35,8 +36,11 @@ import { BUILD_MODE, MODE_SCALAR } from "./mode";
 /**
  * Whether a stride-2 path pays for H×W images: fewer products than the GEMM path (25 per tile against
  * 9 per output pixel for S2, per input pixel for T2), by at least MIN_SAVED per image and channel pair
- * (the kernel transform, ~25 stores a pair, is paid once a call), on an image whose tiles fit a chunk.
- * Not the batch: an image's output must not depend on the batch it runs in (threads split a batch
+ * (the kernel transform, ~25 stores a pair, is paid once a call), at any image size: an image of more
+ * tiles than a chunk runs in bands of tile rows (winogradS2ForwardBands) within the workspace the memory
+ * plan budgets (on the photo model at 1024 × 1024 the three stride-2 convolutions ran 1.36× / 1.38× /
+ * 1.42× faster than by im2col + GEMM and the three transposed ones 1.32× / 1.32× / 1.43× faster than by
+ * GEMM + col2im, one thread; they were held to images of one chunk until the bands existed). Not the batch: an image's output must not depend on the batch it runs in (threads split a batch
  * into slices; test/pool.test.ts, test/engine.test.ts). Tiles overhang odd sides: a 7×7 output takes
  * 4×4 tiles, 0.91 of the direct products (41 saved an image), and still measured 1.15× faster on
  * unet24's mid.0 at batch 256 (the transposed up2 1.05–1.13×); on seed's encoder.2 (16 → 32, 7×7
@@ -44,19 +48,11 @@ import { BUILD_MODE, MODE_SCALAR } from "./mode";
  */
 export function winogradS2Pays(H: i32, W: i32, transposed: bool): bool {
   const n = transposed ? H : s2Out(H), m = transposed ? W : s2Out(W);
-  return fitsChunk(n, m) && <i64>(9 * n * m - 25 * tiles(n, 2) * tiles(m, 2)) >= MIN_SAVED;
+  return <i64>(9 * n * m - 25 * tiles(n, 2) * tiles(m, 2)) >= MIN_SAVED;
 }
 
 /** Products a stride-2 Winograd call must save per image and channel pair (winogradS2Pays): a 7×7 output's 41, not a 2×2 one's 11. */
 const MIN_SAVED: i64 = 32;
-
-/**
- * An image's 2×2 tiles fit in one chunk (CHUNK_TILES, e.g. a 16×32 grid): the stride-2 paths chunk by whole
- * images, and on larger images their transformed operands (25·(Cin + Cout) floats per tile, ~1.7× the
- * GEMM path's column matrix) would outgrow the workspace the memory plan budgets for photo tiles.
- */
-// @ts-ignore: decorator
-@inline function fitsChunk(n: i32, m: i32): bool { return <i64>tiles(n, 2) * <i64>tiles(m, 2) <= <i64>CHUNK_TILES; }
 
 /**
  * Workspace bytes of winogradS2Forward (f64: hostile shapes do not wrap): chunks of whole images, or bands
@@ -108,14 +104,16 @@ export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32, transp
  */
 export function winogradS2Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
-  act: i32 = 0, slope: f32 = 0, scalar: bool = false,
+  act: i32 = 0, slope: f32 = 0, scalar: bool = false, part: i32 = 0, parts: i32 = 1,
 ): void {
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winogradS2: negative count or empty image");
   assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
   assertAligned16(ws);
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
   const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, target = chunkTiles(25, Cin, Cout), bt = bandTileRows(tH, tW, target);
-  if (bt < tH) return winogradS2ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, transposed, oph, opw, ws, bt, act, slope, scalar);
+  if (bt < tH || parts > 1) {
+    return winogradS2ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, transposed, oph, opw, ws, partBandRows(bt, tH, parts), act, slope, scalar, part, parts);
+  }
   const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P);
   const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
   const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
@@ -133,10 +131,11 @@ export function winogradS2Forward(
  * winogradS2Forward image by image in bands of bt tile rows (at most the image's): each band's padded rows
  * (winograd_chunks.ts padBand: 4 per tile row for S2, 2 for T2), its tiles and its output rows (2 per tile
  * row for S2, 4 for T2). Within winogradS2WorkspaceBytes for bandTileRows' bt; the specs (bands.spec.ts) force bt.
+ * Part `part` of `parts` does the bands of its share of the tile rows, as winograd.ts winogradForwardBands.
  */
 export function winogradS2ForwardBands(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
-  bt: i32, act: i32 = 0, slope: f32 = 0, scalar: bool = false,
+  bt: i32, act: i32 = 0, slope: f32 = 0, scalar: bool = false, part: i32 = 0, parts: i32 = 1,
 ): void {
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winogradS2: negative count, empty image or band");
   assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
@@ -148,12 +147,13 @@ export function winogradS2ForwardBands(
   winogradS2Kernel(u, w, Cout, Cin, transposed);
   for (let b = 0; b < B; b++) {
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
-    for (let ty0 = 0; ty0 < tH; ty0 += rows) {
-      const bh = min(rows, tH - ty0), oy0 = outRows * ty0;
+    const lo = partStart(tH, part, parts), hi = partStart(tH, part + 1, parts);
+    for (let ty0 = lo; ty0 < hi; ty0 += rows) {
+      const bh = min(rows, hi - ty0), oy0 = outRows * ty0;
       padBand(pad, xb, Cin, H, W, padRows * ty0, s2Pad(bh, transposed), PW);
       s2Chunk(yb + ((<usize>oy0 * <usize>Wo) << 2), pad, u, v, mm, bias, 1, Cin, Cout, Ho, Wo, Ho - oy0, bh, tW, Tp, transposed, ws, scalar);
+      activateRows(yb, Cout, Ho, Wo, oy0, min(Ho, oy0 + outRows * bh), act, slope);
     }
-    activateInPlace(yb, Cout * Ho * Wo, act, slope);
   }
 }
 

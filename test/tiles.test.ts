@@ -6,7 +6,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ARCHS, type Arch } from "../host/core/arch.js";
-import { autoTile, autoTileSize, denoiseImage, denoiseTiled, denoiseTiles, paddedSize } from "../host/core/denoise.js";
+import {
+  autoTile,
+  autoTileSize,
+  denoiseImage,
+  denoiseTiled,
+  denoiseTiles,
+  gridCost,
+  paddedSize,
+} from "../host/core/denoise.js";
 import type { GrayImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
 import { planModel } from "../host/core/plan.js";
@@ -94,13 +102,13 @@ test("tile grids: cores cover the frame once, tiles aligned and inside it with a
 
 /**
  * The fast 3×3 paths (every build) pick their form by layer size (Winograd tile side, the stride-2
- * Winograd only up to 512 tiles an image), and a Winograd tile's rounding mixes its pixels, so tiles
+ * Winograd where it saves enough products), and a Winograd tile's rounding mixes its pixels, so tiles
  * may round differently from the whole image: equal within 5e-5 (seed's stride-2 layers take the
  * Winograd path in 160 px tiles and the GEMM on the whole image: 1.0e-5 strict, 1.4e-5 relaxed measured).
  */
 const TILES_TOLERANCE = 5e-5;
 
-test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads), and a short halo does not", async () => {
+test("tiled denoising equals the whole-image pass (seed, unet24; 1 thread, 2 threads sharing each tile or taking a tile each), and a short halo does not", async () => {
   const single = await openNodeEngine({ build: "strict" });
   const threaded = await openNodeEngine({ build: "strict", threads: true });
   const pool = await nodePool(threaded, 2);
@@ -117,9 +125,10 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
       applyWeights(whole, st, path);
       const ref = denoiseImage(whole, img, h, w);
       whole.dispose();
-      for (const [engine, p] of [
-        [single, undefined],
-        [threaded, pool],
+      for (const [engine, p, shared] of [
+        [single, undefined, false],
+        [threaded, pool, true],
+        [threaded, pool, false],
       ] as const) {
         const before = engine.heapTop();
         const tiled = denoiseTiled(arch, img, {
@@ -128,11 +137,13 @@ test("tiled denoising equals the whole-image pass (seed, unet24; 1 and 2 threads
           load: (m) => applyWeights(m, st, path),
           tile,
           maxBytes: 2 ** 30,
+          shared,
         });
         assert.equal(engine.heapTop(), before, "the tile model was not given back");
         const d = diff(tiled.data, ref.data);
+        const threads = p ? `2 threads ${shared ? "sharing each tile" : "a tile each"}` : "1 thread";
         rows.push(
-          `${arch.name} (reach ${reachOf(arch).radius} px), ${img.width}×${img.height}, ${p ? 2 : 1} thread(s), ${tileGrid(h, w, tile, reachOf(arch)).tiles.length} tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`,
+          `${arch.name} (reach ${reachOf(arch).radius} px), ${img.width}×${img.height}, ${threads}, ${tileGrid(h, w, tile, reachOf(arch)).tiles.length} tiles of ${tile}: max|Δ| ${d.maxAbs.toExponential(2)}`,
         );
         assert.ok(d.maxAbs <= TILES_TOLERANCE, `${arch.name}: tiles differ from the whole image by ${d.maxAbs}`);
       }
@@ -239,35 +250,46 @@ test("a large image denoises in tiles within the memory budget, and memory stays
   );
 });
 
-test("auto tiles: the whole frame when it fits; else a grid within the budget that costs no more than autoTile's squares (a 1 MP photo on 2 threads: two strips)", async () => {
+test("auto tiles: the whole frame when it fits; else a grid within the budget that costs no more than autoTile's squares in the layout it picks (a 1 MP photo on 2 threads: one tile, the threads sharing it)", async () => {
   const engine = await openNodeEngine({ build: "strict" });
   const arch = ARCHS.cunet32,
     reach = reachOf(arch),
     budget = 512 * 2 ** 20;
-  const cost = (g: { th: number; tw: number; tiles: readonly unknown[] }, T: number) =>
-    Math.ceil(g.tiles.length / T) * g.th * g.tw;
+  const cost = (g: { th: number; tw: number; tiles: readonly unknown[] }, T: number, shared: boolean) =>
+    gridCost(g.tiles.length, g.th, g.tw, T, shared);
   for (const [h, w, T] of [
     [1024, 1024, 1],
     [1024, 1024, 2],
     [3000, 4000, 2],
     [2000, 3000, 2],
     [300, 5000, 2],
+    [3000, 4000, 3],
   ]) {
     const [fh, fw] = paddedSize(arch, h, w);
     const t = autoTileSize(engine, arch, fh, fw, T, budget),
-      grid = tileGrid(fh, fw, t, reach),
-      square = tileGrid(fh, fw, autoTile(engine, arch, fh, fw, T, T, budget), reach);
+      grid = tileGrid(fh, fw, t, reach);
+    const batch = t.shared ? 1 : T;
     const plan = planModel(
       engine,
       { ...arch, input: [arch.input[0], grid.th, grid.tw] },
-      { batch: T, threads: T, inference: true },
+      { batch, threads: T, inference: true, splitLayers: t.shared },
     );
     assert.ok(
       plan.total <= budget - engine.heapTop(),
       `${w}×${h}, ${T} threads: ${grid.th}×${grid.tw} tiles over the budget`,
     );
-    assert.ok(cost(grid, T) <= cost(square, T), `${w}×${h}, ${T} threads: the rectangles cost more than the squares`);
-    if (T === 1 && h === 1024) assert.deepEqual([grid.tiles.length, grid.th, grid.tw], [1, fh, fw]);
-    if (T === 2 && h === 1024) assert.equal(grid.tiles.length, 2, "a 1 MP photo on 2 threads: two tiles, one a thread");
+    // Neither layout's squares cost less than the pick.
+    for (const shared of T > 1 ? [true, false] : [false]) {
+      const square = tileGrid(fh, fw, autoTile(engine, arch, fh, fw, shared ? 1 : T, T, budget, shared), reach);
+      assert.ok(
+        cost(grid, T, t.shared) <= cost(square, T, shared),
+        `${w}×${h}, ${T} threads: the pick costs more than the squares ${shared ? "shared" : "a tile per thread"}`,
+      );
+    }
+    if (T === 1) assert.equal(t.shared, false);
+    if (h === 1024) assert.deepEqual([grid.tiles.length, grid.th, grid.tw], [1, fh, fw], "a 1 MP photo: one tile");
+    if (T === 2 && h === 1024) assert.ok(t.shared, "a 1 MP photo on 2 threads: the threads share its layers");
+    if (T === 2 && h === 3000)
+      assert.ok(Math.min(grid.th, grid.tw) >= 1024, "a 12 MP photo on 2 threads: tiles of 1024 or more");
   }
 });

@@ -225,9 +225,10 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     expect(conv2dPath(4, 28, 28, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
     expect(conv2dPath(4, 14, 14, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
     expect(conv2dPath(4, 5, 5, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
-    // Up to 512 tiles per image (one chunk), not past it.
+    // At any size: an image of more tiles than a chunk (512) runs in bands of tile rows.
     expect(conv2dPath(4, 64, 128, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
-    expect(conv2dPath(4, 66, 128, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
+    expect(conv2dPath(4, 66, 128, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
+    expect(conv2dPath(4, 1024, 1024, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
     expect(conv2dPath(1, 28, 28, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_NONE);
     expect(conv2dPath(4, 28, 28, 6, 3, 3, 2, 1, 1, 1)).toBe(FAST_NONE);
     expect(conv2dPath(4, 9, 9, 6, 3, 3, 1, 1, 0, 0)).toBe(FAST_NONE);
@@ -383,7 +384,8 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
     expect(conv2dPath(4, 8, 8, 6, 3, 3, 2, 2, 1, 1)).toBe(FAST_WINOGRAD_S2);
     expect(convTranspose2dWinograd(4, 1, 1, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false); // 25 products for 9
     expect(convTranspose2dWinograd(4, 32, 64, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(true);
-    expect(convTranspose2dWinograd(4, 32, 66, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false); // 16 × 33 tiles
+    expect(convTranspose2dWinograd(4, 32, 66, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(true); // 16 × 33 tiles: in bands
+    expect(convTranspose2dWinograd(4, 512, 512, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(true);
     expect(convTranspose2dWinograd(1, 14, 14, 6, 3, 3, 2, 2, 1, 1, 1, 1)).toBe(false);
     expect(convTranspose2dWinograd(4, 14, 14, 6, 3, 3, 2, 2, 0, 0, 1, 1)).toBe(false);
     expect(convTranspose2dWinograd(4, 14, 14, 6, 3, 3, 1, 1, 1, 1, 0, 0)).toBe(false);

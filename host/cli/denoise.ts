@@ -259,8 +259,9 @@ export function denoiseCommand(prog: Command): void {
     });
 }
 
-/** --verbose's note on a done line: the tiles, the halo's share of the time, the wasm memory held. */
+/** --verbose's note on a done line: the tiles, how the threads run them, the halo's share of the time, the wasm memory held. */
 function tilingNote(t: TilingInfo): string {
   const tiles = t.count > 1 ? `${t.count} tiles of ${t.tw}×${t.th}` : `one tile of ${t.tw}×${t.th}`;
-  return ` in ${tiles} (halo +${Math.round(100 * Math.max(0, t.overhead))} % of the time), ${Math.ceil(t.bytes / 2 ** 20)} MiB of wasm memory`;
+  const layout = t.shared ? ", the threads sharing each tile" : "";
+  return ` in ${tiles}${layout} (halo +${Math.round(100 * Math.max(0, t.overhead))} % of the time), ${Math.ceil(t.bytes / 2 ** 20)} MiB of wasm memory`;
 }

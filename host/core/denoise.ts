@@ -72,6 +72,8 @@ export interface TiledOptions {
   reach?: Reach;
   /** Told the tiling once its model is built (the CLI's --verbose prints it). */
   onTiles?: (t: TilingInfo) => void;
+  /** With a pool and a given tile: the threads share each tile's layers (true) or take a tile each (false); default the cheaper (gridCost). */
+  shared?: boolean;
 }
 
 /** How an image is run in tiles. */
@@ -84,11 +86,43 @@ export interface TilingInfo {
   overhead: number;
   /** Bytes the engine's allocator holds with the tile model built (what maxBytes bounds). */
   bytes: number;
+  /** Whether the threads share each tile's layers (TileLayout) rather than take a tile each. */
+  shared: boolean;
+}
+
+/**
+ * How a pool's threads run a grid of tiles: `shared`, one tile at a time with the threads sharing each
+ * of its layers (bands of rows: plan.ts splitLayers), or else a batch of one tile per thread, each
+ * thread running its own tile through every layer (two tile models' activations in memory).
+ */
+export interface TileLayout {
+  shared: boolean;
+}
+
+/** Tiles per model run and the model's plan options for a layout on `threads` threads. */
+function layoutBatch(threads: number, shared: boolean): { batch: number; splitLayers: boolean } {
+  return shared ? { batch: 1, splitLayers: threads > 1 } : { batch: threads, splitLayers: false };
+}
+
+/**
+ * Time of a layer shared by the threads against its share of one thread's: the bands' barriers, the
+ * kernel transforms each thread makes for itself and the layers part 0 runs alone. Measured on the
+ * photo model, 2 threads, library, 1024² gray, ¼ of one thread's time ×2: see docs/speed.md.
+ */
+const SHARED_LAYER_COST = 1.05;
+
+/**
+ * What a grid costs in tiled pixels per thread: batches of `threads` tiles in turn, or each tile's
+ * pixels shared by the threads (SHARED_LAYER_COST).
+ */
+export function gridCost(count: number, th: number, tw: number, threads: number, shared: boolean): number {
+  return shared && threads > 1 ? (count * th * tw * SHARED_LAYER_COST) / threads : Math.ceil(count / threads) * th * tw;
 }
 
 /**
  * The tile side an "auto" run uses: the whole frame when the engine's memory stays within
- * `maxBytes` with it, else the largest tile for which it does.
+ * `maxBytes` with it, else the largest tile for which it does (`batch` tiles at a time on `threads`
+ * threads; `shared`: the threads share one tile's layers, batch 1).
  */
 export function autoTile(
   engine: Engine,
@@ -98,9 +132,10 @@ export function autoTile(
   batch: number,
   threads: number,
   maxBytes: number,
+  shared = false,
 ): number {
   const reach = reachOf(arch);
-  const bytes = (t: number) => tileModelBytes(engine, arch, Math.min(t, fh), Math.min(t, fw), batch, threads);
+  const bytes = (t: number) => tileModelBytes(engine, arch, Math.min(t, fh), Math.min(t, fw), batch, threads, shared);
   // The budget is the engine's whole memory: what it holds already (the engine's own data, other models) counts.
   maxBytes -= engine.heapTop();
   const whole = Math.max(fh, fw);
@@ -114,9 +149,21 @@ export function autoTile(
   return largestFitting(lo, whole, reach.align, (t) => bytes(t) <= maxBytes);
 }
 
-/** Bytes an inference model of the network takes for tiles of h × w, `batch` at a time on `threads` threads. */
-function tileModelBytes(engine: Engine, arch: Arch, h: number, w: number, batch: number, threads: number): number {
-  return planModel(engine, { ...arch, input: [arch.input[0], h, w] }, { batch, threads, inference: true }).total;
+/** Bytes an inference model of the network takes for tiles of h × w, `batch` at a time on `threads` threads (`shared`: sharing layers). */
+function tileModelBytes(
+  engine: Engine,
+  arch: Arch,
+  h: number,
+  w: number,
+  batch: number,
+  threads: number,
+  shared = false,
+): number {
+  return planModel(
+    engine,
+    { ...arch, input: [arch.input[0], h, w] },
+    { batch, threads, inference: true, splitLayers: shared },
+  ).total;
 }
 
 /** The largest multiple of `a` in [lo, hi] for which `fit` holds, `fit(lo)` given and `fit` monotone. */
@@ -130,11 +177,12 @@ function largestFitting(lo: number, hi: number, a: number, fit: (t: number) => b
 }
 
 /**
- * The tile an "auto" run uses: the whole frame when it fits `maxBytes`, else, of the square tile of
- * autoTile and of rectangles a whole number of tiles across (or down) with the most rows (or columns)
- * that fit, the one whose grid costs least: batches of `threads` tiles in turn, each as long as a
- * tile's pixels. A 1 MP photo on 2 threads then runs as two strips rather than four squares, each
- * computing its halo again.
+ * The tiling an "auto" run uses: for each layout (threads sharing one tile's layers, or a tile per
+ * thread), the whole frame when it fits `maxBytes`, else the cheapest of autoTile's square and of
+ * rectangles a whole number of tiles across (or down) with the most rows (or columns) that fit; then
+ * the layout whose grid costs least (gridCost). On 2 threads a photo that fits whole runs as one tile
+ * shared by both rather than one tile on one thread, and a 12 MP photo in tiles of one model's memory
+ * rather than two.
  */
 export function autoTileSize(
   engine: Engine,
@@ -143,19 +191,40 @@ export function autoTileSize(
   fw: number,
   threads: number,
   maxBytes: number,
-): TileSize {
-  const square = autoTile(engine, arch, fh, fw, threads, threads, maxBytes);
-  if (square >= Math.max(fh, fw)) return { h: fh, w: fw };
-  const reach = reachOf(arch),
-    a = reach.align,
+): TileSize & TileLayout {
+  const layouts = threads > 1 ? [true, false] : [false];
+  let best: (TileSize & TileLayout & { cost: number }) | undefined;
+  for (const shared of layouts) {
+    const t = cheapestGrid(engine, arch, fh, fw, threads, maxBytes, shared);
+    if (!best || t.cost < best.cost) best = { ...t, shared };
+  }
+  const { h, w, shared } = best!;
+  return { h, w, shared };
+}
+
+/** autoTileSize's search for one layout: the tile and its grid's cost. */
+function cheapestGrid(
+  engine: Engine,
+  arch: Arch,
+  fh: number,
+  fw: number,
+  threads: number,
+  maxBytes: number,
+  shared: boolean,
+): TileSize & { cost: number } {
+  const { batch } = layoutBatch(threads, shared);
+  const reach = reachOf(arch);
+  const cost = (t: TileSize) => {
+    const g = tileGrid(fh, fw, t, reach);
+    return gridCost(g.tiles.length, g.th, g.tw, threads, shared);
+  };
+  const square = autoTile(engine, arch, fh, fw, batch, threads, maxBytes, shared);
+  if (square >= Math.max(fh, fw)) return { h: fh, w: fw, cost: cost({ h: fh, w: fw }) };
+  const a = reach.align,
     halo = Math.ceil(reach.radius / a) * a,
     smallest = smallestTile(reach),
     budget = maxBytes - engine.heapTop();
-  const fits = (h: number, w: number) => tileModelBytes(engine, arch, h, w, threads, threads) <= budget;
-  const cost = (t: TileSize) => {
-    const g = tileGrid(fh, fw, t, reach);
-    return Math.ceil(g.tiles.length / threads) * g.th * g.tw;
-  };
+  const fits = (h: number, w: number) => tileModelBytes(engine, arch, h, w, batch, threads, shared) <= budget;
   let best: TileSize = { h: square, w: square },
     bestCost = cost(best);
   /** The longest side (a multiple of align, at most n) that fits with the other side fixed; 0 if none does. */
@@ -179,12 +248,13 @@ export function autoTileSize(
       }
     }
   }
-  return best;
+  return { ...best, cost: bestCost };
 }
 
 /**
- * Denoises img in tiles: the padded frame is cut by tileGrid, a batch of tiles (one per thread)
- * runs at a time through one inference model of the tile's size, and each tile's core is copied out.
+ * Denoises img in tiles: the padded frame is cut by tileGrid, and one tile with the threads sharing
+ * its layers, or a batch of tiles (one per thread), runs at a time through one inference model of the
+ * tile's size (the layout autoTileSize or gridCost picks); each tile's core is copied out.
  * The model is disposed before returning, so memory stays flat over many images. A gray image
  * (denoiseTiles for the planes of a colour model).
  */
@@ -209,13 +279,24 @@ export function denoiseTiles(
   const [fh, fw] = paddedSize(arch, height, width);
   const top = Math.floor((fh - height) / 2),
     left = Math.floor((fw - width) / 2);
-  const threads = o.pool?.size ?? 1,
-    B = threads;
-  const tile = o.tile === "auto" ? autoTileSize(o.engine, arch, fh, fw, threads, o.maxBytes) : o.tile;
-  const grid = tileGrid(fh, fw, tile, o.reach ?? reachOf(arch)),
+  const threads = o.pool?.size ?? 1;
+  const reach = o.reach ?? reachOf(arch);
+  let tile: number | TileSize, shared: boolean;
+  if (o.tile === "auto") ({ shared, ...tile } = autoTileSize(o.engine, arch, fh, fw, threads, o.maxBytes));
+  else {
+    // A given tile: the layout asked for, else the one whose grid costs less.
+    const g = tileGrid(fh, fw, o.tile, reach);
+    tile = o.tile;
+    shared =
+      o.shared ??
+      gridCost(g.tiles.length, g.th, g.tw, threads, true) < gridCost(g.tiles.length, g.th, g.tw, threads, false);
+  }
+  const grid = tileGrid(fh, fw, tile, reach),
     { th, tw, tiles } = grid;
+  const { batch: B, splitLayers } = layoutBatch(threads, shared);
   const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, {
     inference: true,
+    splitLayers,
     what: `${width}×${height} pixels in tiles of ${th}×${tw}`,
   });
   o.onTiles?.({
@@ -224,6 +305,7 @@ export function denoiseTiles(
     count: tiles.length,
     overhead: haloOverhead(width * height, grid),
     bytes: o.engine.heapTop(),
+    shared: splitLayers,
   });
   const out = planes.map(() => new Float32Array(width * height));
   try {

@@ -302,6 +302,7 @@ export interface EngineExports {
   ): void;
   poisson(lam: number): number;
   modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;
+  modelForwardPart(table: Ptr, n: number, B: number, ws: Ptr, part: number, parts: number): void;
   modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
   peakMadd(iters: number, x: number, y: number): number;
   modelTrainSlice(

@@ -60,6 +60,8 @@ export interface ModelOptions {
   what?: string;
   /** Inference: keep every layer's output (activation(i)) instead of reusing buffers (plan.ts MemoryOptions). */
   keepActivations?: boolean;
+  /** Inference with a pool: the threads share each layer of the batch instead of slicing its images (plan.ts MemoryOptions). */
+  splitLayers?: boolean;
 }
 
 export class Model {
@@ -127,6 +129,7 @@ export class Model {
       threads: pool?.size ?? 1,
       inference: opts.inference,
       keepActivations: opts.keepActivations,
+      splitLayers: opts.splitLayers,
     }));
     checkMemory(engine, plan, arch, opts.what ?? `a model for batches of ${maxBatch}`);
     this.inference = plan.inference;
@@ -177,7 +180,7 @@ export class Model {
       gradAt[i] && gradAt[i] + 4 * t * this.sliceSize * numel(this.layers[i].outShape);
     this.outputs = this.layers.map((_, i) => act(i, 0));
     this.outputGrads = this.layers.map((_, i) => grad(i, 0));
-    for (let t = 0; t < this.threads; t++) {
+    for (let t = 0; t < this.tables.length; t++) {
       writeLayerTable(this.abi, this.e.memory.buffer, this.tables[t], plan, arch.input, {
         params: this.params,
         grads: this.gradArenas[t] ?? 0,
@@ -353,6 +356,7 @@ export class Model {
     this.checkBatch(B);
     if (!(first >= 0 && count >= 1 && first + count <= this.layers.length))
       throw new Error(`layers ${first}…${first + count - 1} of ${this.layers.length}`);
+    if (this.plan.splitLayers) return this.forwardShared(B, first, count);
     this.runJobs(B, (t, _first, n) => ({
       kind: JOB.forward,
       table: this.tables[t] + first * this.abi.layerFields * 4,
@@ -360,6 +364,31 @@ export class Model {
       B: n,
       ws: this.workspaces[t],
     }));
+  }
+
+  /**
+   * forward for a model whose threads share its layers: one pool run per step (a layer, or a fused
+   * pair), every thread running its part of it on the whole batch with its own workspace; the run's
+   * return is the barrier before the next step reads the layer's output.
+   */
+  private forwardShared(B: number, first: number, count: number): void {
+    const fields = this.abi.layerFields * 4,
+      end = first + count;
+    for (let l = first; l < end; ) {
+      const n = this.plan.fused[l] && l + 1 < end ? 2 : 1;
+      this.pool!.run(
+        this.workspaces.map((ws, t) => ({
+          kind: JOB.forwardPart,
+          table: this.table + l * fields,
+          layers: n,
+          B,
+          ws,
+          part: t,
+          parts: this.threads,
+        })),
+      );
+      l += n;
+    }
   }
 
   /**

@@ -237,6 +237,13 @@ export interface MemoryOptions {
    * layer profile read them), instead of buffers reused once their last reader has run.
    */
   keepActivations?: boolean;
+  /**
+   * Inference: the threads share each layer of the whole batch (bands of its rows; assembly/model.ts
+   * modelForwardPart) instead of each running a slice of the images through every layer. One region of
+   * activations and one layer table, a workspace per thread: a batch of one large tile keeps every
+   * thread busy within the memory of one tile.
+   */
+  splitLayers?: boolean;
 }
 
 /** Arena kinds a Model reserves; per-thread ones carry the thread index. */
@@ -306,8 +313,12 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   if (!Number.isInteger(batch) || batch < 1) throw new Error(`batch size must be an integer ≥ 1, got ${batch}`);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`thread count must be an integer ≥ 1, got ${threads}`);
   const keepActivations = !inference || !!opts.keepActivations;
+  if (opts.splitLayers && !inference) throw new Error("only an inference model's threads can share its layers");
+  const splitLayers = !!opts.splitLayers && threads > 1;
   const lp = planLayers(arch);
-  const sliceSize = Math.ceil(batch / threads);
+  // Slices of images, each with its own activation region and table (one when the threads share layers).
+  const slices = splitLayers ? 1 : threads;
+  const sliceSize = Math.ceil(batch / slices);
   const ioFloats = align4(batch * numel(arch.input));
   const layerFloats = lp.layers.map((l) => align4(batch * numel(l.outShape)));
   const fused = fusedWithNext(lp.layers, inference);
@@ -335,11 +346,11 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   const P = bytes16(lp.paramFloats);
   const arenas: Arena[] = [{ kind: "params", bytes: P }];
   if (!inference) arenas.push({ kind: "grads", bytes: P }, { kind: "adamM", bytes: P }, { kind: "adamV", bytes: P });
-  arenas.push({ kind: "acts", bytes: bytes16(2 * ioFloats + actFloats + threads * threadFloats) });
+  arenas.push({ kind: "acts", bytes: bytes16(2 * ioFloats + actFloats + slices * threadFloats) });
   if (!inference) arenas.push({ kind: "actGrads", bytes: bytes16(actFloats) });
   for (let t = 0; t < threads; t++) {
     arenas.push({ kind: "workspace", thread: t, bytes: bytes16(ws / 4) });
-    arenas.push({ kind: "table", thread: t, bytes: bytes16(lp.layers.length * abi.layerFields) });
+    if (t < slices) arenas.push({ kind: "table", thread: t, bytes: bytes16(lp.layers.length * abi.layerFields) });
     if (!inference && t > 0) arenas.push({ kind: "threadGrads", thread: t, bytes: P });
   }
   arenas.push({ kind: "rng", bytes: 32 });
@@ -356,6 +367,7 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
     threads,
     inference,
     keepActivations,
+    splitLayers,
     sliceSize,
     ioFloats,
     layerFloats,

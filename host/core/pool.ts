@@ -26,7 +26,7 @@ import { instantiate, type BuildName, type Engine } from "./engine.js";
 export const MAX_THREADS = 64;
 
 /** What a slice job does. */
-export const JOB = { idle: 0, forward: 1, train: 2, adam: 3, exit: -1 } as const;
+export const JOB = { idle: 0, forward: 1, train: 2, adam: 3, forwardPart: 4, exit: -1 } as const;
 
 /**
  * The per-thread job block in the control buffer: one i32 (or f32, for the F32 fields) per field,
@@ -50,6 +50,8 @@ const JOB_FIELDS = [
   "loss",
   "lo",
   "hi",
+  "part",
+  "parts",
 ] as const;
 type JobField = (typeof JOB_FIELDS)[number];
 const F32_FIELDS: ReadonlySet<JobField> = new Set(["l1Weight", "loss"]);
@@ -83,6 +85,9 @@ export interface SliceJob {
   /** adam: the parameter range [lo, hi) this thread sums and steps. */
   lo?: number;
   hi?: number;
+  /** forwardPart: this thread's part of each layer, of `parts` (assembly/model.ts modelForwardPart). */
+  part?: number;
+  parts?: number;
 }
 
 /** What a worker needs to join: the engine's bytes and shared memory, the control block, its index. */
@@ -204,6 +209,7 @@ function readJob(c: Int32Array, f: Float32Array, t: number): SliceJob {
 export function runJob(engine: Engine, j: SliceJob): number {
   const e = engine.exports;
   if (j.kind === JOB.forward) e.modelForward(j.table!, j.layers!, j.B!, j.ws!);
+  else if (j.kind === JOB.forwardPart) e.modelForwardPart(j.table!, j.layers!, j.B!, j.ws!, j.part!, j.parts!);
   else if (j.kind === JOB.train)
     return e.modelTrainSlice(
       j.table!,
