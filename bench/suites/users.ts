@@ -6,6 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { autoTileSize, DEFAULT_MAX_MEMORY_MIB, paddedSize } from "../../host/core/denoise.js";
+import { reachOf, tileGrid } from "../../host/core/tiles.js";
 import { DEFAULT_PHOTO_WEIGHTS } from "../../host/node/files.js";
 import { openNodeEngine } from "../../host/node/engine.js";
 import { pageDenoise, pageUnavailable } from "../page.js";
@@ -179,14 +180,19 @@ export async function usersSection(bench: Bench): Promise<void> {
       );
   say();
 
-  // The tile `denoise` picks for a 12 MP photo at 2 threads within the default memory (its shorter side; the plan; the
+  // The tile `denoise` picks for a 12 MP photo at 2 threads within the default memory (the grid's shorter side; the plan; the
   // memory-plan test checks that the plan is what the engine really grows to).
   const engine = await openNodeEngine({ threads: true });
   const [fh, fw] = paddedSize(cunet32, 3000, 4000);
   let tile: number | string;
   try {
-    const t = autoTileSize(engine, cunet32, fh, fw, 2, DEFAULT_MAX_MEMORY_MIB * 2 ** 20);
-    tile = Math.min(t.h, t.w);
+    const g = tileGrid(
+      fh,
+      fw,
+      autoTileSize(engine, cunet32, fh, fw, 2, DEFAULT_MAX_MEMORY_MIB * 2 ** 20),
+      reachOf(cunet32),
+    );
+    tile = Math.min(g.th, g.tw);
   } catch (e) {
     tile = (e as Error).message;
   }
