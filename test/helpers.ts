@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_DATA } from "../host/node/files.js";
 import type { Arch } from "../host/core/arch.js";
+import { Model, type ModelOptions } from "../host/core/model.js";
+import type { ThreadPool } from "../host/core/pool.js";
 import { BUILDS, type BuildName, type Engine } from "../host/core/engine.js";
 import { openNodeEngine, wasmPath } from "../host/node/engine.js";
 import { readIdx } from "../host/node/files.js";
@@ -74,6 +76,33 @@ export function testRandom(seed: number): () => number {
     s >>>= 0;
     return s / 2 ** 31 - 1;
   };
+}
+
+/**
+ * The output bits of `arch` on a batch of B inputs uniform in [0, 1) from testRandom(seed), through an
+ * inference model built with `opts` (the output buffer is NaN-filled first, so a part never written shows).
+ */
+export function inferenceBits(
+  engine: Engine,
+  pool: ThreadPool | undefined,
+  arch: Arch,
+  B: number,
+  opts: ModelOptions,
+  load: (m: Model) => void,
+  seed: number,
+): Buffer {
+  const m = new Model(engine, arch, B, pool, { ...opts, inference: true });
+  try {
+    load(m);
+    const r = testRandom(seed),
+      x = m.inputView(B);
+    for (let i = 0; i < x.length; i++) x[i] = (r() + 1) / 2;
+    m.outputView(B).fill(Number.NaN);
+    m.forward(B);
+    return Buffer.from(m.outputView(B).slice().buffer);
+  } finally {
+    m.dispose();
+  }
 }
 
 /** The CLI's entry point (dist/host/cli/main.js). */

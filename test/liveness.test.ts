@@ -8,40 +8,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ARCHS, type Arch } from "../host/core/arch.js";
 import { autoTile, DEFAULT_MAX_MEMORY_MIB, paddedSize } from "../host/core/denoise.js";
-import type { Engine } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
 import { planModel } from "../host/core/plan.js";
-import type { ThreadPool } from "../host/core/pool.js";
 import { haloOverhead, reachOf, tileGrid } from "../host/core/tiles.js";
 import { applyWeights, archOf } from "../host/core/weights.js";
 import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { DEFAULT_PHOTO_WEIGHTS, DEFAULT_WEIGHTS, readSafetensors } from "../host/node/files.js";
-import { runnable, testRandom } from "./helpers.js";
+import { inferenceBits, runnable } from "./helpers.js";
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
-
-/** The output bits of `arch` on a seeded batch of B through an inference model, live or kept. */
-function outputBits(
-  engine: Engine,
-  pool: ThreadPool | undefined,
-  arch: Arch,
-  B: number,
-  keepActivations: boolean,
-  load: (m: Model) => void,
-): Buffer {
-  const m = new Model(engine, arch, B, pool, { inference: true, keepActivations });
-  try {
-    load(m);
-    const r = testRandom(31),
-      x = m.inputView(B);
-    for (let i = 0; i < x.length; i++) x[i] = (r() + 1) / 2;
-    m.outputView(B).fill(Number.NaN);
-    m.forward(B);
-    return Buffer.from(m.outputView(B).slice().buffer);
-  } finally {
-    m.dispose();
-  }
-}
 
 test("an inference model that reuses buffers gives the bits of per-layer buffers: photo model, digit model, every architecture, 1 and 2 threads, every build", async () => {
   const photo = readSafetensors(DEFAULT_PHOTO_WEIGHTS),
@@ -66,8 +41,8 @@ test("an inference model that reuses buffers gives the bits of per-layer buffers
       try {
         for (const { arch, load } of cases) {
           const B = 3; // 2 threads: slices of 2 and 1
-          const kept = outputBits(engine, pool, arch, B, true, load),
-            live = outputBits(engine, pool, arch, B, false, load);
+          const kept = inferenceBits(engine, pool, arch, B, { keepActivations: true }, load, 31),
+            live = inferenceBits(engine, pool, arch, B, { keepActivations: false }, load, 31);
           assert.ok(!new Float32Array(live.buffer, live.byteOffset, live.length / 4).some(Number.isNaN));
           assert.ok(
             live.equals(kept),

@@ -6,37 +6,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ARCHS, type Arch } from "../host/core/arch.js";
-import type { Engine } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
 import { planModel } from "../host/core/plan.js";
-import type { ThreadPool } from "../host/core/pool.js";
 import { applyWeights, archOf } from "../host/core/weights.js";
 import { openNodeEngine, nodePool } from "../host/node/engine.js";
 import { DEFAULT_PHOTO_WEIGHTS, DEFAULT_WEIGHTS, readSafetensors } from "../host/node/files.js";
-import { runnable, testRandom } from "./helpers.js";
-
-/** The output bits of `arch` on a seeded batch of B through an inference model (threads sharing layers with `split`). */
-function outputBits(
-  engine: Engine,
-  pool: ThreadPool | undefined,
-  arch: Arch,
-  B: number,
-  split: boolean,
-  load: (m: Model) => void,
-): Buffer {
-  const m = new Model(engine, arch, B, pool, { inference: true, splitLayers: split });
-  try {
-    load(m);
-    const r = testRandom(43),
-      x = m.inputView(B);
-    for (let i = 0; i < x.length; i++) x[i] = (r() + 1) / 2;
-    m.outputView(B).fill(Number.NaN);
-    m.forward(B);
-    return Buffer.from(m.outputView(B).slice().buffer);
-  } finally {
-    m.dispose();
-  }
-}
+import { inferenceBits, runnable } from "./helpers.js";
 
 test("threads sharing each layer give the bits of one thread: photo model, digit model, every architecture, 2 and 3 threads, every threads build", async () => {
   const photo = readSafetensors(DEFAULT_PHOTO_WEIGHTS),
@@ -66,8 +41,8 @@ test("threads sharing each layer give the bits of one thread: photo model, digit
       try {
         for (const { arch, load } of cases)
           for (const B of [1, 2]) {
-            const one = outputBits(engine, undefined, arch, B, false, load),
-              shared = outputBits(engine, pool, arch, B, true, load);
+            const one = inferenceBits(engine, undefined, arch, B, {}, load, 43),
+              shared = inferenceBits(engine, pool, arch, B, { splitLayers: true }, load, 43);
             assert.ok(!new Float32Array(shared.buffer, shared.byteOffset, shared.length / 4).some(Number.isNaN));
             assert.ok(
               shared.equals(one),

@@ -106,9 +106,10 @@ function layoutBatch(threads: number, shared: boolean): { batch: number; splitLa
 
 /**
  * Time of a layer shared by the threads against its share of one thread's: the barriers between
- * layers, the kernel transforms each thread makes for itself, the layers part 0 runs alone. Measured
- * on the photo model at 1024 × 1024 (relaxed, per-layer times, 2 runs): 2 942 ms on one thread, 1 562 ms
- * on 2 threads sharing each layer (1.06 × 2 942 / 2).
+ * layers, the kernel transforms each thread makes for itself, the layers part 0 runs alone. Set from
+ * a first A/B of the library on a 1024 × 1024 photo; the per-layer times measured after it on the photo
+ * model at 1024 × 1024 (relaxed, 2 runs) give 1.06: 2 942 ms on one thread, 1 562 ms on 2 threads sharing
+ * each layer (= 1.06 × 2 942 / 2). The value only weighs the two layouts against each other.
  */
 const SHARED_LAYER_COST = 1.05;
 
@@ -282,18 +283,14 @@ export function denoiseTiles(
     left = Math.floor((fw - width) / 2);
   const threads = o.pool?.size ?? 1;
   const reach = o.reach ?? reachOf(arch);
-  let tile: number | TileSize, shared: boolean;
-  if (o.tile === "auto") ({ shared, ...tile } = autoTileSize(o.engine, arch, fh, fw, threads, o.maxBytes));
-  else {
-    // A given tile: the layout asked for, else the one whose grid costs less.
-    const g = tileGrid(fh, fw, o.tile, reach);
-    tile = o.tile;
-    shared =
-      o.shared ??
-      gridCost(g.tiles.length, g.th, g.tw, threads, true) < gridCost(g.tiles.length, g.th, g.tw, threads, false);
-  }
-  const grid = tileGrid(fh, fw, tile, reach),
+  const auto = o.tile === "auto" ? autoTileSize(o.engine, arch, fh, fw, threads, o.maxBytes) : undefined;
+  const grid = tileGrid(fh, fw, auto ?? (o.tile as number), reach),
     { th, tw, tiles } = grid;
+  // A given tile: the layout asked for, else the one whose grid costs less.
+  const shared =
+    auto?.shared ??
+    o.shared ??
+    gridCost(tiles.length, th, tw, threads, true) < gridCost(tiles.length, th, tw, threads, false);
   const { batch: B, splitLayers } = layoutBatch(threads, shared);
   const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, {
     inference: true,
