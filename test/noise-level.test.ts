@@ -29,17 +29,22 @@ function noisyImage(C: number, H: number, W: number, sigma: number, seed: number
 const planesOf = (img: Float32Array, C: number, n: number) =>
   Array.from({ length: C }, (_, c) => img.subarray(c * n, (c + 1) * n));
 
-test("the engine's noise level is the host's, bit for bit, on odd and even sizes", async () => {
+test("the engine's noise level is the host's, bit for bit, on odd and even sizes and 8-bit samples", async () => {
   const engine = await openNodeEngine({ build: "scalar" }),
     e = engine.exports;
-  for (const [C, H, W, sigma] of [
-    [3, 64, 64, 0.1],
-    [1, 37, 51, 0.02],
-    [3, 9, 16, 0.3],
-    [3, 1, 8, 0.1],
+  for (const [C, H, W, sigma, eightBit] of [
+    [3, 64, 64, 0.1, 0],
+    [1, 37, 51, 0.02, 0],
+    [3, 9, 16, 0.3, 0],
+    [3, 1, 8, 0.1, 0],
+    // As a file holds them: few distinct coefficients, long runs of equal ones for the medians to split.
+    [3, 96, 80, 0.02, 1],
+    [1, 64, 64, 0.004, 1],
   ]) {
     const img = noisyImage(C, H, W, sigma, C * 1000 + H),
       mark = engine.heapTop();
+    if (eightBit)
+      for (let i = 0; i < img.length; i++) img[i] = Math.round(Math.min(1, Math.max(0, img[i])) * 255) / 255;
     const x = e.alloc(img.length * 4),
       scratch = e.alloc(Math.max(4, (H >> 1) * (W >> 1) * 4));
     new Float32Array(e.memory.buffer, x, img.length).set(img);

@@ -3,8 +3,8 @@
 // add with the activation it is fused with in an inference model, the pairs host/core/plan.ts
 // fusedWithNext marks), so every group reads the data a real forward pass gives it; after a check that the groups
 // together give the whole forward's output bit for bit, `rounds` passes are timed group by group and each
-// group's median is taken. At 1 thread one tile, at 2 threads two tiles (one per thread, as `denoise`
-// batches them): the last column is how well each group scales.
+// group's median is taken. One tile at 1 thread and at 2, where both threads share each layer as
+// `denoise` runs a tile that fits whole (plan.ts splitLayers): the last column is how well each group scales.
 import { existsSync } from "node:fs";
 import type { Arch } from "../../host/core/arch.js";
 import type { Engine } from "../../host/core/engine.js";
@@ -35,13 +35,13 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[(v.length - 1) >> 1
 
 interface Profile {
   side: number;
-  /** Per group: median ms of the whole batch (one tile a thread). */
+  /** Per group: median ms of the tile. */
   ms: number[];
   /** The whole forward, median ms, timed as `denoise` runs it. */
   whole: number;
 }
 
-/** Times the photo model's groups on a model of side² tiles, one per thread; undefined when it does not fit. */
+/** Times the photo model's groups on one side² tile, its threads sharing each layer; undefined when it does not fit. */
 function profileAt(
   engine: Engine,
   pool: ThreadPool | undefined,
@@ -53,27 +53,32 @@ function profileAt(
   const threads = pool?.size ?? 1;
   let model: Model;
   try {
-    model = new Model(engine, { ...arch, input: [arch.input[0], side, side] }, threads, pool, { inference: true });
+    model = new Model(engine, { ...arch, input: [arch.input[0], side, side] }, 1, pool, {
+      inference: true,
+      splitLayers: threads > 1,
+    });
   } catch {
     return undefined;
   }
   try {
     load(model);
-    // A noisy photo-like tile per thread, with the noise-level map at σ 15 (what denoise fills in).
+    // A noisy photo-like tile, with the noise-level map at σ 15 (what denoise fills in).
     const C = arch.input[0] - (arch.noiseMap ? 1 : 0);
     const photo = syntheticPhoto(side, side, C);
-    for (let b = 0; b < threads; b++) {
-      const planes = photo.planes.map((p) => p.map((v, i) => v + (((i * 7919 + b) % 31) - 15) / 255));
-      const input = model.inputView(threads).subarray(b * model.inputNumel, (b + 1) * model.inputNumel);
-      planes.forEach((p, c) => input.set(p, c * side * side));
-      if (arch.noiseMap) input.fill(15 / 255, C * side * side, (C + 1) * side * side);
-    }
+    const input = model.inputView(1);
+    photo.planes.forEach((p, c) =>
+      input.set(
+        p.map((v, i) => v + (((i * 7919) % 31) - 15) / 255),
+        c * side * side,
+      ),
+    );
+    if (arch.noiseMap) input.fill(15 / 255, C * side * side, (C + 1) * side * side);
     const groups = fusedGroups(model.plan.fused);
     // Validate before timing: the groups in order give the whole forward's output bit for bit.
-    model.forward(threads);
-    const whole = model.outputView(threads).slice();
-    for (const [first, count] of groups) model.forward(threads, first, count);
-    const parts = model.outputView(threads);
+    model.forward(1);
+    const whole = model.outputView(1).slice();
+    for (const [first, count] of groups) model.forward(1, first, count);
+    const parts = model.outputView(1);
     for (let i = 0; i < whole.length; i++)
       if (!Object.is(whole[i], parts[i]))
         throw new Error(`profile: layer groups differ from the whole forward at output ${i}`);
@@ -82,11 +87,11 @@ function profileAt(
     for (let r = 0; r < rounds; r++) {
       groups.forEach(([first, count], g) => {
         const t0 = performance.now();
-        model.forward(threads, first, count);
+        model.forward(1, first, count);
         samples[g].push(performance.now() - t0);
       });
       const t0 = performance.now();
-      model.forward(threads);
+      model.forward(1);
       wholeSamples.push(performance.now() - t0);
     }
     return { side, ms: samples.map(median), whole: median(wholeSamples) };
@@ -112,7 +117,7 @@ export async function profileSection(bench: Bench): Promise<void> {
   let build = "",
     reason = "",
     side = 0;
-  // 2 threads first: its shared memory holds less (1 GiB), and both thread counts profile one side.
+  // 2 threads first (a workspace each: the larger model), and both thread counts profile one side.
   for (const threads of [2, 1]) {
     // The build auto picks, as the library loads it (a fresh engine a thread count).
     const engine = await openNodeEngine({ threads: threads > 1 });
@@ -148,13 +153,13 @@ export async function profileSection(bench: Bench): Promise<void> {
   model.dispose();
   const total1 = one.ms.reduce((a, b) => a + b, 0),
     total2 = two.ms.reduce((a, b) => a + b, 0);
-  const gflops = (macs: number, tiles: number, ms: number) => (2 * macs * tiles) / ms / 1e6;
+  const gflops = (macs: number, ms: number) => (2 * macs) / ms / 1e6;
   say(
-    `\`${arch.name}\` (data/photo.safetensors) on ${side}×${side} tiles (${arch.input[0]} input planes), ${build} build (${reason}). ` +
+    `\`${arch.name}\` (data/photo.safetensors) on a ${side}×${side} tile (${arch.input[0]} input planes), ${build} build (${reason}). ` +
       `Each row is a group of layers as the inference model runs it (a convolution or add with its fused activation), ` +
       `timed alone but in order through the network, median of ${rounds} passes; GFLOP/s from the group's multiply-adds ` +
-      `(2 FLOP each, the direct convolution's count). 1 thread: one tile; 2 threads: two tiles, one each; ` +
-      `scaling = 2 × (1-thread ms) ÷ (2-thread ms), 2.00 is perfect.`,
+      `(2 FLOP each, the direct convolution's count). 1 thread; 2 threads sharing each layer, as \`denoise\` ` +
+      `runs a tile that fits whole; scaling = (1-thread ms) ÷ (2-thread ms), 2.00 is perfect.`,
   );
   say();
   say(`| layers | output (C×H×W) | MMAC | 1 thread ms | % | GFLOP/s | 2 threads ms | GFLOP/s | scaling |`);
@@ -163,26 +168,26 @@ export async function profileSection(bench: Bench): Promise<void> {
     const names = layers.slice(first, first + count).map((l) => ("name" in l.spec ? l.spec.name : l.op));
     const out = layers[first + count - 1].outShape;
     const macs = macsPerImage({ layers: layers.slice(first, first + count), tensors: [], paramFloats: 0 });
-    const cell = (ms: number, tiles: number) => (macs ? gflops(macs, tiles, ms).toFixed(1) : "-");
+    const cell = (ms: number) => (macs ? gflops(macs, ms).toFixed(1) : "-");
     say(
       `| ${first} ${names.join(" + ")} | ${out.join("×")} | ${macs ? (macs / 1e6).toFixed(0) : "-"} | ${one.ms[g].toFixed(1)} | ` +
-        `${((100 * one.ms[g]) / total1).toFixed(1)} | ${cell(one.ms[g], 1)} | ${two.ms[g].toFixed(1)} | ${cell(two.ms[g], 2)} | ` +
-        `${((2 * one.ms[g]) / two.ms[g]).toFixed(2)} |`,
+        `${((100 * one.ms[g]) / total1).toFixed(1)} | ${cell(one.ms[g])} | ${two.ms[g].toFixed(1)} | ${cell(two.ms[g])} | ` +
+        `${(one.ms[g] / two.ms[g]).toFixed(2)} |`,
     );
   });
   const macs = macsPerImage({ layers, tensors: [], paramFloats: 0 });
   say(
-    `| sum of the groups | | ${(macs / 1e6).toFixed(0)} | ${total1.toFixed(1)} | 100 | ${gflops(macs, 1, total1).toFixed(1)} | ` +
-      `${total2.toFixed(1)} | ${gflops(macs, 2, total2).toFixed(1)} | ${((2 * total1) / total2).toFixed(2)} |`,
+    `| sum of the groups | | ${(macs / 1e6).toFixed(0)} | ${total1.toFixed(1)} | 100 | ${gflops(macs, total1).toFixed(1)} | ` +
+      `${total2.toFixed(1)} | ${gflops(macs, total2).toFixed(1)} | ${(total1 / total2).toFixed(2)} |`,
   );
   say(
-    `| whole forward | | | ${one.whole.toFixed(1)} | | ${gflops(macs, 1, one.whole).toFixed(1)} | ` +
-      `${two.whole.toFixed(1)} | ${gflops(macs, 2, two.whole).toFixed(1)} | ${((2 * one.whole) / two.whole).toFixed(2)} |`,
+    `| whole forward | | | ${one.whole.toFixed(1)} | | ${gflops(macs, one.whole).toFixed(1)} | ` +
+      `${two.whole.toFixed(1)} | ${gflops(macs, two.whole).toFixed(1)} | ${(one.whole / two.whole).toFixed(2)} |`,
   );
   say();
   say(
     `Megapixels per second of the network alone: ${((side * side) / 1e3 / one.whole).toFixed(2)} at 1 thread, ` +
-      `${((2 * side * side) / 1e3 / two.whole).toFixed(2)} at 2 (tiles of ${side}×${side}, no halo, no host work).`,
+      `${((side * side) / 1e3 / two.whole).toFixed(2)} at 2 (a tile of ${side}×${side}, no halo, no host work).`,
   );
   say();
 }
