@@ -32,7 +32,8 @@ export const LAYER_DX2: i32 = 24;
 export const LAYER_ALPHA: i32 = 25;  // f32 bits: LEAKY_RELU's slope
 export const LAYER_X2_C: i32 = 26;   // ADD: channels per image of x2 (≥ OUT_C; its first OUT_C are added)
 export const LAYER_FUSE: i32 = 27;   // 1: runs with the next record, its ReLU / leaky ReLU (host/core/plan.ts fusedWithNext)
-export const LAYER_FIELDS: i32 = 28;
+export const LAYER_CLAIMED: i32 = 28; // threads sharing the layer: shares claimed so far (assembly/model.ts modelForwardPart)
+export const LAYER_FIELDS: i32 = 29;
 
 // ---- Op codes (LAYER_OP).
 export const OP_CONV2D: i32 = 1;

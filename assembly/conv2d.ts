@@ -32,7 +32,7 @@ import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradForw
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
 import { direct3x3Forward, direct3x3Backward, direct3x3WorkspaceBytes, direct3x3ForwardWorkspaceBytes } from "./direct3x3";
 import { assertAligned16, assertConvShape } from "./checks";
-import { partBandRows, partStart } from "./winograd_chunks";
+import { firstShare, nextShare, partBandRows, partStart, runsWhole } from "./winograd_chunks";
 
 export const FAST_NONE: i32 = 0;      // im2col + GEMM
 export const FAST_WINOGRAD: i32 = 1;  // winograd.ts
@@ -156,7 +156,7 @@ export function conv2dForwardGemm(
   if (rows < Ho || (parts > 1 && !dense)) {
     return conv2dForwardGemmBands(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, partBandRows(rows, Ho, parts), act, slope, part, parts);
   }
-  if (part > 0) return; // a dense layer (one output pixel) is not shared: part 0 runs it
+  if (!runsWhole(part, parts)) return; // a dense layer (one output pixel) is not shared: one part runs it
   const nb = gemmChunk(B, K * Ho * Wo, dense);
   const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(nb * Ho * Wo));
   if (dense) {
@@ -190,9 +190,10 @@ export function conv2dForwardGemmBands(
   assert(rows >= 1, "conv2d: band of no rows");
   const Ho = outSize(H, kh, sh, ph), Wo = outSize(W, kw, sw, pw), K = Cin * kh * kw, r = min(rows, Ho);
   const col = wsCol(ws), tmp = wsTmp(ws, <usize>K * <usize>(r * Wo));
-  for (let b = 0; b < B; b++) {
+  for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
+    const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
-    const lo = partStart(Ho, part, parts), hi = partStart(Ho, part + 1, parts);
+    const lo = partStart(Ho, q, parts), hi = partStart(Ho, q + 1, parts);
     for (let oy0 = lo; oy0 < hi; oy0 += r) {
       const n = min(r, hi - oy0) * Wo;
       im2colRows(col, xb, 1, Cin, H, W, H * W, Cin * H * W, kh, kw, sh, sw, ph, pw, Ho, Wo, oy0, n / Wo);

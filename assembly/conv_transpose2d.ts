@@ -25,6 +25,7 @@ import { im2col, col2im, col2imRows, nchwToCnhw, cnhwAddToNchw, channelSumsAdd }
 import { workspaceBytes, wsCol, wsTmp, im2colChunkImages, im2colBandRows } from "./workspace";
 import { assertAligned16, assertConvTransposeShape } from "./checks";
 import { winogradS2Forward, winogradS2Pays, winogradS2WorkspaceBytes } from "./winograd_s2";
+import { runsWhole } from "./winograd_chunks";
 
 /** Whether convTranspose2dForward takes the Winograd path (winograd_s2.ts winogradS2Forward, transposed) for this shape (any batch). */
 export function convTranspose2dWinograd(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oph: i32, opw: i32): bool {
@@ -109,8 +110,8 @@ export function convTranspose2dForwardAct(
   if (convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
     return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope, false, part, parts);
   }
-  // The GEMM path's bands overlap in y (col2im adds across them): not shared, part 0 runs it.
-  if (part > 0) return;
+  // The GEMM path's bands overlap in y (col2im adds across them): not shared, one part runs it.
+  if (!runsWhole(part, parts)) return;
   convTranspose2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw, ws);
   activateInPlace(y, B * Cout * outSize(H, kh, sh, ph, oph) * outSize(W, kw, sw, pw, opw), act, slope);
 }

@@ -7,8 +7,8 @@
 // table's parameter gradients) first, so each thread clears what it writes instead of the main
 // thread clearing every arena between steps.
 
-import { conv2dForwardAct, conv2dBackward } from "./conv2d";
-import { convTranspose2dForwardAct, convTranspose2dBackward } from "./conv_transpose2d";
+import { conv2dForwardAct, conv2dBackward, conv2dPath, FAST_NONE } from "./conv2d";
+import { convTranspose2dForwardAct, convTranspose2dBackward, convTranspose2dWinograd } from "./conv_transpose2d";
 import {
   activateInPlace, reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
 } from "./act";
@@ -16,11 +16,11 @@ import { addForward, addBackward, addSlicedForward, addSlicedBackward } from "./
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
 import { noiseImages } from "./noise";
 import { fillNoiseMap } from "./noise_level";
-import { partStart } from "./winograd_chunks";
+import { firstShare, nextShare, partStart, runsWhole, setShareCounter } from "./winograd_chunks";
 import {
   LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
-  LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA, LAYER_X2_C, LAYER_FUSE,
+  LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA, LAYER_X2_C, LAYER_FUSE, LAYER_CLAIMED,
   OP_CONV2D, OP_CONV_TRANSPOSE2D, OP_RELU, OP_LEAKY_RELU, OP_SIGMOID, OP_ADD, OP_IDENTITY, LOSS_L1, LOSS_MSE_L1,
 } from "./abi";
 
@@ -44,8 +44,11 @@ import {
  * inference model's table): the activation is applied to each chunk of the output as it is written.
  */
 export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
-  modelForwardPart(table, n, B, ws, 0, 1);
+  modelForwardPart(table, n, B, ws, 0, 1, false);
 }
+
+/** Shares a layer is cut into per thread when its threads claim them (modelForwardPart's `claim`). */
+const SHARES_PER_THREAD: i32 = 4;
 
 /**
  * modelForward's part `part` of `parts`: threads sharing each layer of one batch (an inference model
@@ -54,22 +57,50 @@ export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
  * their parts. A convolution's part is its share of each image's output rows (winograd_chunks.ts
  * partStart), an elementwise layer's its share of the elements (in whole 4-float groups, so each
  * element takes the path it takes unshared); what cannot be shared (a transposed convolution by GEMM,
- * an add over fewer channels, a dense layer) part 0 runs whole. Bit for bit modelForward's output.
+ * an add over fewer channels, a dense layer) one part runs whole (part 0, or whoever claims share 0).
+ * Bit for bit modelForward's output.
  * The parts of one layer must all finish before any part of the next starts (the host's barrier:
  * one pool run per layer).
+ * `claim`: instead of part `part` of each layer, the threads claim the layer's SHARES_PER_THREAD·parts
+ * shares one at a time from its record's LAYER_CLAIMED counter (winograd_chunks.ts firstShare), which the
+ * host zeroes before the run, so a faster core takes more (layers that are `claimable`; the others keep
+ * part `part`); the same output bits.
  */
-export function modelForwardPart(table: usize, n: i32, B: i32, ws: usize, part: i32, parts: i32): void {
+export function modelForwardPart(table: usize, n: i32, B: i32, ws: usize, part: i32, parts: i32, claim: bool): void {
   assert(parts >= 1 && part >= 0 && part < parts, "modelForwardPart: part out of range");
   for (let l = 0; l < n; l++) {
+    const r = rec(table, l), shares = claim && parts > 1 && claimable(r) ? parts * SHARES_PER_THREAD : parts;
+    setShareCounter(shares > parts ? r + (<usize>LAYER_CLAIMED << 2) : 0);
     if (fusesNext(table, n, l)) {
-      const r = rec(table, l), a = rec(table, l + 1), act = f(a, LAYER_OP), slope = reinterpret<f32>(f(a, LAYER_ALPHA));
-      if (f(r, LAYER_OP) == OP_ADD) addActForward(r, B, p(a, LAYER_Y), act, slope, part, parts);
-      else convForward(r, B, ws, p(a, LAYER_Y), act, slope, part, parts);
+      const a = rec(table, l + 1), act = f(a, LAYER_OP), slope = reinterpret<f32>(f(a, LAYER_ALPHA));
+      if (f(r, LAYER_OP) == OP_ADD) addActForward(r, B, p(a, LAYER_Y), act, slope, part, shares);
+      else convForward(r, B, ws, p(a, LAYER_Y), act, slope, part, shares);
       l++;
     } else {
-      layerForward(rec(table, l), B, ws, part, parts);
+      layerForward(r, B, ws, part, shares);
     }
   }
+  setShareCounter(0);
+}
+
+/**
+ * Whether a record's shares may be claimed (smaller shares than one a thread): its per-element operations must not
+ * depend on a share's size. True of the Winograd and direct convolutions (the same operations per tile or
+ * pixel) and of elementwise layers (shares of whole 4-float groups); not of im2col + GEMM, whose relaxed
+ * build takes a GEMM path by the band's size (gemm.ts: below SMALL_GEMM the reference loop, unfused), so
+ * those keep one share a thread, as with static parts.
+ */
+function claimable(r: usize): bool {
+  const op = f(r, LAYER_OP);
+  if (op == OP_CONV2D) {
+    return conv2dPath(f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C), f(r, LAYER_KH), f(r, LAYER_KW),
+      f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW)) != FAST_NONE;
+  }
+  if (op == OP_CONV_TRANSPOSE2D) {
+    return convTranspose2dWinograd(f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C), f(r, LAYER_KH), f(r, LAYER_KW),
+      f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW));
+  }
+  return true;
 }
 
 /** The first element of `count` that part `part` of `parts` takes: partStart in 4-float groups. */
@@ -96,16 +127,18 @@ const ADD_ACT_BLOCK: i32 = 4096;
 function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i32, parts: i32): void {
   const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), count = B * f(r, LAYER_OUT_C) * hw, x = p(r, LAYER_X), x2 = p(r, LAYER_X2);
   if (f(r, LAYER_X2_C) != f(r, LAYER_OUT_C)) {
-    if (part > 0) return;
+    if (!runsWhole(part, parts)) return;
     addSlicedForward(y, x, x2, B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
     activateInPlace(y, count, act, slope);
     return;
   }
-  const end = partElement(count, part + 1, parts);
-  for (let i = partElement(count, part, parts); i < end; i += ADD_ACT_BLOCK) {
-    const n = min(ADD_ACT_BLOCK, end - i), o = <usize>i << 2;
-    addForward(y + o, x + o, x2 + o, n);
-    activateInPlace(y + o, n, act, slope);
+  for (let s = firstShare(part, parts); s < parts; s = nextShare(s, parts)) {
+    const end = partElement(count, s + 1, parts);
+    for (let i = partElement(count, s, parts); i < end; i += ADD_ACT_BLOCK) {
+      const n = min(ADD_ACT_BLOCK, end - i), o = <usize>i << 2;
+      addForward(y + o, x + o, x2 + o, n);
+      activateInPlace(y + o, n, act, slope);
+    }
   }
 }
 
@@ -208,14 +241,21 @@ function layerForward(r: usize, B: i32, ws: usize, part: i32, parts: i32): void 
     return;
   }
   if (op == OP_ADD && f(r, LAYER_X2_C) != f(r, LAYER_OUT_C)) {
-    if (part > 0) return;
+    if (!runsWhole(part, parts)) return;
     const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
     addSlicedForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_X2), B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
     return;
   }
-  // Elementwise: this part's elements [i0, i1).
+  // Elementwise: the elements of each share this thread runs.
   const count = B * f(r, LAYER_OUT_C) * f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
-  const i0 = partElement(count, part, parts), n = partElement(count, part + 1, parts) - i0, o = <usize>i0 << 2;
+  for (let s = firstShare(part, parts); s < parts; s = nextShare(s, parts)) {
+    const i0 = partElement(count, s, parts);
+    elementwiseForward(r, op, partElement(count, s + 1, parts) - i0, <usize>i0 << 2);
+  }
+}
+
+/** Elements [i0, i0 + n) of an elementwise record's forward, o = 4·i0 bytes in. */
+function elementwiseForward(r: usize, op: i32, n: i32, o: usize): void {
   const y = p(r, LAYER_Y) + o, x = p(r, LAYER_X) + o;
   if (op == OP_RELU) {
     reluForward(y, x, n);

@@ -30,7 +30,7 @@ import { BUILD_MODE, MODE_SCALAR } from "./mode";
 import { assertAligned16 } from "./checks";
 import { activateInPlace, activateRows } from "./act";
 import {
-  bandTileRows, bandTileRowsF64, partBandRows, partStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
+  bandTileRows, bandTileRowsF64, firstShare, nextShare, partBandRows, partStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
   tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
@@ -268,7 +268,8 @@ export function winogradForward(
  * padded (winograd_chunks.ts padBand), transformed, multiplied and written. Its layout is winogradForward's
  * with one image of bt tile rows, within winogradForwardWorkspaceBytes; the specs (bands.spec.ts) force bt.
  * Part `part` of `parts` (threads sharing the layer, each with its own workspace) does the bands of its
- * share of each image's tile rows (winograd_chunks.ts partStart): the same tiles, the same bits.
+ * share of each image's tile rows (winograd_chunks.ts partStart), or of the shares it claims
+ * (firstShare): the same tiles, the same bits.
  */
 export function winogradForwardBands(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, bt: i32, act: i32 = 0, slope: f32 = 0,
@@ -282,9 +283,10 @@ export function winogradForwardBands(
   const s = wsNext(mm, A * Cout * Tp);
   if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
   else winogradKernel(u, w, Cout, Cin, false);
-  for (let b = 0; b < B; b++) {
+  for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
+    const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * H * W)) << 2);
-    const lo = partStart(tH, part, parts), hi = partStart(tH, part + 1, parts);
+    const lo = partStart(tH, q, parts), hi = partStart(tH, q + 1, parts);
     for (let ty0 = lo; ty0 < hi; ty0 += rows) {
       const bh = min(rows, hi - ty0), oy0 = m * ty0;
       padBand(pad, xb, Cin, H, W, oy0, m * bh + 2, PW);

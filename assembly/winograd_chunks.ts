@@ -112,6 +112,40 @@ export function padBand(dst: usize, src: usize, planes: i32, H: i32, W: i32, r0:
   return <i32>((<i64>n * <i64>part) / <i64>parts);
 }
 
+/**
+ * Shares handed out at run time. While threads share a layer (model.ts modelForwardPart with `claim`), a
+ * layer of B images has B·parts shares (image b's share q is b·parts + q), and each thread takes the next
+ * unclaimed one from the layer's counter in shared memory until none is left, so a thread on a faster or
+ * less busy core runs more of them (one vCPU here ran the same code 1.4× slower than the other, and
+ * static halves waited for it). Otherwise (0) part p runs share p of every image. Either way every tile
+ * gets the same operations: the bits do not depend on which thread ran what. A global of this thread's
+ * instance, set by modelForwardPart for each layer it runs and cleared after it; only parts > 1 reads it.
+ */
+let shareCounter: usize = 0;
+
+/** The counter the layer modelForwardPart runs next claims its shares from (0: static shares). */
+export function setShareCounter(counter: usize): void { shareCounter = counter; }
+
+// @ts-ignore: decorator
+@inline function claimShare(): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.add<i32>(shareCounter, 1);
+  const s = load<i32>(shareCounter);
+  store<i32>(shareCounter, s + 1);
+  return s;
+}
+
+/** The first share (b·parts + q) this thread runs: claimed, or its own part of image 0. Loop while < B·parts. */
+// @ts-ignore: decorator
+@inline export function firstShare(part: i32, parts: i32): i32 { return parts > 1 && shareCounter ? claimShare() : part; }
+
+/** The share this thread runs after s: claimed, or the same part of the next image. */
+// @ts-ignore: decorator
+@inline export function nextShare(s: i32, parts: i32): i32 { return parts > 1 && shareCounter ? claimShare() : s + parts; }
+
+/** Whether this thread runs a layer that is not shared (whole): part 0's, or whoever claims share 0. */
+// @ts-ignore: decorator
+@inline export function runsWhole(part: i32, parts: i32): bool { return parts > 1 && shareCounter ? claimShare() == 0 : part == 0; }
+
 /** Rows per band when `parts` threads share an image of n rows in bands of `rows`: no more than each share. */
 // @ts-ignore: decorator
 @inline export function partBandRows(rows: i32, n: i32, parts: i32): i32 {

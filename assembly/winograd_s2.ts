@@ -13,7 +13,7 @@ import { assertAligned16 } from "./checks";
 import {
   bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
   pointGemms, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
-  partBandRows, partStart,
+  firstShare, nextShare, partBandRows, partStart,
 } from "./winograd_chunks";
 import {
   s2PadSide, winogradS2Input, winogradS2InputRef, winogradS2Output, winogradS2OutputRef, winogradT2Input, winogradT2InputRef, winogradT2Output,
@@ -145,9 +145,10 @@ export function winogradS2ForwardBands(
   const padRows = transposed ? 2 : 4, outRows = transposed ? 4 : 2;
   const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, Cin * s2Pad(rows, transposed) * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
   winogradS2Kernel(u, w, Cout, Cin, transposed);
-  for (let b = 0; b < B; b++) {
+  for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
+    const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
-    const lo = partStart(tH, part, parts), hi = partStart(tH, part + 1, parts);
+    const lo = partStart(tH, q, parts), hi = partStart(tH, q + 1, parts);
     for (let ty0 = lo; ty0 < hi; ty0 += rows) {
       const bh = min(rows, hi - ty0), oy0 = outRows * ty0;
       padBand(pad, xb, Cin, H, W, padRows * ty0, s2Pad(bh, transposed), PW);

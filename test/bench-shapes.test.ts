@@ -78,14 +78,25 @@ function layerModule(source: string, record: (c: GemmCall) => void): Layer {
     accumulate: number,
   ) => record({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
   const noop = new Proxy({}, { get: () => () => 0 });
+  // A training step runs every layer whole (one part): the shares of assembly/winograd_chunks.ts as one thread has them.
+  const shares = {
+    firstShare: (part: number) => part,
+    nextShare: (s: number, parts: number) => s + parts,
+    runsWhole: (part: number) => part === 0,
+    partStart: (n: number, part: number, parts: number) => Math.trunc((n * part) / parts),
+    partBandRows: (rows: number, n: number, parts: number) =>
+      parts > 1 ? Math.max(1, Math.min(rows, Math.ceil(n / parts))) : rows,
+  };
   const require = (path: string) =>
     path === "./gemm"
       ? { gemm, gemmScratchBytes: () => 0 }
       : path === "./workspace"
         ? workspace
-        : path === "./winograd_s2"
-          ? new Proxy({ winogradS2Pays }, { get: (t, k) => (k === "winogradS2Pays" ? t.winogradS2Pays : () => 0) })
-          : noop;
+        : path === "./winograd_chunks"
+          ? shares
+          : path === "./winograd_s2"
+            ? new Proxy({ winogradS2Pays }, { get: (t, k) => (k === "winogradS2Pays" ? t.winogradS2Pays : () => 0) })
+            : noop;
   const exports: Layer = {};
   // load/store: AssemblyScript builtins the transposed conv's bias fill uses; nothing reads memory here.
   // min/max: AssemblyScript builtins, Math's on i32s.

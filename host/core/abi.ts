@@ -31,6 +31,7 @@ const LAYER = [
   "alpha",
   "x2C",
   "fuse",
+  "claimed",
 ] as const;
 /** Layer types of host/core/arch.ts that are one engine op each → `OP_*`. */
 const OPS = ["conv2d", "convTranspose2d", "relu", "leakyRelu", "sigmoid", "add", "identity"] as const;

@@ -302,7 +302,8 @@ export interface EngineExports {
   ): void;
   poisson(lam: number): number;
   modelForward(table: Ptr, n: number, B: number, ws: Ptr): void;
-  modelForwardPart(table: Ptr, n: number, B: number, ws: Ptr, part: number, parts: number): void;
+  /** claim: 1 to claim each layer's shares at run time (the layer records' `claimed` counters, zeroed first), 0 for part `part` of each. */
+  modelForwardPart(table: Ptr, n: number, B: number, ws: Ptr, part: number, parts: number, claim: number): void;
   modelBackward(table: Ptr, n: number, B: number, ws: Ptr): void;
   peakMadd(iters: number, x: number, y: number): number;
   modelTrainSlice(

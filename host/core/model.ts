@@ -368,12 +368,16 @@ export class Model {
 
   /**
    * forward for a model whose threads share its layers: one pool run per step (a layer, or a fused
-   * pair), every thread running its part of it on the whole batch with its own workspace; the run's
+   * pair), every thread claiming shares of it on the whole batch with its own workspace until none
+   * is left (a thread on a faster core takes more: assembly/winograd_chunks.ts firstShare); the run's
    * return is the barrier before the next step reads the layer's output.
    */
   private forwardShared(B: number, first: number, count: number): void {
     const fields = this.abi.layerFields * 4,
       end = first + count;
+    // Each layer's claim counter starts at 0 (the pool run publishes these stores to the workers).
+    const records = new Int32Array(this.e.memory.buffer, this.table, this.layers.length * this.abi.layerFields);
+    for (let l = first; l < end; l++) records[l * this.abi.layerFields + this.abi.layer.claimed] = 0;
     for (let l = first; l < end; ) {
       const n = this.plan.fused[l] && l + 1 < end ? 2 : 1;
       this.pool!.run(
@@ -385,6 +389,7 @@ export class Model {
           ws,
           part: t,
           parts: this.threads,
+          claim: 1,
         })),
       );
       l += n;

@@ -238,8 +238,8 @@ export interface MemoryOptions {
    */
   keepActivations?: boolean;
   /**
-   * Inference: the threads share each layer of the whole batch (bands of its rows; assembly/model.ts
-   * modelForwardPart) instead of each running a slice of the images through every layer. One region of
+   * Inference: the threads share each layer of the whole batch (bands of its rows, claimed a share at
+   * a time; assembly/model.ts modelForwardPart) instead of each running a slice of the images through every layer. One region of
    * activations and one layer table, a workspace per thread: a batch of one large tile keeps every
    * thread busy within the memory of one tile.
    */

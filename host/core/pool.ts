@@ -52,6 +52,7 @@ const JOB_FIELDS = [
   "hi",
   "part",
   "parts",
+  "claim",
 ] as const;
 type JobField = (typeof JOB_FIELDS)[number];
 const F32_FIELDS: ReadonlySet<JobField> = new Set(["l1Weight", "loss"]);
@@ -88,6 +89,8 @@ export interface SliceJob {
   /** forwardPart: this thread's part of each layer, of `parts` (assembly/model.ts modelForwardPart). */
   part?: number;
   parts?: number;
+  /** forwardPart: 1 to claim the layers' shares at run time instead (their records' counters, zeroed by the caller). */
+  claim?: number;
 }
 
 /** What a worker needs to join: the engine's bytes and shared memory, the control block, its index. */
@@ -209,7 +212,8 @@ function readJob(c: Int32Array, f: Float32Array, t: number): SliceJob {
 export function runJob(engine: Engine, j: SliceJob): number {
   const e = engine.exports;
   if (j.kind === JOB.forward) e.modelForward(j.table!, j.layers!, j.B!, j.ws!);
-  else if (j.kind === JOB.forwardPart) e.modelForwardPart(j.table!, j.layers!, j.B!, j.ws!, j.part!, j.parts!);
+  else if (j.kind === JOB.forwardPart)
+    e.modelForwardPart(j.table!, j.layers!, j.B!, j.ws!, j.part!, j.parts!, j.claim ?? 0);
   else if (j.kind === JOB.train)
     return e.modelTrainSlice(
       j.table!,
