@@ -194,6 +194,30 @@ export function autoTileSize(
   threads: number,
   maxBytes: number,
 ): TileSize & TileLayout {
+  // The search plans the model a few dozen times (~15 ms for the photo model): done once per question.
+  const key = JSON.stringify([arch, fh, fw, threads, maxBytes, engine.heapTop()]);
+  let answers = autoTileAnswers.get(engine);
+  if (!answers) autoTileAnswers.set(engine, (answers = new Map()));
+  const known = answers.get(key);
+  if (known) return { ...known };
+  if (answers.size >= 64) answers.clear();
+  const found = searchTileSize(engine, arch, fh, fw, threads, maxBytes);
+  answers.set(key, found);
+  return { ...found };
+}
+
+/** autoTileSize's answers, per engine, by its question (the engine's memory in use is part of it). */
+const autoTileAnswers = new WeakMap<Engine, Map<string, TileSize & TileLayout>>();
+
+/** autoTileSize without the memo. */
+function searchTileSize(
+  engine: Engine,
+  arch: Arch,
+  fh: number,
+  fw: number,
+  threads: number,
+  maxBytes: number,
+): TileSize & TileLayout {
   const layouts = threads > 1 ? [true, false] : [false];
   let best: (TileSize & TileLayout & { cost: number }) | undefined;
   for (const shared of layouts) {

@@ -131,9 +131,21 @@ export function checkParams(st: SafeTensors, tensors: readonly TensorInfo[], arc
         file,
         `tensor '${t.name}' has shape ${s.shape.join("×")}, architecture ${archName} needs ${t.shape.join("×")}`,
       );
-    const bad = s.data.findIndex((x) => !Number.isFinite(x));
+    const bad = firstNonFiniteIndex(s.data);
     if (bad >= 0) fileError(file, `tensor '${t.name}' holds a non-finite value (${s.data[bad]}) at index ${bad}`);
   }
+}
+
+/**
+ * The index of the first NaN or ±Infinity in `data`, or −1. A plain loop: `denoise` checks every
+ * weight of the file on each call (3.3 M for the photo model), where findIndex's callback took ~20 ms.
+ */
+function firstNonFiniteIndex(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x - x !== 0) return i; // NaN − NaN and ∞ − ∞ are NaN
+  }
+  return -1;
 }
 
 /**
