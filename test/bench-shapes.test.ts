@@ -78,14 +78,12 @@ function layerModule(source: string, record: (c: GemmCall) => void): Layer {
     accumulate: number,
   ) => record({ transA, transB, M, N, K, lda, ldb, ldc, accumulate });
   const noop = new Proxy({}, { get: () => () => 0 });
-  // A training step runs every layer whole (one part): the shares of assembly/winograd_chunks.ts as one thread has them.
-  const shares = {
-    firstShare: (part: number) => part,
-    nextShare: (s: number, parts: number) => s + parts,
-    runsWhole: (part: number) => part === 0,
-    partStart: (n: number, part: number, parts: number) => Math.trunc((n * part) / parts),
-    partBandRows: (rows: number, n: number, parts: number) =>
-      parts > 1 ? Math.max(1, Math.min(rows, Math.ceil(n / parts))) : rows,
+  // A training step runs every layer whole (one part): assembly/winograd_chunks.ts's share loop as one
+  // thread runs it (share `part`, then none; part 0 runs what is not shared); its other helpers no-ops.
+  const shares: Record<string, (...args: number[]) => number | boolean> = {
+    firstShare: (part) => part,
+    nextShare: (s, parts) => s + parts,
+    runsWhole: (part) => part === 0,
   };
   const require = (path: string) =>
     path === "./gemm"
@@ -93,7 +91,7 @@ function layerModule(source: string, record: (c: GemmCall) => void): Layer {
       : path === "./workspace"
         ? workspace
         : path === "./winograd_chunks"
-          ? shares
+          ? new Proxy(shares, { get: (t, k: string) => t[k] ?? (() => 0) })
           : path === "./winograd_s2"
             ? new Proxy({ winogradS2Pays }, { get: (t, k) => (k === "winogradS2Pays" ? t.winogradS2Pays : () => 0) })
             : noop;

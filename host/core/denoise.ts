@@ -201,23 +201,6 @@ export function autoTileSize(
   const known = answers.get(key);
   if (known) return { ...known };
   if (answers.size >= 64) answers.clear();
-  const found = searchTileSize(engine, arch, fh, fw, threads, maxBytes);
-  answers.set(key, found);
-  return { ...found };
-}
-
-/** autoTileSize's answers, per engine, by its question (the engine's memory in use is part of it). */
-const autoTileAnswers = new WeakMap<Engine, Map<string, TileSize & TileLayout>>();
-
-/** autoTileSize without the memo. */
-function searchTileSize(
-  engine: Engine,
-  arch: Arch,
-  fh: number,
-  fw: number,
-  threads: number,
-  maxBytes: number,
-): TileSize & TileLayout {
   const layouts = threads > 1 ? [true, false] : [false];
   let best: (TileSize & TileLayout & { cost: number }) | undefined;
   for (const shared of layouts) {
@@ -225,8 +208,12 @@ function searchTileSize(
     if (!best || t.cost < best.cost) best = { ...t, shared };
   }
   const { h, w, shared } = best!;
+  answers.set(key, { h, w, shared });
   return { h, w, shared };
 }
+
+/** autoTileSize's answers, per engine, by its question (the engine's memory in use is part of it). */
+const autoTileAnswers = new WeakMap<Engine, Map<string, TileSize & TileLayout>>();
 
 /** autoTileSize's search for one layout: the tile and its grid's cost. */
 function cheapestGrid(
