@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { denoise, loadEngine, loadWeights, readImage, train, writeImage } from "denoise-wasm";
 
-const rt = await loadEngine({ threads: 2 }); // the fastest build this Node runs, on 2 threads
+const rt = await loadEngine(); // the fastest build this Node runs, a thread per core
 console.log(`engine: ${rt.build} build (${rt.reason}), ${rt.threads} threads`);
 
 // 1. A PNG or JPEG of any size, gray or colour, through the shipped photo model (in tiles).

@@ -13,7 +13,15 @@ import { decodeSafetensors, type SafeTensors } from "./core/safetensors.js";
 import { buildTraining, recipe, type Recipe } from "./core/recipe.js";
 import type { TrainingImages } from "./core/idx.js";
 import { newRun, nextTask, trainUntil, type EpochRecord } from "./core/train.js";
-import { archOf, encodeWeights, isShipped, applyWeights, SHIPPED_MODELS, type ShippedModel } from "./core/weights.js";
+import {
+  archOf,
+  encodeWeights,
+  firstNonFiniteIndex,
+  isShipped,
+  applyWeights,
+  SHIPPED_MODELS,
+  type ShippedModel,
+} from "./core/weights.js";
 
 export type {
   Arch,
@@ -34,9 +42,10 @@ export interface EngineOptions {
   /** The wasm build: "auto" (default) takes the fastest this runtime validates, relaxed SIMD → SIMD → scalar. */
   build?: BuildName | "auto";
   /**
-   * Threads (default 1). More than one runs the threads build on a shared memory with worker
-   * threads; in a browser that needs a cross-origin isolated page (COOP/COEP headers), else it
-   * falls back to one. Results are deterministic for a given count.
+   * Threads: in Node one per core by default (one with the scalar build); in a browser 1 by
+   * default. More than one runs the threads build on a shared memory with worker threads; in a
+   * browser that needs a cross-origin isolated page (COOP/COEP headers), else it falls back to one.
+   * Results are deterministic for a given count.
    */
   threads?: number;
 }
@@ -57,7 +66,7 @@ export interface Runtime {
   readonly pool?: ThreadPool;
 }
 
-/** The thread count asked for, as a whole number ≥ 1 (default 1). */
+/** The thread count asked for, as a whole number ≥ 1 (1 when none is). */
 export function threadCount(threads?: number): number {
   return Math.max(1, Math.floor(threads ?? 1));
 }
@@ -137,9 +146,11 @@ export function denoise<T extends GrayImage | PlanarImage>(
     throw new Error(`image size ${width}×${height} is not a positive whole number of pixels`);
   if (planes.length !== 1 && planes.length !== 3)
     throw new Error(`an image has 1 (gray) or 3 (RGB) planes, not ${planes.length}`);
-  for (const p of planes)
+  planes.forEach((p, c) => {
     if (!(p instanceof Float32Array) || p.length !== width * height)
       throw new Error(`each plane must be a Float32Array of ${width}×${height} = ${width * height} samples`);
+    nonFinite(p, width, planes.length === 1 ? "" : ` of plane ${c}`);
+  });
   const C = imageShape(weights.arch)[0];
   if (C !== 1 && C !== 3)
     throw new Error(`${weights.name}: architecture ${weights.arch.name} denoises ${C}-channel images`);
@@ -167,6 +178,16 @@ export function denoise<T extends GrayImage | PlanarImage>(
     progress: opts.onProgress && ((done, total) => opts.onProgress!(done, total, plane, of)),
   });
   return (gray ? { width, height, data: out.planes[0] } : out) as T;
+}
+
+/** Refuses a NaN or ±Infinity sample (it would spread through every tile it touches), naming where it is. */
+function nonFinite(data: Float32Array, width: number, what: string, height = 0): void {
+  const i = firstNonFiniteIndex(data);
+  if (i < 0) return;
+  const x = i % width,
+    y = Math.floor(i / width);
+  const where = height ? `image ${Math.floor(y / height)}, x ${x}, y ${y % height}` : `x ${x}, y ${y}`;
+  throw new Error(`sample${what} at ${where} is ${data[i]}: samples must be finite (in [0, 1])`);
 }
 
 /** RGBA bytes (a canvas's ImageData, 4 per pixel) as planes for {@link denoise}: one plane when every pixel is gray, three otherwise, alpha when any pixel is not opaque. */
@@ -264,6 +285,7 @@ export async function train(
         `data must hold count × width × height = ${a.count}×${a.width}×${a.height} samples in a Float32Array`,
       );
     }
+    nonFinite(a.data, a.width, " of data", a.height);
     if (!fitsSize(base, a.height, a.width))
       throw new Error(
         `architecture ${base.name} does not map ${a.width}×${a.height} images onto themselves (give arch: "unet16", a U-Net, for any multiple of 4)`,

@@ -4,6 +4,7 @@
 // its bytes load back as weights; bad input is refused with a message naming it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { availableParallelism } from "node:os";
 import { denoise, fromRGBA, loadEngine, loadWeights, toRGBA, train, weightsFromBytes } from "../host/node/index.js";
 
 const rt = await loadEngine({ build: "strict" });
@@ -34,6 +35,22 @@ test("denoise: a gray Float32Array and the same pixels as one plane give the sam
     () => denoise(rt, w, { width: 45, height: 31, data: new Float32Array(10) }),
     /Float32Array of 45×31 = 1395 samples/,
   );
+  const nan = new Float32Array(6 * 5);
+  nan[2 * 6 + 4] = NaN;
+  assert.throws(() => denoise(rt, w, { width: 6, height: 5, data: nan }), /sample at x 4, y 2 is NaN/);
+  assert.throws(
+    () => denoise(rt, w, { width: 6, height: 5, planes: [new Float32Array(30), nan, new Float32Array(30)] }),
+    /sample of plane 1 at x 4, y 2 is NaN/,
+  );
+});
+
+test("loadEngine in Node: a thread per core unless told (as the CLI), one with the scalar build", async () => {
+  assert.equal(rt.threads, Math.min(availableParallelism(), 64));
+  const one = await loadEngine({ build: "strict", threads: 1 }),
+    scalar = await loadEngine({ build: "scalar" });
+  assert.deepEqual([one.threads, scalar.threads], [1, 1]);
+  one.close();
+  scalar.close();
 });
 
 test("train on arrays: reproducible from the seed, progress per batch, stops on an AbortSignal, bytes load back", async () => {
@@ -57,6 +74,9 @@ test("train on arrays: reproducible from the seed, progress per batch, stops on 
     train(rt, { ...arrays, width: 30, data: new Float32Array(count * 30 * S) }, opts),
     /does not map 30×28 images onto themselves/,
   );
+  const bad = arrays.data.slice();
+  bad[2 * S * S + 5 * S + 7] = Infinity;
+  await assert.rejects(train(rt, { ...arrays, data: bad }, opts), /sample of data at image 2, x 7, y 5 is Infinity/);
 });
 
 test("strength and sigma steer the photo model: a higher level changes the noisy image more, in order", async () => {

@@ -8,6 +8,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { readImagePlanes } from "../host/node/images.js";
 import { readSafetensors } from "../host/node/files.js";
+import { fmtRate } from "../host/node/progress.js";
 import { editSafetensorsHeader, idxFile as idx, makeData, runCli } from "./helpers.js";
 import { craftPng } from "./pngcraft.js";
 
@@ -268,6 +269,11 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
     [],
   );
   console.log(`# ${cases.length} bad inputs tried, ${handled} refused with one line, exit ≠ 0 and no output`);
+});
+
+test("progress rates keep two significant digits when slow (a big photo's tiles: not '0 tiles/s')", () => {
+  assert.deepEqual([0.4137, 0.05, 3.26, 12.6, 1234.4].map(fmtRate), ["0.41", "0.050", "3.3", "13", "1234"]);
+  assert.equal(fmtRate(0), "0");
 });
 
 test("--help marks required options and gives --level's defaults", () => {

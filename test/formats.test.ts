@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { PlanarImage } from "../host/core/image.js";
 import { decodeImage, encodeImagePlanes, readImageHeader, readImagePlanes } from "../host/node/images.js";
 import { readMetadata, withTiffMetadata } from "../host/core/metadata.js";
+import exifr from "exifr";
 import { runCli } from "./helpers.js";
 
 const DIR = fileURLToPath(new URL("../../test/fixtures/formats/", import.meta.url));
@@ -153,6 +154,20 @@ test("denoise writes each input in its own format (HEIC as PNG, said once); -o's
   assert.deepEqual([Buffer.from(md.icc ?? []), Buffer.from(md.xmp ?? [])], [icc, xmp], "ICC / XMP not carried");
   r = runCli(["denoise", join(tmp, "tagged.tif"), "-o", join(tmp, "tagged-out.png"), ...FLAGS]);
   assert.deepEqual(Buffer.from((await readMetadata(readFileSync(join(tmp, "tagged-out.png")))).icc ?? []), icc);
+  // A 600 dpi scan stays 600 dpi as TIFF, JPEG and PNG (our TIFFs say 72 dpi: the density is written over it)
+  const dpi600 = { x: 600, y: 600, unit: "inch" as const };
+  writeFileSync(
+    join(tmp, "scan.tif"),
+    withTiffMetadata(readFileSync(join(tmp, "tagged-out.tif")), { density: dpi600 }),
+  );
+  for (const ext of ["tif", "jpg", "png"]) {
+    const out = join(tmp, `scan-out.${ext}`);
+    r = runCli(["denoise", join(tmp, "scan.tif"), "-o", out, ...FLAGS]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual((await readMetadata(readFileSync(out))).density, dpi600, `${ext}: 600 dpi not kept`);
+  }
+  const tiffTags = await exifr.parse(join(tmp, "scan-out.tif"), { translateValues: false });
+  assert.deepEqual([tiffTags.XResolution, tiffTags.YResolution, tiffTags.ResolutionUnit], [600, 600, 2]);
   r = runCli(["denoise", at("photo.png"), "-o", join(tmp, "x.heic"), ...FLAGS]);
   assert.equal(r.code, 1);
   assert.match(

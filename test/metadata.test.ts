@@ -29,6 +29,7 @@ test("metadata: EXIF (orientation reset, GPS kept), XMP and ICC carried to JPEG 
   assert.deepEqual(back.exif, u8(md.exif));
   assert.deepEqual(Buffer.from(back.xmp!), XMP);
   assert.deepEqual(back.icc, u8(md.icc));
+  assert.deepEqual(back.density, md.density);
   const inTags = await exifr.parse(phone, { gps: true, xmp: true, icc: true, mergeOutput: true });
   assert.equal(inTags.Make, "Phone99");
   assert.equal(inTags.Orientation, "Rotate 90 CW");
@@ -45,7 +46,17 @@ test("metadata: EXIF (orientation reset, GPS kept), XMP and ICC carried to JPEG 
     assert.equal(tags.GPSLatitudeRef, "N", `${ext}: GPS lost`);
     assert.equal(tags.CreatorTool, "denoise-wasm test", `${ext}: XMP lost`);
     assert.equal(tags.ProfileClass ?? tags.DeviceClass ?? "mntr", "mntr");
-    assert.deepEqual((await readMetadata(readFileSync(out))).icc, u8(md.icc), `${ext}: ICC profile changed`);
+    const outMd = await readMetadata(readFileSync(out));
+    assert.deepEqual(outMd.icc, u8(md.icc), `${ext}: ICC profile changed`);
+    assert.deepEqual(outMd.density, md.density, `${ext}: 300 dpi not kept`);
+    if (ext === "jpg") {
+      const { jfif } = await exifr.parse(out, { jfif: true, tiff: false, mergeOutput: false, translateValues: false });
+      assert.deepEqual(
+        [jfif.ResolutionUnit, jfif.XResolution, jfif.YResolution],
+        [1, 300, 300],
+        "exifr reads another density",
+      );
+    }
     const bare = join(tmp, `bare.${ext}`);
     assert.equal(
       runCli(["denoise", phone, "-o", bare, "--quiet", "--strip-metadata", "--build", "strict", "--threads", "1"]).code,
@@ -55,7 +66,7 @@ test("metadata: EXIF (orientation reset, GPS kept), XMP and ICC carried to JPEG 
   }
   assert.deepEqual(uprightExif(md.exif).subarray(0, 8), u8(md.exif.subarray(0, 8)));
   console.log(
-    "# EXIF (orientation 6 → 1, Make, GPS), XMP, ICC: kept in JPEG and PNG outputs, read back by exifr; stripped on request",
+    "# EXIF (orientation 6 → 1, Make, GPS), XMP, ICC, 300 dpi: kept in JPEG and PNG outputs, read back by exifr; stripped on request",
   );
 });
 

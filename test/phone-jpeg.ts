@@ -50,17 +50,17 @@ export function iccProfile(): Uint8Array {
 
 /**
  * A W × H colour gradient as a JPEG whose EXIF says orientation 6 (so it shows H × W), with XMP and
- * an ICC profile; md is what it holds.
+ * an ICC profile, at 300 dpi; md is what it holds.
  */
 export function phoneJpeg(W: number, H: number): { bytes: Buffer; md: Required<Metadata> } {
   const planes = [0, 1, 2].map((c) => new Float32Array(W * H).map((_, i) => ((i % W) * 4 + c * 30) / 255));
   const plain = encodeImagePlanes("x.jpg", { width: W, height: H, planes });
-  const md = { exif: exifBlock(6), xmp: XMP, icc: iccProfile() };
+  const md = { exif: exifBlock(6), xmp: XMP, icc: iccProfile(), density: { x: 300, y: 300, unit: "inch" as const } };
   // The orientation tag as it is (withJpegMetadata would reset it), then XMP and ICC.
   const app1 = (id: string, body: Uint8Array) => {
     const b = Buffer.concat([Buffer.from(id, "latin1"), body]);
     return Buffer.concat([Buffer.from([0xff, 0xe1, (b.length + 2) >> 8, (b.length + 2) & 255]), b]);
   };
-  const rest = withJpegMetadata(plain, { xmp: md.xmp, icc: md.icc });
+  const rest = withJpegMetadata(plain, { xmp: md.xmp, icc: md.icc, density: md.density });
   return { bytes: Buffer.concat([rest.subarray(0, 2), app1("Exif\0\0", md.exif), rest.subarray(2)]), md };
 }

@@ -1,7 +1,6 @@
 // Flag parsers and the options several commands share. A bad value is commander's one-line error
 // and exit 1.
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { availableParallelism } from "node:os";
 import { ARCHS } from "../core/arch.js";
 import { DEFAULT_MAX_MEMORY_MIB } from "../core/denoise.js";
 import type { TrainSettings } from "../core/checkpoint.js";
@@ -18,6 +17,7 @@ import {
   type TrainingNoiseKind,
 } from "../core/noise.js";
 import { MAX_THREADS } from "../core/pool.js";
+import { DEFAULT_THREADS } from "../node/engine.js";
 import { DEFAULT_DATA, DEFAULT_DATA_NAME } from "../node/files.js";
 
 /** Options a command cannot run without (see requiredOption). */
@@ -167,9 +167,6 @@ export const buildOption = () =>
     "--build <build>",
     "engine build: auto picks the best this runtime runs, relaxed → strict → scalar (default: $DENOISE_BUILD, else auto)",
   ).choices(["auto", "relaxed", "strict", "scalar"]);
-
-/** Threads by default: one per core. */
-export const DEFAULT_THREADS = Math.max(1, Math.min(availableParallelism(), MAX_THREADS));
 
 export const threadsOption = () =>
   new Option("--threads <n>", "worker threads over one shared memory (results are deterministic for a given count)")

@@ -1,6 +1,7 @@
 // A photo's metadata carried from the input file to the denoised one: EXIF (camera, date, GPS when it
 // was there; its orientation tag reset to 1, since the pixels are decoded upright: host/core/exif.ts),
-// XMP and the ICC colour profile, so a colour-managed viewer shows the same colours. Read from JPEG
+// XMP and the ICC colour profile, so a colour-managed viewer shows the same colours, and the print
+// resolution (JPEG's JFIF density, PNG's pHYs: a 300 dpi scan stays 300 dpi, JPEG ⇄ PNG too). Read from JPEG
 // segments (APP1 Exif / XMP, APP2 ICC_PROFILE) and PNG chunks (eXIf, iTXt XML:com.adobe.xmp, iCCP),
 // and WebP chunks (EXIF, XMP, ICCP), written as the same segments into a JPEG output and as the same
 // chunks into a PNG or WebP output; a TIFF's ICC profile and XMP (tags 34675, 700) are read, and
@@ -18,11 +19,21 @@ export interface Metadata {
   xmp?: Uint8Array;
   /** The ICC profile. */
   icc?: Uint8Array;
+  /** Pixels per inch or per centimetre, when the file says (not a bare aspect ratio). */
+  density?: Density;
+}
+
+export interface Density {
+  x: number;
+  y: number;
+  unit: "inch" | "cm";
 }
 
 const EXIF_ID = "Exif\0\0";
 const XMP_ID = "http://ns.adobe.com/xap/1.0/\0";
 const ICC_ID = "ICC_PROFILE\0";
+const JFIF_ID = "JFIF\0";
+const METRES_PER_INCH = 0.0254;
 const PNG_XMP_KEY = "XML:com.adobe.xmp\0";
 /** A compressed profile or packet may not inflate past this. */
 const MAX_INFLATED = 16 * 2 ** 20;
@@ -54,7 +65,10 @@ export async function withMetadata(bytes: Uint8Array, md: Metadata): Promise<Uin
 // TIFF keeps XMP (tag 700) and the ICC profile (tag 34675) as tags of its first directory. EXIF is a
 // sub-directory whose offsets point into the file: it is neither read from nor written into a TIFF.
 const TIFF_XMP = 700,
-  TIFF_ICC = 34675;
+  TIFF_ICC = 34675,
+  TIFF_XRES = 282,
+  TIFF_YRES = 283,
+  TIFF_RES_UNIT = 296; // 1 none, 2 inch (the default), 3 cm
 
 /** The first directory of a TIFF: its byte order, where it is, and its 12-byte entries. */
 function tiffDirectory(b: Uint8Array): { le: boolean; at: number; entries: Uint8Array[] } | undefined {
@@ -72,17 +86,54 @@ function tiffMetadata(b: Uint8Array): Metadata {
   const d = tiffDirectory(b),
     md: Metadata = {};
   if (!d) return md;
+  const res: Record<number, number> = { [TIFF_RES_UNIT]: 2 };
+  const bv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   for (const e of d.entries) {
     const dv = new DataView(e.buffer, e.byteOffset, 12),
       tag = dv.getUint16(0, d.le),
       type = dv.getUint16(2, d.le),
       count = dv.getUint32(4, d.le);
+    if (tag === TIFF_RES_UNIT && type === 3) res[tag] = dv.getUint16(8, d.le);
+    if ((tag === TIFF_XRES || tag === TIFF_YRES) && type === 5 && count === 1) {
+      const at = dv.getUint32(8, d.le);
+      if (at + 8 <= b.length && bv.getUint32(at + 4, d.le))
+        res[tag] = bv.getUint32(at, d.le) / bv.getUint32(at + 4, d.le);
+    }
     if ((tag !== TIFF_ICC && tag !== TIFF_XMP) || (type !== 1 && type !== 7)) continue; // BYTE or UNDEFINED
     const at = count <= 4 ? e.byteOffset - b.byteOffset + 8 : dv.getUint32(8, d.le);
     if (at + count > b.length) continue; // cut off: left behind
     md[tag === TIFF_ICC ? "icc" : "xmp"] = copy(b.subarray(at, at + count));
   }
+  const [x, y, unit] = [res[TIFF_XRES], res[TIFF_YRES], res[TIFF_RES_UNIT]];
+  if (x > 0 && y > 0 && (unit === 2 || unit === 3))
+    md.density = { x: Math.round(x * 100) / 100, y: Math.round(y * 100) / 100, unit: unit === 2 ? "inch" : "cm" };
   return md;
+}
+
+/**
+ * A copy of TIFF bytes whose resolution tags (a RATIONAL each, and the unit: what our encoder writes)
+ * say the density, in place; tags it lacks are not added.
+ */
+function withTiffDensity(
+  t: Uint8Array,
+  d: NonNullable<ReturnType<typeof tiffDirectory>>,
+  density: Density,
+): Uint8Array {
+  const out = copy(t),
+    bv = new DataView(out.buffer);
+  for (const e of d.entries) {
+    const at = e.byteOffset - t.byteOffset,
+      tag = bv.getUint16(at, d.le),
+      type = bv.getUint16(at + 2, d.le);
+    if (tag === TIFF_RES_UNIT && type === 3) bv.setUint16(at + 8, density.unit === "inch" ? 2 : 3, d.le);
+    if ((tag === TIFF_XRES || tag === TIFF_YRES) && type === 5) {
+      const v = bv.getUint32(at + 8, d.le);
+      if (v + 8 > out.length) continue;
+      bv.setUint32(v, Math.round(100 * (tag === TIFF_XRES ? density.x : density.y)), d.le);
+      bv.setUint32(v + 4, 100, d.le);
+    }
+  }
+  return out;
 }
 
 /**
@@ -91,7 +142,11 @@ function tiffMetadata(b: Uint8Array): Metadata {
  * so every offset the old entries hold stays right.
  */
 export function withTiffMetadata(t: Uint8Array, md: Metadata): Uint8Array {
-  const d = tiffDirectory(t);
+  let d = tiffDirectory(t);
+  if (d && md.density) {
+    t = withTiffDensity(t, d, md.density);
+    d = tiffDirectory(t);
+  }
   const values = (
     [
       [TIFF_XMP, md.xmp],
@@ -133,7 +188,12 @@ function jpegMetadata(b: Uint8Array): Metadata {
       len = (b[at + 2] << 8) | b[at + 3];
     if (marker === 0xda || marker === 0xd9 || len < 2) break;
     const seg = b.subarray(at + 4, Math.min(b.length, at + 2 + len));
-    if (marker === 0xe1 && startsWith(seg, EXIF_ID)) md.exif ??= copy(seg.subarray(EXIF_ID.length));
+    if (marker === 0xe0 && !md.density && startsWith(seg, JFIF_ID) && seg.length >= 12) {
+      const unit = seg[7],
+        x = (seg[8] << 8) | seg[9],
+        y = (seg[10] << 8) | seg[11];
+      if ((unit === 1 || unit === 2) && x > 0 && y > 0) md.density = { x, y, unit: unit === 1 ? "inch" : "cm" };
+    } else if (marker === 0xe1 && startsWith(seg, EXIF_ID)) md.exif ??= copy(seg.subarray(EXIF_ID.length));
     else if (marker === 0xe1 && startsWith(seg, XMP_ID)) md.xmp ??= copy(seg.subarray(XMP_ID.length));
     else if (marker === 0xe2 && startsWith(seg, ICC_ID) && seg.length > ICC_ID.length + 2)
       icc.push([seg[ICC_ID.length], seg.subarray(ICC_ID.length + 2)]);
@@ -149,7 +209,16 @@ async function pngMetadata(b: Uint8Array): Promise<Metadata> {
   const inflated = (d: Uint8Array) => inflate(d, MAX_INFLATED).catch(() => undefined);
   for (const { type, data } of pngChunks(b)) {
     if (type === "eXIf") md.exif ??= copy(data);
-    else if (type === "iCCP" && !md.icc) {
+    else if (type === "pHYs" && data.length === 9 && data[8] === 1 && !md.density) {
+      const dv = new DataView(data.buffer, data.byteOffset, 8);
+      const [x, y] = [dv.getUint32(0), dv.getUint32(4)];
+      // pixels per metre: whole per cm when it is, else per inch (11811 px/m is 300 dpi)
+      if (x > 0 && y > 0)
+        md.density =
+          x % 100 === 0 && y % 100 === 0
+            ? { x: x / 100, y: y / 100, unit: "cm" }
+            : { x: Math.round(x * METRES_PER_INCH), y: Math.round(y * METRES_PER_INCH), unit: "inch" };
+    } else if (type === "iCCP" && !md.icc) {
       const nul = data.indexOf(0);
       if (nul > 0 && data[nul + 1] === 0) md.icc = await inflated(data.subarray(nul + 2));
     } else if (type === "iTXt" && startsWith(data, PNG_XMP_KEY) && !md.xmp) {
@@ -203,7 +272,7 @@ export function withJpegMetadata(jpeg: Uint8Array, md: Metadata): Uint8Array {
       segs.push(segment(0xe2, ICC_ID, Uint8Array.of(k + 1, n), md.icc.subarray(k * CHUNK, (k + 1) * CHUNK)));
   }
   const add = segs.filter((s): s is Uint8Array => !!s);
-  if (!add.length) return jpeg;
+  if (!add.length && !md.density) return jpeg;
   const replaced = (marker: number, seg: Uint8Array) =>
     (marker === 0xe1 && md.exif && startsWith(seg, EXIF_ID)) ||
     (marker === 0xe1 && md.xmp && startsWith(seg, XMP_ID)) ||
@@ -215,24 +284,45 @@ export function withJpegMetadata(jpeg: Uint8Array, md: Metadata): Uint8Array {
     const marker = jpeg[at + 1],
       end = at + 2 + ((jpeg[at + 2] << 8) | jpeg[at + 3]);
     if (marker < 0xe0 || marker > 0xef || end > jpeg.length) break; // past the APPn segments
-    if (!replaced(marker, jpeg.subarray(at + 4, end))) parts.push(jpeg.subarray(at, end));
+    const seg = jpeg.subarray(at + 4, end);
+    if (at === 2 && marker === 0xe0 && md.density && startsWith(seg, JFIF_ID)) parts.push(jfif(md.density));
+    else if (!replaced(marker, seg)) parts.push(jpeg.subarray(at, end));
     if (at === 2 && marker === 0xe0) {
       parts.push(...add); // after JFIF's APP0, which wants to be first
       added = true;
     }
     at = end;
   }
-  if (!added) parts.splice(1, 0, ...add); // no APP0 first: right after SOI
+  if (!added) parts.splice(1, 0, ...(md.density ? [jfif(md.density)] : []), ...add); // no APP0 first: right after SOI
   parts.push(jpeg.subarray(at));
   return concatBytes(parts);
 }
 
-/** PNG bytes with the metadata as chunks right after IHDR (iCCP, eXIf, iTXt XMP). */
+/** A JFIF 1.01 APP0 segment (no thumbnail) saying the density. */
+function jfif(d: Density): Uint8Array {
+  const [x, y] = [d.x, d.y].map((v) => Math.max(1, Math.min(0xffff, Math.round(v))));
+  return segment(
+    0xe0,
+    JFIF_ID,
+    Uint8Array.of(1, 1, d.unit === "inch" ? 1 : 2, x >> 8, x & 0xff, y >> 8, y & 0xff, 0, 0),
+  )!;
+}
+
+/** PNG bytes with the metadata as chunks right after IHDR (iCCP, eXIf, iTXt XMP, pHYs). */
 export async function withPngMetadata(png: Uint8Array, md: Metadata): Promise<Uint8Array> {
   const add: Uint8Array[] = [];
   if (md.icc) add.push(pngChunk("iCCP", concatBytes([bytesOf("ICC Profile\0\0"), await deflate(md.icc)])));
   if (md.exif) add.push(pngChunk("eXIf", uprightExif(md.exif)));
   if (md.xmp) add.push(pngChunk("iTXt", concatBytes([bytesOf(`${PNG_XMP_KEY}\0\0\0\0`), md.xmp])));
+  if (md.density) {
+    const phys = new Uint8Array(9),
+      dv = new DataView(phys.buffer),
+      perMetre = (v: number) => Math.round(md.density!.unit === "inch" ? v / METRES_PER_INCH : v * 100);
+    dv.setUint32(0, perMetre(md.density.x));
+    dv.setUint32(4, perMetre(md.density.y));
+    phys[8] = 1;
+    add.push(pngChunk("pHYs", phys));
+  }
   if (!add.length) return png;
   const ihdrEnd = 8 + 12 + 13;
   return concatBytes([png.subarray(0, ihdrEnd), ...add, png.subarray(ihdrEnd)]);

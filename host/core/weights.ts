@@ -140,7 +140,7 @@ export function checkParams(st: SafeTensors, tensors: readonly TensorInfo[], arc
  * The index of the first NaN or ±Infinity in `data`, or −1. A plain loop: `denoise` checks every
  * weight of the file on each call (3.3 M for the photo model), where findIndex's callback took ~20 ms.
  */
-function firstNonFiniteIndex(data: Float32Array): number {
+export function firstNonFiniteIndex(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) {
     const x = data[i];
     if (x - x !== 0) return i; // NaN − NaN and ∞ − ∞ are NaN

@@ -2,10 +2,14 @@
 // worker_threads (host/node/thread-worker.ts) over the engine's shared memory. The library's
 // loadEngine (host/node/index.ts) is these two together; tests and the bench use them apart.
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { openEngine, wasmFile, type BuildName, type Engine, type LoadOptions } from "../core/engine.js";
-import { ThreadPool } from "../core/pool.js";
+import { MAX_THREADS, ThreadPool } from "../core/pool.js";
+
+/** Threads in Node when none are asked for (the library and the CLI): one per core. */
+export const DEFAULT_THREADS = Math.max(1, Math.min(availableParallelism(), MAX_THREADS));
 
 /**
  * Relaxed SIMD in this Node: on by default from Node 22; Node 20 validates it only behind a V8 flag,

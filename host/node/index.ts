@@ -15,7 +15,7 @@ import {
 } from "../api.js";
 import { RECIPE_DEFAULTS } from "../core/recipe.js";
 import { isShipped, SHIPPED_MODELS } from "../core/weights.js";
-import { openNodeEngine, nodePool } from "./engine.js";
+import { DEFAULT_THREADS, nodePool, openNodeEngine, requestedBuild } from "./engine.js";
 import { PACKAGE_ROOT, readFileChecked } from "./files.js";
 import { readImagePlanes, writeImagePlanes } from "./images.js";
 import { PhotoFolder } from "./photos.js";
@@ -24,11 +24,13 @@ export * from "../api.js";
 
 /**
  * Loads the engine from the package's build/ folder (the build: opts.build, else $DENOISE_BUILD,
- * else the best that validates); threads > 1 start worker threads.
+ * else the best that validates); threads > 1 start worker threads. Threads by default: one per core,
+ * as the CLI has them (one with the scalar build, which has no threads build).
  */
 export async function loadEngine(opts: EngineOptions = {}): Promise<Runtime> {
-  const threads = threadCount(opts.threads);
-  const engine = await openNodeEngine({ build: opts.build, threads: threads > 1 });
+  const build = requestedBuild(opts.build);
+  const threads = threadCount(opts.threads ?? (build === "scalar" ? 1 : DEFAULT_THREADS));
+  const engine = await openNodeEngine({ build, threads: threads > 1 });
   return runtimeOf(engine, threads > 1 ? await nodePool(engine, threads) : undefined);
 }
 

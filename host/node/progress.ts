@@ -29,7 +29,7 @@ export class Progress implements ProgressSink {
     const rate = (done - from) / Math.max(secs, 1e-9);
     const eta = rate > 0 ? (this.total - done + after) / rate : 0;
     const pct = Math.floor((100 * done) / this.total);
-    const text = `${this.label} ${done}/${this.total} ${Math.round(rate)} ${this.unit}/s ${after ? "run " : ""}ETA ${fmtTime(eta)}${extra ? " " + extra : ""}`;
+    const text = `${this.label} ${done}/${this.total} ${fmtRate(rate)} ${this.unit}/s ${after ? "run " : ""}ETA ${fmtTime(eta)}${extra ? " " + extra : ""}`;
     if (this.tty) {
       const width = 24,
         fill = Math.round((width * done) / this.total);
@@ -44,6 +44,12 @@ export class Progress implements ProgressSink {
     if (this.tty) process.stderr.write(`\r${summary}\x1b[K\n`);
     else process.stderr.write(`${summary}\n`);
   }
+}
+
+/** A rate with two significant digits below 10 (a 12 MP photo's tiles come at 0.4/s, not "0/s"), whole above. */
+export function fmtRate(r: number): string {
+  if (!Number.isFinite(r)) return "?";
+  return r >= 10 ? String(Math.round(r)) : r >= 1 ? r.toFixed(1) : r > 0 ? r.toPrecision(2) : "0";
 }
 
 function fmtTime(s: number): string {
