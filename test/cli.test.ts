@@ -97,7 +97,7 @@ test("train → resume → eval → denoise → noise → start, on a tiny IDX s
 
   const n1 = join(tmp, "n1.png"),
     n2 = join(tmp, "n2.png");
-  assert.equal(run("noise", digit, "-o", n1, "--type", "salt-pepper", "--seed", "3").code, 0);
+  assert.equal(run("noise", digit, "-o", n1, "--noise", "salt-pepper", "--seed", "3").code, 0);
   assert.equal(run("noise", digit, "-o", n2, "--type", "salt-pepper", "--seed", "3").code, 0);
   assert.ok(readFileSync(n1).equals(readFileSync(n2)), "same seed, different noise");
   assert.equal(run("noise", digit, "-o", n2, "--type", "gaussian", "--level", "0.3", "--seed", "4").code, 0);
@@ -202,9 +202,9 @@ test("bad input: one line on stderr, exit ≠ 0, no output written", () => {
       /not.png: not a safetensors file \(its header length \d+ is over the 104857600-byte limit\)/,
       "",
     ],
-    [["noise", digit, "-o", p, "--type", "bogus"], /argument 'bogus' is invalid/, p],
+    [["noise", digit, "-o", p, "--noise", "bogus"], /argument 'bogus' is invalid/, p],
     [["noise", digit, "-o", p, "--type", "gaussian", "--level", "-1"], /argument '-1' is invalid/, p],
-    [["noise", digit, "-o", p], /required option '--type <type>' not specified/, p],
+    [["noise", digit, "-o", p], /required option '--noise <kind>' not specified/, p],
     [
       ["noise", digit, "-o", p, "--type", "salt-pepper", "--level", "2"],
       /--level 2: salt-and-pepper's level is the share of pixels hit, at most 1/,
@@ -278,8 +278,8 @@ test("progress rates keep two significant digits when slow (a big photo's tiles:
 
 test("--help marks required options and gives --level's defaults", () => {
   const noise = runCli(["noise", "--help"]).out.replace(/\s+/g, " ");
-  assert.match(noise, /-o, --out <path> output file \(\.png, \.jpg\) \(required\)/);
-  assert.match(noise, /--type <type> noise: .* \(required\)/);
+  assert.match(noise, /-o, --out <path> output file \(\.png, \.jpg, \.webp, \.tif, \.avif\) \(required\)/);
+  assert.match(noise, /--noise <kind> +noise: .* \(required\)/);
   assert.match(noise, /--level <x> .*\(default: gaussian 0\.5, salt-pepper 0\.04, speckle 1, poisson 10\)/);
   assert.match(runCli(["denoise", "--help"]).out.replace(/\s+/g, " "), /-o, --out <path> .* \(required\)/);
   assert.match(runCli(["train", "--help"]).out.replace(/\s+/g, " "), /--level <x> .*\(default: gaussian 0\.5/);

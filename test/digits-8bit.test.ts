@@ -26,7 +26,7 @@ test("noise → PNG → denoise --model digits: gaussian σ 0.5 digits come back
     const p = join(dir, `d${i}.png`),
       q = join(dir, `n${i}.png`);
     writeImagePlanes(p, { width: set.cols, height: set.rows, planes: [c] });
-    const r = runCli(["noise", p, "-o", q, "--type", "gaussian", "--seed", String(i + 1), "--build", "strict"]);
+    const r = runCli(["noise", p, "-o", q, "--noise", "gaussian", "--seed", String(i + 1), "--build", "strict"]);
     assert.equal(r.code, 0, r.err);
     noisy.push(q);
   }

@@ -533,7 +533,7 @@ const cases: Case[] = [
   },
   {
     kind: "bomb",
-    args: ["noise", file("noise-bomb.jpg", jpegSized(8000, 8000)), "-o", p, "--type", "gaussian"],
+    args: ["noise", file("noise-bomb.jpg", jpegSized(8000, 8000)), "-o", p, "--noise", "gaussian"],
     re: /noise-bomb\.jpg: JPEG declares 8000×8000 pixels/,
     outputs: [p],
   },

@@ -398,8 +398,8 @@ test("export --onnx writes the encoder's bytes atomically; bad input is one line
   const out = join(tmp, "sub", "default.onnx");
   let r = runCli(["export", "--onnx", out]);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^wrote .*default\.onnx \(unet24, 239377 parameters, \d+ bytes\)\n$/);
-  const def = fileOf(DEFAULT_FILE);
+  assert.match(r.out, /^wrote .*default\.onnx \(cunet32, \d+ parameters, \d+ bytes\)\n$/); // the photo model, as `denoise`'s
+  const def = fileOf(PHOTO_FILE);
   assert.deepEqual(readFileSync(out), Buffer.from(encodeOnnx(def.arch, def.st.tensors, { producerVersion: version })));
 
   // Weights saved by `train` carry Adam state: the export takes the parameters only.

@@ -1,5 +1,5 @@
 // `denoise-wasm export --onnx FILE`: a model (--model digits | photo | FILE, as `denoise` takes it;
-// default: the shipped digit model) as a standard ONNX model (host/core/onnx.ts): input "input"
+// default: the shipped photo model, as for `denoise`) as a standard ONNX model (host/core/onnx.ts): input "input"
 // [batch, C, height, width], output "output", the weights as initializers. No engine is loaded: the graph comes from the architecture alone.
 import { Option, type Command } from "commander";
 import { readFileSync } from "node:fs";
@@ -19,7 +19,7 @@ export function exportCommand(prog: Command): void {
     .option(
       "--model <digits|photo|file>",
       "the shipped digit or photo model, or a weights file (.safetensors)",
-      "digits",
+      "photo",
     )
     .addOption(new Option("--weights <path>", "deprecated: --model <file>").hideHelp())
     .action((f: { onnx: string; model: string; weights?: string }, cmd: Command) => {
