@@ -1,7 +1,7 @@
 // A photo's metadata carried from the input file to the denoised one: EXIF (camera, date, GPS when it
 // was there; its orientation tag reset to 1, since the pixels are decoded upright: host/core/exif.ts),
 // XMP and the ICC colour profile, so a colour-managed viewer shows the same colours, and the print
-// resolution (JPEG's JFIF density, PNG's pHYs: a 300 dpi scan stays 300 dpi, JPEG ⇄ PNG too). Read from JPEG
+// resolution (JPEG's JFIF density, PNG's pHYs, TIFF's resolution tags: a 300 dpi scan stays 300 dpi across them). Read from JPEG
 // segments (APP1 Exif / XMP, APP2 ICC_PROFILE) and PNG chunks (eXIf, iTXt XML:com.adobe.xmp, iCCP),
 // and WebP chunks (EXIF, XMP, ICCP), written as the same segments into a JPEG output and as the same
 // chunks into a PNG or WebP output; a TIFF's ICC profile and XMP (tags 34675, 700) are read, and
@@ -114,11 +114,9 @@ function tiffMetadata(b: Uint8Array): Metadata {
  * A copy of TIFF bytes whose resolution tags (a RATIONAL each, and the unit: what our encoder writes)
  * say the density, in place; tags it lacks are not added.
  */
-function withTiffDensity(
-  t: Uint8Array,
-  d: NonNullable<ReturnType<typeof tiffDirectory>>,
-  density: Density,
-): Uint8Array {
+function withTiffDensity(t: Uint8Array, density: Density): Uint8Array {
+  const d = tiffDirectory(t);
+  if (!d) return t;
   const out = copy(t),
     bv = new DataView(out.buffer);
   for (const e of d.entries) {
@@ -142,11 +140,8 @@ function withTiffDensity(
  * so every offset the old entries hold stays right.
  */
 export function withTiffMetadata(t: Uint8Array, md: Metadata): Uint8Array {
-  let d = tiffDirectory(t);
-  if (d && md.density) {
-    t = withTiffDensity(t, d, md.density);
-    d = tiffDirectory(t);
-  }
+  if (md.density) t = withTiffDensity(t, md.density);
+  const d = tiffDirectory(t);
   const values = (
     [
       [TIFF_XMP, md.xmp],
