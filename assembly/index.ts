@@ -1,7 +1,7 @@
 // The one export list of the engine: every function the host may call. All take pointers (byte
 // addresses in this module's memory) and sizes; no typed arrays cross the boundary.
 export { buildMode } from "./mode";
-export { alloc, heapTop, release, zero } from "./memory";
+export { alloc, allocUncleared, heapTop, release, zero } from "./memory";
 export * from "./abi";
 export { gemm, gemmRef } from "./gemm";
 export { gemmScratchBytes } from "./gemm_packed";

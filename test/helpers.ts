@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULT_DATA } from "../host/node/files.js";
 import type { Arch } from "../host/core/arch.js";
 import { Model, type ModelOptions } from "../host/core/model.js";
+import { planModel } from "../host/core/plan.js";
 import type { ThreadPool } from "../host/core/pool.js";
 import { BUILDS, type BuildName, type Engine } from "../host/core/engine.js";
 import { openNodeEngine, wasmPath } from "../host/node/engine.js";
@@ -80,7 +81,9 @@ export function testRandom(seed: number): () => number {
 
 /**
  * The output bits of `arch` on a batch of B inputs uniform in [0, 1) from testRandom(seed), through an
- * inference model built with `opts` (the output buffer is NaN-filled first, so a part never written shows).
+ * inference model built with `opts` on memory a released model left NaN-filled (its activations and
+ * workspaces are not cleared: plan.ts Arena.clear), and with its output buffer NaN-filled, so a read
+ * before a write, or a part never written, shows as NaN (thrown) or as other bits.
  */
 export function inferenceBits(
   engine: Engine,
@@ -91,6 +94,11 @@ export function inferenceBits(
   load: (m: Model) => void,
   seed: number,
 ): Buffer {
+  const size = planModel(engine, arch, { ...opts, batch: B, threads: pool?.size ?? 1, inference: true }).total,
+    mark = engine.heapTop();
+  const stale = engine.exports.allocUncleared(size); // may grow the memory: its buffer is read after
+  new Float32Array(engine.memory.buffer, stale, size / 4).fill(Number.NaN);
+  engine.exports.release(mark);
   const m = new Model(engine, arch, B, pool, { ...opts, inference: true });
   try {
     load(m);
@@ -99,7 +107,10 @@ export function inferenceBits(
     for (let i = 0; i < x.length; i++) x[i] = (r() + 1) / 2;
     m.outputView(B).fill(Number.NaN);
     m.forward(B);
-    return Buffer.from(m.outputView(B).slice().buffer);
+    const y = m.outputView(B).slice();
+    if (y.some(Number.isNaN))
+      throw new Error(`${arch.name}: NaN in the output (a read of stale memory, or a part not written)`);
+    return Buffer.from(y.buffer);
   } finally {
     m.dispose();
   }

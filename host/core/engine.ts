@@ -94,7 +94,12 @@ export async function instantiate(
   // Wasm returns a pointer as an i32, which JavaScript reads as signed: above 2 GiB it would be
   // negative (and crash a typed-array view). The exports that return pointers are made unsigned
   // here, once; pointers passed into wasm wrap back to the same bits either way.
-  const exports: EngineExports = { ...raw, alloc: (n) => raw.alloc(n) >>> 0, heapTop: () => raw.heapTop() >>> 0 };
+  const exports: EngineExports = {
+    ...raw,
+    alloc: (n) => raw.alloc(n) >>> 0,
+    allocUncleared: (n) => raw.allocUncleared(n) >>> 0,
+    heapTop: () => raw.heapTop() >>> 0,
+  };
   memory = exports.memory;
   if (exports.buildMode() !== BUILD_MODES[build]) {
     throw new Error(`${build} build reports mode ${exports.buildMode()}: the build files are mixed up`);

@@ -8,6 +8,7 @@ export interface EngineExports {
   memory: WebAssembly.Memory;
   buildMode(): number;
   alloc(bytes: number): Ptr;
+  allocUncleared(bytes: number): Ptr;
   heapTop(): Ptr;
   release(mark: Ptr): void;
   zero(ptr: Ptr, bytes: number): void;

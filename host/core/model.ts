@@ -144,7 +144,8 @@ export class Model {
     this.mark = engine.heapTop();
     const at: Record<string, number> = {};
     for (const a of plan.arenas) {
-      const p = e.alloc(a.bytes);
+      const p = a.clear === undefined ? e.alloc(a.bytes) : e.allocUncleared(a.bytes);
+      if (a.clear) e.zero(p, a.clear);
       if (a.thread === undefined) at[a.kind] = p;
       else if (a.kind === "workspace") this.workspaces[a.thread] = p;
       else if (a.kind === "table") this.tables[a.thread] = p;
