@@ -18,7 +18,7 @@
 // them bit for bit (winograd.spec.ts), the relaxed one fuses the products' multiply-adds.
 // U is packed as gemm_packed.ts gemmPackedA reads it (no packing per chunk); dU stays plain [Cout, Cin].
 // Workspace: [GEMM scratch | U: A·uStride | dU: A·uStride | pad: nb·Cmax·PH·PW + 32 |
-//             V: A·Cmax·Tp | M: A·Cmax·Tp | 576 bytes of tile scratch], each part 16-byte aligned;
+//             V: A·pointStride(Cmax, Tp) | M: the same | 576 bytes of tile scratch], each part 16-byte aligned;
 // PH = m·tH + 2, PW = m·tW + 2 for tH×tW tiles per image. The forward alone needs less (no dU, Cin
 // rows of V, Cout of M) and runs an image of more tiles than a chunk in bands of tile rows, so an
 // inference model's workspace is a chunk's, not an image's (winogradForwardWorkspaceBytes).
@@ -31,7 +31,7 @@ import { assertAligned16 } from "./checks";
 import { activateInPlace, activateRows } from "./act";
 import {
   bandTileRows, bandTileRowsF64, firstShare, nextShare, partBandRows, partStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
-  tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
+  pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
 import {
@@ -53,19 +53,19 @@ export function winogradWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i
   const tH = Math.ceil(<f64>H / m), tW = Math.ceil(<f64>W / m), P = tH * tW, A = <f64>((m + 2) * (m + 2));
   const nb = winogradChunkImagesF64(<f64>B, P, chunkTiles(<i32>A, Cin, Cout)), cmax = <f64>max(Cin, Cout), Tp = tileStrideF64(nb, P), u = A * uStrideF64(<f64>Cin, <f64>Cout);
   return partBytes(<f64>gemmScratchBytes() / 4) + 2 * partBytes(u) + partBytes(nb * cmax * (m * tH + 2) * (m * tW + 2) + 32) +
-    2 * partBytes(A * cmax * Tp) + 576;
+    2 * partBytes(A * pointStrideF64(cmax, Tp)) + 576;
 }
 
 /**
  * Workspace bytes of winogradForward alone (an inference model's), tile side m: its own layout
- * [GEMM scratch | U | pad: nb·Cin·PH·PW + 32 | V: A·Cin·Tp | M: A·Cout·Tp | 576 bytes], where an image
+ * [GEMM scratch | U | pad: nb·Cin·PH·PW + 32 | V: A·pointStride(Cin, Tp) | M: A·pointStride(Cout, Tp) | 576 bytes], where an image
  * of more tiles than a chunk runs in bands of bt tile rows (bandTileRows: PH = m·bt + 2, Tp for bt·tW tiles).
  */
 export function winogradForwardWorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout: i32, m: i32): f64 {
   const tH = Math.ceil(<f64>H / m), tW = Math.ceil(<f64>W / m), A = <f64>((m + 2) * (m + 2)), target = chunkTiles(<i32>A, Cin, Cout);
   const bt = bandTileRowsF64(tH, tW, target), nb = bt < tH ? 1 : winogradChunkImagesF64(<f64>B, tH * tW, target), Tp = tileStrideF64(nb, bt * tW);
   return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(A * uStrideF64(<f64>Cin, <f64>Cout)) + partBytes(nb * <f64>Cin * (m * bt + 2) * (m * tW + 2) + 32) +
-    partBytes(A * <f64>Cin * Tp) + partBytes(A * <f64>Cout * Tp) + 576;
+    partBytes(A * pointStrideF64(<f64>Cin, Tp)) + partBytes(A * pointStrideF64(<f64>Cout, Tp)) + 576;
 }
 
 /**
@@ -250,8 +250,8 @@ export function winogradForward(
     return winogradForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, m, partBandRows(bt, tH, parts), act, slope, scalar, part, parts);
   }
   const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P), PH = m * tH + 2, PW = m * tW + 2;
-  const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, A * Cin * Tp);
-  const s = wsNext(mm, A * Cout * Tp);
+  const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, A * pointStride(Cin, Tp));
+  const s = wsNext(mm, A * pointStride(Cout, Tp));
   if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
   else winogradKernel(u, w, Cout, Cin, false);
   for (let b0 = 0; b0 < B; b0 += nbMax) {
@@ -279,8 +279,8 @@ export function winogradForwardBands(
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winograd: negative count, empty image or band");
   assertAligned16(ws);
   const A = (m + 2) * (m + 2), tH = tiles(H, m), tW = tiles(W, m), rows = min(bt, tH), Tp = tileStride(1, rows * tW), PW = m * tW + 2;
-  const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, Cin * (m * rows + 2) * PW + 32), mm = wsNext(v, A * Cin * Tp);
-  const s = wsNext(mm, A * Cout * Tp);
+  const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, Cin * (m * rows + 2) * PW + 32), mm = wsNext(v, A * pointStride(Cin, Tp));
+  const s = wsNext(mm, A * pointStride(Cout, Tp));
   if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
   else winogradKernel(u, w, Cout, Cin, false);
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
@@ -312,7 +312,7 @@ export function winogradBackward(
   const A = (m + 2) * (m + 2), u = wsU(ws), du = wsNext(u, A * uStride(Cin, Cout)), pad = wsNext(du, A * uStride(Cin, Cout));
   const tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, nbMax = winogradChunkImages(B, P, chunkTiles(A, Cin, Cout)), Tp = tileStride(nbMax, P);
   const cmax = max(Cin, Cout), PH = m * tH + 2, PW = m * tW + 2;
-  const v = wsNext(pad, nbMax * cmax * PH * PW + 32), d = wsNext(v, A * cmax * Tp), s = wsNext(d, A * cmax * Tp);
+  const v = wsNext(pad, nbMax * cmax * PH * PW + 32), d = wsNext(v, A * pointStride(cmax, Tp)), s = wsNext(d, A * pointStride(cmax, Tp));
   if (dx) {
     if (m == 4) winograd4Kernel(u, w, Cout, Cin, true, s);
     else winogradKernel(u, w, Cout, Cin, true);
@@ -324,7 +324,7 @@ export function winogradBackward(
     padPlanes(pad, dy + ((<usize>b0 * <usize>(Cout * H * W)) << 2), nb, Cout, H, W, PH, PW);
     gradOutTiles(d, pad, nb, Cout, tH, tW, Tp, m, s, scalar);
     for (let xi = 0; xi < A; xi++) {
-      const dxi = d + ((<usize>(xi * Cout * Tp)) << 2), vxi = v + ((<usize>(xi * Cin * Tp)) << 2), duxi = du + ((<usize>(xi * uStride(Cin, Cout))) << 2);
+      const dxi = d + ((<usize>(xi * pointStride(Cout, Tp))) << 2), vxi = v + ((<usize>(xi * pointStride(Cin, Tp))) << 2), duxi = du + ((<usize>(xi * uStride(Cin, Cout))) << 2);
       // gemm's strict paths and gemmRef sum in one order (gemm.ts), so `scalar` asks for gemmRef only to keep the oracle scalar.
       if (scalar) gemmRef(0, 1, Cout, Cin, T, dxi, Tp, vxi, Tp, duxi, Cin, b0 > 0 ? 1 : 0);
       else gemm(0, 1, Cout, Cin, T, dxi, Tp, vxi, Tp, duxi, Cin, b0 > 0 ? 1 : 0, ws);

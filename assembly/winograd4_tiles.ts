@@ -7,9 +7,10 @@
 //   output  Y = Aᵀ M A    Y: 4×4        Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
 //   dy      D = A dY Aᵀ   6×6 from 4×4
 // Layouts as in winograd_tiles.ts with tile side 4: pad [nb, C, 4tH+2, 4tW+2] (+ 32 zero floats),
-// V, M, D [36, C, Tp] (ξ = 6i + j), tile t = (bl·tH + ty)·tW + tx. `s`: 576 bytes of scratch.
+// V, M, D [36, C, Tp] (ξ = 6i + j; ξ planes pointStride apart), tile t = (bl·tH + ty)·tW + tx. `s`: 576 bytes of scratch.
 
 import { lane, storeFirst } from "./winograd_tiles";
+import { pointStride } from "./winograd_chunks";
 
 // @ts-ignore: decorator
 @inline function ld(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
@@ -70,7 +71,7 @@ import { lane, storeFirst } from "./winograd_tiles";
  */
 export function winograd4Input(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32, s: usize): void {
   if (gathers(tW)) return winograd4InputGathered(v, pad, nb, C, tH, tW, Tp, s);
-  const PH = 4 * tH + 2, PW = 4 * tW + 2, rowB = <usize>PW << 2, xsB = <usize>(C * Tp) << 2;
+  const PH = 4 * tH + 2, PW = 4 * tW + 2, rowB = <usize>PW << 2, xsB = <usize>pointStride(C, Tp) << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
     for (let c = 0; c < C; c++) {
@@ -104,7 +105,7 @@ export function winograd4Input(v: usize, pad: usize, nb: i32, C: i32, tH: i32, t
 
 /** winograd4Input, lanes from 4 consecutive tiles t..t+3 (lanes past the last tile repeat it, into V's columns < Tp). */
 function winograd4InputGathered(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32, s: usize): void {
-  const PH = 4 * tH + 2, PW = 4 * tW + 2, rowB = <usize>PW << 2, planeB = <usize>(PH * PW) << 2, xsB = <usize>(C * Tp) << 2;
+  const PH = 4 * tH + 2, PW = 4 * tW + 2, rowB = <usize>PW << 2, planeB = <usize>(PH * PW) << 2, xsB = <usize>pointStride(C, Tp) << 2;
   const P = tH * tW, T = nb * P;
   for (let t = 0; t < T; t += 4) {
     const p0 = pad + tileAt(t, P, tW, C, PH, PW), p1 = pad + tileAt(min(t + 1, T - 1), P, tW, C, PH, PW);
@@ -130,7 +131,7 @@ function winograd4InputGathered(v: usize, pad: usize, nb: i32, C: i32, tH: i32, 
 
 /** Scalar reference of winograd4Input (writes only the tiles that exist). */
 export function winograd4InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = 4 * tH + 2, PW = 4 * tW + 2, xs = C * Tp;
+  const PH = 4 * tH + 2, PW = 4 * tW + 2, xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {
@@ -176,7 +177,7 @@ export function winograd4InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i32
 
 /** D[ξ, c, t] = (A dY Aᵀ)ξ of every tile, dY read from a padded chunk (rows combined first). */
 export function winograd4GradOut(d: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32, s: usize): void {
-  const PH = 4 * tH + 2, PW = 4 * tW + 2, rowB = <usize>PW << 2, xsB = <usize>(C * Tp) << 2;
+  const PH = 4 * tH + 2, PW = 4 * tW + 2, rowB = <usize>PW << 2, xsB = <usize>pointStride(C, Tp) << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
     for (let c = 0; c < C; c++) {
@@ -201,7 +202,7 @@ export function winograd4GradOut(d: usize, pad: usize, nb: i32, C: i32, tH: i32,
 
 /** Scalar reference of winograd4GradOut. */
 export function winograd4GradOutRef(d: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = 4 * tH + 2, PW = 4 * tW + 2, xs = C * Tp;
+  const PH = 4 * tH + 2, PW = 4 * tW + 2, xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {
@@ -248,7 +249,7 @@ export function winograd4Output(
   y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize,
 ): void {
   if (gathers(tW)) return winograd4OutputGathered(y, m, bias, nb, C, Ho, Wo, Hc, tH, tW, Tp, accumulate, s);
-  const xsB = <usize>(C * Tp) << 2;
+  const xsB = <usize>pointStride(C, Tp) << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
     for (let c = 0; c < C; c++) {
@@ -273,7 +274,7 @@ export function winograd4Output(
 function winograd4OutputGathered(
   y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize,
 ): void {
-  const P = tH * tW, T = nb * P, xsB = <usize>(C * Tp) << 2, planeB = <usize>(Ho * Wo) << 2, rowY = <usize>Wo << 2;
+  const P = tH * tW, T = nb * P, xsB = <usize>pointStride(C, Tp) << 2, planeB = <usize>(Ho * Wo) << 2, rowY = <usize>Wo << 2;
   for (let t = 0; t < T; t += 4) {
     const y0 = y + tileAt(t, P, tW, C, Ho, Wo), w0 = Wo - 4 * (t % tW), n0 = Hc - 4 * ((t % P) / tW);
     const y1 = y + tileAt(t + 1, P, tW, C, Ho, Wo), w1 = Wo - 4 * ((t + 1) % tW), n1 = t + 1 < T ? Hc - 4 * (((t + 1) % P) / tW) : 0;
@@ -344,7 +345,7 @@ function winograd4OutputGathered(
 export function winograd4OutputRef(
   y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
 ): void {
-  const xs = C * Tp;
+  const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {

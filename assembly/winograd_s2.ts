@@ -2,7 +2,7 @@
 // 0 or 1 ("T2"), forward only, by the tiles of winograd_s2_tiles.ts: 25 products per tile and channel
 // pair where the GEMM paths do 36. Same chunks and workspace shape as the stride-1 forward
 // (winograd.ts; both from winograd_chunks.ts):
-// [GEMM scratch | U: 25·uStride | pad: nb·Cin·PH·PW + 32 | V: 25·Cin·Tp | M: 25·Cout·Tp] for
+// [GEMM scratch | U: 25·uStride | pad: nb·Cin·PH·PW + 32 | V: 25·pointStride(Cin, Tp) | M: 25·pointStride(Cout, Tp)] for
 // tH×tW tiles of the output (S2: 2×2 pixels each, PH = 4tH + 1, PW = 4tW + 1) or of the input (T2:
 // 2×2 input pixels each, PH = 2tH + 2, PW = 2tW + 2); an image of more tiles than a chunk runs in bands
 // of tile rows (winogradS2ForwardBands), PH then a band's.
@@ -12,7 +12,7 @@ import { activateInPlace, activateRows } from "./act";
 import { assertAligned16 } from "./checks";
 import {
   bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
-  pointGemms, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
+  pointGemms, pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
   firstShare, nextShare, partBandRows, partStart,
 } from "./winograd_chunks";
 import {
@@ -63,7 +63,7 @@ export function winogradS2WorkspaceBytes(B: i32, Cin: i32, H: i32, W: i32, Cout:
   const nb = bt < tH ? 1 : winogradChunkImagesF64(<f64>B, tH * tW, target), Tp = tileStrideF64(nb, bt * tW);
   const PH = <f64>s2Pad(<i32>bt, transposed), PW = <f64>s2Pad(<i32>tW, transposed);
   return partBytes(<f64>gemmScratchBytes() / 4) + partBytes(25 * uStrideF64(<f64>Cin, <f64>Cout)) + partBytes(nb * <f64>Cin * PH * PW + 32) +
-    partBytes(25 * <f64>Cin * Tp) + partBytes(25 * <f64>Cout * Tp);
+    partBytes(25 * pointStrideF64(<f64>Cin, Tp)) + partBytes(25 * pointStrideF64(<f64>Cout, Tp));
 }
 
 /**
@@ -116,7 +116,7 @@ export function winogradS2Forward(
   }
   const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P);
   const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
-  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
+  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, 25 * pointStride(Cin, Tp));
   winogradS2Kernel(u, w, Cout, Cin, transposed);
   for (let b0 = 0; b0 < B; b0 += nbMax) {
     const nb = min(nbMax, B - b0);
@@ -143,7 +143,7 @@ export function winogradS2ForwardBands(
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
   const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), rows = min(bt, tH), Tp = tileStride(1, rows * tW), PW = s2Pad(tW, transposed);
   const padRows = transposed ? 2 : 4, outRows = transposed ? 4 : 2;
-  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, Cin * s2Pad(rows, transposed) * PW + 32), mm = wsNext(v, 25 * Cin * Tp);
+  const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, Cin * s2Pad(rows, transposed) * PW + 32), mm = wsNext(v, 25 * pointStride(Cin, Tp));
   winogradS2Kernel(u, w, Cout, Cin, transposed);
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
     const b = share / parts, q = share % parts;

@@ -17,9 +17,10 @@
 //   pad [nb, C, PH, PW]  PH = 4tH + 1, PW = 4tW + 1 (padPlanes: one zero row / column in front, zeros
 //                        behind), then 32 zero floats (the SIMD kernel reads up to 15 floats past a
 //                        row's last tile)
-//   V, M [25, C, Tp]     ξ = 5i + j major, then channel, then tile; Tp ≥ T + 4
+//   V, M [25, C, Tp]     ξ = 5i + j major (planes pointStride apart), then channel, then tile; Tp ≥ T + 4
 
 import { putRow, storeFirst } from "./winograd_tiles";
+import { pointStride } from "./winograd_chunks";
 
 // @ts-ignore: decorator
 @inline function ld(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
@@ -57,7 +58,7 @@ import { putRow, storeFirst } from "./winograd_tiles";
 
 /** V[ξ, c, t] = (Bᵀ d B)ξ of every tile of the chunk. */
 export function winogradS2Input(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = s2PadSide(tH), PW = s2PadSide(tW), xs = C * Tp, rowB = <usize>PW << 2;
+  const PH = s2PadSide(tH), PW = s2PadSide(tW), xs = pointStride(C, Tp), rowB = <usize>PW << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
     for (let c = 0; c < C; c++) {
@@ -92,7 +93,7 @@ export function winogradS2Input(v: usize, pad: usize, nb: i32, C: i32, tH: i32, 
 
 /** Scalar reference of winogradS2Input (writes only the tiles that exist). */
 export function winogradS2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = s2PadSide(tH), PW = s2PadSide(tW), xs = C * Tp, rowB = <usize>PW << 2;
+  const PH = s2PadSide(tH), PW = s2PadSide(tW), xs = pointStride(C, Tp), rowB = <usize>PW << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {
@@ -121,7 +122,7 @@ export function winogradS2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i3
  * dropped: planes of Ho rows, Hc = Ho or a band's rows inside the image (winograd_tiles.ts winogradOutput).
  */
 export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
-  const xs = C * Tp;
+  const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW, oy = 2 * ty, two = oy + 1 < Hc;
     for (let c = 0; c < C; c++) {
@@ -154,7 +155,7 @@ export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
 
 /** Scalar reference of winogradS2Output. */
 export function winogradS2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
-  const xs = C * Tp;
+  const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {
@@ -191,7 +192,7 @@ export function winogradS2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C:
 
 /** V[ξ, c, t] = (Bᵀ d B)ξ of every tile of the chunk (transposed conv). */
 export function winogradT2Input(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = C * Tp, rowB = <usize>PW << 2;
+  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = pointStride(C, Tp), rowB = <usize>PW << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
     for (let c = 0; c < C; c++) {
@@ -231,7 +232,7 @@ export function winogradT2Input(v: usize, pad: usize, nb: i32, C: i32, tH: i32, 
 
 /** Scalar reference of winogradT2Input (writes only the tiles that exist). */
 export function winogradT2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = C * Tp, rowB = <usize>PW << 2;
+  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = pointStride(C, Tp), rowB = <usize>PW << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {
@@ -272,7 +273,7 @@ export function winogradT2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i3
 
 /** y[b0 + bl, c, 4ty + i, 4tx + j] = (Aᵀ M A)ij + bias[c] for every tile of the transposed conv, clipped to Hc rows (as winogradS2Output) and Wo columns. */
 export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
-  const xs = C * Tp, rowB = <usize>Wo << 2;
+  const xs = pointStride(C, Tp), rowB = <usize>Wo << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW, oy = 4 * ty;
     for (let c = 0; c < C; c++) {
@@ -315,7 +316,7 @@ export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
 
 /** Scalar reference of winogradT2Output. */
 export function winogradT2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
-  const xs = C * Tp;
+  const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {

@@ -11,10 +11,12 @@
 //   pad [nb, C, PH, PW]  the chunk's planes with one zero row / column in front (x[y][x] at
 //                        pad[y+1][x+1]) and zeros behind, PH = 2tH+2, PW = 2tW+2, then 16 zero floats
 //                        (the SIMD kernels read up to 12 floats past a row's last tile)
-//   V, M, D [16, C, Tp]  ξ = 4i+j major, then channel, then tile; Tp ≥ T + 4 (the SIMD kernels write
+//   V, M, D [16, C, Tp]  ξ = 4i+j major (ξ planes winograd_chunks.ts pointStride apart), then channel, then tile; Tp ≥ T + 4 (the SIMD kernels write
 //                        whole groups of 4 tiles: lanes past a tile row's end land on the next row's
 //                        first tiles, written after them, or in the slack after T)
 // The output goes straight to an NCHW tensor [*, C, Ho, Wo] (Ho = H, Wo = W), clipped at odd edges.
+
+import { pointStride } from "./winograd_chunks";
 
 // @ts-ignore: decorator
 @inline function ld(p: usize, i: i32): f32 { return load<f32>(p + (<usize>i << 2)); }
@@ -27,7 +29,7 @@
 
 /** V[ξ, c, t] = (Bᵀ d B)ξ of every tile of the chunk. */
 export function winogradInput(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = C * Tp;
+  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
     for (let c = 0; c < C; c++) {
@@ -76,7 +78,7 @@ export function winogradInput(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW
 
 /** Scalar reference of winogradInput (writes only the tiles that exist). */
 export function winogradInputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = C * Tp, rowB = <usize>PW << 2;
+  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = pointStride(C, Tp), rowB = <usize>PW << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {
@@ -92,7 +94,7 @@ export function winogradInputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i32,
 
 /** D[ξ, c, t] = (A dY Aᵀ)ξ of every tile, dY read from a padded chunk (same layout as the input's). */
 export function winogradGradOut(d: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = C * Tp;
+  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = pointStride(C, Tp);
   const neg = f32x4.splat(-0.0);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
@@ -122,7 +124,7 @@ export function winogradGradOut(d: usize, pad: usize, nb: i32, C: i32, tH: i32, 
 
 /** Scalar reference of winogradGradOut. */
 export function winogradGradOutRef(d: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, Tp: i32): void {
-  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = C * Tp;
+  const PH = 2 * tH + 2, PW = 2 * tW + 2, xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {
@@ -146,7 +148,7 @@ export function winogradGradOutRef(d: usize, pad: usize, nb: i32, C: i32, tH: i3
 export function winogradOutput(
   y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
 ): void {
-  const xs = C * Tp;
+  const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW, oy = 2 * ty, two = oy + 1 < Hc;
     for (let c = 0; c < C; c++) {
@@ -217,7 +219,7 @@ export function winogradOutput(
 export function winogradOutputRef(
   y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool,
 ): void {
-  const xs = C * Tp;
+  const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
     for (let c = 0; c < C; c++) {

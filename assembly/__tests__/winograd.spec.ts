@@ -22,7 +22,7 @@ import {
 } from "../conv2d";
 import { winogradForward, winogradBackward, winogradWorkspaceBytes, winogradTile } from "../winograd";
 import { winogradS2Forward, winogradS2WorkspaceBytes } from "../winograd_s2";
-import { padPlanes } from "../winograd_chunks";
+import { padPlanes, pointStride } from "../winograd_chunks";
 import {
   convTranspose2dForward, convTranspose2dForwardGemm, convTranspose2dBackward, convTranspose2dWinograd, convTranspose2dWorkspaceBytes,
 } from "../conv_transpose2d";
@@ -96,6 +96,11 @@ function sameBits(a: usize, b: usize, n: i32, what: string): void {
 const RTOL_F2: f64 = 1e-5, RTOL_F4: f64 = 6e-5;
 
 /** One fast path (FAST_WINOGRAD with tile side m, or FAST_DIRECT) against im2col + GEMM on one shape. */
+/** Row r of A·C rows of a V, M or D buffer (ξ = r / C, channel r % C): the ξ planes lie pointStride apart. */
+function rowOf(p: usize, r: i32, C: i32, Tp: i32): usize {
+  return p + (<usize>((r / C) * pointStride(C, Tp) + (r % C) * Tp) << 2);
+}
+
 function runShape(path: i32, m: i32, B: i32, Cin: i32, H: i32, W: i32, Cout: i32): void {
   kind = path == FAST_DIRECT ? 2 : m == 4 ? 1 : 0;
   RTOL = m == 4 ? RTOL_F4 : RTOL_F2;
@@ -179,14 +184,14 @@ function stride2Tiles(transposed: bool): void {
     const H = transposed ? 2 * tH - 1 : 2 * (2 * tH - 1), W = transposed ? 2 * tW : 4 * tW;
     const Ho = transposed ? 2 * H : 2 * tH - 1, Wo = transposed ? 2 * W - 1 : 2 * tW;
     const tag = (transposed ? "transposed " : "") + "stride 2 nb " + nb.toString() + " C " + C.toString() + " tiles " + tH.toString() + "x" + tW.toString();
-    const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 32), a = newBuf(25 * C * Tp), b = newBuf(25 * C * Tp), bias = newBuf(C);
+    const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 32), a = newBuf(25 * pointStride(C, Tp)), b = newBuf(25 * pointStride(C, Tp)), bias = newBuf(C);
     fillRandom(src, nb * C * H * W); fillRandom(bias, C);
     padPlanes(pad, src, nb, C, H, W, PH, PW);
-    fillNaN(a, 25 * C * Tp); fillNaN(b, 25 * C * Tp);
+    fillNaN(a, 25 * pointStride(C, Tp)); fillNaN(b, 25 * pointStride(C, Tp));
     if (transposed) { winogradT2Input(a, pad, nb, C, tH, tW, Tp); winogradT2InputRef(b, pad, nb, C, tH, tW, Tp); }
     else { winogradS2Input(a, pad, nb, C, tH, tW, Tp); winogradS2InputRef(b, pad, nb, C, tH, tW, Tp); }
-    for (let r = 0; r < 25 * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " input");
-    fillRandom(a, 25 * C * Tp);
+    for (let r = 0; r < 25 * C; r++) sameBits(rowOf(a, r, C, Tp), rowOf(b, r, C, Tp), T, tag + " input");
+    fillRandom(a, 25 * pointStride(C, Tp));
     const ny = nb * C * Ho * Wo, y = newBuf(ny), ry = newBuf(ny);
     for (let withBias = 0; withBias < 2; withBias++) {
       const bp = withBias ? bias : 0;
@@ -257,20 +262,20 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
       const nb = SHAPES[k], C = SHAPES[k + 1], tH = SHAPES[k + 2], tW = SHAPES[k + 3];
       const PH = m * tH + 2, PW = m * tW + 2, T = nb * tH * tW, Tp = (T + 7) & ~3, H = m * tH - 1, W = m * tW - (m == 4 ? 2 : 0);
       const tag = "F" + m.toString() + " nb " + nb.toString() + " C " + C.toString() + " tiles " + tH.toString() + "x" + tW.toString();
-      const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 32), a = newBuf(A * C * Tp), b = newBuf(A * C * Tp);
+      const src = newBuf(nb * C * H * W), pad = newBuf(nb * C * PH * PW + 32), a = newBuf(A * pointStride(C, Tp)), b = newBuf(A * pointStride(C, Tp));
       const bias = newBuf(C), scratch = newBuf(144);
       fillRandom(src, nb * C * H * W); fillRandom(bias, C);
       padPlanes(pad, src, nb, C, H, W, PH, PW);
-      fillNaN(a, A * C * Tp); fillNaN(b, A * C * Tp);
+      fillNaN(a, A * pointStride(C, Tp)); fillNaN(b, A * pointStride(C, Tp));
       if (m == 4) { winograd4Input(a, pad, nb, C, tH, tW, Tp, scratch); winograd4InputRef(b, pad, nb, C, tH, tW, Tp); }
       else { winogradInput(a, pad, nb, C, tH, tW, Tp); winogradInputRef(b, pad, nb, C, tH, tW, Tp); }
-      for (let r = 0; r < A * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " input");
-      fillNaN(a, A * C * Tp); fillNaN(b, A * C * Tp);
+      for (let r = 0; r < A * C; r++) sameBits(rowOf(a, r, C, Tp), rowOf(b, r, C, Tp), T, tag + " input");
+      fillNaN(a, A * pointStride(C, Tp)); fillNaN(b, A * pointStride(C, Tp));
       if (m == 4) { winograd4GradOut(a, pad, nb, C, tH, tW, Tp, scratch); winograd4GradOutRef(b, pad, nb, C, tH, tW, Tp); }
       else { winogradGradOut(a, pad, nb, C, tH, tW, Tp); winogradGradOutRef(b, pad, nb, C, tH, tW, Tp); }
-      for (let r = 0; r < A * C; r++) sameBits(a + (<usize>(r * Tp) << 2), b + (<usize>(r * Tp) << 2), T, tag + " dy");
+      for (let r = 0; r < A * C; r++) sameBits(rowOf(a, r, C, Tp), rowOf(b, r, C, Tp), T, tag + " dy");
       // Output: M random, the last tile row and column partly outside, overwrite and accumulate.
-      fillRandom(a, A * C * Tp);
+      fillRandom(a, A * pointStride(C, Tp));
       const ny = nb * C * H * W, y = newBuf(ny), ry = newBuf(ny);
       for (let acc = 0; acc < 2; acc++) {
         fillRandom(y, ny); copyBuf(ry, y, ny);
