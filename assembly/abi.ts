@@ -31,9 +31,19 @@ export const LAYER_X2: i32 = 23;     // ADD's second input and its gradient
 export const LAYER_DX2: i32 = 24;
 export const LAYER_ALPHA: i32 = 25;  // f32 bits: LEAKY_RELU's slope
 export const LAYER_X2_C: i32 = 26;   // ADD: channels per image of x2 (≥ OUT_C; its first OUT_C are added)
-export const LAYER_FUSE: i32 = 27;   // 1: runs with the next record, its ReLU / leaky ReLU (host/core/plan.ts fusedWithNext)
+export const LAYER_FUSE: i32 = 27;   // FUSE_* (host/core/plan.ts fusedWithNext, accumulatesIntoSkip)
 export const LAYER_CLAIMED: i32 = 28; // threads sharing the layer: shares claimed so far (assembly/model.ts modelForwardPart)
 export const LAYER_FIELDS: i32 = 29;
+
+// ---- Fusion codes (LAYER_FUSE; 0: the record runs alone). An inference model's table only.
+/** The record runs with the next one, its ReLU / leaky ReLU of the record's output: it writes that activation's output. */
+export const FUSE_ACTIVATION: i32 = 1;
+/**
+ * A transposed convolution whose only reader, the next record, adds it to a skip that dies there: it adds
+ * itself into the skip's buffer (its own output pointer), the add does not run, and the add's activation, if it
+ * fuses one, applies to the sum.
+ */
+export const FUSE_ACCUMULATE: i32 = 2;
 
 // ---- Op codes (LAYER_OP).
 export const OP_CONV2D: i32 = 1;

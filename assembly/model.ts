@@ -22,6 +22,7 @@ import {
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
   LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA, LAYER_X2_C, LAYER_FUSE, LAYER_CLAIMED,
   OP_CONV2D, OP_CONV_TRANSPOSE2D, OP_RELU, OP_LEAKY_RELU, OP_SIGMOID, OP_ADD, OP_IDENTITY, LOSS_L1, LOSS_MSE_L1,
+  FUSE_ACTIVATION, FUSE_ACCUMULATE,
 } from "./abi";
 
 // @ts-ignore: decorator
@@ -76,7 +77,19 @@ export function modelForwardPart(table: usize, n: i32, B: i32, ws: usize, part: 
   for (let l = 0; l < n; l++) {
     const r = rec(table, l), shares = claim && parts > 1 && claimable(r) ? parts * SHARES_PER_THREAD : parts;
     setShareCounter(shares > parts ? r + (<usize>LAYER_CLAIMED << 2) : 0);
-    if (fusesNext(table, n, l)) {
+    if (f(r, LAYER_FUSE) == FUSE_ACCUMULATE) {
+      // A transposed convolution added into its skip in place: record l + 1 is that add, which does not
+      // run; l + 2 its activation where the add fuses one, applied to the sum.
+      assert(l + 1 < n && p(r, LAYER_Y) == p(rec(table, l + 1), LAYER_X2), "modelForwardPart: an accumulating layer writes its add's skip");
+      let act = 0, slope: f32 = 0;
+      if (fusesNext(table, n, l + 1)) {
+        const a = rec(table, l + 2);
+        act = f(a, LAYER_OP);
+        slope = reinterpret<f32>(f(a, LAYER_ALPHA));
+      }
+      convForward(r, B, ws, p(r, LAYER_Y), act, slope, part, shares, true);
+      l += act ? 2 : 1;
+    } else if (fusesNext(table, n, l)) {
       const a = rec(table, l + 1), act = f(a, LAYER_OP), slope = reinterpret<f32>(f(a, LAYER_ALPHA));
       if (f(r, LAYER_OP) == OP_ADD) addActForward(r, B, p(a, LAYER_Y), act, slope, part, shares);
       else convForward(r, B, ws, p(a, LAYER_Y), act, slope, part, shares);
@@ -122,7 +135,7 @@ function claimable(r: usize): bool {
  */
 // @ts-ignore: decorator
 @inline function fusesNext(table: usize, n: i32, l: i32): bool {
-  return l + 1 < n && f(rec(table, l), LAYER_FUSE) != 0;
+  return l + 1 < n && f(rec(table, l), LAYER_FUSE) == FUSE_ACTIVATION;
 }
 
 /** Floats an add + activation runs at a time: 16 KiB, so the sum is still in L1 when the activation reads it. */
@@ -147,14 +160,14 @@ function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i
   }
 }
 
-/** A convolution record's forward into y, with activation act (0: none) fused. */
-function convForward(r: usize, B: i32, ws: usize, y: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1): void {
+/** A convolution record's forward into y (+= into y: `accumulate`, transposed only), with activation act (0: none) fused. */
+function convForward(r: usize, B: i32, ws: usize, y: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1, accumulate: bool = false): void {
   if (f(r, LAYER_OP) == OP_CONV2D) {
     conv2dForwardAct(y, p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
       f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws, act, slope, part, parts);
   } else {
     convTranspose2dForwardAct(y, p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
-      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws, act, slope, part, parts);
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws, act, slope, part, parts, accumulate);
   }
 }
 

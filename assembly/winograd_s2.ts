@@ -100,19 +100,22 @@ export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32, transp
  * S2: y[B, Cout, Ho, Wo] = conv2d(x[B, Cin, H, W], w[Cout, Cin, 3, 3], stride 2, padding 1) + bias;
  * T2: y[B, Cout, 2H − 1 + oph, 2W − 1 + opw] = conv_transpose2d(x, w[Cin, Cout, 3, 3], stride 2,
  * padding 1, output padding oph, opw) + bias. bias may be 0. `scalar`: the scalar references of every
- * step (the strict build's bits; the scalar build always runs them).
+ * step (the strict build's bits; the scalar build always runs them). T2 with `accumulate`: y += that, as
+ * its own output then an add would give (an inference model's up-sampling added into its skip in place:
+ * assembly/model.ts); an activation applies to the sum.
  */
 export function winogradS2Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
-  act: i32 = 0, slope: f32 = 0, scalar: bool = false, part: i32 = 0, parts: i32 = 1,
+  act: i32 = 0, slope: f32 = 0, scalar: bool = false, part: i32 = 0, parts: i32 = 1, accumulate: bool = false,
 ): void {
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winogradS2: negative count or empty image");
+  assert(transposed || !accumulate, "winogradS2: only the transposed conv adds into y");
   assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
   assertAligned16(ws);
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
   const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, target = chunkTiles(25, Cin, Cout), bt = bandTileRows(tH, tW, target);
   if (bt < tH || parts > 1) {
-    return winogradS2ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, transposed, oph, opw, ws, partBandRows(bt, tH, parts), act, slope, scalar, part, parts);
+    return winogradS2ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, transposed, oph, opw, ws, partBandRows(bt, tH, parts), act, slope, scalar, part, parts, accumulate);
   }
   const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P);
   const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
@@ -122,7 +125,7 @@ export function winogradS2Forward(
     const nb = min(nbMax, B - b0);
     padPlanes(pad, x + ((<usize>b0 * <usize>(Cin * H * W)) << 2), nb, Cin, H, W, PH, PW);
     const yb = y + ((<usize>b0 * <usize>(Cout * Ho * Wo)) << 2);
-    s2Chunk(yb, pad, u, v, mm, bias, nb, Cin, Cout, Ho, Wo, Ho, tH, tW, Tp, transposed, ws, scalar);
+    s2Chunk(yb, pad, u, v, mm, bias, nb, Cin, Cout, Ho, Wo, Ho, tH, tW, Tp, transposed, ws, scalar, accumulate);
     activateInPlace(yb, nb * Cout * Ho * Wo, act, slope);
   }
 }
@@ -135,9 +138,10 @@ export function winogradS2Forward(
  */
 export function winogradS2ForwardBands(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
-  bt: i32, act: i32 = 0, slope: f32 = 0, scalar: bool = false, part: i32 = 0, parts: i32 = 1,
+  bt: i32, act: i32 = 0, slope: f32 = 0, scalar: bool = false, part: i32 = 0, parts: i32 = 1, accumulate: bool = false,
 ): void {
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winogradS2: negative count, empty image or band");
+  assert(transposed || !accumulate, "winogradS2: only the transposed conv adds into y");
   assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
   assertAligned16(ws);
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
@@ -152,7 +156,7 @@ export function winogradS2ForwardBands(
     for (let ty0 = lo; ty0 < hi; ty0 += rows) {
       const bh = min(rows, hi - ty0), oy0 = outRows * ty0;
       padBand(pad, xb, Cin, H, W, padRows * ty0, s2Pad(bh, transposed), PW);
-      s2Chunk(yb + ((<usize>oy0 * <usize>Wo) << 2), pad, u, v, mm, bias, 1, Cin, Cout, Ho, Wo, Ho - oy0, bh, tW, Tp, transposed, ws, scalar);
+      s2Chunk(yb + ((<usize>oy0 * <usize>Wo) << 2), pad, u, v, mm, bias, 1, Cin, Cout, Ho, Wo, Ho - oy0, bh, tW, Tp, transposed, ws, scalar, accumulate);
       activateRows(yb, Cout, Ho, Wo, oy0, min(Ho, oy0 + outRows * bh), act, slope);
     }
   }
@@ -164,20 +168,20 @@ export function winogradS2ForwardBands(
  */
 function s2Chunk(
   y: usize, pad: usize, u: usize, v: usize, mm: usize, bias: usize, nb: i32, Cin: i32, Cout: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32,
-  transposed: bool, ws: usize, scalar: bool,
+  transposed: bool, ws: usize, scalar: bool, accumulate: bool,
 ): void {
   const T = nb * tH * tW;
   if (BUILD_MODE == MODE_SCALAR || scalar) {
     if (transposed) winogradT2InputRef(v, pad, nb, Cin, tH, tW, Tp);
     else winogradS2InputRef(v, pad, nb, Cin, tH, tW, Tp);
     pointGemms(25, u, v, mm, Cin, Cout, T, Tp, ws, true);
-    if (transposed) winogradT2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
+    if (transposed) winogradT2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp, accumulate);
     else winogradS2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
   } else {
     if (transposed) winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
     else winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
     pointGemms(25, u, v, mm, Cin, Cout, T, Tp, ws, false);
-    if (transposed) winogradT2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
+    if (transposed) winogradT2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp, accumulate);
     else winogradS2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
   }
 }

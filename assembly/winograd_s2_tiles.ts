@@ -20,6 +20,7 @@
 //   V, M [25, C, Tp]     ξ = 5i + j major (planes pointStride apart), then channel, then tile; Tp ≥ T + 4
 
 import { putRow, storeFirst } from "./winograd_tiles";
+import { put4 } from "./winograd4_tiles";
 import { pointStride } from "./winograd_chunks";
 
 // @ts-ignore: decorator
@@ -246,9 +247,13 @@ export function winogradT2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i3
   }
 }
 
-/** Columns ox .. ox + 15 of an output row = r0‖r1‖r2‖r3, those < Wo only. */
+/** Columns ox .. ox + 15 of an output row = (or +=, `accumulate`) r0‖r1‖r2‖r3, those < Wo only. */
 // @ts-ignore: decorator
-@inline function put16(row: usize, ox: i32, Wo: i32, r0: v128, r1: v128, r2: v128, r3: v128): void {
+@inline function put16(row: usize, ox: i32, Wo: i32, r0: v128, r1: v128, r2: v128, r3: v128, accumulate: bool): void {
+  if (accumulate) {
+    put4(row, ox, Wo, r0, true); put4(row, ox + 4, Wo, r1, true); put4(row, ox + 8, Wo, r2, true); put4(row, ox + 12, Wo, r3, true);
+    return;
+  }
   const p = row + (<usize>ox << 2), n = Wo - ox;
   if (n >= 16) {
     v128.store(p, r0); v128.store(p, r1, 16); v128.store(p, r2, 32); v128.store(p, r3, 48);
@@ -265,14 +270,19 @@ export function winogradT2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i3
 
 /** One output row of 4 tiles (lanes) from its 4 column values y0..y3 (+ bias), transposed to 16 floats. */
 // @ts-ignore: decorator
-@inline function tRow(row: usize, ox: i32, Wo: i32, y0: v128, y1: v128, y2: v128, y3: v128): void {
+@inline function tRow(row: usize, ox: i32, Wo: i32, y0: v128, y1: v128, y2: v128, y3: v128, accumulate: bool): void {
   const a = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), b = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
   const c = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), d = v128.shuffle<f32>(y2, y3, 2, 6, 3, 7);
-  put16(row, ox, Wo, v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7), v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+  put16(row, ox, Wo, v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7), v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7), accumulate);
 }
 
-/** y[b0 + bl, c, 4ty + i, 4tx + j] = (Aᵀ M A)ij + bias[c] for every tile of the transposed conv, clipped to Hc rows (as winogradS2Output) and Wo columns. */
-export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
+/**
+ * y[b0 + bl, c, 4ty + i, 4tx + j] = (Aᵀ M A)ij + bias[c] for every tile of the transposed conv, clipped to Hc rows (as winogradS2Output) and Wo columns;
+ * with `accumulate`, y + that: the bits of the sum stored, then added to y (f32 addition is commutative).
+ */
+export function winogradT2Output(
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool = false,
+): void {
   const xs = pointStride(C, Tp), rowB = <usize>Wo << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW, oy = 4 * ty;
@@ -285,22 +295,22 @@ export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
         // u_i = (M_i0, M_i2 + M_i3, M_i1, M_i3 + M_i4); rows y0 = u_0, y1 = u_2 + u_3, y2 = u_1, y3 = u_3 + u_4.
         const u30 = vld(q, 15 * xs), u31 = f32x4.add(vld(q, 17 * xs), vld(q, 18 * xs)), u32 = vld(q, 16 * xs), u33 = f32x4.add(vld(q, 18 * xs), vld(q, 19 * xs));
         tRow(row0, ox, Wo, f32x4.add(vld(q, 0), bv), f32x4.add(f32x4.add(vld(q, 2 * xs), vld(q, 3 * xs)), bv),
-          f32x4.add(vld(q, xs), bv), f32x4.add(f32x4.add(vld(q, 3 * xs), vld(q, 4 * xs)), bv));
+          f32x4.add(vld(q, xs), bv), f32x4.add(f32x4.add(vld(q, 3 * xs), vld(q, 4 * xs)), bv), accumulate);
         if (oy + 1 < Hc) {
           tRow(row0 + rowB, ox, Wo, f32x4.add(f32x4.add(vld(q, 10 * xs), u30), bv),
             f32x4.add(f32x4.add(f32x4.add(vld(q, 12 * xs), vld(q, 13 * xs)), u31), bv),
             f32x4.add(f32x4.add(vld(q, 11 * xs), u32), bv),
-            f32x4.add(f32x4.add(f32x4.add(vld(q, 13 * xs), vld(q, 14 * xs)), u33), bv));
+            f32x4.add(f32x4.add(f32x4.add(vld(q, 13 * xs), vld(q, 14 * xs)), u33), bv), accumulate);
         }
         if (oy + 2 < Hc) {
           tRow(row0 + 2 * rowB, ox, Wo, f32x4.add(vld(q, 5 * xs), bv), f32x4.add(f32x4.add(vld(q, 7 * xs), vld(q, 8 * xs)), bv),
-            f32x4.add(vld(q, 6 * xs), bv), f32x4.add(f32x4.add(vld(q, 8 * xs), vld(q, 9 * xs)), bv));
+            f32x4.add(vld(q, 6 * xs), bv), f32x4.add(f32x4.add(vld(q, 8 * xs), vld(q, 9 * xs)), bv), accumulate);
         }
         if (oy + 3 < Hc) {
           tRow(row0 + 3 * rowB, ox, Wo, f32x4.add(f32x4.add(u30, vld(q, 20 * xs)), bv),
             f32x4.add(f32x4.add(u31, f32x4.add(vld(q, 22 * xs), vld(q, 23 * xs))), bv),
             f32x4.add(f32x4.add(u32, vld(q, 21 * xs)), bv),
-            f32x4.add(f32x4.add(u33, f32x4.add(vld(q, 23 * xs), vld(q, 24 * xs))), bv));
+            f32x4.add(f32x4.add(u33, f32x4.add(vld(q, 23 * xs), vld(q, 24 * xs))), bv), accumulate);
         }
       }
     }
@@ -315,7 +325,9 @@ export function winogradT2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
 }
 
 /** Scalar reference of winogradT2Output. */
-export function winogradT2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32): void {
+export function winogradT2OutputRef(
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool = false,
+): void {
   const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
@@ -327,7 +339,7 @@ export function winogradT2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C:
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2), ox = 4 * tx;
         for (let j = 0; j < 4 && ox + j < Wo; j++) {
           const v = i == 0 ? tU(q, xs, 0, j) : i == 1 ? tU(q, xs, 2, j) + tU(q, xs, 3, j) : i == 2 ? tU(q, xs, 1, j) : tU(q, xs, 3, j) + tU(q, xs, 4, j);
-          st(row, ox + j, v + b);
+          st(row, ox + j, accumulate ? ld(row, ox + j) + (v + b) : v + b);
         }
       }
     }

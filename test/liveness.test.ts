@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ARCHS, type Arch } from "../host/core/arch.js";
-import { autoTile, DEFAULT_MAX_MEMORY_MIB, paddedSize } from "../host/core/denoise.js";
+import { autoTile, DEFAULT_MAX_MEMORY_MIB, paddedSize, tilePlan } from "../host/core/denoise.js";
 import { Model } from "../host/core/model.js";
 import { planModel } from "../host/core/plan.js";
 import { haloOverhead, reachOf, tileGrid } from "../host/core/tiles.js";
@@ -65,6 +65,67 @@ test("an inference model that reuses buffers gives the bits of per-layer buffers
   console.log(`# same output bits, activation arena per-layer → reused:\n${rows.map((r) => `#   ${r}`).join("\n")}`);
 });
 
+test("a transposed convolution adds itself into its skip where nothing else needs either (plan.ts accumulatesIntoSkip): the bits of the separate add, every build, 1 and 2 threads", async () => {
+  const up = (name: string, out = 4) =>
+    ({ type: "convTranspose2d", name, out, kernel: 3, stride: 2, padding: 1, outputPadding: 1 }) as const;
+  const arch: Arch = {
+    name: "accumulate-test",
+    description: "which up-samplings add into their skip",
+    input: [1, 24, 20],
+    layers: [
+      { type: "conv2d", name: "a", out: 4, kernel: 3, padding: 1 },
+      { type: "leakyRelu", slope: 0.1, id: "s1" }, // 1
+      { type: "conv2d", name: "b", out: 4, kernel: 3, stride: 2, padding: 1 },
+      { type: "relu", id: "s2" }, // 3
+      { type: "conv2d", name: "c", out: 4, kernel: 3, stride: 2, padding: 1 },
+      { type: "relu" },
+      up("u1"), // 6: its skip s2 dies at its add: accumulates, the add's ReLU on the sum
+      { type: "add", with: "s2" },
+      { type: "relu" },
+      up("u2"), // 9: its skip s1 is read again (layer 12): does not
+      { type: "add", with: "s1" },
+      { type: "leakyRelu", slope: 0.2, id: "t" }, // 11
+      { type: "add", with: "s1" }, // 12
+      { type: "conv2d", name: "d", out: 4, kernel: 3, stride: 2, padding: 1 }, // 13
+      { ...up("u3"), id: "w" }, // 14: its output is read again (layer 17): does not
+      { type: "add", with: "t" }, // 15
+      { type: "relu" },
+      { type: "add", with: "w" }, // 17
+      { type: "conv2d", name: "e", out: 1, kernel: 3, padding: 1, id: "r" }, // 18
+      { type: "conv2d", name: "f", out: 2, kernel: 3, stride: 2, padding: 1 },
+      up("u4", 1), // 20: its add is the network's output: does not
+      { type: "add", with: "r" },
+    ],
+  };
+  for (const build of ["strict", "relaxed", "scalar"] as const) {
+    if (!runnable(build)) continue;
+    for (const threads of build === "scalar" ? [1] : [1, 2]) {
+      const engine = await openNodeEngine({ build, threads: threads > 1 });
+      const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
+      try {
+        const plan = planModel(engine, arch, { batch: 3, threads, inference: true });
+        assert.deepEqual(
+          plan.accumulates.flatMap((a, i) => (a ? [i] : [])),
+          [6],
+          `${build}: the layers that add into their skip`,
+        );
+        assert.equal(plan.buffers[6].offset, plan.buffers[3].offset, "u1 writes where s2 is");
+        for (const splitLayers of [false, true]) {
+          const load = (m: Model) => m.init(5);
+          const kept = inferenceBits(engine, pool, arch, 3, { keepActivations: true, splitLayers }, load, 8),
+            live = inferenceBits(engine, pool, arch, 3, { splitLayers }, load, 8);
+          assert.ok(
+            live.equals(kept),
+            `${build}, ${threads} thread(s), split ${splitLayers}: added into the skip ≠ separate add`,
+          );
+        }
+      } finally {
+        pool?.close();
+      }
+    }
+  }
+});
+
 test("a liveness plan is the model's real footprint at photo tile sizes, and training plans keep every activation", async () => {
   const arch = ARCHS.cunet32;
   for (const threads of [1, 2]) {
@@ -76,9 +137,14 @@ test("a liveness plan is the model's real footprint at photo tile sizes, and tra
       const plan = planModel(engine, tile, { batch: threads, threads, inference: true });
       const model = new Model(engine, tile, threads, pool, { inference: true });
       assert.equal(engine.heapTop() - before, plan.total, `${threads} thread(s): allocator growth ≠ plan`);
-      // At most three full-resolution 32-channel maps per image beside the input, target and output.
+      // Two full-resolution 32-channel maps per image beside the input, target and output: the last
+      // up-sampling adds itself into its skip (accumulatesIntoSkip), else it held a third.
       const map = 32 * 256 * 192;
-      assert.ok(plan.threadFloats <= 3 * map, `${plan.threadFloats} floats per thread, over 3 maps of ${map}`);
+      assert.ok(plan.threadFloats <= 2 * map, `${plan.threadFloats} floats per thread, over 2 maps of ${map}`);
+      assert.deepEqual(
+        plan.accumulates.flatMap((a, i) => (a ? [tile.layers[i].type === "convTranspose2d"] : [])),
+        [true, true, true],
+      );
       assert.throws(() => model.activation(0), /not kept/);
       model.dispose();
       const train = planModel(engine, { ...arch, input: [4, 32, 32] }, { batch: 2, threads });
@@ -113,10 +179,7 @@ test("the photo model's memory by tile size, per-layer buffers against reused on
       const [fh, fw] = paddedSize(arch, 3000, 4000);
       const tile = autoTile(engine, arch, fh, fw, threads, threads, limit);
       const grid = tileGrid(fh, fw, tile, reachOf(arch));
-      const used =
-        engine.heapTop() +
-        planModel(engine, { ...arch, input: [4, grid.th, grid.tw] }, { batch: threads, threads, inference: true })
-          .total;
+      const used = engine.heapTop() + tilePlan(engine, arch, grid.th, grid.tw, threads, threads).total;
       assert.ok(used <= limit);
       rows.push(
         `${build}, ${threads} thread(s): ${sizes.join("; ")}; 4000×3000 auto: tile ≤ ${tile} px → ${grid.tiles.length} tiles of ${grid.tw}×${grid.th}, ${mib(used)} MiB, halo +${(100 * haloOverhead(4000 * 3000, grid)).toFixed(0)} % of the time`,

@@ -14,10 +14,10 @@ import {
   denoiseTiles,
   gridCost,
   paddedSize,
+  tilePlan,
 } from "../host/core/denoise.js";
 import type { GrayImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
-import { planModel } from "../host/core/plan.js";
 import { reachOf, tileGrid } from "../host/core/tiles.js";
 import { archOf, applyWeights } from "../host/core/weights.js";
 import { openNodeEngine, nodePool } from "../host/node/engine.js";
@@ -222,11 +222,7 @@ test("a large image denoises in tiles within the memory budget, and memory stays
   const big = image(1500, 1100, 5);
   const [fh, fw] = paddedSize(arch, big.height, big.width);
   const t = autoTile(engine, arch, fh, fw, 1, 1, budget);
-  const plan = planModel(
-    engine,
-    { ...arch, input: [1, Math.min(t, fh), Math.min(t, fw)] },
-    { batch: 1, inference: true },
-  );
+  const plan = tilePlan(engine, arch, Math.min(t, fh), Math.min(t, fw), 1, 1);
   assert.ok(plan.total <= budget, `tile model ${plan.total} > budget ${budget}`);
   const top = engine.heapTop();
   const out = run(big);
@@ -269,11 +265,7 @@ test("auto tiles: the whole frame when it fits; else a grid within the budget th
     const t = autoTileSize(engine, arch, fh, fw, T, budget),
       grid = tileGrid(fh, fw, t, reach);
     const batch = t.shared ? 1 : T;
-    const plan = planModel(
-      engine,
-      { ...arch, input: [arch.input[0], grid.th, grid.tw] },
-      { batch, threads: T, inference: true, splitLayers: t.shared },
-    );
+    const plan = tilePlan(engine, arch, grid.th, grid.tw, batch, T, t.shared);
     assert.ok(
       plan.total <= budget - engine.heapTop(),
       `${w}×${h}, ${T} threads: ${grid.th}×${grid.tw} tiles over the budget`,

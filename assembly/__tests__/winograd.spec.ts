@@ -38,6 +38,7 @@ import {
   winogradT2Input, winogradT2InputRef, winogradT2Output, winogradT2OutputRef,
 } from "../winograd_s2_tiles";
 import { BUILD_MODE, MODE_RELAXED } from "../mode";
+import { OP_LEAKY_RELU } from "../abi";
 
 let seed: u32 = 0x1F123BB5;
 function rnd(): f32 {
@@ -200,6 +201,17 @@ function stride2Tiles(transposed: bool): void {
       else { winogradS2Output(y, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); winogradS2OutputRef(ry, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp); }
       sameBits(y, ry, ny, tag + " output");
       expect(guardsOk(y, ny)).toBeTruthy(tag + " output guards");
+      if (!transposed) continue;
+      // Added into a skip (an inference model's up-sampling): the skip + the output stored, bit for bit.
+      const skip = newBuf(ny), sum = newBuf(ny);
+      fillRandom(skip, ny);
+      for (let i = 0; i < ny; i++) store<f32>(sum + (<usize>i << 2), load<f32>(skip + (<usize>i << 2)) + load<f32>(ry + (<usize>i << 2)));
+      copyBuf(y, skip, ny); copyBuf(ry, skip, ny);
+      winogradT2Output(y, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp, true); winogradT2OutputRef(ry, a, bp, nb, C, Ho, Wo, Ho, tH, tW, Tp, true);
+      sameBits(y, sum, ny, tag + " output added into y");
+      sameBits(ry, sum, ny, tag + " output added into y (reference)");
+      expect(guardsOk(y, ny)).toBeTruthy(tag + " added output guards");
+      freeBuf(skip); freeBuf(sum);
     }
     freeBuf(src); freeBuf(pad); freeBuf(a); freeBuf(b); freeBuf(bias); freeBuf(y); freeBuf(ry);
   }
@@ -374,6 +386,21 @@ describe("3×3 stride-1 fast paths vs im2col + GEMM", () => {
         winogradS2Forward(y, x, w, bp, B, Cin, H, W, Cout, true, op, op, ws);
         convTranspose2dForwardGemm(ry, x, w, bp, B, Cin, H, W, Cout, 3, 3, 2, 2, 1, 1, op, op, gws);
         close(y, ry, ny, tag + (withBias ? " forward" : " forward (no bias)"));
+        // Added into a skip, with a leaky ReLU of the sum (as an inference model runs up-sampling, add and
+        // activation in one): the bits of the output, then the add, then the activation; whole and in 2 parts.
+        const skip = newBuf(ny), sum = newBuf(ny), acc = newBuf(ny);
+        fillRandom(skip, ny);
+        for (let i = 0; i < ny; i++) {
+          const v = load<f32>(y + (<usize>i << 2)) + load<f32>(skip + (<usize>i << 2));
+          store<f32>(sum + (<usize>i << 2), v > 0 ? v : v * <f32>0.1);
+        }
+        for (let parts = 1; parts <= 2; parts++) {
+          copyBuf(acc, skip, ny);
+          for (let part = 0; part < parts; part++)
+            winogradS2Forward(acc, x, w, bp, B, Cin, H, W, Cout, true, op, op, ws, OP_LEAKY_RELU, 0.1, false, part, parts, true);
+          sameBits(acc, sum, ny, tag + " forward added into a skip, leaky ReLU of the sum, parts " + parts.toString());
+        }
+        freeBuf(skip); freeBuf(sum); freeBuf(acc);
       }
       expect(guardsOk(ws, fn)).toBeTruthy(tag + ": write outside the workspace");
       freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(y); freeBuf(ry); freeBuf(ws); heap.free(gws);

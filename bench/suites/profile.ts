@@ -1,7 +1,7 @@
 // Where the time goes: the shipped photo model (data/photo.safetensors) at photo size, layer by layer,
-// in the build `auto` picks. The network runs a group of layers at a time, in order (a convolution or an
-// add with the activation it is fused with in an inference model, the pairs host/core/plan.ts
-// fusedWithNext marks), so every group reads the data a real forward pass gives it; after a check that the groups
+// in the build `auto` picks. The network runs a group of layers at a time, in order (a step of the
+// inference model, host/core/plan.ts planSteps: a convolution or an add with the activation it is fused
+// with, a transposed convolution with the add it accumulates into), so every group reads the data a real forward pass gives it; after a check that the groups
 // together give the whole forward's output bit for bit, `rounds` passes are timed group by group and each
 // group's median is taken. One tile at 1 thread and at 2, where both threads share each layer as
 // `denoise` runs a tile that fits whole (plan.ts splitLayers): the last column is how well each group scales.
@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import type { Arch } from "../../host/core/arch.js";
 import type { Engine } from "../../host/core/engine.js";
 import { Model } from "../../host/core/model.js";
-import { macsPerImage, type LayerInfo } from "../../host/core/plan.js";
+import { macsPerImage, planSteps, type LayerInfo } from "../../host/core/plan.js";
 import type { ThreadPool } from "../../host/core/pool.js";
 import { archOf, applyWeights } from "../../host/core/weights.js";
 import { nodePool, openNodeEngine } from "../../host/node/engine.js";
@@ -20,16 +20,6 @@ import type { Bench } from "./context.js";
 /** Tile sides tried, largest first: the first whose 2-thread model fits the engine is profiled. */
 const SIDES = [1024, 768, 512, 384, 256];
 const QUICK_SIDE = 256;
-
-/** Consecutive layers that run as one: [first, count], from an inference plan's fused pairs (plan.ts fusedWithNext). */
-export function fusedGroups(fused: readonly boolean[]): [number, number][] {
-  const groups: [number, number][] = [];
-  for (let l = 0; l < fused.length; l++) {
-    groups.push([l, fused[l] ? 2 : 1]);
-    if (fused[l]) l++;
-  }
-  return groups;
-}
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[(v.length - 1) >> 1];
 
@@ -73,7 +63,7 @@ function profileAt(
       ),
     );
     if (arch.noiseMap) input.fill(15 / 255, C * side * side, (C + 1) * side * side);
-    const groups = fusedGroups(model.plan.fused);
+    const groups = planSteps(model.plan);
     // Validate before timing: the groups in order give the whole forward's output bit for bit.
     model.forward(1);
     const whole = model.outputView(1).slice();
@@ -148,7 +138,7 @@ export async function profileSection(bench: Bench): Promise<void> {
   const model = new Model(engine, { ...arch, input: [arch.input[0], side, side] }, 1, undefined, {
     inference: true,
   });
-  const groups = fusedGroups(model.plan.fused),
+  const groups = planSteps(model.plan),
     layers = model.layers;
   model.dispose();
   const total1 = one.ms.reduce((a, b) => a + b, 0),
@@ -156,7 +146,7 @@ export async function profileSection(bench: Bench): Promise<void> {
   const gflops = (macs: number, ms: number) => (2 * macs) / ms / 1e6;
   say(
     `\`${arch.name}\` (data/photo.safetensors) on a ${side}×${side} tile (${arch.input[0]} input planes), ${build} build (${reason}). ` +
-      `Each row is a group of layers as the inference model runs it (a convolution or add with its fused activation), ` +
+      `Each row is a group of layers as the inference model runs it (a convolution or add with its fused activation; a transposed convolution with the skip add it accumulates into and that add's activation), ` +
       `timed alone but in order through the network, median of ${rounds} passes; GFLOP/s from the group's multiply-adds ` +
       `(2 FLOP each, the direct convolution's count). 1 thread; 2 threads sharing each layer, as \`denoise\` ` +
       `runs a tile that fits whole; scaling = (1-thread ms) ÷ (2-thread ms), 2.00 is perfect.`,

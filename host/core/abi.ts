@@ -50,6 +50,8 @@ const STEP = [
   "arenaCount",
   "arenas",
 ] as const;
+/** What a layer record's fuse field says (host/core/plan.ts) → `FUSE_*`. */
+const FUSES = ["activation", "accumulate"] as const;
 /** Loss kinds (as flags and files name them) → `LOSS_*`. */
 const LOSSES = { mse: "LOSS_MSE", l1: "LOSS_L1", "mse+l1": "LOSS_MSE_L1" } as const;
 
@@ -98,6 +100,7 @@ export interface Abi {
   /** i32 fields per layer record. */
   layerFields: number;
   op: Record<OpName, number>;
+  fuse: Record<(typeof FUSES)[number], number>;
   loss: Record<LossKind, number>;
   /** Byte offset of each field in the step record; `arenas` is where the arena pointers start. */
   step: Record<StepField, number>;
@@ -128,6 +131,7 @@ export function readAbi(exports: Record<string, unknown>): Abi {
     layer: table(LAYER, "LAYER_"),
     layerFields: get("LAYER_FIELDS"),
     op: table(OPS, "OP_"),
+    fuse: table(FUSES, "FUSE_"),
     loss: Object.fromEntries(Object.entries(LOSSES).map(([k, g]) => [k, get(g)])) as Record<LossKind, number>,
     step: table(STEP, "STEP_"),
     noise: table(TRAINING_NOISE_KINDS, "NOISE_"),

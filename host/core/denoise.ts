@@ -9,7 +9,7 @@ import { UserError } from "./errors.js";
 import { fromLumaChroma, toLumaChroma, type ColourMethod, type GrayImage, type PlanarImage } from "./image.js";
 import { Model } from "./model.js";
 import { noiseLevel, planeNoiseSigma } from "./noise-level.js";
-import { planLayers, planModel } from "./plan.js";
+import { planLayers, planModel, type MemoryPlan } from "./plan.js";
 import type { ThreadPool } from "./pool.js";
 import type { SafeTensors } from "./safetensors.js";
 import { transformImage } from "./symmetry.js";
@@ -161,11 +161,23 @@ function tileModelBytes(
   threads: number,
   shared = false,
 ): number {
-  return planModel(
-    engine,
-    { ...arch, input: [arch.input[0], h, w] },
-    { batch, threads, inference: true, splitLayers: shared },
-  ).total;
+  return tilePlan(engine, arch, h, w, batch, threads, shared).total;
+}
+
+/** A tile model as denoiseTiles builds it: inference only, no target buffer, its threads sharing each layer or not. */
+const tileModelOptions = (splitLayers: boolean) => ({ inference: true, splitLayers, target: false });
+
+/** The memory plan of the model denoiseTiles builds for tiles of h × w (autoTileSize sizes tiles by it). */
+export function tilePlan(
+  engine: Engine,
+  arch: Arch,
+  h: number,
+  w: number,
+  batch: number,
+  threads: number,
+  shared = false,
+): MemoryPlan {
+  return planModel(engine, { ...arch, input: [arch.input[0], h, w] }, { batch, threads, ...tileModelOptions(shared) });
 }
 
 /** The largest multiple of `a` in [lo, hi] for which `fit` holds, `fit(lo)` given and `fit` monotone. */
@@ -307,8 +319,7 @@ export function denoiseTiles(
     gridCost(tiles.length, th, tw, threads, true) < gridCost(tiles.length, th, tw, threads, false);
   const { batch: B, splitLayers } = layoutBatch(threads, shared);
   const model = new Model(o.engine, { ...arch, input: [arch.input[0], th, tw] }, B, o.pool, {
-    inference: true,
-    splitLayers,
+    ...tileModelOptions(splitLayers),
     what: `${width}×${height} pixels in tiles of ${th}×${tw}`,
   });
   o.onTiles?.({

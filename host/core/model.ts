@@ -34,6 +34,7 @@ import {
   macsPerImage,
   numel,
   planModel,
+  planSteps,
   type LayerInfo,
   type MemoryPlan,
   type TensorInfo,
@@ -62,6 +63,8 @@ export interface ModelOptions {
   keepActivations?: boolean;
   /** Inference with a pool: the threads share each layer of the batch instead of slicing its images (plan.ts MemoryOptions). */
   splitLayers?: boolean;
+  /** Inference: false for a model that is never given a target (denoise's tiles; plan.ts MemoryOptions). */
+  target?: boolean;
 }
 
 export class Model {
@@ -130,6 +133,7 @@ export class Model {
       inference: opts.inference,
       keepActivations: opts.keepActivations,
       splitLayers: opts.splitLayers,
+      target: opts.target,
     }));
     checkMemory(engine, plan, arch, opts.what ?? `a model for batches of ${maxBatch}`);
     this.inference = plan.inference;
@@ -162,7 +166,7 @@ export class Model {
     this.noiseRec = at.noiseRec ?? 0;
     this.seeds = at.seeds ?? 0;
     this.input = at.acts;
-    this.target = at.acts + plan.ioFloats * 4;
+    this.target = plan.target ? at.acts + plan.ioFloats * 4 : 0;
     // Thread t's pointer to layer i's output (to its gradient: `grad`), from the plan's buffers.
     const act = (i: number, t: number) => {
       const b = plan.buffers[i];
@@ -289,6 +293,7 @@ export class Model {
 
   /** The clean target batch [B, C, H, W] (C: the image's channels). */
   targetView(B = this.maxBatch): Float32Array {
+    if (!this.target) throw new Error(`this ${this.arch.name} model was built without a target buffer (target: false)`);
     return this.view(this.target, B * this.imageNumel);
   }
   /**
@@ -349,14 +354,18 @@ export class Model {
   /**
    * Runs the network on the first B images of the input buffer (the outputs land in activation(i)).
    * An inference model runs a convolution or an add and its ReLU / leaky ReLU as one layer where nothing
-   * else reads the first one's output (the pairs plan.ts fusedWithNext marks): that activation(i) stays unwritten.
-   * `first`, `count`: only layers first … first + count − 1 (the bench's per-layer profile runs the
-   * network a group of layers at a time, in order, on every thread).
+   * else reads the first one's output (the pairs plan.ts fusedWithNext marks): that activation(i) stays unwritten;
+   * and a transposed convolution adds itself into its skip where plan.ts accumulatesIntoSkip says so.
+   * `first`, `count`: only layers first … first + count − 1, whole steps (plan.ts planSteps; the bench's
+   * per-layer profile runs the network a step at a time, in order, on every thread).
    */
   forward(B = this.maxBatch, first = 0, count = this.layers.length - first): void {
     this.checkBatch(B);
-    if (!(first >= 0 && count >= 1 && first + count <= this.layers.length))
-      throw new Error(`layers ${first}…${first + count - 1} of ${this.layers.length}`);
+    const starts = new Set(planSteps(this.plan).map(([l]) => l)).add(this.layers.length);
+    if (!(first >= 0 && count >= 1 && starts.has(first) && starts.has(first + count)))
+      throw new Error(
+        `layers ${first}…${first + count - 1} of ${this.layers.length} are not whole steps of this model (plan.ts planSteps)`,
+      );
     if (this.plan.splitLayers) return this.forwardShared(B, first, count);
     this.runJobs(B, (t, _first, n) => ({
       kind: JOB.forward,
@@ -368,8 +377,8 @@ export class Model {
   }
 
   /**
-   * forward for a model whose threads share its layers: one pool run per step (a layer, or a fused
-   * pair), every thread claiming shares of it on the whole batch with its own workspace until none
+   * forward for a model whose threads share its layers: one pool run per step (plan.ts planSteps),
+   * every thread claiming shares of it on the whole batch with its own workspace until none
    * is left (a thread on a faster core takes more: assembly/winograd_chunks.ts firstShare); the run's
    * return is the barrier before the next step reads the layer's output.
    */
@@ -379,8 +388,8 @@ export class Model {
     // Each layer's claim counter starts at 0 (the pool run publishes these stores to the workers).
     const records = new Int32Array(this.e.memory.buffer, this.table, this.layers.length * this.abi.layerFields);
     for (let l = first; l < end; l++) records[l * this.abi.layerFields + this.abi.layer.claimed] = 0;
-    for (let l = first; l < end; ) {
-      const n = this.plan.fused[l] && l + 1 < end ? 2 : 1;
+    for (const [l, n] of planSteps(this.plan)) {
+      if (l < first || l >= end) continue;
       this.pool!.run(
         this.workspaces.map((ws, t) => ({
           kind: JOB.forwardPart,
@@ -393,7 +402,6 @@ export class Model {
           claim: 1,
         })),
       );
-      l += n;
     }
   }
 

@@ -223,6 +223,21 @@ export interface WorkspaceSizer {
     oph: number,
     opw: number,
   ): number;
+  /** 1 where the transposed convolution's forward takes the Winograd path, the one that can add into its output. */
+  convTranspose2dWinograd(
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+    oph: number,
+    opw: number,
+  ): number;
 }
 
 export interface MemoryOptions {
@@ -244,6 +259,12 @@ export interface MemoryOptions {
    * thread busy within the memory of one tile.
    */
   splitLayers?: boolean;
+  /**
+   * Inference: a target buffer beside the input (default true: eval and the page sample noise into the
+   * input from it). denoise's tile models take none: at the photo model's liveness peak it was 4 of 91
+   * floats a pixel.
+   */
+  target?: boolean;
 }
 
 /** Arena kinds a Model reserves; per-thread ones carry the thread index. */
@@ -297,6 +318,8 @@ export interface MemoryPlan extends LayerPlan, Required<MemoryOptions> {
   layerFloats: number[];
   /** Whether layer i runs with layer i + 1 (fusedWithNext): its own output is never written. */
   fused: boolean[];
+  /** Whether layer i adds itself into the skip of the add at i + 1 (accumulatesIntoSkip): that add never runs. */
+  accumulates: boolean[];
   /** Each layer's output buffer (a fused layer's is its activation's, where it writes). */
   buffers: ActBuffer[];
   /** Floats of one thread's region of reused buffers (0: every layer has its own, as training needs). */
@@ -326,12 +349,22 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   // Slices of images, each with its own activation region and table (one when the threads share layers).
   const slices = splitLayers ? 1 : threads;
   const sliceSize = Math.ceil(batch / slices);
-  const ioFloats = align4(batch * numel(arch.input));
+  const ioFloats = align4(batch * numel(arch.input)),
+    io = (!inference || opts.target !== false ? 2 : 1) * ioFloats; // the input, and the target unless there is none
   const layerFloats = lp.layers.map((l) => align4(batch * numel(l.outShape)));
   const fused = fusedWithNext(lp.layers, inference);
+  const accumulates = keepActivations
+    ? lp.layers.map(() => false)
+    : accumulatesIntoSkip(lp.layers, fused, (l) => {
+        const [C, H, W] = l.inShape,
+          g = l.geom!;
+        return (
+          sizer.convTranspose2dWinograd(C, H, W, l.outShape[0], g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw) !== 0
+        );
+      });
   const { buffers, threadFloats, actFloats } = keepActivations
-    ? keptBuffers(layerFloats, 2 * ioFloats)
-    : liveBuffers(lp.layers, fused, batch, sliceSize, 2 * ioFloats);
+    ? keptBuffers(layerFloats, io)
+    : liveBuffers(lp.layers, { fused, accumulates }, batch, sliceSize, io);
   // An inference model runs only forward passes, which take a large image in bands of rows: their workspace.
   const conv2dBytes = inference ? sizer.conv2dForwardWorkspaceBytes : sizer.conv2dWorkspaceBytes,
     convTranspose2dBytes = inference ? sizer.convTranspose2dForwardWorkspaceBytes : sizer.convTranspose2dWorkspaceBytes;
@@ -355,8 +388,8 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
   if (!inference) arenas.push({ kind: "grads", bytes: P }, { kind: "adamM", bytes: P }, { kind: "adamV", bytes: P });
   arenas.push({
     kind: "acts",
-    bytes: bytes16(2 * ioFloats + actFloats + slices * threadFloats),
-    ...(inference ? { clear: bytes16(2 * ioFloats) } : {}),
+    bytes: bytes16(io + actFloats + slices * threadFloats),
+    ...(inference ? { clear: bytes16(io) } : {}),
   });
   if (!inference) arenas.push({ kind: "actGrads", bytes: bytes16(actFloats) });
   for (let t = 0; t < threads; t++) {
@@ -379,10 +412,12 @@ export function planMemory(arch: Arch, opts: MemoryOptions, sizer: WorkspaceSize
     inference,
     keepActivations,
     splitLayers,
+    target: io > ioFloats,
     sliceSize,
     ioFloats,
     layerFloats,
     fused,
+    accumulates,
     buffers,
     threadFloats,
     arenas,
@@ -404,6 +439,51 @@ export function fusedWithNext(layers: readonly LayerInfo[], inference: boolean):
   });
 }
 
+/**
+ * Which transposed convolutions add themselves into their skip (an inference model that reuses buffers;
+ * assembly/abi.ts FUSE_ACCUMULATE): layer i, on the engine's Winograd path (`winograd`: the path that adds
+ * into its output with the bits of a separate add), read only by the add at i + 1, whose other input is an
+ * earlier layer's output of the add's shape that nothing after the add reads, and whose sum (or its fused
+ * activation) is not the network's output. The transposed convolution then needs no buffer of its own (the
+ * photo model's last one held a third full-resolution map at the liveness peak), and the add no pass.
+ */
+export function accumulatesIntoSkip(
+  layers: readonly LayerInfo[],
+  fused: readonly boolean[],
+  winograd: (l: LayerInfo) => boolean,
+): boolean[] {
+  const last = layers.length - 1;
+  return layers.map((l, i) => {
+    const add = layers[i + 1];
+    if (l.op !== "convTranspose2d" || !add || add.op !== "add" || add.from !== i) return false;
+    const s = add.from2;
+    if (s === undefined || s < 0 || s === i || layers[s].outShape.join() !== add.outShape.join()) return false;
+    if ((fused[i + 1] ? i + 2 : i + 1) >= last) return false;
+    const reads = (k: number, v: number) => layers[k].from === v || layers[k].from2 === v;
+    for (let k = 0; k < layers.length; k++) {
+      if ((k !== i + 1 && reads(k, i)) || (k > i + 1 && reads(k, s))) return false;
+    }
+    return winograd(l);
+  });
+}
+
+/**
+ * The steps of an inference forward as [first layer, layer count] (assembly/model.ts modelForwardPart runs
+ * each as one): a layer alone; a convolution or add with its activation (fused); a transposed convolution,
+ * the add it accumulates into and that add's activation where it fuses one (accumulates).
+ */
+export function planSteps(plan: { fused: readonly boolean[]; accumulates: readonly boolean[] }): [number, number][] {
+  const steps: [number, number][] = [];
+  for (let l = 0; l < plan.fused.length; ) {
+    let k = 1;
+    if (plan.accumulates[l]) k++;
+    if (plan.fused[l + k - 1]) k++;
+    steps.push([l, k]);
+    l += k;
+  }
+  return steps;
+}
+
 /** Every layer's output in its own batch buffer after `start` floats (training's layout). */
 function keptBuffers(layerFloats: readonly number[], start: number) {
   const buffers: ActBuffer[] = [];
@@ -419,8 +499,8 @@ function keptBuffers(layerFloats: readonly number[], start: number) {
 const ELEMENTWISE: ReadonlySet<OpName> = new Set(["relu", "leakyRelu", "sigmoid", "identity", "add"]);
 
 /**
- * The liveness plan of an inference forward pass. Steps are the layers as modelForward runs them (a
- * fused pair is one step). Each output not fused away is a value, live from the step that writes it
+ * The liveness plan of an inference forward pass. Steps are the layers as modelForward runs them
+ * (planSteps). Each output not fused away is a value, live from the step that writes it
  * to the last step that reads it; the last layer's output goes to a batch buffer of its own after
  * `start` floats (the host reads it, and the input before it stays the host's). An elementwise step
  * (activation, add) writes over an input that dies there, of the same size (in place: each element
@@ -431,19 +511,19 @@ const ELEMENTWISE: ReadonlySet<OpName> = new Set(["relu", "leakyRelu", "sigmoid"
  */
 function liveBuffers(
   layers: readonly LayerInfo[],
-  fused: readonly boolean[],
+  fusion: { fused: readonly boolean[]; accumulates: readonly boolean[] },
   batch: number,
   sliceSize: number,
   start: number,
 ) {
   const n = layers.length,
-    last = n - 1;
-  // step[i]: the step layer i runs in (a fused pair shares one).
+    last = n - 1,
+    { fused, accumulates } = fusion;
+  // step[i]: the step layer i runs in (planSteps).
   const step: number[] = [];
-  for (let i = 0, s = 0; i < n; i++, s++) {
-    step[i] = s;
-    if (fused[i]) step[++i] = s;
-  }
+  planSteps(fusion).forEach(([first, count], s) => {
+    for (let i = first; i < first + count; i++) step[i] = s;
+  });
   const lastRead = layers.map((_, i) => step[i]);
   layers.forEach((l, i) => {
     for (const v of [l.from, l.from2]) if (v !== undefined && v >= 0) lastRead[v] = Math.max(lastRead[v], step[i]);
@@ -453,6 +533,10 @@ function liveBuffers(
   const floats = (i: number) => align4(sliceSize * numel(layers[i].outShape));
   for (let i = 0; i < last; i++) {
     if (fused[i]) continue;
+    if (accumulates[i]) {
+      owner[i] = owner[layers[i + 1].from2!]; // the sum goes where the skip is (then the add's in-place rule keeps it there)
+      continue;
+    }
     const l = layers[i],
       first = i > 0 && fused[i - 1] ? i - 1 : i; // the step's first layer: its inputs are the step's
     const op = layers[first].op;

@@ -1,7 +1,7 @@
 // The layer table assembly/model.ts walks: one record per layer (fields by name from the ABI,
 // host/core/abi.ts), written once per thread when a Model is built. A thread's records point at
 // its slice of every activation buffer (host/core/model.ts resolves them from the plan's buffers)
-// and at its own gradient arena; a layer the plan fuses with the next is marked so.
+// and at its own gradient arena; a layer the plan fuses with the next, or lets add itself into a skip, is marked so.
 import type { Abi } from "./abi.js";
 import { DEFAULT_SLOPE } from "./arch.js";
 import type { LayerPlan, Shape3, TensorInfo } from "./plan.js";
@@ -21,7 +21,7 @@ export function writeLayerTable(
   abi: Abi,
   buffer: ArrayBufferLike,
   at: number,
-  plan: LayerPlan & { fused: readonly boolean[] },
+  plan: LayerPlan & { fused: readonly boolean[]; accumulates: readonly boolean[] },
   input: Shape3,
   p: TablePointers,
 ): void {
@@ -38,7 +38,7 @@ export function writeLayerTable(
     const r = rec.subarray(i * nf, (i + 1) * nf);
     r.fill(0);
     r[F.op] = OP[l.op];
-    r[F.fuse] = plan.fused[i] ? 1 : 0;
+    r[F.fuse] = plan.accumulates[i] ? abi.fuse.accumulate : plan.fused[i] ? abi.fuse.activation : 0;
     [r[F.inC], r[F.inH], r[F.inW]] = l.inShape;
     [r[F.outC], r[F.outH], r[F.outW]] = l.outShape;
     if (l.geom) {
