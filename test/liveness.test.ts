@@ -8,7 +8,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ARCHS, type Arch } from "../host/core/arch.js";
 import { autoTile, DEFAULT_MAX_MEMORY_MIB, paddedSize, tilePlan } from "../host/core/denoise.js";
+import type { Engine } from "../host/core/engine.js";
 import { Model } from "../host/core/model.js";
+import type { ThreadPool } from "../host/core/pool.js";
 import { planModel } from "../host/core/plan.js";
 import { haloOverhead, reachOf, tileGrid } from "../host/core/tiles.js";
 import { applyWeights, archOf } from "../host/core/weights.js";
@@ -17,6 +19,24 @@ import { DEFAULT_PHOTO_WEIGHTS, DEFAULT_WEIGHTS, readSafetensors } from "../host
 import { inferenceBits, runnable } from "./helpers.js";
 
 const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+
+/** Runs `body` on an engine of every build this Node runs, 1 and 2 threads (scalar: 1), with its pool. */
+async function eachEngine(
+  body: (build: string, threads: number, engine: Engine, pool: ThreadPool | undefined) => void,
+): Promise<void> {
+  for (const build of ["strict", "relaxed", "scalar"] as const) {
+    if (!runnable(build)) continue;
+    for (const threads of build === "scalar" ? [1] : [1, 2]) {
+      const engine = await openNodeEngine({ build, threads: threads > 1 });
+      const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
+      try {
+        body(build, threads, engine, pool);
+      } finally {
+        pool?.close();
+      }
+    }
+  }
+}
 
 test("an inference model that reuses buffers gives the bits of per-layer buffers: photo model, digit model, every architecture, 1 and 2 threads, every build", async () => {
   const photo = readSafetensors(DEFAULT_PHOTO_WEIGHTS),
@@ -33,35 +53,26 @@ test("an inference model that reuses buffers gives the bits of per-layer buffers
     ...Object.values(ARCHS).map((arch) => ({ arch, load: (m: Model) => m.init(7) })),
   ];
   const rows: string[] = [];
-  for (const build of ["strict", "relaxed", "scalar"] as const) {
-    if (!runnable(build)) continue;
-    for (const threads of build === "scalar" ? [1] : [1, 2]) {
-      const engine = await openNodeEngine({ build, threads: threads > 1 });
-      const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
-      try {
-        for (const { arch, load } of cases) {
-          const B = 3; // 2 threads: slices of 2 and 1
-          const kept = inferenceBits(engine, pool, arch, B, { keepActivations: true }, load, 31),
-            live = inferenceBits(engine, pool, arch, B, { keepActivations: false }, load, 31);
-          assert.ok(!new Float32Array(live.buffer, live.byteOffset, live.length / 4).some(Number.isNaN));
-          assert.ok(
-            live.equals(kept),
-            `${build}, ${threads} thread(s), ${arch.name} ${arch.input.join("×")}: reused buffers change the output`,
-          );
-          const [k, l] = [true, false].map(
-            (keepActivations) =>
-              planModel(engine, arch, { batch: B, threads, inference: true, keepActivations }).arenas.find(
-                (a) => a.kind === "acts",
-              )!.bytes,
-          );
-          if (build === "strict")
-            rows.push(`${arch.name} ${arch.input.join("×")} batch ${B}, ${threads} thread(s): acts ${k} → ${l} bytes`);
-        }
-      } finally {
-        pool?.close();
-      }
+  await eachEngine((build, threads, engine, pool) => {
+    for (const { arch, load } of cases) {
+      const B = 3; // 2 threads: slices of 2 and 1
+      const kept = inferenceBits(engine, pool, arch, B, { keepActivations: true }, load, 31),
+        live = inferenceBits(engine, pool, arch, B, { keepActivations: false }, load, 31);
+      assert.ok(!new Float32Array(live.buffer, live.byteOffset, live.length / 4).some(Number.isNaN));
+      assert.ok(
+        live.equals(kept),
+        `${build}, ${threads} thread(s), ${arch.name} ${arch.input.join("×")}: reused buffers change the output`,
+      );
+      const [k, l] = [true, false].map(
+        (keepActivations) =>
+          planModel(engine, arch, { batch: B, threads, inference: true, keepActivations }).arenas.find(
+            (a) => a.kind === "acts",
+          )!.bytes,
+      );
+      if (build === "strict")
+        rows.push(`${arch.name} ${arch.input.join("×")} batch ${B}, ${threads} thread(s): acts ${k} → ${l} bytes`);
     }
-  }
+  });
   console.log(`# same output bits, activation arena per-layer → reused:\n${rows.map((r) => `#   ${r}`).join("\n")}`);
 });
 
@@ -97,33 +108,24 @@ test("a transposed convolution adds itself into its skip where nothing else need
       { type: "add", with: "r" },
     ],
   };
-  for (const build of ["strict", "relaxed", "scalar"] as const) {
-    if (!runnable(build)) continue;
-    for (const threads of build === "scalar" ? [1] : [1, 2]) {
-      const engine = await openNodeEngine({ build, threads: threads > 1 });
-      const pool = threads > 1 ? await nodePool(engine, threads) : undefined;
-      try {
-        const plan = planModel(engine, arch, { batch: 3, threads, inference: true });
-        assert.deepEqual(
-          plan.accumulates.flatMap((a, i) => (a ? [i] : [])),
-          [6],
-          `${build}: the layers that add into their skip`,
-        );
-        assert.equal(plan.buffers[6].offset, plan.buffers[3].offset, "u1 writes where s2 is");
-        for (const splitLayers of [false, true]) {
-          const load = (m: Model) => m.init(5);
-          const kept = inferenceBits(engine, pool, arch, 3, { keepActivations: true, splitLayers }, load, 8),
-            live = inferenceBits(engine, pool, arch, 3, { splitLayers }, load, 8);
-          assert.ok(
-            live.equals(kept),
-            `${build}, ${threads} thread(s), split ${splitLayers}: added into the skip ≠ separate add`,
-          );
-        }
-      } finally {
-        pool?.close();
-      }
+  await eachEngine((build, threads, engine, pool) => {
+    const plan = planModel(engine, arch, { batch: 3, threads, inference: true });
+    assert.deepEqual(
+      plan.accumulates.flatMap((a, i) => (a ? [i] : [])),
+      [6],
+      `${build}: the layers that add into their skip`,
+    );
+    assert.equal(plan.buffers[6].offset, plan.buffers[3].offset, "u1 writes where s2 is");
+    for (const splitLayers of [false, true]) {
+      const load = (m: Model) => m.init(5);
+      const kept = inferenceBits(engine, pool, arch, 3, { keepActivations: true, splitLayers }, load, 8),
+        live = inferenceBits(engine, pool, arch, 3, { splitLayers }, load, 8);
+      assert.ok(
+        live.equals(kept),
+        `${build}, ${threads} thread(s), split ${splitLayers}: added into the skip ≠ separate add`,
+      );
     }
-  }
+  });
 });
 
 test("a liveness plan is the model's real footprint at photo tile sizes, and training plans keep every activation", async () => {

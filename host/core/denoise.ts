@@ -137,7 +137,7 @@ export function autoTile(
   shared = false,
 ): number {
   const reach = reachOf(arch);
-  const bytes = (t: number) => tileModelBytes(engine, arch, Math.min(t, fh), Math.min(t, fw), batch, threads, shared);
+  const bytes = (t: number) => tilePlan(engine, arch, Math.min(t, fh), Math.min(t, fw), batch, threads, shared).total;
   // The budget is the engine's whole memory: what it holds already (the engine's own data, other models) counts.
   maxBytes -= engine.heapTop();
   const whole = Math.max(fh, fw);
@@ -149,19 +149,6 @@ export function autoTile(
     );
   }
   return largestFitting(lo, whole, reach.align, (t) => bytes(t) <= maxBytes);
-}
-
-/** Bytes an inference model of the network takes for tiles of h × w, `batch` at a time on `threads` threads (`shared`: sharing layers). */
-function tileModelBytes(
-  engine: Engine,
-  arch: Arch,
-  h: number,
-  w: number,
-  batch: number,
-  threads: number,
-  shared = false,
-): number {
-  return tilePlan(engine, arch, h, w, batch, threads, shared).total;
 }
 
 /** A tile model as denoiseTiles builds it: inference only, no target buffer, its threads sharing each layer or not. */
@@ -249,7 +236,7 @@ function cheapestGrid(
     halo = Math.ceil(reach.radius / a) * a,
     smallest = smallestTile(reach),
     budget = maxBytes - engine.heapTop();
-  const fits = (h: number, w: number) => tileModelBytes(engine, arch, h, w, batch, threads, shared) <= budget;
+  const fits = (h: number, w: number) => tilePlan(engine, arch, h, w, batch, threads, shared).total <= budget;
   let best: TileSize = { h: square, w: square },
     bestCost = cost(best);
   /** The longest side (a multiple of align, at most n) that fits with the other side fixed; 0 if none does. */

@@ -7,6 +7,7 @@
 import { imageShape, pair, type Arch, type LayerSpec } from "./arch.js";
 import { stepRecordBytes, type Abi, type OpName } from "./abi.js";
 import type { Engine } from "./engine.js";
+import type { EngineExports } from "./exports.js";
 import { UserError } from "./errors.js";
 
 /** One named parameter tensor: where it sits (in floats from the arena start) and its PyTorch shape. */
@@ -163,82 +164,19 @@ export function macsPerImage(plan: LayerPlan): number {
 }
 
 /**
- * The engine's workspace formulas (assembly/conv2d.ts, conv_transpose2d.ts; f64, so hostile shapes do not
- * wrap): forward and backward (training), or the forward alone (inference: large images in bands of rows).
+ * What planning needs of the engine (host/core/exports.ts, their one declaration): its workspace formulas
+ * (assembly/conv2d.ts, conv_transpose2d.ts; f64, so hostile shapes do not wrap) for forward and backward
+ * (training) or the forward alone (inference: large images in bands of rows), and whether a transposed
+ * convolution takes the Winograd path, the one that can add into its output (accumulatesIntoSkip).
  */
-export interface WorkspaceSizer {
-  conv2dForwardWorkspaceBytes(
-    B: number,
-    Cin: number,
-    H: number,
-    W: number,
-    Cout: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-  ): number;
-  convTranspose2dForwardWorkspaceBytes(
-    B: number,
-    Cin: number,
-    H: number,
-    W: number,
-    Cout: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-    oph: number,
-    opw: number,
-  ): number;
-  conv2dWorkspaceBytes(
-    B: number,
-    Cin: number,
-    H: number,
-    W: number,
-    Cout: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-  ): number;
-  convTranspose2dWorkspaceBytes(
-    B: number,
-    Cin: number,
-    H: number,
-    W: number,
-    Cout: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-    oph: number,
-    opw: number,
-  ): number;
-  /** 1 where the transposed convolution's forward takes the Winograd path, the one that can add into its output. */
-  convTranspose2dWinograd(
-    Cin: number,
-    H: number,
-    W: number,
-    Cout: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-    oph: number,
-    opw: number,
-  ): number;
-}
+export type WorkspaceSizer = Pick<
+  EngineExports,
+  | "conv2dForwardWorkspaceBytes"
+  | "convTranspose2dForwardWorkspaceBytes"
+  | "conv2dWorkspaceBytes"
+  | "convTranspose2dWorkspaceBytes"
+  | "convTranspose2dWinograd"
+>;
 
 export interface MemoryOptions {
   /** Images per batch (the most a forward or training step takes). */
