@@ -33,7 +33,11 @@ export const LAYER_ALPHA: i32 = 25;  // f32 bits: LEAKY_RELU's slope
 export const LAYER_X2_C: i32 = 26;   // ADD: channels per image of x2 (≥ OUT_C; its first OUT_C are added)
 export const LAYER_FUSE: i32 = 27;   // FUSE_* (host/core/plan.ts fusedWithNext, accumulatesIntoSkip)
 export const LAYER_CLAIMED: i32 = 28; // threads sharing the layer: shares claimed so far (assembly/model.ts modelForwardPart)
-export const LAYER_FIELDS: i32 = 29;
+export const LAYER_WIN_Y0: i32 = 29; // an inference model's output window (winograd_chunks.ts windowed): rows [Y0, Y1), columns
+export const LAYER_WIN_Y1: i32 = 30; // [X0, X1) of each image, set by the host for each tile (host/core/windows.ts); Y1 = 0: all
+export const LAYER_WIN_X0: i32 = 31;
+export const LAYER_WIN_X1: i32 = 32;
+export const LAYER_FIELDS: i32 = 33;
 
 // ---- Fusion codes (LAYER_FUSE; 0: the record runs alone). An inference model's table only.
 /** The record runs with the next one, its ReLU / leaky ReLU of the record's output: it writes that activation's output. */

@@ -18,9 +18,15 @@ export function activateInPlace(y: usize, n: i32, act: i32, slope: f32): void {
 }
 
 /** activateInPlace on rows r0 … r1 − 1 of each of the C H×W planes at y (a band of a layer's output). */
-export function activateRows(y: usize, C: i32, H: i32, W: i32, r0: i32, r1: i32, act: i32, slope: f32): void {
+export function activateRows(y: usize, C: i32, H: i32, W: i32, r0: i32, r1: i32, act: i32, slope: f32, x0: i32 = 0, x1: i32 = W): void {
   if (act == 0 || r1 <= r0) return;
-  for (let c = 0; c < C; c++) activateInPlace(y + ((<usize>(c * H + r0) * <usize>W) << 2), (r1 - r0) * W, act, slope);
+  if (x0 == 0 && x1 == W) {
+    for (let c = 0; c < C; c++) activateInPlace(y + ((<usize>(c * H + r0) * <usize>W) << 2), (r1 - r0) * W, act, slope);
+    return;
+  }
+  for (let c = 0; c < C; c++) for (let r = r0; r < r1; r++) {
+    activateInPlace(y + ((<usize>(c * H + r) * <usize>W + <usize>x0) << 2), x1 - x0, act, slope);
+  }
 }
 
 /** y = max(x, 0). */

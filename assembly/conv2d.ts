@@ -47,6 +47,12 @@ export function conv2dPath(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32
   return Cin == 1 || Cout == 1 ? FAST_DIRECT : FAST_WINOGRAD;
 }
 
+/** Whether conv2dForwardAct's path for this shape runs only an output window's tiles (the Winograd ones; winograd_chunks.ts windowed). */
+export function conv2dTakesWindow(Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): bool {
+  const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
+  return path == FAST_WINOGRAD || path == FAST_WINOGRAD_S2;
+}
+
 // @ts-ignore: decorator
 @inline function outSize(n: i32, k: i32, s: i32, p: i32): i32 {
   return (n + 2 * p - k) / s + 1;
@@ -128,14 +134,15 @@ export function conv2dForward(
 export function conv2dForwardAct(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  ws: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1,
+  ws: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1, wy0: i32 = 0, wy1: i32 = 0, wx0: i32 = 0, wx1: i32 = 0,
 ): void {
   assertConvShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
   assertAligned16(ws);
   const path = conv2dPath(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw);
-  if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W), act, slope, false, part, parts);
+  // An output window (winograd_chunks.ts windowed) is taken by the Winograd paths; the others write every output.
+  if (path == FAST_WINOGRAD) return winogradForward(y, x, w, bias, B, Cin, H, W, Cout, ws, winogradTile(H, W), act, slope, false, part, parts, wy0, wy1, wx0, wx1);
   if (path == FAST_DIRECT) return direct3x3Forward(y, x, w, bias, B, Cin, H, W, Cout, ws, act, slope, false, part, parts);
-  if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws, act, slope, false, part, parts);
+  if (path == FAST_WINOGRAD_S2) return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, false, 0, 0, ws, act, slope, false, part, parts, false, wy0, wy1, wx0, wx1);
   conv2dForwardGemm(y, x, w, bias, B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, ws, act, slope, part, parts);
 }
 

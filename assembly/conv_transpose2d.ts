@@ -105,11 +105,12 @@ export function convTranspose2dForwardAct(
   y: usize, x: usize, w: usize, bias: usize,
   B: i32, Cin: i32, H: i32, W: i32, Cout: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32,
   oph: i32, opw: i32, ws: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1, accumulate: bool = false,
+  wy0: i32 = 0, wy1: i32 = 0, wx0: i32 = 0, wx1: i32 = 0,
 ): void {
   assertConvTransposeShape(B, Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw);
   assertAligned16(ws);
   if (convTranspose2dWinograd(Cin, H, W, Cout, kh, kw, sh, sw, ph, pw, oph, opw)) {
-    return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope, false, part, parts, accumulate);
+    return winogradS2Forward(y, x, w, bias, B, Cin, H, W, Cout, true, oph, opw, ws, act, slope, false, part, parts, accumulate, wy0, wy1, wx0, wx1);
   }
   if (accumulate) unreachable(); // only the Winograd path adds into y (plan.ts accumulatesIntoSkip asks it of no other)
   // The GEMM path's bands overlap in y (col2im adds across them): not shared, one part runs it.

@@ -7,7 +7,7 @@ export { gemm, gemmRef } from "./gemm";
 export { gemmScratchBytes } from "./gemm_packed";
 export { im2col, col2im } from "./im2col";
 export { im2colChunkImages } from "./workspace";
-export { conv2dForward, conv2dBackward, conv2dWorkspaceBytes, conv2dForwardWorkspaceBytes, conv2dPath } from "./conv2d";
+export { conv2dForward, conv2dBackward, conv2dWorkspaceBytes, conv2dForwardWorkspaceBytes, conv2dPath, conv2dTakesWindow } from "./conv2d";
 export {
   convTranspose2dForward, convTranspose2dBackward, convTranspose2dWorkspaceBytes, convTranspose2dForwardWorkspaceBytes, convTranspose2dWinograd,
 } from "./conv_transpose2d";

@@ -21,6 +21,7 @@ import {
   LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
   LAYER_W, LAYER_BIAS, LAYER_DW, LAYER_DBIAS, LAYER_X, LAYER_Y, LAYER_DX, LAYER_DY, LAYER_X2, LAYER_DX2, LAYER_ALPHA, LAYER_X2_C, LAYER_FUSE, LAYER_CLAIMED,
+  LAYER_WIN_Y0, LAYER_WIN_Y1, LAYER_WIN_X0, LAYER_WIN_X1,
   OP_CONV2D, OP_CONV_TRANSPOSE2D, OP_RELU, OP_LEAKY_RELU, OP_SIGMOID, OP_ADD, OP_IDENTITY, LOSS_L1, LOSS_MSE_L1,
   FUSE_ACTIVATION, FUSE_ACCUMULATE,
 } from "./abi";
@@ -162,12 +163,14 @@ function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i
 
 /** A convolution record's forward into y (+= into y: `accumulate`, transposed only), with activation act (0: none) fused. */
 function convForward(r: usize, B: i32, ws: usize, y: usize, act: i32, slope: f32, part: i32 = 0, parts: i32 = 1, accumulate: bool = false): void {
+  const wy0 = f(r, LAYER_WIN_Y0), wy1 = f(r, LAYER_WIN_Y1), wx0 = f(r, LAYER_WIN_X0), wx1 = f(r, LAYER_WIN_X1);
   if (f(r, LAYER_OP) == OP_CONV2D) {
     conv2dForwardAct(y, p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
-      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws, act, slope, part, parts);
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), ws, act, slope, part, parts, wy0, wy1, wx0, wx1);
   } else {
     convTranspose2dForwardAct(y, p(r, LAYER_X), p(r, LAYER_W), p(r, LAYER_BIAS), B, f(r, LAYER_IN_C), f(r, LAYER_IN_H), f(r, LAYER_IN_W), f(r, LAYER_OUT_C),
-      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws, act, slope, part, parts, accumulate);
+      f(r, LAYER_KH), f(r, LAYER_KW), f(r, LAYER_SH), f(r, LAYER_SW), f(r, LAYER_PH), f(r, LAYER_PW), f(r, LAYER_OPH), f(r, LAYER_OPW), ws, act, slope, part, parts, accumulate,
+      wy0, wy1, wx0, wx1);
   }
 }
 

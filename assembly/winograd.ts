@@ -31,7 +31,7 @@ import { assertAligned16 } from "./checks";
 import { activateInPlace, activateRows } from "./act";
 import {
   bandTileRows, bandTileRowsF64, firstShare, nextShare, partBandRows, partStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
-  pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
+  pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, windowed, windowTile0, windowTile1, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
 import {
@@ -201,16 +201,16 @@ export function winograd4KernelGradAdd(dw: usize, du: usize, Cout: i32, Cin: i32
  */
 function convChunk(
   out: usize, pad: usize, u: usize, bias: usize, nb: i32, Ci: i32, H: i32, W: i32, Hc: i32, tH: i32, Co: i32, accumulate: bool,
-  ws: usize, v: usize, mm: usize, Tp: i32, m: i32, s: usize, scalar: bool,
+  ws: usize, v: usize, mm: usize, Tp: i32, m: i32, s: usize, scalar: bool, tW: i32 = tiles(W, m), Wc: i32 = W,
 ): void {
-  const tW = tiles(W, m), T = nb * tH * tW, A = (m + 2) * (m + 2);
+  const T = nb * tH * tW, A = (m + 2) * (m + 2);
   inputTiles(v, pad, nb, Ci, tH, tW, Tp, m, s, scalar);
   pointGemms(A, u, v, mm, Ci, Co, T, Tp, ws, scalar);
   if (BUILD_MODE == MODE_SCALAR || scalar) {
-    if (m == 4) winograd4OutputRef(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate);
-    else winogradOutputRef(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate);
-  } else if (m == 4) winograd4Output(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate, s);
-  else winogradOutput(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate);
+    if (m == 4) winograd4OutputRef(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate, Wc);
+    else winogradOutputRef(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate, Wc);
+  } else if (m == 4) winograd4Output(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate, s, Wc);
+  else winogradOutput(out, mm, bias, nb, Co, H, W, Hc, tH, tW, Tp, accumulate, Wc);
 }
 
 /** V = the input transform of a padded chunk (tile side m), by the SIMD kernel or (`scalar`, or the scalar build) its reference. */
@@ -240,14 +240,14 @@ function gradOutTiles(d: usize, pad: usize, nb: i32, C: i32, tH: i32, tW: i32, T
  */
 export function winogradForward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, act: i32 = 0, slope: f32 = 0,
-  scalar: bool = false, part: i32 = 0, parts: i32 = 1,
+  scalar: bool = false, part: i32 = 0, parts: i32 = 1, wy0: i32 = 0, wy1: i32 = 0, wx0: i32 = 0, wx1: i32 = 0,
 ): void {
   assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winograd: negative count or empty image");
   assertAligned16(ws);
   const A = (m + 2) * (m + 2), tH = tiles(H, m), tW = tiles(W, m), P = tH * tW, target = chunkTiles(A, Cin, Cout), bt = bandTileRows(tH, tW, target);
-  if (bt < tH || parts > 1) {
-    return winogradForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, m, partBandRows(bt, tH, parts), act, slope, scalar, part, parts);
+  if (bt < tH || parts > 1 || windowed(wy0, wy1, wx0, wx1, H, W)) {
+    return winogradForwardBands(y, x, w, bias, B, Cin, H, W, Cout, ws, m, partBandRows(bt, tH, parts), act, slope, scalar, part, parts, wy0, wy1, wx0, wx1);
   }
   const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P), PH = m * tH + 2, PW = m * tW + 2;
   const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, nbMax * Cin * PH * PW + 32), mm = wsNext(v, A * pointStride(Cin, Tp));
@@ -273,12 +273,15 @@ export function winogradForward(
  */
 export function winogradForwardBands(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, m: i32, bt: i32, act: i32 = 0, slope: f32 = 0,
-  scalar: bool = false, part: i32 = 0, parts: i32 = 1,
+  scalar: bool = false, part: i32 = 0, parts: i32 = 1, wy0: i32 = 0, wy1: i32 = 0, wx0: i32 = 0, wx1: i32 = 0,
 ): void {
   assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winograd: negative count, empty image or band");
   assertAligned16(ws);
-  const A = (m + 2) * (m + 2), tH = tiles(H, m), tW = tiles(W, m), rows = min(bt, tH), Tp = tileStride(1, rows * tW), PW = m * tW + 2;
+  const tH = tiles(H, m), rows = min(bt, tH);
+  // The window's tiles: rows [ty0, ty1), columns [tx0, tx0 + tW) (windowTiles; the whole image without one).
+  const ty0 = windowTile0(wy0, m), ty1 = windowTile1(wy1, H, m), tx0 = windowTile0(wx0, m), tW = windowTile1(wx1, W, m) - tx0;
+  const ox0 = m * tx0, A = (m + 2) * (m + 2), Tp = tileStride(1, rows * tW), PW = m * tW + 2;
   const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, Cin * (m * rows + 2) * PW + 32), mm = wsNext(v, A * pointStride(Cin, Tp));
   const s = wsNext(mm, A * pointStride(Cout, Tp));
   if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
@@ -286,12 +289,12 @@ export function winogradForwardBands(
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
     const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * H * W)) << 2);
-    const lo = partStart(tH, q, parts), hi = partStart(tH, q + 1, parts);
-    for (let ty0 = lo; ty0 < hi; ty0 += rows) {
-      const bh = min(rows, hi - ty0), oy0 = m * ty0;
-      padBand(pad, xb, Cin, H, W, oy0, m * bh + 2, PW);
-      convChunk(yb + ((<usize>oy0 * <usize>W) << 2), pad, u, bias, 1, Cin, H, W, H - oy0, bh, Cout, false, ws, v, mm, Tp, m, s, scalar);
-      activateRows(yb, Cout, H, W, oy0, min(H, oy0 + m * bh), act, slope);
+    const lo = ty0 + partStart(ty1 - ty0, q, parts), hi = ty0 + partStart(ty1 - ty0, q + 1, parts);
+    for (let t = lo; t < hi; t += rows) {
+      const bh = min(rows, hi - t), oy0 = m * t;
+      padBand(pad, xb, Cin, H, W, oy0, m * bh + 2, PW, ox0);
+      convChunk(yb + ((<usize>oy0 * <usize>W + <usize>ox0) << 2), pad, u, bias, 1, Cin, H, W, H - oy0, bh, Cout, false, ws, v, mm, Tp, m, s, scalar, tW, min(W - ox0, m * tW));
+      activateRows(yb, Cout, H, W, oy0, min(H, oy0 + m * bh), act, slope, ox0, min(W, ox0 + m * tW));
     }
   }
 }

@@ -91,12 +91,15 @@ export function padPlanes(dst: usize, src: usize, nb: i32, C: i32, H: i32, W: i3
 }
 
 /**
- * Rows r0 … r0 + PH − 1 of padPlanes' padded planes (padded row r is source row r − 1; zeros outside
+ * Rows r0 … r0 + PH − 1 of padPlanes' padded planes (padded row r is source row r0 + r − 1; zeros outside
  * the source) for `planes` H×W planes of src, then 32 zero floats: the input of one band of tile rows
- * (winograd.ts's banded forward; r0 = 0 and PH ≥ H + 2: the whole planes).
+ * (winograd.ts's banded forward; r0 = 0 and PH ≥ H + 2: the whole planes). `c0`: the band of a window of
+ * tile columns, PW padded columns from source column c0 − 1 on (0: from the zero column in front).
  */
-export function padBand(dst: usize, src: usize, planes: i32, H: i32, W: i32, r0: i32, PH: i32, PW: i32): void {
+export function padBand(dst: usize, src: usize, planes: i32, H: i32, W: i32, r0: i32, PH: i32, PW: i32, c0: i32 = 0): void {
   const rowB = <usize>PW << 2, planeB = (<usize>H * <usize>W) << 2;
+  // Padded column j is source column c0 + j − 1: `lead` zeros, then n source columns from sx, then zeros.
+  const lead = max(0, 1 - c0), sx = max(0, c0 - 1), n = max(0, min(W, c0 - 1 + PW) - sx);
   let d = dst;
   for (let pl = 0; pl < planes; pl++) {
     const s = src + <usize>pl * planeB;
@@ -104,9 +107,9 @@ export function padBand(dst: usize, src: usize, planes: i32, H: i32, W: i32, r0:
       const y = r0 + r - 1;
       if (y < 0 || y >= H) zeroRun(d, PW);
       else {
-        store<f32>(d, 0);
-        copyRun(d + 4, s + ((<usize>y * <usize>W) << 2), W);
-        zeroRun(d + (<usize>(W + 1) << 2), PW - W - 1);
+        if (lead) store<f32>(d, 0);
+        copyRun(d + (<usize>lead << 2), s + ((<usize>y * <usize>W + <usize>sx) << 2), n);
+        zeroRun(d + (<usize>(n + lead) << 2), PW - n - lead);
       }
       d += rowB;
     }
@@ -123,6 +126,26 @@ export function padBand(dst: usize, src: usize, planes: i32, H: i32, W: i32, r0:
 @inline export function partStart(n: i32, part: i32, parts: i32): i32 {
   return <i32>((<i64>n * <i64>part) / <i64>parts);
 }
+
+/**
+ * Output windows: a layer of an inference model may be asked for only the rows [wy0, wy1) and columns
+ * [wx0, wx1) of each image's output (a tile's core needs no more of it: host/core/windows.ts), and the
+ * Winograd paths then run only the tiles that window touches, each with the same operations as in the
+ * whole image (so the same bits there); the rest of the output is left as it was. wy1 (wx1) = 0: the
+ * whole axis. Whether a window leaves anything out:
+ */
+// @ts-ignore: decorator
+@inline export function windowed(wy0: i32, wy1: i32, wx0: i32, wx1: i32, H: i32, W: i32): bool {
+  return (wy1 > 0 && (wy0 > 0 || wy1 < H)) || (wx1 > 0 && (wx0 > 0 || wx1 < W));
+}
+
+/** The first output tile of side m a window from w0 touches. */
+// @ts-ignore: decorator
+@inline export function windowTile0(w0: i32, m: i32): i32 { return w0 / m; }
+
+/** One past the last output tile of side m a window up to w1 touches on an axis of n outputs (w1 = 0: the whole axis). */
+// @ts-ignore: decorator
+@inline export function windowTile1(w1: i32, n: i32, m: i32): i32 { return tiles(w1 > 0 ? min(w1, n) : n, m); }
 
 /**
  * Shares handed out at run time. While threads share a layer (model.ts modelForwardPart with `claim`), a

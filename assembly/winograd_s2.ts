@@ -13,7 +13,7 @@ import { assertAligned16 } from "./checks";
 import {
   bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
   pointGemms, pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
-  firstShare, nextShare, partBandRows, partStart,
+  firstShare, nextShare, partBandRows, partStart, windowed, windowTile0, windowTile1,
 } from "./winograd_chunks";
 import {
   s2PadSide, winogradS2Input, winogradS2InputRef, winogradS2Output, winogradS2OutputRef, winogradT2Input, winogradT2InputRef, winogradT2Output,
@@ -107,6 +107,7 @@ export function winogradS2Kernel(u: usize, w: usize, Cout: i32, Cin: i32, transp
 export function winogradS2Forward(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
   act: i32 = 0, slope: f32 = 0, scalar: bool = false, part: i32 = 0, parts: i32 = 1, accumulate: bool = false,
+  wy0: i32 = 0, wy1: i32 = 0, wx0: i32 = 0, wx1: i32 = 0,
 ): void {
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1, "winogradS2: negative count or empty image");
   assert(transposed || !accumulate, "winogradS2: only the transposed conv adds into y");
@@ -114,8 +115,9 @@ export function winogradS2Forward(
   assertAligned16(ws);
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
   const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), P = tH * tW, target = chunkTiles(25, Cin, Cout), bt = bandTileRows(tH, tW, target);
-  if (bt < tH || parts > 1) {
-    return winogradS2ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, transposed, oph, opw, ws, partBandRows(bt, tH, parts), act, slope, scalar, part, parts, accumulate);
+  if (bt < tH || parts > 1 || windowed(wy0, wy1, wx0, wx1, Ho, Wo)) {
+    return winogradS2ForwardBands(y, x, w, bias, B, Cin, H, W, Cout, transposed, oph, opw, ws, partBandRows(bt, tH, parts), act, slope, scalar, part, parts, accumulate,
+      wy0, wy1, wx0, wx1);
   }
   const nbMax = winogradChunkImages(B, P, target), Tp = tileStride(nbMax, P);
   const PH = s2Pad(tH, transposed), PW = s2Pad(tW, transposed);
@@ -139,25 +141,28 @@ export function winogradS2Forward(
 export function winogradS2ForwardBands(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, transposed: bool, oph: i32, opw: i32, ws: usize,
   bt: i32, act: i32 = 0, slope: f32 = 0, scalar: bool = false, part: i32 = 0, parts: i32 = 1, accumulate: bool = false,
+  wy0: i32 = 0, wy1: i32 = 0, wx0: i32 = 0, wx1: i32 = 0,
 ): void {
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winogradS2: negative count, empty image or band");
   assert(transposed || !accumulate, "winogradS2: only the transposed conv adds into y");
   assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
   assertAligned16(ws);
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
-  const tH = s2Tiles(H, transposed), tW = s2Tiles(W, transposed), rows = min(bt, tH), Tp = tileStride(1, rows * tW), PW = s2Pad(tW, transposed);
-  const padRows = transposed ? 2 : 4, outRows = transposed ? 4 : 2;
+  const tH = s2Tiles(H, transposed), rows = min(bt, tH), padRows = transposed ? 2 : 4, outRows = transposed ? 4 : 2;
+  // The window's tiles (winograd_chunks.ts windowed): rows [ty0, ty1), columns [tx0, tx0 + tW); outRows outputs a tile a side.
+  const ty0 = windowTile0(wy0, outRows), ty1 = min(tH, windowTile1(wy1, Ho, outRows)), tx0 = windowTile0(wx0, outRows);
+  const tW = min(s2Tiles(W, transposed), windowTile1(wx1, Wo, outRows)) - tx0, ox0 = outRows * tx0, Tp = tileStride(1, rows * tW), PW = s2Pad(tW, transposed);
   const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, Cin * s2Pad(rows, transposed) * PW + 32), mm = wsNext(v, 25 * pointStride(Cin, Tp));
   winogradS2Kernel(u, w, Cout, Cin, transposed);
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
     const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
-    const lo = partStart(tH, q, parts), hi = partStart(tH, q + 1, parts);
-    for (let ty0 = lo; ty0 < hi; ty0 += rows) {
-      const bh = min(rows, hi - ty0), oy0 = outRows * ty0;
-      padBand(pad, xb, Cin, H, W, padRows * ty0, s2Pad(bh, transposed), PW);
-      s2Chunk(yb + ((<usize>oy0 * <usize>Wo) << 2), pad, u, v, mm, bias, 1, Cin, Cout, Ho, Wo, Ho - oy0, bh, tW, Tp, transposed, ws, scalar, accumulate);
-      activateRows(yb, Cout, Ho, Wo, oy0, min(Ho, oy0 + outRows * bh), act, slope);
+    const lo = ty0 + partStart(ty1 - ty0, q, parts), hi = ty0 + partStart(ty1 - ty0, q + 1, parts);
+    for (let t = lo; t < hi; t += rows) {
+      const bh = min(rows, hi - t), oy0 = outRows * t;
+      padBand(pad, xb, Cin, H, W, padRows * t, s2Pad(bh, transposed), PW, padRows * tx0);
+      s2Chunk(yb + ((<usize>oy0 * <usize>Wo + <usize>ox0) << 2), pad, u, v, mm, bias, 1, Cin, Cout, Ho, Wo, Ho - oy0, bh, tW, Tp, transposed, ws, scalar, accumulate, min(Wo - ox0, outRows * tW));
+      activateRows(yb, Cout, Ho, Wo, oy0, min(Ho, oy0 + outRows * bh), act, slope, ox0, min(Wo, ox0 + outRows * tW));
     }
   }
 }
@@ -168,20 +173,20 @@ export function winogradS2ForwardBands(
  */
 function s2Chunk(
   y: usize, pad: usize, u: usize, v: usize, mm: usize, bias: usize, nb: i32, Cin: i32, Cout: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32,
-  transposed: bool, ws: usize, scalar: bool, accumulate: bool,
+  transposed: bool, ws: usize, scalar: bool, accumulate: bool, Wc: i32 = Wo,
 ): void {
   const T = nb * tH * tW;
   if (BUILD_MODE == MODE_SCALAR || scalar) {
     if (transposed) winogradT2InputRef(v, pad, nb, Cin, tH, tW, Tp);
     else winogradS2InputRef(v, pad, nb, Cin, tH, tW, Tp);
     pointGemms(25, u, v, mm, Cin, Cout, T, Tp, ws, true);
-    if (transposed) winogradT2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp, accumulate);
-    else winogradS2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
+    if (transposed) winogradT2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp, accumulate, Wc);
+    else winogradS2OutputRef(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp, Wc);
   } else {
     if (transposed) winogradT2Input(v, pad, nb, Cin, tH, tW, Tp);
     else winogradS2Input(v, pad, nb, Cin, tH, tW, Tp);
     pointGemms(25, u, v, mm, Cin, Cout, T, Tp, ws, false);
-    if (transposed) winogradT2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp, accumulate);
-    else winogradS2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp);
+    if (transposed) winogradT2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp, accumulate, Wc);
+    else winogradS2Output(y, mm, bias, nb, Cout, Ho, Wo, Hc, tH, tW, Tp, Wc);
   }
 }

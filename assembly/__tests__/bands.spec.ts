@@ -267,3 +267,56 @@ describe("the dispatch bands a large image by itself, within the forward-only wo
     }
   });
 });
+
+/**
+ * An output window (winograd_chunks.ts windowed): the window's outputs have the bits of the whole layer's, and
+ * nothing outside the window is written (its NaN fill stays), SIMD and scalar, with a fused leaky ReLU; for the
+ * transposed path also added into y (`accumulate`). `m`: 2 or 4 (F(m×m)), 0 stride-2, −1 transposed stride-2.
+ * Windows (output pixels, multiples of the path's tile: 2 or 4) inside, at the image's end (a partial last tile) and whole.
+ */
+function windowBits(m: i32, Cin: i32, H: i32, W: i32, Cout: i32, wins: i32[]): void {
+  const transposed = m < 0, s2 = m <= 0;
+  const Ho = transposed ? 2 * H : s2 ? (H - 1) / 2 + 1 : H, Wo = transposed ? 2 * W : s2 ? (W - 1) / 2 + 1 : W;
+  const nx = Cin * H * W, ny = Cout * Ho * Wo;
+  const x = newBuf(nx), w = newBuf(Cout * Cin * 9), bias = newBuf(Cout), y = newBuf(ny), ry = newBuf(ny), skip = newBuf(ny);
+  fillRandom(x, nx); fillRandom(w, Cout * Cin * 9); fillRandom(bias, Cout); fillRandom(skip, ny);
+  const bytes = s2 ? winogradS2WorkspaceBytes(1, Cin, H, W, Cout, transposed) : winogradWorkspaceBytes(1, Cin, H, W, Cout, m), ws = newWs(bytes);
+  const accs = transposed ? 2 : 1;
+  for (let k = 0; k + 4 <= wins.length; k += 4) for (let scalar = 0; scalar < 2; scalar++) for (let acc = 0; acc < accs; acc++) {
+    const wy0 = wins[k], wy1 = wins[k + 1], wx0 = wins[k + 2], wx1 = wins[k + 3];
+    const what = (m > 0 ? "F" + m.toString() : transposed ? "transposed stride-2" : "stride-2") + (scalar ? " scalar" : "") + (acc ? " accumulating" : "") +
+      " " + Ho.toString() + "x" + Wo.toString() + " window rows " + wy0.toString() + ".." + wy1.toString() + " columns " + wx0.toString() + ".." + wx1.toString();
+    if (acc) { memory.copy(y, skip, <usize>ny << 2); memory.copy(ry, skip, <usize>ny << 2); } else { fillNaN(y, ny); fillNaN(ry, ny); }
+    if (s2) {
+      winogradS2Forward(ry, x, w, bias, 1, Cin, H, W, Cout, transposed, transposed ? 1 : 0, transposed ? 1 : 0, ws, OP_LEAKY_RELU, 0.1, scalar != 0, 0, 1, acc != 0);
+      winogradS2Forward(y, x, w, bias, 1, Cin, H, W, Cout, transposed, transposed ? 1 : 0, transposed ? 1 : 0, ws, OP_LEAKY_RELU, 0.1, scalar != 0, 0, 1, acc != 0, wy0, wy1, wx0, wx1);
+    } else {
+      winogradForward(ry, x, w, bias, 1, Cin, H, W, Cout, ws, m, OP_LEAKY_RELU, 0.1, scalar != 0);
+      winogradForward(y, x, w, bias, 1, Cin, H, W, Cout, ws, m, OP_LEAKY_RELU, 0.1, scalar != 0, 0, 1, wy0, wy1, wx0, wx1);
+    }
+    let inside = 0, outside = 0;
+    for (let c = 0; c < Cout; c++) for (let r = 0; r < Ho; r++) for (let q = 0; q < Wo; q++) {
+      const i = (c * Ho + r) * Wo + q, o = <usize>i << 2;
+      if (r >= wy0 && r < wy1 && q >= wx0 && q < wx1) { if (load<u32>(y + o) != load<u32>(ry + o)) inside++; }
+      else if (r < (wy0 / 4) * 4 || r >= min(Ho, ((wy1 + 3) / 4) * 4) || q < (wx0 / 4) * 4 || q >= min(Wo, ((wx1 + 3) / 4) * 4)) {
+        // Beyond the window's tiles: as before the call (the skip, or NaN).
+        if (load<u32>(y + o) != (acc ? load<u32>(skip + o) : 0xFFFFFFFF)) outside++;
+      }
+    }
+    expect(inside).toBe(0, what + ": outputs in the window differ from the whole layer's");
+    expect(outside).toBe(0, what + ": outputs beyond the window's tiles written");
+    expect(guardsOk(y, ny)).toBeTruthy(what + ": write outside the output");
+    expect(guardsOk(ws, wsFloats(bytes))).toBeTruthy(what + ": write outside the workspace");
+  }
+  freeBuf(x); freeBuf(w); freeBuf(bias); freeBuf(y); freeBuf(ry); freeBuf(skip); freeBuf(ws);
+}
+
+describe("output windows: only the window's tiles, with the whole layer's bits", () => {
+  it("Winograd F(2×2) and F(4×4), stride-2 and transposed stride-2: windows inside, at the image's end, and whole", () => {
+    const f = [4, 12, 8, 20, 0, 8, 12, 37, 16, 30, 0, 37, 0, 30, 0, 37];
+    windowBits(2, 5, 30, 37, 6, f);
+    windowBits(4, 5, 30, 37, 6, f);
+    windowBits(0, 5, 61, 75, 6, f);
+    windowBits(-1, 5, 15, 19, 6, [4, 12, 8, 20, 0, 8, 12, 38, 16, 30, 0, 38, 0, 30, 0, 38]);
+  });
+});

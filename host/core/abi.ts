@@ -32,6 +32,10 @@ const LAYER = [
   "x2C",
   "fuse",
   "claimed",
+  "winY0",
+  "winY1",
+  "winX0",
+  "winX1",
 ] as const;
 /** Layer types of host/core/arch.ts that are one engine op each → `OP_*`. */
 const OPS = ["conv2d", "convTranspose2d", "relu", "leakyRelu", "sigmoid", "add", "identity"] as const;

@@ -15,6 +15,7 @@ import type { SafeTensors } from "./safetensors.js";
 import { transformImage } from "./symmetry.js";
 import { haloOverhead, reachOf, smallestTile, tileGrid, type Reach, type TileSize } from "./tiles.js";
 import { archOf, checkParams, applyWeights } from "./weights.js";
+import { outputWindows, takesWindow, windowedShare } from "./windows.js";
 
 /** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
 export function fitsSize(arch: Arch, h: number, w: number): boolean {
@@ -74,6 +75,11 @@ export interface TiledOptions {
   onTiles?: (t: TilingInfo) => void;
   /** With a pool and a given tile: the threads share each tile's layers (true) or take a tile each (false); default the cheaper (gridCost). */
   shared?: boolean;
+  /**
+   * Run each layer only over what the tile's core (within the image) depends on (host/core/windows.ts);
+   * default true. The same output bits either way (test/windows.test.ts); false: every layer whole.
+   */
+  windows?: boolean;
 }
 
 /** How an image is run in tiles. */
@@ -82,7 +88,11 @@ export interface TilingInfo {
   th: number;
   tw: number;
   count: number;
-  /** The halo's share of the time (haloOverhead): tiled pixels over the image's, minus 1. */
+  /**
+   * The halo's share of the time: the multiply-adds the tiles run (over their layers' output windows:
+   * host/core/windows.ts) over those of the image's own pixels, minus 1; without windows, tiled pixels
+   * over the image's, minus 1 (haloOverhead).
+   */
   overhead: number;
   /** Bytes the engine's allocator holds with the tile model built (what maxBytes bounds). */
   bytes: number;
@@ -309,11 +319,25 @@ export function denoiseTiles(
     ...tileModelOptions(splitLayers),
     what: `${width}×${height} pixels in tiles of ${th}×${tw}`,
   });
+  // Each tile's layer windows: what its core, cropped to the image, depends on.
+  const layers = model.layers,
+    useWindows = o.windows ?? true;
+  const windowsOf = tiles.map((t) => {
+    if (!useWindows) return undefined;
+    const y0 = Math.max(t.cy, top) - t.y,
+      y1 = Math.min(t.cy + t.ch, top + height) - t.y,
+      x0 = Math.max(t.cx, left) - t.x,
+      x1 = Math.min(t.cx + t.cw, left + width) - t.x;
+    return outputWindows(layers, { y0, y1, x0, x1 });
+  });
+  const windowed = (i: number) => takesWindow(o.engine.exports, layers[i]);
   o.onTiles?.({
     th,
     tw,
     count: tiles.length,
-    overhead: haloOverhead(width * height, grid),
+    overhead: useWindows
+      ? windowsOf.reduce((s, w) => s + th * tw * windowedShare(layers, w!, windowed), 0) / (width * height) - 1
+      : haloOverhead(width * height, grid),
     bytes: o.engine.heapTop(),
     shared: splitLayers,
   });
@@ -344,6 +368,7 @@ export function denoiseTiles(
         }
         if (arch.noiseMap) input.fill(level, (b * inC + C) * P, (b * inC + C + 1) * P);
       });
+      model.setOutputWindows(windowsOf.slice(t0, t0 + B));
       model.forward(group.length);
       const y = model.outputView(group.length);
       group.forEach((t, b) => {

@@ -161,6 +161,19 @@ export interface EngineExports {
     pw: number,
     ws: Ptr,
   ): void;
+  /** 1 where conv2dForward's path runs only a layer record's output window (the Winograd paths; host/core/windows.ts), else 0. */
+  conv2dTakesWindow(
+    Cin: number,
+    H: number,
+    W: number,
+    Cout: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    ph: number,
+    pw: number,
+  ): number;
   /** 1 where convTranspose2dForward takes the stride-2 Winograd path (its backward stays GEMM), else 0. */
   convTranspose2dWinograd(
     Cin: number,

@@ -41,6 +41,7 @@ import {
 } from "./plan.js";
 import { JOB, runJob, type SliceJob, type ThreadPool } from "./pool.js";
 import { writeLayerTable } from "./table.js";
+import { type Rect, unionRect } from "./windows.js";
 
 export interface AdamOptions {
   lr: number;
@@ -196,6 +197,32 @@ export class Model {
     }
     this.workspace = this.workspaces[0];
     this.table = this.tables[0];
+  }
+
+  /**
+   * Output windows for the forwards that follow (an inference model's; host/core/windows.ts): `windows[b]`
+   * the windows of every layer for image b of the batch, undefined for all of every layer. Each thread's
+   * table takes the union over the images it runs (all of them where the threads share the layers); a
+   * layer whose path takes no window writes its whole output as before.
+   */
+  setOutputWindows(windows: readonly (readonly Rect[] | undefined)[]): void {
+    if (!this.inference)
+      throw new Error("output windows are for inference models (a training step needs every output)");
+    const { layerFields: nf, layer: F } = this.abi;
+    const tables = this.plan.splitLayers ? [this.table] : this.tables;
+    tables.forEach((table, t) => {
+      const images = this.plan.splitLayers ? windows : windows.slice(t * this.sliceSize, (t + 1) * this.sliceSize);
+      const rec = new Int32Array(this.e.memory.buffer, table, this.layers.length * nf);
+      for (let i = 0; i < this.layers.length; i++) {
+        let w: Rect | undefined = { y0: 0, y1: 0, x0: 0, x1: 0 };
+        for (const im of images) w = im && w ? unionRect(w, im[i]) : undefined;
+        const all = !w || w.y1 <= w.y0 || w.x1 <= w.x0;
+        rec[i * nf + F.winY0] = all ? 0 : w!.y0;
+        rec[i * nf + F.winY1] = all ? 0 : w!.y1;
+        rec[i * nf + F.winX0] = all ? 0 : w!.x0;
+        rec[i * nf + F.winX1] = all ? 0 : w!.x1;
+      }
+    });
   }
 
   /** Gives this model's arenas back to the engine; the model must be the last one built still alive. */
