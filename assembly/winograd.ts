@@ -31,7 +31,7 @@ import { assertAligned16 } from "./checks";
 import { activateInPlace, activateRows } from "./act";
 import {
   bandTileRows, bandTileRowsF64, firstShare, nextShare, partBandRows, partStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
-  pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, windowed, windowTile0, windowTile1, wsNext, wsU,
+  pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, windowed, windowTiles, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
 import {
@@ -278,10 +278,11 @@ export function winogradForwardBands(
   assert(m == 2 || m == 4, "winograd: tile side m must be 2 or 4");
   assert(B >= 0 && Cin >= 0 && Cout >= 0 && H >= 1 && W >= 1 && bt >= 1, "winograd: negative count, empty image or band");
   assertAligned16(ws);
-  const tH = tiles(H, m), rows = min(bt, tH);
-  // The window's tiles: rows [ty0, ty1), columns [tx0, tx0 + tW) (windowTiles; the whole image without one).
-  const ty0 = windowTile0(wy0, m), ty1 = windowTile1(wy1, H, m), tx0 = windowTile0(wx0, m), tW = windowTile1(wx1, W, m) - tx0;
-  const ox0 = m * tx0, A = (m + 2) * (m + 2), Tp = tileStride(1, rows * tW), PW = m * tW + 2;
+  assert(wy0 >= 0 && wx0 >= 0 && wy0 < H && wx0 < W, "winograd: window outside the output");
+  const rows = min(bt, tiles(H, m));
+  // The window's tiles (winograd_chunks.ts windowed): nT rows of tW from output (wy0, wx0); the whole image without one.
+  const nT = windowTiles(wy0, wy1, H, m), tW = windowTiles(wx0, wx1, W, m);
+  const A = (m + 2) * (m + 2), Tp = tileStride(1, rows * tW), PW = m * tW + 2;
   const u = wsU(ws), pad = wsNext(u, A * uStride(Cin, Cout)), v = wsNext(pad, Cin * (m * rows + 2) * PW + 32), mm = wsNext(v, A * pointStride(Cin, Tp));
   const s = wsNext(mm, A * pointStride(Cout, Tp));
   if (m == 4) winograd4Kernel(u, w, Cout, Cin, false, s);
@@ -289,12 +290,12 @@ export function winogradForwardBands(
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
     const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * H * W)) << 2);
-    const lo = ty0 + partStart(ty1 - ty0, q, parts), hi = ty0 + partStart(ty1 - ty0, q + 1, parts);
+    const lo = partStart(nT, q, parts), hi = partStart(nT, q + 1, parts);
     for (let t = lo; t < hi; t += rows) {
-      const bh = min(rows, hi - t), oy0 = m * t;
-      padBand(pad, xb, Cin, H, W, oy0, m * bh + 2, PW, ox0);
-      convChunk(yb + ((<usize>oy0 * <usize>W + <usize>ox0) << 2), pad, u, bias, 1, Cin, H, W, H - oy0, bh, Cout, false, ws, v, mm, Tp, m, s, scalar, tW, min(W - ox0, m * tW));
-      activateRows(yb, Cout, H, W, oy0, min(H, oy0 + m * bh), act, slope, ox0, min(W, ox0 + m * tW));
+      const bh = min(rows, hi - t), oy0 = wy0 + m * t;
+      padBand(pad, xb, Cin, H, W, oy0, m * bh + 2, PW, wx0);
+      convChunk(yb + ((<usize>oy0 * <usize>W + <usize>wx0) << 2), pad, u, bias, 1, Cin, H, W, H - oy0, bh, Cout, false, ws, v, mm, Tp, m, s, scalar, tW, min(W - wx0, m * tW));
+      activateRows(yb, Cout, H, W, oy0, min(H, oy0 + m * bh), act, slope, wx0, min(W, wx0 + m * tW));
     }
   }
 }

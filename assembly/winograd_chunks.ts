@@ -130,22 +130,21 @@ export function padBand(dst: usize, src: usize, planes: i32, H: i32, W: i32, r0:
 /**
  * Output windows: a layer of an inference model may be asked for only the rows [wy0, wy1) and columns
  * [wx0, wx1) of each image's output (a tile's core needs no more of it: host/core/windows.ts), and the
- * Winograd paths then run only the tiles that window touches, each with the same operations as in the
- * whole image (so the same bits there); the rest of the output is left as it was. wy1 (wx1) = 0: the
- * whole axis. Whether a window leaves anything out:
+ * Winograd paths then run tiles from the window's first row and column on (even ones for the transposed
+ * path, whose tiles start at even outputs), as many as cover it, and write nothing else: the rest of the
+ * output is left as it was. Where the window starts on the layer's own tile grid (a multiple of the tile
+ * side) its outputs have the whole layer's bits; elsewhere the tiles lie differently, and outputs move
+ * in their last bits as between tiles of an image. wy1 (wx1) = 0: the whole axis. Whether a window
+ * leaves anything out:
  */
 // @ts-ignore: decorator
 @inline export function windowed(wy0: i32, wy1: i32, wx0: i32, wx1: i32, H: i32, W: i32): bool {
   return (wy1 > 0 && (wy0 > 0 || wy1 < H)) || (wx1 > 0 && (wx0 > 0 || wx1 < W));
 }
 
-/** The first output tile of side m a window from w0 touches. */
+/** Tiles of side m from output w0 on that cover a window up to w1 on an axis of n outputs (w1 = 0: to the end). */
 // @ts-ignore: decorator
-@inline export function windowTile0(w0: i32, m: i32): i32 { return w0 / m; }
-
-/** One past the last output tile of side m a window up to w1 touches on an axis of n outputs (w1 = 0: the whole axis). */
-// @ts-ignore: decorator
-@inline export function windowTile1(w1: i32, n: i32, m: i32): i32 { return tiles(w1 > 0 ? min(w1, n) : n, m); }
+@inline export function windowTiles(w0: i32, w1: i32, n: i32, m: i32): i32 { return tiles((w1 > 0 ? min(w1, n) : n) - w0, m); }
 
 /**
  * Shares handed out at run time. While threads share a layer (model.ts modelForwardPart with `claim`), a

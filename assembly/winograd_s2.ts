@@ -13,7 +13,7 @@ import { assertAligned16 } from "./checks";
 import {
   bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
   pointGemms, pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
-  firstShare, nextShare, partBandRows, partStart, windowed, windowTile0, windowTile1,
+  firstShare, nextShare, partBandRows, partStart, windowed, windowTiles,
 } from "./winograd_chunks";
 import {
   s2PadSide, winogradS2Input, winogradS2InputRef, winogradS2Output, winogradS2OutputRef, winogradT2Input, winogradT2InputRef, winogradT2Output,
@@ -148,21 +148,22 @@ export function winogradS2ForwardBands(
   assert(transposed ? oph >= 0 && oph <= 1 && opw >= 0 && opw <= 1 : oph == 0 && opw == 0, "winogradS2: output padding must be 0 or 1 (transposed), 0 (conv)");
   assertAligned16(ws);
   const Ho = transposed ? 2 * H - 1 + oph : s2Out(H), Wo = transposed ? 2 * W - 1 + opw : s2Out(W);
-  const tH = s2Tiles(H, transposed), rows = min(bt, tH), padRows = transposed ? 2 : 4, outRows = transposed ? 4 : 2;
-  // The window's tiles (winograd_chunks.ts windowed): rows [ty0, ty1), columns [tx0, tx0 + tW); outRows outputs a tile a side.
-  const ty0 = windowTile0(wy0, outRows), ty1 = min(tH, windowTile1(wy1, Ho, outRows)), tx0 = windowTile0(wx0, outRows);
-  const tW = min(s2Tiles(W, transposed), windowTile1(wx1, Wo, outRows)) - tx0, ox0 = outRows * tx0, Tp = tileStride(1, rows * tW), PW = s2Pad(tW, transposed);
+  assert(wy0 >= 0 && wx0 >= 0 && wy0 < Ho && wx0 < Wo && (!transposed || ((wy0 | wx0) & 1) == 0), "winogradS2: window outside the output, or odd for the transposed conv");
+  const rows = min(bt, s2Tiles(H, transposed)), outRows = transposed ? 4 : 2;
+  // The window's tiles (winograd_chunks.ts windowed): nT rows of tW from output (wy0, wx0), outRows outputs a
+  // tile a side; padded input row (column) r0 − 1 is the first a tile from output o0 reads, r0 = 2·o0 (S2), o0 / 2 (T2).
+  const nT = windowTiles(wy0, wy1, Ho, outRows), tW = windowTiles(wx0, wx1, Wo, outRows), Tp = tileStride(1, rows * tW), PW = s2Pad(tW, transposed);
   const u = wsU(ws), pad = wsNext(u, 25 * uStride(Cin, Cout)), v = wsNext(pad, Cin * s2Pad(rows, transposed) * PW + 32), mm = wsNext(v, 25 * pointStride(Cin, Tp));
   winogradS2Kernel(u, w, Cout, Cin, transposed);
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
     const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
-    const lo = ty0 + partStart(ty1 - ty0, q, parts), hi = ty0 + partStart(ty1 - ty0, q + 1, parts);
+    const lo = partStart(nT, q, parts), hi = partStart(nT, q + 1, parts);
     for (let t = lo; t < hi; t += rows) {
-      const bh = min(rows, hi - t), oy0 = outRows * t;
-      padBand(pad, xb, Cin, H, W, padRows * t, s2Pad(bh, transposed), PW, padRows * tx0);
-      s2Chunk(yb + ((<usize>oy0 * <usize>Wo + <usize>ox0) << 2), pad, u, v, mm, bias, 1, Cin, Cout, Ho, Wo, Ho - oy0, bh, tW, Tp, transposed, ws, scalar, accumulate, min(Wo - ox0, outRows * tW));
-      activateRows(yb, Cout, Ho, Wo, oy0, min(Ho, oy0 + outRows * bh), act, slope, ox0, min(Wo, ox0 + outRows * tW));
+      const bh = min(rows, hi - t), oy0 = wy0 + outRows * t;
+      padBand(pad, xb, Cin, H, W, transposed ? oy0 >> 1 : 2 * oy0, s2Pad(bh, transposed), PW, transposed ? wx0 >> 1 : 2 * wx0);
+      s2Chunk(yb + ((<usize>oy0 * <usize>Wo + <usize>wx0) << 2), pad, u, v, mm, bias, 1, Cin, Cout, Ho, Wo, Ho - oy0, bh, tW, Tp, transposed, ws, scalar, accumulate, min(Wo - wx0, outRows * tW));
+      activateRows(yb, Cout, Ho, Wo, oy0, min(Ho, oy0 + outRows * bh), act, slope, wx0, min(Wo, wx0 + outRows * tW));
     }
   }
 }
