@@ -10,7 +10,7 @@ import { denoiseTiles, type TilingInfo } from "../host/core/denoise.js";
 import { planLayers } from "../host/core/plan.js";
 import { reachOf, tileGrid } from "../host/core/tiles.js";
 import { archOf, applyWeights } from "../host/core/weights.js";
-import { outputWindows, WINDOW_MARGIN, windowedShare } from "../host/core/windows.js";
+import { outputWindows, tileWindows, WINDOW_MARGIN, windowedShare } from "../host/core/windows.js";
 import { nodePool, openNodeEngine } from "../host/node/engine.js";
 import { readSafetensors } from "../host/node/files.js";
 import { diff, runnable, testRandom } from "./helpers.js";
@@ -77,10 +77,10 @@ test("windows: a 12 MP photo's tiles (8 of 1096 × 1568 on 2 threads) run under 
   const reach = reachOf(arch),
     grid = tileGrid(3000, 4000, { h: 1568, w: 1096 }, reach);
   const { layers } = planLayers({ ...arch, input: [4, grid.th, grid.tw] });
-  const work = grid.tiles.reduce((s, t) => {
-    const w = outputWindows(layers, { y0: t.cy - t.y, y1: t.cy - t.y + t.ch, x0: t.cx - t.x, x1: t.cx - t.x + t.cw });
-    return s + grid.th * grid.tw * windowedShare(layers, w, (i) => layers[i].geom !== undefined);
-  }, 0);
+  const work = tileWindows(layers, grid.tiles, { y0: 0, y1: 3000, x0: 0, x1: 4000 }).reduce(
+    (s, w) => s + grid.th * grid.tw * windowedShare(layers, w, (i) => layers[i].geom !== undefined),
+    0,
+  );
   const tiled = (grid.tiles.length * grid.th * grid.tw) / 12e6 - 1,
     windowed = work / 12e6 - 1;
   console.log(

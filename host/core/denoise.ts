@@ -15,7 +15,7 @@ import type { SafeTensors } from "./safetensors.js";
 import { transformImage } from "./symmetry.js";
 import { haloOverhead, reachOf, smallestTile, tileGrid, type Reach, type TileSize } from "./tiles.js";
 import { archOf, checkParams, applyWeights } from "./weights.js";
-import { outputWindows, takesWindow, windowedShare } from "./windows.js";
+import { type Rect, tileWindows, windowedOverhead } from "./windows.js";
 
 /** Whether the architecture takes an input of h × w pixels (a U-Net needs multiples of its strides). */
 export function fitsSize(arch: Arch, h: number, w: number): boolean {
@@ -320,23 +320,15 @@ export function denoiseTiles(
     what: `${width}×${height} pixels in tiles of ${th}×${tw}`,
   });
   // Each tile's layer windows: what its core, cropped to the image, depends on.
-  const layers = model.layers,
-    useWindows = o.windows ?? true;
-  const windowsOf = tiles.map((t) => {
-    if (!useWindows) return undefined;
-    const y0 = Math.max(t.cy, top) - t.y,
-      y1 = Math.min(t.cy + t.ch, top + height) - t.y,
-      x0 = Math.max(t.cx, left) - t.x,
-      x1 = Math.min(t.cx + t.cw, left + width) - t.x;
-    return outputWindows(layers, { y0, y1, x0, x1 });
-  });
-  const windowed = (i: number) => takesWindow(o.engine.exports, layers[i]);
+  const useWindows = o.windows ?? true,
+    image = { y0: top, y1: top + height, x0: left, x1: left + width };
+  const windowsOf = useWindows ? tileWindows(model.layers, tiles, image) : tiles.map(() => undefined);
   o.onTiles?.({
     th,
     tw,
     count: tiles.length,
     overhead: useWindows
-      ? windowsOf.reduce((s, w) => s + th * tw * windowedShare(layers, w!, windowed), 0) / (width * height) - 1
+      ? windowedOverhead(o.engine.exports, model.layers, grid, windowsOf as Rect[][], width * height)
       : haloOverhead(width * height, grid),
     bytes: o.engine.heapTop(),
     shared: splitLayers,

@@ -21,6 +21,7 @@
 // core's outputs move in their last bits, as between tiles of an image (test/windows.test.ts).
 import type { EngineExports } from "./exports.js";
 import type { LayerInfo } from "./plan.js";
+import type { Tile } from "./tiles.js";
 
 /** Rows [y0, y1) and columns [x0, x1) of a layer's output (per image). */
 export interface Rect {
@@ -135,4 +136,32 @@ export function takesWindow(
   return l.op === "conv2d"
     ? e.conv2dTakesWindow(Ci, H, W, Co, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw) !== 0
     : e.convTranspose2dWinograd(Ci, H, W, Co, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw) !== 0;
+}
+
+/** Each tile's windows (outputWindows) for its core cropped to `image` (the frame's rect the image fills). */
+export function tileWindows(layers: readonly LayerInfo[], tiles: readonly Tile[], image: Rect): Rect[][] {
+  return tiles.map((t) =>
+    outputWindows(layers, {
+      y0: Math.max(t.cy, image.y0) - t.y,
+      y1: Math.min(t.cy + t.ch, image.y1) - t.y,
+      x0: Math.max(t.cx, image.x0) - t.x,
+      x1: Math.min(t.cx + t.cw, image.x1) - t.x,
+    }),
+  );
+}
+
+/**
+ * The halo's share of the time of an image of `pixels` pixels in these tiles with these windows: the
+ * multiply-adds the tiles run (windowedShare, each layer whose path takes a window over it) over
+ * those of the image's own pixels, minus 1 (tiles.ts haloOverhead without windows).
+ */
+export function windowedOverhead(
+  e: Pick<EngineExports, "conv2dTakesWindow" | "convTranspose2dWinograd">,
+  layers: readonly LayerInfo[],
+  grid: { th: number; tw: number },
+  windows: readonly (readonly Rect[])[],
+  pixels: number,
+): number {
+  const windowed = (i: number) => takesWindow(e, layers[i]);
+  return windows.reduce((s, w) => s + grid.th * grid.tw * windowedShare(layers, w, windowed), 0) / pixels - 1;
 }
