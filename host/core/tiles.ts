@@ -4,7 +4,8 @@
 // frame) at least as wide as the network's receptive field, at positions aligned to its total
 // stride. A core's output then equals the whole-frame pass there up to rounding (the fast 3×3 paths
 // pick their form by layer size; test/tiles.test.ts checks ≤ 5e-5, and that a halo one alignment step shorter than reachOf's is not enough), while
-// memory holds one tile-sized inference model, whatever the image's size.
+// memory holds one tile-sized inference model, whatever the image's size. Within a tile each layer runs
+// only over what the core depends on (windows.ts).
 import type { Arch } from "./arch.js";
 import { UserError } from "./errors.js";
 import { planLayers } from "./plan.js";
