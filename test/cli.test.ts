@@ -310,7 +310,7 @@ test("with no V8 flags, the CLI gets the relaxed build on every Node it supports
   // and ends the image's line with its tiling and the wasm memory held
   assert.match(
     r.err,
-    /flagless\.png: 32×24 denoised in one tile of 32×24 \(halo \+\d+ % of the time\), \d+ MiB of wasm memory/,
+    /flagless\.png: 32×24 denoised in one tile of 32×24 \(halo \+\d+\.\d % of the work\), \d+ MiB of wasm memory/,
   );
   console.log(`# ${line}`);
 });

@@ -259,9 +259,9 @@ export function denoiseCommand(prog: Command): void {
     });
 }
 
-/** --verbose's note on a done line: the tiles, how the threads run them, the halo's share of the time, the wasm memory held. */
+/** --verbose's note on a done line: the tiles, how the threads run them, the halo's share of the work (TilingInfo.overhead), the wasm memory held. */
 function tilingNote(t: TilingInfo): string {
   const tiles = t.count > 1 ? `${t.count} tiles of ${t.tw}×${t.th}` : `one tile of ${t.tw}×${t.th}`;
   const layout = t.shared ? `, the threads sharing ${t.count > 1 ? "each" : "it"}` : "";
-  return ` in ${tiles}${layout} (halo +${Math.round(100 * Math.max(0, t.overhead))} % of the time), ${Math.ceil(t.bytes / 2 ** 20)} MiB of wasm memory`;
+  return ` in ${tiles}${layout} (halo +${(100 * Math.max(0, t.overhead)).toFixed(1)} % of the work), ${Math.ceil(t.bytes / 2 ** 20)} MiB of wasm memory`;
 }
