@@ -242,14 +242,13 @@ export function winograd4GradOutRef(d: usize, pad: usize, nb: i32, C: i32, tH: i
 
 /**
  * y[b0+bl, c, 4ty+i, 4tx+j] (= or +=) (Aᵀ M A)ij + bias[c] (columns of M combined first), rows past Hc
- * and columns past Wo dropped. y: NCHW [*, C, Ho, Wo], Hc as winograd_tiles.ts winogradOutput's (Ho, or a
- * band's rows inside the image); bias may be 0. 4 tiles a step as in winograd4Input.
+ * and columns past Wc dropped. y: NCHW [*, C, Ho, Wo], Hc and Wc as winograd_tiles.ts winogradOutput's (Ho,
+ * or a band's rows inside the image; Wo, or a window's columns); bias may be 0. 4 tiles a step as in winograd4Input.
  */
 export function winograd4Output(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize, Wc: i32 = 0,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize, Wc: i32 = Wo,
 ): void {
-  const lim = Wc > 0 ? Wc : Wo; // columns written from y on (Wo: the row stride)
-  if (gathers(tW)) return winograd4OutputGathered(y, m, bias, nb, C, Ho, Wo, Hc, tH, tW, Tp, accumulate, s, lim);
+  if (gathers(tW)) return winograd4OutputGathered(y, m, bias, nb, C, Ho, Wo, Hc, tH, tW, Tp, accumulate, s, Wc);
   const xsB = <usize>pointStride(C, Tp) << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW;
@@ -260,7 +259,7 @@ export function winograd4Output(
         const q = src + (<usize>tx << 2);
         columnsOfM(s, q, xsB);
         for (let i = 0; i < 4 && 4 * ty + i < Hc; i++) {
-          const row = plane + ((<usize>(4 * ty + i) * <usize>Wo) << 2) + (<usize>(4 * tx) << 2), w = lim - 4 * tx;
+          const row = plane + ((<usize>(4 * ty + i) * <usize>Wo) << 2) + (<usize>(4 * tx) << 2), w = Wc - 4 * tx;
           outRow(s + <usize>(i * 96), bv, row, w, 1, row + 16, w - 4, 1, row + 32, w - 8, 1, row + 48, w - 12, 1, accumulate);
         }
       }
@@ -273,14 +272,14 @@ export function winograd4Output(
  * pixel (channel 0) at y_l, w_l columns and n_l rows of the image from there (0 rows: no tile).
  */
 function winograd4OutputGathered(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize, lim: i32,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, s: usize, Wc: i32,
 ): void {
   const P = tH * tW, T = nb * P, xsB = <usize>pointStride(C, Tp) << 2, planeB = <usize>(Ho * Wo) << 2, rowY = <usize>Wo << 2;
   for (let t = 0; t < T; t += 4) {
-    const y0 = y + tileAt(t, P, tW, C, Ho, Wo), w0 = lim - 4 * (t % tW), n0 = Hc - 4 * ((t % P) / tW);
-    const y1 = y + tileAt(t + 1, P, tW, C, Ho, Wo), w1 = lim - 4 * ((t + 1) % tW), n1 = t + 1 < T ? Hc - 4 * (((t + 1) % P) / tW) : 0;
-    const y2 = y + tileAt(t + 2, P, tW, C, Ho, Wo), w2 = lim - 4 * ((t + 2) % tW), n2 = t + 2 < T ? Hc - 4 * (((t + 2) % P) / tW) : 0;
-    const y3 = y + tileAt(t + 3, P, tW, C, Ho, Wo), w3 = lim - 4 * ((t + 3) % tW), n3 = t + 3 < T ? Hc - 4 * (((t + 3) % P) / tW) : 0;
+    const y0 = y + tileAt(t, P, tW, C, Ho, Wo), w0 = Wc - 4 * (t % tW), n0 = Hc - 4 * ((t % P) / tW);
+    const y1 = y + tileAt(t + 1, P, tW, C, Ho, Wo), w1 = Wc - 4 * ((t + 1) % tW), n1 = t + 1 < T ? Hc - 4 * (((t + 1) % P) / tW) : 0;
+    const y2 = y + tileAt(t + 2, P, tW, C, Ho, Wo), w2 = Wc - 4 * ((t + 2) % tW), n2 = t + 2 < T ? Hc - 4 * (((t + 2) % P) / tW) : 0;
+    const y3 = y + tileAt(t + 3, P, tW, C, Ho, Wo), w3 = Wc - 4 * ((t + 3) % tW), n3 = t + 3 < T ? Hc - 4 * (((t + 3) % P) / tW) : 0;
     for (let c = 0; c < C; c++) {
       const bv = f32x4.splat(bias ? ld(bias, c) : 0), q = m + ((<usize>(c * Tp + t)) << 2);
       columnsOfM(s, q, xsB);
@@ -344,9 +343,8 @@ function winograd4OutputGathered(
 
 /** Scalar reference of winograd4Output. */
 export function winograd4OutputRef(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, Wc: i32 = 0,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, Wc: i32 = Wo,
 ): void {
-  const lim = Wc > 0 ? Wc : Wo; // columns written from y on (Wo: the row stride)
   const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
@@ -358,7 +356,7 @@ export function winograd4OutputRef(
         const s0 = mCol(q, xs, i, 0), s1 = mCol(q, xs, i, 1), s2 = mCol(q, xs, i, 2);
         const s3 = mCol(q, xs, i, 3), s4 = mCol(q, xs, i, 4), s5 = mCol(q, xs, i, 5);
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2);
-        for (let j = 0; j < 4 && 4 * tx + j < lim; j++) {
+        for (let j = 0; j < 4 && 4 * tx + j < Wc; j++) {
           const val = at(j, s0, s1, s2, s3, s4, s5) + b, ox = 4 * tx + j;
           st(row, ox, accumulate ? ld(row, ox) + val : val);
         }

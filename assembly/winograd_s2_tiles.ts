@@ -119,11 +119,11 @@ export function winogradS2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i3
 }
 
 /**
- * y[b0 + bl, c, 2ty + i, 2tx + j] = (Aᵀ M A)ij + bias[c] for every tile, rows past Hc and columns past Wo
- * dropped: planes of Ho rows, Hc = Ho or a band's rows inside the image (winograd_tiles.ts winogradOutput).
+ * y[b0 + bl, c, 2ty + i, 2tx + j] = (Aᵀ M A)ij + bias[c] for every tile, rows past Hc and columns past Wc
+ * dropped: planes of Ho rows, Hc = Ho or a band's rows inside the image, Wc = Wo or a window's columns
+ * (winograd_tiles.ts winogradOutput).
  */
-export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, Wc: i32 = 0): void {
-  const lim = Wc > 0 ? Wc : Wo; // columns written from y on (Wo: the row stride)
+export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, Wc: i32 = Wo): void {
   const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW, oy = 2 * ty, two = oy + 1 < Hc;
@@ -137,11 +137,11 @@ export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
         const y00 = f32x4.add(f32x4.add(outRow0(q, xs, 0), f32x4.add(outRow0(q, xs, 2), a0)), bv);
         const y01 = f32x4.add(f32x4.add(outRow1(q, xs, 0), f32x4.add(outRow1(q, xs, 2), a1)), bv);
         const ox = 2 * tx;
-        putRow(row0, ox, lim, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), false);
+        putRow(row0, ox, Wc, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), false);
         if (two) {
           const y10 = f32x4.add(f32x4.add(outRow0(q, xs, 1), f32x4.add(a0, outRow0(q, xs, 4))), bv);
           const y11 = f32x4.add(f32x4.add(outRow1(q, xs, 1), f32x4.add(a1, outRow1(q, xs, 4))), bv);
-          putRow(row1, ox, lim, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), false);
+          putRow(row1, ox, Wc, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), false);
         }
       }
     }
@@ -156,8 +156,7 @@ export function winogradS2Output(y: usize, m: usize, bias: usize, nb: i32, C: i3
 }
 
 /** Scalar reference of winogradS2Output. */
-export function winogradS2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, Wc: i32 = 0): void {
-  const lim = Wc > 0 ? Wc : Wo; // columns written from y on (Wo: the row stride)
+export function winogradS2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, Wc: i32 = Wo): void {
   const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
@@ -167,7 +166,7 @@ export function winogradS2OutputRef(y: usize, m: usize, bias: usize, nb: i32, C:
         const oy = 2 * ty + i;
         if (oy >= Hc) continue;
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2), ox = 2 * tx;
-        for (let j = 0; j < 2 && ox + j < lim; j++) {
+        for (let j = 0; j < 2 && ox + j < Wc; j++) {
           // Rows: Y0j = t0j + (t2j + t3j), Y1j = t1j + (t3j + t4j), t_ij = outS(i, j).
           const v = i == 0 ? outS(q, xs, 0, j) + (outS(q, xs, 2, j) + outS(q, xs, 3, j)) : outS(q, xs, 1, j) + (outS(q, xs, 3, j) + outS(q, xs, 4, j));
           st(row, ox + j, v + b);
@@ -279,13 +278,12 @@ export function winogradT2InputRef(v: usize, pad: usize, nb: i32, C: i32, tH: i3
 }
 
 /**
- * y[b0 + bl, c, 4ty + i, 4tx + j] = (Aᵀ M A)ij + bias[c] for every tile of the transposed conv, clipped to Hc rows (as winogradS2Output) and Wo columns;
+ * y[b0 + bl, c, 4ty + i, 4tx + j] = (Aᵀ M A)ij + bias[c] for every tile of the transposed conv, clipped to Hc rows and Wc columns (as winogradS2Output);
  * with `accumulate`, y + that: the bits of the sum stored, then added to y (f32 addition is commutative).
  */
 export function winogradT2Output(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool = false, Wc: i32 = 0,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool = false, Wc: i32 = Wo,
 ): void {
-  const lim = Wc > 0 ? Wc : Wo; // columns written from y on (Wo: the row stride)
   const xs = pointStride(C, Tp), rowB = <usize>Wo << 2;
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW, oy = 4 * ty;
@@ -297,20 +295,20 @@ export function winogradT2Output(
         const q = src + (<usize>tx << 2), ox = 4 * tx;
         // u_i = (M_i0, M_i2 + M_i3, M_i1, M_i3 + M_i4); rows y0 = u_0, y1 = u_2 + u_3, y2 = u_1, y3 = u_3 + u_4.
         const u30 = vld(q, 15 * xs), u31 = f32x4.add(vld(q, 17 * xs), vld(q, 18 * xs)), u32 = vld(q, 16 * xs), u33 = f32x4.add(vld(q, 18 * xs), vld(q, 19 * xs));
-        tRow(row0, ox, lim, f32x4.add(vld(q, 0), bv), f32x4.add(f32x4.add(vld(q, 2 * xs), vld(q, 3 * xs)), bv),
+        tRow(row0, ox, Wc, f32x4.add(vld(q, 0), bv), f32x4.add(f32x4.add(vld(q, 2 * xs), vld(q, 3 * xs)), bv),
           f32x4.add(vld(q, xs), bv), f32x4.add(f32x4.add(vld(q, 3 * xs), vld(q, 4 * xs)), bv), accumulate);
         if (oy + 1 < Hc) {
-          tRow(row0 + rowB, ox, lim, f32x4.add(f32x4.add(vld(q, 10 * xs), u30), bv),
+          tRow(row0 + rowB, ox, Wc, f32x4.add(f32x4.add(vld(q, 10 * xs), u30), bv),
             f32x4.add(f32x4.add(f32x4.add(vld(q, 12 * xs), vld(q, 13 * xs)), u31), bv),
             f32x4.add(f32x4.add(vld(q, 11 * xs), u32), bv),
             f32x4.add(f32x4.add(f32x4.add(vld(q, 13 * xs), vld(q, 14 * xs)), u33), bv), accumulate);
         }
         if (oy + 2 < Hc) {
-          tRow(row0 + 2 * rowB, ox, lim, f32x4.add(vld(q, 5 * xs), bv), f32x4.add(f32x4.add(vld(q, 7 * xs), vld(q, 8 * xs)), bv),
+          tRow(row0 + 2 * rowB, ox, Wc, f32x4.add(vld(q, 5 * xs), bv), f32x4.add(f32x4.add(vld(q, 7 * xs), vld(q, 8 * xs)), bv),
             f32x4.add(vld(q, 6 * xs), bv), f32x4.add(f32x4.add(vld(q, 8 * xs), vld(q, 9 * xs)), bv), accumulate);
         }
         if (oy + 3 < Hc) {
-          tRow(row0 + 3 * rowB, ox, lim, f32x4.add(f32x4.add(u30, vld(q, 20 * xs)), bv),
+          tRow(row0 + 3 * rowB, ox, Wc, f32x4.add(f32x4.add(u30, vld(q, 20 * xs)), bv),
             f32x4.add(f32x4.add(u31, f32x4.add(vld(q, 22 * xs), vld(q, 23 * xs))), bv),
             f32x4.add(f32x4.add(u32, vld(q, 21 * xs)), bv),
             f32x4.add(f32x4.add(u33, f32x4.add(vld(q, 23 * xs), vld(q, 24 * xs))), bv), accumulate);
@@ -329,9 +327,8 @@ export function winogradT2Output(
 
 /** Scalar reference of winogradT2Output. */
 export function winogradT2OutputRef(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool = false, Wc: i32 = 0,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool = false, Wc: i32 = Wo,
 ): void {
-  const lim = Wc > 0 ? Wc : Wo; // columns written from y on (Wo: the row stride)
   const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
@@ -341,7 +338,7 @@ export function winogradT2OutputRef(
         const oy = 4 * ty + i;
         if (oy >= Hc) continue;
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2), ox = 4 * tx;
-        for (let j = 0; j < 4 && ox + j < lim; j++) {
+        for (let j = 0; j < 4 && ox + j < Wc; j++) {
           const v = i == 0 ? tU(q, xs, 0, j) : i == 1 ? tU(q, xs, 2, j) + tU(q, xs, 3, j) : i == 2 ? tU(q, xs, 1, j) : tU(q, xs, 3, j) + tU(q, xs, 4, j);
           st(row, ox + j, accumulate ? ld(row, ox + j) + (v + b) : v + b);
         }

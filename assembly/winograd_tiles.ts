@@ -142,13 +142,13 @@ export function winogradGradOutRef(d: usize, pad: usize, nb: i32, C: i32, tH: i3
 
 /**
  * y[b0+bl, c, 2ty+i, 2tx+j] (= or +=) (Aᵀ M A)ij + bias[c] for every tile, rows past Hc and columns
- * past Wo dropped. y: NCHW [*, C, Ho, Wo] from image b0 on (planes of Ho rows; Hc = Ho, or y a band's
- * first row and Hc the image's rows from there: winograd.ts's banded forward); bias may be 0.
+ * past Wc dropped. y: NCHW [*, C, Ho, Wo] from image b0 on (planes of Ho rows; Hc = Ho, or y a band's
+ * first row and Hc the image's rows from there: winograd.ts's banded forward); bias may be 0. Wc: Wo, or
+ * y a window's first column and Wc the columns its tiles cover from there (winograd_chunks.ts windowed).
  */
 export function winogradOutput(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, Wc: i32 = 0,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, Wc: i32 = Wo,
 ): void {
-  const lim = Wc > 0 ? Wc : Wo; // columns written from y on (Wo: the row stride)
   const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) {
     const t0 = (bl * tH + ty) * tW, oy = 2 * ty, two = oy + 1 < Hc;
@@ -170,8 +170,8 @@ export function winogradOutput(
         const y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bv), y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv);
         const y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv), y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv);
         const ox = 2 * tx;
-        putRow(row0, ox, lim, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), accumulate);
-        if (two) putRow(row1, ox, lim, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), accumulate);
+        putRow(row0, ox, Wc, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), accumulate);
+        if (two) putRow(row1, ox, Wc, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), accumulate);
       }
     }
   }
@@ -218,9 +218,8 @@ export function winogradOutput(
 
 /** Scalar reference of winogradOutput. */
 export function winogradOutputRef(
-  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, Wc: i32 = 0,
+  y: usize, m: usize, bias: usize, nb: i32, C: i32, Ho: i32, Wo: i32, Hc: i32, tH: i32, tW: i32, Tp: i32, accumulate: bool, Wc: i32 = Wo,
 ): void {
-  const lim = Wc > 0 ? Wc : Wo; // columns written from y on (Wo: the row stride)
   const xs = pointStride(C, Tp);
   for (let bl = 0; bl < nb; bl++) for (let ty = 0; ty < tH; ty++) for (let tx = 0; tx < tW; tx++) {
     const t = (bl * tH + ty) * tW + tx;
@@ -233,7 +232,7 @@ export function winogradOutputRef(
         const row = y + ((<usize>((bl * C + c) * Ho + oy) * <usize>Wo) << 2);
         const v0 = ((s0 + s1) + s2) + b, v1 = ((s1 - s2) - s3) + b, ox = 2 * tx;
         st(row, ox, accumulate ? ld(row, ox) + v0 : v0);
-        if (ox + 1 < lim) st(row, ox + 1, accumulate ? ld(row, ox + 1) + v1 : v1);
+        if (ox + 1 < Wc) st(row, ox + 1, accumulate ? ld(row, ox + 1) + v1 : v1);
       }
     }
   }

@@ -77,7 +77,8 @@ export interface TiledOptions {
   shared?: boolean;
   /**
    * Run each layer only over what the tile's core (within the image) depends on (host/core/windows.ts);
-   * default true. The same output bits either way (test/windows.test.ts); false: every layer whole.
+   * default true. The output moves in its last bits (within 1e-5 for the photo model, test/windows.test.ts),
+   * as between tiles of an image; false: every layer whole.
    */
   windows?: boolean;
 }
@@ -89,7 +90,7 @@ export interface TilingInfo {
   tw: number;
   count: number;
   /**
-   * The halo's share of the time: the multiply-adds the tiles run (over their layers' output windows:
+   * The halo's share of the work: the multiply-adds the tiles run (over their layers' output windows:
    * host/core/windows.ts) over those of the image's own pixels, minus 1; without windows, tiled pixels
    * over the image's, minus 1 (haloOverhead).
    */

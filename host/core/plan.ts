@@ -150,17 +150,18 @@ export function planLayers(arch: Arch): LayerPlan {
   return { layers, tensors, paramFloats: offset };
 }
 
+/** Multiply-adds per image of one layer's forward (0: a layer without weights). */
+export function layerMacs(l: LayerInfo): number {
+  if (!l.geom) return 0;
+  const k = l.geom.kh * l.geom.kw,
+    [Ci, Hi, Wi] = l.inShape,
+    [Co, Ho, Wo] = l.outShape;
+  return l.op === "conv2d" ? Co * Ho * Wo * Ci * k : Ci * Hi * Wi * Co * k;
+}
+
 /** Multiply-adds per image of one forward pass (×2 for FLOP). */
 export function macsPerImage(plan: LayerPlan): number {
-  let macs = 0;
-  for (const l of plan.layers) {
-    if (!l.geom) continue;
-    const k = l.geom.kh * l.geom.kw,
-      [Ci, Hi, Wi] = l.inShape,
-      [Co, Ho, Wo] = l.outShape;
-    macs += l.op === "conv2d" ? Co * Ho * Wo * Ci * k : Ci * Hi * Wi * Co * k;
-  }
-  return macs;
+  return plan.layers.reduce((macs, l) => macs + layerMacs(l), 0);
 }
 
 /**

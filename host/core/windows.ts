@@ -20,7 +20,7 @@
 // +14.6 % without windows. Off the grid, the tiles lie differently from the whole layer's, so the
 // core's outputs move in their last bits, as between tiles of an image (test/windows.test.ts).
 import type { EngineExports } from "./exports.js";
-import type { LayerInfo } from "./plan.js";
+import { layerMacs, type LayerInfo } from "./plan.js";
 import type { Tile } from "./tiles.js";
 
 /** Rows [y0, y1) and columns [x0, x1) of a layer's output (per image). */
@@ -111,15 +111,12 @@ export function windowedShare(
   let all = 0,
     run = 0;
   layers.forEach((l, i) => {
-    if (!l.geom) return;
-    const k = l.geom.kh * l.geom.kw,
-      [Ci, Hi, Wi] = l.inShape,
-      [Co, Ho, Wo] = l.outShape;
-    const macs = l.op === "conv2d" ? Co * Ho * Wo * Ci * k : Ci * Hi * Wi * Co * k;
+    const macs = layerMacs(l);
+    if (!macs) return;
     const w = windows[i],
       area = Math.max(0, w.y1 - w.y0) * Math.max(0, w.x1 - w.x0);
     all += macs;
-    run += windowed(i) ? (macs * area) / (Ho * Wo) : macs;
+    run += windowed(i) ? (macs * area) / (l.outShape[1] * l.outShape[2]) : macs;
   });
   return all ? run / all : 1;
 }
