@@ -14,7 +14,7 @@
 import { activateRows } from "./act";
 import { channelSumsAdd4 } from "./im2col";
 import { BUILD_MODE, MODE_SCALAR, madd } from "./mode";
-import { firstShare, nextShare, padBand, padPlanes, partBandRows, partStart } from "./winograd_chunks";
+import { firstShare, nextShare, padBand, padPlanes, partBandRows, partStart, shareStart } from "./winograd_chunks";
 import { align16, IM2COL_CHUNK_FLOATS } from "./workspace";
 import { putRow } from "./winograd_tiles";
 import { put4 } from "./winograd4_tiles";
@@ -276,7 +276,7 @@ export function direct3x3ForwardBands(
   assert(rows >= 1, "direct3x3: band of no rows");
   const PW = padWidth(W), HW = <usize>(H * W) << 2, xp = ws + align16(<usize>(Cin * Cout * 9) << 2), r = min(rows, H);
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
-    const b = share / parts, q = share % parts, lo = partStart(H, q, parts), hi = partStart(H, q + 1, parts);
+    const b = share / parts, q = share % parts, lo = shareStart(H, q, parts), hi = shareStart(H, q + 1, parts);
     const xb = x + <usize>(b * Cin) * HW, yb = y + <usize>(b * Cout) * HW;
     for (let oy0 = lo; oy0 < hi; oy0 += r) {
       const n = min(r, hi - oy0), yr = yb + ((<usize>oy0 * <usize>W) << 2);

@@ -16,7 +16,7 @@ import { addForward, addBackward, addSlicedForward, addSlicedBackward } from "./
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
 import { noiseImages } from "./noise";
 import { fillNoiseMap } from "./noise_level";
-import { firstShare, nextShare, partStart, runsWhole, setShareCounter } from "./winograd_chunks";
+import { firstShare, nextShare, runsWhole, setShareCounter, shareStart } from "./winograd_chunks";
 import {
   LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
@@ -125,7 +125,7 @@ function claimable(r: usize): bool {
 /** The first element of `count` that part `part` of `parts` takes: partStart in 4-float groups. */
 // @ts-ignore: decorator
 @inline function partElement(count: i32, part: i32, parts: i32): i32 {
-  return min(count, partStart((count + 3) >> 2, part, parts) << 2);
+  return min(count, shareStart((count + 3) >> 2, part, parts) << 2);
 }
 
 /**

@@ -30,7 +30,7 @@ import { BUILD_MODE, MODE_SCALAR } from "./mode";
 import { assertAligned16 } from "./checks";
 import { activateInPlace, activateRows } from "./act";
 import {
-  bandTileRows, bandTileRowsF64, firstShare, nextShare, partBandRows, partStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
+  bandTileRows, bandTileRowsF64, firstShare, nextShare, partBandRows, partStart, shareStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
   pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, windowed, windowTiles, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
@@ -290,7 +290,7 @@ export function winogradForwardBands(
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
     const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * H * W)) << 2);
-    const lo = partStart(nT, q, parts), hi = partStart(nT, q + 1, parts);
+    const lo = shareStart(nT, q, parts), hi = shareStart(nT, q + 1, parts);
     for (let t = lo; t < hi; t += rows) {
       const bh = min(rows, hi - t), oy0 = wy0 + m * t;
       padBand(pad, xb, Cin, H, W, oy0, m * bh + 2, PW, wx0);

@@ -176,6 +176,21 @@ export function setShareCounter(counter: usize): void { shareCounter = counter; 
 // @ts-ignore: decorator
 @inline export function nextShare(s: i32, parts: i32): i32 { return parts > 1 && shareCounter ? claimShare() : s + parts; }
 
+/**
+ * The first of n rows (or 4-float groups) share q of `parts` takes. Static parts (no counter): partStart,
+ * equal shares. Claimed shares (modelForwardPart's `claim`): sizes falling linearly from twice the mean
+ * to a sliver, q's start n·(1 − (1 − q/parts)²), so the shares still running when the counter runs out,
+ * whose end the other threads wait for, are short while the first ones stay long (bands of many tiles).
+ * Claimed layers do the same operations per tile, pixel or element whatever a share's size (model.ts
+ * claimable), so the bits do not move. Some late shares of a small layer are empty.
+ */
+// @ts-ignore: decorator
+@inline export function shareStart(n: i32, q: i32, parts: i32): i32 {
+  if (!(parts > 1 && shareCounter)) return partStart(n, q, parts);
+  const r = <i64>(parts - q);
+  return n - <i32>((<i64>n * r * r) / (<i64>parts * <i64>parts));
+}
+
 /** Whether this thread runs a layer that is not shared (whole): part 0's, or whoever claims share 0. */
 // @ts-ignore: decorator
 @inline export function runsWhole(part: i32, parts: i32): bool { return parts > 1 && shareCounter ? claimShare() == 0 : part == 0; }

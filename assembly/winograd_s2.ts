@@ -13,7 +13,7 @@ import { assertAligned16 } from "./checks";
 import {
   bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
   pointGemms, pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
-  firstShare, nextShare, partBandRows, partStart, windowed, windowTiles,
+  firstShare, nextShare, partBandRows, partStart, shareStart, windowed, windowTiles,
 } from "./winograd_chunks";
 import {
   s2PadSide, winogradS2Input, winogradS2InputRef, winogradS2Output, winogradS2OutputRef, winogradT2Input, winogradT2InputRef, winogradT2Output,
@@ -158,7 +158,7 @@ export function winogradS2ForwardBands(
   for (let share = firstShare(part, parts); share < B * parts; share = nextShare(share, parts)) {
     const b = share / parts, q = share % parts;
     const xb = x + ((<usize>b * <usize>(Cin * H * W)) << 2), yb = y + ((<usize>b * <usize>(Cout * Ho * Wo)) << 2);
-    const lo = partStart(nT, q, parts), hi = partStart(nT, q + 1, parts);
+    const lo = shareStart(nT, q, parts), hi = shareStart(nT, q + 1, parts);
     for (let t = lo; t < hi; t += rows) {
       const bh = min(rows, hi - t), oy0 = wy0 + outRows * t;
       padBand(pad, xb, Cin, H, W, transposed ? oy0 >> 1 : 2 * oy0, s2Pad(bh, transposed), PW, transposed ? wx0 >> 1 : 2 * wx0);

@@ -275,6 +275,23 @@ function cheapestGrid(
 }
 
 /**
+ * out[dst …] = the mean of the C planes (P apart) of y from src, n values (a gray image through a
+ * colour model): summed in order in f64, divided by C, as one loop per plane count (17 → 4 ms a 1 MP
+ * image for three planes, which the other thread waits through).
+ */
+function meanRow(out: Float32Array, dst: number, y: Float32Array, src: number, P: number, C: number, n: number): void {
+  if (C === 3) {
+    for (let x = 0; x < n; x++) out[dst + x] = (y[src + x] + y[src + P + x] + y[src + 2 * P + x]) / 3;
+    return;
+  }
+  for (let x = 0; x < n; x++) {
+    let sum = y[src + x];
+    for (let c = 1; c < C; c++) sum += y[src + c * P + x];
+    out[dst + x] = sum / C;
+  }
+}
+
+/**
  * Denoises img in tiles: the padded frame is cut by tileGrid, and one tile with the threads sharing
  * its layers, or a batch of tiles (one per thread), runs at a time through one inference model of the
  * tile's size (the layout autoTileSize or gridCost picks); each tile's core is copied out.
@@ -374,12 +391,7 @@ export function denoiseTiles(
           const src = b * C * P + (fy - t.y) * tw + xs - t.x,
             dst = (fy - top) * width + xs - left;
           if (!mean) for (let c = 0; c < C; c++) out[c].set(y.subarray(src + c * P, src + c * P + xe - xs), dst);
-          else
-            for (let x = 0; x < xe - xs; x++) {
-              let sum = y[src + x];
-              for (let c = 1; c < C; c++) sum += y[src + c * P + x];
-              out[0][dst + x] = sum / C;
-            }
+          else meanRow(out[0], dst, y, src, P, C, xe - xs);
         }
       });
       o.progress?.(Math.min(t0 + B, tiles.length), tiles.length);
