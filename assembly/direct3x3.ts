@@ -14,7 +14,7 @@
 import { activateRows } from "./act";
 import { channelSumsAdd4 } from "./im2col";
 import { BUILD_MODE, MODE_SCALAR, madd } from "./mode";
-import { firstShare, nextShare, padBand, padPlanes, partBandRows, partStart, shareStart } from "./winograd_chunks";
+import { firstShare, nextShare, padBand, padPlanes, partBandRows, shareStart } from "./winograd_chunks";
 import { align16, IM2COL_CHUNK_FLOATS } from "./workspace";
 import { putRow } from "./winograd_tiles";
 import { put4 } from "./winograd4_tiles";
@@ -267,7 +267,7 @@ export function direct3x3Forward(
 
 /**
  * direct3x3Forward in bands of `rows` output rows (≥ 1; the specs, bands.spec.ts, force heights); workspace: [Cin·Cout·9 floats | Cin·(rows + 2)·PW + 32].
- * Part `part` of `parts` does the bands of its share of each image's rows (winograd_chunks.ts partStart).
+ * Part `part` of `parts` does the bands of its share of each image's rows (winograd_chunks.ts shareStart).
  */
 export function direct3x3ForwardBands(
   y: usize, x: usize, w: usize, bias: usize, B: i32, Cin: i32, H: i32, W: i32, Cout: i32, ws: usize, rows: i32, act: i32 = 0, slope: f32 = 0,

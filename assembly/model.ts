@@ -12,11 +12,11 @@ import { convTranspose2dForwardAct, convTranspose2dBackward, convTranspose2dWino
 import {
   activateInPlace, reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
 } from "./act";
-import { addForward, addBackward, addSlicedForward, addSlicedBackward } from "./add";
+import { addForward, addBackward, addSlicedBackward } from "./add";
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
 import { noiseImages } from "./noise";
 import { fillNoiseMap } from "./noise_level";
-import { firstShare, nextShare, runsWhole, setShareCounter, shareStart } from "./winograd_chunks";
+import { firstShare, nextShare, setShareCounter, shareStart } from "./winograd_chunks";
 import {
   LAYER_FIELDS, LAYER_OP, LAYER_IN_C, LAYER_IN_H, LAYER_IN_W, LAYER_OUT_C, LAYER_OUT_H, LAYER_OUT_W,
   LAYER_KH, LAYER_KW, LAYER_SH, LAYER_SW, LAYER_PH, LAYER_PW, LAYER_OPH, LAYER_OPW,
@@ -54,6 +54,8 @@ export function modelForward(table: usize, n: i32, B: i32, ws: usize): void {
  * thread that finishes first waits on average for half a share of the other. 8 against 4: the photo
  * model's 1024² forward on 2 threads 1 717 ms against 1 824 (medians of 3 alternated runs, 2026-12-07),
  * the main thread's wait at the layers' ends ~117 ms a forward with 4; 16 gave no more (1 735 ms).
+ * Equal shares then; since, they fall in size (winograd_chunks.ts shareStart), the last ones short:
+ * that wait ~34 → ~15 ms a forward (2026-12-08, node --cpu-prof).
  */
 const SHARES_PER_THREAD: i32 = 8;
 
@@ -62,9 +64,9 @@ const SHARES_PER_THREAD: i32 = 8;
  * whose threads split the layers rather than the images: host/core/model.ts), each with its own
  * workspace, run the same layers with the same part count, and every layer's output is the union of
  * their parts. A convolution's part is its share of each image's output rows (winograd_chunks.ts
- * partStart), an elementwise layer's its share of the elements (in whole 4-float groups, so each
+ * shareStart: equal static parts, or claimed shares falling in size), an elementwise layer's its share of the elements (in whole 4-float groups, so each
  * element takes the path it takes unshared); what cannot be shared (a transposed convolution by GEMM,
- * an add over fewer channels, a dense layer) one part runs whole (part 0, or whoever claims share 0).
+ * a dense layer) one part runs whole (part 0, or whoever claims share 0).
  * Bit for bit modelForward's output.
  * The parts of one layer must all finish before any part of the next starts (the host's barrier:
  * one pool run per layer).
@@ -122,7 +124,7 @@ function claimable(r: usize): bool {
   return true;
 }
 
-/** The first element of `count` that part `part` of `parts` takes: partStart in 4-float groups. */
+/** The first element of `count` that part `part` of `parts` takes: shareStart in 4-float groups. */
 // @ts-ignore: decorator
 @inline function partElement(count: i32, part: i32, parts: i32): i32 {
   return min(count, shareStart((count + 3) >> 2, part, parts) << 2);
@@ -146,9 +148,7 @@ const ADD_ACT_BLOCK: i32 = 4096;
 function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i32, parts: i32): void {
   const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), count = B * f(r, LAYER_OUT_C) * hw, x = p(r, LAYER_X), x2 = p(r, LAYER_X2);
   if (f(r, LAYER_X2_C) != f(r, LAYER_OUT_C)) {
-    if (!runsWhole(part, parts)) return;
-    addSlicedForward(y, x, x2, B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
-    activateInPlace(y, count, act, slope);
+    addSlicedShares(r, B, y, act, slope, part, parts);
     return;
   }
   for (let s = firstShare(part, parts); s < parts; s = nextShare(s, parts)) {
@@ -157,6 +157,25 @@ function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i
       const n = min(ADD_ACT_BLOCK, end - i), o = <usize>i << 2;
       addForward(y + o, x + o, x2 + o, n);
       activateInPlace(y + o, n, act, slope);
+    }
+  }
+}
+
+/**
+ * An add over the first channels of a wider second input (y = x + x2[:, :C], a residual output over an
+ * input with a noise-level plane) with activation act (0: none) applied, on this thread's shares of each
+ * image's elements (in whole 4-float groups from the image's start, as addSlicedForward runs an image:
+ * the same bits).
+ */
+function addSlicedShares(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i32, parts: i32): void {
+  const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), n = f(r, LAYER_OUT_C) * hw, n2 = f(r, LAYER_X2_C) * hw;
+  const x = p(r, LAYER_X), x2 = p(r, LAYER_X2);
+  for (let s = firstShare(part, parts); s < parts; s = nextShare(s, parts)) {
+    const i0 = partElement(n, s, parts), m = partElement(n, s + 1, parts) - i0;
+    for (let b = 0; b < B; b++) {
+      const o = (<usize>b * <usize>n + <usize>i0) << 2;
+      addForward(y + o, x + o, x2 + ((<usize>b * <usize>n2 + <usize>i0) << 2), m);
+      activateInPlace(y + o, m, act, slope);
     }
   }
 }
@@ -262,9 +281,7 @@ function layerForward(r: usize, B: i32, ws: usize, part: i32, parts: i32): void 
     return;
   }
   if (op == OP_ADD && f(r, LAYER_X2_C) != f(r, LAYER_OUT_C)) {
-    if (!runsWhole(part, parts)) return;
-    const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W);
-    addSlicedForward(p(r, LAYER_Y), p(r, LAYER_X), p(r, LAYER_X2), B, f(r, LAYER_OUT_C) * hw, f(r, LAYER_X2_C) * hw);
+    addSlicedShares(r, B, p(r, LAYER_Y), 0, 0, part, parts);
     return;
   }
   // Elementwise: the elements of each share this thread runs.

@@ -30,7 +30,7 @@ import { BUILD_MODE, MODE_SCALAR } from "./mode";
 import { assertAligned16 } from "./checks";
 import { activateInPlace, activateRows } from "./act";
 import {
-  bandTileRows, bandTileRowsF64, firstShare, nextShare, partBandRows, partStart, shareStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
+  bandTileRows, bandTileRowsF64, firstShare, nextShare, partBandRows, shareStart, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes, pointGemms,
   pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, windowed, windowTiles, wsNext, wsU,
 } from "./winograd_chunks";
 import { winogradInput, winogradInputRef, winogradGradOut, winogradGradOutRef, winogradOutput, winogradOutputRef } from "./winograd_tiles";
@@ -268,7 +268,7 @@ export function winogradForward(
  * padded (winograd_chunks.ts padBand), transformed, multiplied and written. Its layout is winogradForward's
  * with one image of bt tile rows, within winogradForwardWorkspaceBytes; the specs (bands.spec.ts) force bt.
  * Part `part` of `parts` (threads sharing the layer, each with its own workspace) does the bands of its
- * share of each image's tile rows (winograd_chunks.ts partStart), or of the shares it claims
+ * share of each image's tile rows (winograd_chunks.ts shareStart), or of the shares it claims
  * (firstShare): the same tiles, the same bits.
  */
 export function winogradForwardBands(

@@ -13,7 +13,7 @@ import { assertAligned16 } from "./checks";
 import {
   bandTileRows, bandTileRowsF64, winogradChunkImages, winogradChunkImagesF64, chunkTiles, clearPadRows, padBand, padPlanes, partBytes,
   pointGemms, pointStride, pointStrideF64, tileStride, tileStrideF64, tiles, uStride, uStrideF64, wsNext, wsU,
-  firstShare, nextShare, partBandRows, partStart, shareStart, windowed, windowTiles,
+  firstShare, nextShare, partBandRows, shareStart, windowed, windowTiles,
 } from "./winograd_chunks";
 import {
   s2PadSide, winogradS2Input, winogradS2InputRef, winogradS2Output, winogradS2OutputRef, winogradT2Input, winogradT2InputRef, winogradT2Output,

@@ -137,8 +137,8 @@ export function checkParams(st: SafeTensors, tensors: readonly TensorInfo[], arc
 }
 
 /**
- * The index of the first NaN or ±Infinity in `data`, or −1. A plain loop: `denoise` checks every
- * weight of the file on each call (3.3 M for the photo model), where findIndex's callback took ~20 ms.
+ * The index of the first NaN or ±Infinity in `data`, or −1. A plain loop: it checks every weight of a
+ * file (3.3 M for the photo model), where findIndex's callback took ~20 ms.
  */
 export function firstNonFiniteIndex(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) {
@@ -148,12 +148,20 @@ export function firstNonFiniteIndex(data: Float32Array): number {
   return -1;
 }
 
+/** The parameter list (names and shapes) each file's tensors last passed checkParams against. */
+const checkedAgainst = new WeakMap<SafeTensors, string>();
+
 /**
  * Copies a file's tensors into the model. With `optimizer`, also Adam's m, v and step when the file
  * has them (returns whether it did); otherwise the optimizer starts fresh.
  */
 export function applyWeights(model: Model, st: SafeTensors, file: string, optimizer = false): boolean {
-  checkParams(st, model.tensors, model.arch.name, file);
+  // denoise builds a tile model, and so applies the same file, on every call: check each file once per parameter list.
+  const list = model.tensors.map((t) => `${t.name}:${t.shape.join("x")}`).join();
+  if (checkedAgainst.get(st) !== list) {
+    checkParams(st, model.tensors, model.arch.name, file);
+    checkedAgainst.set(st, list);
+  }
   const params = model.paramsView();
   for (const t of model.tensors) params.set(st.tensors.get(t.name)!.data, t.offset);
   model.resetOptimizer();
