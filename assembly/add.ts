@@ -45,17 +45,20 @@ export function addInto(d: usize, g: usize, n: i32): void {
 /**
  * y = x + x2[:, :C] per image (PyTorch `x + t[:, :C]`): B images of n floats in x and y, of n2 ≥ n
  * in x2 (a tensor with more channels of the same size, e.g. a network input holding a noise-level
- * map after the image's channels). n2 == n is addForward over the whole batch.
+ * map after the image's channels). n2 == n is addForward over the whole batch. Only the elements
+ * [i0, i0 + m) of each image where given (a thread's share of the layer, model.ts): elementwise, so
+ * the same bits.
  */
-export function addSlicedForward(y: usize, x: usize, x2: usize, B: i32, n: i32, n2: i32): void {
+export function addSlicedForward(y: usize, x: usize, x2: usize, B: i32, n: i32, n2: i32, i0: i32 = 0, m: i32 = n): void {
   assert(n2 >= n, "addSlicedForward: x2 smaller than x");
-  if (n2 == n) {
+  assert(i0 >= 0 && m >= 0 && i0 + m <= n, "addSlicedForward: elements outside the image");
+  if (n2 == n && m == n) {
     addForward(y, x, x2, B * n);
     return;
   }
   for (let b = 0; b < B; b++) {
-    const o = (<usize>b * <usize>n) << 2;
-    addForward(y + o, x + o, x2 + ((<usize>b * <usize>n2) << 2), n);
+    const o = (<usize>b * <usize>n + <usize>i0) << 2;
+    addForward(y + o, x + o, x2 + ((<usize>b * <usize>n2 + <usize>i0) << 2), m);
   }
 }
 

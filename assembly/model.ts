@@ -12,7 +12,7 @@ import { convTranspose2dForwardAct, convTranspose2dBackward, convTranspose2dWino
 import {
   activateInPlace, reluForward, reluBackward, leakyReluForward, leakyReluBackward, sigmoidForward, sigmoidBackward,
 } from "./act";
-import { addForward, addBackward, addSlicedBackward } from "./add";
+import { addForward, addBackward, addSlicedForward, addSlicedBackward } from "./add";
 import { mseForward, mseBackward, l1Forward, l1Backward } from "./loss";
 import { noiseImages } from "./noise";
 import { fillNoiseMap } from "./noise_level";
@@ -162,21 +162,16 @@ function addActForward(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i
 }
 
 /**
- * An add over the first channels of a wider second input (y = x + x2[:, :C], a residual output over an
- * input with a noise-level plane) with activation act (0: none) applied, on this thread's shares of each
- * image's elements (in whole 4-float groups from the image's start, as addSlicedForward runs an image:
- * the same bits).
+ * An add over the first channels of a wider second input (add.ts addSlicedForward: a residual output
+ * over an input with a noise-level plane) with activation act (0: none) applied, on this thread's shares
+ * of each image's elements (whole 4-float groups from the image's start).
  */
 function addSlicedShares(r: usize, B: i32, y: usize, act: i32, slope: f32, part: i32, parts: i32): void {
-  const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), n = f(r, LAYER_OUT_C) * hw, n2 = f(r, LAYER_X2_C) * hw;
-  const x = p(r, LAYER_X), x2 = p(r, LAYER_X2);
+  const hw = f(r, LAYER_OUT_H) * f(r, LAYER_OUT_W), n = f(r, LAYER_OUT_C) * hw;
   for (let s = firstShare(part, parts); s < parts; s = nextShare(s, parts)) {
     const i0 = partElement(n, s, parts), m = partElement(n, s + 1, parts) - i0;
-    for (let b = 0; b < B; b++) {
-      const o = (<usize>b * <usize>n + <usize>i0) << 2;
-      addForward(y + o, x + o, x2 + ((<usize>b * <usize>n2 + <usize>i0) << 2), m);
-      activateInPlace(y + o, m, act, slope);
-    }
+    addSlicedForward(y, p(r, LAYER_X), p(r, LAYER_X2), B, n, f(r, LAYER_X2_C) * hw, i0, m);
+    if (act) for (let b = 0; b < B; b++) activateInPlace(y + ((<usize>b * <usize>n + <usize>i0) << 2), m, act, slope);
   }
 }
 
