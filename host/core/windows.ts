@@ -135,20 +135,26 @@ export function takesWindow(
     : e.convTranspose2dWinograd(Ci, H, W, Co, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oph, g.opw) !== 0;
 }
 
-/** Each tile's windows (outputWindows) for its core cropped to `image` (the frame's rect the image fills). */
+/** A tile's core cropped to `image` (the frame's rect the image fills), in frame pixels: what the tile gives the output. */
+export function coreInImage(t: Tile, image: Rect): Rect {
+  return {
+    y0: Math.max(t.cy, image.y0),
+    y1: Math.min(t.cy + t.ch, image.y1),
+    x0: Math.max(t.cx, image.x0),
+    x1: Math.min(t.cx + t.cw, image.x1),
+  };
+}
+
+/** Each tile's windows (outputWindows) for its core cropped to `image` (coreInImage), in the tile's pixels. */
 export function tileWindows(layers: readonly LayerInfo[], tiles: readonly Tile[], image: Rect): Rect[][] {
-  return tiles.map((t) =>
-    outputWindows(layers, {
-      y0: Math.max(t.cy, image.y0) - t.y,
-      y1: Math.min(t.cy + t.ch, image.y1) - t.y,
-      x0: Math.max(t.cx, image.x0) - t.x,
-      x1: Math.min(t.cx + t.cw, image.x1) - t.x,
-    }),
-  );
+  return tiles.map((t) => {
+    const c = coreInImage(t, image);
+    return outputWindows(layers, { y0: c.y0 - t.y, y1: c.y1 - t.y, x0: c.x0 - t.x, x1: c.x1 - t.x });
+  });
 }
 
 /**
- * The halo's share of the time of an image of `pixels` pixels in these tiles with these windows: the
+ * The halo's share of the work of an image of `pixels` pixels in these tiles with these windows: the
  * multiply-adds the tiles run (windowedShare, each layer whose path takes a window over it) over
  * those of the image's own pixels, minus 1 (tiles.ts haloOverhead without windows).
  */
