@@ -5,7 +5,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { autoTileSize, DEFAULT_MAX_MEMORY_MIB, paddedSize } from "../../host/core/denoise.js";
+import { autoTileSize, DEFAULT_MAX_MEMORY_MIB, imageInFrame, paddedSize } from "../../host/core/denoise.js";
 import { planLayers } from "../../host/core/plan.js";
 import { reachOf, tileGrid } from "../../host/core/tiles.js";
 import { tileWindows, windowedOverhead } from "../../host/core/windows.js";
@@ -207,10 +207,8 @@ export async function usersSection(bench: Bench): Promise<void> {
     );
     tile = Math.min(g.th, g.tw);
     // The halo's share of its work, with the windows denoise runs (what --verbose prints).
-    const { layers } = planLayers({ ...cunet32, input: [cunet32.input[0], g.th, g.tw] }),
-      top = (fh - 3000) >> 1,
-      left = (fw - 4000) >> 1;
-    const windows = tileWindows(layers, g.tiles, { y0: top, y1: top + 3000, x0: left, x1: left + 4000 });
+    const { layers } = planLayers({ ...cunet32, input: [cunet32.input[0], g.th, g.tw] });
+    const windows = tileWindows(layers, g.tiles, imageInFrame(fh, fw, 3000, 4000));
     halo = windowedOverhead(engine.exports, layers, g, windows, 12e6);
   } catch (e) {
     tile = (e as Error).message;

@@ -39,10 +39,16 @@ export function paddedSize(arch: Arch, H: number, W: number): [number, number] {
   throw new UserError(`no input size near ${H}×${W} fits architecture ${arch.name}`);
 }
 
+/** Where an image of height × width sits in its padded frame of fh × fw: centred (frame pixels). */
+export function imageInFrame(fh: number, fw: number, height: number, width: number): Rect {
+  const y0 = Math.floor((fh - height) / 2),
+    x0 = Math.floor((fw - width) / 2);
+  return { y0, y1: y0 + height, x0, x1: x0 + width };
+}
+
 /** Pads img (black) to h×w, centred, runs the model, crops back. */
 export function denoiseImage(model: Model, img: GrayImage, h: number, w: number): GrayImage {
-  const top = Math.floor((h - img.height) / 2),
-    left = Math.floor((w - img.width) / 2);
+  const { y0: top, x0: left } = imageInFrame(h, w, img.height, img.width);
   const input = model.inputView(1);
   input.fill(0);
   for (let y = 0; y < img.height; y++)
@@ -318,8 +324,8 @@ export function denoiseTiles(
   const C = imageShape(arch)[0];
   if (planes.length !== C) throw new Error(`${arch.name} denoises ${C} planes, not ${planes.length}`);
   const [fh, fw] = paddedSize(arch, height, width);
-  const top = Math.floor((fh - height) / 2),
-    left = Math.floor((fw - width) / 2);
+  const image = imageInFrame(fh, fw, height, width),
+    { y0: top, x0: left } = image;
   const threads = o.pool?.size ?? 1;
   const reach = o.reach ?? reachOf(arch);
   const auto = o.tile === "auto" ? autoTileSize(o.engine, arch, fh, fw, threads, o.maxBytes) : undefined;
@@ -336,8 +342,7 @@ export function denoiseTiles(
     what: `${width}×${height} pixels in tiles of ${th}×${tw}`,
   });
   // Each tile's layer windows: what its core, cropped to the image, depends on.
-  const useWindows = o.windows ?? true,
-    image = { y0: top, y1: top + height, x0: left, x1: left + width };
+  const useWindows = o.windows ?? true;
   const windowsOf = useWindows ? tileWindows(model.layers, tiles, image) : tiles.map(() => undefined);
   o.onTiles?.({
     th,
