@@ -113,7 +113,7 @@ export interface DenoiseOptions {
   ensemble?: boolean;
   /**
    * Models that take a noise level (the photo model): the image's noise σ on the 0–255 scale.
-   * Default: measured from the image (host/core/noise-level.ts).
+   * Default: measured from the image (host/core/noise-level.ts), at least 6 (host/core/denoise.ts LEVEL_FLOOR).
    */
   sigma?: number;
   /** Models that take a noise level: multiply the measured level by this (default 1; above 1 denoises harder). Ignored with `sigma`. */

@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { cunet } from "../host/core/arch.js";
+import { LEVEL_FLOOR, levelFor } from "../host/core/denoise.js";
+import type { PlanarImage } from "../host/core/image.js";
 import { Model } from "../host/core/model.js";
 import { noiseLevel, planeNoiseSigma } from "../host/core/noise-level.js";
 import { noiseSpec } from "../host/core/noise.js";
@@ -92,4 +94,24 @@ test("a training step fills the noise-level map with the level of each noisy inp
   } finally {
     model.dispose();
   }
+});
+
+test("denoising gives a model the measured level, at least LEVEL_FLOOR, times the strength; a σ given as is", () => {
+  const H = 64,
+    W = 64,
+    n = H * W;
+  const image = (sigma: number): PlanarImage => ({
+    width: W,
+    height: H,
+    planes: planesOf(noisyImage(3, H, W, sigma, 5), 3, n),
+  });
+  const clean = image(0),
+    noisy = image(25 / 255),
+    measured = noiseLevel(noisy.planes, W, H);
+  assert.ok(noiseLevel(clean.planes, W, H) < LEVEL_FLOOR / 4, "the smooth field reads far below the floor");
+  assert.equal(levelFor(clean, {}), LEVEL_FLOOR);
+  assert.equal(levelFor(clean, { strength: 0.5 }), LEVEL_FLOOR * 0.5);
+  assert.equal(levelFor(noisy, {}), measured);
+  assert.equal(levelFor(noisy, { strength: 2 }), measured * 2);
+  assert.equal(levelFor(clean, { sigma: 1 / 255 }), 1 / 255, "a σ given is not floored");
 });

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Copies the project's photos out of Debian packages (no download): data/photos/train and test.
+"""Copies the project's photos out of Debian packages (no download): data/photos/train, test and real.
 
     apt-get install python3-skimage python3-matplotlib xplanet-images \
         lomiri-wallpapers-16.04 lomiri-wallpapers-20.04 mate-backgrounds plasma-workspace-wallpapers \
@@ -161,7 +161,16 @@ for activity, items in GC.items():
         TRAIN[f"debian/gcompris/{activity}_{item.split('/')[-1]}.png"] = \
             lambda p, a=activity, i=item: gcompris(a, i, p)
 
-for sub, files in (("test", TEST), ("train", TRAIN)):
+def gcompris_file(activity, item, path):
+    """The bundle's file itself, byte for byte."""
+    with open(path, "wb") as f:
+        f.write(rcc_files(f"{GCOMPRIS}/{activity}.rcc")[f"/gcompris/src/activities/{activity}/resource/{item}"])
+
+# Not for training: a photo with real noise (high ISO in a concert hall, left out of train/ for that), for
+# the README's before / after figure (bench/figure.ts --real).
+REAL = {"orchestra.webp": lambda p: gcompris_file("explore_world_music", "music/orchestra.webp", p)}
+
+for sub, files in (("test", TEST), ("train", TRAIN), ("real", REAL)):
     for name, make in files.items():
         os.makedirs(os.path.dirname(os.path.join(HERE, sub, name)), exist_ok=True)
         make(os.path.join(HERE, sub, name))

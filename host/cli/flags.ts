@@ -2,7 +2,7 @@
 // and exit 1.
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { ARCHS } from "../core/arch.js";
-import { DEFAULT_MAX_MEMORY_MIB } from "../core/denoise.js";
+import { DEFAULT_MAX_MEMORY_MIB, LEVEL_FLOOR } from "../core/denoise.js";
 import type { TrainSettings } from "../core/checkpoint.js";
 import { LOSS_KINDS, type LossKind } from "../core/model.js";
 import { RECIPE_DEFAULTS } from "../core/recipe.js";
@@ -128,7 +128,7 @@ export const clampOption = () =>
 /** --sigma / --strength: the noise level a model with a noise-level map is given (host/core/denoise.ts levelFor). */
 export const sigmaOption = (
   flags = "--sigma <s>",
-  help = "the image's noise σ on the 0–255 scale, for a model that takes a noise level (the photo model); default: measured from the image",
+  help = `the image's noise σ on the 0–255 scale, for a model that takes a noise level (the photo model); default: measured from the image, at least ${LEVEL_FLOOR * 255}`,
 ) =>
   new Option(flags, help).argParser(
     checked((v: string) => {
