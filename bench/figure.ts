@@ -24,7 +24,7 @@ const GAP = 8,
 const full = readImagePlanes(photo);
 /** The side × side crop of an image at x0, y0. */
 const crop = (img: PlanarImage, x0: number, y0: number, side: number): PlanarImage => {
-  if (x0 < 0 || y0 < 0 || x0 + side > img.width || y0 + side > img.height)
+  if (!(x0 >= 0 && y0 >= 0 && x0 + side <= img.width && y0 + side <= img.height))
     throw new Error(`${photo}: ${img.width}×${img.height}, too small for a ${side}-pixel crop at ${x0},${y0}`);
   const cut = (p: Float32Array) => {
     const out = new Float32Array(side * side);
@@ -61,7 +61,7 @@ const denoised = (img: PlanarImage) =>
 try {
   if (real) {
     // The whole photo is denoised (its noise level is measured on all of it, as `denoise` does), then cropped.
-    const [x0, y0] = (args[1] ?? "0,0").split(",").map(Number),
+    const [x0, y0] = args[1].split(",").map(Number),
       side = 128;
     const out = denoised(full);
     const name = basename(photo).replace(/\.[^.]*$/, "");

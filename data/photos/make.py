@@ -151,10 +151,14 @@ GC = {  # activity: photos under its resource/ (the WebP files of at least ~0.4 
         "wonders/petra wonders/tajMahal").split()),
 }
 _rcc = {}
-def gcompris(activity, item, path):
+def gcompris_bytes(activity, item):
+    """A file under an activity's resource/ in its bundle (each bundle read once)."""
     if activity not in _rcc:
         _rcc[activity] = rcc_files(f"{GCOMPRIS}/{activity}.rcc")
-    shrunk(io.BytesIO(_rcc[activity][f"/gcompris/src/activities/{activity}/resource/{item}.webp"]), path)
+    return _rcc[activity][f"/gcompris/src/activities/{activity}/resource/{item}"]
+
+def gcompris(activity, item, path):
+    shrunk(io.BytesIO(gcompris_bytes(activity, f"{item}.webp")), path)
 
 for activity, items in GC.items():
     for item in items.split():
@@ -164,7 +168,7 @@ for activity, items in GC.items():
 def gcompris_file(activity, item, path):
     """The bundle's file itself, byte for byte."""
     with open(path, "wb") as f:
-        f.write(rcc_files(f"{GCOMPRIS}/{activity}.rcc")[f"/gcompris/src/activities/{activity}/resource/{item}"])
+        f.write(gcompris_bytes(activity, item))
 
 # Not for training: a photo with real noise (high ISO in a concert hall, left out of train/ for that), for
 # the README's before / after figure (bench/figure.ts --real).

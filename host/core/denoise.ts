@@ -591,7 +591,7 @@ export function denoisePlanar(arch: Arch, img: PlanarImage, o: PlanarOptions): P
  * JPEGs of the PolyU crops, whose noise (RMS 3–6 levels) is smoothed by demosaicing and JPEG at the
  * finest scale, all read 0.74 or 0, and so does a clean smooth photo. At such low levels the photo
  * model, trained on camera patches that read the same, changes the image more than at 6: measured
- * (docs/quality.md), the floor gains 0.28 dB on the PolyU crops and brings clean photos closer to
+ * on run 6 of the photo model (docs/quality.md), the floor gains 0.28 dB on the PolyU crops and brings clean photos closer to
  * themselves, and moves white noise of σ 2–5 by ≤ 0.03 dB gray (+0.26 colour at σ 2); 8 gained more on
  * the PolyU crops but lost on the test photos at σ 0–5.
  */
